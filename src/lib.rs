@@ -1,0 +1,9 @@
+//! MLmodel Inspector: open an MLflow model folder, show what the model is, and test it.
+//!
+//! The crate's map, one line per module:
+//! - [`model`]: the MLflow contract, UI-free: MLmodel, flavors, signature, environment,
+//!   input example, artifacts.
+//! - [`cli`]: the command line (`show`), calling the same library functions as the GUI.
+
+pub mod cli;
+pub mod model;

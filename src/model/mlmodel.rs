@@ -1,0 +1,364 @@
+//! The `MLmodel` file: YAML parsed into its top-level keys, typed where MLflow gives them a
+//! meaning, with every unknown key kept.
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use super::error::Warning;
+
+/// An ordered JSON-like map, as the YAML was written.
+pub type Map = serde_json::Map<String, Value>;
+
+/// The top-level keys of `MLmodel`, typed; the raw map is kept too.
+#[derive(Debug, Clone, Default)]
+pub struct MlModel {
+    /// `flavors`: flavor name to its settings, in file order.
+    pub flavors: IndexMap<String, Value>,
+    /// `utc_time_created` (or legacy `time_created`), as written.
+    pub utc_time_created: Option<String>,
+    /// Whether the creation time came from the legacy `time_created` key.
+    pub time_created_is_legacy: bool,
+    /// `model_uuid`.
+    pub model_uuid: Option<String>,
+    /// `model_id` (MLflow 3 LoggedModel id, `m-...`).
+    pub model_id: Option<String>,
+    /// `mlflow_version`.
+    pub mlflow_version: Option<String>,
+    /// `run_id`.
+    pub run_id: Option<String>,
+    /// `artifact_path`.
+    pub artifact_path: Option<String>,
+    /// `databricks_runtime`.
+    pub databricks_runtime: Option<String>,
+    /// `prompts`: prompt URIs.
+    pub prompts: Option<Vec<String>>,
+    /// `signature` as written (a map of JSON strings, normally).
+    pub signature: Option<Value>,
+    /// `is_signature_from_type_hint`.
+    pub is_signature_from_type_hint: Option<bool>,
+    /// `type_hint_from_example`.
+    pub type_hint_from_example: Option<bool>,
+    /// `saved_input_example_info`.
+    pub saved_input_example_info: Option<Map>,
+    /// `model_size_bytes`.
+    pub model_size_bytes: Option<u64>,
+    /// `metadata`: free-form.
+    pub metadata: Option<Value>,
+    /// `resources` (GenAI models).
+    pub resources: Option<Value>,
+    /// `auth_policy`.
+    pub auth_policy: Option<Value>,
+    /// `env_vars`: names of environment variables the model reads.
+    pub env_vars: Option<Vec<String>>,
+    /// `wheels`: `{platform: ...}` after `add_libraries_to_model`.
+    pub wheels: Option<Value>,
+    /// Keys MLflow does not define, kept as written.
+    pub unknown: IndexMap<String, Value>,
+    /// The whole file as a map, in file order.
+    pub raw: Map,
+}
+
+/// The keys MLflow defines at the top of `MLmodel` (reference section 2).
+pub const KNOWN_KEYS: &[&str] = &[
+    "flavors",
+    "utc_time_created",
+    "time_created",
+    "model_uuid",
+    "model_id",
+    "mlflow_version",
+    "run_id",
+    "artifact_path",
+    "databricks_runtime",
+    "prompts",
+    "signature",
+    "is_signature_from_type_hint",
+    "type_hint_from_example",
+    "saved_input_example_info",
+    "model_size_bytes",
+    "metadata",
+    "resources",
+    "auth_policy",
+    "env_vars",
+    "wheels",
+];
+
+/// Parses YAML text the way `yaml.safe_load` would for MLflow's files, into ordered JSON values.
+///
+/// Alias bombs are refused by the parser's repetition limit; errors carry line and column.
+pub fn parse_yaml(text: &str) -> Result<Value, String> {
+    serde_yaml::from_str::<Value>(text).map_err(|e| {
+        let message = e.to_string();
+        match e.location() {
+            Some(loc) if !message.contains("line") => format!(
+                "YAML error at line {}, column {}: {message}",
+                loc.line(),
+                loc.column()
+            ),
+            _ => format!("YAML error: {message}"),
+        }
+    })
+}
+
+/// A short name for the kind of a value, for messages (`an integer (42)`).
+pub fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => format!("a boolean ({b})"),
+        Value::Number(n) if n.is_f64() => format!("a number ({n})"),
+        Value::Number(n) => format!("an integer ({n})"),
+        Value::String(s) => format!("a string ({})", elide(s, 40)),
+        Value::Array(_) => "a list".to_string(),
+        Value::Object(_) => "a mapping".to_string(),
+    }
+}
+
+/// At most `max` characters of `s`, with an ellipsis when cut.
+pub fn elide(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+/// A scalar as text (numbers and booleans too: YAML may read `3.10` or `2.0` as numbers).
+pub fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+impl MlModel {
+    /// Parses the text of an `MLmodel` file. Hard errors (not YAML, not a mapping, `flavors`
+    /// of the wrong type) come back as `Err`; softer problems as warnings.
+    pub fn parse(text: &str, warnings: &mut Vec<Warning>) -> Result<Self, String> {
+        if text.trim().is_empty() {
+            return Err(
+                "the file is empty: an MLmodel file is a YAML mapping with at least `flavors`"
+                    .into(),
+            );
+        }
+        let value = parse_yaml(text)?;
+        let raw = match value {
+            Value::Object(map) => map,
+            Value::Null => {
+                return Err("the file holds no YAML document (only comments or `---`)".into());
+            }
+            other => {
+                return Err(format!(
+                    "expected a YAML mapping of keys such as `flavors` and `signature`, found {}",
+                    describe(&other)
+                ));
+            }
+        };
+        let mut model = MlModel {
+            raw: raw.clone(),
+            ..Default::default()
+        };
+        let w = |key: &str, msg: String| Warning::new(format!("MLmodel: {key}"), msg);
+
+        match raw.get("flavors") {
+            None => warnings.push(w(
+                "flavors",
+                "missing: MLflow cannot load a model without flavors".into(),
+            )),
+            Some(Value::Null) => warnings.push(w(
+                "flavors",
+                "is empty: MLflow cannot load a model without flavors".into(),
+            )),
+            Some(Value::Object(map)) => {
+                model.flavors = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                if map.is_empty() {
+                    warnings.push(w(
+                        "flavors",
+                        "is empty: MLflow cannot load a model without flavors".into(),
+                    ));
+                }
+            }
+            Some(other) => {
+                return Err(format!(
+                    "`flavors` must be a mapping of flavor name to its settings, found {}",
+                    describe(other)
+                ));
+            }
+        }
+
+        let text_key = |key: &str, warnings: &mut Vec<Warning>| -> Option<String> {
+            match raw.get(key) {
+                None | Some(Value::Null) => None,
+                Some(v) => match scalar_text(v) {
+                    Some(s) => Some(s),
+                    None => {
+                        warnings.push(w(key, format!("expected a string, found {}", describe(v))));
+                        None
+                    }
+                },
+            }
+        };
+        model.utc_time_created = text_key("utc_time_created", warnings);
+        if model.utc_time_created.is_none() {
+            model.utc_time_created = text_key("time_created", warnings);
+            model.time_created_is_legacy = model.utc_time_created.is_some();
+        }
+        model.model_uuid = text_key("model_uuid", warnings);
+        model.model_id = text_key("model_id", warnings);
+        model.mlflow_version = text_key("mlflow_version", warnings);
+        model.run_id = text_key("run_id", warnings);
+        model.artifact_path = text_key("artifact_path", warnings);
+        model.databricks_runtime = text_key("databricks_runtime", warnings);
+
+        model.prompts = string_list(&raw, "prompts", warnings);
+        model.env_vars = string_list(&raw, "env_vars", warnings);
+
+        let bool_key = |key: &str, warnings: &mut Vec<Warning>| match raw.get(key) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(v) => {
+                warnings.push(w(
+                    key,
+                    format!("expected true or false, found {}", describe(v)),
+                ));
+                None
+            }
+        };
+        model.is_signature_from_type_hint = bool_key("is_signature_from_type_hint", warnings);
+        model.type_hint_from_example = bool_key("type_hint_from_example", warnings);
+
+        model.signature = raw.get("signature").filter(|v| !v.is_null()).cloned();
+        match raw.get("saved_input_example_info") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => model.saved_input_example_info = Some(map.clone()),
+            Some(v) => warnings.push(w(
+                "saved_input_example_info",
+                format!("expected a mapping, found {}", describe(v)),
+            )),
+        }
+        match raw.get("model_size_bytes") {
+            None | Some(Value::Null) => {}
+            Some(v) => match v.as_u64() {
+                Some(n) => model.model_size_bytes = Some(n),
+                None => warnings.push(w(
+                    "model_size_bytes",
+                    format!("expected a whole number of bytes, found {}", describe(v)),
+                )),
+            },
+        }
+        model.metadata = raw.get("metadata").filter(|v| !v.is_null()).cloned();
+        if let Some(v) = &model.metadata
+            && !v.is_object()
+        {
+            warnings.push(w(
+                "metadata",
+                format!("expected a mapping, found {}", describe(v)),
+            ));
+        }
+        model.resources = raw.get("resources").filter(|v| !v.is_null()).cloned();
+        model.auth_policy = raw.get("auth_policy").filter(|v| !v.is_null()).cloned();
+        model.wheels = raw.get("wheels").filter(|v| !v.is_null()).cloned();
+
+        model.unknown = raw
+            .iter()
+            .filter(|(k, _)| !KNOWN_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(model)
+    }
+
+    /// Whether `metadata` marks the model as external (`mlflow.model.isExternal: true`):
+    /// its artifacts are not in MLflow format and pyfunc refuses to load it.
+    pub fn is_external(&self) -> bool {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.get("mlflow.model.isExternal"))
+            .is_some_and(|v| v == &Value::Bool(true) || v.as_str() == Some("true"))
+    }
+}
+
+fn string_list(raw: &Map, key: &str, warnings: &mut Vec<Warning>) -> Option<Vec<String>> {
+    match raw.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => {
+            let mut out = Vec::new();
+            for item in items {
+                match scalar_text(item) {
+                    Some(s) => out.push(s),
+                    None => warnings.push(Warning::new(
+                        format!("MLmodel: {key}"),
+                        format!(
+                            "expected a list of strings, found an item that is {}",
+                            describe(item)
+                        ),
+                    )),
+                }
+            }
+            Some(out)
+        }
+        Some(v) => {
+            warnings.push(Warning::new(
+                format!("MLmodel: {key}"),
+                format!("expected a list of strings, found {}", describe(v)),
+            ));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_kept_in_order() {
+        let mut w = Vec::new();
+        let m = MlModel::parse("flavors: {}\nzeta: 1\nalpha: [2]\n", &mut w).unwrap();
+        let keys: Vec<_> = m.unknown.keys().cloned().collect();
+        assert_eq!(keys, ["zeta", "alpha"]);
+    }
+
+    #[test]
+    fn flavors_of_the_wrong_type_is_an_error() {
+        let err = MlModel::parse("flavors: 42\n", &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            err,
+            "`flavors` must be a mapping of flavor name to its settings, found an integer (42)"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_name_line_and_column() {
+        let err = MlModel::parse("flavors:\n  a: [1, 2\nb: c\n", &mut Vec::new()).unwrap_err();
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_quickly() {
+        let mut text = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        let mut prev = 'a';
+        for name in ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'] {
+            let refs = vec![format!("*{prev}"); 9].join(",");
+            text.push_str(&format!("{name}: &{name} [{refs}]\n"));
+            prev = name;
+        }
+        text.push_str("flavors: {}\n");
+        let err = MlModel::parse(&text, &mut Vec::new()).unwrap_err();
+        assert!(err.contains("repetition limit exceeded"), "{err}");
+    }
+
+    #[test]
+    fn legacy_time_created_is_read() {
+        let mut w = Vec::new();
+        let m = MlModel::parse(
+            "flavors: {x: {}}\ntime_created: 2018-05-25 17:28:53\n",
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(m.utc_time_created.as_deref(), Some("2018-05-25 17:28:53"));
+        assert!(m.time_created_is_legacy);
+    }
+}

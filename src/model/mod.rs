@@ -1,0 +1,276 @@
+//! The model card: a typed, UI-free description of an MLflow model folder, read the way MLflow
+//! reads it. Opening a folder reads `MLmodel`, the environment files and the input example;
+//! it never reads model weights and never runs model code.
+
+pub mod artifacts;
+pub mod environment;
+pub mod error;
+pub mod example;
+pub mod flavors;
+pub mod fsutil;
+pub mod json;
+pub mod lenient_json;
+pub mod mlmodel;
+pub mod numpy;
+pub mod params;
+pub mod signature;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{OpenError, Warning};
+
+use artifacts::Artifacts;
+use environment::Environment;
+use example::InputExample;
+use flavors::{Flavor, FlavorView};
+use fsutil::{MLMODEL_CAP, ReadError};
+use mlmodel::MlModel;
+use signature::SignatureState;
+
+/// The file name MLflow gives the model description.
+pub const MLMODEL_FILE_NAME: &str = "MLmodel";
+
+/// How the `MLmodel` file was found from the path the user chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The chosen folder holds `MLmodel`.
+    Folder,
+    /// The user chose the `MLmodel` file itself.
+    File,
+    /// The chosen folder does not, but its subfolder `subfolder` does (a run's `model/`).
+    OneDown {
+        /// The subfolder's name.
+        subfolder: String,
+    },
+}
+
+/// Everything the inspector knows about a model folder.
+#[derive(Debug, Clone)]
+pub struct ModelCard {
+    /// The path the user chose.
+    pub chosen: PathBuf,
+    /// The folder that holds `MLmodel`.
+    pub root: PathBuf,
+    /// How `MLmodel` was found.
+    pub location: Location,
+    /// The parsed `MLmodel`.
+    pub mlmodel: MlModel,
+    /// The raw text of `MLmodel`.
+    pub mlmodel_text: String,
+    /// Flavors, `python_function` first.
+    pub flavors: Vec<Flavor>,
+    /// The signature.
+    pub signature: SignatureState,
+    /// The environment files.
+    pub environment: Environment,
+    /// The input example, when the model has one.
+    pub input_example: Option<InputExample>,
+    /// The folder's files.
+    pub artifacts: Artifacts,
+    /// Problems that did not stop the folder from opening.
+    pub warnings: Vec<Warning>,
+}
+
+impl ModelCard {
+    /// The model's display name: the folder's name (or the run folder's, for `model/`).
+    pub fn display_name(&self) -> String {
+        let name_of = |p: &Path| {
+            p.canonicalize()
+                .ok()
+                .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| p.display().to_string())
+        };
+        name_of(&self.root)
+    }
+
+    /// The `python_function` flavor's view, when the model has one.
+    pub fn pyfunc(&self) -> Option<&flavors::PyFuncView> {
+        self.flavors.iter().find_map(|f| match &f.view {
+            FlavorView::PythonFunction(v) => Some(v.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The flavor named `name`.
+    pub fn flavor(&self, name: &str) -> Option<&Flavor> {
+        self.flavors.iter().find(|f| f.name == name)
+    }
+}
+
+/// Finds the folder holding `MLmodel` from what the user chose.
+pub fn locate(chosen: &Path) -> Result<(PathBuf, Location), OpenError> {
+    let meta = std::fs::metadata(chosen).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => OpenError::NotFound {
+            path: chosen.to_path_buf(),
+        },
+        _ => OpenError::Unreadable {
+            path: chosen.to_path_buf(),
+            source: e,
+        },
+    })?;
+    if meta.is_file() {
+        if chosen.file_name().is_some_and(|n| n == MLMODEL_FILE_NAME) {
+            let parent = chosen
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            return Ok((parent.to_path_buf(), Location::File));
+        }
+        return Err(OpenError::NotAFolder {
+            path: chosen.to_path_buf(),
+        });
+    }
+    if !meta.is_dir() {
+        return Err(OpenError::NotAFolder {
+            path: chosen.to_path_buf(),
+        });
+    }
+    if std::fs::symlink_metadata(chosen.join(MLMODEL_FILE_NAME)).is_ok() {
+        return Ok((chosen.to_path_buf(), Location::Folder));
+    }
+    let entries = std::fs::read_dir(chosen).map_err(|e| OpenError::Unreadable {
+        path: chosen.to_path_buf(),
+        source: e,
+    })?;
+    let mut candidates: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| e.path().join(MLMODEL_FILE_NAME).is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    candidates.sort();
+    match candidates.as_slice() {
+        [] => Err(OpenError::NoMlmodel {
+            path: chosen.to_path_buf(),
+            hint: ", nor does any folder one level down".into(),
+        }),
+        [one] => Ok((
+            chosen.join(one),
+            Location::OneDown {
+                subfolder: one.clone(),
+            },
+        )),
+        _ => Err(OpenError::SeveralModels {
+            path: chosen.to_path_buf(),
+            candidates,
+        }),
+    }
+}
+
+/// Opens a model folder (or its `MLmodel` file, or a folder one level above it) and reads
+/// everything the card shows.
+pub fn open(chosen: &Path) -> Result<ModelCard, OpenError> {
+    let (root, location) = locate(chosen)?;
+    let mlmodel_path = root.join(MLMODEL_FILE_NAME);
+    let bad = |problem: String| OpenError::BadMlmodel {
+        path: mlmodel_path.clone(),
+        problem,
+    };
+    let text =
+        fsutil::read_text_inside(&root, MLMODEL_FILE_NAME, MLMODEL_CAP).map_err(|e| match e {
+            ReadError::Io(source) => OpenError::Unreadable {
+                path: mlmodel_path.clone(),
+                source,
+            },
+            ReadError::NotAFile => bad("is not a regular file".into()),
+            ReadError::Outside(reason) => bad(reason),
+            other => bad(other.to_string()),
+        })?;
+    let mut warnings = Vec::new();
+    let mlmodel = MlModel::parse(&text, &mut warnings).map_err(bad)?;
+    Ok(build_card(chosen, root, location, mlmodel, text, warnings))
+}
+
+fn build_card(
+    chosen: &Path,
+    root: PathBuf,
+    location: Location,
+    mlmodel: MlModel,
+    mlmodel_text: String,
+    mut warnings: Vec<Warning>,
+) -> ModelCard {
+    let flavors = flavors::read_flavors(&root, &mlmodel.flavors, &mut warnings);
+    let signature = match &mlmodel.signature {
+        None => SignatureState::Absent,
+        Some(value) => signature::parse_signature(value, &mut warnings),
+    };
+    if let SignatureState::Invalid { part, error } = &signature {
+        warnings.push(Warning::new(
+            format!("MLmodel: signature.{part}").replace("signature.signature", "signature"),
+            format!("invalid signature, MLflow would refuse to load it: {error}"),
+        ));
+    }
+    let pyfunc = flavors.iter().find_map(|f| match &f.view {
+        FlavorView::PythonFunction(v) => Some(v.as_ref()),
+        _ => None,
+    });
+    // Paths a flavor names that lead out of the folder were warned about once already.
+    let outside: Vec<String> = flavors
+        .iter()
+        .flat_map(|f| f.files.iter())
+        .filter(|f| matches!(f.status, fsutil::PathStatus::Outside { .. }))
+        .map(|f| f.path.clone())
+        .collect();
+    let mut env_warnings = Vec::new();
+    let environment = environment::read_environment(
+        &root,
+        pyfunc.and_then(|p| p.python_version.clone()),
+        pyfunc.and_then(|p| p.env.as_ref()).and_then(|e| e.conda()),
+        pyfunc
+            .and_then(|p| p.env.as_ref())
+            .and_then(|e| e.virtualenv()),
+        &mut env_warnings,
+    );
+    warnings.extend(
+        env_warnings
+            .into_iter()
+            .filter(|w| !outside.contains(&w.subject)),
+    );
+    let input_example = mlmodel
+        .saved_input_example_info
+        .as_ref()
+        .map(|info| example::read_example(&root, info, &mut warnings));
+    let payload: Vec<String> = flavors
+        .iter()
+        .flat_map(|f| f.files.iter())
+        .filter(|f| !f.key.starts_with("env"))
+        .map(|f| f.path.clone())
+        .collect();
+    let artifacts = artifacts::list_artifacts(&root, &payload, &mut warnings);
+    for entry in &artifacts.entries {
+        if let Some(target) = &entry.link_target
+            && !outside.contains(&entry.path)
+            && matches!(
+                fsutil::status_of(&root, &entry.path),
+                fsutil::PathStatus::Outside { .. }
+            )
+        {
+            warnings.push(Warning::new(
+                &entry.path,
+                format!(
+                    "is a symbolic link to {target}, outside the model folder; it is not followed"
+                ),
+            ));
+        }
+    }
+    if mlmodel.is_external() {
+        warnings.push(Warning::new(
+            "MLmodel: metadata",
+            "mlflow.model.isExternal is true: the artifacts are not in MLflow format and pyfunc refuses to load this model",
+        ));
+    }
+    ModelCard {
+        chosen: chosen.to_path_buf(),
+        root,
+        location,
+        mlmodel,
+        mlmodel_text,
+        flavors,
+        signature,
+        environment,
+        input_example,
+        artifacts,
+        warnings,
+    }
+}

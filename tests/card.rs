@@ -1,0 +1,332 @@
+//! What the model card holds for folders written by real MLflow and taken from its documentation.
+
+mod common;
+
+use common::{handmade, model, repo};
+use mlmodel_inspector::model::environment::Source;
+use mlmodel_inspector::model::example::{ElementKind, ExampleData};
+use mlmodel_inspector::model::flavors::{FlavorView, PyFuncEnv};
+use mlmodel_inspector::model::fsutil::PathStatus;
+use mlmodel_inspector::model::signature::{ColType, DataType, ParamType, SignatureState, Spec};
+use mlmodel_inspector::model::{self, Location};
+use serde_json::json;
+
+#[test]
+fn fastai_documentation_model_reads_fully() {
+    let card = model::open(&handmade("fastai_docs")).unwrap();
+    assert_eq!(card.mlmodel.artifact_path.as_deref(), Some("classifier"));
+    assert_eq!(
+        card.mlmodel.run_id.as_deref(),
+        Some("e13da8ac-b1e6-45d4-a9b2-6a0a5cfac537")
+    );
+    assert_eq!(
+        card.mlmodel.model_uuid.as_deref(),
+        Some("e694c68eba484299976b06ab9058f636")
+    );
+    // python_function comes first, whatever the file order.
+    let names: Vec<&str> = card.flavors.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["python_function", "fastai"]);
+    let fastai = card.flavor("fastai").unwrap();
+    assert_eq!(fastai.view.framework_version(), Some(("fastai", "2.4.1")));
+    let pyfunc = card.pyfunc().unwrap();
+    assert_eq!(pyfunc.loader_module.as_deref(), Some("mlflow.fastai"));
+    assert_eq!(pyfunc.python_version.as_deref(), Some("3.8.12"));
+    assert_eq!(pyfunc.env, Some(PyFuncEnv::Legacy("conda.yaml".into())));
+    assert_eq!(pyfunc.predict_fn, "predict");
+    // The weights were never published: the file is reported missing, not invented.
+    let data = fastai.files.iter().find(|f| f.key == "data").unwrap();
+    assert_eq!(data.path, "model.fastai");
+    assert_eq!(data.status, PathStatus::Missing);
+
+    let sig = card.signature.valid().unwrap();
+    let inputs = sig.inputs.as_ref().unwrap();
+    assert!(inputs.is_tensor());
+    assert_eq!(inputs.specs[0].type_label(), "uint8 [-1, 300, 300, 3]");
+    assert_eq!(
+        sig.outputs.as_ref().unwrap().specs[0].type_label(),
+        "float32 [-1, 2]"
+    );
+    assert!(sig.params.is_none());
+
+    let env = &card.environment;
+    let conda = env.conda.as_ref().unwrap().parsed.as_ref().unwrap();
+    assert_eq!(conda.channels, ["conda-forge"]);
+    assert_eq!(conda.python.as_deref(), Some("3.8.5"));
+    assert!(
+        conda
+            .pip
+            .iter()
+            .any(|d| d.line == "fastai==2.4.1" && d.source == Source::CondaPip)
+    );
+    assert_eq!(
+        env.mismatches,
+        ["python_version in MLmodel is 3.8.12, but conda.yaml pins python 3.8.5"]
+    );
+    assert!(
+        card.warnings
+            .iter()
+            .any(|w| w.message.contains("removed in MLflow 3.0"))
+    );
+}
+
+#[test]
+fn columns_of_every_type_with_params_and_example() {
+    let card = model::open(&model("pyfunc_columns_all_types")).unwrap();
+    let sig = card.signature.valid().unwrap();
+    let inputs = sig.inputs.as_ref().unwrap();
+    assert!(!inputs.is_tensor() && inputs.has_names());
+    let col = |name: &str| match inputs.specs.iter().find(|s| s.name() == Some(name)) {
+        Some(Spec::Column(c)) => c.clone(),
+        other => panic!("{name}: {other:?}"),
+    };
+    for (name, dt) in [
+        ("flag", DataType::Boolean),
+        ("count", DataType::Integer),
+        ("id", DataType::Long),
+        ("ratio", DataType::Float),
+        ("score", DataType::Double),
+        ("label", DataType::String),
+        ("blob", DataType::Binary),
+        ("when", DataType::Datetime),
+    ] {
+        assert_eq!(col(name).ty, ColType::Scalar(dt), "{name}");
+        assert!(col(name).is_required());
+    }
+    assert_eq!(col("vec").ty.label(), "array<double>");
+    assert_eq!(col("grid").ty.label(), "array<array<long>>");
+    assert_eq!(col("obj").ty.label(), "object{a: long, b?: string}");
+    assert_eq!(col("weights").ty.label(), "map<string, double>");
+    assert_eq!(
+        col("items").ty.label(),
+        "array<object{name: string, tags: array<string>}>"
+    );
+    assert_eq!(col("anything").ty, ColType::Any);
+    assert!(!col("anything").is_required());
+    assert!(!col("note").is_required());
+
+    let params = sig.params.as_ref().unwrap();
+    let p = |name: &str| params.iter().find(|p| p.name == name).unwrap();
+    assert_eq!(p("temperature").ty, ParamType::Scalar(DataType::Float));
+    assert_eq!(p("temperature").default, json!(0.5));
+    assert_eq!(p("max_tokens").default, json!(10));
+    assert_eq!(p("stop").shape, Some(vec![-1]));
+    assert_eq!(p("stop").default, json!(["a", "b"]));
+    assert_eq!(p("since").default, json!("2024-01-02T03:04:05"));
+    assert_eq!(p("opts").ty.label(), "object{k: string}");
+
+    let example = card.input_example.as_ref().unwrap();
+    assert!(example.info.has_params);
+    assert_eq!(example.params.as_ref().unwrap()["temperature"], json!(0.2));
+    // MLflow wrote a bare NaN for the missing `note`: read as null.
+    assert!(example.had_non_finite);
+    match example.data.as_ref().unwrap() {
+        ExampleData::Dataframe {
+            columns,
+            rows,
+            orient,
+        } => {
+            assert_eq!(orient, "split");
+            assert_eq!(columns.as_ref().unwrap().len(), 15);
+            assert_eq!(rows.len(), 2);
+            assert_eq!(rows[1][14], serde_json::Value::Null);
+        }
+        other => panic!("{other:?}"),
+    }
+    let serving = example.serving_input.as_ref().unwrap().as_ref().unwrap();
+    assert!(serving.get("dataframe_split").is_some());
+    assert_eq!(serving["params"]["stop"], json!(["x"]));
+}
+
+#[test]
+fn named_and_unnamed_tensors_with_their_examples() {
+    let card = model::open(&model("pyfunc_tensors_named")).unwrap();
+    let inputs = card.signature.valid().unwrap().inputs.clone().unwrap();
+    let labels: Vec<(String, String)> = inputs
+        .specs
+        .iter()
+        .map(|s| (s.name().unwrap().to_string(), s.type_label()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("img".into(), "float32 [-1, 2, 2]".into()),
+            ("ids".into(), "int64 [-1]".into())
+        ]
+    );
+    match card.input_example.unwrap().data.unwrap() {
+        ExampleData::NamedTensors(ts) => {
+            assert_eq!(ts[0].0, "img");
+            assert_eq!(ts[0].1.shape, vec![1, 2, 2]);
+            assert_eq!(ts[1].1.shape, vec![1]);
+            assert_eq!(ts[1].1.element, ElementKind::Int);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let card = model::open(&model("pyfunc_tensor_unnamed")).unwrap();
+    let inputs = card.signature.valid().unwrap().inputs.clone().unwrap();
+    assert!(!inputs.has_names());
+    assert_eq!(inputs.specs[0].type_label(), "float32 [-1, 4]");
+    match card.input_example.unwrap().data.unwrap() {
+        ExampleData::Tensor(t) => assert_eq!(t.shape, vec![2, 4]),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn sklearn_model_and_the_same_model_without_signature() {
+    let card = model::open(&model("sklearn_iris")).unwrap();
+    match &card.flavor("sklearn").unwrap().view {
+        FlavorView::Sklearn {
+            sklearn_version,
+            pickled_model,
+            serialization_format,
+        } => {
+            assert_eq!(sklearn_version.as_deref(), Some("1.9.1"));
+            assert_eq!(pickled_model.as_deref(), Some("model.skops"));
+            assert_eq!(serialization_format.as_deref(), Some("skops"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(card.warnings.is_empty(), "{:?}", card.warnings);
+    let env = &card.environment;
+    assert_eq!(env.python_version.as_deref(), Some("3.11.7"));
+    let venv = env.python_env.as_ref().unwrap().parsed.as_ref().unwrap();
+    assert_eq!(venv.python.as_deref(), Some("3.11.7"));
+    // `-r requirements.txt` is followed: mlflow's own pin arrives through it.
+    assert!(venv.dependencies.iter().any(|d| d.line == "mlflow==3.17.2"));
+    assert!(env.mismatches.is_empty(), "{:?}", env.mismatches);
+    let kinds: Vec<(&str, &str)> = card
+        .artifacts
+        .entries
+        .iter()
+        .map(|a| (a.path.as_str(), a.kind.label()))
+        .collect();
+    assert!(kinds.contains(&("MLmodel", "MLmodel")));
+    assert!(kinds.contains(&("model.skops", "flavor payload")));
+    assert!(kinds.contains(&("conda.yaml", "environment")));
+    assert!(kinds.contains(&("input_example.json", "example")));
+
+    let card = model::open(&model("no_signature")).unwrap();
+    assert_eq!(card.signature, SignatureState::Absent);
+    assert!(card.input_example.is_none());
+}
+
+#[test]
+fn a_run_folder_opens_the_model_one_level_down() {
+    let card = model::open(&model("logged_run")).unwrap();
+    assert_eq!(
+        card.location,
+        Location::OneDown {
+            subfolder: "model".into()
+        }
+    );
+    assert!(card.root.ends_with("logged_run/model"));
+    assert!(card.mlmodel.model_id.as_deref().unwrap().starts_with("m-"));
+    assert_eq!(card.mlmodel.model_id, card.mlmodel.model_uuid);
+    assert!(card.mlmodel.run_id.is_some());
+    // Opening the MLmodel file itself works too.
+    let card = model::open(&model("sklearn_iris").join("MLmodel")).unwrap();
+    assert_eq!(card.location, Location::File);
+}
+
+#[test]
+fn legacy_forms_are_read() {
+    let card = model::open(&handmade("legacy_forms")).unwrap();
+    assert_eq!(
+        card.mlmodel.utc_time_created.as_deref(),
+        Some("2019-06-03 17:01:22.123456")
+    );
+    assert!(card.mlmodel.time_created_is_legacy);
+    assert_eq!(
+        card.pyfunc().unwrap().env,
+        Some(PyFuncEnv::Legacy("conda.yaml".into()))
+    );
+    assert_eq!(
+        card.mlmodel.unknown["custom_team_key"],
+        json!({"owner": "vision-team", "ticket": 42})
+    );
+    let sig = card.signature.valid().unwrap();
+    let inputs = sig.inputs.as_ref().unwrap();
+    // A scalar ColSpec without `required` is required; an array one is not (MLflow's None).
+    assert!(inputs.specs[0].is_required());
+    assert!(!inputs.specs[1].is_required());
+    let alpha = &sig.params.as_ref().unwrap()[0];
+    assert_eq!(
+        (alpha.name.as_str(), alpha.default.clone()),
+        ("alpha", json!(0.1))
+    );
+    // The tf-serving example is unwrapped.
+    match card.input_example.unwrap().data.unwrap() {
+        ExampleData::Tensor(t) => assert_eq!(t.shape, vec![2, 2]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        card.environment.mismatches,
+        ["mlflow is pinned differently: ==1.30.0 in conda.yaml, ==1.29.0 in requirements.txt"]
+    );
+}
+
+#[test]
+fn signatures_stored_as_yaml_lists_are_read_with_a_warning() {
+    let card = model::open(&handmade("signature_yaml_list")).unwrap();
+    let sig = card.signature.valid().unwrap();
+    assert_eq!(sig.inputs.as_ref().unwrap().specs.len(), 2);
+    assert_eq!(
+        sig.outputs.as_ref().unwrap().specs[0].type_label(),
+        "float32 [-1, 2]"
+    );
+    assert_eq!(card.warnings.len(), 2);
+    assert!(
+        card.warnings[0]
+            .to_string()
+            .starts_with("MLmodel: signature.inputs: is a YAML list")
+    );
+}
+
+#[test]
+fn json_object_and_sparse_examples() {
+    let card = model::open(&model("pyfunc_dict_example")).unwrap();
+    assert_eq!(
+        card.mlmodel.metadata,
+        Some(json!({"task": "demo", "owner": "tests"}))
+    );
+    match card.input_example.unwrap().data.unwrap() {
+        ExampleData::Json(v) => assert_eq!(v["question"], "what?"),
+        other => panic!("{other:?}"),
+    }
+    let card = model::open(&model("sklearn_sparse_example")).unwrap();
+    match card.input_example.unwrap().data.unwrap() {
+        ExampleData::Sparse { format, shape, nnz } => {
+            assert_eq!((format.as_str(), shape, nnz), ("csr", vec![2, 4], 8));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn bundled_example_is_the_users_vision_signature() {
+    let card = model::open(&repo("assets/example-model")).unwrap();
+    assert!(card.warnings.is_empty(), "{:?}", card.warnings);
+    let sig = card.signature.valid().unwrap();
+    assert_eq!(
+        sig.inputs.as_ref().unwrap().specs[0].type_label(),
+        "uint8 [-1, 300, 300, 3]"
+    );
+    assert_eq!(
+        sig.outputs.as_ref().unwrap().specs[0].type_label(),
+        "float32 [-1, 2]"
+    );
+    match &card.flavor("onnx").unwrap().view {
+        FlavorView::Onnx {
+            data, providers, ..
+        } => {
+            assert_eq!(data.as_deref(), Some("model.onnx"));
+            assert_eq!(
+                providers,
+                &["CUDAExecutionProvider", "CPUExecutionProvider"]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

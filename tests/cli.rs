@@ -1,0 +1,123 @@
+//! `mlmodel-inspector show` as a user runs it: text and JSON on stdout, errors on stderr.
+
+mod common;
+
+use std::process::Command;
+
+use common::{bad, handmade, model, repo};
+use serde_json::{Value, json};
+
+fn show(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("show")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn show_json(path: &std::path::Path) -> Value {
+    let (code, stdout, stderr) = show(&[path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+#[test]
+fn json_has_mlflows_own_spec_forms() {
+    let doc = show_json(&handmade("fastai_docs"));
+    assert_eq!(
+        doc["signature"]["inputs"],
+        json!([{"type": "tensor", "tensor-spec": {"dtype": "uint8", "shape": [-1, 300, 300, 3]}}])
+    );
+    assert_eq!(doc["signature"]["params"], Value::Null);
+    assert_eq!(
+        doc["flavors"]["fastai"],
+        json!({"data": "model.fastai", "fastai_version": "2.4.1"})
+    );
+    assert_eq!(doc["flavors"]["python_function"]["env"], "conda.yaml");
+    assert_eq!(doc["environment"]["conda"]["python"], "3.8.5");
+    assert_eq!(doc["warnings"].as_array().unwrap().len(), 1);
+
+    let doc = show_json(&model("pyfunc_columns_all_types"));
+    let inputs = doc["signature"]["inputs"].as_array().unwrap();
+    assert_eq!(
+        inputs[0],
+        json!({"type": "boolean", "name": "flag", "required": true})
+    );
+    assert_eq!(
+        inputs[10],
+        json!({"type": "object", "properties": {"a": {"type": "long", "required": true}, "b": {"type": "string", "required": false}}, "name": "obj", "required": true})
+    );
+    assert_eq!(
+        inputs[11],
+        json!({"type": "map", "values": {"type": "double"}, "name": "weights", "required": true})
+    );
+    let params = doc["signature"]["params"].as_array().unwrap();
+    assert_eq!(
+        params[6],
+        json!({"name": "stop", "default": ["a", "b"], "shape": [-1], "type": "string"})
+    );
+    assert_eq!(doc["input_example"]["type"], "dataframe");
+    assert_eq!(
+        doc["input_example"]["params"],
+        json!({"temperature": 0.2, "stop": ["x"]})
+    );
+    assert!(doc["input_example"]["serving_input"]["dataframe_split"].is_object());
+    assert_eq!(doc["warnings"], json!([]));
+    let entries = doc["artifacts"]["entries"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["path"] == "python_model.pkl" && e["kind"] == "flavor payload")
+    );
+
+    let doc = show_json(&model("no_signature"));
+    assert_eq!(doc["signature"], Value::Null);
+    assert_eq!(doc["input_example"], Value::Null);
+}
+
+#[test]
+fn text_output_reads_as_a_card() {
+    let (code, out, _) = show(&[repo("assets/example-model").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Model example-model\n"), "{out}");
+    assert!(
+        out.contains("  flavors                python_function, onnx\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    [0]                  uint8 [-1, 300, 300, 3]\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    data                   model.onnx  [present ("),
+        "{out}"
+    );
+    assert!(out.contains("\nWarnings\n  none\n"), "{out}");
+
+    let (_, out, _) = show(&[model("logged_run").to_str().unwrap()]);
+    assert!(out.contains("MLmodel found in model/ inside"), "{out}");
+}
+
+#[test]
+fn warnings_exit_zero_and_errors_exit_nonzero_on_stderr() {
+    let (code, out, _) = show(&[bad("path_escape").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("  - MLmodel: flavors.python_function.code: `/etc` is an absolute path"),
+        "{out}"
+    );
+
+    let (code, out, err) = show(&[bad("flavors_42").to_str().unwrap(), "--json"]);
+    assert_ne!(code, 0);
+    assert!(out.is_empty());
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(
+        err.contains("flavors_42/MLmodel: `flavors` must be a mapping"),
+        "{err}"
+    );
+}
