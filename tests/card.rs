@@ -330,3 +330,166 @@ fn bundled_example_is_the_users_vision_signature() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn framework_flavors_have_typed_views() {
+    // Key sets as each MLflow module's `add_flavor` writes them (reference section 3).
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    std::fs::write(root.join("data/model.pth"), b"x").unwrap();
+    std::fs::create_dir_all(root.join("model")).unwrap();
+    std::fs::write(
+        root.join("MLmodel"),
+        r#"flavors:
+  python_function:
+    loader_module: mlflow.pytorch
+    data: data
+    pickle_module_name: mlflow.pytorch.pickle_module
+    config: {device: null}
+    python_version: 3.11.7
+    predict_fn: predict
+    streamable: true
+  pytorch:
+    code: null
+    model_data: data
+    pytorch_version: 2.5.1
+    extra_files:
+    - path: extra_files/labels.txt
+  tensorflow:
+    code: null
+    data: data
+    keras_version: 2.15.0
+    model_type: keras
+    save_format: tf
+  keras:
+    data: data
+    keras_backend: jax
+    keras_version: 3.6.0
+    save_exported_model: false
+  transformers:
+    code: null
+    components: [tokenizer]
+    framework: pt
+    instance_type: TextClassificationPipeline
+    model_binary: model
+    source_model_name: distilbert-base-uncased
+    task: text-classification
+    transformers_version: 4.46.0
+  xgboost:
+    code: null
+    data: model.xgb
+    model_class: xgboost.sklearn.XGBClassifier
+    model_format: xgb
+    xgb_version: 2.1.1
+  lightgbm:
+    code: null
+    data: model.lgb
+    lgb_version: 4.5.0
+    model_class: lightgbm.sklearn.LGBMClassifier
+  h2o:
+    data: model.h2o
+"#,
+    )
+    .unwrap();
+    let card = model::open(root).unwrap();
+    let versions: Vec<(&str, Option<(&str, &str)>)> = card
+        .flavors
+        .iter()
+        .map(|f| (f.name.as_str(), f.view.framework_version()))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("python_function", None),
+            ("pytorch", Some(("torch", "2.5.1"))),
+            ("tensorflow", Some(("keras", "2.15.0"))),
+            ("keras", Some(("keras", "3.6.0"))),
+            ("transformers", Some(("transformers", "4.46.0"))),
+            ("xgboost", Some(("xgboost", "2.1.1"))),
+            ("lightgbm", Some(("lightgbm", "4.5.0"))),
+            ("h2o", None),
+        ]
+    );
+    let pyfunc = card.pyfunc().unwrap();
+    assert!(pyfunc.streamable);
+    assert_eq!(pyfunc.predict_stream_fn, "predict_stream");
+    assert_eq!(
+        pyfunc.config.as_ref().unwrap()["device"],
+        serde_json::Value::Null
+    );
+    match &card.flavor("pytorch").unwrap().view {
+        FlavorView::Pytorch {
+            model_data,
+            saved_file,
+            ..
+        } => {
+            assert_eq!(model_data.as_deref(), Some("data"));
+            assert_eq!(saved_file.as_deref(), Some("model.pth"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let pytorch = card.flavor("pytorch").unwrap();
+    let extra = pytorch
+        .files
+        .iter()
+        .find(|f| f.key == "extra_files[0]")
+        .unwrap();
+    assert_eq!(
+        (extra.path.as_str(), &extra.status),
+        ("extra_files/labels.txt", &PathStatus::Missing)
+    );
+    match &card.flavor("transformers").unwrap().view {
+        FlavorView::Transformers {
+            task,
+            components,
+            source_model_name,
+            ..
+        } => {
+            assert_eq!(task.as_deref(), Some("text-classification"));
+            assert_eq!(components, &["tokenizer"]);
+            assert_eq!(
+                source_model_name.as_deref(),
+                Some("distilbert-base-uncased")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let binary = card
+        .flavor("transformers")
+        .unwrap()
+        .files
+        .iter()
+        .find(|f| f.key == "model_binary")
+        .unwrap();
+    assert_eq!(
+        binary.status,
+        PathStatus::Present {
+            is_dir: true,
+            size: 0
+        }
+    );
+    // Unknown flavors still have their files checked.
+    let h2o = card.flavor("h2o").unwrap();
+    assert_eq!(h2o.files[0].status, PathStatus::Missing);
+}
+
+#[test]
+fn frames_with_default_columns_keep_integer_names() {
+    let card = model::open(&model("sklearn_values_example")).unwrap();
+    let inputs = card.signature.valid().unwrap().inputs.clone().unwrap();
+    assert_eq!(
+        inputs.specs[0].to_mlflow_json(),
+        json!({"type": "double", "name": 0, "required": true})
+    );
+    match card.input_example.unwrap().data.unwrap() {
+        ExampleData::Dataframe {
+            columns,
+            rows,
+            orient,
+        } => {
+            assert_eq!((columns, orient.as_str(), rows.len()), (None, "values", 2));
+        }
+        other => panic!("{other:?}"),
+    }
+}

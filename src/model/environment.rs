@@ -279,19 +279,21 @@ fn read_env_text(root: &Path, file: &str) -> Result<String, String> {
     })
 }
 
+/// Parses YAML text that must hold a mapping (an environment file).
+fn parse_yaml_mapping(text: &str) -> Result<serde_json::Map<String, Value>, String> {
+    match parse_yaml(text)? {
+        Value::Object(map) => Ok(map),
+        Value::Null => Err("the file is empty".into()),
+        other => Err(format!(
+            "expected a YAML mapping, found {}",
+            describe(&other)
+        )),
+    }
+}
+
 /// Reads conda.yaml text.
 pub fn parse_conda(text: &str, file: &str) -> Result<CondaEnv, String> {
-    let value = parse_yaml(text)?;
-    let map = match value {
-        Value::Object(map) => map,
-        Value::Null => return Err("the file is empty".into()),
-        other => {
-            return Err(format!(
-                "expected a YAML mapping, found {}",
-                describe(&other)
-            ));
-        }
-    };
+    let map = parse_yaml_mapping(text)?;
     let mut env = CondaEnv {
         name: map.get("name").and_then(scalar_text),
         ..Default::default()
@@ -390,17 +392,7 @@ pub fn parse_python_env(
     root: Option<&Path>,
     warnings: &mut Vec<Warning>,
 ) -> Result<PythonEnv, String> {
-    let value = parse_yaml(text)?;
-    let map = match value {
-        Value::Object(map) => map,
-        Value::Null => return Err("the file is empty".into()),
-        other => {
-            return Err(format!(
-                "expected a YAML mapping, found {}",
-                describe(&other)
-            ));
-        }
-    };
+    let map = parse_yaml_mapping(text)?;
     let mut env = PythonEnv {
         python: map.get("python").and_then(scalar_text),
         ..Default::default()

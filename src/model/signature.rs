@@ -112,6 +112,8 @@ pub struct Property {
 pub struct ColSpec {
     /// The column name, or `None` for unnamed columns (addressed by position).
     pub name: Option<String>,
+    /// The name exactly as written: MLflow keeps integer names (frames with default columns).
+    pub name_json: Option<Value>,
     /// The column type.
     pub ty: ColType,
     /// `required` as MLflow holds it: `Some(true)` when a scalar column omits the key;
@@ -131,6 +133,8 @@ impl ColSpec {
 pub struct TensorSpec {
     /// The tensor name, or `None` for the single unnamed tensor.
     pub name: Option<String>,
+    /// The name exactly as written.
+    pub name_json: Option<Value>,
     /// The numpy dtype name, as numpy names it (`uint8`, `float32`, `str`, `datetime64[ns]`).
     pub dtype: String,
     /// The shape; `-1` is a dimension of any size.
@@ -190,8 +194,8 @@ impl Spec {
             Spec::Column(c) => {
                 let mut obj = c.ty.to_mlflow_json();
                 if let Some(map) = obj.as_object_mut() {
-                    if let Some(name) = &c.name {
-                        map.insert("name".into(), json!(name));
+                    if let Some(name) = &c.name_json {
+                        map.insert("name".into(), name.clone());
                     }
                     map.insert("required".into(), json!(c.required));
                 }
@@ -199,7 +203,7 @@ impl Spec {
             }
             Spec::Tensor(t) => {
                 let info = json!({"dtype": t.dtype, "shape": t.shape});
-                match &t.name {
+                match &t.name_json {
                     None => json!({"type": "tensor", "tensor-spec": info}),
                     Some(name) => json!({"name": name, "type": "tensor", "tensor-spec": info}),
                 }
@@ -496,9 +500,13 @@ fn check_schema_rules(specs: &[Spec]) -> Result<(), String> {
     if named != 0 && named != specs.len() {
         let names: Vec<String> = specs
             .iter()
-            .map(|s| match s.name() {
-                Some(n) => format!("'{n}'"),
-                None => "None".into(),
+            .map(|s| {
+                let raw = match s {
+                    Spec::Column(c) => c.name_json.as_ref(),
+                    Spec::Tensor(t) => t.name_json.as_ref(),
+                };
+                raw.map(super::params::py_repr)
+                    .unwrap_or_else(|| "None".into())
             })
             .collect();
         return Err(format!(
@@ -562,13 +570,19 @@ fn parse_col_spec(map: &serde_json::Map<String, Value>) -> Result<ColSpec, Strin
         return Err("Missing keys in ColSpec JSON. Expected to find key `type`".into());
     };
     let name = name_of(map.get("name"));
+    let name_json = map.get("name").filter(|v| !v.is_null()).cloned();
     let ty_name = type_name(ty);
     match ty_name.as_str() {
         "array" | "object" | "map" | "sparkml_vector" | "any" => {
             // Complex types: a missing `required` is None, which MLflow treats as optional.
             let required = map.get("required").and_then(required_of);
             let ty = complex_type(&ty_name, map)?;
-            Ok(ColSpec { name, ty, required })
+            Ok(ColSpec {
+                name,
+                name_json,
+                ty,
+                required,
+            })
         }
         _ => {
             if let Some(extra) = map
@@ -591,6 +605,7 @@ fn parse_col_spec(map: &serde_json::Map<String, Value>) -> Result<ColSpec, Strin
             };
             Ok(ColSpec {
                 name,
+                name_json,
                 ty: ColType::Scalar(dt),
                 required,
             })
@@ -771,6 +786,7 @@ fn parse_tensor_spec(map: &serde_json::Map<String, Value>) -> Result<TensorSpec,
     }
     Ok(TensorSpec {
         name: name_of(map.get("name")),
+        name_json: map.get("name").filter(|v| !v.is_null()).cloned(),
         dtype,
         shape: out,
     })
