@@ -5,15 +5,25 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-need_apt=()
-command -v mkfifo >/dev/null || need_apt+=(coreutils)
-command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+# Debian packages the tests use: a venv for the pinned mlflow; Xvfb, xwininfo and ImageMagick for
+# the real-window test; the X11, xkbcommon, Vulkan and GL libraries the window loads at run time.
+packages=(xvfb x11-utils imagemagick libx11-6 libxcursor1 libxrandr2 libxi6
+  libxkbcommon-x11-0 libvulkan1 mesa-vulkan-drivers libegl1 libgl1-mesa-dri)
+if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-  apt-get update -qq && apt-get install -y -qq python3-venv
+  $sudo apt-get install -y -qq python3-venv >/dev/null
 fi
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
+chmod 700 "$XDG_RUNTIME_DIR" 2>/dev/null || true
 
 python="$(scripts/python-env.sh)"
 

@@ -1,4 +1,5 @@
-//! The command line: `show` prints a model card, using the same library calls as the GUI.
+//! The command line: no subcommand opens the window; `show` prints a model card, using the
+//! same library calls as the GUI.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -15,12 +16,21 @@ use crate::model::signature::{ColType, Schema, SignatureState, Spec};
 use crate::model::{self, Location, ModelCard};
 
 /// Open an MLflow model folder and show what the model is.
+///
+/// With no subcommand the window opens, on MODEL if given.
 #[derive(Debug, Parser)]
-#[command(name = "mlmodel-inspector", version, about)]
+#[command(
+    name = "mlmodel-inspector",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; none opens the window.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// The model folder (or its MLmodel file) to open in the window.
+    pub model: Option<PathBuf>,
 }
 
 /// The subcommands.
@@ -38,7 +48,16 @@ pub enum Command {
 
 /// Runs the command; `Err` is printed as `error: ...` with exit code 2.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        #[cfg(feature = "gui")]
+        {
+            crate::ui::run(cli.model)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        #[cfg(not(feature = "gui"))]
+        anyhow::bail!("this build has no window (built without the `gui` feature): use `show`");
+    };
+    match command {
         Command::Show { model, json } => {
             let card = model::open(&model)?;
             let out = if json {

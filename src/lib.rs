@@ -3,7 +3,10 @@
 //! The crate's map, one line per module:
 //! - [`model`]: the MLflow contract, UI-free: MLmodel, flavors, signature, environment,
 //!   input example, artifacts.
+//! - [`ui`]: the egui desktop app: app state, one file per panel.
 //! - [`cli`]: the command line (`show`), calling the same library functions as the GUI.
 
 pub mod cli;
 pub mod model;
+#[cfg(feature = "gui")]
+pub mod ui;

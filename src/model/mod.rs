@@ -72,7 +72,7 @@ pub struct ModelCard {
 }
 
 impl ModelCard {
-    /// The model's display name: the folder's name (or the run folder's, for `model/`).
+    /// The model's display name: the folder's name (`run/model` when found one level down).
     pub fn display_name(&self) -> String {
         let name_of = |p: &Path| {
             p.canonicalize()
@@ -81,7 +81,11 @@ impl ModelCard {
                 .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
                 .unwrap_or_else(|| p.display().to_string())
         };
-        name_of(&self.root)
+        match &self.location {
+            // A run's folder with the model in `model/`: the run folder says more.
+            Location::OneDown { subfolder } => format!("{}/{subfolder}", name_of(&self.chosen)),
+            _ => name_of(&self.root),
+        }
     }
 
     /// The `python_function` flavor's view, when the model has one.

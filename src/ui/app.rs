@@ -1,0 +1,453 @@
+//! The app: saved settings, the open model, background tasks, and the command queue applied
+//! after each frame. Drawing is in the panel files; this file wires them together.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
+
+use super::command::Command;
+use super::settings::{Settings, Tab};
+use super::tasks::{TaskName, TaskResult, Tasks};
+use super::{
+    artifacts_panel, environment_panel, example_panel, flavors_panel, header, signature_panel,
+    test_panel, welcome,
+};
+use crate::model::{self, ModelCard, fsutil};
+
+/// The largest file shown in a text preview.
+pub const PREVIEW_CAP: u64 = 256 * 1024;
+
+/// Per-model view state that is not saved: toggles, selections, previews.
+#[derive(Debug, Default)]
+pub struct PanelState {
+    /// Signature tab: show the raw JSON instead of tables.
+    pub raw_signature: bool,
+    /// Environment tab: the environment file shown as text.
+    pub env_file: Option<String>,
+    /// Artifacts tab: expanded folders.
+    pub expanded: HashSet<String>,
+    /// Artifacts tab: whether the default expansion was set.
+    pub tree_initialized: bool,
+    /// Artifacts tab: the selected file.
+    pub selected: Option<String>,
+    /// The last file preview that arrived: its path and text, or why not.
+    pub preview: Option<(String, Result<String, String>)>,
+}
+
+/// An open model with its view state.
+pub struct Loaded {
+    /// The model card.
+    pub card: ModelCard,
+    /// View state of the panels.
+    pub panels: PanelState,
+}
+
+/// The MLmodel Inspector app.
+pub struct InspectorApp {
+    /// What is saved between runs.
+    pub settings: Settings,
+    /// The open model, if any.
+    pub loaded: Option<Box<Loaded>>,
+    /// The folder being opened, if any.
+    pub opening: Option<PathBuf>,
+    /// The last error, shown in a banner until dismissed or another model opens.
+    pub error: Option<String>,
+    tasks: Tasks,
+    commands: Vec<Command>,
+    generation: u64,
+    pending_open: Option<PathBuf>,
+    pending_preview: Option<String>,
+    title: String,
+}
+
+impl InspectorApp {
+    /// Creates the app, restoring saved settings, and opens `path` if given.
+    pub fn new(cc: &eframe::CreationContext<'_>, path: Option<PathBuf>) -> Self {
+        let settings: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        Self::with_settings(&cc.egui_ctx, settings, path)
+    }
+
+    /// Creates the app with these settings (tests use this to start from a known state).
+    pub fn with_settings(ctx: &egui::Context, settings: Settings, path: Option<PathBuf>) -> Self {
+        ctx.set_theme(settings.theme.preference());
+        let mut app = Self {
+            settings,
+            loaded: None,
+            opening: None,
+            error: None,
+            tasks: Tasks::default(),
+            commands: Vec::new(),
+            generation: 0,
+            pending_open: None,
+            pending_preview: None,
+            title: String::new(),
+        };
+        let recent = app.settings.recent.clone();
+        if !recent.is_empty() {
+            // A stat of each recent path can hang on a dead network mount: not on the UI thread.
+            app.tasks.spawn(TaskName::CheckRecent, ctx, move || {
+                TaskResult::RecentChecked(recent.into_iter().filter(|p| p.exists()).collect())
+            });
+        }
+        if let Some(path) = path {
+            app.apply(ctx, Command::Open(path));
+        }
+        app
+    }
+
+    /// Whether background work is under way (tests wait for this to end).
+    pub fn is_busy(&self) -> bool {
+        self.tasks.any_running()
+    }
+
+    /// The open model's card.
+    pub fn card(&self) -> Option<&ModelCard> {
+        self.loaded.as_ref().map(|l| &l.card)
+    }
+
+    fn apply(&mut self, ctx: &egui::Context, command: Command) {
+        match command {
+            Command::PickFolder => {
+                // rfd blocks until the dialog closes: never on the UI thread.
+                self.tasks.spawn(TaskName::Dialog, ctx, || {
+                    TaskResult::Picked(
+                        rfd::FileDialog::new()
+                            .set_title("Open MLflow model folder")
+                            .pick_folder(),
+                    )
+                });
+            }
+            Command::Open(path) => {
+                self.generation += 1;
+                self.opening = Some(path.clone());
+                self.error = None;
+                if self.tasks.is_running(TaskName::Open) {
+                    // One open at a time: the running one's answer is dropped, this one
+                    // starts when it is done.
+                    self.pending_open = Some(path);
+                    return;
+                }
+                let generation = self.generation;
+                self.tasks.spawn(TaskName::Open, ctx, move || {
+                    let result = model::open(&path).map(Box::new);
+                    TaskResult::Opened {
+                        generation,
+                        path,
+                        result,
+                    }
+                });
+            }
+            Command::CancelOpen => {
+                self.generation += 1;
+                self.opening = None;
+            }
+            Command::CloseModel => {
+                self.loaded = None;
+            }
+            Command::SetTab(tab) => self.settings.tab = tab,
+            Command::SetTheme(theme) => {
+                self.settings.theme = theme;
+                ctx.set_theme(theme.preference());
+            }
+            Command::Preview(rel) => {
+                let Some(loaded) = &mut self.loaded else {
+                    return;
+                };
+                loaded.panels.selected = Some(rel.clone());
+                let root = loaded.card.root.clone();
+                if self.tasks.is_running(TaskName::Preview) {
+                    // One preview at a time: this one starts when the running one is done.
+                    self.pending_preview = Some(rel);
+                    return;
+                }
+                self.tasks
+                    .spawn(TaskName::Preview, ctx, move || TaskResult::Preview {
+                        result: read_preview(&root, &rel),
+                        rel,
+                    });
+            }
+            Command::DismissError => self.error = None,
+        }
+    }
+
+    fn handle_results(&mut self) {
+        for result in self.tasks.poll() {
+            match result {
+                TaskResult::Opened {
+                    generation,
+                    path,
+                    result,
+                } => {
+                    if generation != self.generation {
+                        continue; // cancelled or superseded
+                    }
+                    self.opening = None;
+                    match result {
+                        Ok(card) => {
+                            let remembered = path.canonicalize().unwrap_or(path);
+                            self.settings.remember(&remembered);
+                            self.loaded = Some(Box::new(Loaded {
+                                card: *card,
+                                panels: PanelState::default(),
+                            }));
+                        }
+                        Err(e) => {
+                            self.error = Some(e.to_string());
+                        }
+                    }
+                }
+                TaskResult::Picked(Some(path)) => self.commands.push(Command::Open(path)),
+                TaskResult::Picked(None) => {}
+                TaskResult::Preview { rel, result } => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.preview = Some((rel, result));
+                    }
+                }
+                TaskResult::RecentChecked(existing) => {
+                    self.settings.recent.retain(|p| existing.contains(p));
+                }
+            }
+        }
+        if !self.tasks.is_running(TaskName::Open)
+            && let Some(path) = self.pending_open.take()
+        {
+            self.commands.push(Command::Open(path));
+        }
+        if !self.tasks.is_running(TaskName::Preview)
+            && let Some(rel) = self.pending_preview.take()
+        {
+            self.commands.push(Command::Preview(rel));
+        }
+    }
+
+    fn handle_input(&mut self, ctx: &egui::Context) {
+        let mut commands = Vec::new();
+        ctx.input_mut(|i| {
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)) {
+                commands.push(Command::PickFolder);
+            }
+            if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::W)) {
+                commands.push(Command::CloseModel);
+            }
+            let digits = [
+                Key::Num1,
+                Key::Num2,
+                Key::Num3,
+                Key::Num4,
+                Key::Num5,
+                Key::Num6,
+                Key::Num7,
+                Key::Num8,
+                Key::Num9,
+            ];
+            for (index, key) in digits.into_iter().enumerate() {
+                if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, key))
+                    && let Some(path) = self.settings.recent.get(index)
+                {
+                    commands.push(Command::Open(path.clone()));
+                }
+            }
+            for file in &i.raw.dropped_files {
+                let path = file.path();
+                if !path.as_os_str().is_empty() {
+                    commands.push(Command::Open(path.to_path_buf()));
+                }
+            }
+        });
+        self.commands.extend(commands);
+    }
+
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let title = match &self.loaded {
+            Some(l) => format!("{} — MLmodel Inspector", l.card.display_name()),
+            None => "MLmodel Inspector".to_string(),
+        };
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+    }
+
+    fn top_bar_ui(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("top_bar").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Open model folder…")
+                    .on_hover_text("Ctrl+O")
+                    .clicked()
+                {
+                    self.commands.push(Command::PickFolder);
+                }
+                ui.menu_button("Recent", |ui| {
+                    if self.settings.recent.is_empty() {
+                        ui.label("No recent models");
+                    }
+                    for (i, path) in self.settings.recent.iter().enumerate() {
+                        if ui
+                            .button(format!("{}  {}", i + 1, path.display()))
+                            .on_hover_text(format!("Ctrl+{}", i + 1))
+                            .clicked()
+                        {
+                            self.commands.push(Command::Open(path.clone()));
+                            ui.close();
+                        }
+                    }
+                });
+                if self.loaded.is_some() && ui.button("Close").on_hover_text("Ctrl+W").clicked() {
+                    self.commands.push(Command::CloseModel);
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let mut theme = self.settings.theme;
+                    egui::ComboBox::from_label("Theme")
+                        .selected_text(format!("{theme:?}"))
+                        .show_ui(ui, |ui| {
+                            for choice in [
+                                super::settings::ThemeChoice::System,
+                                super::settings::ThemeChoice::Light,
+                                super::settings::ThemeChoice::Dark,
+                            ] {
+                                ui.selectable_value(&mut theme, choice, format!("{choice:?}"));
+                            }
+                        });
+                    if theme != self.settings.theme {
+                        self.commands.push(Command::SetTheme(theme));
+                    }
+                });
+            });
+        });
+    }
+
+    fn error_banner_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(error) = self.error.clone() else {
+            return;
+        };
+        egui::Panel::top("error_banner").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.colored_label(super::widgets::error_color(ui), RichText::new("✖").strong());
+                ui.add(
+                    egui::Label::new(RichText::new(&error).color(super::widgets::error_color(ui)))
+                        .selectable(true)
+                        .wrap(),
+                );
+                if ui.small_button("Dismiss").clicked() {
+                    self.commands.push(Command::DismissError);
+                }
+            });
+        });
+    }
+
+    fn model_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        egui::Panel::top("model_header").show(ui, |ui| {
+            header::header_ui(ui, &loaded.card);
+            ui.add_space(4.0);
+            ui.horizontal(|ui| {
+                for tab in Tab::ALL {
+                    let label = match tab {
+                        Tab::Signature
+                            if matches!(
+                                loaded.card.signature,
+                                crate::model::signature::SignatureState::Invalid { .. }
+                            ) =>
+                        {
+                            format!("{} ⚠", tab.title())
+                        }
+                        _ => tab.title().to_string(),
+                    };
+                    if ui
+                        .selectable_label(self.settings.tab == tab, label)
+                        .clicked()
+                    {
+                        self.commands.push(Command::SetTab(tab));
+                    }
+                }
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            let card = &loaded.card;
+            let panels = &mut loaded.panels;
+            let commands = &mut self.commands;
+            match self.settings.tab {
+                Tab::Flavors => flavors_panel::flavors_ui(ui, card),
+                Tab::Signature => signature_panel::signature_ui(ui, card, panels),
+                Tab::Environment => environment_panel::environment_ui(ui, card, panels),
+                Tab::Example => example_panel::example_ui(ui, card),
+                Tab::Artifacts => artifacts_panel::artifacts_ui(ui, card, panels, commands),
+                Tab::Test => test_panel::test_ui(ui, card),
+            }
+        });
+    }
+
+    fn opening_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(path) = self.opening.clone() else {
+            return;
+        };
+        egui::Panel::bottom("opening").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("Opening {}…", path.display()));
+                if ui.button("Cancel").clicked() {
+                    self.commands.push(Command::CancelOpen);
+                }
+            });
+        });
+    }
+
+    fn drop_overlay_ui(&self, ui: &mut egui::Ui) {
+        let hovering = ui.ctx().input(|i| !i.raw.hovered_files.is_empty());
+        if !hovering {
+            return;
+        }
+        let rect = ui.ctx().content_rect();
+        let painter = ui.ctx().layer_painter(egui::LayerId::new(
+            egui::Order::Foreground,
+            egui::Id::unique("drop_overlay"),
+        ));
+        painter.rect_filled(rect, 0.0, egui::Color32::from_black_alpha(160));
+        painter.text(
+            rect.center(),
+            egui::Align2::CENTER_CENTER,
+            "Drop a model folder or its MLmodel file to open it",
+            egui::FontId::proportional(22.0),
+            egui::Color32::WHITE,
+        );
+    }
+}
+
+/// Reads a small text file of the model for preview (on a worker).
+pub fn read_preview(root: &Path, rel: &str) -> Result<String, String> {
+    fsutil::read_text_inside(root, rel, PREVIEW_CAP).map_err(|e| format!("{rel}: {e}"))
+}
+
+impl eframe::App for InspectorApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.handle_results();
+        self.handle_input(&ctx);
+        self.top_bar_ui(ui);
+        self.error_banner_ui(ui);
+        self.opening_ui(ui);
+        if self.loaded.is_some() {
+            self.model_ui(ui);
+        } else {
+            egui::CentralPanel::default().show(ui, |ui| {
+                welcome::welcome_ui(ui, &self.settings.recent, &mut self.commands);
+            });
+        }
+        self.drop_overlay_ui(ui);
+        self.update_title(&ctx);
+        for command in std::mem::take(&mut self.commands) {
+            self.apply(&ctx, command);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}

@@ -1,0 +1,28 @@
+//! What the panels ask for. Panels push commands while drawing; the app applies them after the
+//! frame, so nothing changes while it is being drawn.
+
+use std::path::PathBuf;
+
+use super::settings::{Tab, ThemeChoice};
+
+/// A request from the UI.
+#[must_use]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Show the native folder dialog (on a worker).
+    PickFolder,
+    /// Open this model folder (on a worker).
+    Open(PathBuf),
+    /// Stop waiting for the folder being opened.
+    CancelOpen,
+    /// Close the model and go back to the welcome screen.
+    CloseModel,
+    /// Show this tab.
+    SetTab(Tab),
+    /// Use this theme.
+    SetTheme(ThemeChoice),
+    /// Read this file of the model (relative path) for preview, on a worker.
+    Preview(String),
+    /// Hide the error banner.
+    DismissError,
+}

@@ -1,0 +1,187 @@
+//! The Environment tab: Python version, channels, every dependency with its pin and origin,
+//! mismatches between the files, and each file's text.
+
+use egui::{RichText, Ui};
+
+use super::app::PanelState;
+use super::widgets::{code_block_ui, key_values_ui, mono_value_ui, section_ui, warn_color};
+use crate::model::ModelCard;
+use crate::model::environment::{Dependency, Requirement, Source};
+
+fn deps_table_ui(ui: &mut Ui, id: &str, deps: &[&Dependency]) {
+    egui::Grid::new(id)
+        .num_columns(4)
+        .spacing([24.0, 4.0])
+        .striped(true)
+        .show(ui, |ui| {
+            for h in ["Package", "Version", "From", "File"] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for dep in deps {
+                match &dep.requirement {
+                    Requirement::Package {
+                        name,
+                        spec,
+                        marker,
+                        extras,
+                    } => {
+                        let name = match extras {
+                            Some(e) => format!("{name}[{e}]"),
+                            None => name.clone(),
+                        };
+                        mono_value_ui(ui, &name);
+                        let mut version = if spec.is_empty() {
+                            "any".to_string()
+                        } else {
+                            spec.clone()
+                        };
+                        if let Some(m) = marker {
+                            version.push_str(&format!("  ; {m}"));
+                        }
+                        mono_value_ui(ui, &version);
+                    }
+                    Requirement::Include { constraint, path } => {
+                        mono_value_ui(
+                            ui,
+                            &format!("{} {path}", if *constraint { "-c" } else { "-r" }),
+                        );
+                        ui.label(RichText::new("includes a file").weak());
+                    }
+                    Requirement::Other(line) => {
+                        mono_value_ui(ui, line);
+                        ui.label("");
+                    }
+                }
+                ui.label(dep.source.label());
+                ui.label(&dep.file);
+                ui.end_row();
+            }
+        });
+}
+
+/// Draws the Environment tab.
+pub fn environment_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState) {
+    let env = &card.environment;
+    egui::ScrollArea::vertical()
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            for mismatch in &env.mismatches {
+                ui.colored_label(warn_color(ui), format!("⚠ {mismatch}"));
+            }
+            let mut rows = vec![(
+                "Python (MLmodel)",
+                env.python_version
+                    .clone()
+                    .unwrap_or_else(|| "not stated".into()),
+            )];
+            if let Some(Ok(c)) = env.conda.as_ref().map(|f| f.parsed.as_ref()) {
+                rows.push((
+                    "Python (conda.yaml)",
+                    c.python.clone().unwrap_or_else(|| "not pinned".into()),
+                ));
+                rows.push((
+                    "Conda channels",
+                    if c.channels.is_empty() {
+                        "none".into()
+                    } else {
+                        c.channels.join(", ")
+                    },
+                ));
+                if let Some(name) = &c.name {
+                    rows.push(("Conda env name", name.clone()));
+                }
+            }
+            if let Some(Ok(p)) = env.python_env.as_ref().map(|f| f.parsed.as_ref()) {
+                rows.push((
+                    "Python (python_env.yaml)",
+                    p.python.clone().unwrap_or_else(|| "not stated".into()),
+                ));
+            }
+            key_values_ui(ui, "env_facts", &rows);
+
+            let all = env.dependencies();
+            let (build, deps): (Vec<&Dependency>, Vec<&Dependency>) =
+                all.into_iter().partition(|d| d.source == Source::Build);
+            section_ui(ui, &format!("Dependencies ({})", deps.len()));
+            if deps.is_empty() {
+                ui.label(RichText::new("No dependency files.").weak());
+            } else {
+                deps_table_ui(ui, "deps", &deps);
+            }
+            if !build.is_empty() {
+                section_ui(ui, "Build dependencies");
+                deps_table_ui(ui, "build_deps", &build);
+            }
+
+            section_ui(ui, "Files");
+            let files: Vec<(&str, Option<&str>, Option<&str>)> = [
+                env.conda.as_ref().map(|f| {
+                    (
+                        f.file.as_str(),
+                        f.text.as_deref(),
+                        f.parsed.as_ref().err().map(String::as_str),
+                    )
+                }),
+                env.python_env.as_ref().map(|f| {
+                    (
+                        f.file.as_str(),
+                        f.text.as_deref(),
+                        f.parsed.as_ref().err().map(String::as_str),
+                    )
+                }),
+                env.requirements.as_ref().map(|f| {
+                    (
+                        f.file.as_str(),
+                        f.text.as_deref(),
+                        f.parsed.as_ref().err().map(String::as_str),
+                    )
+                }),
+                env.constraints.as_ref().map(|f| {
+                    (
+                        f.file.as_str(),
+                        f.text.as_deref(),
+                        f.parsed.as_ref().err().map(String::as_str),
+                    )
+                }),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if files.is_empty() {
+                ui.label(RichText::new("The model has no environment files.").weak());
+                return;
+            }
+            ui.label(RichText::new("Click a file to show its text.").weak());
+            ui.horizontal(|ui| {
+                for (file, _, error) in &files {
+                    let label = if error.is_some() {
+                        format!("{file} ⚠")
+                    } else {
+                        file.to_string()
+                    };
+                    let selected = panels.env_file.as_deref() == Some(*file);
+                    if ui.selectable_label(selected, label).clicked() {
+                        panels.env_file = if selected {
+                            None
+                        } else {
+                            Some(file.to_string())
+                        };
+                    }
+                }
+            });
+            if let Some(shown) = &panels.env_file
+                && let Some((file, text, error)) = files.iter().find(|(f, _, _)| f == shown)
+            {
+                if let Some(error) = error {
+                    ui.colored_label(warn_color(ui), format!("{file}: {error}"));
+                }
+                match text {
+                    Some(text) => code_block_ui(ui, ("env_text", file), text, 400.0),
+                    None => {
+                        ui.label(RichText::new("The file could not be read.").weak());
+                    }
+                }
+            }
+        });
+}

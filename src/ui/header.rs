@@ -1,0 +1,82 @@
+//! The model's identity at the top of the window: name, flavors as chips, versions, ids.
+
+use egui::{RichText, Ui};
+
+use super::widgets::{chip_ui, mono_value_ui, warn_color};
+use crate::model::fsutil::human_size;
+use crate::model::{Location, ModelCard};
+
+/// Draws the header of an open model, with its warnings.
+pub fn header_ui(ui: &mut Ui, card: &ModelCard) {
+    let m = &card.mlmodel;
+    ui.add_space(4.0);
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(card.display_name()).size(22.0).strong());
+        for flavor in &card.flavors {
+            let text = match flavor.view.framework_version() {
+                Some((name, version)) => format!("{} · {name} {version}", flavor.name),
+                None => flavor.name.clone(),
+            };
+            chip_ui(ui, &text, flavor.name == "python_function");
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Folder").weak());
+        mono_value_ui(ui, &card.root.display().to_string());
+        if let Location::OneDown { subfolder } = &card.location {
+            ui.label(
+                RichText::new(format!(
+                    "(MLmodel found in {subfolder}/ of the folder you chose)"
+                ))
+                .italics(),
+            );
+        }
+    });
+    let mut facts: Vec<(&str, String)> = Vec::new();
+    if let Some(v) = &m.mlflow_version {
+        facts.push(("MLflow", v.clone()));
+    }
+    if let Some(t) = &m.utc_time_created {
+        facts.push(("Created (UTC)", t.clone()));
+    }
+    let size = m.model_size_bytes.unwrap_or(card.artifacts.total_size);
+    facts.push(("Size", human_size(size)));
+    if let Some(v) = &m.model_id {
+        facts.push(("model_id", v.clone()));
+    } else if let Some(v) = &m.model_uuid {
+        facts.push(("model_uuid", v.clone()));
+    }
+    if let Some(v) = &m.run_id {
+        facts.push(("run_id", v.clone()));
+    }
+    if let Some(v) = &m.artifact_path {
+        facts.push(("artifact_path", v.clone()));
+    }
+    ui.horizontal_wrapped(|ui| {
+        for (key, value) in facts {
+            ui.label(RichText::new(key).weak());
+            ui.scope(|ui| {
+                ui.set_max_width(360.0);
+                mono_value_ui(ui, &value);
+            });
+            ui.add_space(12.0);
+        }
+    });
+    if !card.warnings.is_empty() {
+        let color = warn_color(ui);
+        egui::CollapsingHeader::new(
+            RichText::new(format!("⚠ {} warning(s)", card.warnings.len())).color(color),
+        )
+        .id_salt("warnings")
+        .default_open(card.warnings.len() <= 3)
+        .show(ui, |ui| {
+            for w in &card.warnings {
+                ui.add(
+                    egui::Label::new(RichText::new(format!("• {w}")).color(color))
+                        .selectable(true)
+                        .wrap(),
+                );
+            }
+        });
+    }
+}

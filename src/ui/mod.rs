@@ -1,0 +1,47 @@
+//! The desktop app (egui): panels draw the model card and send commands; the library does the
+//! work on background tasks. One file per panel.
+
+pub mod app;
+mod artifacts_panel;
+pub mod command;
+mod environment_panel;
+mod example_panel;
+mod flavors_panel;
+mod header;
+pub mod settings;
+mod signature_panel;
+pub mod tasks;
+mod test_panel;
+mod welcome;
+mod widgets;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use app::InspectorApp;
+
+/// The app icon (PNG), for the window and the desktop entry.
+pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
+
+/// Starts the window, opening `path` if given. Returns when the window closes.
+pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("MLmodel Inspector")
+        .with_app_id("mlmodel-inspector")
+        .with_inner_size([1200.0, 800.0])
+        .with_min_inner_size([640.0, 420.0])
+        .with_drag_and_drop(true);
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
+        viewport = viewport.with_icon(Arc::new(icon));
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "MLmodel Inspector",
+        options,
+        Box::new(move |cc| Ok(Box::new(InspectorApp::new(cc, path)))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot start the window: {e}"))
+}

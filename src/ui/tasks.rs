@@ -1,0 +1,115 @@
+//! Named background tasks: work that may be slow (opening a folder, reading a file, the native
+//! dialog) runs on a worker thread and reports back through one channel; the UI thread only
+//! polls. A task is refused while another of the same name runs.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use crate::model::{ModelCard, OpenError};
+
+/// What a finished task brings back.
+#[derive(Debug)]
+pub enum TaskResult {
+    /// A model folder was opened (or failed to open). `generation` ties it to its request.
+    Opened {
+        /// The request this answers; older ones are dropped.
+        generation: u64,
+        /// The path that was opened.
+        path: PathBuf,
+        /// The card, or why not.
+        result: Result<Box<ModelCard>, OpenError>,
+    },
+    /// The native folder dialog closed: the folder chosen, if any.
+    Picked(Option<PathBuf>),
+    /// A small file of the model was read for preview.
+    Preview {
+        /// The file, relative to the model folder.
+        rel: String,
+        /// Its text, or why it cannot be shown.
+        result: Result<String, String>,
+    },
+    /// Recent models that still exist.
+    RecentChecked(Vec<PathBuf>),
+}
+
+/// The names of the tasks, one of each at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskName {
+    /// Opening a model folder.
+    Open,
+    /// The native folder dialog.
+    Dialog,
+    /// Reading a file for preview.
+    Preview,
+    /// Checking which recent models still exist.
+    CheckRecent,
+}
+
+/// The running tasks and the channel they report on.
+pub struct Tasks {
+    sender: Sender<(TaskName, TaskResult)>,
+    receiver: Receiver<(TaskName, TaskResult)>,
+    running: HashSet<TaskName>,
+}
+
+impl Default for Tasks {
+    fn default() -> Self {
+        let (sender, receiver) = channel();
+        Self {
+            sender,
+            receiver,
+            running: HashSet::new(),
+        }
+    }
+}
+
+impl Tasks {
+    /// Starts `work` on a worker thread unless a task named `name` is running; the UI is
+    /// repainted when it finishes. Returns whether it started.
+    pub fn spawn(
+        &mut self,
+        name: TaskName,
+        ctx: &egui::Context,
+        work: impl FnOnce() -> TaskResult + Send + 'static,
+    ) -> bool {
+        if self.running.contains(&name) {
+            return false;
+        }
+        let sender = self.sender.clone();
+        let ctx = ctx.clone();
+        let started = std::thread::Builder::new()
+            .name(format!("{name:?}"))
+            .spawn(move || {
+                let result = work();
+                // The app may be gone; nothing to tell then.
+                let _ = sender.send((name, result));
+                ctx.request_repaint();
+            })
+            .is_ok();
+        if started {
+            self.running.insert(name);
+        }
+        started
+    }
+
+    /// Whether a task of this name runs.
+    pub fn is_running(&self, name: TaskName) -> bool {
+        self.running.contains(&name)
+    }
+
+    /// Whether any task runs.
+    pub fn any_running(&self) -> bool {
+        !self.running.is_empty()
+    }
+
+    /// The results that arrived since the last call.
+    pub fn poll(&mut self) -> Vec<TaskResult> {
+        let mut out = Vec::new();
+        while let Ok((name, result)) = self.receiver.try_recv() {
+            self.running.remove(&name);
+            out.push(result);
+        }
+        out
+    }
+}

@@ -1,0 +1,201 @@
+//! The real app driven through egui_kittest: open fixture folders, switch tabs, and check what
+//! a person would read. No display or GPU is needed.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{bad, handmade, model};
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use mlmodel_inspector::ui::InspectorApp;
+use mlmodel_inspector::ui::settings::{Settings, Tab};
+
+fn app_with(path: Option<PathBuf>, settings: Settings) -> Harness<'static, InspectorApp> {
+    let mut harness = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| InspectorApp::with_settings(&cc.egui_ctx, settings, path));
+    settle(&mut harness);
+    harness
+}
+
+/// Steps until background work (opening, previews) is done, as a person would wait.
+fn settle(harness: &mut Harness<'static, InspectorApp>) {
+    for _ in 0..1000 {
+        harness.step();
+        if !harness.state().is_busy() && harness.state().opening.is_none() {
+            harness.run_steps(4);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the app stayed busy for 10 s");
+}
+
+fn tab(harness: &mut Harness<'static, InspectorApp>, title: &str) {
+    harness.get_by_label(title).click();
+    harness.run_steps(3);
+}
+
+fn shows(harness: &Harness<'static, InspectorApp>, text: &str) -> bool {
+    harness.query_all_by_label_contains(text).next().is_some()
+}
+
+/// A file dropped on the window, as the platform layer hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn drop_path(harness: &mut Harness<'static, InspectorApp>, path: &Path) {
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path.to_path_buf())));
+    harness.step();
+    settle(harness);
+}
+
+#[test]
+fn fastai_model_shows_identity_signature_and_environment() {
+    let mut h = app_with(Some(handmade("fastai_docs")), Settings::default());
+    assert!(shows(&h, "fastai_docs"), "folder name in the header");
+    assert!(
+        shows(&h, "fastai · fastai 2.4.1"),
+        "flavor chip with its version"
+    );
+    assert!(shows(&h, "e13da8ac-b1e6-45d4-a9b2-6a0a5cfac537"), "run_id");
+    assert!(shows(&h, "classifier"), "artifact_path");
+
+    // Flavors tab (the default): python_function first, its loader and the missing weights.
+    assert!(shows(&h, "mlflow.fastai"));
+    assert!(h.query_all_by_label("✖ missing").count() >= 2);
+
+    tab(&mut h, "Signature");
+    assert!(shows(&h, "uint8 [-1, 300, 300, 3]"));
+    assert!(shows(&h, "float32 [-1, 2]"));
+    assert!(shows(&h, "No inference params."));
+    h.get_by_role_and_label(
+        Role::CheckBox,
+        "Show the raw signature as written in MLmodel",
+    )
+    .click();
+    h.run_steps(3);
+    assert!(shows(&h, "\"tensor-spec\""), "raw JSON shown");
+
+    tab(&mut h, "Environment");
+    assert!(shows(
+        &h,
+        "⚠ python_version in MLmodel is 3.8.12, but conda.yaml pins python 3.8.5"
+    ));
+    assert!(shows(&h, "fastai"));
+    assert!(shows(&h, "==2.4.1"));
+    assert!(shows(&h, "conda-forge"));
+    assert_eq!(h.state().settings.tab, Tab::Environment);
+}
+
+#[test]
+fn a_bad_folder_shows_its_error_then_a_dropped_good_folder_opens() {
+    let mut h = app_with(Some(bad("flavors_42")), Settings::default());
+    assert!(h.state().card().is_none());
+    assert!(shows(
+        &h,
+        "flavors_42/MLmodel: `flavors` must be a mapping of flavor name to its settings, found an integer (42)"
+    ));
+    // Still usable: the welcome screen is there, and a dropped folder opens.
+    assert!(shows(&h, "Open model folder…"));
+    drop_path(&mut h, &model("sklearn_iris"));
+    assert!(h.state().error.is_none(), "the error is cleared");
+    assert!(shows(&h, "sklearn_iris"));
+    assert!(shows(&h, "sklearn · scikit-learn 1.9.1"));
+
+    drop_path(&mut h, &bad("not_a_model"));
+    assert!(shows(&h, "not an MLflow model folder"));
+}
+
+#[test]
+fn warnings_are_listed_and_the_folder_still_opens() {
+    let h = app_with(Some(bad("path_escape")), Settings::default());
+    assert!(shows(&h, "⚠ 3 warning(s)"));
+    assert!(shows(
+        &h,
+        "`/etc` is an absolute path, outside the model folder; it is not followed"
+    ));
+}
+
+#[test]
+fn columns_params_and_the_input_example() {
+    let mut h = app_with(Some(model("pyfunc_columns_all_types")), Settings::default());
+    tab(&mut h, "Signature");
+    assert!(shows(&h, "Inputs  (15 columns)"));
+    assert!(shows(&h, "object{a: long, b?: string}"));
+    assert!(shows(&h, "map<string, double>"));
+    assert!(shows(&h, "Params"));
+    assert!(shows(&h, "\"2024-01-02T03:04:05\""));
+    assert!(shows(&h, "list [-1]"));
+
+    tab(&mut h, "Input example");
+    assert!(shows(&h, "dataframe (split): 2 rows x 15 columns"));
+    assert!(shows(&h, "weights"));
+    assert!(shows(&h, "Request body (serving_input_example.json)"));
+}
+
+#[test]
+fn no_signature_says_what_it_means() {
+    let mut h = app_with(Some(model("no_signature")), Settings::default());
+    tab(&mut h, "Signature");
+    assert!(shows(&h, "MLflow passes any input to the model unchecked"));
+}
+
+#[test]
+fn artifacts_tree_and_a_text_preview() {
+    let mut h = app_with(Some(model("sklearn_iris")), Settings::default());
+    tab(&mut h, "Artifacts");
+    assert!(shows(&h, "★ MLmodel"));
+    assert!(shows(&h, "flavor payload"));
+    h.get_by_label("conda.yaml").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "conda-forge"), "preview of conda.yaml");
+}
+
+#[test]
+fn recent_models_are_remembered_and_reopen_with_ctrl_digit() {
+    let mut h = app_with(Some(model("sklearn_iris")), Settings::default());
+    let remembered = h.state().settings.recent.clone();
+    assert_eq!(remembered.len(), 1);
+    assert!(remembered[0].ends_with("sklearn_iris"));
+    h.get_by_label("Close").click();
+    h.run_steps(3);
+    assert!(h.state().card().is_none());
+    assert!(shows(&h, "Recent models"));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num1);
+    h.step();
+    settle(&mut h);
+    assert_eq!(
+        h.state().card().map(|c| c.display_name()),
+        Some("sklearn_iris".to_string())
+    );
+}
+
+#[test]
+fn missing_recent_models_are_pruned() {
+    let settings = Settings {
+        recent: vec![model("sklearn_iris"), PathBuf::from("/no/such/model")],
+        ..Default::default()
+    };
+    let h = app_with(None, settings);
+    assert_eq!(h.state().settings.recent, vec![model("sklearn_iris")]);
+    assert!(shows(&h, "Recent models"));
+}
