@@ -199,3 +199,42 @@ fn missing_recent_models_are_pruned() {
     assert_eq!(h.state().settings.recent, vec![model("sklearn_iris")]);
     assert!(shows(&h, "Recent models"));
 }
+
+/// eframe's storage, in memory.
+#[derive(Default)]
+struct MemStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_string(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn settings_survive_a_restart() {
+    let mut h = app_with(Some(model("sklearn_iris")), Settings::default());
+    tab(&mut h, "Environment");
+    let mut storage = MemStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let restored: Settings = eframe::get_value(&storage, eframe::APP_KEY).unwrap();
+    assert_eq!(restored.tab, Tab::Environment);
+    assert!(restored.recent[0].ends_with("sklearn_iris"));
+
+    // The next start shows the recent model, and opens it on the last tab.
+    let mut h = app_with(None, restored);
+    assert!(shows(&h, "sklearn_iris"));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num1);
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "Dependencies ("), "the Environment tab is shown");
+}

@@ -1,0 +1,77 @@
+//! The desktop entry and the `MLmodel` file type: started without a terminal, offered for
+//! `MLmodel` files and folders, never for Core ML's `.mlmodel` extension.
+
+use std::process::Command;
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
+}
+
+#[test]
+fn desktop_entry_starts_the_app_on_a_folder_or_mlmodel_file() {
+    let entry = read("assets/mlmodel-inspector.desktop");
+    let line = |key: &str| {
+        entry
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("no {key}= line"))
+            .to_string()
+    };
+    assert_eq!(line("Type"), "Application");
+    assert_eq!(line("Exec"), "mlmodel-inspector %f");
+    assert_eq!(line("Terminal"), "false");
+    assert_eq!(line("Icon"), "mlmodel-inspector");
+    let mimes: Vec<String> = line("MimeType")
+        .split(';')
+        .filter(|m| !m.is_empty())
+        .map(String::from)
+        .collect();
+    assert_eq!(mimes, ["application/x-mlflow-mlmodel", "inode/directory"]);
+    // Validate with freedesktop's own checker where it is installed (scripts/test.sh installs it).
+    if Command::new("desktop-file-validate")
+        .arg("--help")
+        .output()
+        .is_ok()
+    {
+        let out = Command::new("desktop-file-validate")
+            .arg(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("assets/mlmodel-inspector.desktop"),
+            )
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !text.contains("error"), "{text}");
+    }
+}
+
+#[test]
+fn the_file_type_matches_mlmodel_files_and_not_core_ml() {
+    let xml = read("assets/mlmodel-inspector-mime.xml");
+    let globs: Vec<&str> = xml
+        .lines()
+        .filter_map(|l| l.split("pattern=\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert_eq!(globs, ["MLmodel"]);
+    assert!(xml.contains("case-sensitive=\"true\""));
+    assert!(xml.contains("type=\"application/x-mlflow-mlmodel\""));
+}
+
+#[test]
+fn the_icon_is_a_png_the_window_can_use() {
+    let bytes =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/icon.png"))
+            .unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    // IHDR width and height: 256 x 256.
+    assert_eq!(
+        u32::from_be_bytes([bytes[16], bytes[17], bytes[18], bytes[19]]),
+        256
+    );
+    assert_eq!(
+        u32::from_be_bytes([bytes[20], bytes[21], bytes[22], bytes[23]]),
+        256
+    );
+}
