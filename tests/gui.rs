@@ -149,6 +149,11 @@ fn columns_params_and_the_input_example() {
     assert!(shows(&h, "dataframe (split): 2 rows x 15 columns"));
     assert!(shows(&h, "weights"));
     assert!(shows(&h, "Request body (serving_input_example.json)"));
+    h.get_by_label("Show input_example.json as written").click();
+    h.step();
+    settle(&mut h);
+    // MLflow's own bytes, bare NaN token included.
+    assert!(shows(&h, "\"two\", NaN]]}"));
 }
 
 #[test]

@@ -377,7 +377,7 @@ impl InspectorApp {
                 Tab::Flavors => flavors_panel::flavors_ui(ui, card),
                 Tab::Signature => signature_panel::signature_ui(ui, card, panels),
                 Tab::Environment => environment_panel::environment_ui(ui, card, panels),
-                Tab::Example => example_panel::example_ui(ui, card),
+                Tab::Example => example_panel::example_ui(ui, card, panels, commands),
                 Tab::Artifacts => artifacts_panel::artifacts_ui(ui, card, panels, commands),
                 Tab::Test => test_panel::test_ui(ui, card),
             }

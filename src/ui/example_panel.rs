@@ -3,6 +3,8 @@
 
 use egui::{RichText, Ui};
 
+use super::app::PanelState;
+use super::command::Command;
 use super::widgets::{code_block_ui, error_color, key_values_ui, mono_value_ui, section_ui};
 use crate::model::ModelCard;
 use crate::model::example::{ExampleData, TensorExample};
@@ -64,7 +66,7 @@ fn collect_values(value: &serde_json::Value, out: &mut Vec<String>, max: usize) 
 }
 
 /// Draws the Input example tab.
-pub fn example_ui(ui: &mut Ui, card: &ModelCard) {
+pub fn example_ui(ui: &mut Ui, card: &ModelCard, panels: &PanelState, commands: &mut Vec<Command>) {
     egui::ScrollArea::both().auto_shrink(false).show(ui, |ui| {
         let Some(example) = &card.input_example else {
             section_ui(ui, "No input example");
@@ -140,6 +142,19 @@ pub fn example_ui(ui: &mut Ui, card: &ModelCard) {
             section_ui(ui, "Request body (serving_input_example.json)");
             let text = serde_json::to_string_pretty(body).unwrap_or_default();
             code_block_ui(ui, "serving_input", &text, 300.0);
+        }
+        let file = info.artifact_path.clone().unwrap_or_else(|| "input_example.json".into());
+        section_ui(ui, &format!("Raw file ({file})"));
+        match &panels.preview {
+            Some((rel, Ok(text))) if *rel == file => code_block_ui(ui, "raw_example", text, 300.0),
+            Some((rel, Err(e))) if *rel == file => {
+                ui.colored_label(error_color(ui), e);
+            }
+            _ => {
+                if ui.button(format!("Show {file} as written")).clicked() {
+                    commands.push(Command::Preview(file));
+                }
+            }
         }
     });
 }
