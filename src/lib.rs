@@ -3,10 +3,12 @@
 //! The crate's map, one line per module:
 //! - [`model`]: the MLflow contract, UI-free: MLmodel, flavors, signature, environment,
 //!   input example, artifacts.
+//! - [`input`]: building model inputs: image files to tensors.
 //! - [`ui`]: the egui desktop app: app state, one file per panel.
 //! - [`cli`]: the command line (`show`), calling the same library functions as the GUI.
 
 pub mod cli;
+pub mod input;
 pub mod model;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -1,0 +1,517 @@
+//! Image files to the tensor a signature asks for: decode, colour mode, resize to the
+//! signature's height and width by a chosen policy, HWC or CHW layout, a batch axis filled by
+//! the number of images, and the dtype cast with a chosen scaling.
+
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, GenericImageView, RgbaImage, imageops::FilterType};
+use ndarray::{ArrayD, IxDyn};
+
+use crate::model::signature::TensorSpec;
+
+/// The largest image file decoded.
+pub const IMAGE_FILE_CAP: u64 = 256_000_000;
+
+/// Why images could not become a tensor.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// The file could not be read or decoded.
+    #[error("{path}: {problem}")]
+    Decode {
+        /// The image file.
+        path: PathBuf,
+        /// What went wrong.
+        problem: String,
+    },
+    /// The tensor's dtype cannot hold image values.
+    #[error("tensor dtype {0} cannot be made from an image (use uint8, an int or a float type)")]
+    UnsupportedDtype(String),
+    /// The signature leaves height or width free and none was given.
+    #[error("the signature leaves the {0} free (-1): choose one")]
+    FreeDimension(&'static str),
+    /// No image was given.
+    #[error("no image given")]
+    NoImages,
+    /// Several images for a tensor without a batch axis.
+    #[error("the tensor has no batch axis, so it takes one image, not {0}")]
+    TooManyImages(usize),
+}
+
+/// Where the channels are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Height, width, channels (TensorFlow, Keras, most MLflow image models).
+    Hwc,
+    /// Channels, height, width (PyTorch).
+    Chw,
+}
+
+/// An image-shaped tensor of a signature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageTarget {
+    /// Whether the first axis is a batch axis (`-1` or a fixed count before H, W, C).
+    pub batch: Option<i64>,
+    /// HWC or CHW.
+    pub layout: Layout,
+    /// Height, or `None` when the signature leaves it free.
+    pub height: Option<u32>,
+    /// Width, or `None` when free.
+    pub width: Option<u32>,
+    /// 1, 3 or 4.
+    pub channels: u32,
+    /// The numpy dtype.
+    pub dtype: String,
+}
+
+fn dim(d: i64) -> Option<u32> {
+    u32::try_from(d).ok().filter(|v| *v > 0)
+}
+
+impl ImageTarget {
+    /// Reads a tensor spec as an image: rank 3 or 4, with 1, 3 or 4 channels last (HWC) or right
+    /// after the batch axis (CHW). `None` when the tensor is not image-shaped.
+    pub fn from_spec(spec: &TensorSpec) -> Option<Self> {
+        let channels = |d: i64| matches!(d, 1 | 3 | 4).then_some(d as u32);
+        let (batch, rest) = match spec.shape.as_slice() {
+            [b, rest @ ..] if rest.len() == 3 => (Some(*b), rest),
+            rest if rest.len() == 3 => (None, rest),
+            _ => return None,
+        };
+        let [a, b, c] = [rest[0], rest[1], rest[2]];
+        let (layout, channels, h, w) = if let Some(ch) = channels(c) {
+            (Layout::Hwc, ch, a, b)
+        } else if let Some(ch) = channels(a) {
+            (Layout::Chw, ch, b, c)
+        } else {
+            return None;
+        };
+        // Height and width must be image-like: free (-1) or larger than a channel count.
+        let plausible = |d: i64| d == -1 || d > 4;
+        if !(plausible(h) && plausible(w)) {
+            return None;
+        }
+        Some(ImageTarget {
+            batch,
+            layout,
+            height: dim(h),
+            width: dim(w),
+            channels,
+            dtype: spec.dtype.clone(),
+        })
+    }
+}
+
+/// Colour mode of the pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorMode {
+    /// 1 channel.
+    Grayscale,
+    /// 3 channels.
+    Rgb,
+    /// 4 channels.
+    Rgba,
+}
+
+impl ColorMode {
+    /// The mode that fills `channels` channels.
+    pub fn for_channels(channels: u32) -> Self {
+        match channels {
+            1 => ColorMode::Grayscale,
+            4 => ColorMode::Rgba,
+            _ => ColorMode::Rgb,
+        }
+    }
+}
+
+/// How an image is brought to the target height and width.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Resize {
+    /// Scale both axes to fit exactly (aspect ratio not kept). The default.
+    Stretch,
+    /// Scale to cover, then cut the centre.
+    CenterCrop,
+    /// Scale to fit inside, then pad with a colour (RGBA).
+    Letterbox {
+        /// The padding colour.
+        pad: [u8; 4],
+    },
+}
+
+/// How pixel values become numbers of a float dtype.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scaling {
+    /// 0..255 as they are.
+    Raw,
+    /// 0..1.
+    Unit,
+    /// (x/255 - mean) / std, per channel.
+    MeanStd {
+        /// Per-channel mean (on the 0..1 scale).
+        mean: [f32; 4],
+        /// Per-channel standard deviation (on the 0..1 scale).
+        std: [f32; 4],
+    },
+}
+
+/// ImageNet's mean and standard deviation, the usual preset.
+pub const IMAGENET: Scaling = Scaling::MeanStd {
+    mean: [0.485, 0.456, 0.406, 0.0],
+    std: [0.229, 0.224, 0.225, 1.0],
+};
+
+/// Choices for turning images into a tensor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImageOptions {
+    /// Colour mode; by default the one the channel count asks for.
+    pub color: ColorMode,
+    /// Resize policy.
+    pub resize: Resize,
+    /// Scaling for float dtypes (ignored for integer dtypes, which keep 0..255).
+    pub scaling: Scaling,
+    /// Height and width to use where the signature leaves them free.
+    pub free_size: Option<(u32, u32)>,
+}
+
+impl ImageOptions {
+    /// The defaults for a target: its colour mode, stretch, 0..255.
+    pub fn for_target(target: &ImageTarget) -> Self {
+        ImageOptions {
+            color: ColorMode::for_channels(target.channels),
+            resize: Resize::Stretch,
+            scaling: Scaling::Raw,
+            free_size: None,
+        }
+    }
+}
+
+/// A tensor with its numpy dtype.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Tensor {
+    /// uint8.
+    U8(ArrayD<u8>),
+    /// int32 / int64 and other integer dtypes, held as i64.
+    I64(ArrayD<i64>, String),
+    /// float32.
+    F32(ArrayD<f32>),
+    /// float64.
+    F64(ArrayD<f64>),
+}
+
+impl Tensor {
+    /// The numpy dtype name.
+    pub fn dtype(&self) -> &str {
+        match self {
+            Tensor::U8(_) => "uint8",
+            Tensor::I64(_, dtype) => dtype,
+            Tensor::F32(_) => "float32",
+            Tensor::F64(_) => "float64",
+        }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Tensor::U8(a) => a.shape(),
+            Tensor::I64(a, _) => a.shape(),
+            Tensor::F32(a) => a.shape(),
+            Tensor::F64(a) => a.shape(),
+        }
+    }
+
+    /// Minimum, maximum and mean of the values (0 for an empty tensor).
+    pub fn stats(&self) -> (f64, f64, f64) {
+        fn of<T: Copy + Into<f64>>(values: impl Iterator<Item = T>) -> (f64, f64, f64) {
+            let (mut min, mut max, mut sum, mut n) =
+                (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
+            for v in values {
+                let v: f64 = v.into();
+                min = min.min(v);
+                max = max.max(v);
+                sum += v;
+                n += 1;
+            }
+            if n == 0 {
+                (0.0, 0.0, 0.0)
+            } else {
+                (min, max, sum / n as f64)
+            }
+        }
+        match self {
+            Tensor::U8(a) => of(a.iter().copied()),
+            Tensor::I64(a, _) => of(a.iter().map(|v| *v as f64)),
+            Tensor::F32(a) => of(a.iter().copied()),
+            Tensor::F64(a) => of(a.iter().copied()),
+        }
+    }
+}
+
+/// Decodes an image file (JPEG, PNG, WebP, BMP, TIFF, GIF), refusing files over the cap.
+pub fn decode(path: &Path) -> Result<DynamicImage, ImageError> {
+    let err = |problem: String| ImageError::Decode {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    if !meta.is_file() {
+        return Err(err("not a regular file".into()));
+    }
+    if meta.len() > IMAGE_FILE_CAP {
+        return Err(err(format!(
+            "is {}, larger than the {} an image may be",
+            crate::model::fsutil::human_size(meta.len()),
+            crate::model::fsutil::human_size(IMAGE_FILE_CAP)
+        )));
+    }
+    let reader = image::ImageReader::open(path)
+        .map_err(|e| err(format!("cannot read: {e}")))?
+        .with_guessed_format()
+        .map_err(|e| err(format!("cannot read: {e}")))?;
+    if reader.format().is_none() {
+        return Err(err(
+            "not an image this app reads (JPEG, PNG, WebP, BMP, TIFF or GIF)".into(),
+        ));
+    }
+    reader
+        .decode()
+        .map_err(|e| err(format!("cannot decode the image: {e}")))
+}
+
+/// Brings one image to `height` x `width` by the resize policy, as RGBA pixels.
+pub fn resize(image: &DynamicImage, width: u32, height: u32, policy: Resize) -> RgbaImage {
+    let (w, h) = image.dimensions();
+    let rgba = image.to_rgba8();
+    if (w, h) == (width, height) {
+        return rgba;
+    }
+    let filter = FilterType::CatmullRom; // bicubic, as PIL's resize()
+    match policy {
+        Resize::Stretch => image::imageops::resize(&rgba, width, height, filter),
+        Resize::CenterCrop => {
+            let scale = (width as f64 / w as f64).max(height as f64 / h as f64);
+            let sw = ((w as f64 * scale).round() as u32).max(width);
+            let sh = ((h as f64 * scale).round() as u32).max(height);
+            let scaled = image::imageops::resize(&rgba, sw, sh, filter);
+            let x = (sw - width) / 2;
+            let y = (sh - height) / 2;
+            image::imageops::crop_imm(&scaled, x, y, width, height).to_image()
+        }
+        Resize::Letterbox { pad } => {
+            let scale = (width as f64 / w as f64).min(height as f64 / h as f64);
+            let sw = ((w as f64 * scale).round() as u32).clamp(1, width);
+            let sh = ((h as f64 * scale).round() as u32).clamp(1, height);
+            let scaled = image::imageops::resize(&rgba, sw, sh, filter);
+            let mut canvas = RgbaImage::from_pixel(width, height, image::Rgba(pad));
+            image::imageops::overlay(
+                &mut canvas,
+                &scaled,
+                ((width - sw) / 2).into(),
+                ((height - sh) / 2).into(),
+            );
+            canvas
+        }
+    }
+}
+
+fn channel_values(pixel: &image::Rgba<u8>, color: ColorMode) -> [u8; 4] {
+    let [r, g, b, a] = pixel.0;
+    match color {
+        // ITU-R 601-2 luma, as PIL's convert("L").
+        ColorMode::Grayscale => {
+            let l = ((r as u32 * 299 + g as u32 * 587 + b as u32 * 114 + 500) / 1000) as u8;
+            [l, l, l, a]
+        }
+        ColorMode::Rgb | ColorMode::Rgba => [r, g, b, a],
+    }
+}
+
+/// Turns images into the tensor `target` describes.
+pub fn images_to_tensor(
+    images: &[DynamicImage],
+    target: &ImageTarget,
+    options: &ImageOptions,
+) -> Result<Tensor, ImageError> {
+    if images.is_empty() {
+        return Err(ImageError::NoImages);
+    }
+    if target.batch.is_none() && images.len() > 1 {
+        return Err(ImageError::TooManyImages(images.len()));
+    }
+    let free = options.free_size;
+    let height = target
+        .height
+        .or(free.map(|(_, h)| h))
+        .ok_or(ImageError::FreeDimension("height"))?;
+    let width = target
+        .width
+        .or(free.map(|(w, _)| w))
+        .ok_or(ImageError::FreeDimension("width"))?;
+    let c = target.channels as usize;
+    let (h, w) = (height as usize, width as usize);
+    let n = images.len();
+    let mut shape = Vec::with_capacity(4);
+    if target.batch.is_some() {
+        shape.push(n);
+    }
+    match target.layout {
+        Layout::Hwc => shape.extend([h, w, c]),
+        Layout::Chw => shape.extend([c, h, w]),
+    }
+    let mut pixels = vec![0u8; n * h * w * c];
+    for (i, image) in images.iter().enumerate() {
+        let resized = resize(image, width, height, options.resize);
+        let base = i * h * w * c;
+        for (x, y, pixel) in resized.enumerate_pixels() {
+            let values = channel_values(pixel, options.color);
+            for (ch, value) in values.iter().take(c).enumerate() {
+                let index = match target.layout {
+                    Layout::Hwc => base + (y as usize * w + x as usize) * c + ch,
+                    Layout::Chw => base + ch * h * w + y as usize * w + x as usize,
+                };
+                if let Some(slot) = pixels.get_mut(index) {
+                    *slot = *value;
+                }
+            }
+        }
+    }
+    let channel_of = |index: usize| match target.layout {
+        Layout::Hwc => index % c,
+        Layout::Chw => (index / (h * w)) % c,
+    };
+    let scale = |index: usize, v: u8| -> f64 {
+        match options.scaling {
+            Scaling::Raw => v as f64,
+            Scaling::Unit => v as f64 / 255.0,
+            Scaling::MeanStd { mean, std } => {
+                let ch = channel_of(index).min(3);
+                (v as f64 / 255.0 - mean[ch] as f64) / std[ch] as f64
+            }
+        }
+    };
+    let dims = IxDyn(&shape);
+    let shape_err =
+        |e: ndarray::ShapeError| ImageError::UnsupportedDtype(format!("{} ({e})", target.dtype));
+    match target.dtype.as_str() {
+        "uint8" => Ok(Tensor::U8(
+            ArrayD::from_shape_vec(dims, pixels).map_err(shape_err)?,
+        )),
+        "float32" => {
+            let values = pixels
+                .iter()
+                .enumerate()
+                .map(|(i, v)| scale(i, *v) as f32)
+                .collect();
+            Ok(Tensor::F32(
+                ArrayD::from_shape_vec(dims, values).map_err(shape_err)?,
+            ))
+        }
+        "float64" => {
+            let values = pixels
+                .iter()
+                .enumerate()
+                .map(|(i, v)| scale(i, *v))
+                .collect();
+            Ok(Tensor::F64(
+                ArrayD::from_shape_vec(dims, values).map_err(shape_err)?,
+            ))
+        }
+        "int16" | "int32" | "int64" | "uint16" | "uint32" | "uint64" => {
+            let values = pixels.iter().map(|v| *v as i64).collect();
+            Ok(Tensor::I64(
+                ArrayD::from_shape_vec(dims, values).map_err(shape_err)?,
+                target.dtype.clone(),
+            ))
+        }
+        other => Err(ImageError::UnsupportedDtype(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(dtype: &str, shape: &[i64]) -> TensorSpec {
+        TensorSpec {
+            name: None,
+            name_json: None,
+            dtype: dtype.into(),
+            shape: shape.to_vec(),
+        }
+    }
+
+    #[test]
+    fn image_shaped_tensors_are_recognised() {
+        let t = ImageTarget::from_spec(&spec("uint8", &[-1, 300, 300, 3])).unwrap();
+        assert_eq!(
+            (t.batch, t.layout, t.height, t.width, t.channels),
+            (Some(-1), Layout::Hwc, Some(300), Some(300), 3)
+        );
+        let t = ImageTarget::from_spec(&spec("float32", &[-1, 3, 224, 224])).unwrap();
+        assert_eq!((t.layout, t.channels), (Layout::Chw, 3));
+        let t = ImageTarget::from_spec(&spec("float32", &[28, 28, 1])).unwrap();
+        assert_eq!((t.batch, t.layout, t.channels), (None, Layout::Hwc, 1));
+        assert!(ImageTarget::from_spec(&spec("float32", &[-1, 4])).is_none());
+        assert!(ImageTarget::from_spec(&spec("float32", &[-1, 2, 2])).is_none());
+        assert!(ImageTarget::from_spec(&spec("float32", &[-1, 10, 20, 7])).is_none());
+    }
+
+    #[test]
+    fn a_batch_of_images_becomes_the_signatures_tensor() {
+        let red = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            640,
+            427,
+            image::Rgb([255, 0, 0]),
+        ));
+        let blue =
+            DynamicImage::ImageRgb8(image::RgbImage::from_pixel(10, 10, image::Rgb([0, 0, 255])));
+        let target = ImageTarget::from_spec(&spec("uint8", &[-1, 300, 300, 3])).unwrap();
+        let t = images_to_tensor(
+            &[red.clone(), blue],
+            &target,
+            &ImageOptions::for_target(&target),
+        )
+        .unwrap();
+        assert_eq!(t.shape(), &[2, 300, 300, 3]);
+        let Tensor::U8(a) = &t else { panic!() };
+        assert_eq!(a[[0, 150, 150, 0]], 255);
+        assert_eq!(a[[1, 150, 150, 2]], 255);
+        assert_eq!(a[[1, 150, 150, 0]], 0);
+
+        let target = ImageTarget::from_spec(&spec("float32", &[-1, 3, 8, 8])).unwrap();
+        let mut opts = ImageOptions::for_target(&target);
+        opts.scaling = Scaling::Unit;
+        let t = images_to_tensor(&[red], &target, &opts).unwrap();
+        assert_eq!(t.shape(), &[1, 3, 8, 8]);
+        let Tensor::F32(a) = &t else { panic!() };
+        assert_eq!(a[[0, 0, 4, 4]], 1.0);
+        assert_eq!(a[[0, 1, 4, 4]], 0.0);
+    }
+
+    #[test]
+    fn letterbox_pads_and_crop_cuts() {
+        let wide = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            200,
+            100,
+            image::Rgb([255, 255, 255]),
+        ));
+        let out = resize(
+            &wide,
+            100,
+            100,
+            Resize::Letterbox {
+                pad: [0, 0, 0, 255],
+            },
+        );
+        assert_eq!(
+            out.get_pixel(50, 5).0,
+            [0, 0, 0, 255],
+            "top band is padding"
+        );
+        assert_eq!(out.get_pixel(50, 50).0, [255, 255, 255, 255]);
+        let out = resize(&wide, 100, 100, Resize::CenterCrop);
+        assert_eq!(
+            out.get_pixel(50, 5).0,
+            [255, 255, 255, 255],
+            "no padding when cropping"
+        );
+    }
+}
