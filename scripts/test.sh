@@ -7,7 +7,7 @@ cd "$root"
 
 # Debian packages the tests use: a venv for the pinned mlflow; Xvfb, xwininfo and ImageMagick for
 # the real-window test; the X11, xkbcommon, Vulkan and GL libraries the window loads at run time.
-packages=(xvfb x11-utils imagemagick desktop-file-utils libx11-6 libxcursor1 libxrandr2 libxi6
+packages=(xvfb x11-utils imagemagick desktop-file-utils libglib2.0-bin shared-mime-info libx11-6 libxcursor1 libxrandr2 libxi6
   libxkbcommon-x11-0 libvulkan1 mesa-vulkan-drivers libegl1 libgl1-mesa-dri)
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 missing=()

@@ -75,3 +75,66 @@ fn the_icon_is_a_png_the_window_can_use() {
         256
     );
 }
+
+#[test]
+fn the_install_command_registers_the_app_for_mlmodel_files_only() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let out = Command::new("bash")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install-desktop.sh"))
+        .args(["--binary", env!("CARGO_BIN_EXE_mlmodel-inspector")])
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", &data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(home.path().join(".local/bin/mlmodel-inspector").is_file());
+    assert!(
+        data.join("icons/hicolor/256x256/apps/mlmodel-inspector.png")
+            .is_file()
+    );
+    let entry =
+        std::fs::read_to_string(data.join("applications/mlmodel-inspector.desktop")).unwrap();
+    assert!(entry.contains(&format!(
+        "Exec={}/.local/bin/mlmodel-inspector %f",
+        home.path().display()
+    )));
+
+    // The desktop's own MIME database (shared-mime-info, read through gio) types the files.
+    let content_type = |path: &std::path::Path| {
+        let out = Command::new("gio")
+            .args(["info", "-a", "standard::content-type"])
+            .arg(path)
+            .env("XDG_DATA_HOME", &data)
+            .output()
+            .expect("gio (libglib2.0-bin; scripts/test.sh installs it)");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .rsplit(' ')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let files = home.path().join("files");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(files.join("MLmodel"), "flavors: {}\n").unwrap();
+    std::fs::write(files.join("Model.mlmodel"), "core ml").unwrap();
+    assert_eq!(
+        content_type(&files.join("MLmodel")),
+        "application/x-mlflow-mlmodel"
+    );
+    assert_ne!(
+        content_type(&files.join("Model.mlmodel")),
+        "application/x-mlflow-mlmodel"
+    );
+    let default = Command::new("gio")
+        .args(["mime", "application/x-mlflow-mlmodel"])
+        .env("XDG_DATA_HOME", &data)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&default.stdout).contains("mlmodel-inspector.desktop"));
+}
