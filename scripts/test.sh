@@ -29,6 +29,8 @@ python="$(scripts/python-env.sh)"
 
 echo "== MLflow reference: re-run the pinned mlflow on every fixture and signature case"
 "$python" tests/fixtures/mlflow_reference.py --check
+echo "== MLflow reference: re-run the scoring server's invocations on every validation case"
+"$python" tests/fixtures/validation_reference.py --check
 
 echo "== cargo test"
 cargo test --all-targets --locked

@@ -1,0 +1,469 @@
+//! Checks a request body against the model's signature the way MLflow's scoring server does:
+//! first its lenient pre-cast (`np.array(value, dtype=spec.dtype)`), then `_enforce_schema`
+//! (rank and fixed dimensions, missing inputs) and the params rules. Each problem names the
+//! input and says how to fix it. Verdicts are tested against the scoring server's own answers
+//! (tests/fixtures/validation_reference.py).
+//!
+//! Tensor signatures and params are checked fully; for column signatures only the body's
+//! structure is checked so far.
+
+use serde_json::{Map, Value};
+
+use crate::model::params::{py_type, validate_value};
+use crate::model::signature::{ParamSpec, Schema, Signature, Spec, TensorSpec, shape_label};
+
+/// The keys that carry inputs in a scoring request.
+pub const FORMAT_KEYS: [&str; 4] = [
+    "dataframe_split",
+    "dataframe_records",
+    "instances",
+    "inputs",
+];
+
+/// One problem with a request, naming the input it concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The input: `body`, `inputs`, a tensor name, or `params.<name>`.
+    pub input: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.input, self.message)
+    }
+}
+
+/// The validator's answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// What MLflow would refuse. Empty when the request would be accepted.
+    pub problems: Vec<Problem>,
+    /// What MLflow accepts with a warning (ignored params, extra inputs).
+    pub notes: Vec<String>,
+}
+
+impl Verdict {
+    /// Whether MLflow would accept the request.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, input: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            input: input.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Validates a JSON request body for `/invocations` against the signature (if any).
+pub fn validate_body(signature: Option<&Signature>, body: &Value) -> Verdict {
+    let mut verdict = Verdict::default();
+    let Value::Object(map) = body else {
+        verdict.problem(
+            "body",
+            format!(
+                "must be a JSON object with exactly one of {}, found {}",
+                FORMAT_KEYS.join(", "),
+                py_type(body)
+                    .replace("list", "a list")
+                    .replace("dict", "an object")
+            ),
+        );
+        return verdict;
+    };
+    // The unified LLM format is passed to the model unparsed.
+    if ["messages", "prompt", "input"]
+        .iter()
+        .any(|k| map.contains_key(*k))
+    {
+        verdict
+            .notes
+            .push("chat-style body (messages/prompt/input): passed to the model as it is".into());
+        return verdict;
+    }
+    let present: Vec<&str> = FORMAT_KEYS
+        .iter()
+        .copied()
+        .filter(|k| map.contains_key(*k))
+        .collect();
+    let [format] = present.as_slice() else {
+        let found = if present.is_empty() {
+            let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+            format!(
+                "found {}",
+                if keys.is_empty() {
+                    "no keys".to_string()
+                } else {
+                    keys.join(", ")
+                }
+            )
+        } else {
+            format!("found {}", present.join(" and "))
+        };
+        verdict.problem(
+            "body",
+            format!("needs exactly one of {} ({found})", FORMAT_KEYS.join(", ")),
+        );
+        return verdict;
+    };
+    let value = &map[*format];
+    match signature.and_then(|s| s.inputs.as_ref()) {
+        None => {}
+        Some(schema) if schema.is_tensor() => check_tensors(schema, format, value, &mut verdict),
+        Some(schema) => check_columns_structure(schema, format, value, &mut verdict),
+    }
+    check_params(
+        signature.and_then(|s| s.params.as_deref()),
+        map.get("params"),
+        &mut verdict,
+    );
+    verdict
+}
+
+/// The shape of nested lists, or where they are ragged.
+fn shape_of(value: &Value) -> Result<Vec<usize>, String> {
+    let mut shape = Vec::new();
+    let mut level: Vec<&Value> = vec![value];
+    loop {
+        let arrays: Vec<&Vec<Value>> = level.iter().filter_map(|v| v.as_array()).collect();
+        if arrays.is_empty() {
+            return Ok(shape);
+        }
+        if arrays.len() != level.len() {
+            return Err(format!(
+                "ragged nested lists: some items at depth {} are lists and some are not",
+                shape.len() + 1
+            ));
+        }
+        let n = arrays[0].len();
+        if arrays.iter().any(|a| a.len() != n) {
+            return Err(format!(
+                "ragged nested lists: lengths differ at depth {}",
+                shape.len() + 1
+            ));
+        }
+        shape.push(n);
+        level = arrays.into_iter().flatten().collect();
+        if level.is_empty() {
+            return Ok(shape);
+        }
+    }
+}
+
+fn leaves<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| leaves(v, out)),
+        other => out.push(other),
+    }
+}
+
+/// The range of an integer dtype.
+fn int_range(dtype: &str) -> Option<(i128, i128)> {
+    Some(match dtype {
+        "int8" => (i8::MIN as i128, i8::MAX as i128),
+        "int16" => (i16::MIN as i128, i16::MAX as i128),
+        "int32" => (i32::MIN as i128, i32::MAX as i128),
+        "int64" => (i64::MIN as i128, i64::MAX as i128),
+        "uint8" => (0, u8::MAX as i128),
+        "uint16" => (0, u16::MAX as i128),
+        "uint32" => (0, u32::MAX as i128),
+        "uint64" => (0, u64::MAX as i128),
+        _ => return None,
+    })
+}
+
+/// `np.array(value, dtype)` on one JSON scalar: whether numpy converts it, and why not.
+fn cast_problem(leaf: &Value, dtype: &str) -> Option<String> {
+    if let Some((lo, hi)) = int_range(dtype) {
+        let as_int: Option<i128> = match leaf {
+            Value::Bool(b) => Some(*b as i128),
+            Value::Number(n) => n
+                .as_i64()
+                .map(i128::from)
+                .or_else(|| n.as_u64().map(i128::from))
+                .or_else(|| n.as_f64().map(|f| f.trunc() as i128)),
+            Value::String(s) => match s.trim().parse::<i128>() {
+                Ok(v) => Some(v),
+                Err(_) => return Some(format!("'{s}' is not a whole number")),
+            },
+            Value::Null => return Some("null is not a number".into()),
+            _ => return Some("an object is not a number".into()),
+        };
+        return match as_int {
+            Some(v) if v < lo || v > hi => {
+                Some(format!("{v} is out of range for {dtype} ({lo}..{hi})"))
+            }
+            _ => None,
+        };
+    }
+    if dtype.starts_with("float") {
+        return match leaf {
+            Value::Bool(_) | Value::Number(_) | Value::Null => None,
+            Value::String(s) if s.trim().parse::<f64>().is_ok() => None,
+            Value::String(s) => Some(format!("'{s}' is not a number")),
+            _ => Some("an object is not a number".into()),
+        };
+    }
+    None
+}
+
+/// A hint for a shape that is the expected one with the channels moved.
+fn layout_hint(got: &[usize], spec: &TensorSpec) -> Option<&'static str> {
+    if got.len() != spec.shape.len() || got.len() < 3 {
+        return None;
+    }
+    let fits = |a: &[usize], b: &[i64]| a.iter().zip(b).all(|(x, y)| *y == -1 || *x as i64 == *y);
+    let n = got.len();
+    // got is CHW (channels after batch), expected HWC, or the reverse.
+    let mut chw_to_hwc = got.to_vec();
+    let c = chw_to_hwc.remove(n - 3);
+    chw_to_hwc.push(c);
+    if fits(&chw_to_hwc, &spec.shape) {
+        return Some(
+            "the channels come first (CHW) but the model wants them last: transpose to HWC",
+        );
+    }
+    let mut hwc_to_chw = got.to_vec();
+    if let Some(c) = hwc_to_chw.pop() {
+        hwc_to_chw.insert(n - 3, c);
+        if fits(&hwc_to_chw, &spec.shape) {
+            return Some(
+                "the channels come last (HWC) but the model wants them first: transpose to CHW",
+            );
+        }
+    }
+    None
+}
+
+/// Pre-cast and enforcement of one tensor's value.
+fn check_tensor(name: &str, spec: &TensorSpec, value: &Value, verdict: &mut Verdict) {
+    let expected = spec.type_label();
+    let shape = match shape_of(value) {
+        Ok(s) => s,
+        Err(e) => {
+            verdict.problem(name, format!("{e}; expected {expected}"));
+            return;
+        }
+    };
+    let mut all = Vec::new();
+    leaves(value, &mut all);
+    if let Some(problem) = all.iter().find_map(|leaf| cast_problem(leaf, &spec.dtype)) {
+        verdict.problem(
+            name,
+            format!("cannot be converted to {}: {problem}", spec.dtype),
+        );
+        return;
+    }
+    if int_range(&spec.dtype).is_some()
+        && all
+            .iter()
+            .any(|l| l.as_f64().is_some_and(|f| f.fract() != 0.0))
+    {
+        verdict.notes.push(format!(
+            "{name}: the server casts to {} and drops the fractions of non-whole numbers",
+            spec.dtype
+        ));
+    }
+    let rank_ok = shape.len() == spec.shape.len();
+    let dims_ok = rank_ok
+        && shape
+            .iter()
+            .zip(&spec.shape)
+            .all(|(g, e)| *e == -1 || *g as i64 == *e);
+    if !dims_ok {
+        let got: Vec<i64> = shape.iter().map(|d| *d as i64).collect();
+        let mut message = format!("expected {expected}, got shape {}", shape_label(&got));
+        if let Some(hint) = layout_hint(&shape, spec) {
+            message.push_str(&format!(": {hint}"));
+        } else if shape.len() + 1 == spec.shape.len() && spec.shape.first() == Some(&-1) {
+            message.push_str(": add the batch axis (wrap the value in one more list)");
+        }
+        verdict.problem(name, message);
+    }
+}
+
+fn check_tensors(schema: &Schema, format: &str, value: &Value, verdict: &mut Verdict) {
+    let tensors: Vec<&TensorSpec> = schema
+        .specs
+        .iter()
+        .filter_map(|s| match s {
+            Spec::Tensor(t) => Some(t),
+            Spec::Column(_) => None,
+        })
+        .collect();
+    if matches!(format, "dataframe_split" | "dataframe_records") {
+        verdict.problem(
+            format,
+            "this model takes tensors: send them as {\"inputs\": ...} (a frame fits a tensor only as one column per feature of a [-1, n] tensor)",
+        );
+        return;
+    }
+    let named = schema.has_names();
+    // `instances` with rows of objects is transposed into one array per name.
+    let value = match (format, value) {
+        ("instances", Value::Array(rows))
+            if rows.iter().all(Value::is_object) && !rows.is_empty() =>
+        {
+            let mut columns: Map<String, Value> = Map::new();
+            for row in rows {
+                if let Value::Object(r) = row {
+                    for (k, v) in r {
+                        if let Value::Array(col) = columns
+                            .entry(k.clone())
+                            .or_insert_with(|| Value::Array(Vec::new()))
+                        {
+                            col.push(v.clone());
+                        }
+                    }
+                }
+            }
+            if columns
+                .values()
+                .any(|c| c.as_array().map(Vec::len) != Some(rows.len()))
+            {
+                verdict.problem(
+                    "instances",
+                    "every row must have the same names: the lengths of the values differ",
+                );
+                return;
+            }
+            Value::Object(columns)
+        }
+        (_, v) => v.clone(),
+    };
+    if !named {
+        let Some(spec) = tensors.first() else { return };
+        if value.is_object() {
+            verdict.problem(
+                format,
+                format!("this model takes one unnamed tensor ({}): send a nested list, not an object of names", spec.type_label()),
+            );
+            return;
+        }
+        check_tensor(format, spec, &value, verdict);
+        return;
+    }
+    match &value {
+        Value::Object(map) => {
+            let missing: Vec<String> = tensors
+                .iter()
+                .filter_map(|t| t.name.clone())
+                .filter(|n| !map.contains_key(n))
+                .collect();
+            if !missing.is_empty() {
+                let list: Vec<String> = missing.iter().map(|m| format!("'{m}'")).collect();
+                verdict.problem(
+                    format,
+                    format!("Model is missing inputs [{}].", list.join(", ")),
+                );
+            }
+            let extra: Vec<&String> = map
+                .keys()
+                .filter(|k| {
+                    !tensors
+                        .iter()
+                        .any(|t| t.name.as_deref() == Some(k.as_str()))
+                })
+                .collect();
+            if !extra.is_empty() {
+                verdict.notes.push(format!(
+                    "inputs not in the signature are ignored: {}",
+                    extra
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            for t in &tensors {
+                if let (Some(name), Some(v)) = (&t.name, t.name.as_ref().and_then(|n| map.get(n))) {
+                    check_tensor(name, t, v, verdict);
+                }
+            }
+        }
+        other => {
+            if tensors.len() == 1
+                && let Some(spec) = tensors.first()
+            {
+                check_tensor(spec.name.as_deref().unwrap_or(format), spec, other, verdict);
+            } else {
+                let list: Vec<String> = tensors
+                    .iter()
+                    .filter_map(|t| t.name.as_ref())
+                    .map(|n| format!("'{n}'"))
+                    .collect();
+                verdict.problem(
+                    format,
+                    format!("Model is missing inputs [{}]: this model takes named tensors, send an object of name to nested list", list.join(", ")),
+                );
+            }
+        }
+    }
+}
+
+fn check_columns_structure(_schema: &Schema, format: &str, value: &Value, verdict: &mut Verdict) {
+    match format {
+        "dataframe_split" => match value {
+            Value::Object(m) => {
+                if !m.contains_key("data")
+                    || m.keys()
+                        .any(|k| !matches!(k.as_str(), "data" | "columns" | "index"))
+                {
+                    verdict.problem(format, "Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields.");
+                }
+            }
+            _ => verdict.problem(format, "must be an object with `columns` and `data`"),
+        },
+        "dataframe_records" if !value.is_array() => {
+            verdict.problem(
+                format,
+                "Dataframe records format must be a list of records.",
+            );
+        }
+        _ => {}
+    }
+}
+
+fn check_params(schema: Option<&[ParamSpec]>, params: Option<&Value>, verdict: &mut Verdict) {
+    let Some(params) = params else { return };
+    let Some(schema) = schema else {
+        verdict
+            .notes
+            .push("the model has no params schema: the params are ignored".into());
+        return;
+    };
+    let Value::Object(map) = params else {
+        verdict.problem(
+            "params",
+            format!(
+                "Parameters must be a dictionary. Got type '{}'.",
+                py_type(params)
+            ),
+        );
+        return;
+    };
+    let unknown: Vec<&String> = map
+        .keys()
+        .filter(|k| !schema.iter().any(|p| &p.name == *k))
+        .collect();
+    if !unknown.is_empty() {
+        let list: Vec<String> = unknown.iter().map(|k| format!("'{k}'")).collect();
+        verdict.notes.push(format!(
+            "Unrecognized params [{}] are ignored for inference.",
+            list.join(", ")
+        ));
+    }
+    for spec in schema {
+        let Some(value) = map.get(&spec.name) else {
+            continue;
+        };
+        let shape = spec.shape.as_deref();
+        let label = format!("'{}': {}", spec.name, spec.ty.label());
+        if let Err(e) = validate_value(&label, value, &spec.ty, shape) {
+            verdict.problem(format!("params.{}", spec.name), e);
+        }
+    }
+}
