@@ -44,6 +44,51 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build the request the scoring server takes, check it with MLflow's rules, and print it.
+    ///
+    /// With no --input and no --image the model's input example is used.
+    Predict {
+        /// The model folder, its `MLmodel` file, or a folder one level above it.
+        model: PathBuf,
+        /// A JSON request body to send as it is.
+        #[arg(long, value_name = "REQUEST.json", conflicts_with = "image")]
+        input: Option<PathBuf>,
+        /// An image file for the model's image-shaped tensor; repeat for a batch.
+        #[arg(long, value_name = "FILE")]
+        image: Vec<PathBuf>,
+        /// Inference params as a JSON object, e.g. '{"temperature": 0.2}'.
+        #[arg(long, value_name = "JSON")]
+        params: Option<String>,
+        /// How images are brought to the signature's height and width.
+        #[arg(long, value_enum, default_value_t = ResizeArg::Stretch)]
+        resize: ResizeArg,
+        /// The body's form: MLflow's `/invocations` or Azure ML's `input_data`.
+        #[arg(long, value_enum, default_value_t = FormatArg::Mlflow)]
+        format: FormatArg,
+        /// Check and print the request body, sending nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// `--resize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResizeArg {
+    /// Scale both axes to fit exactly.
+    Stretch,
+    /// Scale to cover, then cut the centre.
+    Crop,
+    /// Scale to fit inside, then pad with black.
+    Letterbox,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// `{"inputs"|"dataframe_split": ..., "params": ...}` for MLflow's scoring server.
+    Mlflow,
+    /// `{"input_data": ..., "params": ...}` for Azure ML.
+    Azure,
 }
 
 /// Runs the command; `Err` is printed as `error: ...` with exit code 2.
@@ -66,9 +111,101 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 render_card(&card)
             };
-            println!("{out}");
+            print_out(&out)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Predict {
+            model,
+            input,
+            image,
+            params,
+            resize,
+            format,
+            dry_run,
+        } => predict(model, input, image, params, resize, format, dry_run),
+    }
+}
+
+fn predict(
+    model: PathBuf,
+    input: Option<PathBuf>,
+    images: Vec<PathBuf>,
+    params: Option<String>,
+    resize: ResizeArg,
+    format: FormatArg,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::input::build::{InputSource, build_request, image_inputs};
+    use crate::input::image::{ImageOptions, Resize};
+    use crate::input::request::BodyFormat;
+
+    if !dry_run {
+        anyhow::bail!(
+            "sending requests is not in this version yet: use --dry-run to check and print the request"
+        );
+    }
+    let card = model::open(&model)?;
+    let params = match params {
+        None => None,
+        Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(map)) => Some(map),
+            Ok(other) => anyhow::bail!("--params must be a JSON object, got {other}"),
+            Err(e) => anyhow::bail!("--params is not valid JSON: {e}"),
+        },
+    };
+    let source = match (input, images.is_empty()) {
+        (Some(path), _) => InputSource::RequestFile(path),
+        (None, false) => InputSource::Images(images),
+        (None, true) => InputSource::Example,
+    };
+    let options = image_inputs(&card).first().map(|(_, target)| {
+        let mut o = ImageOptions::for_target(target);
+        o.resize = match resize {
+            ResizeArg::Stretch => Resize::Stretch,
+            ResizeArg::Crop => Resize::CenterCrop,
+            ResizeArg::Letterbox => Resize::Letterbox {
+                pad: [0, 0, 0, 255],
+            },
+        };
+        o
+    });
+    let body_format = match format {
+        FormatArg::Mlflow => BodyFormat::Mlflow,
+        FormatArg::Azure => BodyFormat::AzureMl,
+    };
+    let body = build_request(&card, &source, params.as_ref(), options, body_format)?;
+    if format == FormatArg::Mlflow {
+        let verdict = crate::input::validate::validate_body(card.signature.valid(), &body);
+        for note in &verdict.notes {
+            eprintln!("note: {note}");
+        }
+        if !verdict.is_ok() {
+            for problem in &verdict.problems {
+                eprintln!("error: {problem}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    }
+    // Pretty for bodies a person reads; one line for large tensors (a 300x300 image is 270,000
+    // numbers).
+    let compact = serde_json::to_string(&body).context("cannot write the request as JSON")?;
+    if compact.len() < 64_000 {
+        print_out(
+            &serde_json::to_string_pretty(&body).context("cannot write the request as JSON")?,
+        )?;
+    } else {
+        print_out(&compact)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
     }
 }
 

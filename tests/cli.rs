@@ -121,3 +121,87 @@ fn warnings_exit_zero_and_errors_exit_nonzero_on_stderr() {
         "{err}"
     );
 }
+
+fn predict(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("predict")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn predict_dry_run_turns_an_image_into_the_signatures_tensor() {
+    let example = repo("assets/example-model");
+    let photo = repo("assets/sample-china.jpg");
+    let (code, out, err) = predict(&[
+        example.to_str().unwrap(),
+        "--image",
+        photo.to_str().unwrap(),
+        "--image",
+        photo.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let body: Value = serde_json::from_str(&out).unwrap();
+    let batch = body["inputs"].as_array().unwrap();
+    assert_eq!(
+        batch.len(),
+        2,
+        "the -1 batch axis is filled by the number of images"
+    );
+    assert_eq!(batch[0].as_array().unwrap().len(), 300);
+    assert_eq!(batch[0][0].as_array().unwrap().len(), 300);
+    assert_eq!(batch[0][0][0].as_array().unwrap().len(), 3);
+    assert!(batch[0][0][0][0].is_u64(), "uint8 values");
+}
+
+#[test]
+fn predict_dry_run_uses_the_input_example_and_checks_request_files() {
+    let (code, out, _) = predict(&[model("sklearn_iris").to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code, 0);
+    let body: Value = serde_json::from_str(&out).unwrap();
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(model("sklearn_iris").join("serving_input_example.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body, saved, "MLflow's own serving example, verbatim");
+
+    let dir = tempfile::tempdir().unwrap();
+    let request = dir.path().join("request.json");
+    std::fs::write(
+        &request,
+        r#"{"inputs": {"img": [[0.5, 1.0]]}, "params": {"x": 1}}"#,
+    )
+    .unwrap();
+    let (code, out, err) = predict(&[
+        model("pyfunc_tensors_named").to_str().unwrap(),
+        "--input",
+        request.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("error: inputs: Model is missing inputs ['ids']."),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: the model has no params schema: the params are ignored"),
+        "{err}"
+    );
+
+    let (code, _, err) = predict(&[repo("assets/example-model").to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "the model has no input example: give a request file (--input) or images (--image)"
+        ),
+        "{err}"
+    );
+}

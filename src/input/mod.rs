@@ -2,6 +2,7 @@
 //! request body the scoring server takes.
 //! (The form, validation with MLflow's rules and the request body come next.)
 
+pub mod build;
 pub mod image;
 pub mod request;
 pub mod validate;

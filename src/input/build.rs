@@ -1,0 +1,178 @@
+//! Where a request comes from: a request file, image files for an image-shaped tensor, or the
+//! model's own input example. The same steps serve the command line and the Test tab.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use super::image::{self, ImageOptions, ImageTarget};
+use super::request::{self, BodyFormat, Inputs};
+use crate::model::ModelCard;
+use crate::model::example::ExampleData;
+use crate::model::fsutil;
+use crate::model::lenient_json;
+use crate::model::signature::Spec;
+
+/// The largest request file read.
+pub const REQUEST_FILE_CAP: u64 = 512_000_000;
+
+/// What the request is made from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputSource {
+    /// A JSON request body written by hand or saved earlier.
+    RequestFile(PathBuf),
+    /// Image files for the model's image-shaped tensor, one per batch item.
+    Images(Vec<PathBuf>),
+    /// The model's saved input example.
+    Example,
+}
+
+/// Why a request could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A file could not be read or parsed.
+    #[error("{path}: {problem}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        problem: String,
+    },
+    /// Images for a model without an image-shaped tensor input.
+    #[error("{0}")]
+    NoImageInput(String),
+    /// The model has no input example.
+    #[error("the model has no input example: give a request file (--input) or images (--image)")]
+    NoExample,
+    /// The example could not be read.
+    #[error("the input example cannot be used: {0}")]
+    BadExample(String),
+    /// Images could not become the tensor.
+    #[error(transparent)]
+    Image(#[from] image::ImageError),
+}
+
+/// Builds the request body for `card` from `source`, with `params` added (they replace the
+/// example's own where both give one).
+pub fn build_request(
+    card: &ModelCard,
+    source: &InputSource,
+    params: Option<&Map<String, Value>>,
+    options: Option<ImageOptions>,
+    format: BodyFormat,
+) -> Result<Value, BuildError> {
+    let mut body = match source {
+        InputSource::RequestFile(path) => read_request(path)?,
+        InputSource::Images(paths) => images_request(card, paths, options, format)?,
+        InputSource::Example => example_request(card, format)?,
+    };
+    if let (Some(params), Value::Object(map)) = (params, &mut body) {
+        let merged = match map.get("params") {
+            Some(Value::Object(existing)) => {
+                let mut m = existing.clone();
+                m.extend(params.clone());
+                m
+            }
+            _ => params.clone(),
+        };
+        map.insert("params".into(), Value::Object(merged));
+    }
+    Ok(body)
+}
+
+fn read_request(path: &Path) -> Result<Value, BuildError> {
+    let err = |problem: String| BuildError::File {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let text = fsutil::read_text_capped(path, REQUEST_FILE_CAP).map_err(|e| err(e.to_string()))?;
+    lenient_json::parse(&text)
+        .map(|(v, _)| v)
+        .map_err(|e| err(format!("not valid JSON: {e}")))
+}
+
+/// The image-shaped tensor inputs of the signature: (name, target).
+pub fn image_inputs(card: &ModelCard) -> Vec<(Option<String>, ImageTarget)> {
+    let Some(inputs) = card.signature.valid().and_then(|s| s.inputs.as_ref()) else {
+        return Vec::new();
+    };
+    inputs
+        .specs
+        .iter()
+        .filter_map(|s| match s {
+            Spec::Tensor(t) => ImageTarget::from_spec(t).map(|target| (t.name.clone(), target)),
+            Spec::Column(_) => None,
+        })
+        .collect()
+}
+
+fn images_request(
+    card: &ModelCard,
+    paths: &[PathBuf],
+    options: Option<ImageOptions>,
+    format: BodyFormat,
+) -> Result<Value, BuildError> {
+    let targets = image_inputs(card);
+    let input_count = card
+        .signature
+        .valid()
+        .and_then(|s| s.inputs.as_ref())
+        .map(|s| s.specs.len())
+        .unwrap_or(0);
+    let Some((name, target)) = targets.first() else {
+        return Err(BuildError::NoImageInput(
+            "the model's signature has no image-shaped tensor input (rank 3 or 4 with 1, 3 or 4 channels)".into(),
+        ));
+    };
+    if input_count > 1 {
+        return Err(BuildError::NoImageInput(format!(
+            "the model takes {input_count} inputs; images fill only `{}`: write the request as JSON (--input)",
+            name.as_deref().unwrap_or("the image tensor")
+        )));
+    }
+    let decoded = paths
+        .iter()
+        .map(|p| image::decode(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = options.unwrap_or_else(|| ImageOptions::for_target(target));
+    let tensor = image::images_to_tensor(&decoded, target, &options)?;
+    let inputs = match name {
+        None => Inputs::Tensor(tensor),
+        Some(n) => Inputs::NamedTensors(vec![(n.clone(), tensor)]),
+    };
+    Ok(request::body(&inputs, None, format))
+}
+
+fn example_request(card: &ModelCard, format: BodyFormat) -> Result<Value, BuildError> {
+    let example = card.input_example.as_ref().ok_or(BuildError::NoExample)?;
+    // MLflow's own ready body, verbatim, when it wrote one.
+    if format == BodyFormat::Mlflow
+        && let Some(Ok(body)) = &example.serving_input
+    {
+        return Ok(body.clone());
+    }
+    let data = example
+        .data
+        .as_ref()
+        .map_err(|e| BuildError::BadExample(e.clone()))?;
+    let inputs = match data {
+        ExampleData::Dataframe { columns, rows, .. } => Inputs::Frame {
+            columns: columns.clone().unwrap_or_default(),
+            rows: rows.clone(),
+        },
+        ExampleData::Tensor(t) => Inputs::Json(t.value.clone()),
+        ExampleData::NamedTensors(ts) => Inputs::Json(Value::Object(
+            ts.iter()
+                .map(|(n, t)| (n.clone(), t.value.clone()))
+                .collect(),
+        )),
+        ExampleData::Json(v) => Inputs::Json(v.clone()),
+        ExampleData::Sparse { .. } => {
+            return Err(BuildError::BadExample(
+                "a sparse matrix example has no serving body to send".into(),
+            ));
+        }
+    };
+    let body = request::body(&inputs, example.params.as_ref(), format);
+    Ok(if body.is_null() { json!({}) } else { body })
+}
