@@ -3,14 +3,13 @@
 //! (rank and fixed dimensions, missing inputs) and the params rules. Each problem names the
 //! input and says how to fix it. Verdicts are tested against the scoring server's own answers
 //! (tests/fixtures/validation_reference.py).
-//!
-//! Tensor signatures and params are checked fully; for column signatures only the body's
-//! structure is checked so far.
 
 use serde_json::{Map, Value};
 
-use crate::model::params::{py_type, validate_value};
-use crate::model::signature::{ParamSpec, Schema, Signature, Spec, TensorSpec, shape_label};
+use crate::model::params::{enforce_type, looks_like_datetime, py_repr, py_type, validate_value};
+use crate::model::signature::{
+    ColSpec, ColType, DataType, ParamSpec, Schema, Signature, Spec, TensorSpec, shape_label,
+};
 
 /// The keys that carry inputs in a scoring request.
 pub const FORMAT_KEYS: [&str; 4] = [
@@ -113,7 +112,7 @@ pub fn validate_body(signature: Option<&Signature>, body: &Value) -> Verdict {
     match signature.and_then(|s| s.inputs.as_ref()) {
         None => {}
         Some(schema) if schema.is_tensor() => check_tensors(schema, format, value, &mut verdict),
-        Some(schema) => check_columns_structure(schema, format, value, &mut verdict),
+        Some(schema) => check_columns(schema, format, value, &mut verdict),
     }
     check_params(
         signature.and_then(|s| s.params.as_deref()),
@@ -404,26 +403,273 @@ fn check_tensors(schema: &Schema, format: &str, value: &Value, verdict: &mut Ver
     }
 }
 
-fn check_columns_structure(_schema: &Schema, format: &str, value: &Value, verdict: &mut Verdict) {
-    match format {
-        "dataframe_split" => match value {
-            Value::Object(m) => {
-                if !m.contains_key("data")
-                    || m.keys()
-                        .any(|k| !matches!(k.as_str(), "data" | "columns" | "index"))
-                {
-                    verdict.problem(format, "Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields.");
+/// A request's data as columns of cells (`None` names for unnamed columns).
+struct Frame {
+    columns: Vec<Option<String>>,
+    cells: Vec<Vec<Value>>,
+}
+
+/// Reads the body's value as a frame, as pandas would build it; `Err` says why it cannot.
+fn to_frame(format: &str, value: &Value) -> Result<Frame, String> {
+    let from_rows = |names: Vec<Option<String>>, rows: &[Value]| -> Result<Frame, String> {
+        let mut cells = vec![Vec::new(); names.len()];
+        for row in rows {
+            let Value::Array(row) = row else {
+                return Err("each row of `data` must be a list".into());
+            };
+            if row.len() != names.len() {
+                return Err(format!(
+                    "{} columns passed, passed data had {} columns",
+                    names.len(),
+                    row.len()
+                ));
+            }
+            for (i, cell) in row.iter().enumerate() {
+                if let Some(col) = cells.get_mut(i) {
+                    col.push(cell.clone());
                 }
             }
-            _ => verdict.problem(format, "must be an object with `columns` and `data`"),
+        }
+        Ok(Frame {
+            columns: names,
+            cells,
+        })
+    };
+    let from_records = |rows: &[Value]| -> Result<Frame, String> {
+        let mut names: Vec<String> = Vec::new();
+        for row in rows {
+            let Value::Object(r) = row else {
+                return Err("each record must be an object of column to value".into());
+            };
+            for k in r.keys() {
+                if !names.contains(k) {
+                    names.push(k.clone());
+                }
+            }
+        }
+        let cells = names
+            .iter()
+            .map(|n| {
+                rows.iter()
+                    .map(|r| r.get(n).cloned().unwrap_or(Value::Null))
+                    .collect()
+            })
+            .collect();
+        Ok(Frame {
+            columns: names.into_iter().map(Some).collect(),
+            cells,
+        })
+    };
+    match (format, value) {
+        ("dataframe_split", Value::Object(m)) => {
+            if !m.contains_key("data")
+                || m.keys()
+                    .any(|k| !matches!(k.as_str(), "data" | "columns" | "index"))
+            {
+                return Err("Dataframe split format must have 'data' field and optionally 'columns' and 'index' fields.".into());
+            }
+            let rows = m
+                .get("data")
+                .and_then(Value::as_array)
+                .ok_or("`data` must be a list of rows")?;
+            let width = rows
+                .first()
+                .and_then(Value::as_array)
+                .map(Vec::len)
+                .unwrap_or(0);
+            let names = match m.get("columns") {
+                Some(Value::Array(cols)) => cols
+                    .iter()
+                    .map(|c| {
+                        Some(
+                            c.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| c.to_string()),
+                        )
+                    })
+                    .collect(),
+                _ => vec![None; width],
+            };
+            from_rows(names, rows)
+        }
+        ("dataframe_split", _) => Err("must be an object with `columns` and `data`".into()),
+        ("dataframe_records", Value::Array(rows)) => from_records(rows),
+        ("dataframe_records", _) => {
+            Err("Dataframe records format must be a list of records.".into())
+        }
+        (_, Value::Array(rows)) if !rows.is_empty() && rows.iter().all(Value::is_object) => {
+            from_records(rows)
+        }
+        (_, Value::Object(m)) => {
+            let n = m
+                .values()
+                .map(|v| v.as_array().map(Vec::len).unwrap_or(1))
+                .max()
+                .unwrap_or(0);
+            let mut cells = Vec::new();
+            for v in m.values() {
+                let col = match v {
+                    Value::Array(items) => items.clone(),
+                    other => vec![other.clone(); n.max(1)],
+                };
+                if col.len() != n {
+                    return Err(
+                        "The length of values for each input/column name are not the same".into(),
+                    );
+                }
+                cells.push(col);
+            }
+            Ok(Frame {
+                columns: m.keys().cloned().map(Some).collect(),
+                cells,
+            })
+        }
+        (_, Value::Array(items)) => Ok(Frame {
+            columns: vec![None],
+            cells: vec![items.clone()],
+        }),
+        (_, other) => Ok(Frame {
+            columns: vec![None],
+            cells: vec![vec![other.clone()]],
+        }),
+    }
+}
+
+/// Whether Python's lenient `base64.b64decode` reads `text`.
+fn is_base64(text: &str) -> bool {
+    let data = text
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/'))
+        .count();
+    let pad = text.chars().filter(|c| *c == '=').count();
+    match data % 4 {
+        0 => true,
+        1 => false,
+        rest => pad >= 4 - rest,
+    }
+}
+
+/// The pre-cast of one cell to a scalar column type (pandas `astype`, `to_datetime`, base64).
+fn cell_cast_problem(cell: &Value, dt: DataType) -> Option<String> {
+    match dt {
+        DataType::Boolean | DataType::String => None,
+        DataType::Double | DataType::Float => match cell {
+            Value::Null | Value::Bool(_) | Value::Number(_) => None,
+            Value::String(s) if s.trim().parse::<f64>().is_ok() => None,
+            other => Some(format!("could not convert {} to float", py_repr(other))),
         },
-        "dataframe_records" if !value.is_array() => {
+        DataType::Integer | DataType::Long => match cell {
+            Value::Bool(_) | Value::Number(_) => None,
+            Value::String(s) if s.trim().parse::<i64>().is_ok() => None,
+            Value::Null => Some("null (a missing value) cannot be an integer; send a number or make the column double".into()),
+            other => Some(format!("invalid literal for int(): {}", py_repr(other))),
+        },
+        DataType::Binary => match cell {
+            Value::String(s) if is_base64(s) => None,
+            Value::Null => None,
+            other => Some(format!("{} is not base64 text", py_repr(other))),
+        },
+        DataType::Datetime => match cell {
+            Value::Null | Value::Number(_) => None,
+            Value::String(s) if looks_like_datetime(s) => None,
+            other => Some(format!("{} is not a date or date-time (use ISO 8601, e.g. 2024-01-31T10:00:00)", py_repr(other))),
+        },
+    }
+}
+
+fn check_columns(schema: &Schema, format: &str, value: &Value, verdict: &mut Verdict) {
+    let frame = match to_frame(format, value) {
+        Ok(f) => f,
+        Err(e) => {
+            verdict.problem(format, e);
+            return;
+        }
+    };
+    let cols: Vec<&ColSpec> = schema
+        .specs
+        .iter()
+        .filter_map(|s| match s {
+            Spec::Column(c) => Some(c),
+            Spec::Tensor(_) => None,
+        })
+        .collect();
+    let named = schema.has_names();
+    // Which frame column feeds each spec.
+    let feeds: Vec<(String, &ColSpec, Option<&Vec<Value>>)> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let label = c.name.clone().unwrap_or_else(|| i.to_string());
+            let cells = if named {
+                frame
+                    .columns
+                    .iter()
+                    .position(|n| n.as_deref() == c.name.as_deref())
+                    .and_then(|p| frame.cells.get(p))
+            } else {
+                frame.cells.get(i)
+            };
+            (label, *c, cells)
+        })
+        .collect();
+    // Stage 1: the server's pre-cast, column by column.
+    for (label, spec, cells) in &feeds {
+        let Some(cells) = cells else { continue };
+        let problem = match &spec.ty {
+            ColType::Scalar(dt) => cells.iter().find_map(|cell| cell_cast_problem(cell, *dt)),
+            ColType::Any => None,
+            nested => cells
+                .iter()
+                .find_map(|cell| enforce_type(cell, nested, spec.is_required()).err()),
+        };
+        if let Some(problem) = problem {
             verdict.problem(
-                format,
-                "Dataframe records format must be a list of records.",
+                label.as_str(),
+                format!(
+                    "not compatible with the column type {}: {problem}",
+                    spec.ty.label()
+                ),
             );
         }
-        _ => {}
+    }
+    if !verdict.is_ok() {
+        return;
+    }
+    // Stage 2: `_enforce_schema`.
+    if named {
+        let missing: Vec<String> = feeds
+            .iter()
+            .filter(|(_, spec, cells)| cells.is_none() && spec.is_required())
+            .map(|(label, _, _)| format!("'{label}'"))
+            .collect();
+        if !missing.is_empty() {
+            verdict.problem(
+                format,
+                format!("Model is missing inputs [{}].", missing.join(", ")),
+            );
+        }
+        let extra: Vec<String> = frame
+            .columns
+            .iter()
+            .flatten()
+            .filter(|n| !cols.iter().any(|c| c.name.as_deref() == Some(n.as_str())))
+            .cloned()
+            .collect();
+        if !extra.is_empty() {
+            verdict.notes.push(format!(
+                "columns not in the signature are dropped: {}",
+                extra.join(", ")
+            ));
+        }
+    } else if frame.cells.len() < cols.len() {
+        verdict.problem(
+            format,
+            format!(
+                "the signature declares {} unnamed inputs but the request has {}",
+                cols.len(),
+                frame.cells.len()
+            ),
+        );
     }
 }
 
