@@ -243,3 +243,71 @@ fn settings_survive_a_restart() {
     settle(&mut h);
     assert!(shows(&h, "Dependencies ("), "the Environment tab is shown");
 }
+
+#[test]
+fn test_tab_turns_a_dropped_photo_into_the_signatures_tensor() {
+    let mut h = app_with(
+        Some(common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Test");
+    assert!(shows(&h, "Tensor (unnamed): uint8 [-1, 300, 300, 3]"));
+    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    assert!(
+        h.state().card().is_some(),
+        "an image dropped on the Test tab is an input, not a model"
+    );
+    assert!(shows(&h, "sample-china.jpg"));
+    h.get_by_label("Build and check request").click();
+    h.step();
+    settle(&mut h);
+    assert!(
+        shows(&h, "uint8 [1, 300, 300, 3]   min 0.000  max 255.000"),
+        "what the model gets"
+    );
+    assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
+    assert!(shows(&h, "Copy as curl"));
+}
+
+#[test]
+fn test_tab_checks_the_input_example_and_json_edits() {
+    let mut h = app_with(Some(model("pyfunc_columns_all_types")), Settings::default());
+    tab(&mut h, "Test");
+    // No image input: the example is the default source, with the params of the signature.
+    assert!(shows(&h, "temperature"));
+    h.get_by_label("Build and check request").click();
+    h.step();
+    settle(&mut h);
+    assert!(
+        shows(&h, "✔ MLflow's scoring server accepts this request."),
+        "MLflow's own example passes"
+    );
+    assert!(shows(&h, "\"dataframe_split\""));
+
+    // The same request, edited by hand to drop a required column, is caught before sending.
+    h.get_by_label("JSON").click();
+    h.run_steps(2);
+    h.get_by_label("Load input example").click();
+    h.step();
+    settle(&mut h);
+    let text = h
+        .state()
+        .loaded
+        .as_ref()
+        .unwrap()
+        .panels
+        .test
+        .json_text
+        .clone();
+    assert!(text.contains("\"flag\""));
+    h.state_mut().loaded.as_mut().unwrap().panels.test.json_text =
+        r#"{"dataframe_split": {"columns": ["flag"], "data": [[true]]}}"#.into();
+    h.run_steps(2);
+    h.get_by_label("Build and check request").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(
+        &h,
+        "✖ dataframe_split: Model is missing inputs ['count', 'id'"
+    ));
+}

@@ -25,6 +25,8 @@ pub enum InputSource {
     Images(Vec<PathBuf>),
     /// The model's saved input example.
     Example,
+    /// A request body typed or pasted as JSON text.
+    JsonText(String),
 }
 
 /// Why a request could not be built.
@@ -65,6 +67,14 @@ pub fn build_request(
         InputSource::RequestFile(path) => read_request(path)?,
         InputSource::Images(paths) => images_request(card, paths, options, format)?,
         InputSource::Example => example_request(card, format)?,
+        InputSource::JsonText(text) => {
+            lenient_json::parse(text)
+                .map(|(v, _)| v)
+                .map_err(|e| BuildError::File {
+                    path: PathBuf::from("the JSON editor"),
+                    problem: format!("not valid JSON: {e}"),
+                })?
+        }
     };
     if let (Some(params), Value::Object(map)) = (params, &mut body) {
         let merged = match map.get("params") {
@@ -175,4 +185,71 @@ fn example_request(card: &ModelCard, format: BodyFormat) -> Result<Value, BuildE
     };
     let body = request::body(&inputs, example.params.as_ref(), format);
     Ok(if body.is_null() { json!({}) } else { body })
+}
+
+/// A request ready to show and send: the body, MLflow's verdict on it, and for images what the
+/// model will see.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The whole body.
+    pub body: Value,
+    /// The body pretty-printed with long arrays elided, for the view.
+    pub view: String,
+    /// MLflow's verdict.
+    pub verdict: super::validate::Verdict,
+    /// For images: `uint8 [2, 300, 300, 3]  min 0 max 255 mean 121.4`.
+    pub tensor_summary: Option<String>,
+    /// For images: the first image as the model sees it (RGBA, resized).
+    pub preview: Option<::image::RgbaImage>,
+}
+
+/// Builds, checks and summarises a request (the Test tab's worker calls this).
+pub fn prepare(
+    card: &ModelCard,
+    source: &InputSource,
+    params: Option<&Map<String, Value>>,
+    options: Option<ImageOptions>,
+) -> Result<Prepared, BuildError> {
+    let body = build_request(card, source, params, options, BodyFormat::Mlflow)?;
+    let verdict = super::validate::validate_body(card.signature.valid(), &body);
+    let (mut tensor_summary, mut preview) = (None, None);
+    if let InputSource::Images(paths) = source
+        && let Some((_, target)) = image_inputs(card).first()
+        && let Some(first) = paths.first()
+    {
+        let options = options.unwrap_or_else(|| ImageOptions::for_target(target));
+        let decoded = image::decode(first)?;
+        let tensor = image::images_to_tensor(std::slice::from_ref(&decoded), target, &options)?;
+        let (min, max, mean) = tensor.stats();
+        let mut shape: Vec<usize> = tensor.shape().to_vec();
+        if target.batch.is_some()
+            && let Some(n) = shape.first_mut()
+        {
+            *n = paths.len();
+        }
+        let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
+        tensor_summary = Some(format!(
+            "{} [{}]   min {min:.3}  max {max:.3}  mean {mean:.3} (first image)",
+            tensor.dtype(),
+            dims.join(", ")
+        ));
+        let (h, w) = (
+            target
+                .height
+                .or(options.free_size.map(|s| s.1))
+                .unwrap_or(decoded.height()),
+            target
+                .width
+                .or(options.free_size.map(|s| s.0))
+                .unwrap_or(decoded.width()),
+        );
+        preview = Some(image::resize(&decoded, w, h, options.resize));
+    }
+    Ok(Prepared {
+        view: request::pretty_elided(&body, 8),
+        body,
+        verdict,
+        tensor_summary,
+        preview,
+    })
 }

@@ -15,11 +15,14 @@ use super::{
 };
 use crate::model::{self, ModelCard, fsutil};
 
+/// Extensions of the image files the Test tab takes.
+pub const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"];
+
 /// The largest file shown in a text preview.
 pub const PREVIEW_CAP: u64 = 256 * 1024;
 
 /// Per-model view state that is not saved: toggles, selections, previews.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct PanelState {
     /// Signature tab: show the raw JSON instead of tables.
     pub raw_signature: bool,
@@ -33,6 +36,8 @@ pub struct PanelState {
     pub selected: Option<String>,
     /// The last file preview that arrived: its path and text, or why not.
     pub preview: Option<(String, Result<String, String>)>,
+    /// The Test tab.
+    pub test: super::test_panel::TestState,
 }
 
 /// An open model with its view state.
@@ -58,6 +63,7 @@ pub struct InspectorApp {
     generation: u64,
     pending_open: Option<PathBuf>,
     pending_preview: Option<String>,
+    prepare_generation: u64,
     title: String,
 }
 
@@ -84,6 +90,7 @@ impl InspectorApp {
             generation: 0,
             pending_open: None,
             pending_preview: None,
+            prepare_generation: 0,
             title: String::new(),
         };
         let recent = app.settings.recent.clone();
@@ -171,12 +178,134 @@ impl InspectorApp {
                     });
             }
             Command::DismissError => self.error = None,
+            Command::PickImages => {
+                self.tasks.spawn(TaskName::ImageDialog, ctx, || {
+                    TaskResult::PickedImages(
+                        rfd::FileDialog::new()
+                            .set_title("Choose images")
+                            .add_filter("Images", &IMAGE_EXTENSIONS)
+                            .pick_files()
+                            .unwrap_or_default(),
+                    )
+                });
+            }
+            Command::AddImages(paths) => {
+                if let Some(loaded) = &mut self.loaded {
+                    let test = &mut loaded.panels.test;
+                    test.source = super::test_panel::SourceKind::Images;
+                    test.images.extend(paths);
+                }
+            }
+            Command::Prepare | Command::LoadExample => {
+                let Some(loaded) = &mut self.loaded else {
+                    return;
+                };
+                let fill_editor = command == Command::LoadExample;
+                let (source, params, options) = if fill_editor {
+                    (crate::input::build::InputSource::Example, None, None)
+                } else {
+                    loaded.panels.test.request_inputs(&loaded.card)
+                };
+                self.prepare_generation += 1;
+                let generation = self.prepare_generation;
+                let card = loaded.card.clone();
+                loaded.panels.test.error = None;
+                loaded.panels.test.saved = None;
+                self.tasks
+                    .spawn(TaskName::Prepare, ctx, move || TaskResult::Prepared {
+                        generation,
+                        result: crate::input::build::prepare(
+                            &card,
+                            &source,
+                            params.as_ref(),
+                            options,
+                        )
+                        .map(Box::new)
+                        .map_err(|e| e.to_string()),
+                        fill_editor,
+                    });
+            }
+            Command::SaveRequest => {
+                let Some(body) = self
+                    .loaded
+                    .as_ref()
+                    .and_then(|l| l.panels.test.prepared.as_ref())
+                    .map(|p| p.body.clone())
+                else {
+                    return;
+                };
+                self.tasks.spawn(TaskName::Save, ctx, move || {
+                    let Some(path) = rfd::FileDialog::new()
+                        .set_title("Save request")
+                        .set_file_name("request.json")
+                        .save_file()
+                    else {
+                        return TaskResult::Saved(Err("not saved".into()));
+                    };
+                    let result = serde_json::to_vec_pretty(&body)
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| {
+                            std::fs::write(&path, bytes)
+                                .map_err(|e| format!("{}: {e}", path.display()))
+                        })
+                        .map(|()| path);
+                    TaskResult::Saved(result)
+                });
+            }
+            Command::Copy(text) => ctx.copy_text(text),
         }
     }
 
-    fn handle_results(&mut self) {
+    fn handle_results(&mut self, ctx: &egui::Context) {
         for result in self.tasks.poll() {
             match result {
+                TaskResult::PickedImages(paths) => {
+                    if !paths.is_empty() {
+                        self.commands.push(Command::AddImages(paths));
+                    }
+                }
+                TaskResult::Prepared {
+                    generation,
+                    result,
+                    fill_editor,
+                } => {
+                    let Some(loaded) = &mut self.loaded else {
+                        continue;
+                    };
+                    if generation != self.prepare_generation {
+                        continue;
+                    }
+                    let test = &mut loaded.panels.test;
+                    match result {
+                        Ok(prepared) => {
+                            if fill_editor {
+                                test.source = super::test_panel::SourceKind::Json;
+                                test.json_text = serde_json::to_string_pretty(&prepared.body)
+                                    .unwrap_or_default();
+                            }
+                            test.preview_texture = prepared.preview.as_ref().map(|img| {
+                                let size = [img.width() as usize, img.height() as usize];
+                                let color =
+                                    egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw());
+                                ctx.load_texture(
+                                    "model_input_preview",
+                                    color,
+                                    egui::TextureOptions::LINEAR,
+                                )
+                            });
+                            test.prepared = Some(*prepared);
+                        }
+                        Err(e) => {
+                            test.prepared = None;
+                            test.error = Some(e);
+                        }
+                    }
+                }
+                TaskResult::Saved(result) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.test.saved = Some(result);
+                    }
+                }
                 TaskResult::Opened {
                     generation,
                     path,
@@ -226,6 +355,7 @@ impl InspectorApp {
 
     fn handle_input(&mut self, ctx: &egui::Context) {
         let mut commands = Vec::new();
+        let testing = self.loaded.is_some() && self.settings.tab == Tab::Test;
         ctx.input_mut(|i| {
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)) {
                 commands.push(Command::PickFolder);
@@ -251,11 +381,25 @@ impl InspectorApp {
                     commands.push(Command::Open(path.clone()));
                 }
             }
+            let mut images = Vec::new();
             for file in &i.raw.dropped_files {
                 let path = file.path();
-                if !path.as_os_str().is_empty() {
+                if path.as_os_str().is_empty() {
+                    continue;
+                }
+                // Image files dropped on the Test tab are inputs, not models.
+                let is_image = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+                if testing && is_image {
+                    images.push(path.to_path_buf());
+                } else {
                     commands.push(Command::Open(path.to_path_buf()));
                 }
+            }
+            if !images.is_empty() {
+                commands.push(Command::AddImages(images));
             }
         });
         self.commands.extend(commands);
@@ -369,6 +513,7 @@ impl InspectorApp {
                 }
             });
         });
+        let preparing = self.tasks.is_running(TaskName::Prepare);
         egui::CentralPanel::default().show(ui, |ui| {
             let card = &loaded.card;
             let panels = &mut loaded.panels;
@@ -379,7 +524,7 @@ impl InspectorApp {
                 Tab::Environment => environment_panel::environment_ui(ui, card, panels),
                 Tab::Example => example_panel::example_ui(ui, card, panels, commands),
                 Tab::Artifacts => artifacts_panel::artifacts_ui(ui, card, panels, commands),
-                Tab::Test => test_panel::test_ui(ui, card),
+                Tab::Test => test_panel::test_ui(ui, card, &mut panels.test, preparing, commands),
             }
         });
     }
@@ -428,7 +573,7 @@ pub fn read_preview(root: &Path, rel: &str) -> Result<String, String> {
 impl eframe::App for InspectorApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        self.handle_results();
+        self.handle_results(&ctx);
         self.handle_input(&ctx);
         self.top_bar_ui(ui);
         self.error_banner_ui(ui);

@@ -25,4 +25,16 @@ pub enum Command {
     Preview(String),
     /// Hide the error banner.
     DismissError,
+    /// Test tab: choose image files (native dialog, on a worker).
+    PickImages,
+    /// Test tab: add these image files.
+    AddImages(Vec<PathBuf>),
+    /// Test tab: build and check the request from the tab's current choices (on a worker).
+    Prepare,
+    /// Test tab: fill the JSON editor and the request from the input example.
+    LoadExample,
+    /// Test tab: save the current request body as a JSON file (dialog and write on a worker).
+    SaveRequest,
+    /// Put this text on the clipboard.
+    Copy(String),
 }

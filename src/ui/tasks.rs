@@ -31,6 +31,19 @@ pub enum TaskResult {
     },
     /// Recent models that still exist.
     RecentChecked(Vec<PathBuf>),
+    /// The image dialog closed: the images chosen.
+    PickedImages(Vec<PathBuf>),
+    /// A request was built and checked. `generation` ties it to its request.
+    Prepared {
+        /// The request this answers; older ones are dropped.
+        generation: u64,
+        /// The prepared request, or why not.
+        result: Result<Box<crate::input::build::Prepared>, String>,
+        /// Whether the JSON editor should be filled with the body (Load input example).
+        fill_editor: bool,
+    },
+    /// The request was saved to a file (or not).
+    Saved(Result<PathBuf, String>),
 }
 
 /// The names of the tasks, one of each at a time.
@@ -44,6 +57,12 @@ pub enum TaskName {
     Preview,
     /// Checking which recent models still exist.
     CheckRecent,
+    /// The image file dialog.
+    ImageDialog,
+    /// Building and checking a request.
+    Prepare,
+    /// Saving a request to a file.
+    Save,
 }
 
 /// The running tasks and the channel they report on.

@@ -1,45 +1,400 @@
-//! The Test tab: where predictions will be made. Until the form and the backends exist it says
-//! what the model will need, from its signature and flavors.
+//! The Test tab: build the request from images, the input example or JSON; see what the model
+//! will get (tensor shape, dtype, value range, the image as the model sees it); check it with
+//! MLflow's rules; copy it as curl, Python or an `mlflow models predict` command, or save it.
+//! Sending it is the next step (not in this version).
+
+use std::path::PathBuf;
 
 use egui::{RichText, Ui};
 
-use super::widgets::section_ui;
+use super::command::Command;
+use super::widgets::{code_block_ui, error_color, ok_color, section_ui, warn_color};
+use crate::input::build::{InputSource, Prepared, image_inputs};
+use crate::input::image::{IMAGENET, ImageOptions, Resize, Scaling};
+use crate::input::request;
 use crate::model::ModelCard;
-use crate::model::signature::SignatureState;
+use crate::model::signature::ParamType;
+
+/// Where the request comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceKind {
+    /// Image files for an image-shaped tensor.
+    #[default]
+    Images,
+    /// The saved input example.
+    Example,
+    /// JSON typed or pasted.
+    Json,
+}
+
+/// Resize policy choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResizeChoice {
+    /// Stretch to fit.
+    #[default]
+    Stretch,
+    /// Centre-crop.
+    Crop,
+    /// Letterbox with black.
+    Letterbox,
+}
+
+/// Scaling choice for float tensors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScalingChoice {
+    /// 0..255.
+    #[default]
+    Raw,
+    /// 0..1.
+    Unit,
+    /// ImageNet mean/std.
+    ImageNet,
+}
+
+/// The Test tab's state for one model.
+#[derive(Default)]
+pub struct TestState {
+    /// Whether defaults were set from the model.
+    pub initialized: bool,
+    /// Where the request comes from.
+    pub source: SourceKind,
+    /// Image files, one per batch item.
+    pub images: Vec<PathBuf>,
+    /// Resize policy.
+    pub resize: ResizeChoice,
+    /// Scaling for float tensors.
+    pub scaling: ScalingChoice,
+    /// The JSON editor's text.
+    pub json_text: String,
+    /// One JSON text per param, by name.
+    pub params: Vec<(String, String)>,
+    /// The last prepared request.
+    pub prepared: Option<Prepared>,
+    /// Why the last request could not be built.
+    pub error: Option<String>,
+    /// The image as the model sees it, uploaded.
+    pub preview_texture: Option<egui::TextureHandle>,
+    /// A message about the last save.
+    pub saved: Option<Result<PathBuf, String>>,
+}
+
+impl TestState {
+    /// The source, params and image options to build the request from.
+    pub fn request_inputs(
+        &self,
+        card: &ModelCard,
+    ) -> (
+        InputSource,
+        Option<serde_json::Map<String, serde_json::Value>>,
+        Option<ImageOptions>,
+    ) {
+        let source = match self.source {
+            SourceKind::Images => InputSource::Images(self.images.clone()),
+            SourceKind::Example => InputSource::Example,
+            SourceKind::Json => InputSource::JsonText(self.json_text.clone()),
+        };
+        let params: serde_json::Map<String, serde_json::Value> = self
+            .params
+            .iter()
+            .map(|(name, text)| {
+                let value = serde_json::from_str(text)
+                    .unwrap_or_else(|_| serde_json::Value::String(text.clone()));
+                (name.clone(), value)
+            })
+            .collect();
+        let options = image_inputs(card).first().map(|(_, target)| {
+            let mut o = ImageOptions::for_target(target);
+            o.resize = match self.resize {
+                ResizeChoice::Stretch => Resize::Stretch,
+                ResizeChoice::Crop => Resize::CenterCrop,
+                ResizeChoice::Letterbox => Resize::Letterbox {
+                    pad: [0, 0, 0, 255],
+                },
+            };
+            o.scaling = match self.scaling {
+                ScalingChoice::Raw => Scaling::Raw,
+                ScalingChoice::Unit => Scaling::Unit,
+                ScalingChoice::ImageNet => IMAGENET,
+            };
+            o
+        });
+        let params = (self.source != SourceKind::Json && !params.is_empty()).then_some(params);
+        (source, params, options)
+    }
+
+    fn init(&mut self, card: &ModelCard) {
+        self.initialized = true;
+        self.source = if !image_inputs(card).is_empty() {
+            SourceKind::Images
+        } else if card.input_example.is_some() {
+            SourceKind::Example
+        } else {
+            SourceKind::Json
+        };
+        if let Some(params) = card.signature.valid().and_then(|s| s.params.as_ref()) {
+            self.params = params
+                .iter()
+                .map(|p| (p.name.clone(), p.default.to_string()))
+                .collect();
+        }
+        if self.json_text.is_empty() {
+            self.json_text = "{\n  \"inputs\": []\n}".into();
+        }
+    }
+}
 
 /// Draws the Test tab.
-pub fn test_ui(ui: &mut Ui, card: &ModelCard) {
-    section_ui(ui, "Test this model");
-    ui.label(
-        "Predictions are made here: a form built from the signature turns your inputs (an image \
-         file for image-shaped tensors, a grid for columns, fields for params) into the exact \
-         request MLflow's scoring server takes, checks it with MLflow's own rules, and sends it.",
-    );
-    ui.add_space(8.0);
-    let backend = if card.flavor("onnx").is_some() {
-        "ONNX model: it will run in-process (no Python needed)."
-    } else if card.pyfunc().is_some() {
-        "pyfunc model: it will run in MLflow's own scoring server, started for this folder (this runs the model's code, so you will be asked first)."
-    } else {
-        "This model has no python_function flavor: MLflow's scoring server cannot load it."
-    };
-    ui.label(backend);
-    ui.add_space(8.0);
-    let request = match &card.signature {
-        SignatureState::Valid(sig) => match &sig.inputs {
-            Some(s) if s.is_tensor() => {
-                "The request will be {\"inputs\": ...} with the tensors of the signature."
+pub fn test_ui(
+    ui: &mut Ui,
+    card: &ModelCard,
+    state: &mut TestState,
+    busy: bool,
+    commands: &mut Vec<Command>,
+) {
+    if !state.initialized {
+        state.init(card);
+    }
+    egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
+        section_ui(ui, "Input");
+        let images = image_inputs(card);
+        ui.horizontal(|ui| {
+            ui.label("From:");
+            ui.add_enabled_ui(!images.is_empty(), |ui| {
+                ui.selectable_value(&mut state.source, SourceKind::Images, "Image files")
+                    .on_disabled_hover_text("The signature has no image-shaped tensor input.");
+            });
+            ui.add_enabled_ui(card.input_example.is_some(), |ui| {
+                ui.selectable_value(&mut state.source, SourceKind::Example, "Input example")
+                    .on_disabled_hover_text("The model has no input example.");
+            });
+            ui.selectable_value(&mut state.source, SourceKind::Json, "JSON");
+        });
+        match state.source {
+            SourceKind::Images => images_ui(ui, card, state, commands),
+            SourceKind::Example => {
+                ui.label("The model's saved input example (MLflow's serving_input_example.json when it wrote one).");
             }
-            Some(_) => {
-                "The request will be {\"dataframe_split\": ...} with the columns of the signature."
+            SourceKind::Json => {
+                ui.horizontal(|ui| {
+                    ui.label("A request body for /invocations: {\"inputs\": ...}, {\"dataframe_split\": ...}, and \"params\".");
+                    if card.input_example.is_some() && ui.button("Load input example").clicked() {
+                        commands.push(Command::LoadExample);
+                    }
+                });
+                let label = ui.label("Request JSON:");
+                egui::ScrollArea::vertical()
+                    .id_salt("json_editor")
+                    .max_height(320.0)
+                    .show(ui, |ui| {
+                        ui.add(
+                            egui::TextEdit::multiline(&mut state.json_text)
+                                .code_editor()
+                                .desired_rows(10)
+                                .desired_width(f32::INFINITY),
+                        )
+                        .labelled_by(label.id);
+                    });
             }
-            None => "The signature has no inputs: the request will come from the input example.",
-        },
-        _ => {
-            "Without a valid signature the request will come from the input example or be written as JSON."
         }
+        if !state.params.is_empty() && state.source != SourceKind::Json {
+            params_ui(ui, card, state);
+        }
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            let ready = match state.source {
+                SourceKind::Images => !state.images.is_empty(),
+                _ => true,
+            };
+            if ui.add_enabled(ready && !busy, egui::Button::new("Build and check request")).clicked() {
+                commands.push(Command::Prepare);
+            }
+            if busy {
+                ui.spinner();
+                ui.label("Working…");
+            }
+        });
+        if let Some(error) = &state.error {
+            ui.colored_label(error_color(ui), error);
+        }
+        if let Some(prepared) = &state.prepared {
+            result_ui(ui, card, state.preview_texture.as_ref(), prepared, commands);
+        }
+        if let Some(saved) = &state.saved {
+            match saved {
+                Ok(path) => ui.colored_label(ok_color(ui), format!("Saved {}", path.display())),
+                Err(e) => ui.colored_label(error_color(ui), e),
+            };
+        }
+        ui.add_space(12.0);
+        ui.label(RichText::new("Sending the request (Predict) comes in the next version: for now copy it as curl or Python, or save it.").weak());
+    });
+}
+
+fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mut Vec<Command>) {
+    let images = image_inputs(card);
+    let Some((name, target)) = images.first() else {
+        return;
     };
-    ui.label(request);
-    ui.add_space(12.0);
-    ui.label(RichText::new("The form and Predict are not in this version yet.").weak());
+    ui.label(format!(
+        "Tensor {}: {} {} — {} channel(s), {}; the -1 batch axis is filled by the number of images.",
+        name.as_deref().unwrap_or("(unnamed)"),
+        target.dtype,
+        card.signature
+            .valid()
+            .and_then(|s| s.inputs.as_ref())
+            .and_then(|s| s.specs.first())
+            .map(|s| s.type_label().split(' ').skip(1).collect::<Vec<_>>().join(" "))
+            .unwrap_or_default(),
+        target.channels,
+        match target.layout {
+            crate::input::image::Layout::Hwc => "HWC",
+            crate::input::image::Layout::Chw => "CHW",
+        }
+    ));
+    ui.horizontal(|ui| {
+        if ui.button("Choose images…").clicked() {
+            commands.push(Command::PickImages);
+        }
+        if !state.images.is_empty() && ui.button("Clear").clicked() {
+            state.images.clear();
+        }
+        ui.label(RichText::new("or drop image files on the window").weak());
+    });
+    for path in &state.images {
+        ui.label(RichText::new(path.display().to_string()).monospace());
+    }
+    ui.horizontal(|ui| {
+        ui.label("Resize:");
+        ui.selectable_value(&mut state.resize, ResizeChoice::Stretch, "Stretch");
+        ui.selectable_value(&mut state.resize, ResizeChoice::Crop, "Centre-crop");
+        ui.selectable_value(&mut state.resize, ResizeChoice::Letterbox, "Letterbox");
+    });
+    if target.dtype.starts_with("float") {
+        ui.horizontal(|ui| {
+            ui.label("Values:");
+            ui.selectable_value(&mut state.scaling, ScalingChoice::Raw, "0–255");
+            ui.selectable_value(&mut state.scaling, ScalingChoice::Unit, "0–1");
+            ui.selectable_value(
+                &mut state.scaling,
+                ScalingChoice::ImageNet,
+                "ImageNet mean/std",
+            );
+        });
+    } else {
+        ui.label(RichText::new(format!("{} keeps pixel values 0–255.", target.dtype)).weak());
+    }
+}
+
+fn params_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState) {
+    section_ui(ui, "Params");
+    let specs = card
+        .signature
+        .valid()
+        .and_then(|s| s.params.clone())
+        .unwrap_or_default();
+    egui::Grid::new("test_params")
+        .num_columns(3)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            for (name, text) in &mut state.params {
+                let Some(spec) = specs.iter().find(|p| &p.name == name) else {
+                    continue;
+                };
+                let label = ui.label(RichText::new(name.as_str()).strong());
+                let ty = match (&spec.ty, &spec.shape) {
+                    (ParamType::Scalar(dt), Some(_)) => format!("list of {}", dt.name()),
+                    (ty, _) => ty.label(),
+                };
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::TextEdit::singleline(text)
+                            .desired_width(220.0)
+                            .code_editor(),
+                    )
+                    .labelled_by(label.id);
+                    ui.label(RichText::new(ty).weak());
+                });
+                if ui
+                    .small_button("Reset")
+                    .on_hover_text(format!("default {}", spec.default))
+                    .clicked()
+                {
+                    *text = spec.default.to_string();
+                }
+                ui.end_row();
+            }
+        });
+}
+
+fn result_ui(
+    ui: &mut Ui,
+    card: &ModelCard,
+    texture: Option<&egui::TextureHandle>,
+    prepared: &Prepared,
+    commands: &mut Vec<Command>,
+) {
+    if let Some(summary) = &prepared.tensor_summary {
+        section_ui(ui, "What the model gets");
+        ui.label(RichText::new(summary).monospace());
+        if let Some(texture) = texture {
+            let size = texture.size_vec2();
+            let scale = (256.0 / size.x.max(size.y)).min(1.0);
+            ui.image((texture.id(), size * scale));
+        }
+    }
+    section_ui(ui, "Check with MLflow's rules");
+    if prepared.verdict.is_ok() {
+        ui.colored_label(
+            ok_color(ui),
+            "✔ MLflow's scoring server accepts this request.",
+        );
+    }
+    for problem in &prepared.verdict.problems {
+        ui.colored_label(error_color(ui), format!("✖ {problem}"));
+    }
+    for note in &prepared.verdict.notes {
+        ui.colored_label(warn_color(ui), format!("⚠ {note}"));
+    }
+    section_ui(ui, "Request body");
+    let full = serde_json::to_string(&prepared.body).unwrap_or_default();
+    ui.horizontal_wrapped(|ui| {
+        let url = "http://127.0.0.1:5000/invocations";
+        let model = card.root.display().to_string();
+        if ui.button("Copy body").clicked() {
+            commands.push(Command::Copy(full.clone()));
+        }
+        if ui
+            .button("Copy as curl")
+            .on_hover_text("Reads the body from request.json")
+            .clicked()
+        {
+            commands.push(Command::Copy(request::curl_command(url, "request.json")));
+        }
+        if ui.button("Copy as Python (requests)").clicked() {
+            commands.push(Command::Copy(request::python_requests(url, "request.json")));
+        }
+        if ui.button("Copy as Python (mlflow)").clicked() {
+            commands.push(Command::Copy(request::python_mlflow_predict(
+                &model,
+                "request.json",
+            )));
+        }
+        if ui.button("Copy as mlflow models predict").clicked() {
+            commands.push(Command::Copy(request::mlflow_cli_predict(
+                &model,
+                "request.json",
+            )));
+        }
+        if ui.button("Save as…").clicked() {
+            commands.push(Command::SaveRequest);
+        }
+    });
+    ui.label(
+        RichText::new(format!(
+            "{} bytes; long arrays are shortened here, never in what is copied or saved.",
+            full.len()
+        ))
+        .weak(),
+    );
+    code_block_ui(ui, "request_view", &prepared.view, 360.0);
 }
