@@ -34,3 +34,6 @@ echo "== MLflow reference: re-run the scoring server's invocations on every vali
 
 echo "== cargo test"
 cargo test --all-targets --locked
+
+echo "== OpenAPI documents: openapi-spec-validator on every fixture model"
+"$python" tests/fixtures/check_openapi.py "${CARGO_TARGET_DIR:-target}/debug/mlmodel-inspector"

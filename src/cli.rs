@@ -44,6 +44,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print an OpenAPI 3.1 document for the model's scoring endpoint (`mlflow models serve`).
+    Openapi {
+        /// The model folder, its `MLmodel` file, or a folder one level above it.
+        model: PathBuf,
+    },
     /// Build the request the scoring server takes, check it with MLflow's rules, and print it.
     ///
     /// With no --input and no --image the model's input example is used.
@@ -112,6 +117,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 render_card(&card)
             };
             print_out(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Openapi { model } => {
+            let card = model::open(&model)?;
+            let doc = crate::input::openapi::openapi_document(&card);
+            print_out(&serde_json::to_string_pretty(&doc).context("cannot write the document")?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Predict {

@@ -205,3 +205,33 @@ fn predict_dry_run_uses_the_input_example_and_checks_request_files() {
         "{err}"
     );
 }
+
+#[test]
+fn openapi_describes_the_scoring_endpoint_from_the_signature() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .args(["openapi", repo("assets/example-model").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let post = &doc["paths"]["/invocations"]["post"];
+    let inputs =
+        &post["requestBody"]["content"]["application/json"]["schema"]["properties"]["inputs"];
+    // uint8 [-1, 300, 300, 3]: a free batch, then exact lengths, then bytes.
+    assert!(inputs.get("minItems").is_none());
+    assert_eq!(inputs["items"]["minItems"], 300);
+    assert_eq!(inputs["items"]["items"]["maxItems"], 300);
+    assert_eq!(inputs["items"]["items"]["items"]["maxItems"], 3);
+    assert_eq!(
+        inputs["items"]["items"]["items"]["items"],
+        json!({"type": "integer", "minimum": 0, "maximum": 255})
+    );
+    let predictions = &post["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
+        ["predictions"];
+    assert_eq!(predictions["items"]["maxItems"], 2);
+    assert_eq!(
+        predictions["items"]["items"],
+        json!({"type": "number", "format": "float"})
+    );
+}

@@ -4,5 +4,6 @@
 
 pub mod build;
 pub mod image;
+pub mod openapi;
 pub mod request;
 pub mod validate;

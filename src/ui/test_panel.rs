@@ -226,6 +226,16 @@ pub fn test_ui(
             };
         }
         ui.add_space(12.0);
+        ui.horizontal(|ui| {
+            if ui
+                .button("Copy OpenAPI document")
+                .on_hover_text("OpenAPI 3.1 for this model's /invocations endpoint, from its signature")
+                .clicked()
+            {
+                let doc = crate::input::openapi::openapi_document(card);
+                commands.push(Command::Copy(serde_json::to_string_pretty(&doc).unwrap_or_default()));
+            }
+        });
         ui.label(RichText::new("Sending the request (Predict) comes in the next version: for now copy it as curl or Python, or save it.").weak());
     });
 }
