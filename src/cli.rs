@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
+use crate::input::build::InputSource;
 use crate::model::environment::{Dependency, Requirement};
 use crate::model::example::ExampleData;
 use crate::model::flavors::{FlavorView, PyFuncEnv};
@@ -59,8 +60,14 @@ pub enum Command {
         #[arg(long, value_name = "REQUEST.json", conflicts_with = "image")]
         input: Option<PathBuf>,
         /// An image file for the model's image-shaped tensor; repeat for a batch.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["npy", "csv"])]
         image: Vec<PathBuf>,
+        /// A .npy file for a tensor input: `FILE`, or `NAME=FILE` for a named tensor; repeatable.
+        #[arg(long, value_name = "[NAME=]FILE", conflicts_with_all = ["input", "csv"])]
+        npy: Vec<String>,
+        /// A CSV file with a header row, for a column-based model.
+        #[arg(long, value_name = "FILE", conflicts_with = "input")]
+        csv: Option<PathBuf>,
         /// Inference params as a JSON object, e.g. '{"temperature": 0.2}'.
         #[arg(long, value_name = "JSON")]
         params: Option<String>,
@@ -129,24 +136,47 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             model,
             input,
             image,
+            npy,
+            csv,
             params,
             resize,
             format,
             dry_run,
-        } => predict(model, input, image, params, resize, format, dry_run),
+        } => {
+            let source = if let Some(path) = input {
+                InputSource::RequestFile(path)
+            } else if !image.is_empty() {
+                InputSource::Images(image)
+            } else if !npy.is_empty() {
+                InputSource::Npy(
+                    npy.iter()
+                        .map(|arg| match arg.split_once('=') {
+                            Some((name, file)) if !name.is_empty() => {
+                                (Some(name.to_string()), PathBuf::from(file))
+                            }
+                            _ => (None, PathBuf::from(arg)),
+                        })
+                        .collect(),
+                )
+            } else if let Some(path) = csv {
+                InputSource::Csv(path)
+            } else {
+                InputSource::Example
+            };
+            predict(model, source, params, resize, format, dry_run)
+        }
     }
 }
 
 fn predict(
     model: PathBuf,
-    input: Option<PathBuf>,
-    images: Vec<PathBuf>,
+    source: InputSource,
     params: Option<String>,
     resize: ResizeArg,
     format: FormatArg,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    use crate::input::build::{InputSource, build_request, image_inputs};
+    use crate::input::build::{build_request, image_inputs};
     use crate::input::image::{ImageOptions, Resize};
     use crate::input::request::BodyFormat;
 
@@ -163,11 +193,6 @@ fn predict(
             Ok(other) => anyhow::bail!("--params must be a JSON object, got {other}"),
             Err(e) => anyhow::bail!("--params is not valid JSON: {e}"),
         },
-    };
-    let source = match (input, images.is_empty()) {
-        (Some(path), _) => InputSource::RequestFile(path),
-        (None, false) => InputSource::Images(images),
-        (None, true) => InputSource::Example,
     };
     let options = image_inputs(&card).first().map(|(_, target)| {
         let mut o = ImageOptions::for_target(target);

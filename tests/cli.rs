@@ -235,3 +235,83 @@ fn openapi_describes_the_scoring_endpoint_from_the_signature() {
         json!({"type": "number", "format": "float"})
     );
 }
+
+#[test]
+fn predict_dry_run_takes_npy_and_csv_files() {
+    let npy = |name: &str| {
+        repo("tests/fixtures/npy")
+            .join(name)
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let (code, out, err) = predict(&[
+        model("pyfunc_tensors_named").to_str().unwrap(),
+        "--npy",
+        &format!("img={}", npy("img_f32.npy")),
+        "--npy",
+        &format!("ids={}", npy("ids_i64.npy")),
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let body: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(body["inputs"]["ids"], json!([7, 8]));
+    assert_eq!(body["inputs"]["img"][1][1], json!([0.75, 0.875]));
+
+    // The same floats numpy's tolist() gives, as in MLflow's own example of this model.
+    let (code, out, _) = predict(&[
+        model("pyfunc_tensor_unnamed").to_str().unwrap(),
+        "--npy",
+        &npy("iris_f32.npy"),
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0);
+    let body: Value = serde_json::from_str(&out).unwrap();
+    let example: Value = serde_json::from_str(
+        &std::fs::read_to_string(model("pyfunc_tensor_unnamed").join("input_example.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["inputs"], example);
+
+    let (code, _, err) = predict(&[
+        model("pyfunc_tensors_named").to_str().unwrap(),
+        "--npy",
+        &npy("img_f32.npy"),
+        "--dry-run",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("the model takes named tensors (img, ids): give each file as NAME=FILE"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("iris.csv");
+    std::fs::write(
+        &csv,
+        "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n",
+    )
+    .unwrap();
+    let (code, out, _) = predict(&[
+        model("sklearn_iris").to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0);
+    let body: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        body["dataframe_split"]["data"],
+        json!([[5.1, 3.5, 1.4, 0.2]])
+    );
+    std::fs::write(&csv, "sepal_length,petal_width\nabc,0.2\n").unwrap();
+    let (code, _, err) = predict(&[
+        model("sklearn_iris").to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.contains("error: sepal_length: not compatible with the column type double: could not convert 'abc' to float"), "{err}");
+}

@@ -27,6 +27,10 @@ pub enum InputSource {
     Example,
     /// A request body typed or pasted as JSON text.
     JsonText(String),
+    /// `.npy` files, each for the named tensor (or the one unnamed tensor).
+    Npy(Vec<(Option<String>, PathBuf)>),
+    /// A CSV file with a header row, for a column-based model.
+    Csv(PathBuf),
 }
 
 /// Why a request could not be built.
@@ -52,6 +56,12 @@ pub enum BuildError {
     /// Images could not become the tensor.
     #[error(transparent)]
     Image(#[from] image::ImageError),
+    /// A data file could not be read.
+    #[error(transparent)]
+    DataFile(#[from] super::files::FileError),
+    /// `.npy` files that do not say which tensor they fill.
+    #[error("{0}")]
+    Unnamed(String),
 }
 
 /// Builds the request body for `card` from `source`, with `params` added (they replace the
@@ -67,6 +77,18 @@ pub fn build_request(
         InputSource::RequestFile(path) => read_request(path)?,
         InputSource::Images(paths) => images_request(card, paths, options, format)?,
         InputSource::Example => example_request(card, format)?,
+        InputSource::Npy(files) => npy_request(card, files, format)?,
+        InputSource::Csv(path) => {
+            let frame = super::files::read_csv(path)?;
+            request::body(
+                &Inputs::Frame {
+                    columns: frame.columns,
+                    rows: frame.rows,
+                },
+                None,
+                format,
+            )
+        }
         InputSource::JsonText(text) => {
             lenient_json::parse(text)
                 .map(|(v, _)| v)
@@ -149,6 +171,49 @@ fn images_request(
     let inputs = match name {
         None => Inputs::Tensor(tensor),
         Some(n) => Inputs::NamedTensors(vec![(n.clone(), tensor)]),
+    };
+    Ok(request::body(&inputs, None, format))
+}
+
+fn npy_request(
+    card: &ModelCard,
+    files: &[(Option<String>, PathBuf)],
+    format: BodyFormat,
+) -> Result<Value, BuildError> {
+    let schema = card.signature.valid().and_then(|s| s.inputs.as_ref());
+    let names: Vec<String> = schema
+        .map(|s| {
+            s.specs
+                .iter()
+                .filter_map(|spec| spec.name().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut tensors = Vec::new();
+    for (name, path) in files {
+        tensors.push((name.clone(), super::files::read_npy(path)?));
+    }
+    let inputs = match tensors.as_slice() {
+        [(None, _)] if names.is_empty() => match tensors.pop() {
+            Some((_, t)) => Inputs::Tensor(t),
+            None => return Err(BuildError::Unnamed("no .npy file given".into())),
+        },
+        [(None, _)] if names.len() == 1 => match tensors.pop() {
+            Some((_, t)) => Inputs::NamedTensors(vec![(names[0].clone(), t)]),
+            None => return Err(BuildError::Unnamed("no .npy file given".into())),
+        },
+        _ if tensors.iter().all(|(n, _)| n.is_some()) => Inputs::NamedTensors(
+            tensors
+                .into_iter()
+                .map(|(n, t)| (n.unwrap_or_default(), t))
+                .collect(),
+        ),
+        _ => {
+            return Err(BuildError::Unnamed(format!(
+                "the model takes named tensors ({}): give each file as NAME=FILE",
+                names.join(", ")
+            )));
+        }
     };
     Ok(request::body(&inputs, None, format))
 }

@@ -195,6 +195,8 @@ pub enum Tensor {
     F32(ArrayD<f32>),
     /// float64.
     F64(ArrayD<f64>),
+    /// bool.
+    Bool(ArrayD<bool>),
 }
 
 impl Tensor {
@@ -205,6 +207,7 @@ impl Tensor {
             Tensor::I64(_, dtype) => dtype,
             Tensor::F32(_) => "float32",
             Tensor::F64(_) => "float64",
+            Tensor::Bool(_) => "bool",
         }
     }
 
@@ -215,6 +218,7 @@ impl Tensor {
             Tensor::I64(a, _) => a.shape(),
             Tensor::F32(a) => a.shape(),
             Tensor::F64(a) => a.shape(),
+            Tensor::Bool(a) => a.shape(),
         }
     }
 
@@ -241,6 +245,7 @@ impl Tensor {
             Tensor::I64(a, _) => of(a.iter().map(|v| *v as f64)),
             Tensor::F32(a) => of(a.iter().copied()),
             Tensor::F64(a) => of(a.iter().copied()),
+            Tensor::Bool(a) => of(a.iter().map(|b| *b as u8 as f64)),
         }
     }
 }

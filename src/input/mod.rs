@@ -3,6 +3,7 @@
 //! (The form, validation with MLflow's rules and the request body come next.)
 
 pub mod build;
+pub mod files;
 pub mod image;
 pub mod openapi;
 pub mod request;

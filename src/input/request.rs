@@ -76,6 +76,10 @@ pub fn tensor_json(tensor: &Tensor) -> Value {
             let v: Vec<f64> = a.iter().copied().collect();
             nest(a.shape(), &v, &|x| float(x))
         }
+        Tensor::Bool(a) => {
+            let v: Vec<bool> = a.iter().copied().collect();
+            nest(a.shape(), &v, &|x| json!(x))
+        }
     }
 }
 

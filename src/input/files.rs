@@ -1,0 +1,191 @@
+//! Tensors from `.npy` files and frames from CSV files.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::ArrayD;
+use ndarray_npy::ReadNpyExt;
+use serde_json::Value;
+
+use super::image::Tensor;
+use crate::model::fsutil;
+
+/// The largest `.npy` or CSV file read.
+pub const DATA_FILE_CAP: u64 = 1_000_000_000;
+
+/// Why a data file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {problem}")]
+pub struct FileError {
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub problem: String,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, FileError> {
+    fsutil::read_bytes_capped(path, DATA_FILE_CAP).map_err(|e| FileError {
+        path: path.to_path_buf(),
+        problem: e.to_string(),
+    })
+}
+
+/// Reads a `.npy` file (bool, integer or float arrays, little or big endian).
+pub fn read_npy(path: &Path) -> Result<Tensor, FileError> {
+    let bytes = read(path)?;
+    let err = |problem: String| FileError {
+        path: path.to_path_buf(),
+        problem,
+    };
+    if !bytes.starts_with(b"\x93NUMPY") {
+        return Err(err("not a .npy file (no NUMPY magic)".into()));
+    }
+    macro_rules! try_int {
+        ($t:ty, $name:literal) => {
+            if let Ok(a) = ArrayD::<$t>::read_npy(&bytes[..]) {
+                return Ok(Tensor::I64(a.mapv(|v| v as i64), $name.to_string()));
+            }
+        };
+    }
+    if let Ok(a) = ArrayD::<f32>::read_npy(&bytes[..]) {
+        return Ok(Tensor::F32(a));
+    }
+    if let Ok(a) = ArrayD::<f64>::read_npy(&bytes[..]) {
+        return Ok(Tensor::F64(a));
+    }
+    if let Ok(a) = ArrayD::<u8>::read_npy(&bytes[..]) {
+        return Ok(Tensor::U8(a));
+    }
+    if let Ok(a) = ArrayD::<bool>::read_npy(&bytes[..]) {
+        return Ok(Tensor::Bool(a));
+    }
+    try_int!(i64, "int64");
+    try_int!(i32, "int32");
+    try_int!(i16, "int16");
+    try_int!(i8, "int8");
+    try_int!(u16, "uint16");
+    try_int!(u32, "uint32");
+    // u64 above i64::MAX would not fit: refused below with the dtype named.
+    Err(err(
+        "unsupported dtype or layout (bool, int8..int64, uint8..uint32, float32 and float64 arrays in C or Fortran order are read)"
+            .into(),
+    ))
+}
+
+/// A frame read from CSV: the header row names the columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvFrame {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows of cells: numbers, `true`/`false`, null for empty cells, else strings.
+    pub rows: Vec<Vec<Value>>,
+}
+
+fn cell(text: &str) -> Value {
+    let t = text.trim();
+    if t.is_empty() {
+        return Value::Null;
+    }
+    if let Ok(i) = t.parse::<i64>() {
+        return Value::from(i);
+    }
+    if let Ok(f) = t.parse::<f64>()
+        && f.is_finite()
+    {
+        return Value::from(f);
+    }
+    match t {
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        _ => Value::String(text.to_string()),
+    }
+}
+
+/// Reads a CSV file with a header row.
+pub fn read_csv(path: &Path) -> Result<CsvFrame, FileError> {
+    let bytes = read(path)?;
+    let err = |problem: String| FileError {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(&bytes[..]);
+    let columns: Vec<String> = reader
+        .headers()
+        .map_err(|e| err(format!("no header row: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| err(format!("row {}: {e}", i + 2)))?;
+        rows.push(record.iter().map(cell).collect());
+    }
+    Ok(CsvFrame { columns, rows })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn npy(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/npy")
+            .join(name)
+    }
+
+    #[test]
+    fn npy_files_written_by_numpy_are_read() {
+        let t = read_npy(&npy("iris_f32.npy")).unwrap();
+        assert_eq!((t.dtype(), t.shape()), ("float32", &[2usize, 4][..]));
+        let Tensor::F32(a) = &t else { panic!() };
+        assert_eq!(a[[1, 0]], 4.9);
+        let t = read_npy(&npy("ids_i64.npy")).unwrap();
+        assert_eq!((t.dtype(), t.shape()), ("int64", &[2usize][..]));
+        let t = read_npy(&npy("fortran_f64.npy")).unwrap();
+        let Tensor::F64(a) = &t else { panic!() };
+        assert_eq!(a[[1, 0]], 3.0, "Fortran order read in logical order");
+        let t = read_npy(&npy("flags_bool.npy")).unwrap();
+        assert_eq!(t.dtype(), "bool");
+        let e = read_npy(&npy("complex64.npy")).unwrap_err().to_string();
+        assert!(e.contains("complex64.npy: unsupported dtype"), "{e}");
+        let e = read_npy(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("Cargo.toml")
+                .as_path(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.ends_with("Cargo.toml: not a .npy file (no NUMPY magic)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn csv_cells_become_typed_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        std::fs::write(&path, "a,b,c,d\n1,2.5,\"hi, there\",\n-3,1e3,true,x\n").unwrap();
+        let frame = read_csv(&path).unwrap();
+        assert_eq!(frame.columns, ["a", "b", "c", "d"]);
+        assert_eq!(
+            frame.rows[0],
+            vec![
+                Value::from(1),
+                Value::from(2.5),
+                Value::from("hi, there"),
+                Value::Null
+            ]
+        );
+        assert_eq!(frame.rows[1][2], Value::Bool(true));
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "a,b\n1\n").unwrap();
+        assert!(
+            read_csv(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("bad.csv: row 2")
+        );
+    }
+}
