@@ -311,3 +311,43 @@ fn test_tab_checks_the_input_example_and_json_edits() {
         "✖ dataframe_split: Model is missing inputs ['count', 'id'"
     ));
 }
+
+#[test]
+fn a_batch_of_32_images_builds_off_the_ui_thread() {
+    let mut h = app_with(
+        Some(common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Test");
+    let photo = common::repo("assets/sample-china.jpg");
+    h.state_mut().loaded.as_mut().unwrap().panels.test.images = vec![photo; 32];
+    h.run_steps(2);
+    h.get_by_label("Build and check request").click();
+    h.step();
+    h.step();
+    assert!(
+        h.state().is_busy(),
+        "the batch is built on a worker while frames go on"
+    );
+    settle(&mut h);
+    assert!(shows(&h, "uint8 [32, 300, 300, 3]"));
+    assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
+
+    // Build again and cancel: the build stops and says so; the app stays usable.
+    h.get_by_label("Build and check request").click();
+    h.step();
+    h.step();
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+    assert!(shows(&h, "cancelled"));
+    assert!(
+        h.state()
+            .loaded
+            .as_ref()
+            .unwrap()
+            .panels
+            .test
+            .prepared
+            .is_none()
+    );
+}

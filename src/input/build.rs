@@ -33,6 +33,29 @@ pub enum InputSource {
     Csv(PathBuf),
 }
 
+/// Progress of a long build (a batch of images), shared with the UI, and its cancel switch.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Items done.
+    pub done: std::sync::atomic::AtomicUsize,
+    /// Items in all (0 until known).
+    pub total: std::sync::atomic::AtomicUsize,
+    /// Set to stop the build at the next item.
+    pub cancel: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    /// Done and total, for a progress bar.
+    pub fn fraction(&self) -> (usize, usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.done.load(Relaxed), self.total.load(Relaxed))
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Why a request could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -62,6 +85,9 @@ pub enum BuildError {
     /// `.npy` files that do not say which tensor they fill.
     #[error("{0}")]
     Unnamed(String),
+    /// The user cancelled the build.
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// Builds the request body for `card` from `source`, with `params` added (they replace the
@@ -73,9 +99,21 @@ pub fn build_request(
     options: Option<ImageOptions>,
     format: BodyFormat,
 ) -> Result<Value, BuildError> {
+    build_request_with_progress(card, source, params, options, format, &Progress::default())
+}
+
+/// [`build_request`], reporting progress over image batches and stopping when cancelled.
+pub fn build_request_with_progress(
+    card: &ModelCard,
+    source: &InputSource,
+    params: Option<&Map<String, Value>>,
+    options: Option<ImageOptions>,
+    format: BodyFormat,
+    progress: &Progress,
+) -> Result<Value, BuildError> {
     let mut body = match source {
         InputSource::RequestFile(path) => read_request(path)?,
-        InputSource::Images(paths) => images_request(card, paths, options, format)?,
+        InputSource::Images(paths) => images_request(card, paths, options, format, progress)?,
         InputSource::Example => example_request(card, format)?,
         InputSource::Npy(files) => npy_request(card, files, format)?,
         InputSource::Csv(path) => {
@@ -143,6 +181,7 @@ fn images_request(
     paths: &[PathBuf],
     options: Option<ImageOptions>,
     format: BodyFormat,
+    progress: &Progress,
 ) -> Result<Value, BuildError> {
     let targets = image_inputs(card);
     let input_count = card
@@ -162,10 +201,16 @@ fn images_request(
             name.as_deref().unwrap_or("the image tensor")
         )));
     }
-    let decoded = paths
-        .iter()
-        .map(|p| image::decode(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    use std::sync::atomic::Ordering::Relaxed;
+    progress.total.store(paths.len(), Relaxed);
+    let mut decoded = Vec::with_capacity(paths.len());
+    for path in paths {
+        if progress.cancelled() {
+            return Err(BuildError::Cancelled);
+        }
+        decoded.push(image::decode(path)?);
+        progress.done.fetch_add(1, Relaxed);
+    }
     let options = options.unwrap_or_else(|| ImageOptions::for_target(target));
     let tensor = image::images_to_tensor(&decoded, target, &options)?;
     let inputs = match name {
@@ -274,8 +319,13 @@ pub fn prepare(
     source: &InputSource,
     params: Option<&Map<String, Value>>,
     options: Option<ImageOptions>,
+    progress: &Progress,
 ) -> Result<Prepared, BuildError> {
-    let body = build_request(card, source, params, options, BodyFormat::Mlflow)?;
+    let body =
+        build_request_with_progress(card, source, params, options, BodyFormat::Mlflow, progress)?;
+    if progress.cancelled() {
+        return Err(BuildError::Cancelled);
+    }
     let verdict = super::validate::validate_body(card.signature.valid(), &body);
     let (mut tensor_summary, mut preview) = (None, None);
     if let InputSource::Images(paths) = source

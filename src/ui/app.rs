@@ -209,8 +209,10 @@ impl InspectorApp {
                 self.prepare_generation += 1;
                 let generation = self.prepare_generation;
                 let card = loaded.card.clone();
+                let progress = std::sync::Arc::new(crate::input::build::Progress::default());
                 loaded.panels.test.error = None;
                 loaded.panels.test.saved = None;
+                loaded.panels.test.progress = Some(progress.clone());
                 self.tasks
                     .spawn(TaskName::Prepare, ctx, move || TaskResult::Prepared {
                         generation,
@@ -219,6 +221,7 @@ impl InspectorApp {
                             &source,
                             params.as_ref(),
                             options,
+                            &progress,
                         )
                         .map(Box::new)
                         .map_err(|e| e.to_string()),
@@ -276,6 +279,7 @@ impl InspectorApp {
                         continue;
                     }
                     let test = &mut loaded.panels.test;
+                    test.progress = None;
                     match result {
                         Ok(prepared) => {
                             if fill_editor {

@@ -76,6 +76,8 @@ pub struct TestState {
     pub preview_texture: Option<egui::TextureHandle>,
     /// A message about the last save.
     pub saved: Option<Result<PathBuf, String>>,
+    /// Progress of the build under way.
+    pub progress: Option<std::sync::Arc<crate::input::build::Progress>>,
 }
 
 impl TestState {
@@ -210,7 +212,25 @@ pub fn test_ui(
             }
             if busy {
                 ui.spinner();
-                ui.label("Working…");
+                match &state.progress {
+                    Some(p) if p.fraction().1 > 1 => {
+                        let (done, total) = p.fraction();
+                        ui.add(
+                            egui::ProgressBar::new(done as f32 / total as f32)
+                                .desired_width(240.0)
+                                .text(format!("{done} of {total} images")),
+                        );
+                    }
+                    _ => {
+                        ui.label("Working…");
+                    }
+                }
+                if let Some(p) = &state.progress
+                    && ui.button("Cancel").clicked()
+                {
+                    p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
             }
         });
         if let Some(error) = &state.error {
