@@ -1,4 +1,5 @@
-//! `mlmodel-inspector show` as a user runs it: text and JSON on stdout, errors on stderr.
+//! The command line as a user runs it (`show`, `predict --dry-run`, `openapi`): output on
+//! stdout, errors on stderr, exit codes.
 
 mod common;
 
@@ -7,9 +8,10 @@ use std::process::Command;
 use common::{bad, handmade, model, repo};
 use serde_json::{Value, json};
 
-fn show(args: &[&str]) -> (i32, String, String) {
+/// Runs the binary: exit code, stdout, stderr.
+fn run(subcommand: &str, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
-        .arg("show")
+        .arg(subcommand)
         .args(args)
         .output()
         .unwrap();
@@ -18,6 +20,10 @@ fn show(args: &[&str]) -> (i32, String, String) {
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+fn show(args: &[&str]) -> (i32, String, String) {
+    run("show", args)
 }
 
 fn show_json(path: &std::path::Path) -> Value {
@@ -123,16 +129,7 @@ fn warnings_exit_zero_and_errors_exit_nonzero_on_stderr() {
 }
 
 fn predict(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
-        .arg("predict")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    run("predict", args)
 }
 
 #[test]
@@ -208,12 +205,9 @@ fn predict_dry_run_uses_the_input_example_and_checks_request_files() {
 
 #[test]
 fn openapi_describes_the_scoring_endpoint_from_the_signature() {
-    let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
-        .args(["openapi", repo("assets/example-model").to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, out, _) = run("openapi", &[repo("assets/example-model").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let post = &doc["paths"]["/invocations"]["post"];
     let inputs =

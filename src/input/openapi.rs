@@ -83,14 +83,7 @@ pub fn tensor_schema(spec: &TensorSpec) -> Value {
 
 fn inputs_schema(schema: &Schema) -> Value {
     if schema.is_tensor() {
-        let tensors: Vec<&TensorSpec> = schema
-            .specs
-            .iter()
-            .filter_map(|s| match s {
-                Spec::Tensor(t) => Some(t),
-                Spec::Column(_) => None,
-            })
-            .collect();
+        let tensors: Vec<&TensorSpec> = schema.tensors();
         let inputs = match (schema.has_names(), tensors.as_slice()) {
             (false, [one]) => tensor_schema(one),
             _ => {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::model::params::{enforce_type, looks_like_datetime, py_repr, py_type, validate_value};
 use crate::model::signature::{
-    ColSpec, ColType, DataType, ParamSpec, Schema, Signature, Spec, TensorSpec, shape_label,
+    ColSpec, ColType, DataType, ParamSpec, Schema, Signature, TensorSpec, shape_label,
 };
 
 /// The keys that carry inputs in a scoring request.
@@ -285,14 +285,7 @@ fn check_tensor(name: &str, spec: &TensorSpec, value: &Value, verdict: &mut Verd
 }
 
 fn check_tensors(schema: &Schema, format: &str, value: &Value, verdict: &mut Verdict) {
-    let tensors: Vec<&TensorSpec> = schema
-        .specs
-        .iter()
-        .filter_map(|s| match s {
-            Spec::Tensor(t) => Some(t),
-            Spec::Column(_) => None,
-        })
-        .collect();
+    let tensors: Vec<&TensorSpec> = schema.tensors();
     if matches!(format, "dataframe_split" | "dataframe_records") {
         verdict.problem(
             format,
@@ -585,14 +578,7 @@ fn check_columns(schema: &Schema, format: &str, value: &Value, verdict: &mut Ver
             return;
         }
     };
-    let cols: Vec<&ColSpec> = schema
-        .specs
-        .iter()
-        .filter_map(|s| match s {
-            Spec::Column(c) => Some(c),
-            Spec::Tensor(_) => None,
-        })
-        .collect();
+    let cols: Vec<&ColSpec> = schema.columns();
     let named = schema.has_names();
     // Which frame column feeds each spec.
     let feeds: Vec<(String, &ColSpec, Option<&Vec<Value>>)> = cols

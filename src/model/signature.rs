@@ -287,6 +287,28 @@ impl Schema {
     pub fn to_mlflow_json(&self) -> Value {
         Value::Array(self.specs.iter().map(Spec::to_mlflow_json).collect())
     }
+
+    /// The tensor specs, in order.
+    pub fn tensors(&self) -> Vec<&TensorSpec> {
+        self.specs
+            .iter()
+            .filter_map(|s| match s {
+                Spec::Tensor(t) => Some(t),
+                Spec::Column(_) => None,
+            })
+            .collect()
+    }
+
+    /// The column specs, in order.
+    pub fn columns(&self) -> Vec<&ColSpec> {
+        self.specs
+            .iter()
+            .filter_map(|s| match s {
+                Spec::Column(c) => Some(c),
+                Spec::Tensor(_) => None,
+            })
+            .collect()
+    }
 }
 
 /// The type of an inference parameter.
