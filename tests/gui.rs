@@ -351,3 +351,33 @@ fn a_batch_of_32_images_builds_off_the_ui_thread() {
             .is_none()
     );
 }
+
+#[test]
+fn test_tab_takes_npy_files_named_after_the_tensors() {
+    let dir = tempfile::tempdir().unwrap();
+    let npy = common::repo("tests/fixtures/npy");
+    std::fs::copy(npy.join("img_f32.npy"), dir.path().join("img.npy")).unwrap();
+    std::fs::copy(npy.join("ids_i64.npy"), dir.path().join("ids.npy")).unwrap();
+    let mut h = app_with(Some(model("pyfunc_tensors_named")), Settings::default());
+    tab(&mut h, "Test");
+    drop_path(&mut h, &dir.path().join("img.npy"));
+    drop_path(&mut h, &dir.path().join("ids.npy"));
+    let files = h
+        .state()
+        .loaded
+        .as_ref()
+        .unwrap()
+        .panels
+        .test
+        .data_files
+        .clone();
+    assert_eq!(
+        files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        [Some("img".to_string()), Some("ids".to_string())]
+    );
+    h.get_by_label("Build and check request").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
+    assert!(shows(&h, "\"ids\": ["));
+}

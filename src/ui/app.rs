@@ -189,6 +189,47 @@ impl InspectorApp {
                     )
                 });
             }
+            Command::PickDataFiles => {
+                self.tasks.spawn(TaskName::ImageDialog, ctx, || {
+                    TaskResult::PickedDataFiles(
+                        rfd::FileDialog::new()
+                            .set_title("Choose .npy or CSV files")
+                            .add_filter("numpy arrays and CSV", &["npy", "csv"])
+                            .pick_files()
+                            .unwrap_or_default(),
+                    )
+                });
+            }
+            Command::AddDataFiles(paths) => {
+                if let Some(loaded) = &mut self.loaded {
+                    let test = &mut loaded.panels.test;
+                    test.source = super::test_panel::SourceKind::DataFiles;
+                    // One unnamed tensor or one CSV: the new files replace the old.
+                    let names: Vec<String> = loaded
+                        .card
+                        .signature
+                        .valid()
+                        .and_then(|s| s.inputs.as_ref())
+                        .map(|s| {
+                            s.specs
+                                .iter()
+                                .filter_map(|spec| spec.name().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if names.len() <= 1 {
+                        test.data_files.clear();
+                    }
+                    for path in paths {
+                        // A file named after a tensor (img.npy) fills it.
+                        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+                        let name = stem
+                            .filter(|s| names.contains(s))
+                            .or_else(|| (names.len() == 1).then(|| names[0].clone()));
+                        test.data_files.push((name, path));
+                    }
+                }
+            }
             Command::AddImages(paths) => {
                 if let Some(loaded) = &mut self.loaded {
                     let test = &mut loaded.panels.test;
@@ -265,6 +306,11 @@ impl InspectorApp {
                 TaskResult::PickedImages(paths) => {
                     if !paths.is_empty() {
                         self.commands.push(Command::AddImages(paths));
+                    }
+                }
+                TaskResult::PickedDataFiles(paths) => {
+                    if !paths.is_empty() {
+                        self.commands.push(Command::AddDataFiles(paths));
                     }
                 }
                 TaskResult::Prepared {
@@ -386,6 +432,7 @@ impl InspectorApp {
                 }
             }
             let mut images = Vec::new();
+            let mut data_files = Vec::new();
             for file in &i.raw.dropped_files {
                 let path = file.path();
                 if path.as_os_str().is_empty() {
@@ -396,14 +443,23 @@ impl InspectorApp {
                     .extension()
                     .and_then(|e| e.to_str())
                     .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+                let is_data = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "npy" | "csv"));
                 if testing && is_image {
                     images.push(path.to_path_buf());
+                } else if testing && is_data {
+                    data_files.push(path.to_path_buf());
                 } else {
                     commands.push(Command::Open(path.to_path_buf()));
                 }
             }
             if !images.is_empty() {
                 commands.push(Command::AddImages(images));
+            }
+            if !data_files.is_empty() {
+                commands.push(Command::AddDataFiles(data_files));
             }
         });
         self.commands.extend(commands);

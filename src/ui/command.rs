@@ -29,6 +29,10 @@ pub enum Command {
     PickImages,
     /// Test tab: add these image files.
     AddImages(Vec<PathBuf>),
+    /// Test tab: choose `.npy` or CSV files (native dialog, on a worker).
+    PickDataFiles,
+    /// Test tab: add these `.npy` or CSV files.
+    AddDataFiles(Vec<PathBuf>),
     /// Test tab: build and check the request from the tab's current choices (on a worker).
     Prepare,
     /// Test tab: fill the JSON editor and the request from the input example.

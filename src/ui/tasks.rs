@@ -33,6 +33,8 @@ pub enum TaskResult {
     RecentChecked(Vec<PathBuf>),
     /// The image dialog closed: the images chosen.
     PickedImages(Vec<PathBuf>),
+    /// The data-file dialog closed: the `.npy` or CSV files chosen.
+    PickedDataFiles(Vec<PathBuf>),
     /// A request was built and checked. `generation` ties it to its request.
     Prepared {
         /// The request this answers; older ones are dropped.

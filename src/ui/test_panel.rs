@@ -25,6 +25,8 @@ pub enum SourceKind {
     Example,
     /// JSON typed or pasted.
     Json,
+    /// `.npy` files for tensors, or a CSV file for columns.
+    DataFiles,
 }
 
 /// Resize policy choice.
@@ -60,6 +62,8 @@ pub struct TestState {
     pub source: SourceKind,
     /// Image files, one per batch item.
     pub images: Vec<PathBuf>,
+    /// `.npy` files (with the tensor name each fills, if named) or one CSV file.
+    pub data_files: Vec<(Option<String>, PathBuf)>,
     /// Resize policy.
     pub resize: ResizeChoice,
     /// Scaling for float tensors.
@@ -94,6 +98,16 @@ impl TestState {
             SourceKind::Images => InputSource::Images(self.images.clone()),
             SourceKind::Example => InputSource::Example,
             SourceKind::Json => InputSource::JsonText(self.json_text.clone()),
+            SourceKind::DataFiles => match self.data_files.as_slice() {
+                [(_, path)]
+                    if path
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+                {
+                    InputSource::Csv(path.clone())
+                }
+                files => InputSource::Npy(files.to_vec()),
+            },
         };
         let params: serde_json::Map<String, serde_json::Value> = self
             .params
@@ -169,6 +183,7 @@ pub fn test_ui(
                 ui.selectable_value(&mut state.source, SourceKind::Example, "Input example")
                     .on_disabled_hover_text("The model has no input example.");
             });
+            ui.selectable_value(&mut state.source, SourceKind::DataFiles, ".npy / CSV");
             ui.selectable_value(&mut state.source, SourceKind::Json, "JSON");
         });
         match state.source {
@@ -176,6 +191,7 @@ pub fn test_ui(
             SourceKind::Example => {
                 ui.label("The model's saved input example (MLflow's serving_input_example.json when it wrote one).");
             }
+            SourceKind::DataFiles => data_files_ui(ui, card, state, commands),
             SourceKind::Json => {
                 ui.horizontal(|ui| {
                     ui.label("A request body for /invocations: {\"inputs\": ...}, {\"dataframe_split\": ...}, and \"params\".");
@@ -205,6 +221,7 @@ pub fn test_ui(
         ui.horizontal(|ui| {
             let ready = match state.source {
                 SourceKind::Images => !state.images.is_empty(),
+                SourceKind::DataFiles => !state.data_files.is_empty(),
                 _ => true,
             };
             if ui.add_enabled(ready && !busy, egui::Button::new("Build and check request")).clicked() {
@@ -312,6 +329,54 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
         });
     } else {
         ui.label(RichText::new(format!("{} keeps pixel values 0–255.", target.dtype)).weak());
+    }
+}
+
+fn data_files_ui(
+    ui: &mut Ui,
+    card: &ModelCard,
+    state: &mut TestState,
+    commands: &mut Vec<Command>,
+) {
+    let inputs = card.signature.valid().and_then(|s| s.inputs.as_ref());
+    let names: Vec<String> = inputs
+        .map(|s| {
+            s.specs
+                .iter()
+                .filter_map(|spec| spec.name().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let tensor = inputs.is_some_and(|s| s.is_tensor());
+    ui.label(if tensor {
+        "A .npy file per tensor (numpy's np.save): dtype and shape are checked against the signature."
+    } else {
+        "A CSV file with a header row naming the columns."
+    });
+    ui.horizontal(|ui| {
+        if ui.button("Choose files…").clicked() {
+            commands.push(Command::PickDataFiles);
+        }
+        if !state.data_files.is_empty() && ui.button("Clear").clicked() {
+            state.data_files.clear();
+        }
+        ui.label(RichText::new("or drop .npy or .csv files on the window").weak());
+    });
+    let named = tensor && !names.is_empty();
+    for (i, (name, path)) in state.data_files.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(path.display().to_string()).monospace());
+            if named {
+                let selected = name.clone().unwrap_or_else(|| "choose a tensor".into());
+                egui::ComboBox::from_id_salt(("npy_name", i))
+                    .selected_text(selected)
+                    .show_ui(ui, |ui| {
+                        for n in &names {
+                            ui.selectable_value(name, Some(n.clone()), n);
+                        }
+                    });
+            }
+        });
     }
 }
 
