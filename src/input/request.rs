@@ -137,6 +137,68 @@ pub fn body(inputs: &Inputs, params: Option<&Map<String, Value>>, format: BodyFo
     Value::Object(out)
 }
 
+/// The Azure ML form (`{"input_data": ..., "params": ...}`) of an MLflow body.
+pub fn mlflow_to_azure(body: &Value) -> Value {
+    let mut out = Map::new();
+    if let Value::Object(map) = body {
+        if let Some(v) = map.get("inputs").or_else(|| map.get("instances")) {
+            out.insert("input_data".into(), v.clone());
+        } else if let Some(Value::Object(split)) = map.get("dataframe_split") {
+            let rows = split
+                .get("data")
+                .and_then(Value::as_array)
+                .map(Vec::len)
+                .unwrap_or(0);
+            let mut frame = Map::new();
+            frame.insert(
+                "columns".into(),
+                split.get("columns").cloned().unwrap_or(json!([])),
+            );
+            frame.insert(
+                "index".into(),
+                split
+                    .get("index")
+                    .cloned()
+                    .unwrap_or_else(|| json!((0..rows).collect::<Vec<_>>())),
+            );
+            frame.insert(
+                "data".into(),
+                split.get("data").cloned().unwrap_or(json!([])),
+            );
+            out.insert("input_data".into(), Value::Object(frame));
+        } else if let Some(Value::Array(records)) = map.get("dataframe_records") {
+            let mut columns: Vec<String> = Vec::new();
+            for r in records {
+                if let Value::Object(m) = r {
+                    for k in m.keys() {
+                        if !columns.contains(k) {
+                            columns.push(k.clone());
+                        }
+                    }
+                }
+            }
+            let data: Vec<Vec<Value>> = records
+                .iter()
+                .map(|r| {
+                    columns
+                        .iter()
+                        .map(|c| r.get(c).cloned().unwrap_or(Value::Null))
+                        .collect()
+                })
+                .collect();
+            let index: Vec<usize> = (0..records.len()).collect();
+            out.insert(
+                "input_data".into(),
+                json!({"columns": columns, "index": index, "data": data}),
+            );
+        }
+        if let Some(p) = map.get("params") {
+            out.insert("params".into(), p.clone());
+        }
+    }
+    Value::Object(out)
+}
+
 /// Pretty JSON for the view: arrays longer than `max_items` show their first items and a
 /// count of the rest. The body sent or copied is never elided.
 pub fn pretty_elided(value: &Value, max_items: usize) -> String {
@@ -226,6 +288,24 @@ mod tests {
         assert_eq!(
             body(&frame, None, BodyFormat::AzureMl),
             json!({"input_data": {"columns": ["a", "b"], "index": [0], "data": [[1.0, "x"]]}})
+        );
+    }
+
+    #[test]
+    fn azure_form_of_mlflow_bodies() {
+        assert_eq!(
+            mlflow_to_azure(
+                &json!({"dataframe_split": {"columns": ["a"], "data": [[1], [2]]}, "params": {"k": 1}})
+            ),
+            json!({"input_data": {"columns": ["a"], "index": [0, 1], "data": [[1], [2]]}, "params": {"k": 1}})
+        );
+        assert_eq!(
+            mlflow_to_azure(&json!({"inputs": [[1]]})),
+            json!({"input_data": [[1]]})
+        );
+        assert_eq!(
+            mlflow_to_azure(&json!({"dataframe_records": [{"a": 1}, {"b": 2}]})),
+            json!({"input_data": {"columns": ["a", "b"], "index": [0, 1], "data": [[1, null], [null, 2]]}})
         );
     }
 

@@ -68,6 +68,8 @@ pub struct TestState {
     pub resize: ResizeChoice,
     /// Scaling for float tensors.
     pub scaling: ScalingChoice,
+    /// Colour mode; `None` is the one the channel count asks for.
+    pub color: Option<crate::input::image::ColorMode>,
     /// The JSON editor's text.
     pub json_text: String,
     /// One JSON text per param, by name.
@@ -127,6 +129,9 @@ impl TestState {
                     pad: [0, 0, 0, 255],
                 },
             };
+            if let Some(color) = self.color {
+                o.color = color;
+            }
             o.scaling = match self.scaling {
                 ScalingChoice::Raw => Scaling::Raw,
                 ScalingChoice::Unit => Scaling::Unit,
@@ -310,6 +315,21 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
     for path in &state.images {
         ui.label(RichText::new(path.display().to_string()).monospace());
     }
+    if target.channels >= 3 {
+        use crate::input::image::ColorMode;
+        let default = ColorMode::for_channels(target.channels);
+        ui.horizontal(|ui| {
+            ui.label("Colour:");
+            let mut choice = state.color.unwrap_or(default);
+            ui.selectable_value(&mut choice, default, format!("{default:?} (as the tensor)"));
+            ui.selectable_value(
+                &mut choice,
+                ColorMode::Grayscale,
+                "Grayscale in every channel",
+            );
+            state.color = (choice != default).then_some(choice);
+        });
+    }
     ui.horizontal(|ui| {
         ui.label("Resize:");
         ui.selectable_value(&mut state.resize, ResizeChoice::Stretch, "Stretch");
@@ -482,6 +502,16 @@ fn result_ui(
         }
         if ui.button("Save as…").clicked() {
             commands.push(Command::SaveRequest);
+        }
+        if ui
+            .button("Copy Azure ML body")
+            .on_hover_text("The same request for Azure ML's /score: {\"input_data\": ...}")
+            .clicked()
+        {
+            let azure = request::mlflow_to_azure(&prepared.body);
+            commands.push(Command::Copy(
+                serde_json::to_string(&azure).unwrap_or_default(),
+            ));
         }
     });
     ui.label(
