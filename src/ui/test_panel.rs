@@ -234,6 +234,12 @@ pub fn test_ui(
             }
             if busy {
                 ui.spinner();
+                // Cancel first: its place does not move when the progress bar appears.
+                if let Some(p) = &state.progress
+                    && ui.button("Cancel").clicked()
+                {
+                    p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
                 match &state.progress {
                     Some(p) if p.fraction().1 > 1 => {
                         let (done, total) = p.fraction();
@@ -246,11 +252,6 @@ pub fn test_ui(
                     _ => {
                         ui.label("Working…");
                     }
-                }
-                if let Some(p) = &state.progress
-                    && ui.button("Cancel").clicked()
-                {
-                    p.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
                 ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
             }
