@@ -383,3 +383,28 @@ fn test_tab_takes_npy_files_named_after_the_tensors() {
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
     assert!(shows(&h, "\"ids\": ["));
 }
+
+#[test]
+fn free_image_dimensions_are_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("MLmodel"),
+        "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n  inputs: '[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"float32\", \"shape\": [-1, -1, -1, 3]}}]'\n",
+    )
+    .unwrap();
+    let mut h = app_with(Some(dir.path().to_path_buf()), Settings::default());
+    tab(&mut h, "Test");
+    assert!(shows(
+        &h,
+        "The signature leaves the image size free (-1): resize to"
+    ));
+    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    h.get_by_label("Build and check request").click();
+    h.step();
+    settle(&mut h);
+    assert!(
+        shows(&h, "float32 [1, 224, 224, 3]"),
+        "the default size, 224 x 224"
+    );
+    assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
+}

@@ -68,6 +68,8 @@ pub struct TestState {
     pub resize: ResizeChoice,
     /// Scaling for float tensors.
     pub scaling: ScalingChoice,
+    /// Height and width for images where the signature leaves them free (-1).
+    pub free_size: (u32, u32),
     /// Colour mode; `None` is the one the channel count asks for.
     pub color: Option<crate::input::image::ColorMode>,
     /// The JSON editor's text.
@@ -132,6 +134,9 @@ impl TestState {
             if let Some(color) = self.color {
                 o.color = color;
             }
+            if target.height.is_none() || target.width.is_none() {
+                o.free_size = Some(self.free_size);
+            }
             o.scaling = match self.scaling {
                 ScalingChoice::Raw => Scaling::Raw,
                 ScalingChoice::Unit => Scaling::Unit,
@@ -145,6 +150,7 @@ impl TestState {
 
     fn init(&mut self, card: &ModelCard) {
         self.initialized = true;
+        self.free_size = (224, 224);
         self.source = if !image_inputs(card).is_empty() {
             SourceKind::Images
         } else if card.input_example.is_some() {
@@ -329,6 +335,18 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
                 "Grayscale in every channel",
             );
             state.color = (choice != default).then_some(choice);
+        });
+    }
+    if target.height.is_none() || target.width.is_none() {
+        ui.horizontal(|ui| {
+            ui.label("The signature leaves the image size free (-1): resize to");
+            let (w, h) = &mut state.free_size;
+            let width = ui.label("width");
+            ui.add(egui::DragValue::new(w).range(1..=8192))
+                .labelled_by(width.id);
+            let height = ui.label("height");
+            ui.add(egui::DragValue::new(h).range(1..=8192))
+                .labelled_by(height.id);
         });
     }
     ui.horizontal(|ui| {
