@@ -408,3 +408,33 @@ fn free_image_dimensions_are_asked_for() {
     );
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
 }
+
+#[test]
+fn named_tensors_can_be_filled() {
+    let mut h = app_with(Some(model("pyfunc_tensors_named")), Settings::default());
+    tab(&mut h, "Test");
+    h.get_by_label("Fill").click();
+    h.run_steps(2);
+    h.get_by_label("ones").click();
+    h.run_steps(2);
+    h.get_by_label("Build and check request").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
+    let body = h
+        .state()
+        .loaded
+        .as_ref()
+        .unwrap()
+        .panels
+        .test
+        .prepared
+        .as_ref()
+        .unwrap()
+        .body
+        .clone();
+    assert_eq!(
+        body,
+        serde_json::json!({"inputs": {"img": [[[1.0, 1.0], [1.0, 1.0]]], "ids": [1]}})
+    );
+}

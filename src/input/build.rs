@@ -31,6 +31,106 @@ pub enum InputSource {
     Npy(Vec<(Option<String>, PathBuf)>),
     /// A CSV file with a header row, for a column-based model.
     Csv(PathBuf),
+    /// Every tensor input filled with one pattern.
+    Fill {
+        /// Zeros, ones or random values.
+        kind: FillKind,
+        /// The size of the batch axis.
+        batch: usize,
+        /// The size given to every other free (-1) dimension.
+        free: usize,
+    },
+}
+
+/// How [`InputSource::Fill`] fills a tensor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FillKind {
+    /// All zeros (false for bool).
+    Zeros,
+    /// All ones (true for bool).
+    Ones,
+    /// Uniform random values in `low..high` (rounded for integer dtypes), from a fixed seed.
+    Random {
+        /// Lowest value.
+        low: f64,
+        /// Highest value.
+        high: f64,
+    },
+}
+
+/// A tensor of `spec`'s dtype filled by `kind`; the first -1 is `batch`, later ones `free`.
+pub fn fill_tensor(
+    spec: &crate::model::signature::TensorSpec,
+    kind: FillKind,
+    batch: usize,
+    free: usize,
+) -> Result<image::Tensor, BuildError> {
+    use ndarray::{ArrayD, IxDyn};
+    let shape: Vec<usize> = spec
+        .shape
+        .iter()
+        .enumerate()
+        .map(|(i, d)| match (*d, i) {
+            (-1, 0) => batch,
+            (-1, _) => free,
+            (d, _) => usize::try_from(d).unwrap_or(0),
+        })
+        .collect();
+    let count: usize = shape.iter().product();
+    if count > 50_000_000 {
+        return Err(BuildError::Unnamed(format!(
+            "{count} values is too many to fill; make the free dimensions smaller"
+        )));
+    }
+    // A small fixed-seed generator: the same request every time.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let values: Vec<f64> = (0..count)
+        .map(|_| match kind {
+            FillKind::Zeros => 0.0,
+            FillKind::Ones => 1.0,
+            FillKind::Random { low, high } => low + (high - low) * next(),
+        })
+        .collect();
+    let dims = IxDyn(&shape);
+    let bad = |e: ndarray::ShapeError| BuildError::Unnamed(format!("cannot shape the tensor: {e}"));
+    let is_int = spec.dtype.starts_with("int") || spec.dtype.starts_with("uint");
+    Ok(match spec.dtype.as_str() {
+        "uint8" => image::Tensor::U8(
+            ArrayD::from_shape_vec(
+                dims,
+                values
+                    .iter()
+                    .map(|v| v.round().clamp(0.0, 255.0) as u8)
+                    .collect(),
+            )
+            .map_err(bad)?,
+        ),
+        "float32" | "float16" => image::Tensor::F32(
+            ArrayD::from_shape_vec(dims, values.iter().map(|v| *v as f32).collect())
+                .map_err(bad)?,
+        ),
+        "float64" => image::Tensor::F64(ArrayD::from_shape_vec(dims, values).map_err(bad)?),
+        "bool" => image::Tensor::Bool(
+            ArrayD::from_shape_vec(dims, values.iter().map(|v| *v >= 0.5).collect())
+                .map_err(bad)?,
+        ),
+        _ if is_int => image::Tensor::I64(
+            ArrayD::from_shape_vec(dims, values.iter().map(|v| v.round() as i64).collect())
+                .map_err(bad)?,
+            spec.dtype.clone(),
+        ),
+        other => {
+            return Err(BuildError::Unnamed(format!(
+                "a {other} tensor cannot be filled with numbers: write it as JSON"
+            )));
+        }
+    })
 }
 
 /// Progress of a long build (a batch of images), shared with the UI, and its cancel switch.
@@ -116,6 +216,31 @@ pub fn build_request_with_progress(
         InputSource::Images(paths) => images_request(card, paths, options, format, progress)?,
         InputSource::Example => example_request(card, format)?,
         InputSource::Npy(files) => npy_request(card, files, format)?,
+        InputSource::Fill { kind, batch, free } => {
+            let schema = card
+                .signature
+                .valid()
+                .and_then(|s| s.inputs.as_ref())
+                .filter(|s| s.is_tensor())
+                .ok_or_else(|| BuildError::Unnamed("only tensor inputs can be filled".into()))?;
+            let mut named = Vec::new();
+            for t in schema.tensors() {
+                named.push((t.name.clone(), fill_tensor(t, *kind, *batch, *free)?));
+            }
+            let inputs = match named.as_slice() {
+                [(None, _)] => match named.pop() {
+                    Some((_, t)) => Inputs::Tensor(t),
+                    None => return Err(BuildError::Unnamed("no tensor to fill".into())),
+                },
+                _ => Inputs::NamedTensors(
+                    named
+                        .into_iter()
+                        .map(|(n, t)| (n.unwrap_or_default(), t))
+                        .collect(),
+                ),
+            };
+            request::body(&inputs, None, format)
+        }
         InputSource::Csv(path) => {
             let frame = super::files::read_csv(path)?;
             request::body(

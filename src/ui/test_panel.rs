@@ -27,6 +27,8 @@ pub enum SourceKind {
     Json,
     /// `.npy` files for tensors, or a CSV file for columns.
     DataFiles,
+    /// Every tensor filled with zeros, ones or random values.
+    Fill,
 }
 
 /// Resize policy choice.
@@ -68,6 +70,12 @@ pub struct TestState {
     pub resize: ResizeChoice,
     /// Scaling for float tensors.
     pub scaling: ScalingChoice,
+    /// Fill: 0 zeros, 1 ones, 2 random.
+    pub fill_kind: u8,
+    /// Fill: the random range.
+    pub fill_range: (f64, f64),
+    /// Fill: the batch size and the size of other free dimensions.
+    pub fill_sizes: (usize, usize),
     /// Height and width for images where the signature leaves them free (-1).
     pub free_size: (u32, u32),
     /// Colour mode; `None` is the one the channel count asks for.
@@ -102,6 +110,18 @@ impl TestState {
             SourceKind::Images => InputSource::Images(self.images.clone()),
             SourceKind::Example => InputSource::Example,
             SourceKind::Json => InputSource::JsonText(self.json_text.clone()),
+            SourceKind::Fill => InputSource::Fill {
+                kind: match self.fill_kind {
+                    0 => crate::input::build::FillKind::Zeros,
+                    1 => crate::input::build::FillKind::Ones,
+                    _ => crate::input::build::FillKind::Random {
+                        low: self.fill_range.0,
+                        high: self.fill_range.1,
+                    },
+                },
+                batch: self.fill_sizes.0,
+                free: self.fill_sizes.1,
+            },
             SourceKind::DataFiles => match self.data_files.as_slice() {
                 [(_, path)]
                     if path
@@ -151,6 +171,8 @@ impl TestState {
     fn init(&mut self, card: &ModelCard) {
         self.initialized = true;
         self.free_size = (224, 224);
+        self.fill_range = (0.0, 1.0);
+        self.fill_sizes = (1, 1);
         self.source = if !image_inputs(card).is_empty() {
             SourceKind::Images
         } else if card.input_example.is_some() {
@@ -195,6 +217,11 @@ pub fn test_ui(
                     .on_disabled_hover_text("The model has no input example.");
             });
             ui.selectable_value(&mut state.source, SourceKind::DataFiles, ".npy / CSV");
+            let tensors = card.signature.valid().and_then(|s| s.inputs.as_ref()).is_some_and(|s| s.is_tensor());
+            ui.add_enabled_ui(tensors, |ui| {
+                ui.selectable_value(&mut state.source, SourceKind::Fill, "Fill")
+                    .on_disabled_hover_text("Only tensor inputs can be filled.");
+            });
             ui.selectable_value(&mut state.source, SourceKind::Json, "JSON");
         });
         match state.source {
@@ -203,6 +230,26 @@ pub fn test_ui(
                 ui.label("The model's saved input example (MLflow's serving_input_example.json when it wrote one).");
             }
             SourceKind::DataFiles => data_files_ui(ui, card, state, commands),
+            SourceKind::Fill => {
+                ui.horizontal(|ui| {
+                    ui.label("Every tensor input filled with");
+                    ui.selectable_value(&mut state.fill_kind, 0, "zeros");
+                    ui.selectable_value(&mut state.fill_kind, 1, "ones");
+                    ui.selectable_value(&mut state.fill_kind, 2, "random values");
+                    if state.fill_kind == 2 {
+                        let low = ui.label("from");
+                        ui.add(egui::DragValue::new(&mut state.fill_range.0).speed(0.1)).labelled_by(low.id);
+                        let high = ui.label("to");
+                        ui.add(egui::DragValue::new(&mut state.fill_range.1).speed(0.1)).labelled_by(high.id);
+                    }
+                });
+                ui.horizontal(|ui| {
+                    let batch = ui.label("Batch size");
+                    ui.add(egui::DragValue::new(&mut state.fill_sizes.0).range(1..=4096)).labelled_by(batch.id);
+                    let free = ui.label("other free (-1) dimensions");
+                    ui.add(egui::DragValue::new(&mut state.fill_sizes.1).range(1..=4096)).labelled_by(free.id);
+                });
+            }
             SourceKind::Json => {
                 ui.horizontal(|ui| {
                     ui.label("A request body for /invocations: {\"inputs\": ...}, {\"dataframe_split\": ...}, and \"params\".");
