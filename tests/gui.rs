@@ -275,7 +275,7 @@ fn test_tab_turns_a_dropped_photo_into_the_signatures_tensor() {
 fn test_tab_checks_the_input_example_and_json_edits() {
     let mut h = app_with(Some(model("pyfunc_columns_all_types")), Settings::default());
     tab(&mut h, "Test");
-    // No image input: the example is the default source, with the params of the signature.
+    // No image input: the table, filled from the example, is the default, with the params.
     assert!(shows(&h, "temperature"));
     h.get_by_label("Build and check request").click();
     h.step();
@@ -437,4 +437,32 @@ fn named_tensors_can_be_filled() {
         body,
         serde_json::json!({"inputs": {"img": [[[1.0, 1.0], [1.0, 1.0]]], "ids": [1]}})
     );
+}
+
+#[test]
+fn the_table_form_starts_from_the_example_and_catches_bad_cells() {
+    let mut h = app_with(Some(model("sklearn_iris")), Settings::default());
+    tab(&mut h, "Test");
+    // The table is the form for column models, filled from the input example.
+    let grid = h.state().loaded.as_ref().unwrap().panels.test.grid.clone();
+    assert_eq!(grid.len(), 3);
+    assert_eq!(grid[0], ["5.1", "3.5", "1.4", "0.2"]);
+    h.get_by_label("Build and check request").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
+
+    // A word in a double column is caught, naming the column.
+    h.state_mut().loaded.as_mut().unwrap().panels.test.grid[1][0] = "tall".into();
+    h.run_steps(2);
+    h.get_by_label("Build and check request").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(
+        &h,
+        "✖ sepal_length: not compatible with the column type double: could not convert 'tall' to float"
+    ));
+    h.get_by_label("Add row").click();
+    h.run_steps(2);
+    assert_eq!(h.state().loaded.as_ref().unwrap().panels.test.grid.len(), 4);
 }

@@ -31,6 +31,13 @@ pub enum InputSource {
     Npy(Vec<(Option<String>, PathBuf)>),
     /// A CSV file with a header row, for a column-based model.
     Csv(PathBuf),
+    /// The Test tab's grid: text cells, one column per column of the signature.
+    Grid {
+        /// Column names, in signature order.
+        columns: Vec<String>,
+        /// Rows of text cells; empty cells are missing values.
+        rows: Vec<Vec<String>>,
+    },
     /// Every tensor input filled with one pattern.
     Fill {
         /// Zeros, ones or random values.
@@ -216,6 +223,7 @@ pub fn build_request_with_progress(
         InputSource::Images(paths) => images_request(card, paths, options, format, progress)?,
         InputSource::Example => example_request(card, format)?,
         InputSource::Npy(files) => npy_request(card, files, format)?,
+        InputSource::Grid { columns, rows } => grid_request(card, columns, rows, format),
         InputSource::Fill { kind, batch, free } => {
             let schema = card
                 .signature
@@ -386,6 +394,96 @@ fn npy_request(
         }
     };
     Ok(request::body(&inputs, None, format))
+}
+
+/// A grid cell's text as the JSON value its column type wants (the validator judges it).
+pub fn cell_value(text: &str, ty: &crate::model::signature::ColType) -> Value {
+    use crate::model::signature::{ColType, DataType};
+    let t = text.trim();
+    if t.is_empty() {
+        return Value::Null;
+    }
+    match ty {
+        ColType::Scalar(DataType::Boolean) => match t.to_ascii_lowercase().as_str() {
+            "true" | "1" => Value::Bool(true),
+            "false" | "0" => Value::Bool(false),
+            _ => Value::String(text.to_string()),
+        },
+        ColType::Scalar(DataType::Integer | DataType::Long) => t
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::String(text.to_string())),
+        ColType::Scalar(DataType::Float | DataType::Double) => t
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .unwrap_or_else(|| Value::String(text.to_string())),
+        ColType::Scalar(_) => Value::String(text.to_string()),
+        _ => serde_json::from_str(t).unwrap_or_else(|_| Value::String(text.to_string())),
+    }
+}
+
+/// A cell of a frame as text for the grid.
+pub fn cell_text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        // Python's base64 ends lines with a newline; a one-line editor shows it as a box.
+        Value::String(s) => s.trim_end_matches('\n').to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn grid_request(
+    card: &ModelCard,
+    columns: &[String],
+    rows: &[Vec<String>],
+    format: BodyFormat,
+) -> Value {
+    let specs = card
+        .signature
+        .valid()
+        .and_then(|s| s.inputs.as_ref())
+        .map(|s| s.columns())
+        .unwrap_or_default();
+    // Optional columns left empty in every row are not sent.
+    let keep: Vec<usize> = (0..columns.len())
+        .filter(|&c| {
+            let optional = specs.get(c).is_some_and(|s| !s.is_required());
+            !(optional
+                && rows
+                    .iter()
+                    .all(|r| r.get(c).is_none_or(|t| t.trim().is_empty())))
+        })
+        .collect();
+    let any = crate::model::signature::ColType::Any;
+    let frame_rows: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|row| {
+            keep.iter()
+                .map(|&c| {
+                    let ty = specs.get(c).map(|s| &s.ty).unwrap_or(&any);
+                    cell_value(row.get(c).map(String::as_str).unwrap_or(""), ty)
+                })
+                .collect()
+        })
+        .collect();
+    let named = specs.first().is_some_and(|s| s.name.is_some());
+    let names = if named {
+        keep.iter()
+            .filter_map(|&c| columns.get(c).cloned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    request::body(
+        &Inputs::Frame {
+            columns: names,
+            rows: frame_rows,
+        },
+        None,
+        format,
+    )
 }
 
 fn example_request(card: &ModelCard, format: BodyFormat) -> Result<Value, BuildError> {

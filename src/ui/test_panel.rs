@@ -29,6 +29,8 @@ pub enum SourceKind {
     DataFiles,
     /// Every tensor filled with zeros, ones or random values.
     Fill,
+    /// A grid with one column per column of the signature.
+    Grid,
 }
 
 /// Resize policy choice.
@@ -70,6 +72,8 @@ pub struct TestState {
     pub resize: ResizeChoice,
     /// Scaling for float tensors.
     pub scaling: ScalingChoice,
+    /// The grid's rows of text cells, one per column of the signature.
+    pub grid: Vec<Vec<String>>,
     /// Fill: 0 zeros, 1 ones, 2 random.
     pub fill_kind: u8,
     /// Fill: the random range.
@@ -110,6 +114,13 @@ impl TestState {
             SourceKind::Images => InputSource::Images(self.images.clone()),
             SourceKind::Example => InputSource::Example,
             SourceKind::Json => InputSource::JsonText(self.json_text.clone()),
+            SourceKind::Grid => InputSource::Grid {
+                columns: grid_columns(card)
+                    .into_iter()
+                    .map(|(name, _, _)| name)
+                    .collect(),
+                rows: self.grid.clone(),
+            },
             SourceKind::Fill => InputSource::Fill {
                 kind: match self.fill_kind {
                     0 => crate::input::build::FillKind::Zeros,
@@ -173,8 +184,28 @@ impl TestState {
         self.free_size = (224, 224);
         self.fill_range = (0.0, 1.0);
         self.fill_sizes = (1, 1);
+        let columns = grid_columns(card);
+        self.grid = vec![vec![String::new(); columns.len()]];
+        if let Some(Ok(crate::model::example::ExampleData::Dataframe { rows, .. })) =
+            card.input_example.as_ref().map(|e| e.data.as_ref())
+        {
+            self.grid = rows
+                .iter()
+                .map(|r| {
+                    (0..columns.len())
+                        .map(|c| {
+                            r.get(c)
+                                .map(crate::input::build::cell_text)
+                                .unwrap_or_default()
+                        })
+                        .collect()
+                })
+                .collect();
+        }
         self.source = if !image_inputs(card).is_empty() {
             SourceKind::Images
+        } else if !columns.is_empty() {
+            SourceKind::Grid
         } else if card.input_example.is_some() {
             SourceKind::Example
         } else {
@@ -216,6 +247,9 @@ pub fn test_ui(
                 ui.selectable_value(&mut state.source, SourceKind::Example, "Input example")
                     .on_disabled_hover_text("The model has no input example.");
             });
+            if !grid_columns(card).is_empty() {
+                ui.selectable_value(&mut state.source, SourceKind::Grid, "Table");
+            }
             ui.selectable_value(&mut state.source, SourceKind::DataFiles, ".npy / CSV");
             let tensors = card.signature.valid().and_then(|s| s.inputs.as_ref()).is_some_and(|s| s.is_tensor());
             ui.add_enabled_ui(tensors, |ui| {
@@ -230,6 +264,7 @@ pub fn test_ui(
                 ui.label("The model's saved input example (MLflow's serving_input_example.json when it wrote one).");
             }
             SourceKind::DataFiles => data_files_ui(ui, card, state, commands),
+            SourceKind::Grid => grid_ui(ui, card, state),
             SourceKind::Fill => {
                 ui.horizontal(|ui| {
                     ui.label("Every tensor input filled with");
@@ -415,6 +450,90 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
         });
     } else {
         ui.label(RichText::new(format!("{} keeps pixel values 0–255.", target.dtype)).weak());
+    }
+}
+
+/// The signature's columns: name, type label, required.
+fn grid_columns(card: &ModelCard) -> Vec<(String, String, bool)> {
+    card.signature
+        .valid()
+        .and_then(|s| s.inputs.as_ref())
+        .filter(|s| !s.is_tensor())
+        .map(|s| {
+            s.columns()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    (
+                        c.name.clone().unwrap_or_else(|| i.to_string()),
+                        c.ty.label(),
+                        c.is_required(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn grid_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState) {
+    let columns = grid_columns(card);
+    ui.label("One row per input row. Numbers, true/false, text; JSON for arrays, objects and maps; leave optional cells empty.");
+    egui::ScrollArea::horizontal()
+        .id_salt("grid_scroll")
+        .show(ui, |ui| {
+            egui::Grid::new("input_grid")
+                .striped(true)
+                .spacing([6.0, 4.0])
+                .min_col_width(110.0)
+                .show(ui, |ui| {
+                    ui.label("");
+                    for (name, ty, required) in &columns {
+                        let mark = if *required { "" } else { " (optional)" };
+                        ui.label(RichText::new(format!("{name}{mark}")).strong())
+                            .on_hover_text(ty.as_str());
+                    }
+                    ui.end_row();
+                    let mut remove = None;
+                    for (r, row) in state.grid.iter_mut().enumerate() {
+                        row.resize(columns.len(), String::new());
+                        if ui
+                            .small_button("✖")
+                            .on_hover_text("Remove this row")
+                            .clicked()
+                        {
+                            remove = Some(r);
+                        }
+                        for (c, cell) in row.iter_mut().enumerate() {
+                            let hint = columns
+                                .get(c)
+                                .map(|(_, ty, _)| ty.clone())
+                                .unwrap_or_default();
+                            let name = columns
+                                .get(c)
+                                .map(|(n, _, _)| n.clone())
+                                .unwrap_or_default();
+                            let response = ui.add(
+                                egui::TextEdit::singleline(cell)
+                                    .hint_text(hint)
+                                    .desired_width(110.0),
+                            );
+                            response.widget_info(|| {
+                                egui::WidgetInfo::labeled(
+                                    egui::Role::TextInput,
+                                    true,
+                                    format!("{name} row {}", r + 1),
+                                )
+                            });
+                        }
+                        ui.end_row();
+                    }
+                    if let Some(r) = remove {
+                        state.grid.remove(r);
+                    }
+                });
+        });
+    if ui.button("Add row").clicked() {
+        state.grid.push(vec![String::new(); columns.len()]);
     }
 }
 
