@@ -466,3 +466,38 @@ fn the_table_form_starts_from_the_example_and_catches_bad_cells() {
     h.run_steps(2);
     assert_eq!(h.state().loaded.as_ref().unwrap().panels.test.grid.len(), 4);
 }
+
+#[test]
+fn rows_pasted_from_a_spreadsheet_join_the_table() {
+    let mut h = app_with(Some(model("sklearn_iris")), Settings::default());
+    tab(&mut h, "Test");
+    h.event(egui::Event::Paste(
+        "sepal_length\tsepal_width\tpetal_length\tpetal_width\n6.3\t3.3\t6.0\t2.5\n".into(),
+    ));
+    h.run_steps(2);
+    let grid = h.state().loaded.as_ref().unwrap().panels.test.grid.clone();
+    assert_eq!(grid.len(), 4, "the header row is skipped, one row added");
+    assert_eq!(grid[3], ["6.3", "3.3", "6.0", "2.5"]);
+
+    // Required booleans get a checkbox.
+    let mut h = app_with(Some(model("pyfunc_columns_all_types")), Settings::default());
+    tab(&mut h, "Test");
+    h.get_by_role_and_label(Role::CheckBox, "flag row 1");
+}
+
+#[test]
+fn letterbox_offers_a_padding_colour() {
+    let mut h = app_with(
+        Some(common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Test");
+    h.get_by_label("Letterbox").click();
+    h.run_steps(2);
+    assert!(shows(&h, "padding"));
+    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    h.get_by_label("Build and check request").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
+}

@@ -72,6 +72,8 @@ pub struct TestState {
     pub resize: ResizeChoice,
     /// Scaling for float tensors.
     pub scaling: ScalingChoice,
+    /// Letterbox padding colour (RGBA).
+    pub pad: [u8; 4],
     /// The grid's rows of text cells, one per column of the signature.
     pub grid: Vec<Vec<String>>,
     /// Fill: 0 zeros, 1 ones, 2 random.
@@ -158,9 +160,7 @@ impl TestState {
             o.resize = match self.resize {
                 ResizeChoice::Stretch => Resize::Stretch,
                 ResizeChoice::Crop => Resize::CenterCrop,
-                ResizeChoice::Letterbox => Resize::Letterbox {
-                    pad: [0, 0, 0, 255],
-                },
+                ResizeChoice::Letterbox => Resize::Letterbox { pad: self.pad },
             };
             if let Some(color) = self.color {
                 o.color = color;
@@ -182,6 +182,7 @@ impl TestState {
     fn init(&mut self, card: &ModelCard) {
         self.initialized = true;
         self.free_size = (224, 224);
+        self.pad = [0, 0, 0, 255];
         self.fill_range = (0.0, 1.0);
         self.fill_sizes = (1, 1);
         let columns = grid_columns(card);
@@ -436,6 +437,11 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
         ui.selectable_value(&mut state.resize, ResizeChoice::Stretch, "Stretch");
         ui.selectable_value(&mut state.resize, ResizeChoice::Crop, "Centre-crop");
         ui.selectable_value(&mut state.resize, ResizeChoice::Letterbox, "Letterbox");
+        if state.resize == ResizeChoice::Letterbox {
+            let label = ui.label("padding");
+            ui.color_edit_button_srgba_unmultiplied(&mut state.pad)
+                .labelled_by(label.id);
+        }
     });
     if target.dtype.starts_with("float") {
         ui.horizontal(|ui| {
@@ -512,6 +518,26 @@ fn grid_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState) {
                                 .get(c)
                                 .map(|(n, _, _)| n.clone())
                                 .unwrap_or_default();
+                            let required = columns.get(c).is_some_and(|(_, _, req)| *req);
+                            if hint == "boolean" && required {
+                                let mut on = matches!(
+                                    cell.trim().to_ascii_lowercase().as_str(),
+                                    "true" | "1"
+                                );
+                                let response = ui.add(egui::Checkbox::without_text(&mut on));
+                                response.widget_info(|| {
+                                    egui::WidgetInfo::selected(
+                                        egui::Role::CheckBox,
+                                        true,
+                                        on,
+                                        format!("{name} row {}", r + 1),
+                                    )
+                                });
+                                if response.changed() || cell.is_empty() {
+                                    *cell = on.to_string();
+                                }
+                                continue;
+                            }
                             let response = ui.add(
                                 egui::TextEdit::singleline(cell)
                                     .hint_text(hint)
@@ -532,9 +558,54 @@ fn grid_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState) {
                     }
                 });
         });
-    if ui.button("Add row").clicked() {
-        state.grid.push(vec![String::new(); columns.len()]);
+    ui.horizontal(|ui| {
+        if ui.button("Add row").clicked() {
+            state.grid.push(vec![String::new(); columns.len()]);
+        }
+        ui.label(
+            RichText::new("Ctrl+V outside a cell adds the rows on the clipboard (tab- or comma-separated; a header row matching the columns is skipped).")
+                .weak(),
+        );
+    });
+    // Rows pasted from a spreadsheet or CSV, when no cell has the keyboard.
+    if !ui.ctx().egui_wants_keyboard_input() {
+        let pasted: Vec<String> = ui.input(|i| {
+            i.events
+                .iter()
+                .filter_map(|e| match e {
+                    egui::Event::Paste(text) => Some(text.clone()),
+                    _ => None,
+                })
+                .collect()
+        });
+        for text in pasted {
+            let names: Vec<&str> = columns.iter().map(|(n, _, _)| n.as_str()).collect();
+            state.grid.extend(pasted_rows(&text, &names));
+        }
     }
+}
+
+/// Rows from pasted text: tab-separated if any tab, else comma-separated; a header row that
+/// names the columns is skipped; short rows are padded.
+pub fn pasted_rows(text: &str, columns: &[&str]) -> Vec<Vec<String>> {
+    let sep = if text.contains('\t') { '\t' } else { ',' };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            l.split(sep)
+                .map(|c| c.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|cells| {
+            let header =
+                cells.len() == columns.len() && cells.iter().zip(columns).all(|(a, b)| a == b);
+            !header
+        })
+        .map(|mut cells| {
+            cells.resize(columns.len(), String::new());
+            cells
+        })
+        .collect()
 }
 
 fn data_files_ui(
@@ -707,4 +778,23 @@ fn result_ui(
         .weak(),
     );
     code_block_ui(ui, "request_view", &prepared.view, 360.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pasted_rows;
+
+    #[test]
+    fn pasted_spreadsheet_rows_become_grid_rows() {
+        let rows = pasted_rows("a\tb\n1\t2\n3\n", &["a", "b"]);
+        assert_eq!(
+            rows,
+            vec![
+                vec!["1".to_string(), "2".to_string()],
+                vec!["3".to_string(), String::new()]
+            ]
+        );
+        let rows = pasted_rows("5.1,3.5\n", &["x", "y"]);
+        assert_eq!(rows, vec![vec!["5.1".to_string(), "3.5".to_string()]]);
+    }
 }
