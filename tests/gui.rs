@@ -501,3 +501,40 @@ fn letterbox_offers_a_padding_colour() {
     settle(&mut h);
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
 }
+
+#[test]
+fn float_images_can_be_normalised_with_mean_and_std() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("MLmodel"),
+        "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n  inputs: '[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"float32\", \"shape\": [-1, 3, 32, 32]}}]'\n",
+    )
+    .unwrap();
+    let mut h = app_with(Some(dir.path().to_path_buf()), Settings::default());
+    tab(&mut h, "Test");
+    h.get_by_label("mean/std").click();
+    h.run_steps(2);
+    assert!(shows(&h, "(x/255 − mean) / std per channel:"));
+    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    h.get_by_label("Build and check request").click();
+    h.step();
+    settle(&mut h);
+    let summary = h
+        .state()
+        .loaded
+        .as_ref()
+        .unwrap()
+        .panels
+        .test
+        .prepared
+        .as_ref()
+        .unwrap()
+        .tensor_summary
+        .clone()
+        .unwrap();
+    assert!(
+        summary.starts_with("float32 [1, 3, 32, 32]   min -"),
+        "{summary}"
+    );
+    assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
+}

@@ -10,10 +10,13 @@ use egui::{RichText, Ui};
 use super::command::Command;
 use super::widgets::{code_block_ui, error_color, ok_color, section_ui, warn_color};
 use crate::input::build::{InputSource, Prepared, image_inputs};
-use crate::input::image::{IMAGENET, ImageOptions, Resize, Scaling};
+use crate::input::image::{ImageOptions, Resize, Scaling};
 use crate::input::request;
 use crate::model::ModelCard;
 use crate::model::signature::ParamType;
+
+/// ImageNet's per-channel mean and std, the preset.
+pub const IMAGENET_MEAN_STD: ([f32; 3], [f32; 3]) = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
 
 /// Where the request comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,7 +56,7 @@ pub enum ScalingChoice {
     Raw,
     /// 0..1.
     Unit,
-    /// ImageNet mean/std.
+    /// Mean/std per channel (ImageNet preset).
     ImageNet,
 }
 
@@ -72,6 +75,8 @@ pub struct TestState {
     pub resize: ResizeChoice,
     /// Scaling for float tensors.
     pub scaling: ScalingChoice,
+    /// Per-channel mean and std (0..1 scale) for the mean/std scaling.
+    pub mean_std: ([f32; 3], [f32; 3]),
     /// Letterbox padding colour (RGBA).
     pub pad: [u8; 4],
     /// The grid's rows of text cells, one per column of the signature.
@@ -171,7 +176,20 @@ impl TestState {
             o.scaling = match self.scaling {
                 ScalingChoice::Raw => Scaling::Raw,
                 ScalingChoice::Unit => Scaling::Unit,
-                ScalingChoice::ImageNet => IMAGENET,
+                ScalingChoice::ImageNet => Scaling::MeanStd {
+                    mean: [
+                        self.mean_std.0[0],
+                        self.mean_std.0[1],
+                        self.mean_std.0[2],
+                        0.0,
+                    ],
+                    std: [
+                        self.mean_std.1[0],
+                        self.mean_std.1[1],
+                        self.mean_std.1[2],
+                        1.0,
+                    ],
+                },
             };
             o
         });
@@ -183,6 +201,7 @@ impl TestState {
         self.initialized = true;
         self.free_size = (224, 224);
         self.pad = [0, 0, 0, 255];
+        self.mean_std = IMAGENET_MEAN_STD;
         self.fill_range = (0.0, 1.0);
         self.fill_sizes = (1, 1);
         let columns = grid_columns(card);
@@ -448,12 +467,32 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
             ui.label("Values:");
             ui.selectable_value(&mut state.scaling, ScalingChoice::Raw, "0–255");
             ui.selectable_value(&mut state.scaling, ScalingChoice::Unit, "0–1");
-            ui.selectable_value(
-                &mut state.scaling,
-                ScalingChoice::ImageNet,
-                "ImageNet mean/std",
-            );
+            ui.selectable_value(&mut state.scaling, ScalingChoice::ImageNet, "mean/std");
         });
+        if state.scaling == ScalingChoice::ImageNet {
+            ui.horizontal(|ui| {
+                ui.label("(x/255 − mean) / std per channel:");
+                for (c, channel) in ["R", "G", "B"].iter().enumerate() {
+                    let mean = ui.label(format!("{channel} mean"));
+                    ui.add(
+                        egui::DragValue::new(&mut state.mean_std.0[c])
+                            .speed(0.001)
+                            .range(0.0..=1.0),
+                    )
+                    .labelled_by(mean.id);
+                    let std = ui.label("std");
+                    ui.add(
+                        egui::DragValue::new(&mut state.mean_std.1[c])
+                            .speed(0.001)
+                            .range(0.001..=10.0),
+                    )
+                    .labelled_by(std.id);
+                }
+                if ui.button("ImageNet").clicked() {
+                    state.mean_std = IMAGENET_MEAN_STD;
+                }
+            });
+        }
     } else {
         ui.label(RichText::new(format!("{} keeps pixel values 0–255.", target.dtype)).weak());
     }
