@@ -538,3 +538,62 @@ fn float_images_can_be_normalised_with_mean_and_std() {
     );
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
 }
+
+#[test]
+fn every_fixture_model_gets_a_valid_request_from_the_form_and_from_the_example() {
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(common::repo("tests/fixtures/models"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    folders.push(common::repo("assets/example-model"));
+    folders.sort();
+    for folder in folders {
+        let mut h = app_with(Some(folder.clone()), Settings::default());
+        tab(&mut h, "Test");
+        let has_images = shows(&h, "Choose images…");
+        if has_images {
+            drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+        }
+        let is_tensor = h
+            .state()
+            .card()
+            .and_then(|c| c.signature.valid())
+            .and_then(|s| s.inputs.as_ref())
+            .is_some_and(|s| s.is_tensor());
+        let has_example = h.state().card().is_some_and(|c| c.input_example.is_some());
+        if is_tensor && !has_images {
+            h.get_by_label("Fill").click();
+            h.run_steps(2);
+        }
+        h.get_by_label("Build and check request").click();
+        h.step();
+        settle(&mut h);
+        let verdict = |h: &Harness<'static, InspectorApp>| {
+            let test = &h.state().loaded.as_ref().unwrap().panels.test;
+            (
+                test.error.clone(),
+                test.prepared.as_ref().map(|p| p.verdict.clone()),
+            )
+        };
+        let (error, v) = verdict(&h);
+        assert!(
+            error.is_none() && v.as_ref().is_some_and(|v| v.is_ok()),
+            "{}: form: {error:?} {v:?}",
+            folder.display()
+        );
+        if has_example {
+            // The source button, not the tab of the same name.
+            h.get_all_by_label("Input example").last().unwrap().click();
+            h.run_steps(2);
+            h.get_by_label("Build and check request").click();
+            h.step();
+            settle(&mut h);
+            let (error, v) = verdict(&h);
+            assert!(
+                error.is_none() && v.as_ref().is_some_and(|v| v.is_ok()),
+                "{}: example: {error:?} {v:?}",
+                folder.display()
+            );
+        }
+    }
+}

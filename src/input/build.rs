@@ -468,7 +468,10 @@ fn grid_request(
                 .collect()
         })
         .collect();
-    let named = specs.first().is_some_and(|s| s.name.is_some());
+    // Integer names (a frame saved with default columns) are positions: send no names then.
+    let named = specs
+        .first()
+        .is_some_and(|s| s.name_json.as_ref().is_some_and(Value::is_string));
     let names = if named {
         keep.iter()
             .filter_map(|&c| columns.get(c).cloned())

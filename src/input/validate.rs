@@ -398,13 +398,15 @@ fn check_tensors(schema: &Schema, format: &str, value: &Value, verdict: &mut Ver
 
 /// A request's data as columns of cells (`None` names for unnamed columns).
 struct Frame {
-    columns: Vec<Option<String>>,
+    /// Column names as JSON gives them; default columns are their positions (0, 1, ...), as
+    /// pandas numbers them, so `"0"` and `0` differ as they do in MLflow.
+    columns: Vec<Value>,
     cells: Vec<Vec<Value>>,
 }
 
 /// Reads the body's value as a frame, as pandas would build it; `Err` says why it cannot.
-fn to_frame(format: &str, value: &Value) -> Result<Frame, String> {
-    let from_rows = |names: Vec<Option<String>>, rows: &[Value]| -> Result<Frame, String> {
+fn to_frame(format: &str, value: &Value, dict_is_one_row: bool) -> Result<Frame, String> {
+    let from_rows = |names: Vec<Value>, rows: &[Value]| -> Result<Frame, String> {
         let mut cells = vec![Vec::new(); names.len()];
         for row in rows {
             let Value::Array(row) = row else {
@@ -449,7 +451,7 @@ fn to_frame(format: &str, value: &Value) -> Result<Frame, String> {
             })
             .collect();
         Ok(Frame {
-            columns: names.into_iter().map(Some).collect(),
+            columns: names.into_iter().map(Value::String).collect(),
             cells,
         })
     };
@@ -471,17 +473,8 @@ fn to_frame(format: &str, value: &Value) -> Result<Frame, String> {
                 .map(Vec::len)
                 .unwrap_or(0);
             let names = match m.get("columns") {
-                Some(Value::Array(cols)) => cols
-                    .iter()
-                    .map(|c| {
-                        Some(
-                            c.as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| c.to_string()),
-                        )
-                    })
-                    .collect(),
-                _ => vec![None; width],
+                Some(Value::Array(cols)) => cols.clone(),
+                _ => (0..width).map(Value::from).collect(),
             };
             from_rows(names, rows)
         }
@@ -492,6 +485,21 @@ fn to_frame(format: &str, value: &Value) -> Result<Frame, String> {
         }
         (_, Value::Array(rows)) if !rows.is_empty() && rows.iter().all(Value::is_object) => {
             from_records(rows)
+        }
+        // MLflow makes a dict one row when a column is an array or object (or every value is a
+        // scalar or a list of strings): each value is then one cell.
+        (_, Value::Object(m))
+            if dict_is_one_row
+                || m.values().all(|v| match v {
+                    Value::Array(items) => items.iter().all(Value::is_string),
+                    Value::Object(_) => false,
+                    _ => true,
+                }) =>
+        {
+            Ok(Frame {
+                columns: m.keys().cloned().map(Value::String).collect(),
+                cells: m.values().map(|v| vec![v.clone()]).collect(),
+            })
         }
         (_, Value::Object(m)) => {
             let n = m
@@ -513,16 +521,16 @@ fn to_frame(format: &str, value: &Value) -> Result<Frame, String> {
                 cells.push(col);
             }
             Ok(Frame {
-                columns: m.keys().cloned().map(Some).collect(),
+                columns: m.keys().cloned().map(Value::String).collect(),
                 cells,
             })
         }
         (_, Value::Array(items)) => Ok(Frame {
-            columns: vec![None],
+            columns: vec![Value::from(0)],
             cells: vec![items.clone()],
         }),
         (_, other) => Ok(Frame {
-            columns: vec![None],
+            columns: vec![Value::from(0)],
             cells: vec![vec![other.clone()]],
         }),
     }
@@ -571,7 +579,11 @@ fn cell_cast_problem(cell: &Value, dt: DataType) -> Option<String> {
 }
 
 fn check_columns(schema: &Schema, format: &str, value: &Value, verdict: &mut Verdict) {
-    let frame = match to_frame(format, value) {
+    let nested = schema
+        .columns()
+        .iter()
+        .any(|c| matches!(c.ty, ColType::Array(_) | ColType::Object(_)));
+    let frame = match to_frame(format, value, nested) {
         Ok(f) => f,
         Err(e) => {
             verdict.problem(format, e);
@@ -590,7 +602,7 @@ fn check_columns(schema: &Schema, format: &str, value: &Value, verdict: &mut Ver
                 frame
                     .columns
                     .iter()
-                    .position(|n| n.as_deref() == c.name.as_deref())
+                    .position(|n| Some(n) == c.name_json.as_ref())
                     .and_then(|p| frame.cells.get(p))
             } else {
                 frame.cells.get(i)
@@ -637,9 +649,12 @@ fn check_columns(schema: &Schema, format: &str, value: &Value, verdict: &mut Ver
         let extra: Vec<String> = frame
             .columns
             .iter()
-            .flatten()
-            .filter(|n| !cols.iter().any(|c| c.name.as_deref() == Some(n.as_str())))
-            .cloned()
+            .filter(|n| !cols.iter().any(|c| c.name_json.as_ref() == Some(*n)))
+            .map(|n| {
+                n.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| n.to_string())
+            })
             .collect();
         if !extra.is_empty() {
             verdict.notes.push(format!(

@@ -206,21 +206,46 @@ impl TestState {
         self.fill_sizes = (1, 1);
         let columns = grid_columns(card);
         self.grid = vec![vec![String::new(); columns.len()]];
-        if let Some(Ok(crate::model::example::ExampleData::Dataframe { rows, .. })) =
-            card.input_example.as_ref().map(|e| e.data.as_ref())
-        {
-            self.grid = rows
+        // The table starts from the example: frame rows, or JSON objects keyed by column.
+        use crate::model::example::ExampleData;
+        let by_name = |obj: &serde_json::Map<String, serde_json::Value>| -> Vec<String> {
+            columns
                 .iter()
-                .map(|r| {
-                    (0..columns.len())
-                        .map(|c| {
-                            r.get(c)
-                                .map(crate::input::build::cell_text)
-                                .unwrap_or_default()
-                        })
-                        .collect()
+                .map(|(name, _, _)| {
+                    obj.get(name)
+                        .map(crate::input::build::cell_text)
+                        .unwrap_or_default()
                 })
-                .collect();
+                .collect()
+        };
+        match card.input_example.as_ref().map(|e| e.data.as_ref()) {
+            Some(Ok(ExampleData::Dataframe { rows, .. })) => {
+                self.grid = rows
+                    .iter()
+                    .map(|r| {
+                        (0..columns.len())
+                            .map(|c| {
+                                r.get(c)
+                                    .map(crate::input::build::cell_text)
+                                    .unwrap_or_default()
+                            })
+                            .collect()
+                    })
+                    .collect();
+            }
+            Some(Ok(ExampleData::Json(serde_json::Value::Object(obj)))) => {
+                self.grid = vec![by_name(obj)];
+            }
+            Some(Ok(ExampleData::Json(serde_json::Value::Array(items))))
+                if !items.is_empty() && items.iter().all(serde_json::Value::is_object) =>
+            {
+                self.grid = items
+                    .iter()
+                    .filter_map(|v| v.as_object())
+                    .map(by_name)
+                    .collect();
+            }
+            _ => {}
         }
         self.source = if !image_inputs(card).is_empty() {
             SourceKind::Images
