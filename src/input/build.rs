@@ -539,6 +539,50 @@ pub struct Prepared {
     pub preview: Option<::image::RgbaImage>,
 }
 
+/// Shape, element kind and first values of each tensor in an `{"inputs": ...}` body.
+fn summarize_tensors(body: &Value, schema: &crate::model::signature::Schema) -> Option<String> {
+    use crate::model::example::TensorExample;
+    let dtype_of = |name: &str| {
+        schema
+            .tensors()
+            .iter()
+            .find(|t| t.name.as_deref().unwrap_or("") == name.trim_end_matches(": "))
+            .map(|t| t.dtype.clone())
+            .unwrap_or_default()
+    };
+    let one = |name: &str, value: &Value| {
+        let t = TensorExample::from_value(value.clone());
+        let dims: Vec<String> = t.shape.iter().map(ToString::to_string).collect();
+        let label = format!("{} [{}]", dtype_of(name), dims.join(", "));
+        let mut firsts = Vec::new();
+        let mut stack = vec![value];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Array(items) => stack.extend(items.iter().rev()),
+                leaf => firsts.push(leaf.to_string()),
+            }
+            if firsts.len() >= 6 {
+                break;
+            }
+        }
+        format!(
+            "{name}{label}   first values [{}{}]",
+            firsts.join(", "),
+            if firsts.len() >= 6 { ", …" } else { "" }
+        )
+    };
+    match body.get("inputs")? {
+        Value::Object(map) if !map.is_empty() => Some(
+            map.iter()
+                .map(|(n, v)| one(&format!("{n}: "), v))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        v @ Value::Array(_) => Some(one("", v)),
+        _ => None,
+    }
+}
+
 /// Builds, checks and summarises a request (the Test tab's worker calls this).
 pub fn prepare(
     card: &ModelCard,
@@ -585,6 +629,15 @@ pub fn prepare(
                 .unwrap_or(decoded.width()),
         );
         preview = Some(image::resize(&decoded, w, h, options.resize));
+    }
+    if tensor_summary.is_none()
+        && let Some(schema) = card
+            .signature
+            .valid()
+            .and_then(|s| s.inputs.as_ref())
+            .filter(|s| s.is_tensor())
+    {
+        tensor_summary = summarize_tensors(&body, schema);
     }
     Ok(Prepared {
         view: request::pretty_elided(&body, 8),

@@ -71,6 +71,33 @@ pub fn read_npy(path: &Path) -> Result<Tensor, FileError> {
     ))
 }
 
+/// Standard base64 (with padding), as MLflow sends binary values.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A file's bytes as base64 text, for a binary column.
+pub fn file_as_base64(path: &Path) -> Result<String, FileError> {
+    read(path).map(|bytes| base64(&bytes))
+}
+
 /// A frame read from CSV: the header row names the columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvFrame {
@@ -160,6 +187,14 @@ mod tests {
             e.ends_with("Cargo.toml: not a .npy file (no NUMPY magic)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn base64_matches_pythons() {
+        assert_eq!(base64(b"hi"), "aGk=");
+        assert_eq!(base64(b"\x00\x01"), "AAE=");
+        assert_eq!(base64(b"abc"), "YWJj");
+        assert_eq!(base64(b""), "");
     }
 
     #[test]

@@ -296,6 +296,20 @@ impl InspectorApp {
                     TaskResult::Saved(result)
                 });
             }
+            Command::PickBinaryCell(row, col) => {
+                self.tasks.spawn(TaskName::ImageDialog, ctx, move || {
+                    let picked = rfd::FileDialog::new()
+                        .set_title("Choose a file for this binary cell")
+                        .pick_file();
+                    TaskResult::BinaryCell(
+                        row,
+                        col,
+                        picked.map(|p| {
+                            crate::input::files::file_as_base64(&p).map_err(|e| e.to_string())
+                        }),
+                    )
+                });
+            }
             Command::Copy(text) => ctx.copy_text(text),
         }
     }
@@ -306,6 +320,22 @@ impl InspectorApp {
                 TaskResult::PickedImages(paths) => {
                     if !paths.is_empty() {
                         self.commands.push(Command::AddImages(paths));
+                    }
+                }
+                TaskResult::BinaryCell(row, col, result) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        let test = &mut loaded.panels.test;
+                        match result {
+                            Some(Ok(text)) => {
+                                if let Some(cell) =
+                                    test.grid.get_mut(row).and_then(|r| r.get_mut(col))
+                                {
+                                    *cell = text;
+                                }
+                            }
+                            Some(Err(e)) => test.error = Some(e),
+                            None => {}
+                        }
                     }
                 }
                 TaskResult::PickedDataFiles(paths) => {

@@ -39,6 +39,8 @@ pub enum Command {
     LoadExample,
     /// Test tab: save the current request body as a JSON file (dialog and write on a worker).
     SaveRequest,
+    /// Test tab: fill a binary cell (row, column) with a file's bytes, base64 (on a worker).
+    PickBinaryCell(usize, usize),
     /// Put this text on the clipboard.
     Copy(String),
 }

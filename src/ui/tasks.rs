@@ -35,6 +35,8 @@ pub enum TaskResult {
     PickedImages(Vec<PathBuf>),
     /// The data-file dialog closed: the `.npy` or CSV files chosen.
     PickedDataFiles(Vec<PathBuf>),
+    /// A file was read for a binary cell (row, column): its base64 text, or why not.
+    BinaryCell(usize, usize, Option<Result<String, String>>),
     /// A request was built and checked. `generation` ties it to its request.
     Prepared {
         /// The request this answers; older ones are dropped.

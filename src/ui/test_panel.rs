@@ -309,7 +309,7 @@ pub fn test_ui(
                 ui.label("The model's saved input example (MLflow's serving_input_example.json when it wrote one).");
             }
             SourceKind::DataFiles => data_files_ui(ui, card, state, commands),
-            SourceKind::Grid => grid_ui(ui, card, state),
+            SourceKind::Grid => grid_ui(ui, card, state, commands),
             SourceKind::Fill => {
                 ui.horizontal(|ui| {
                     ui.label("Every tensor input filled with");
@@ -545,7 +545,8 @@ fn grid_columns(card: &ModelCard) -> Vec<(String, String, bool)> {
         .unwrap_or_default()
 }
 
-fn grid_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState) {
+fn grid_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mut Vec<Command>) {
+    let grid_commands = commands;
     let columns = grid_columns(card);
     ui.label("One row per input row. Numbers, true/false, text; JSON for arrays, objects and maps; leave optional cells empty.");
     egui::ScrollArea::horizontal()
@@ -602,18 +603,35 @@ fn grid_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState) {
                                 }
                                 continue;
                             }
-                            let response = ui.add(
-                                egui::TextEdit::singleline(cell)
-                                    .hint_text(hint)
-                                    .desired_width(110.0),
-                            );
-                            response.widget_info(|| {
-                                egui::WidgetInfo::labeled(
-                                    egui::Role::TextInput,
-                                    true,
-                                    format!("{name} row {}", r + 1),
-                                )
-                            });
+                            let label = format!("{name} row {}", r + 1);
+                            let edit = |ui: &mut Ui, cell: &mut String| {
+                                let response = ui.add(
+                                    egui::TextEdit::singleline(cell)
+                                        .hint_text(hint.clone())
+                                        .desired_width(110.0),
+                                );
+                                response.widget_info(|| {
+                                    egui::WidgetInfo::labeled(
+                                        egui::Role::TextInput,
+                                        true,
+                                        label.clone(),
+                                    )
+                                });
+                            };
+                            if hint == "binary" {
+                                ui.horizontal(|ui| {
+                                    if ui
+                                        .small_button("file…")
+                                        .on_hover_text("Fill with a file's bytes (base64)")
+                                        .clicked()
+                                    {
+                                        grid_commands.push(Command::PickBinaryCell(r, c));
+                                    }
+                                    edit(ui, cell);
+                                });
+                            } else {
+                                edit(ui, cell);
+                            }
                         }
                         ui.end_row();
                     }
