@@ -358,15 +358,7 @@ fn npy_request(
     files: &[(Option<String>, PathBuf)],
     format: BodyFormat,
 ) -> Result<Value, BuildError> {
-    let schema = card.signature.valid().and_then(|s| s.inputs.as_ref());
-    let names: Vec<String> = schema
-        .map(|s| {
-            s.specs
-                .iter()
-                .filter_map(|spec| spec.name().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let names = card.input_names();
     let mut tensors = Vec::new();
     for (name, path) in files {
         tensors.push((name.clone(), super::files::read_npy(path)?));

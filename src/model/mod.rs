@@ -96,6 +96,20 @@ impl ModelCard {
         })
     }
 
+    /// The names of the signature's inputs (empty when unnamed or without a signature).
+    pub fn input_names(&self) -> Vec<String> {
+        self.signature
+            .valid()
+            .and_then(|s| s.inputs.as_ref())
+            .map(|s| {
+                s.specs
+                    .iter()
+                    .filter_map(|spec| spec.name().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The flavor named `name`.
     pub fn flavor(&self, name: &str) -> Option<&Flavor> {
         self.flavors.iter().find(|f| f.name == name)

@@ -205,18 +205,7 @@ impl InspectorApp {
                     let test = &mut loaded.panels.test;
                     test.source = super::test_panel::SourceKind::DataFiles;
                     // One unnamed tensor or one CSV: the new files replace the old.
-                    let names: Vec<String> = loaded
-                        .card
-                        .signature
-                        .valid()
-                        .and_then(|s| s.inputs.as_ref())
-                        .map(|s| {
-                            s.specs
-                                .iter()
-                                .filter_map(|spec| spec.name().map(str::to_string))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let names = loaded.card.input_names();
                     if names.len() <= 1 {
                         test.data_files.clear();
                     }

@@ -696,16 +696,12 @@ fn data_files_ui(
     state: &mut TestState,
     commands: &mut Vec<Command>,
 ) {
-    let inputs = card.signature.valid().and_then(|s| s.inputs.as_ref());
-    let names: Vec<String> = inputs
-        .map(|s| {
-            s.specs
-                .iter()
-                .filter_map(|spec| spec.name().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let tensor = inputs.is_some_and(|s| s.is_tensor());
+    let names = card.input_names();
+    let tensor = card
+        .signature
+        .valid()
+        .and_then(|s| s.inputs.as_ref())
+        .is_some_and(|s| s.is_tensor());
     ui.label(if tensor {
         "A .npy file per tensor (numpy's np.save): dtype and shape are checked against the signature."
     } else {
