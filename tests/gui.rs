@@ -60,6 +60,13 @@ impl egui::DroppedFile for Dropped {
     }
 }
 
+/// Presses "Build and check request" and waits for the worker.
+fn build(harness: &mut Harness<'static, InspectorApp>) {
+    harness.get_by_label("Build and check request").click();
+    harness.step();
+    settle(harness);
+}
+
 fn drop_path(harness: &mut Harness<'static, InspectorApp>, path: &Path) {
     harness
         .input_mut()
@@ -260,9 +267,7 @@ fn test_tab_turns_a_dropped_photo_into_the_signatures_tensor() {
         "an image dropped on the Test tab is an input, not a model"
     );
     assert!(shows(&h, "sample-china.jpg"));
-    h.get_by_label("Build and check request").click();
-    h.step();
-    settle(&mut h);
+    build(&mut h);
     assert!(
         shows(&h, "uint8 [1, 300, 300, 3]   min 0.000  max 255.000"),
         "what the model gets"
@@ -277,9 +282,7 @@ fn test_tab_checks_the_input_example_and_json_edits() {
     tab(&mut h, "Test");
     // No image input: the table, filled from the example, is the default, with the params.
     assert!(shows(&h, "temperature"));
-    h.get_by_label("Build and check request").click();
-    h.step();
-    settle(&mut h);
+    build(&mut h);
     assert!(
         shows(&h, "✔ MLflow's scoring server accepts this request."),
         "MLflow's own example passes"
@@ -305,9 +308,7 @@ fn test_tab_checks_the_input_example_and_json_edits() {
     h.state_mut().loaded.as_mut().unwrap().panels.test.json_text =
         r#"{"dataframe_split": {"columns": ["flag"], "data": [[true]]}}"#.into();
     h.run_steps(2);
-    h.get_by_label("Build and check request").click();
-    h.step();
-    settle(&mut h);
+    build(&mut h);
     assert!(shows(
         &h,
         "✖ dataframe_split: Model is missing inputs ['count', 'id'"
@@ -377,9 +378,7 @@ fn test_tab_takes_npy_files_named_after_the_tensors() {
         files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
         [Some("img".to_string()), Some("ids".to_string())]
     );
-    h.get_by_label("Build and check request").click();
-    h.step();
-    settle(&mut h);
+    build(&mut h);
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
     assert!(shows(&h, "\"ids\": ["));
 }
@@ -399,9 +398,7 @@ fn free_image_dimensions_are_asked_for() {
         "The signature leaves the image size free (-1): resize to"
     ));
     drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
-    h.get_by_label("Build and check request").click();
-    h.step();
-    settle(&mut h);
+    build(&mut h);
     assert!(
         shows(&h, "float32 [1, 224, 224, 3]"),
         "the default size, 224 x 224"
@@ -417,9 +414,7 @@ fn named_tensors_can_be_filled() {
     h.run_steps(2);
     h.get_by_label("ones").click();
     h.run_steps(2);
-    h.get_by_label("Build and check request").click();
-    h.step();
-    settle(&mut h);
+    build(&mut h);
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
     let body = h
         .state()
@@ -447,17 +442,13 @@ fn the_table_form_starts_from_the_example_and_catches_bad_cells() {
     let grid = h.state().loaded.as_ref().unwrap().panels.test.grid.clone();
     assert_eq!(grid.len(), 3);
     assert_eq!(grid[0], ["5.1", "3.5", "1.4", "0.2"]);
-    h.get_by_label("Build and check request").click();
-    h.step();
-    settle(&mut h);
+    build(&mut h);
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
 
     // A word in a double column is caught, naming the column.
     h.state_mut().loaded.as_mut().unwrap().panels.test.grid[1][0] = "tall".into();
     h.run_steps(2);
-    h.get_by_label("Build and check request").click();
-    h.step();
-    settle(&mut h);
+    build(&mut h);
     assert!(shows(
         &h,
         "✖ sepal_length: not compatible with the column type double: could not convert 'tall' to float"
@@ -496,9 +487,7 @@ fn letterbox_offers_a_padding_colour() {
     h.run_steps(2);
     assert!(shows(&h, "padding"));
     drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
-    h.get_by_label("Build and check request").click();
-    h.step();
-    settle(&mut h);
+    build(&mut h);
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
 }
 
@@ -516,9 +505,7 @@ fn float_images_can_be_normalised_with_mean_and_std() {
     h.run_steps(2);
     assert!(shows(&h, "(x/255 − mean) / std per channel:"));
     drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
-    h.get_by_label("Build and check request").click();
-    h.step();
-    settle(&mut h);
+    build(&mut h);
     let summary = h
         .state()
         .loaded
@@ -565,9 +552,7 @@ fn every_fixture_model_gets_a_valid_request_from_the_form_and_from_the_example()
             h.get_by_label("Fill").click();
             h.run_steps(2);
         }
-        h.get_by_label("Build and check request").click();
-        h.step();
-        settle(&mut h);
+        build(&mut h);
         let verdict = |h: &Harness<'static, InspectorApp>| {
             let test = &h.state().loaded.as_ref().unwrap().panels.test;
             (
@@ -585,9 +570,7 @@ fn every_fixture_model_gets_a_valid_request_from_the_form_and_from_the_example()
             // The source button, not the tab of the same name.
             h.get_all_by_label("Input example").last().unwrap().click();
             h.run_steps(2);
-            h.get_by_label("Build and check request").click();
-            h.step();
-            settle(&mut h);
+            build(&mut h);
             let (error, v) = verdict(&h);
             assert!(
                 error.is_none() && v.as_ref().is_some_and(|v| v.is_ok()),
