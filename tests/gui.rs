@@ -60,6 +60,16 @@ impl egui::DroppedFile for Dropped {
     }
 }
 
+/// A model folder whose MLmodel declares one unnamed tensor input.
+fn tensor_model(dtype: &str, shape: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mlmodel = format!(
+        "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n  inputs: '[{{\"type\": \"tensor\", \"tensor-spec\": {{\"dtype\": \"{dtype}\", \"shape\": {shape}}}}}]'\n"
+    );
+    std::fs::write(dir.path().join("MLmodel"), mlmodel).unwrap();
+    dir
+}
+
 /// Presses "Build and check request" and waits for the worker.
 fn build(harness: &mut Harness<'static, InspectorApp>) {
     harness.get_by_label("Build and check request").click();
@@ -385,12 +395,7 @@ fn test_tab_takes_npy_files_named_after_the_tensors() {
 
 #[test]
 fn free_image_dimensions_are_asked_for() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("MLmodel"),
-        "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n  inputs: '[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"float32\", \"shape\": [-1, -1, -1, 3]}}]'\n",
-    )
-    .unwrap();
+    let dir = tensor_model("float32", "[-1, -1, -1, 3]");
     let mut h = app_with(Some(dir.path().to_path_buf()), Settings::default());
     tab(&mut h, "Test");
     assert!(shows(
@@ -493,12 +498,7 @@ fn letterbox_offers_a_padding_colour() {
 
 #[test]
 fn float_images_can_be_normalised_with_mean_and_std() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("MLmodel"),
-        "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n  inputs: '[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"float32\", \"shape\": [-1, 3, 32, 32]}}]'\n",
-    )
-    .unwrap();
+    let dir = tensor_model("float32", "[-1, 3, 32, 32]");
     let mut h = app_with(Some(dir.path().to_path_buf()), Settings::default());
     tab(&mut h, "Test");
     h.get_by_label("mean/std").click();

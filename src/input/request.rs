@@ -86,18 +86,18 @@ pub fn tensor_json(tensor: &Tensor) -> Value {
 /// Builds the request body.
 pub fn body(inputs: &Inputs, params: Option<&Map<String, Value>>, format: BodyFormat) -> Value {
     let mut out = Map::new();
-    match (format, inputs) {
-        (BodyFormat::Mlflow, Inputs::Tensor(t)) => {
+    match inputs {
+        Inputs::Tensor(t) => {
             out.insert("inputs".into(), tensor_json(t));
         }
-        (BodyFormat::Mlflow, Inputs::NamedTensors(ts)) => {
+        Inputs::NamedTensors(ts) => {
             let named: Map<String, Value> = ts
                 .iter()
                 .map(|(n, t)| (n.clone(), tensor_json(t)))
                 .collect();
             out.insert("inputs".into(), Value::Object(named));
         }
-        (BodyFormat::Mlflow, Inputs::Frame { columns, rows }) => {
+        Inputs::Frame { columns, rows } => {
             let mut split = Map::new();
             if !columns.is_empty() {
                 split.insert("columns".into(), json!(columns));
@@ -105,28 +105,8 @@ pub fn body(inputs: &Inputs, params: Option<&Map<String, Value>>, format: BodyFo
             split.insert("data".into(), json!(rows));
             out.insert("dataframe_split".into(), Value::Object(split));
         }
-        (BodyFormat::Mlflow, Inputs::Json(v)) => {
+        Inputs::Json(v) => {
             out.insert("inputs".into(), v.clone());
-        }
-        (BodyFormat::AzureMl, Inputs::Tensor(t)) => {
-            out.insert("input_data".into(), tensor_json(t));
-        }
-        (BodyFormat::AzureMl, Inputs::NamedTensors(ts)) => {
-            let named: Map<String, Value> = ts
-                .iter()
-                .map(|(n, t)| (n.clone(), tensor_json(t)))
-                .collect();
-            out.insert("input_data".into(), Value::Object(named));
-        }
-        (BodyFormat::AzureMl, Inputs::Frame { columns, rows }) => {
-            let index: Vec<usize> = (0..rows.len()).collect();
-            out.insert(
-                "input_data".into(),
-                json!({"columns": columns, "index": index, "data": rows}),
-            );
-        }
-        (BodyFormat::AzureMl, Inputs::Json(v)) => {
-            out.insert("input_data".into(), v.clone());
         }
     }
     if let Some(p) = params
@@ -134,7 +114,11 @@ pub fn body(inputs: &Inputs, params: Option<&Map<String, Value>>, format: BodyFo
     {
         out.insert("params".into(), Value::Object(p.clone()));
     }
-    Value::Object(out)
+    let body = Value::Object(out);
+    match format {
+        BodyFormat::Mlflow => body,
+        BodyFormat::AzureMl => mlflow_to_azure(&body),
+    }
 }
 
 /// The Azure ML form (`{"input_data": ..., "params": ...}`) of an MLflow body.

@@ -6,7 +6,7 @@ use egui::{RichText, Ui};
 use super::app::PanelState;
 use super::widgets::{code_block_ui, key_values_ui, mono_value_ui, section_ui, warn_color};
 use crate::model::ModelCard;
-use crate::model::environment::{Dependency, Requirement, Source};
+use crate::model::environment::{Dependency, EnvFile, Requirement, Source};
 
 fn deps_table_ui(ui: &mut Ui, id: &str, deps: &[&Dependency]) {
     egui::Grid::new(id)
@@ -58,6 +58,15 @@ fn deps_table_ui(ui: &mut Ui, id: &str, deps: &[&Dependency]) {
                 ui.end_row();
             }
         });
+}
+
+/// A file's name, text and parse problem, for the file list.
+fn file_view<T>(f: &EnvFile<T>) -> (&str, Option<&str>, Option<&str>) {
+    (
+        f.file.as_str(),
+        f.text.as_deref(),
+        f.parsed.as_ref().err().map(String::as_str),
+    )
 }
 
 /// Draws the Environment tab.
@@ -116,34 +125,10 @@ pub fn environment_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState) {
 
             section_ui(ui, "Files");
             let files: Vec<(&str, Option<&str>, Option<&str>)> = [
-                env.conda.as_ref().map(|f| {
-                    (
-                        f.file.as_str(),
-                        f.text.as_deref(),
-                        f.parsed.as_ref().err().map(String::as_str),
-                    )
-                }),
-                env.python_env.as_ref().map(|f| {
-                    (
-                        f.file.as_str(),
-                        f.text.as_deref(),
-                        f.parsed.as_ref().err().map(String::as_str),
-                    )
-                }),
-                env.requirements.as_ref().map(|f| {
-                    (
-                        f.file.as_str(),
-                        f.text.as_deref(),
-                        f.parsed.as_ref().err().map(String::as_str),
-                    )
-                }),
-                env.constraints.as_ref().map(|f| {
-                    (
-                        f.file.as_str(),
-                        f.text.as_deref(),
-                        f.parsed.as_ref().err().map(String::as_str),
-                    )
-                }),
+                env.conda.as_ref().map(file_view),
+                env.python_env.as_ref().map(file_view),
+                env.requirements.as_ref().map(file_view),
+                env.constraints.as_ref().map(file_view),
             ]
             .into_iter()
             .flatten()
