@@ -88,6 +88,9 @@ pub const KNOWN_KEYS: &[&str] = &[
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
     serde_yaml::from_str::<Value>(text).map_err(|e| {
         let message = e.to_string();
+        if message.contains("repetition limit exceeded") {
+            return "YAML error: repetition limit exceeded: its aliases expand far beyond the file's size (an alias bomb); refused".to_string();
+        }
         match e.location() {
             Some(loc) if !message.contains("line") => format!(
                 "YAML error at line {}, column {}: {message}",
