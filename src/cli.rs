@@ -15,6 +15,8 @@ use crate::model::flavors::{FlavorView, PyFuncEnv};
 use crate::model::fsutil::{PathStatus, human_size};
 use crate::model::signature::{ColType, Schema, SignatureState, Spec};
 use crate::model::{self, Location, ModelCard};
+use crate::predict::BackendSettings;
+use crate::predict::local::EnvManager;
 
 /// Open an MLflow model folder and show what the model is.
 ///
@@ -36,6 +38,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum Command {
     /// Print the model card: flavors, signature, environment, input example, files.
     Show {
@@ -50,7 +53,8 @@ pub enum Command {
         /// The model folder, its `MLmodel` file, or a folder one level above it.
         model: PathBuf,
     },
-    /// Build the request the scoring server takes, check it with MLflow's rules, and print it.
+    /// Build the request the scoring server takes, check it with MLflow's rules, send it, and
+    /// print the answer (`{"predictions": ...}`); with --dry-run, print the request instead.
     ///
     /// With no --input and no --image the model's input example is used.
     Predict {
@@ -80,6 +84,25 @@ pub enum Command {
         /// Check and print the request body, sending nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Where the model runs: `auto` (onnx for models with the onnx flavor, local otherwise),
+        /// `onnx` (in-process, no Python), `local` (MLflow's scoring server started for the
+        /// folder; this runs the model's code), or the URL of a running scoring server.
+        #[arg(long, value_name = "auto|onnx|local|URL", default_value = "auto")]
+        backend: String,
+        /// The Python with mlflow for the local backend (default: MLMODEL_INSPECTOR_PYTHON, the
+        /// active virtualenv or conda env, then python3 on PATH).
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
+        /// How the local server gets the model's packages: the chosen Python as it is, or the
+        /// model's own environment built by uv or virtualenv.
+        #[arg(long, value_enum, default_value_t = EnvManagerArg::Local)]
+        env_manager: EnvManagerArg,
+        /// An HTTP header for a URL backend, e.g. 'Authorization: Bearer TOKEN'; repeatable.
+        #[arg(long, value_name = "'K: V'")]
+        header: Vec<String>,
+        /// Seconds a prediction may take.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        timeout: u64,
     },
 }
 
@@ -92,6 +115,17 @@ pub enum ResizeArg {
     Crop,
     /// Scale to fit inside, then pad with black.
     Letterbox,
+}
+
+/// `--env-manager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvManagerArg {
+    /// The chosen Python as it is.
+    Local,
+    /// The model's own environment, built with uv.
+    Uv,
+    /// The model's own environment, built with virtualenv.
+    Virtualenv,
 }
 
 /// `--format`.
@@ -142,6 +176,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             resize,
             format,
             dry_run,
+            backend,
+            python,
+            env_manager,
+            header,
+            timeout,
         } => {
             let source = if let Some(path) = input {
                 InputSource::RequestFile(path)
@@ -163,7 +202,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 InputSource::Example
             };
-            predict(model, source, params, resize, format, dry_run)
+            let mut settings = BackendSettings {
+                python,
+                env_manager: match env_manager {
+                    EnvManagerArg::Local => EnvManager::Local,
+                    EnvManagerArg::Uv => EnvManager::Uv,
+                    EnvManagerArg::Virtualenv => EnvManager::Virtualenv,
+                },
+                timeout_s: timeout,
+                ..BackendSettings::default()
+            };
+            for line in &header {
+                settings
+                    .headers
+                    .push(crate::predict::parse_header(line).map_err(anyhow::Error::msg)?);
+            }
+            let send = (!dry_run).then_some((backend, settings));
+            predict(model, source, params, resize, format, send)
         }
     }
 }
@@ -174,15 +229,15 @@ fn predict(
     params: Option<String>,
     resize: ResizeArg,
     format: FormatArg,
-    dry_run: bool,
+    send: Option<(String, BackendSettings)>,
 ) -> anyhow::Result<ExitCode> {
     use crate::input::build::{build_request, image_inputs};
     use crate::input::image::{ImageOptions, Resize};
     use crate::input::request::BodyFormat;
 
-    if !dry_run {
+    if send.is_some() && format == FormatArg::Azure {
         anyhow::bail!(
-            "sending requests is not in this version yet: use --dry-run to check and print the request"
+            "--format azure is for --dry-run: when sending, the body's form follows the backend (a URL ending in /score gets Azure ML's)"
         );
     }
     let card = model::open(&model)?;
@@ -222,6 +277,9 @@ fn predict(
             return Ok(ExitCode::from(1));
         }
     }
+    if let Some((backend, settings)) = send {
+        return send_request(card, &body, &backend, &settings);
+    }
     // Pretty for bodies a person reads; one line for large tensors (a 300x300 image is 270,000
     // numbers).
     let compact = serde_json::to_string(&body).context("cannot write the request as JSON")?;
@@ -233,6 +291,67 @@ fn predict(
         print_out(&compact)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends a checked body to the chosen backend and prints the answer.
+fn send_request(
+    card: model::ModelCard,
+    body: &serde_json::Value,
+    backend: &str,
+    settings: &BackendSettings,
+) -> anyhow::Result<ExitCode> {
+    use crate::predict::{BackendChoice, Reply, Runner};
+    let has_onnx = crate::predict::onnx::onnx_file(&card).is_some();
+    let choice = BackendChoice::parse(backend, has_onnx).map_err(anyhow::Error::msg)?;
+    let mut runner = Runner::new(std::sync::Arc::new(card));
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let outcome = runner.predict(&choice, settings, body, &cancel);
+    for mismatch in &runner.mismatches {
+        eprintln!("note: environment differs: {mismatch}");
+    }
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            let log = runner.log();
+            if matches!(choice, BackendChoice::Local) && !log.is_empty() {
+                eprintln!("server log (last lines):\n{}", log.tail(15));
+            }
+            return Err(e.into());
+        }
+    };
+    match &outcome.reply {
+        Reply::Predictions {
+            raw,
+            wrapped,
+            non_finite,
+            ..
+        } => {
+            let text = if *wrapped {
+                raw.trim().to_string()
+            } else {
+                format!("{{\"predictions\": {}}}", raw.trim())
+            };
+            print_out(&text)?;
+            if *non_finite {
+                eprintln!(
+                    "note: the answer holds NaN or Infinity tokens (as Python's json writes them)"
+                );
+            }
+            if outcome.cold() {
+                eprintln!(
+                    "note: {} ready in {:.0} ms; prediction took {:.1} ms",
+                    choice.label(),
+                    outcome.startup.as_secs_f64() * 1e3,
+                    outcome.latency.as_secs_f64() * 1e3
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Reply::Rejected(rejection) => {
+            eprintln!("error: the request was rejected: {rejection}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 /// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.

@@ -10,5 +10,6 @@
 pub mod cli;
 pub mod input;
 pub mod model;
+pub mod predict;
 #[cfg(feature = "gui")]
 pub mod ui;

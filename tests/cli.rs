@@ -309,3 +309,101 @@ fn predict_dry_run_takes_npy_and_csv_files() {
     assert_eq!(code, 1);
     assert!(err.contains("error: sepal_length: not compatible with the column type double: could not convert 'abc' to float"), "{err}");
 }
+
+#[test]
+fn predict_sends_the_image_to_the_onnx_model_and_prints_the_answer() {
+    // auto: the bundled example has the onnx flavor, so it runs in-process with no Python.
+    let (code, out, err) = predict(&[
+        repo("assets/example-model").to_str().unwrap(),
+        "--image",
+        repo("assets/sample-china.jpg").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    let p = answer["predictions"]["probabilities"][0]
+        .as_array()
+        .unwrap();
+    assert_eq!(p.len(), 2);
+    let (a, b) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+    assert!((a + b - 1.0).abs() < 1e-6 && a > b, "{out}");
+    assert!(err.contains("note: ONNX (tract) ready in"), "{err}");
+}
+
+#[test]
+fn predict_reports_rejections_and_unreachable_backends() {
+    // A request MLflow would refuse never leaves: the validator's message, exit 1.
+    let dir = tempfile::tempdir().unwrap();
+    let request = dir.path().join("request.json");
+    std::fs::write(&request, r#"{"inputs": [[1, 2, 3]]}"#).unwrap();
+    let (code, out, err) = predict(&[
+        repo("assets/example-model").to_str().unwrap(),
+        "--input",
+        request.to_str().unwrap(),
+        "--backend",
+        "onnx",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("error: inputs: "), "{err}");
+    // Nothing listening at the URL: exit 2 with the URL and what happened.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/invocations", closed.local_addr().unwrap());
+    drop(closed);
+    let (code, _, err) = predict(&[model("sklearn_iris").to_str().unwrap(), "--backend", &url]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with(&format!("error: {url}: connection refused")),
+        "{err}"
+    );
+    // A model with no onnx flavor cannot run natively.
+    let (code, _, err) = predict(&[model("sklearn_iris").to_str().unwrap(), "--backend", "onnx"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("the model has no onnx flavor"), "{err}");
+    let (code, _, err) = predict(&[model("sklearn_iris").to_str().unwrap(), "--backend", "gpu"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("expected auto, onnx, local or an http(s):// URL"),
+        "{err}"
+    );
+}
+
+#[test]
+fn predict_through_the_local_mlflow_server_prints_mlflows_answer() {
+    let python = repo(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "run scripts/test.sh: it makes .venv with the pinned mlflow"
+    );
+    let (code, out, err) = predict(&[
+        model("pyfunc_scaler").to_str().unwrap(),
+        "--backend",
+        "local",
+        "--python",
+        python.to_str().unwrap(),
+        "--params",
+        r#"{"scale": 10.0}"#,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    // The input example: x [1.0, 2.5], y [0.5, -1.0].
+    assert_eq!(
+        answer,
+        json!({"predictions": [{"total": 15.0, "label": "row 0"}, {"total": 15.0, "label": "row 1"}]})
+    );
+    let (code, out, err) = predict(&[
+        model("pyfunc_scaler").to_str().unwrap(),
+        "--backend",
+        "local",
+        "--python",
+        python.to_str().unwrap(),
+        "--params",
+        r#"{"mode": "raise"}"#,
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("error: the request was rejected: HTTP 400 BAD_REQUEST: Encountered an unexpected error while evaluating the model.")
+            && err.contains("The model raised: ValueError: the model refused this input (mode=raise)"),
+        "{err}"
+    );
+}

@@ -151,25 +151,7 @@ pub fn mlflow_to_azure(body: &Value) -> Value {
             );
             out.insert("input_data".into(), Value::Object(frame));
         } else if let Some(Value::Array(records)) = map.get("dataframe_records") {
-            let mut columns: Vec<String> = Vec::new();
-            for r in records {
-                if let Value::Object(m) = r {
-                    for k in m.keys() {
-                        if !columns.contains(k) {
-                            columns.push(k.clone());
-                        }
-                    }
-                }
-            }
-            let data: Vec<Vec<Value>> = records
-                .iter()
-                .map(|r| {
-                    columns
-                        .iter()
-                        .map(|c| r.get(c).cloned().unwrap_or(Value::Null))
-                        .collect()
-                })
-                .collect();
+            let (columns, data) = records_to_rows(records);
             let index: Vec<usize> = (0..records.len()).collect();
             out.insert(
                 "input_data".into(),
@@ -181,6 +163,31 @@ pub fn mlflow_to_azure(body: &Value) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// Records (a list of objects) as a table: the union of their keys in first-seen order, and
+/// one row per record (`null` where a record lacks a key).
+pub fn records_to_rows(records: &[Value]) -> (Vec<String>, Vec<Vec<Value>>) {
+    let mut columns: Vec<String> = Vec::new();
+    for r in records {
+        if let Value::Object(m) = r {
+            for k in m.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+    }
+    let rows = records
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| r.get(c).cloned().unwrap_or(Value::Null))
+                .collect()
+        })
+        .collect();
+    (columns, rows)
 }
 
 /// Pretty JSON for the view: arrays longer than `max_items` show their first items and a

@@ -143,7 +143,8 @@ impl TensorExample {
     }
 }
 
-fn visit_leaves(value: &Value, f: &mut impl FnMut(&Value)) {
+/// Calls `f` on every non-array value inside `value`, depth first.
+pub fn visit_leaves(value: &Value, f: &mut impl FnMut(&Value)) {
     match value {
         Value::Array(items) => items.iter().for_each(|v| visit_leaves(v, f)),
         Value::Object(map) => map.values().for_each(|v| visit_leaves(v, f)),

@@ -1,0 +1,344 @@
+//! What an answer is, for showing it: `{"predictions": ...}` split into sections (one per named
+//! output), each read as class scores, a table, images or a plain value. UI-free.
+
+use serde_json::Value;
+
+use crate::model::example::TensorExample;
+
+/// How a section of the answer is best shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// Rows of class scores (`[N, C]` numbers): sorted bars.
+    Scores(Vec<Vec<Option<f64>>>),
+    /// Records or one value per row: a table.
+    Table {
+        /// Column names.
+        columns: Vec<String>,
+        /// Cells.
+        rows: Vec<Vec<Value>>,
+    },
+    /// Image-shaped numbers: one picture per batch item.
+    Images(Vec<Picture>),
+    /// Anything else: the JSON.
+    Value(Value),
+}
+
+/// An image made from an output tensor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picture {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// RGBA bytes, row by row.
+    pub rgba: Vec<u8>,
+}
+
+/// One part of the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// The output's name (`None` for an unnamed answer).
+    pub name: Option<String>,
+    /// The shape, when the value is a rectangular array (`[1, 2]`).
+    pub shape: Option<Vec<usize>>,
+    /// How to show it.
+    pub kind: Kind,
+}
+
+/// Splits predictions into sections: an object that is not a record becomes one section per
+/// key.
+pub fn sections(predictions: &Value) -> Vec<Section> {
+    match predictions {
+        Value::Object(map) if !map.is_empty() => map
+            .iter()
+            .map(|(k, v)| section(Some(k.clone()), v))
+            .collect(),
+        other => vec![section(None, other)],
+    }
+}
+
+fn section(name: Option<String>, value: &Value) -> Section {
+    let tensor = TensorExample::from_value(value.clone());
+    let shape = (!tensor.ragged && value.is_array()).then(|| tensor.shape.clone());
+    let kind = classify(value, shape.as_deref());
+    Section { name, shape, kind }
+}
+
+fn is_number_or_null(v: &Value) -> bool {
+    v.is_number() || v.is_null()
+}
+
+fn classify(value: &Value, shape: Option<&[usize]>) -> Kind {
+    let Value::Array(items) = value else {
+        return Kind::Value(value.clone());
+    };
+    if !items.is_empty() && items.iter().all(Value::is_object) {
+        let (columns, rows) = crate::input::request::records_to_rows(items);
+        return Kind::Table { columns, rows };
+    }
+    let numeric = || {
+        let mut all = true;
+        let mut any = false;
+        crate::model::example::visit_leaves(value, &mut |leaf| {
+            any |= leaf.is_number();
+            all &= is_number_or_null(leaf);
+        });
+        all && any
+    };
+    match shape {
+        Some([_]) => Kind::Table {
+            columns: vec!["prediction".into()],
+            rows: items.iter().map(|v| vec![v.clone()]).collect(),
+        },
+        Some([_, c]) if *c >= 2 && numeric() => Kind::Scores(
+            items
+                .iter()
+                .map(|row| {
+                    row.as_array()
+                        .map(|r| r.iter().map(Value::as_f64).collect())
+                        .unwrap_or_default()
+                })
+                .collect(),
+        ),
+        Some([_, 1]) => Kind::Table {
+            columns: vec!["prediction".into()],
+            rows: items
+                .iter()
+                .map(|v| vec![v.get(0).cloned().unwrap_or(Value::Null)])
+                .collect(),
+        },
+        Some(dims) if numeric() => match images(value, dims) {
+            Some(pictures) => Kind::Images(pictures),
+            None => Kind::Value(value.clone()),
+        },
+        _ => Kind::Value(value.clone()),
+    }
+}
+
+/// The layout of an image-shaped tensor.
+fn image_layout(dims: &[usize]) -> Option<(usize, usize, usize, bool)> {
+    // (height, width, channels, channels_first) of each batch item.
+    let big = |d: usize| d >= 8;
+    let chan = |d: usize| matches!(d, 1 | 3 | 4);
+    match dims {
+        [_, h, w] if big(*h) && big(*w) => Some((*h, *w, 1, false)),
+        [_, h, w, c] if big(*h) && big(*w) && chan(*c) => Some((*h, *w, *c, false)),
+        [_, c, h, w] if chan(*c) && big(*h) && big(*w) => Some((*h, *w, *c, true)),
+        _ => None,
+    }
+}
+
+/// Image-shaped numbers as pictures (values in 0–1 scaled to 0–255; others clamped).
+fn images(value: &Value, dims: &[usize]) -> Option<Vec<Picture>> {
+    let (h, w, c, chw) = image_layout(dims)?;
+    let mut flat = Vec::with_capacity(dims.iter().product());
+    crate::model::example::visit_leaves(value, &mut |leaf| {
+        flat.push(leaf.as_f64().unwrap_or(0.0));
+    });
+    let (lo, hi) = flat
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let scale = if lo >= 0.0 && hi <= 1.0 { 255.0 } else { 1.0 };
+    let per = h * w * c;
+    let pictures = flat
+        .chunks(per)
+        .filter(|chunk| chunk.len() == per)
+        .take(16)
+        .map(|item| {
+            let mut rgba = Vec::with_capacity(h * w * 4);
+            for y in 0..h {
+                for x in 0..w {
+                    let at = |ch: usize| {
+                        let i = if chw {
+                            ch * h * w + y * w + x
+                        } else {
+                            (y * w + x) * c + ch
+                        };
+                        let v = item.get(i).copied().unwrap_or(0.0) * scale;
+                        v.clamp(0.0, 255.0).round() as u8
+                    };
+                    let (r, g, b, a) = match c {
+                        1 => (at(0), at(0), at(0), 255),
+                        3 => (at(0), at(1), at(2), 255),
+                        _ => (at(0), at(1), at(2), at(3)),
+                    };
+                    rgba.extend([r, g, b, a]);
+                }
+            }
+            Picture {
+                width: w,
+                height: h,
+                rgba,
+            }
+        })
+        .collect();
+    Some(pictures)
+}
+
+/// How class scores are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum ScoreMode {
+    /// As the model gave them.
+    #[default]
+    Raw,
+    /// Softmax over each row (for logits).
+    Softmax,
+    /// Sigmoid of each value (for independent logits).
+    Sigmoid,
+}
+
+impl ScoreMode {
+    /// A label for the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Raw => "raw",
+            Self::Softmax => "softmax",
+            Self::Sigmoid => "sigmoid",
+        }
+    }
+}
+
+/// Whether a row already is a probability distribution (all in 0–1, summing to about 1).
+pub fn is_distribution(row: &[Option<f64>]) -> bool {
+    let values: Vec<f64> = row.iter().flatten().copied().collect();
+    !values.is_empty()
+        && values.iter().all(|v| (0.0..=1.0).contains(v))
+        && (values.iter().sum::<f64>() - 1.0).abs() < 1e-3
+}
+
+/// A row of scores read the chosen way (`None` for non-finite values).
+pub fn transform(row: &[Option<f64>], mode: ScoreMode) -> Vec<Option<f64>> {
+    match mode {
+        ScoreMode::Raw => row.to_vec(),
+        ScoreMode::Sigmoid => row
+            .iter()
+            .map(|v| v.map(|x| 1.0 / (1.0 + (-x).exp())))
+            .collect(),
+        ScoreMode::Softmax => {
+            let max = row
+                .iter()
+                .flatten()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max);
+            let exps: Vec<Option<f64>> = row.iter().map(|v| v.map(|x| (x - max).exp())).collect();
+            let sum: f64 = exps.iter().flatten().sum();
+            exps.into_iter().map(|e| e.map(|x| x / sum)).collect()
+        }
+    }
+}
+
+/// The `k` highest scores of a row as (class index, score), highest first; non-finite values
+/// last.
+pub fn top_k(row: &[Option<f64>], k: usize) -> Vec<(usize, Option<f64>)> {
+    let mut indexed: Vec<(usize, Option<f64>)> = row.iter().copied().enumerate().collect();
+    indexed.sort_by(|a, b| match (a.1, b.1) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.0.cmp(&b.0),
+    });
+    indexed.truncate(k);
+    indexed
+}
+
+/// Reads a labels file: one label a line (blank lines kept as empty labels, a trailing newline
+/// ignored).
+pub fn parse_labels(text: &str) -> Vec<String> {
+    text.lines().map(|l| l.trim().to_string()).collect()
+}
+
+/// A one-line summary of an answer, for the history.
+pub fn summary(predictions: &Value) -> String {
+    let parts: Vec<String> = sections(predictions)
+        .iter()
+        .map(|s| {
+            let name = s
+                .name
+                .as_deref()
+                .map(|n| format!("{n}: "))
+                .unwrap_or_default();
+            let what = match &s.kind {
+                Kind::Scores(rows) => {
+                    let first = rows.first().map(|r| {
+                        top_k(r, 1)
+                            .first()
+                            .map(|(i, p)| {
+                                format!(
+                                    "top class {i} ({})",
+                                    p.map_or("NaN".into(), |p| format!("{p:.3}"))
+                                )
+                            })
+                            .unwrap_or_default()
+                    });
+                    format!(
+                        "{} × {} scores, {}",
+                        rows.len(),
+                        rows.first().map_or(0, Vec::len),
+                        first.unwrap_or_default()
+                    )
+                }
+                Kind::Table { columns, rows } => {
+                    format!("{} rows × {} columns", rows.len(), columns.len())
+                }
+                Kind::Images(p) => format!("{} image(s)", p.len()),
+                Kind::Value(v) => crate::model::mlmodel::describe(v),
+            };
+            format!("{name}{what}")
+        })
+        .collect();
+    parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn named_probabilities_are_scores() {
+        let s = sections(&json!({"probabilities": [[0.54, 0.46]]}));
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].name.as_deref(), Some("probabilities"));
+        assert_eq!(s[0].kind, Kind::Scores(vec![vec![Some(0.54), Some(0.46)]]));
+        assert!(is_distribution(&[Some(0.54), Some(0.46)]));
+    }
+
+    #[test]
+    fn records_are_tables_and_labels_rows() {
+        let s = sections(&json!([{"a": 1, "b": "x"}, {"a": 2}]));
+        assert_eq!(
+            s[0].kind,
+            Kind::Table {
+                columns: vec!["a".into(), "b".into()],
+                rows: vec![vec![json!(1), json!("x")], vec![json!(2), Value::Null]]
+            }
+        );
+        let s = sections(&json!([0, 1, 2]));
+        assert!(matches!(&s[0].kind, Kind::Table { columns, .. } if columns == &["prediction"]));
+    }
+
+    #[test]
+    fn image_shaped_outputs_are_pictures() {
+        let img = json!([vec![vec![vec![0.5, 0.5, 0.5]; 8]; 8]]);
+        match &sections(&img)[0].kind {
+            Kind::Images(p) => {
+                assert_eq!((p[0].width, p[0].height), (8, 8));
+                assert_eq!(&p[0].rgba[..4], &[128, 128, 128, 255]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn softmax_and_top_k() {
+        let p = transform(
+            &[Some(0.0), Some(0.0), Some(f64::ln(2.0))],
+            ScoreMode::Softmax,
+        );
+        assert!((p[2].unwrap_or(0.0) - 0.5).abs() < 1e-12);
+        let top = top_k(&[Some(0.1), None, Some(0.7), Some(0.2)], 3);
+        assert_eq!(top, vec![(2, Some(0.7)), (3, Some(0.2)), (0, Some(0.1))]);
+    }
+}

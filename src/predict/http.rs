@@ -1,0 +1,208 @@
+//! Talking to a scoring server over HTTP: MLflow's `/invocations`, Azure ML's `/score`
+//! (`input_data`), Databricks serving endpoints. TLS is verified; every call has a timeout.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::response::read_reply;
+use super::{Outcome, PredictError};
+use crate::input::request::mlflow_to_azure;
+
+/// The largest answer read (a model may return big images).
+const MAX_ANSWER_BYTES: u64 = 1 << 30;
+
+/// Where a request goes and how.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The URL to POST to (for a bare server root, `/invocations` is added).
+    pub url: String,
+    /// Extra headers (`Authorization: Bearer …` and the like).
+    pub headers: Vec<(String, String)>,
+    /// How long to wait for the whole answer.
+    pub timeout: Duration,
+}
+
+/// The body shape an endpoint expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// MLflow's `/invocations` (also Databricks serving).
+    Mlflow,
+    /// Azure ML's `/score` with `input_data`.
+    Azure,
+}
+
+impl Endpoint {
+    /// An endpoint with MLflow's own default timeout (60 s) plus room for the answer.
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: normalize_url(url),
+            headers: Vec::new(),
+            timeout: Duration::from_secs(120),
+        }
+    }
+
+    /// The body shape this URL takes: `/score` is Azure ML's.
+    pub fn dialect(&self) -> Dialect {
+        let path = self.url.split(['?', '#']).next().unwrap_or("");
+        if path.trim_end_matches('/').ends_with("/score") {
+            Dialect::Azure
+        } else {
+            Dialect::Mlflow
+        }
+    }
+
+    /// Sends an MLflow request body (converted for Azure when the URL is Azure's).
+    pub fn predict(&self, body: &Value) -> Result<Outcome, PredictError> {
+        let body = match self.dialect() {
+            Dialect::Mlflow => body.clone(),
+            Dialect::Azure => mlflow_to_azure(body),
+        };
+        let text = serde_json::to_string(&body).unwrap_or_default();
+        self.send(&text)
+    }
+
+    /// Sends JSON text as it is.
+    pub fn send(&self, text: &str) -> Result<Outcome, PredictError> {
+        let agent = agent(self.timeout);
+        let mut request = agent
+            .post(&self.url)
+            .header("Content-Type", "application/json");
+        for (k, v) in &self.headers {
+            request = request.header(k.as_str(), v.as_str());
+        }
+        let started = Instant::now();
+        let mut response = request
+            .send(text.as_bytes())
+            .map_err(|e| http_error(&self.url, self.timeout, e))?;
+        let status = response.status().as_u16();
+        let answer = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_string()
+            .map_err(|e| http_error(&self.url, self.timeout, e))?;
+        let latency = started.elapsed();
+        let reply = read_reply(&self.url, status, &answer)?;
+        Ok(Outcome {
+            reply,
+            latency,
+            startup: Duration::ZERO,
+        })
+    }
+}
+
+/// Adds `/invocations` to a bare server root (`http://host:5000` or `.../`).
+pub fn normalize_url(url: &str) -> String {
+    let url = url.trim();
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.split_once('/').map_or("", |(_, p)| p);
+    if path.trim_matches('/').is_empty() {
+        format!("{}/invocations", url.trim_end_matches('/'))
+    } else {
+        url.to_string()
+    }
+}
+
+/// An HTTP agent with a whole-call timeout that reads error statuses as answers.
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+/// A GET that reports whether the server answered 200 (for `/ping`).
+pub fn ping(url: &str, timeout: Duration) -> bool {
+    agent(timeout)
+        .get(url)
+        .call()
+        .is_ok_and(|r| r.status().as_u16() == 200)
+}
+
+/// GETs a small text (`/version`).
+pub fn get_text(url: &str, timeout: Duration) -> Option<String> {
+    let mut response = agent(timeout).get(url).call().ok()?;
+    if response.status().as_u16() != 200 {
+        return None;
+    }
+    response
+        .body_mut()
+        .with_config()
+        .limit(1 << 16)
+        .read_to_string()
+        .ok()
+}
+
+/// A ureq error said for a user.
+fn http_error(url: &str, timeout: Duration, error: ureq::Error) -> PredictError {
+    let message = match error {
+        ureq::Error::Timeout(_) => {
+            return PredictError::Timeout {
+                url: url.to_string(),
+                after: timeout,
+            };
+        }
+        ureq::Error::HostNotFound => "the host name was not found (check the URL)".to_string(),
+        ureq::Error::ConnectionFailed => {
+            "the connection failed (is the server running?)".to_string()
+        }
+        ureq::Error::Io(e) => match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                "connection refused: nothing is listening there (is the server running?)"
+                    .to_string()
+            }
+            std::io::ErrorKind::ConnectionReset
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::BrokenPipe => format!(
+                "the server closed the connection before answering ({e}); it may have crashed: look at its log"
+            ),
+            std::io::ErrorKind::TimedOut => {
+                return PredictError::Timeout {
+                    url: url.to_string(),
+                    after: timeout,
+                };
+            }
+            _ => e.to_string(),
+        },
+        ureq::Error::Rustls(e) => format!("TLS: {e} (the server's certificate was not accepted)"),
+        ureq::Error::Tls(e) => format!("TLS: {e}"),
+        ureq::Error::BadUri(e) => format!("not a valid URL: {e}"),
+        ureq::Error::BodyExceedsLimit(n) => format!("the answer is larger than {n} bytes"),
+        ureq::Error::Protocol(e) => format!(
+            "the server broke the HTTP protocol or closed the connection ({e}); it may have crashed"
+        ),
+        other => other.to_string(),
+    };
+    PredictError::Connection {
+        url: url.to_string(),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_roots_get_invocations() {
+        assert_eq!(
+            normalize_url("http://127.0.0.1:5000"),
+            "http://127.0.0.1:5000/invocations"
+        );
+        assert_eq!(normalize_url("http://h:1/"), "http://h:1/invocations");
+        assert_eq!(normalize_url("https://x/score"), "https://x/score");
+        assert_eq!(
+            Endpoint::new("https://x.azureml.net/score").dialect(),
+            Dialect::Azure
+        );
+        assert_eq!(
+            Endpoint::new("https://d/serving-endpoints/m/invocations").dialect(),
+            Dialect::Mlflow
+        );
+    }
+}

@@ -1,0 +1,408 @@
+//! The local MLflow backend: MLflow's own scoring server (`python -m mlflow models serve`)
+//! started for the model folder, kept warm between predictions, and stopped with the model,
+//! with the app, and when the app is killed.
+//!
+//! The server runs under a small `bash` guard in its own process group. The guard holds a pipe
+//! from the app on its standard input; when the app goes, however it goes, the pipe closes and
+//! the guard ends the whole group (the MLflow CLI and the uvicorn it starts).
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::http::{Endpoint, get_text, ping};
+use super::{Outcome, PredictError};
+
+/// How the server gets the model's Python packages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum EnvManager {
+    /// The chosen Python as it is.
+    #[default]
+    Local,
+    /// The model's own environment built with uv.
+    Uv,
+    /// The model's own environment built with virtualenv (pyenv).
+    Virtualenv,
+}
+
+impl EnvManager {
+    /// MLflow's `--env-manager` value.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Uv => "uv",
+            Self::Virtualenv => "virtualenv",
+        }
+    }
+
+    /// How long the server may take to answer `/ping`: building an environment takes longer.
+    pub fn start_timeout(self) -> Duration {
+        match self {
+            Self::Local => Duration::from_secs(300),
+            Self::Uv | Self::Virtualenv => Duration::from_secs(1800),
+        }
+    }
+}
+
+/// The server's output, newest last, capped.
+#[derive(Debug, Default)]
+pub struct Log {
+    lines: Mutex<VecDeque<String>>,
+}
+
+/// Lines kept in a server log.
+const LOG_LINES: usize = 5000;
+
+impl Log {
+    /// Adds a line.
+    pub fn push(&self, line: impl Into<String>) {
+        if let Ok(mut lines) = self.lines.lock() {
+            if lines.len() >= LOG_LINES {
+                lines.pop_front();
+            }
+            lines.push_back(line.into());
+        }
+    }
+
+    /// A copy of every line.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .map(|l| l.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The last `n` lines, joined.
+    pub fn tail(&self, n: usize) -> String {
+        let lines = self.lines();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
+    /// The number of lines.
+    pub fn len(&self) -> usize {
+        self.lines.lock().map(|l| l.len()).unwrap_or(0)
+    }
+
+    /// Whether nothing was logged.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// How to start a server.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The Python with mlflow.
+    pub python: PathBuf,
+    /// `--env-manager`.
+    pub env_manager: EnvManager,
+    /// A fixed port; `None` picks a free one.
+    pub port: Option<u16>,
+    /// How long a prediction may take.
+    pub request_timeout: Duration,
+}
+
+/// A running scoring server for one model folder.
+pub struct LocalServer {
+    folder: PathBuf,
+    child: Child,
+    /// Closing this ends the server (the guard watches it).
+    lifeline: Option<ChildStdin>,
+    port: u16,
+    log: Arc<Log>,
+    endpoint: Endpoint,
+    /// The MLflow version the server reports.
+    pub version: Option<String>,
+    /// How long it took to answer `/ping`.
+    pub startup: Duration,
+}
+
+impl std::fmt::Debug for LocalServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalServer")
+            .field("folder", &self.folder)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The guard: starts the command in the background; when its standard input closes (the app
+/// went away) it asks the whole process group to stop (SIGTERM) and ends it 3 s later
+/// (SIGKILL: uvicorn waits for a running request otherwise); when the server exits by itself it
+/// exits with the server's status.
+const GUARD: &str = r#"exec 3<&0 </dev/null
+"$@" &
+server=$!
+( trap '' TERM; read -r _ <&3; kill -TERM -- -$$; sleep 3; kill -KILL -- -$$ ) &
+watcher=$!
+wait "$server"
+code=$?
+kill -KILL "$watcher" 2>/dev/null
+exit "$code""#;
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> Option<u16> {
+    TcpListener::bind(("127.0.0.1", 0))
+        .ok()?
+        .local_addr()
+        .ok()
+        .map(|a| a.port())
+}
+
+/// Whether a port on 127.0.0.1 is taken.
+pub fn port_taken(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_err()
+}
+
+fn reader(log: Arc<Log>, stream: impl Read + Send + 'static) {
+    std::thread::Builder::new()
+        .name("server-log".into())
+        .spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                match line {
+                    Ok(l) => log.push(l),
+                    Err(_) => break,
+                }
+            }
+        })
+        .ok();
+}
+
+impl LocalServer {
+    /// Starts MLflow's scoring server for `folder` and waits for `/ping` (or the server's exit,
+    /// the timeout, or `cancel`).
+    pub fn start(
+        folder: &Path,
+        options: &ServeOptions,
+        log: Arc<Log>,
+        cancel: &AtomicBool,
+    ) -> Result<Self, PredictError> {
+        let attempts = if options.port.is_some() { 1 } else { 3 };
+        let mut last = None;
+        for _ in 0..attempts {
+            let port = match options.port {
+                Some(p) if port_taken(p) => {
+                    return Err(PredictError::ServerStart(format!(
+                        "port {p} on 127.0.0.1 is in use by another program: choose another port in the backend settings, or leave it empty to pick a free one"
+                    )));
+                }
+                Some(p) => p,
+                None => free_port()
+                    .ok_or_else(|| PredictError::ServerStart("no free port on 127.0.0.1".into()))?,
+            };
+            match Self::start_on(folder, options, port, log.clone(), cancel) {
+                Err(PredictError::ServerStart(m)) if m.contains("address already in use") => {
+                    last = Some(PredictError::ServerStart(m));
+                }
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or_else(|| PredictError::ServerStart("the server did not start".into())))
+    }
+
+    fn start_on(
+        folder: &Path,
+        options: &ServeOptions,
+        port: u16,
+        log: Arc<Log>,
+        cancel: &AtomicBool,
+    ) -> Result<Self, PredictError> {
+        let started = Instant::now();
+        let mut command = Command::new("bash");
+        command
+            .arg("-c")
+            .arg(GUARD)
+            .arg("mlmodel-inspector-server")
+            .arg(&options.python)
+            .args(["-m", "mlflow", "models", "serve", "-m"])
+            .arg(folder)
+            .args(["--env-manager", options.env_manager.flag()])
+            .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-t", &options.request_timeout.as_secs().max(1).to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env("PYTHONUNBUFFERED", "1");
+        // `mlflow models serve` runs `uvicorn` from PATH: the interpreter's folder goes first.
+        if let Some(bin) = options.python.parent() {
+            let mut paths = vec![bin.to_path_buf()];
+            if let Some(old) = std::env::var_os("PATH") {
+                paths.extend(std::env::split_paths(&old));
+            }
+            if let Ok(joined) = std::env::join_paths(paths) {
+                command.env("PATH", joined);
+            }
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            command.process_group(0);
+        }
+        log.push(format!(
+            "$ {} -m mlflow models serve -m {} --env-manager {} -h 127.0.0.1 -p {port}",
+            options.python.display(),
+            folder.display(),
+            options.env_manager.flag()
+        ));
+        let mut child = command.spawn().map_err(|e| {
+            PredictError::ServerStart(format!("cannot start bash to run the server: {e}"))
+        })?;
+        if let Some(out) = child.stdout.take() {
+            reader(log.clone(), out);
+        }
+        if let Some(err) = child.stderr.take() {
+            reader(log.clone(), err);
+        }
+        let lifeline = child.stdin.take();
+        let mut endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}/invocations"));
+        endpoint.timeout = options.request_timeout + Duration::from_secs(5);
+        let mut server = Self {
+            folder: folder.to_path_buf(),
+            child,
+            lifeline,
+            port,
+            log: log.clone(),
+            endpoint,
+            version: None,
+            startup: Duration::ZERO,
+        };
+        let ping_url = format!("http://127.0.0.1:{port}/ping");
+        let limit = options.env_manager.start_timeout();
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                server.stop();
+                return Err(PredictError::Cancelled);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                // Give the log readers a moment to drain.
+                std::thread::sleep(Duration::from_millis(200));
+                let tail = log.tail(25);
+                let hint = if tail.contains("Address already in use")
+                    || tail.contains("address already in use")
+                {
+                    " (address already in use)"
+                } else {
+                    ""
+                };
+                return Err(PredictError::ServerStart(format!(
+                    "the MLflow scoring server for {} exited ({status}) before it was ready{hint}. Its last output:\n{tail}",
+                    folder.display()
+                )));
+            }
+            if ping(&ping_url, Duration::from_secs(2)) {
+                break;
+            }
+            if started.elapsed() > limit {
+                server.stop();
+                return Err(PredictError::ServerStart(format!(
+                    "the MLflow scoring server for {} did not answer /ping within {} s. Its last output:\n{}",
+                    folder.display(),
+                    limit.as_secs(),
+                    log.tail(25)
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(150));
+        }
+        server.startup = started.elapsed();
+        server.version = get_text(
+            &format!("http://127.0.0.1:{port}/version"),
+            Duration::from_secs(5),
+        )
+        .map(|v| v.trim().trim_matches('"').to_string());
+        log.push(format!(
+            "[inspector] server ready on port {port} after {:.1} s",
+            server.startup.as_secs_f64()
+        ));
+        Ok(server)
+    }
+
+    /// The folder served.
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The process id of the guard (the process group's id).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's output.
+    pub fn log(&self) -> &Arc<Log> {
+        &self.log
+    }
+
+    /// Whether the server is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends a request body to `/invocations`.
+    pub fn predict(&mut self, body: &Value) -> Result<Outcome, PredictError> {
+        let result = self.endpoint.predict(body);
+        if let Err(PredictError::Connection { .. }) = &result {
+            // A broken connection: see whether the server went with it (its exit takes a
+            // moment to reach the guard).
+            let until = Instant::now() + Duration::from_secs(5);
+            while self.alive() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        if result.is_err() && !self.alive() {
+            std::thread::sleep(Duration::from_millis(200));
+            return Err(PredictError::Connection {
+                url: self.endpoint.url.clone(),
+                message: format!(
+                    "the MLflow scoring server died during the request. Its last output:\n{}",
+                    self.log.tail(25)
+                ),
+            });
+        }
+        result
+    }
+
+    /// Stops the server and every process it started.
+    pub fn stop(&mut self) {
+        self.lifeline.take();
+        #[cfg(unix)]
+        if let Ok(pgid) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) on our own child's process group; no memory is touched.
+            unsafe {
+                libc::kill(-pgid, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if !matches!(self.child.try_wait(), Ok(None)) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            // Whatever still runs in the group is killed.
+            unsafe {
+                libc::kill(-pgid, libc::SIGKILL);
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.log.push("[inspector] server stopped");
+    }
+}
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        if self.lifeline.is_some() {
+            self.stop();
+        }
+    }
+}

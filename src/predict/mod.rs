@@ -1,0 +1,353 @@
+//! Running a model: one interface over three backends (UI-free; the GUI and the command line
+//! both call it).
+//!
+//! - [`onnx`]: models with the `onnx` flavor run in-process with tract, no Python;
+//! - [`local`]: any pyfunc model runs in MLflow's own scoring server, started for the folder;
+//! - [`http`]: any running scoring server (MLflow, Azure ML, Databricks) at a URL.
+//!
+//! Each backend takes the request body the Test tab built (MLflow's `/invocations` JSON) and
+//! returns a [`Reply`]: the predictions, or the rejection as the server phrased it.
+
+pub mod answer;
+pub mod http;
+pub mod local;
+pub mod onnx;
+pub mod python;
+pub mod response;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use response::{Rejection, Reply};
+
+/// Why a prediction could not be made at all (as opposed to a [`Rejection`], which is the
+/// server's answer to a bad request).
+#[derive(Debug, thiserror::Error)]
+pub enum PredictError {
+    /// The ONNX file could not be read or prepared by tract.
+    #[error("{path}: {message}")]
+    Onnx {
+        /// The .onnx file.
+        path: PathBuf,
+        /// What went wrong, naming the operator where tract lacks one.
+        message: String,
+    },
+    /// The model has no flavor this backend can run.
+    #[error("{0}")]
+    NotRunnable(String),
+    /// No Python interpreter was found, or the one chosen cannot serve models.
+    #[error("{0}")]
+    Python(String),
+    /// The scoring server did not come up.
+    #[error("{0}")]
+    ServerStart(String),
+    /// The server could not be reached, or the connection broke.
+    #[error("{url}: {message}")]
+    Connection {
+        /// The URL called.
+        url: String,
+        /// What happened.
+        message: String,
+    },
+    /// No answer within the time allowed.
+    #[error("{url}: no answer after {} s; the server may be hung or the model slow (raise the timeout in the backend settings)", .after.as_secs())]
+    Timeout {
+        /// The URL called.
+        url: String,
+        /// The time waited.
+        after: Duration,
+    },
+    /// The server answered something that is not JSON.
+    #[error("{url} answered HTTP {status} with a body that is not JSON ({error}): {snippet}")]
+    InvalidResponse {
+        /// The URL called.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// The JSON parser's message.
+        error: String,
+        /// The start of the body.
+        snippet: String,
+    },
+    /// The user pressed Cancel.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Which backend runs a prediction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// In-process ONNX with tract.
+    Onnx,
+    /// MLflow's scoring server started for the folder.
+    Local,
+    /// A running endpoint.
+    Url(String),
+}
+
+impl BackendChoice {
+    /// Reads the command line's `--backend` value: `auto`, `onnx`, `local` or a URL.
+    /// `auto` is onnx for models with the onnx flavor, local otherwise.
+    pub fn parse(text: &str, has_onnx: bool) -> Result<Self, String> {
+        match text {
+            "auto" if has_onnx => Ok(Self::Onnx),
+            "auto" => Ok(Self::Local),
+            "onnx" => Ok(Self::Onnx),
+            "local" => Ok(Self::Local),
+            url if url.starts_with("http://") || url.starts_with("https://") => {
+                Ok(Self::Url(url.to_string()))
+            }
+            other => Err(format!(
+                "--backend {other:?}: expected auto, onnx, local or an http(s):// URL"
+            )),
+        }
+    }
+
+    /// A short name for the history and the status line.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Onnx => "ONNX (tract)".into(),
+            Self::Local => "MLflow (local)".into(),
+            Self::Url(url) => url.clone(),
+        }
+    }
+}
+
+/// One finished call: what came back, how long it took, and whether a server or a plan had
+/// to be made first.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The answer.
+    pub reply: Reply,
+    /// Time of the call itself (the request sent and the answer read; for ONNX, the run).
+    pub latency: Duration,
+    /// Time spent before the call making the backend ready (server start, plan optimisation);
+    /// zero when it was warm.
+    pub startup: Duration,
+}
+
+impl Outcome {
+    /// Whether the backend had to start for this call.
+    pub fn cold(&self) -> bool {
+        !self.startup.is_zero()
+    }
+}
+
+/// Settings for the backends, as the GUI's backend settings or the command line's flags give
+/// them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct BackendSettings {
+    /// A Python chosen by the user (empty: find one).
+    pub python: Option<PathBuf>,
+    /// `--env-manager` for the local server.
+    pub env_manager: local::EnvManager,
+    /// A fixed port for the local server (`None`: a free one).
+    pub port: Option<u16>,
+    /// Seconds a prediction may take.
+    pub timeout_s: u64,
+    /// Extra headers for endpoint URLs (`K: V`).
+    pub headers: Vec<(String, String)>,
+}
+
+impl Default for BackendSettings {
+    fn default() -> Self {
+        Self {
+            python: None,
+            env_manager: local::EnvManager::Local,
+            port: None,
+            timeout_s: 60,
+            headers: Vec::new(),
+        }
+    }
+}
+
+impl BackendSettings {
+    /// The timeout as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_s.max(1))
+    }
+}
+
+/// Parses a `K: V` header line.
+pub fn parse_header(line: &str) -> Result<(String, String), String> {
+    let (k, v) = line
+        .split_once(':')
+        .ok_or_else(|| format!("header {line:?}: expected 'Name: value'"))?;
+    let (k, v) = (k.trim(), v.trim());
+    if k.is_empty() || k.contains(char::is_whitespace) {
+        return Err(format!("header {line:?}: the name is empty or has spaces"));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+/// The backends of one open model, kept warm between predictions: the ONNX plan and the local
+/// server. Dropping it stops the server.
+pub struct Runner {
+    card: std::sync::Arc<crate::model::ModelCard>,
+    onnx: Option<onnx::OnnxBackend>,
+    server: Option<local::LocalServer>,
+    server_settings: Option<BackendSettings>,
+    log: std::sync::Arc<local::Log>,
+    server_pid: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    /// What the last check of the Python found to differ from the model's environment.
+    pub mismatches: Vec<python::Mismatch>,
+    /// The Python that serves the model, once checked.
+    pub python: Option<python::PythonInfo>,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("model", &self.card.root)
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runner {
+    /// A runner for a model; nothing starts until the first predict.
+    pub fn new(card: std::sync::Arc<crate::model::ModelCard>) -> Self {
+        Self {
+            card,
+            onnx: None,
+            server: None,
+            server_settings: None,
+            log: std::sync::Arc::new(local::Log::default()),
+            server_pid: std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0)),
+            mismatches: Vec::new(),
+            python: None,
+        }
+    }
+
+    /// The local server's output (shared; read it while a predict runs).
+    pub fn log(&self) -> std::sync::Arc<local::Log> {
+        self.log.clone()
+    }
+
+    /// The running server's process group id, 0 when none (shared; lets the UI stop a hung
+    /// server without waiting for the predict to return).
+    pub fn server_pid(&self) -> std::sync::Arc<std::sync::atomic::AtomicU32> {
+        self.server_pid.clone()
+    }
+
+    /// Whether the local server is up.
+    pub fn server_running(&mut self) -> bool {
+        self.server.as_mut().is_some_and(local::LocalServer::alive)
+    }
+
+    /// Stops the local server, if any.
+    pub fn stop_server(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            server.stop();
+        }
+        self.server_pid
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Sends a request body to the chosen backend. The body should have passed
+    /// [`crate::input::validate::validate_body`] first (MLflow's own checks).
+    pub fn predict(
+        &mut self,
+        choice: &BackendChoice,
+        settings: &BackendSettings,
+        body: &serde_json::Value,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<Outcome, PredictError> {
+        match choice {
+            BackendChoice::Onnx => {
+                let mut startup = Duration::ZERO;
+                if self.onnx.is_none() {
+                    let started = std::time::Instant::now();
+                    self.onnx = Some(onnx::OnnxBackend::load(&self.card)?);
+                    startup = started.elapsed();
+                }
+                let backend = self.onnx.as_ref().ok_or_else(|| {
+                    PredictError::NotRunnable("the ONNX model is not loaded".into())
+                })?;
+                let mut outcome = backend.predict(body)?;
+                outcome.startup += startup;
+                Ok(outcome)
+            }
+            BackendChoice::Url(url) => {
+                let mut endpoint = http::Endpoint::new(url);
+                endpoint.headers = settings.headers.clone();
+                endpoint.timeout = settings.timeout();
+                endpoint.predict(body)
+            }
+            BackendChoice::Local => {
+                let mut startup = Duration::ZERO;
+                let stale = self.server_settings.as_ref().is_some_and(|s| {
+                    s.python != settings.python
+                        || s.env_manager != settings.env_manager
+                        || s.port != settings.port
+                        || s.timeout_s != settings.timeout_s
+                });
+                if stale || !self.server_running() {
+                    if self.server.is_some() {
+                        self.log.push(if stale {
+                            "[inspector] settings changed: restarting the server"
+                        } else {
+                            "[inspector] the server is gone: starting it again"
+                        });
+                    }
+                    self.stop_server();
+                    let started = std::time::Instant::now();
+                    let choice = python::find(settings.python.as_deref());
+                    let (info, mismatches) =
+                        python::check_for_serving(choice.as_ref(), &self.card)?;
+                    self.mismatches = mismatches;
+                    let options = local::ServeOptions {
+                        python: info.path.clone(),
+                        env_manager: settings.env_manager,
+                        port: settings.port,
+                        request_timeout: settings.timeout(),
+                    };
+                    self.python = Some(info);
+                    let server = local::LocalServer::start(
+                        &self.card.root,
+                        &options,
+                        self.log.clone(),
+                        cancel,
+                    )?;
+                    self.server_pid
+                        .store(server.pid(), std::sync::atomic::Ordering::Relaxed);
+                    self.server = Some(server);
+                    self.server_settings = Some(settings.clone());
+                    startup = started.elapsed();
+                }
+                let server = self
+                    .server
+                    .as_mut()
+                    .ok_or_else(|| PredictError::ServerStart("the server is not running".into()))?;
+                let result = server.predict(body);
+                if result.is_err() && !server.alive() {
+                    self.stop_server();
+                }
+                let mut outcome = result?;
+                outcome.startup = startup;
+                Ok(outcome)
+            }
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.stop_server();
+    }
+}
+
+/// Stops a server by its process group id without holding the runner (for Cancel on a hung
+/// request: the predict then fails at once and the next one starts a new server).
+pub fn kill_server_group(pid: u32) {
+    #[cfg(unix)]
+    if let Ok(pgid) = i32::try_from(pid)
+        && pgid > 0
+    {
+        // SAFETY: kill(2) on the process group of a server this app started.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+}

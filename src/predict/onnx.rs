@@ -1,0 +1,820 @@
+//! Native ONNX: models with the `onnx` flavor run in-process with tract, no Python.
+//!
+//! The answer has the shape MLflow's onnx pyfunc gives: for a tensor request (`inputs`,
+//! `instances`) an object of output name to array; for a frame request (`dataframe_split`,
+//! `dataframe_records`) records with one column per output. skl2onnx's `ZipMap` (which tract
+//! lacks) is handled by running the graph up to the tensor it reads and building its list of
+//! `{label: probability}` maps here, as onnxruntime does.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+use tract_onnx::pb;
+use tract_onnx::prelude::*;
+
+use super::{Outcome, PredictError, Rejection, Reply};
+use crate::model::ModelCard;
+use crate::model::flavors::FlavorView;
+
+/// An ONNX element type as numpy names it, with tract's type when tract can feed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elem {
+    /// float32
+    F32,
+    /// float64
+    F64,
+    /// float16 (fed as float32 converted)
+    F16,
+    /// int8
+    I8,
+    /// int16
+    I16,
+    /// int32
+    I32,
+    /// int64
+    I64,
+    /// uint8
+    U8,
+    /// uint16
+    U16,
+    /// uint32
+    U32,
+    /// uint64
+    U64,
+    /// bool
+    Bool,
+    /// string
+    Str,
+}
+
+impl Elem {
+    fn from_onnx(code: i32) -> Option<Self> {
+        Some(match code {
+            1 => Self::F32,
+            2 => Self::U8,
+            3 => Self::I8,
+            4 => Self::U16,
+            5 => Self::I16,
+            6 => Self::I32,
+            7 => Self::I64,
+            8 => Self::Str,
+            9 => Self::Bool,
+            10 => Self::F16,
+            11 => Self::F64,
+            12 => Self::U32,
+            13 => Self::U64,
+            _ => return None,
+        })
+    }
+
+    /// numpy's name.
+    pub fn numpy(self) -> &'static str {
+        match self {
+            Self::F32 => "float32",
+            Self::F64 => "float64",
+            Self::F16 => "float16",
+            Self::I8 => "int8",
+            Self::I16 => "int16",
+            Self::I32 => "int32",
+            Self::I64 => "int64",
+            Self::U8 => "uint8",
+            Self::U16 => "uint16",
+            Self::U32 => "uint32",
+            Self::U64 => "uint64",
+            Self::Bool => "bool",
+            Self::Str => "string",
+        }
+    }
+
+    fn datum(self) -> DatumType {
+        match self {
+            Self::F32 => DatumType::F32,
+            Self::F64 => DatumType::F64,
+            Self::F16 => DatumType::F16,
+            Self::I8 => DatumType::I8,
+            Self::I16 => DatumType::I16,
+            Self::I32 => DatumType::I32,
+            Self::I64 => DatumType::I64,
+            Self::U8 => DatumType::U8,
+            Self::U16 => DatumType::U16,
+            Self::U32 => DatumType::U32,
+            Self::U64 => DatumType::U64,
+            Self::Bool => DatumType::Bool,
+            Self::Str => DatumType::String,
+        }
+    }
+}
+
+/// One graph input as the ONNX file declares it.
+#[derive(Debug, Clone)]
+pub struct GraphInput {
+    /// The input's name.
+    pub name: String,
+    /// Its element type (`None` when the file names one tract does not know).
+    pub elem: Option<Elem>,
+    /// Its dimensions (`None` for a free one).
+    pub dims: Vec<Option<usize>>,
+}
+
+/// A `ZipMap` node at the end of the graph: its output is rebuilt from its input.
+#[derive(Debug, Clone)]
+struct ZipMap {
+    /// The tensor it reads ([N, C] probabilities).
+    input: String,
+    /// The labels it zips with, as JSON keys.
+    labels: Vec<String>,
+}
+
+/// A loaded ONNX model, with one optimised plan per set of input shapes, kept warm.
+pub struct OnnxBackend {
+    path: PathBuf,
+    inputs: Vec<GraphInput>,
+    /// Output names as the file declares them (the answer's keys).
+    outputs: Vec<String>,
+    zipmaps: HashMap<String, ZipMap>,
+    model: InferenceModel,
+    plans: Mutex<HashMap<Vec<Vec<usize>>, Arc<TypedRunnableModel>>>,
+    tensor_signature: bool,
+}
+
+type TypedRunnableModel = tract_onnx::prelude::TypedSimplePlan;
+
+impl std::fmt::Debug for OnnxBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxBackend")
+            .field("path", &self.path)
+            .field("inputs", &self.inputs)
+            .field("outputs", &self.outputs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The .onnx file of a model with the onnx flavor.
+pub fn onnx_file(card: &ModelCard) -> Option<PathBuf> {
+    card.flavors.iter().find_map(|f| match &f.view {
+        FlavorView::Onnx { data, .. } => {
+            Some(card.root.join(data.as_deref().unwrap_or("model.onnx")))
+        }
+        _ => None,
+    })
+}
+
+fn onnx_error(path: &Path, message: impl Into<String>) -> PredictError {
+    PredictError::Onnx {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Says which operator tract lacks, from its error chain.
+fn explain(error: &TractError) -> String {
+    let chain: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+    let text = chain.join(": ");
+    if let Some(op) = chain.iter().find_map(|m| {
+        m.split("Unimplemented(")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .map(str::to_string)
+    }) {
+        return format!(
+            "tract cannot run the ONNX operator {op} ({text}); predict with the MLflow (local) backend instead"
+        );
+    }
+    text
+}
+
+impl OnnxBackend {
+    /// Reads the model's .onnx file (no plan is made until the first predict).
+    pub fn load(card: &ModelCard) -> Result<Self, PredictError> {
+        let path = onnx_file(card).ok_or_else(|| {
+            PredictError::NotRunnable(format!(
+                "{}: the model has no onnx flavor; predict it with the MLflow (local) backend",
+                card.root.join("MLmodel").display()
+            ))
+        })?;
+        let tensor_signature = card
+            .signature
+            .valid()
+            .and_then(|s| s.inputs.as_ref())
+            .is_some_and(|s| s.is_tensor());
+        Self::load_file(&path, tensor_signature)
+    }
+
+    /// Reads an .onnx file.
+    pub fn load_file(path: &Path, tensor_signature: bool) -> Result<Self, PredictError> {
+        let onnx = tract_onnx::onnx();
+        let proto = onnx
+            .proto_model_for_path(path)
+            .map_err(|e| onnx_error(path, format!("cannot read the ONNX file: {}", explain(&e))))?;
+        let graph = proto
+            .graph
+            .as_ref()
+            .ok_or_else(|| onnx_error(path, "the ONNX file holds no graph"))?;
+        let initializers: std::collections::HashSet<&str> =
+            graph.initializer.iter().map(|t| t.name.as_str()).collect();
+        let inputs: Vec<GraphInput> = graph
+            .input
+            .iter()
+            .filter(|i| !initializers.contains(i.name.as_str()))
+            .map(graph_input)
+            .collect();
+        let outputs: Vec<String> = graph.output.iter().map(|o| o.name.clone()).collect();
+        let zipmaps = find_zipmaps(graph, &outputs);
+        let mut model = onnx
+            .model_for_proto_model(&proto)
+            .map_err(|e| onnx_error(path, explain(&e)))?;
+        if !zipmaps.is_empty() {
+            let selected: Vec<String> = outputs
+                .iter()
+                .map(|o| zipmaps.get(o).map_or(o.clone(), |z| z.input.clone()))
+                .collect();
+            model
+                .select_outputs_by_name(&selected)
+                .map_err(|e| onnx_error(path, explain(&e)))?;
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            inputs,
+            outputs,
+            zipmaps,
+            model,
+            plans: Mutex::new(HashMap::new()),
+            tensor_signature,
+        })
+    }
+
+    /// The graph's inputs.
+    pub fn inputs(&self) -> &[GraphInput] {
+        &self.inputs
+    }
+
+    /// The graph's output names.
+    pub fn outputs(&self) -> &[String] {
+        &self.outputs
+    }
+
+    /// The plan for these input shapes, made (and kept) on first use; the second value is the
+    /// time spent making it.
+    fn plan(
+        &self,
+        shapes: Vec<Vec<usize>>,
+    ) -> Result<(Arc<TypedRunnableModel>, Duration), PredictError> {
+        if let Ok(plans) = self.plans.lock()
+            && let Some(plan) = plans.get(&shapes)
+        {
+            return Ok((plan.clone(), Duration::ZERO));
+        }
+        let started = Instant::now();
+        let mut model = self.model.clone();
+        for (i, (input, shape)) in self.inputs.iter().zip(&shapes).enumerate() {
+            let Some(elem) = input.elem else { continue };
+            let dims: TVec<TDim> = shape.iter().map(|&d| d.to_dim()).collect();
+            model = model
+                .with_input_fact(i, InferenceFact::dt_shape(elem.datum(), dims))
+                .map_err(|e| onnx_error(&self.path, explain(&e)))?;
+        }
+        let plan = model
+            .into_optimized()
+            .and_then(|m| m.into_runnable())
+            .map_err(|e| onnx_error(&self.path, explain(&e)))?;
+        if let Ok(mut plans) = self.plans.lock() {
+            plans.insert(shapes, plan.clone());
+        }
+        Ok((plan, started.elapsed()))
+    }
+
+    /// Runs the model on an MLflow request body.
+    pub fn predict(&self, body: &Value) -> Result<Outcome, PredictError> {
+        let feeds = match self.feeds(body) {
+            Ok(f) => f,
+            Err(message) => return Ok(refused(message)),
+        };
+        let shapes: Vec<Vec<usize>> = feeds.iter().map(|t| t.shape().to_vec()).collect();
+        let (plan, startup) = self.plan(shapes)?;
+        let started = Instant::now();
+        let values: TVec<TValue> = feeds.into_iter().map(|t| t.into_tvalue()).collect();
+        let results = plan
+            .run(values)
+            .map_err(|e| onnx_error(&self.path, explain(&e)))?;
+        let mut outputs = Map::new();
+        for (name, result) in self.outputs.iter().zip(results.iter()) {
+            let value = match self.zipmaps.get(name) {
+                Some(zip) => zipmap_json(result, &zip.labels),
+                None => tensor_to_json(result),
+            }
+            .map_err(|e| onnx_error(&self.path, format!("output {name}: {e}")))?;
+            outputs.insert(name.clone(), value);
+        }
+        let frame_request =
+            body.get("dataframe_split").is_some() || body.get("dataframe_records").is_some();
+        let predictions = if frame_request && !self.tensor_signature {
+            match records(&outputs) {
+                Ok(r) => r,
+                Err(message) => return Ok(refused(message)),
+            }
+        } else {
+            Value::Object(outputs)
+        };
+        let latency = started.elapsed();
+        let raw = serde_json::to_string(&json!({ "predictions": predictions })).unwrap_or_default();
+        Ok(Outcome {
+            reply: Reply::Predictions {
+                value: predictions,
+                wrapped: true,
+                non_finite: raw.contains("null") && has_non_finite(&results),
+                raw,
+            },
+            latency,
+            startup,
+        })
+    }
+
+    /// The tensors to feed, in graph input order, from a request body.
+    fn feeds(&self, body: &Value) -> Result<Vec<Tensor>, String> {
+        let named: Vec<(&GraphInput, Value)> = if let Some(data) =
+            body.get("inputs").or_else(|| body.get("instances"))
+        {
+            let data = rows_to_columns(data);
+            match data {
+                Value::Object(map) => {
+                    let mut out = Vec::new();
+                    for input in &self.inputs {
+                        let value = map.get(&input.name).cloned().ok_or_else(|| {
+                            format!(
+                                "the request has no tensor named {:?}; the ONNX graph needs {}",
+                                input.name,
+                                self.input_list()
+                            )
+                        })?;
+                        out.push((input, value));
+                    }
+                    out
+                }
+                other => {
+                    let [input] = self.inputs.as_slice() else {
+                        return Err(format!(
+                            "Unable to map numpy array input to the expected model input. Numpy arrays can only be used as input for MLflow ONNX models that have a single input. This model requires {} inputs. Please pass in data as either a dictionary or a DataFrame with the following tensors: {}.",
+                            self.inputs.len(),
+                            self.input_list()
+                        ));
+                    };
+                    vec![(input, other)]
+                }
+            }
+        } else if let Some((columns, rows)) = frame(body) {
+            if let [input] = self.inputs.as_slice() {
+                vec![(
+                    input,
+                    Value::Array(rows.into_iter().map(Value::Array).collect()),
+                )]
+            } else {
+                let mut out = Vec::new();
+                for input in &self.inputs {
+                    let index = columns
+                        .iter()
+                        .position(|c| c == &input.name)
+                        .ok_or_else(|| {
+                            format!(
+                                "the frame has no column named {:?}; the ONNX graph needs {}",
+                                input.name,
+                                self.input_list()
+                            )
+                        })?;
+                    let column: Vec<Value> = rows
+                        .iter()
+                        .map(|r| r.get(index).cloned().unwrap_or(Value::Null))
+                        .collect();
+                    out.push((input, Value::Array(column)));
+                }
+                out
+            }
+        } else {
+            return Err(
+                "the body has none of inputs, instances, dataframe_split or dataframe_records"
+                    .into(),
+            );
+        };
+        named
+            .into_iter()
+            .map(|(input, value)| to_tensor(input, &value))
+            .collect()
+    }
+
+    fn input_list(&self) -> String {
+        let names: Vec<String> = self
+            .inputs
+            .iter()
+            .map(|i| format!("{:?}", i.name))
+            .collect();
+        format!("[{}]", names.join(", "))
+    }
+}
+
+/// A refusal from our side, worded as the server would answer it.
+fn refused(message: String) -> Outcome {
+    Outcome {
+        reply: Reply::Rejected(Rejection {
+            status: 400,
+            error_code: Some("INVALID_PARAMETER_VALUE".into()),
+            summary: message.clone(),
+            full: message,
+        }),
+        latency: Duration::ZERO,
+        startup: Duration::ZERO,
+    }
+}
+
+fn graph_input(info: &pb::ValueInfoProto) -> GraphInput {
+    let tensor = info.r#type.as_ref().and_then(|t| match &t.value {
+        Some(pb::type_proto::Value::TensorType(t)) => Some(t),
+        _ => None,
+    });
+    let elem = tensor.and_then(|t| Elem::from_onnx(t.elem_type));
+    let dims = tensor
+        .and_then(|t| t.shape.as_ref())
+        .map(|s| {
+            s.dim
+                .iter()
+                .map(|d| match d.value {
+                    Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) if v > 0 => {
+                        usize::try_from(v).ok()
+                    }
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    GraphInput {
+        name: info.name.clone(),
+        elem,
+        dims,
+    }
+}
+
+fn find_zipmaps(graph: &pb::GraphProto, outputs: &[String]) -> HashMap<String, ZipMap> {
+    let mut found = HashMap::new();
+    for node in &graph.node {
+        if node.op_type != "ZipMap" {
+            continue;
+        }
+        let (Some(input), Some(output)) = (node.input.first(), node.output.first()) else {
+            continue;
+        };
+        if !outputs.contains(output) {
+            continue;
+        }
+        let mut labels = Vec::new();
+        for attr in &node.attribute {
+            match attr.name.as_str() {
+                "classlabels_int64s" => {
+                    labels = attr.ints.iter().map(ToString::to_string).collect()
+                }
+                "classlabels_strings" => {
+                    labels = attr
+                        .strings
+                        .iter()
+                        .map(|s| String::from_utf8_lossy(s).into_owned())
+                        .collect()
+                }
+                _ => {}
+            }
+        }
+        found.insert(
+            output.clone(),
+            ZipMap {
+                input: input.clone(),
+                labels,
+            },
+        );
+    }
+    found
+}
+
+/// `instances` / `inputs` given as a list of row objects become an object of columns, as
+/// MLflow transposes them.
+fn rows_to_columns(data: &Value) -> Value {
+    match data {
+        Value::Array(rows) if !rows.is_empty() && rows.iter().all(Value::is_object) => {
+            let mut columns: Map<String, Value> = Map::new();
+            for row in rows {
+                if let Value::Object(row) = row {
+                    for (k, v) in row {
+                        if let Value::Array(col) = columns
+                            .entry(k.clone())
+                            .or_insert_with(|| Value::Array(Vec::new()))
+                        {
+                            col.push(v.clone());
+                        }
+                    }
+                }
+            }
+            Value::Object(columns)
+        }
+        other => other.clone(),
+    }
+}
+
+/// A frame body as (columns, rows).
+fn frame(body: &Value) -> Option<(Vec<String>, Vec<Vec<Value>>)> {
+    if let Some(split) = body.get("dataframe_split") {
+        let columns: Vec<String> = split
+            .get("columns")
+            .and_then(Value::as_array)
+            .map(|c| {
+                c.iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let rows: Vec<Vec<Value>> = split
+            .get("data")
+            .and_then(Value::as_array)
+            .map(|d| {
+                d.iter()
+                    .map(|r| r.as_array().cloned().unwrap_or_else(|| vec![r.clone()]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return Some((columns, rows));
+    }
+    let records = body.get("dataframe_records")?.as_array()?;
+    let (columns, rows) = crate::input::request::records_to_rows(records);
+    Some((columns, rows))
+}
+
+/// A nested JSON list as (shape, leaves), refusing ragged lists.
+fn flatten<'a>(name: &str, value: &'a Value) -> Result<(Vec<usize>, Vec<&'a Value>), String> {
+    let mut shape = Vec::new();
+    let mut level = vec![value];
+    while let Some(Value::Array(first)) = level.first() {
+        let len = first.len();
+        if level
+            .iter()
+            .any(|v| v.as_array().map(Vec::len) != Some(len))
+        {
+            return Err(format!(
+                "{name}: the nested lists are ragged at depth {}: every list at one depth must have the same length",
+                shape.len() + 1
+            ));
+        }
+        shape.push(len);
+        level = level
+            .iter()
+            .filter_map(|v| v.as_array())
+            .flatten()
+            .collect();
+        if len == 0 {
+            break;
+        }
+    }
+    Ok((shape, level))
+}
+
+fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, String> {
+    let name = &input.name;
+    let elem = input.elem.ok_or_else(|| {
+        format!("{name}: the ONNX file gives this input an element type tract cannot feed")
+    })?;
+    let (shape, leaves) = flatten(name, value)?;
+    if !input.dims.is_empty() && input.dims.len() != shape.len() {
+        return Err(format!(
+            "{name}: the ONNX graph wants a rank-{} tensor, the request has shape {shape:?}",
+            input.dims.len()
+        ));
+    }
+    for (axis, (want, got)) in input.dims.iter().zip(&shape).enumerate() {
+        if let Some(want) = want
+            && want != got
+        {
+            return Err(format!(
+                "{name}: dimension {axis} must be {want} for the ONNX graph, the request has shape {shape:?}"
+            ));
+        }
+    }
+    let number = |leaf: &Value| -> Result<f64, String> {
+        match leaf {
+            Value::Number(n) => n
+                .as_f64()
+                .ok_or_else(|| format!("{name}: {n} is not a number")),
+            Value::Bool(b) => Ok(f64::from(u8::from(*b))),
+            Value::Null => Ok(f64::NAN),
+            other => Err(format!(
+                "{name}: {} is not a number; the ONNX graph wants {}",
+                crate::model::mlmodel::describe(other),
+                elem.numpy()
+            )),
+        }
+    };
+    macro_rules! ints {
+        ($t:ty) => {{
+            let mut data: Vec<$t> = Vec::with_capacity(leaves.len());
+            for leaf in &leaves {
+                let x = match leaf {
+                    Value::Number(n) => n
+                        .as_i64()
+                        .and_then(|i| <$t>::try_from(i).ok())
+                        .or_else(|| n.as_u64().and_then(|u| <$t>::try_from(u).ok()))
+                        .or_else(|| {
+                            n.as_f64()
+                                .filter(|f| f.fract() == 0.0)
+                                .and_then(|f| <$t>::try_from(f as i64).ok())
+                        }),
+                    Value::Bool(b) => Some(if *b { 1 as $t } else { 0 as $t }),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    format!(
+                        "{name}: {leaf} does not fit {} for the ONNX graph",
+                        elem.numpy()
+                    )
+                })?;
+                data.push(x);
+            }
+            Tensor::from_shape(&shape, &data).map_err(|e| format!("{name}: {e}"))
+        }};
+    }
+    match elem {
+        Elem::F32 => {
+            let data: Vec<f32> = leaves
+                .iter()
+                .map(|l| number(l).map(|x| x as f32))
+                .collect::<Result<_, _>>()?;
+            Tensor::from_shape(&shape, &data).map_err(|e| format!("{name}: {e}"))
+        }
+        Elem::F16 => {
+            let data: Vec<f32> = leaves
+                .iter()
+                .map(|l| number(l).map(|x| x as f32))
+                .collect::<Result<_, _>>()?;
+            Tensor::from_shape(&shape, &data)
+                .and_then(|t| t.cast_to_dt(DatumType::F16).map(|c| c.into_owned()))
+                .map_err(|e| format!("{name}: {e}"))
+        }
+        Elem::F64 => {
+            let data: Vec<f64> = leaves.iter().map(|l| number(l)).collect::<Result<_, _>>()?;
+            Tensor::from_shape(&shape, &data).map_err(|e| format!("{name}: {e}"))
+        }
+        Elem::Bool => {
+            let data: Vec<bool> = leaves
+                .iter()
+                .map(|l| match l {
+                    Value::Bool(b) => Ok(*b),
+                    Value::Number(n) => Ok(n.as_f64().is_some_and(|x| x != 0.0)),
+                    other => Err(format!("{name}: {other} is not a boolean")),
+                })
+                .collect::<Result<_, _>>()?;
+            Tensor::from_shape(&shape, &data).map_err(|e| format!("{name}: {e}"))
+        }
+        Elem::I8 => ints!(i8),
+        Elem::I16 => ints!(i16),
+        Elem::I32 => ints!(i32),
+        Elem::I64 => ints!(i64),
+        Elem::U8 => ints!(u8),
+        Elem::U16 => ints!(u16),
+        Elem::U32 => ints!(u32),
+        Elem::U64 => ints!(u64),
+        Elem::Str => {
+            let data: Vec<String> = leaves
+                .iter()
+                .map(|l| l.as_str().map_or_else(|| l.to_string(), str::to_string))
+                .collect();
+            let array = tract_ndarray::ArrayD::from_shape_vec(shape.clone(), data)
+                .map_err(|e| format!("{name}: {e}"))?;
+            Ok(Tensor::from(array))
+        }
+    }
+}
+
+/// A float as JSON (`null` for NaN and infinities, as our JSON cannot hold them).
+fn float_json(x: f64) -> Value {
+    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+fn has_non_finite(results: &TVec<TValue>) -> bool {
+    results.iter().any(|t| {
+        t.cast_to::<f64>()
+            .ok()
+            .and_then(|c| {
+                c.to_plain_array_view::<f64>()
+                    .ok()
+                    .map(|v| v.iter().any(|x| !x.is_finite()))
+            })
+            .unwrap_or(false)
+    })
+}
+
+/// A tensor as nested JSON lists, values as numpy's `tolist()` gives them.
+pub fn tensor_to_json(t: &Tensor) -> Result<Value, String> {
+    let leaves: Vec<Value> = match t.datum_type() {
+        DatumType::Bool => view::<bool>(t)?.iter().map(|&b| Value::Bool(b)).collect(),
+        DatumType::String => view::<String>(t)?
+            .iter()
+            .map(|s| Value::String(s.clone()))
+            .collect(),
+        DatumType::F16 | DatumType::F32 => {
+            let c = t.cast_to::<f32>().map_err(|e| e.to_string())?;
+            view::<f32>(&c)?
+                .iter()
+                .map(|&x| float_json(f64::from(x)))
+                .collect()
+        }
+        DatumType::F64 => view::<f64>(t)?.iter().map(|&x| float_json(x)).collect(),
+        DatumType::U64 => view::<u64>(t)?.iter().map(|&x| Value::from(x)).collect(),
+        dt if dt.is_integer() => {
+            let c = t.cast_to::<i64>().map_err(|e| e.to_string())?;
+            view::<i64>(&c)?.iter().map(|&x| Value::from(x)).collect()
+        }
+        other => {
+            return Err(format!(
+                "tract returned a {other:?} tensor, which has no JSON form"
+            ));
+        }
+    };
+    Ok(nest(t.shape(), leaves))
+}
+
+fn view<D: Datum>(t: &Tensor) -> Result<Vec<D>, String> {
+    t.to_plain_array_view::<D>()
+        .map(|v| v.iter().cloned().collect())
+        .map_err(|e| e.to_string())
+}
+
+/// Leaves in C order to nested lists of `shape`.
+fn nest(shape: &[usize], leaves: Vec<Value>) -> Value {
+    match shape {
+        [] => leaves.into_iter().next().unwrap_or(Value::Null),
+        [_] => Value::Array(leaves),
+        [_, rest @ ..] => {
+            let inner: usize = rest.iter().product();
+            if inner == 0 {
+                return Value::Array(Vec::new());
+            }
+            let mut out = Vec::new();
+            let mut it = leaves.into_iter();
+            loop {
+                let chunk: Vec<Value> = it.by_ref().take(inner).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                out.push(nest(rest, chunk));
+            }
+            Value::Array(out)
+        }
+    }
+}
+
+/// ZipMap's output: one `{label: probability}` map per row.
+fn zipmap_json(t: &Tensor, labels: &[String]) -> Result<Value, String> {
+    let c = t.cast_to::<f32>().map_err(|e| e.to_string())?;
+    let values = view::<f32>(&c)?;
+    let classes = t.shape().last().copied().unwrap_or(0).max(1);
+    Ok(Value::Array(
+        values
+            .chunks(classes)
+            .map(|row| {
+                Value::Object(
+                    row.iter()
+                        .enumerate()
+                        .map(|(i, &p)| {
+                            let label = labels.get(i).cloned().unwrap_or_else(|| i.to_string());
+                            (label, float_json(f64::from(p)))
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// Outputs as a frame's records (each output flattened), as MLflow answers a frame request.
+fn records(outputs: &Map<String, Value>) -> Result<Value, String> {
+    let mut columns: Vec<(&String, Vec<Value>)> = Vec::new();
+    for (name, value) in outputs {
+        let flat = match value {
+            Value::Array(rows) if rows.iter().all(Value::is_object) => rows.clone(),
+            other => flatten(name, other)?.1.into_iter().cloned().collect(),
+        };
+        columns.push((name, flat));
+    }
+    let len = columns.first().map_or(0, |c| c.1.len());
+    if columns.iter().any(|c| c.1.len() != len) {
+        return Err(
+            "All arrays must be of the same length (the outputs cannot form one frame)".into(),
+        );
+    }
+    Ok(Value::Array(
+        (0..len)
+            .map(|i| {
+                Value::Object(
+                    columns
+                        .iter()
+                        .map(|(n, c)| ((*n).clone(), c.get(i).cloned().unwrap_or(Value::Null)))
+                        .collect(),
+                )
+            })
+            .collect(),
+    ))
+}

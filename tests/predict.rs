@@ -1,0 +1,679 @@
+//! Predict through the real backends: tract in-process, MLflow's own scoring server started
+//! from the pinned pip mlflow (scripts/test.sh makes `.venv`), and endpoints at URLs. Answers
+//! are compared with MLflow's Python API on the same body (tests/fixtures/mlflow_predict.py).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use mlmodel_inspector::input::build::{InputSource, build_request};
+use mlmodel_inspector::input::request::BodyFormat;
+use mlmodel_inspector::input::validate::validate_body;
+use mlmodel_inspector::model::{self, ModelCard};
+use mlmodel_inspector::predict::answer::{self, Kind};
+use mlmodel_inspector::predict::{
+    BackendChoice, BackendSettings, Outcome, PredictError, Reply, Runner, response,
+};
+use serde_json::{Value, json};
+
+/// The test venv's Python (made by scripts/test.sh).
+fn venv_python() -> PathBuf {
+    let p = common::repo(".venv/bin/python");
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/test.sh, which makes the venv with the pinned mlflow",
+        p.display()
+    );
+    p
+}
+
+fn settings() -> BackendSettings {
+    BackendSettings {
+        python: Some(venv_python()),
+        ..BackendSettings::default()
+    }
+}
+
+fn card(path: &Path) -> Arc<ModelCard> {
+    Arc::new(model::open(path).unwrap())
+}
+
+fn example_body(card: &ModelCard) -> Value {
+    build_request(card, &InputSource::Example, None, None, BodyFormat::Mlflow).unwrap()
+}
+
+/// MLflow's own answer to `body`, in-process through `scoring_server.invocations`.
+fn mlflow_answer(model: &Path, body: &Value) -> (u16, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("body.json");
+    std::fs::write(&file, serde_json::to_string(body).unwrap()).unwrap();
+    let out = Command::new(venv_python())
+        .arg(common::repo("tests/fixtures/mlflow_predict.py"))
+        .arg(model)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = v["status"].as_u64().unwrap() as u16;
+    let (body, _) =
+        mlmodel_inspector::model::lenient_json::parse(v["body"].as_str().unwrap()).unwrap();
+    (status, body)
+}
+
+fn predictions(outcome: &Outcome) -> &Value {
+    match &outcome.reply {
+        Reply::Predictions { value, .. } => value,
+        Reply::Rejected(r) => panic!("rejected: {r}"),
+    }
+}
+
+/// Every number in `a` within `tol` of the one in `b`, everything else equal.
+fn assert_close(a: &Value, b: &Value, tol: f64) {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!((x - y).abs() <= tol, "{x} vs {y}");
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{a} vs {b}");
+            x.iter().zip(y).for_each(|(x, y)| assert_close(x, y, tol));
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(x.keys().collect::<Vec<_>>(), y.keys().collect::<Vec<_>>());
+            x.iter().for_each(|(k, v)| assert_close(v, &y[k], tol));
+        }
+        _ => assert_eq!(a, b),
+    }
+}
+
+fn sample_photo_body(card: &ModelCard) -> Value {
+    build_request(
+        card,
+        &InputSource::Images(vec![common::repo("assets/sample-china.jpg")]),
+        None,
+        None,
+        BodyFormat::Mlflow,
+    )
+    .unwrap()
+}
+
+/// Whether any process of this process group is alive.
+fn group_alive(pgid: u32) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    unsafe { libc::kill(-(pgid as i32), 0) == 0 }
+}
+
+fn wait_gone(pgid: u32) {
+    let until = Instant::now() + Duration::from_secs(15);
+    while group_alive(pgid) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !group_alive(pgid),
+        "server process group {pgid} outlived its runner"
+    );
+}
+
+#[test]
+fn bundled_example_natively_matches_mlflow_and_reads_as_probabilities() {
+    let path = common::repo("assets/example-model");
+    let card = card(&path);
+    let body = sample_photo_body(&card);
+    assert!(validate_body(card.signature.valid(), &body).is_ok());
+    let mut runner = Runner::new(card.clone());
+    let cancel = AtomicBool::new(false);
+    let first = runner
+        .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
+        .unwrap();
+    assert!(first.cold());
+    let ours = predictions(&first).clone();
+    // MLflow's onnx pyfunc (onnxruntime) on the same body.
+    let (status, theirs) = mlflow_answer(&path, &body);
+    assert_eq!(status, 200);
+    assert_close(&json!({ "predictions": ours }), &theirs, 1e-5);
+    // What the user sees: one section, two class probabilities as bars.
+    let sections = answer::sections(&ours);
+    assert_eq!(sections.len(), 1);
+    assert_eq!(sections[0].name.as_deref(), Some("probabilities"));
+    match &sections[0].kind {
+        Kind::Scores(rows) => {
+            assert_eq!(rows.len(), 1);
+            assert!(answer::is_distribution(&rows[0]));
+            let top = answer::top_k(&rows[0], 2);
+            assert_eq!(top[0].0, 0, "building first: {top:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Warm: the plan is kept.
+    let second = runner
+        .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
+        .unwrap();
+    assert!(!second.cold());
+    assert_eq!(predictions(&second), &ours);
+}
+
+#[test]
+fn named_onnx_tensors_natively_match_mlflow() {
+    let path = common::model("onnx_named_inputs");
+    let card = card(&path);
+    let mut runner = Runner::new(card.clone());
+    let cancel = AtomicBool::new(false);
+    let body = json!({"inputs": {
+        "a": [[0.5, 1.5, -2.0], [3.0, 0.25, 1.0]],
+        "b": [[1, 2, 3], [-4, 5, 6]]
+    }});
+    let ours = runner
+        .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
+        .unwrap();
+    let (status, theirs) = mlflow_answer(&path, &body);
+    assert_eq!(status, 200);
+    assert_close(&json!({ "predictions": predictions(&ours) }), &theirs, 1e-6);
+    assert_eq!(
+        predictions(&ours),
+        &json!({"sum": [[1.5, 3.5, 1.0], [-1.0, 5.25, 7.0]], "row_max": [3.5, 7.0]})
+    );
+    // A missing tensor is refused with its name, and the backend stays usable.
+    let bad = json!({"inputs": {"a": [[1.0, 2.0, 3.0]]}});
+    match runner
+        .predict(&BackendChoice::Onnx, &settings(), &bad, &cancel)
+        .unwrap()
+        .reply
+    {
+        Reply::Rejected(r) => assert!(r.summary.contains("\"b\""), "{}", r.summary),
+        other => panic!("{other:?}"),
+    }
+    let again = runner
+        .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
+        .unwrap();
+    assert_eq!(predictions(&again), predictions(&ours));
+}
+
+#[test]
+fn local_mlflow_server_matches_mlflow_for_each_kind_of_model() {
+    // sklearn (frame in, labels out), a custom pyfunc with params, named tensors, and the ONNX
+    // example through MLflow rather than tract.
+    let params_body = json!({
+        "dataframe_split": {"columns": ["x", "y"], "data": [[1.0, 2.0], [0.5, -3.0]]},
+        "params": {"scale": 3.0}
+    });
+    let cases: Vec<(PathBuf, Option<Value>)> = vec![
+        (common::model("sklearn_iris"), None),
+        (common::model("pyfunc_scaler"), Some(params_body)),
+        (common::model("pyfunc_tensors_named"), None),
+        (common::repo("assets/example-model"), None),
+    ];
+    for (path, body) in cases {
+        let card = card(&path);
+        let body = match body {
+            Some(b) => b,
+            None if path.ends_with("example-model") => sample_photo_body(&card),
+            None => example_body(&card),
+        };
+        let mut runner = Runner::new(card.clone());
+        let cancel = AtomicBool::new(false);
+        let outcome = runner
+            .predict(&BackendChoice::Local, &settings(), &body, &cancel)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", path.display(), runner.log().tail(30)));
+        assert!(
+            outcome.cold(),
+            "{}: the first call starts the server",
+            path.display()
+        );
+        let (status, theirs) = mlflow_answer(&path, &body);
+        assert_eq!(status, 200, "{}: {theirs}", path.display());
+        assert_close(
+            &json!({ "predictions": predictions(&outcome) }),
+            &theirs,
+            1e-9,
+        );
+        // Warm for the next call.
+        let warm = runner
+            .predict(&BackendChoice::Local, &settings(), &body, &cancel)
+            .unwrap();
+        assert!(!warm.cold());
+        assert!(
+            runner
+                .log()
+                .lines()
+                .iter()
+                .any(|l| l.contains("mlflow models serve"))
+        );
+        let pgid = runner
+            .server_pid()
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert!(pgid > 0 && group_alive(pgid));
+        if path.ends_with("pyfunc_scaler") {
+            assert_eq!(
+                predictions(&outcome),
+                &json!([{"total": 9.0, "label": "row 0"}, {"total": -7.5, "label": "row 1"}])
+            );
+        }
+        if path.ends_with("example-model") {
+            // Through MLflow and natively: the same answer.
+            let native = runner
+                .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
+                .unwrap();
+            assert_close(predictions(&native), predictions(&outcome), 1e-5);
+        }
+        drop(runner);
+        wait_gone(pgid);
+    }
+}
+
+#[test]
+fn server_faults_are_reported_and_the_runner_stays_usable() {
+    let path = common::model("pyfunc_scaler");
+    let card = card(&path);
+    let mut runner = Runner::new(card.clone());
+    let cancel = AtomicBool::new(false);
+    let mut s = settings();
+    s.timeout_s = 3;
+    let body = |params: Value| json!({"dataframe_split": {"columns": ["x", "y"], "data": [[1.0, 2.0], [3.0, 4.0]]}, "params": params});
+    // An exception in the model: MLflow's code and the exception, not a wall of repr.
+    match runner
+        .predict(
+            &BackendChoice::Local,
+            &s,
+            &body(json!({"mode": "raise"})),
+            &cancel,
+        )
+        .unwrap()
+        .reply
+    {
+        Reply::Rejected(r) => {
+            assert_eq!(r.status, 400);
+            assert_eq!(r.error_code.as_deref(), Some("BAD_REQUEST"));
+            assert!(
+                r.summary
+                    .contains("ValueError: the model refused this input"),
+                "{}",
+                r.summary
+            );
+            assert!(r.full.contains("Traceback"), "{}", r.full);
+        }
+        other => panic!("{other:?}"),
+    }
+    // NaN and Infinity tokens as Python's json writes them.
+    let nan = runner
+        .predict(
+            &BackendChoice::Local,
+            &s,
+            &body(json!({"mode": "nan"})),
+            &cancel,
+        )
+        .unwrap();
+    match &nan.reply {
+        Reply::Predictions {
+            value,
+            non_finite,
+            raw,
+            ..
+        } => {
+            assert!(*non_finite);
+            assert!(raw.contains("NaN") && raw.contains("Infinity"), "{raw}");
+            assert_eq!(value[0]["total"], Value::Null);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A model slower than the timeout: MLflow's server answers 504 itself.
+    let started = Instant::now();
+    match runner.predict(
+        &BackendChoice::Local,
+        &s,
+        &body(json!({"mode": "sleep", "seconds": 20.0})),
+        &cancel,
+    ) {
+        Ok(Outcome {
+            reply: Reply::Rejected(r),
+            ..
+        }) => assert_eq!(r.status, 504, "{r}"),
+        Err(PredictError::Timeout { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(15));
+    // A server that dies mid-request.
+    let pgid = runner
+        .server_pid()
+        .load(std::sync::atomic::Ordering::Relaxed);
+    match runner.predict(
+        &BackendChoice::Local,
+        &s,
+        &body(json!({"mode": "die"})),
+        &cancel,
+    ) {
+        Err(e @ PredictError::Connection { .. }) => {
+            assert!(e.to_string().contains("died during the request"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    wait_gone(pgid);
+    // A hung server (stopped): the call times out and the next one starts a new server.
+    let ok = runner
+        .predict(&BackendChoice::Local, &s, &body(json!({})), &cancel)
+        .unwrap();
+    assert!(ok.cold(), "a new server after the crash");
+    let pgid = runner
+        .server_pid()
+        .load(std::sync::atomic::Ordering::Relaxed);
+    unsafe {
+        libc::kill(-(pgid as i32), libc::SIGSTOP);
+    }
+    match runner.predict(&BackendChoice::Local, &s, &body(json!({})), &cancel) {
+        Err(e @ PredictError::Timeout { .. }) => {
+            assert!(e.to_string().contains("no answer after"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    runner.stop_server();
+    wait_gone(pgid);
+    let ok = runner
+        .predict(
+            &BackendChoice::Local,
+            &s,
+            &body(json!({"scale": 2.0})),
+            &cancel,
+        )
+        .unwrap();
+    assert_eq!(predictions(&ok)[1]["total"], json!(14.0));
+    let pgid = runner
+        .server_pid()
+        .load(std::sync::atomic::Ordering::Relaxed);
+    drop(runner);
+    wait_gone(pgid);
+}
+
+#[test]
+fn python_without_mlflow_and_a_taken_port_are_explained() {
+    let card = card(&common::model("sklearn_iris"));
+    let body = example_body(&card);
+    let cancel = AtomicBool::new(false);
+    // A real Python with no mlflow: a fresh venv.
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(venv_python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(dir.path().join("bare"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bare = dir.path().join("bare/bin/python");
+    let mut runner = Runner::new(card.clone());
+    let s = BackendSettings {
+        python: Some(bare.clone()),
+        ..BackendSettings::default()
+    };
+    match runner.predict(&BackendChoice::Local, &s, &body, &cancel) {
+        Err(PredictError::Python(m)) => {
+            assert!(
+                m.starts_with(&format!("mlflow is not installed for {}", bare.display())),
+                "{m}"
+            );
+            assert!(m.contains("-m pip install mlflow==3.17.2"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A Python that does not exist.
+    let s = BackendSettings {
+        python: Some(dir.path().join("nope/python")),
+        ..BackendSettings::default()
+    };
+    match runner.predict(&BackendChoice::Local, &s, &body, &cancel) {
+        Err(PredictError::Python(m)) => assert!(m.contains("cannot run this Python"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // A port another program holds.
+    let holder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let s = BackendSettings {
+        port: Some(port),
+        ..settings()
+    };
+    match runner.predict(&BackendChoice::Local, &s, &body, &cancel) {
+        Err(PredictError::ServerStart(m)) => {
+            assert!(
+                m.contains(&format!("port {port} on 127.0.0.1 is in use")),
+                "{m}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A one-shot HTTP server that answers every request with `status` and `body`.
+fn canned_server(status: u16, body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/invocations", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = vec![0u8; 65536];
+            let mut seen = Vec::new();
+            // Read the head and the body (Content-Length).
+            loop {
+                let n = stream.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&seen);
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let len = text[..head_end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if seen.len() >= head_end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let reply = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn endpoints_answering_errors_bad_json_or_nothing_are_reported() {
+    let card = card(&common::model("sklearn_iris"));
+    let body = example_body(&card);
+    let cancel = AtomicBool::new(false);
+    let mut runner = Runner::new(card.clone());
+    let s = BackendSettings::default();
+    // 500 with MLflow's error JSON.
+    let url = canned_server(
+        500,
+        r#"{"error_code": "INTERNAL_ERROR", "message": "out of memory"}"#,
+    );
+    match runner
+        .predict(&BackendChoice::Url(url), &s, &body, &cancel)
+        .unwrap()
+        .reply
+    {
+        Reply::Rejected(r) => {
+            assert_eq!(
+                (r.status, r.error_code.as_deref()),
+                (500, Some("INTERNAL_ERROR"))
+            );
+            assert_eq!(r.to_string(), "HTTP 500 INTERNAL_ERROR: out of memory");
+        }
+        other => panic!("{other:?}"),
+    }
+    // 200 with a body that is not JSON.
+    let url = canned_server(200, "<html>proxy login</html>");
+    match runner.predict(&BackendChoice::Url(url.clone()), &s, &body, &cancel) {
+        Err(e @ PredictError::InvalidResponse { .. }) => {
+            let m = e.to_string();
+            assert!(
+                m.contains(&url) && m.contains("<html>proxy login</html>"),
+                "{m}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // NaN tokens from an endpoint.
+    let url = canned_server(200, r#"{"predictions": [NaN, 1.0, -Infinity]}"#);
+    let o = runner
+        .predict(&BackendChoice::Url(url), &s, &body, &cancel)
+        .unwrap();
+    match o.reply {
+        Reply::Predictions {
+            value, non_finite, ..
+        } => {
+            assert!(non_finite);
+            assert_eq!(value, json!([null, 1.0, null]));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing listening.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/invocations", closed.local_addr().unwrap());
+    drop(closed);
+    match runner.predict(&BackendChoice::Url(url), &s, &body, &cancel) {
+        Err(e @ PredictError::Connection { .. }) => {
+            assert!(e.to_string().contains("refused"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // A bare server root gets /invocations; Azure's /score gets input_data.
+    let url = canned_server(200, r#"[1, 2]"#);
+    let root = url.trim_end_matches("/invocations").to_string();
+    let o = runner
+        .predict(&BackendChoice::Url(root), &s, &body, &cancel)
+        .unwrap();
+    match o.reply {
+        Reply::Predictions { value, wrapped, .. } => {
+            assert!(!wrapped);
+            assert_eq!(value, json!([1, 2]));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(response::summarize("x").starts_with('x'));
+}
+
+#[test]
+fn a_killed_app_leaves_no_server_behind() {
+    // The real binary predicts through a local server on a model in a unique folder; it is
+    // killed (SIGKILL) mid-request; every process serving that folder must go.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("killed-app-model");
+    copy_dir(&common::model("pyfunc_scaler"), &folder);
+    let mut app = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("predict")
+        .arg(&folder)
+        .args(["--backend", "local", "--python"])
+        .arg(venv_python())
+        .args([
+            "--params",
+            r#"{"mode": "sleep", "seconds": 120.0}"#,
+            "--timeout",
+            "300",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let needle = folder.display().to_string();
+    let until = Instant::now() + Duration::from_secs(120);
+    // The server's process group: the one `mlflow models serve -m <folder>` runs in.
+    let pgid = loop {
+        if let Some(pgid) = live_processes()
+            .into_iter()
+            .find(|(_, _, cmd)| cmd.contains(&needle) && cmd.contains("models serve"))
+            .map(|(_, pgid, _)| pgid)
+        {
+            break pgid;
+        }
+        assert!(Instant::now() < until, "the server never started");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let members = |pgid: i32| -> Vec<String> {
+        live_processes()
+            .into_iter()
+            .filter(|(_, g, _)| *g == pgid)
+            .map(|(_, _, cmd)| cmd)
+            .collect()
+    };
+    while !members(pgid).iter().any(|c| c.contains("uvicorn")) {
+        assert!(
+            Instant::now() < until,
+            "uvicorn never started: {:?}",
+            members(pgid)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Let the request reach the model.
+    std::thread::sleep(Duration::from_secs(3));
+    app.kill().unwrap();
+    app.wait().unwrap();
+    let until = Instant::now() + Duration::from_secs(15);
+    while !members(pgid).is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        members(pgid),
+        Vec::<String>::new(),
+        "processes outlived the app"
+    );
+}
+
+/// Live processes (zombies excluded) as (pid, process group, command line).
+fn live_processes() -> Vec<(i32, i32, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let p = entry.path();
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(p.join("cmdline")) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(p.join("stat")) else {
+            continue;
+        };
+        // After "(comm) ": state, ppid, pgrp.
+        let fields: Vec<&str> = stat
+            .rsplit_once(") ")
+            .map(|(_, r)| r.split(' ').collect())
+            .unwrap_or_default();
+        if fields.first() == Some(&"Z") || fields.len() < 3 {
+            continue;
+        }
+        let pgid = fields[2].parse().unwrap_or(0);
+        out.push((pid, pgid, String::from_utf8_lossy(&cmd).replace('\0', " ")));
+    }
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
