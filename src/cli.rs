@@ -34,6 +34,9 @@ pub struct Cli {
     pub command: Option<Command>,
     /// The model folder (or its MLmodel file) to open in the window.
     pub model: Option<PathBuf>,
+    /// Image files to put on the model's Test tab, ready for Predict; repeatable.
+    #[arg(long, value_name = "FILE", requires = "model")]
+    pub image: Vec<PathBuf>,
 }
 
 /// The subcommands.
@@ -142,7 +145,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {
         #[cfg(feature = "gui")]
         {
-            crate::ui::run(cli.model)?;
+            crate::ui::run(cli.model, cli.image)?;
             return Ok(ExitCode::SUCCESS);
         }
         #[cfg(not(feature = "gui"))]

@@ -580,3 +580,228 @@ fn every_fixture_model_gets_a_valid_request_from_the_form_and_from_the_example()
         }
     }
 }
+
+fn venv_python() -> PathBuf {
+    let p = common::repo(".venv/bin/python");
+    assert!(
+        p.is_file(),
+        "run scripts/test.sh: it makes .venv with the pinned mlflow"
+    );
+    p
+}
+
+/// Presses Predict (which builds, checks and sends) and waits for the answer.
+fn predict(harness: &mut Harness<'static, InspectorApp>) {
+    harness.get_by_label("▶ Predict").click();
+    harness.step();
+    settle(harness);
+}
+
+#[test]
+fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
+    let mut h = app_with(
+        Some(common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Test");
+    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    assert!(shows(&h, "ONNX in-process (tract)"));
+    predict(&mut h);
+    // The image became uint8 [1, 300, 300, 3], and the answer reads as class probabilities
+    // with the labels file found beside the model.
+    assert!(shows(&h, "uint8 [1, 300, 300, 3]"));
+    assert!(shows(&h, "Answer — run 1"));
+    assert!(shows(&h, "probabilities [1, 2]"));
+    assert!(
+        shows(&h, "building (0)"),
+        "labels from assets/example-labels.txt"
+    );
+    assert!(shows(&h, "landscape (1)"));
+    assert!(shows(&h, "0.5396"), "the top probability on its bar");
+    assert!(shows(&h, "ONNX (tract) · cold"));
+    // Softmax of probabilities changes the bars; raw restores them.
+    h.get_by_label("softmax").click();
+    h.run_steps(3);
+    assert!(!shows(&h, "0.5396"));
+    h.get_by_label("raw").click();
+    h.run_steps(3);
+    // Predict again: warm, and the history has both runs.
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 2"));
+    assert!(shows(&h, "ONNX (tract) · warm"));
+    assert!(shows(&h, "image sample-china.jpg"));
+    assert_eq!(
+        h.state()
+            .loaded
+            .as_ref()
+            .unwrap()
+            .panels
+            .predict
+            .history
+            .len(),
+        2
+    );
+    // Re-run the first from the history.
+    // The history lists the newest first: the last Re-run is run 1's.
+    h.query_all_by_label("Re-run").last().unwrap().click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "Answer — run 3"));
+    assert!(shows(&h, "(run 1 again)"));
+}
+
+#[test]
+fn a_pyfunc_model_predicts_through_mlflow_after_the_trust_question() {
+    let mut settings = Settings::default();
+    settings.backend.python = Some(venv_python());
+    let mut h = app_with(Some(model("pyfunc_scaler")), settings);
+    tab(&mut h, "Test");
+    assert!(shows(&h, "MLflow scoring server (local Python)"));
+    settle(&mut h); // the Python check
+    assert!(
+        shows(&h, "mlflow 3.17.2"),
+        "the Python is checked before the first run"
+    );
+    predict(&mut h);
+    // Nothing ran: the app asks first.
+    assert!(shows(&h, "Run this model's code?"));
+    assert!(
+        h.state()
+            .loaded
+            .as_ref()
+            .unwrap()
+            .panels
+            .predict
+            .history
+            .is_empty()
+    );
+    h.get_by_label("Run it").click();
+    h.step();
+    settle(&mut h);
+    assert!(!shows(&h, "Run this model's code?"));
+    // The input example (x 1.0, 2.5; y 0.5, -1.0) with the default scale 1.0.
+    assert!(
+        shows(&h, "Answer — run 1"),
+        "{:?}",
+        h.state()
+            .loaded
+            .as_ref()
+            .unwrap()
+            .panels
+            .predict
+            .history
+            .first()
+            .map(|r| &r.result)
+    );
+    assert!(shows(&h, "row 0") && shows(&h, "row 1"));
+    assert_eq!(h.query_all_by_label("1.5").count(), 2, "total per row");
+    assert!(shows(&h, "MLflow (local) · cold"));
+    assert!(shows(&h, "scoring server on 127.0.0.1:"));
+    // The folder is trusted now: the next predict goes straight through, warm.
+    predict(&mut h);
+    assert!(!shows(&h, "Run this model's code?"));
+    assert!(shows(&h, "MLflow (local) · warm"));
+    // A model that raises: the error code and the exception, the whole text a click away.
+    {
+        let test = &mut h.state_mut().loaded.as_mut().unwrap().panels.test;
+        test.source = mlmodel_inspector::ui::test_panel::SourceKind::Json;
+        test.json_text = r#"{"dataframe_split": {"columns": ["x", "y"], "data": [[1.0, 2.0]]}, "params": {"mode": "raise"}}"#.into();
+    }
+    h.run_steps(2);
+    predict(&mut h);
+    assert!(shows(&h, "The request was rejected (HTTP 400 BAD_REQUEST)"));
+    assert!(shows(&h, "ValueError: the model refused this input"));
+    h.get_by_label("Whole message").click();
+    h.run_steps(3);
+    assert!(shows(&h, "Traceback"));
+    // Stop the server: the process group goes.
+    let pid = h
+        .state()
+        .loaded
+        .as_ref()
+        .unwrap()
+        .server_pid
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(pid > 0);
+    h.get_by_label("Stop server").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "No server running"));
+    let gone = std::time::Instant::now();
+    while unsafe { libc::kill(-(pid as i32), 0) } == 0 {
+        assert!(
+            gone.elapsed() < Duration::from_secs(15),
+            "server group {pid} still running"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn cancel_stops_a_hung_prediction_and_the_app_stays_usable() {
+    let mut settings = Settings::default();
+    settings.backend.python = Some(venv_python());
+    let folder = std::path::absolute(model("pyfunc_scaler")).unwrap();
+    settings.trusted.push(folder);
+    let mut h = app_with(Some(model("pyfunc_scaler")), settings);
+    tab(&mut h, "Test");
+    settle(&mut h);
+    {
+        let test = &mut h.state_mut().loaded.as_mut().unwrap().panels.test;
+        test.source = mlmodel_inspector::ui::test_panel::SourceKind::Json;
+        test.json_text = r#"{"dataframe_split": {"columns": ["x", "y"], "data": [[1.0, 2.0]]}, "params": {"mode": "sleep", "seconds": 300.0}}"#.into();
+    }
+    h.run_steps(2);
+    h.get_by_label("▶ Predict").click();
+    // Wait until the request is with the server (the server is up and the model sleeps).
+    let start = std::time::Instant::now();
+    loop {
+        h.step();
+        let pid = h
+            .state()
+            .loaded
+            .as_ref()
+            .unwrap()
+            .server_pid
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if pid > 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the server never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    h.run_steps(2);
+    assert!(shows(&h, "Predicting with MLflow (local)"));
+    h.get_by_label("Cancel").click();
+    h.step();
+    settle(&mut h);
+    let run = h
+        .state()
+        .loaded
+        .as_ref()
+        .unwrap()
+        .panels
+        .predict
+        .history
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        run.result.as_ref().err().map(String::as_str),
+        Some("Cancelled")
+    );
+    assert!(shows(&h, "Cancelled"));
+    // The next predict starts a fresh server and answers.
+    {
+        let test = &mut h.state_mut().loaded.as_mut().unwrap().panels.test;
+        test.json_text = r#"{"dataframe_split": {"columns": ["x", "y"], "data": [[1.0, 2.0]]}, "params": {"scale": 2.0}}"#.into();
+    }
+    h.run_steps(2);
+    predict(&mut h);
+    assert!(shows(&h, "6.0"), "(1 + 2) * 2");
+    assert!(shows(&h, "MLflow (local) · cold"));
+}

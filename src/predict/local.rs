@@ -112,7 +112,9 @@ pub struct ServeOptions {
 /// A running scoring server for one model folder.
 pub struct LocalServer {
     folder: PathBuf,
-    child: Child,
+    /// The guard process (taken when stopped).
+    child: Option<Child>,
+    pid: u32,
     /// Closing this ends the server (the guard watches it).
     lifeline: Option<ChildStdin>,
     port: u16,
@@ -261,11 +263,13 @@ impl LocalServer {
             reader(log.clone(), err);
         }
         let lifeline = child.stdin.take();
+        let pid = child.id();
         let mut endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}/invocations"));
         endpoint.timeout = options.request_timeout + Duration::from_secs(5);
         let mut server = Self {
             folder: folder.to_path_buf(),
-            child,
+            child: Some(child),
+            pid,
             lifeline,
             port,
             log: log.clone(),
@@ -280,7 +284,7 @@ impl LocalServer {
                 server.stop();
                 return Err(PredictError::Cancelled);
             }
-            if let Ok(Some(status)) = server.child.try_wait() {
+            if let Some(status) = server.exit_status() {
                 // Give the log readers a moment to drain.
                 std::thread::sleep(Duration::from_millis(200));
                 let tail = log.tail(25);
@@ -335,7 +339,15 @@ impl LocalServer {
 
     /// The process id of the guard (the process group's id).
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
+    }
+
+    /// The guard's exit status, once it has exited.
+    fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        match self.child.as_mut().map(Child::try_wait) {
+            Some(Ok(Some(status))) => Some(status),
+            _ => None,
+        }
     }
 
     /// The server's output.
@@ -345,7 +357,7 @@ impl LocalServer {
 
     /// Whether the server is still running.
     pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        matches!(self.child.as_mut().map(Child::try_wait), Some(Ok(None)))
     }
 
     /// Sends a request body to `/invocations`.
@@ -372,37 +384,49 @@ impl LocalServer {
         result
     }
 
-    /// Stops the server and every process it started.
+    /// Stops the server and every process it started, without waiting: the group is asked to
+    /// stop (SIGTERM) and a reaper thread ends it (SIGKILL) if it is still there 5 s later.
     pub fn stop(&mut self) {
         self.lifeline.take();
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let pgid = i32::try_from(self.pid).unwrap_or(0);
         #[cfg(unix)]
-        if let Ok(pgid) = i32::try_from(self.child.id()) {
+        if pgid > 0 {
             // SAFETY: kill(2) on our own child's process group; no memory is touched.
             unsafe {
                 libc::kill(-pgid, libc::SIGTERM);
             }
+        }
+        self.log.push("[inspector] server stopped");
+        let reap = move || {
             let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                if !matches!(self.child.try_wait(), Ok(None)) {
-                    break;
-                }
+            while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            // Whatever still runs in the group is killed.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
+            #[cfg(unix)]
+            if pgid > 0 {
+                // SAFETY: as above; whatever still runs in the group is ended.
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
             }
+            let _ = child.kill();
+            let _ = child.wait();
+        };
+        if std::thread::Builder::new()
+            .name("server-reaper".into())
+            .spawn(reap)
+            .is_err()
+        {
+            // No thread to be had: the guard still ends the group when the lifeline closes.
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.log.push("[inspector] server stopped");
     }
 }
 
 impl Drop for LocalServer {
     fn drop(&mut self) {
-        if self.lifeline.is_some() {
-            self.stop();
-        }
+        self.stop();
     }
 }

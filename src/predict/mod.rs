@@ -236,7 +236,17 @@ impl Runner {
         self.server.as_mut().is_some_and(local::LocalServer::alive)
     }
 
-    /// Stops the local server, if any.
+    /// The local server's port and MLflow version, while it runs.
+    pub fn server_info(&self) -> Option<(u16, Option<String>)> {
+        self.server.as_ref().map(|s| (s.port(), s.version.clone()))
+    }
+
+    /// The model this runner serves.
+    pub fn card(&self) -> &crate::model::ModelCard {
+        &self.card
+    }
+
+    /// Stops the local server, if any (without waiting for it to go).
     pub fn stop_server(&mut self) {
         if let Some(mut server) = self.server.take() {
             server.stop();

@@ -14,6 +14,10 @@ use super::{
     test_panel, welcome,
 };
 use crate::model::{self, ModelCard, fsutil};
+use crate::predict::local::Log;
+use crate::predict::{BackendChoice, Outcome, Reply, Runner};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Extensions of the image files the Test tab takes.
 pub const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"];
@@ -38,6 +42,8 @@ pub struct PanelState {
     pub preview: Option<(String, Result<String, String>)>,
     /// The Test tab.
     pub test: super::test_panel::TestState,
+    /// The Test tab's predict half.
+    pub predict: super::predict_panel::PredictState,
 }
 
 /// An open model with its view state.
@@ -46,6 +52,32 @@ pub struct Loaded {
     pub card: ModelCard,
     /// View state of the panels.
     pub panels: PanelState,
+    /// The backends, kept warm (the local server stops when the last handle goes).
+    pub runner: Arc<Mutex<Runner>>,
+    /// The local server's output (read while a predict holds the runner).
+    pub log: Arc<Log>,
+    /// The local server's process group, 0 when none (Cancel stops a hung one).
+    pub server_pid: Arc<AtomicU32>,
+    /// The model folder as an absolute path: the key for trust and labels.
+    pub folder: PathBuf,
+}
+
+impl Loaded {
+    /// A model just opened: nothing runs yet.
+    pub fn new(card: ModelCard) -> Self {
+        let runner = Runner::new(Arc::new(card.clone()));
+        let log = runner.log();
+        let server_pid = runner.server_pid();
+        let folder = std::path::absolute(&card.root).unwrap_or_else(|_| card.root.clone());
+        Self {
+            folder,
+            card,
+            panels: PanelState::default(),
+            runner: Arc::new(Mutex::new(runner)),
+            log,
+            server_pid,
+        }
+    }
 }
 
 /// The MLmodel Inspector app.
@@ -64,7 +96,9 @@ pub struct InspectorApp {
     pending_open: Option<PathBuf>,
     pending_preview: Option<String>,
     prepare_generation: u64,
+    predict_generation: u64,
     title: String,
+    images_on_open: Vec<PathBuf>,
 }
 
 impl InspectorApp {
@@ -91,7 +125,9 @@ impl InspectorApp {
             pending_open: None,
             pending_preview: None,
             prepare_generation: 0,
+            predict_generation: 0,
             title: String::new(),
+            images_on_open: Vec::new(),
         };
         let recent = app.settings.recent.clone();
         if !recent.is_empty() {
@@ -104,6 +140,12 @@ impl InspectorApp {
             app.apply(ctx, Command::Open(path));
         }
         app
+    }
+
+    /// Puts these images on the Test tab of the model being opened (`mlmodel-inspector MODEL
+    /// --image FILE`).
+    pub fn images_on_open(&mut self, images: Vec<PathBuf>) {
+        self.images_on_open = images;
     }
 
     /// Whether background work is under way (tests wait for this to end).
@@ -300,7 +342,243 @@ impl InspectorApp {
                 });
             }
             Command::Copy(text) => ctx.copy_text(text),
+            Command::Predict => {
+                let Some(loaded) = &mut self.loaded else {
+                    return;
+                };
+                if loaded.panels.predict.running.is_some() {
+                    return;
+                }
+                loaded.panels.predict.predict_after_prepare = true;
+                loaded.panels.predict.error = None;
+                self.apply(ctx, Command::Prepare);
+            }
+            Command::Send(body) => self.send(ctx, body, None),
+            Command::Rerun(index) => {
+                let Some(run) = self
+                    .loaded
+                    .as_ref()
+                    .and_then(|l| l.panels.predict.history.get(index))
+                else {
+                    return;
+                };
+                let (body, input) = (
+                    run.body.clone(),
+                    format!("{} (run {} again)", run.input, run.number),
+                );
+                self.send(ctx, body, Some(input));
+            }
+            Command::Trust(yes) => {
+                let Some(loaded) = &mut self.loaded else {
+                    return;
+                };
+                let predict = &mut loaded.panels.predict;
+                predict.trust_prompt = false;
+                let pending = predict.pending.take();
+                if yes {
+                    let root = loaded.folder.clone();
+                    if !self.settings.is_trusted(&root) {
+                        self.settings.trusted.push(root);
+                    }
+                    if let Some((body, input)) = pending {
+                        self.send(ctx, body, input);
+                    }
+                } else {
+                    predict.error = Some("Not run: the model's code was not trusted. ONNX models can run in-process instead.".into());
+                }
+            }
+            Command::CancelPredict => {
+                let Some(loaded) = &mut self.loaded else {
+                    return;
+                };
+                if let Some(running) = &loaded.panels.predict.running {
+                    running.cancel.store(true, Ordering::Relaxed);
+                    if loaded.panels.predict.backend == super::predict_panel::BackendKind::Local {
+                        let pid = loaded.server_pid.load(Ordering::Relaxed);
+                        if pid > 0 {
+                            crate::predict::kill_server_group(pid);
+                            loaded.panels.predict.server = None;
+                        }
+                    }
+                }
+            }
+            Command::StopServer => {
+                let Some(loaded) = &self.loaded else {
+                    return;
+                };
+                let runner = loaded.runner.clone();
+                self.tasks.spawn(TaskName::StopServer, ctx, move || {
+                    if let Ok(mut r) = runner.lock() {
+                        r.stop_server();
+                    }
+                    TaskResult::ServerStopped
+                });
+            }
+            Command::CheckPython => {
+                let Some(loaded) = &mut self.loaded else {
+                    return;
+                };
+                loaded.panels.predict.python = Some(Err("Checking the Python…".into()));
+                let card = loaded.card.clone();
+                let setting = self.settings.backend.python.clone();
+                self.tasks.spawn(TaskName::CheckPython, ctx, move || {
+                    let choice = crate::predict::python::find(setting.as_deref());
+                    let origin = choice.as_ref().map_or("", |c| c.origin.label());
+                    TaskResult::PythonChecked(
+                        crate::predict::python::check_for_serving(choice.as_ref(), &card)
+                            .map(|(info, mismatches)| super::predict_panel::PythonCheck {
+                                info,
+                                origin,
+                                mismatches,
+                            })
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            Command::PickLabels => {
+                self.tasks.spawn(TaskName::Labels, ctx, || {
+                    let picked = rfd::FileDialog::new()
+                        .set_title("Choose a labels file (one label a line)")
+                        .add_filter("Text", &["txt", "csv", "labels"])
+                        .pick_file();
+                    TaskResult::Labels(picked.map(|p| read_labels(&p)))
+                });
+            }
+            Command::UseLabels(None) => {
+                if let Some(loaded) = &mut self.loaded {
+                    loaded.panels.predict.labels = None;
+                    self.settings.set_labels(&loaded.folder, None);
+                }
+            }
+            Command::UseLabels(Some(path)) => {
+                self.tasks.spawn(TaskName::Labels, ctx, move || {
+                    TaskResult::Labels(Some(read_labels(&path)))
+                });
+            }
+            Command::SetBackend(kind) => {
+                if let Some(loaded) = &mut self.loaded {
+                    loaded.panels.predict.backend = kind;
+                    loaded.panels.predict.error = None;
+                }
+            }
+            Command::ShowRun(index) => {
+                if let Some(loaded) = &mut self.loaded {
+                    loaded.panels.predict.shown = Some(index);
+                }
+            }
         }
+    }
+
+    /// Sends a body to the chosen backend on a worker (asking first before running the
+    /// model's code locally).
+    fn send(&mut self, ctx: &egui::Context, body: Arc<serde_json::Value>, input: Option<String>) {
+        use super::predict_panel::{BackendKind, Run, Running, backend_label};
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let predict = &mut loaded.panels.predict;
+        if predict.running.is_some() || self.tasks.is_running(TaskName::Predict) {
+            return;
+        }
+        if predict.backend == BackendKind::Local && !self.settings.is_trusted(&loaded.folder) {
+            predict.trust_prompt = true;
+            predict.pending = Some((body, input));
+            return;
+        }
+        let choice = match predict.backend {
+            BackendKind::Onnx => BackendChoice::Onnx,
+            BackendKind::Local => BackendChoice::Local,
+            BackendKind::Url => BackendChoice::Url(self.settings.endpoint_url.trim().to_string()),
+        };
+        let label = backend_label(predict.backend, &self.settings);
+        let input =
+            input.unwrap_or_else(|| super::test_panel::input_summary(&loaded.panels.test, &body));
+        let settings = self.settings.backend.clone();
+        let runner = loaded.runner.clone();
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.predict_generation += 1;
+        let generation = self.predict_generation;
+        let number = predict.history.len() + 1;
+        let root = loaded.folder.clone();
+        let remembered = self.settings.labels_for(&root).cloned();
+        let want_labels = predict.labels.is_none();
+        predict.running = Some(Running {
+            generation,
+            cancel: cancel.clone(),
+            started: std::time::Instant::now(),
+            backend: label.clone(),
+        });
+        predict.error = None;
+        self.tasks.spawn(TaskName::Predict, ctx, move || {
+            let result = match runner.lock() {
+                Ok(mut r) => r.predict(&choice, &settings, &body, &cancel),
+                Err(_) => Err(crate::predict::PredictError::NotRunnable(
+                    "an earlier predict failed badly; close and open the model again".into(),
+                )),
+            };
+            let server = runner
+                .lock()
+                .ok()
+                .and_then(|r| r.server_info())
+                .map(|(port, version)| {
+                    format!(
+                        "MLflow {} scoring server on 127.0.0.1:{port}",
+                        version.unwrap_or_else(|| "?".into())
+                    )
+                });
+            let cancelled = cancel.load(Ordering::Relaxed);
+            let result = match result {
+                _ if cancelled => Err("Cancelled".to_string()),
+                Ok(o) => Ok(o),
+                Err(e) => Err(e.to_string()),
+            };
+            let (sections, summary) = match &result {
+                Ok(Outcome {
+                    reply: Reply::Predictions { value, .. },
+                    ..
+                }) => (
+                    crate::predict::answer::sections(value),
+                    crate::predict::answer::summary(value),
+                ),
+                Ok(Outcome {
+                    reply: Reply::Rejected(r),
+                    ..
+                }) => (Vec::new(), r.to_string()),
+                Err(e) => (Vec::new(), e.clone()),
+            };
+            let classes = sections.iter().find_map(|s| match &s.kind {
+                crate::predict::answer::Kind::Scores(rows) => rows.first().map(Vec::len),
+                _ => None,
+            });
+            let candidates = if classes.is_some() {
+                label_candidates(&root)
+            } else {
+                Vec::new()
+            };
+            let labels = match (want_labels, remembered, classes) {
+                (false, _, _) | (_, _, None) => None,
+                (true, Some(file), _) => read_labels(&file).ok(),
+                (true, None, Some(n)) => candidates
+                    .iter()
+                    .filter_map(|c| read_labels(c).ok())
+                    .find(|(_, l)| l.len() == n),
+            };
+            TaskResult::Predicted {
+                generation,
+                run: Box::new(Run {
+                    number,
+                    backend: label,
+                    input,
+                    body,
+                    result,
+                    sections,
+                    summary,
+                }),
+                server,
+                candidates,
+                labels,
+            }
+        });
     }
 
     fn handle_results(&mut self, ctx: &egui::Context) {
@@ -362,17 +640,78 @@ impl InspectorApp {
                                     egui::TextureOptions::LINEAR,
                                 )
                             });
+                            let send =
+                                std::mem::take(&mut loaded.panels.predict.predict_after_prepare);
+                            if send {
+                                if prepared.verdict.is_ok() {
+                                    self.commands
+                                        .push(Command::Send(Arc::new(prepared.body.clone())));
+                                } else {
+                                    loaded.panels.predict.error = Some(
+                                        "Not sent: MLflow would refuse this request (see the problems above).".into(),
+                                    );
+                                }
+                            }
                             test.prepared = Some(*prepared);
                         }
                         Err(e) => {
                             test.prepared = None;
                             test.error = Some(e);
+                            loaded.panels.predict.predict_after_prepare = false;
                         }
                     }
                 }
                 TaskResult::Saved(result) => {
                     if let Some(loaded) = &mut self.loaded {
                         loaded.panels.test.saved = Some(result);
+                    }
+                }
+                TaskResult::Predicted {
+                    generation,
+                    run,
+                    server,
+                    candidates,
+                    labels,
+                } => {
+                    let Some(loaded) = &mut self.loaded else {
+                        continue;
+                    };
+                    let predict = &mut loaded.panels.predict;
+                    if predict.running.as_ref().map(|r| r.generation) != Some(generation) {
+                        continue;
+                    }
+                    predict.running = None;
+                    predict.server = server;
+                    predict.label_candidates = candidates;
+                    if predict.labels.is_none()
+                        && let Some(labels) = labels
+                    {
+                        predict.labels = Some(labels);
+                    }
+                    predict.full_message = false;
+                    predict.history.push(*run);
+                    predict.shown = Some(predict.history.len() - 1);
+                }
+                TaskResult::PythonChecked(result) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.predict.python = Some(result);
+                    }
+                }
+                TaskResult::Labels(Some(Ok((path, labels)))) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        self.settings.set_labels(&loaded.folder, Some(path.clone()));
+                        loaded.panels.predict.labels = Some((path, labels));
+                    }
+                }
+                TaskResult::Labels(Some(Err(e))) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.predict.error = Some(e);
+                    }
+                }
+                TaskResult::Labels(None) => {}
+                TaskResult::ServerStopped => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.predict.server = None;
                     }
                 }
                 TaskResult::Opened {
@@ -388,10 +727,12 @@ impl InspectorApp {
                         Ok(card) => {
                             let remembered = path.canonicalize().unwrap_or(path);
                             self.settings.remember(&remembered);
-                            self.loaded = Some(Box::new(Loaded {
-                                card: *card,
-                                panels: PanelState::default(),
-                            }));
+                            self.loaded = Some(Box::new(Loaded::new(*card)));
+                            let images = std::mem::take(&mut self.images_on_open);
+                            if !images.is_empty() {
+                                self.settings.tab = Tab::Test;
+                                self.commands.push(Command::AddImages(images));
+                            }
                         }
                         Err(e) => {
                             self.error = Some(e.to_string());
@@ -431,6 +772,10 @@ impl InspectorApp {
             }
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::W)) {
                 commands.push(Command::CloseModel);
+            }
+            if testing && i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter))
+            {
+                commands.push(Command::Predict);
             }
             let digits = [
                 Key::Num1,
@@ -593,6 +938,37 @@ impl InspectorApp {
             });
         });
         let preparing = self.tasks.is_running(TaskName::Prepare);
+        if self.settings.tab == Tab::Test {
+            // Predict and the answer beside the input, so both stay in sight.
+            let request_ok = loaded
+                .panels
+                .test
+                .prepared
+                .as_ref()
+                .is_none_or(|p| p.verdict.is_ok());
+            let width = (ui.available_width() * 0.45).clamp(360.0, 720.0);
+            egui::Panel::right("predict_panel")
+                .resizable(true)
+                .default_size(width)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("predict_scroll")
+                        .auto_shrink(false)
+                        .show(ui, |ui| {
+                            super::predict_panel::predict_ui(
+                                ui,
+                                &loaded.card,
+                                &mut loaded.panels.predict,
+                                &mut self.settings,
+                                &loaded.log,
+                                loaded.server_pid.load(Ordering::Relaxed) > 0,
+                                preparing,
+                                request_ok,
+                                &mut self.commands,
+                            );
+                        });
+                });
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             let card = &loaded.card;
             let panels = &mut loaded.panels;
@@ -644,6 +1020,39 @@ impl InspectorApp {
     }
 }
 
+/// Reads a labels file: one label a line.
+pub fn read_labels(path: &Path) -> Result<(PathBuf, Vec<String>), String> {
+    let text = fsutil::read_text_capped(path, 16 * 1024 * 1024)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let labels = crate::predict::answer::parse_labels(&text);
+    if labels.is_empty() {
+        return Err(format!(
+            "{}: the file has no labels (one label a line)",
+            path.display()
+        ));
+    }
+    Ok((path.to_path_buf(), labels))
+}
+
+/// Labels files beside a model: `*label*.txt` in its folder and the folder above.
+pub fn label_candidates(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in [Some(root), root.parent()].into_iter().flatten() {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten().take(2000) {
+            let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+            if name.contains("label") && name.ends_with(".txt") && entry.path().is_file() {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    out.truncate(8);
+    out
+}
+
 /// Reads a small text file of the model for preview (on a worker).
 pub fn read_preview(root: &Path, rel: &str) -> Result<String, String> {
     fsutil::read_text_inside(root, rel, PREVIEW_CAP).map_err(|e| format!("{rel}: {e}"))
@@ -672,6 +1081,6 @@ impl eframe::App for InspectorApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings.for_disk());
     }
 }

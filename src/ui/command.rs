@@ -43,4 +43,26 @@ pub enum Command {
     PickBinaryCell(usize, usize),
     /// Put this text on the clipboard.
     Copy(String),
+    /// Test tab: build and check the request, then send it to the chosen backend.
+    Predict,
+    /// Test tab: send this body to the chosen backend (after the trust question for local).
+    Send(std::sync::Arc<serde_json::Value>),
+    /// The answer to "This runs code from <folder>": run it (remembered) or not.
+    Trust(bool),
+    /// Stop waiting for the predict under way (a hung local server is stopped).
+    CancelPredict,
+    /// Stop the local scoring server.
+    StopServer,
+    /// Check the local Python: version, mlflow, the model's pins (on a worker).
+    CheckPython,
+    /// Choose a labels file (native dialog, on a worker).
+    PickLabels,
+    /// Use this labels file for the model (read on a worker), or none.
+    UseLabels(Option<PathBuf>),
+    /// Use this backend for Predict.
+    SetBackend(super::predict_panel::BackendKind),
+    /// Show this run of the history.
+    ShowRun(usize),
+    /// Send this run's body again.
+    Rerun(usize),
 }

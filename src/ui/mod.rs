@@ -8,10 +8,11 @@ mod environment_panel;
 mod example_panel;
 mod flavors_panel;
 mod header;
+pub mod predict_panel;
 pub mod settings;
 mod signature_panel;
 pub mod tasks;
-mod test_panel;
+pub mod test_panel;
 mod welcome;
 mod widgets;
 
@@ -23,8 +24,9 @@ pub use app::InspectorApp;
 /// The app icon (PNG), for the window and the desktop entry.
 pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
 
-/// Starts the window, opening `path` if given. Returns when the window closes.
-pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
+/// Starts the window, opening `path` if given (with `images` on its Test tab). Returns when
+/// the window closes.
+pub fn run(path: Option<PathBuf>, images: Vec<PathBuf>) -> anyhow::Result<()> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("MLmodel Inspector")
         .with_app_id("mlmodel-inspector")
@@ -41,7 +43,11 @@ pub fn run(path: Option<PathBuf>) -> anyhow::Result<()> {
     eframe::run_native(
         "MLmodel Inspector",
         options,
-        Box::new(move |cc| Ok(Box::new(InspectorApp::new(cc, path)))),
+        Box::new(move |cc| {
+            let mut app = InspectorApp::new(cc, path);
+            app.images_on_open(images);
+            Ok(Box::new(app))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("cannot start the window: {e}"))
 }

@@ -82,9 +82,56 @@ pub struct Settings {
     pub tab: Tab,
     /// The theme.
     pub theme: ThemeChoice,
+    /// Python, env manager, port, timeout and endpoint headers for Predict.
+    pub backend: crate::predict::BackendSettings,
+    /// Whether header values (tokens) are written to disk; off, only their names are.
+    pub remember_header_values: bool,
+    /// The endpoint URL last used.
+    pub endpoint_url: String,
+    /// Model folders whose code the user agreed to run (local predict).
+    pub trusted: Vec<PathBuf>,
+    /// The labels file chosen for each model folder.
+    pub labels: Vec<(PathBuf, PathBuf)>,
+    /// How class scores are read.
+    pub score_mode: crate::predict::answer::ScoreMode,
+    /// How many classes the bars show (0: the default, 5).
+    pub top_k: usize,
 }
 
 impl Settings {
+    /// What is written to disk: header values are left out unless the user asked to keep
+    /// them (a bearer token is never stored in plain text by default).
+    pub fn for_disk(&self) -> Settings {
+        let mut out = self.clone();
+        if !out.remember_header_values {
+            for (_, value) in &mut out.backend.headers {
+                value.clear();
+            }
+        }
+        out
+    }
+
+    /// Whether the user agreed to run code from this folder.
+    pub fn is_trusted(&self, folder: &Path) -> bool {
+        self.trusted.iter().any(|p| p == folder)
+    }
+
+    /// The labels file chosen for a model folder.
+    pub fn labels_for(&self, folder: &Path) -> Option<&PathBuf> {
+        self.labels
+            .iter()
+            .find(|(m, _)| m == folder)
+            .map(|(_, l)| l)
+    }
+
+    /// Remembers the labels file of a model folder (`None` forgets it).
+    pub fn set_labels(&mut self, folder: &Path, labels: Option<PathBuf>) {
+        self.labels.retain(|(m, _)| m != folder);
+        if let Some(l) = labels {
+            self.labels.push((folder.to_path_buf(), l));
+        }
+    }
+
     /// Puts `path` first in the recent list, without duplicates, at most [`MAX_RECENT`].
     pub fn remember(&mut self, path: &Path) {
         self.recent.retain(|p| p != path);
@@ -96,6 +143,22 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_values_stay_off_disk_unless_asked() {
+        let mut s = Settings::default();
+        s.backend
+            .headers
+            .push(("Authorization".into(), "Bearer secret".into()));
+        let disk = serde_json::to_string(&s.for_disk()).unwrap_or_default();
+        assert!(
+            disk.contains("Authorization") && !disk.contains("secret"),
+            "{disk}"
+        );
+        s.remember_header_values = true;
+        let disk = serde_json::to_string(&s.for_disk()).unwrap_or_default();
+        assert!(disk.contains("Bearer secret"), "{disk}");
+    }
 
     #[test]
     fn recent_models_are_newest_first_without_duplicates() {

@@ -48,6 +48,25 @@ pub enum TaskResult {
     },
     /// The request was saved to a file (or not).
     Saved(Result<PathBuf, String>),
+    /// A predict finished (or failed, or was cancelled).
+    Predicted {
+        /// Ties it to its request.
+        generation: u64,
+        /// The run for the history.
+        run: Box<super::predict_panel::Run>,
+        /// The local server's status afterwards.
+        server: Option<String>,
+        /// Labels files found beside the model.
+        candidates: Vec<PathBuf>,
+        /// Labels to use: the remembered file, or the one candidate that fits the answer.
+        labels: Option<(PathBuf, Vec<String>)>,
+    },
+    /// The local Python was checked.
+    PythonChecked(Result<super::predict_panel::PythonCheck, String>),
+    /// A labels file was read (`None`: the dialog was closed).
+    Labels(Option<Result<(PathBuf, Vec<String>), String>>),
+    /// The local server was stopped.
+    ServerStopped,
 }
 
 /// The names of the tasks, one of each at a time.
@@ -67,6 +86,14 @@ pub enum TaskName {
     Prepare,
     /// Saving a request to a file.
     Save,
+    /// A prediction.
+    Predict,
+    /// Checking the local Python.
+    CheckPython,
+    /// The labels file dialog and read.
+    Labels,
+    /// Stopping the local server.
+    StopServer,
 }
 
 /// The running tasks and the channel they report on.

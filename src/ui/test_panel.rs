@@ -412,8 +412,39 @@ pub fn test_ui(
                 commands.push(Command::Copy(serde_json::to_string_pretty(&doc).unwrap_or_default()));
             }
         });
-        ui.label(RichText::new("Sending the request (Predict) comes in the next version: for now copy it as curl or Python, or save it.").weak());
     });
+}
+
+/// What a request holds, in a few words, for the history.
+pub fn input_summary(state: &TestState, body: &serde_json::Value) -> String {
+    let name = |p: &PathBuf| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let what = match state.source {
+        SourceKind::Images => match state.images.as_slice() {
+            [one] => format!("image {}", name(one)),
+            many => format!("{} images", many.len()),
+        },
+        SourceKind::Example => "input example".into(),
+        SourceKind::Grid => format!("table, {} rows", state.grid.len()),
+        SourceKind::DataFiles => state
+            .data_files
+            .iter()
+            .map(|(_, p)| name(p))
+            .collect::<Vec<_>>()
+            .join(", "),
+        SourceKind::Fill => "filled tensor".into(),
+        SourceKind::Json => "JSON".into(),
+    };
+    let params = body
+        .get("params")
+        .and_then(|p| p.as_object())
+        .filter(|p| !p.is_empty())
+        .map(|p| format!(" + {} params", p.len()))
+        .unwrap_or_default();
+    format!("{what}{params}")
 }
 
 fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mut Vec<Command>) {

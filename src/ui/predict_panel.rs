@@ -1,0 +1,931 @@
+//! The Test tab's second half: where the model runs (ONNX in-process, MLflow's scoring server,
+//! an endpoint URL), the Predict button with its trust prompt, the answer (bars, tables, images,
+//! raw JSON), the server log, and this session's history of runs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use egui::{RichText, Ui};
+
+use super::command::Command;
+use super::settings::Settings;
+use super::widgets::{code_block_ui, error_color, ok_color, section_ui, warn_color};
+use crate::model::ModelCard;
+use crate::predict::answer::{self, Kind, ScoreMode, Section};
+use crate::predict::local::{EnvManager, Log};
+use crate::predict::python::{Mismatch, PythonInfo};
+use crate::predict::{Outcome, Reply};
+
+/// Which backend the Predict button uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendKind {
+    /// In-process ONNX (tract).
+    #[default]
+    Onnx,
+    /// MLflow's scoring server for the folder.
+    Local,
+    /// The endpoint URL in the settings.
+    Url,
+}
+
+/// A predict under way.
+#[derive(Debug, Clone)]
+pub struct Running {
+    /// Ties the result to this run.
+    pub generation: u64,
+    /// Set by Cancel.
+    pub cancel: Arc<AtomicBool>,
+    /// When it started.
+    pub started: Instant,
+    /// The backend's name.
+    pub backend: String,
+}
+
+/// One run of this session.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Its number in the session (1, 2, ...).
+    pub number: usize,
+    /// The backend's name.
+    pub backend: String,
+    /// What was sent, in a few words.
+    pub input: String,
+    /// The body sent (for Re-run).
+    pub body: Arc<serde_json::Value>,
+    /// What came back, or why nothing did.
+    pub result: Result<Outcome, String>,
+    /// The answer split for showing (computed on the worker).
+    pub sections: Vec<Section>,
+    /// The answer in a few words.
+    pub summary: String,
+}
+
+impl Run {
+    /// The latency in milliseconds, when there was an answer.
+    pub fn latency_ms(&self) -> Option<f64> {
+        self.result
+            .as_ref()
+            .ok()
+            .map(|o| o.latency.as_secs_f64() * 1e3)
+    }
+}
+
+/// What the check of the local Python found.
+#[derive(Debug, Clone)]
+pub struct PythonCheck {
+    /// The interpreter and its packages.
+    pub info: PythonInfo,
+    /// Why it was chosen.
+    pub origin: &'static str,
+    /// Differences from the model's environment.
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// Runtime state of the predict half of the Test tab (not saved).
+#[derive(Default)]
+pub struct PredictState {
+    /// Whether the backend was chosen from the model.
+    pub initialized: bool,
+    /// The backend chosen.
+    pub backend: BackendKind,
+    /// The predict under way.
+    pub running: Option<Running>,
+    /// Build the request, then send it.
+    pub predict_after_prepare: bool,
+    /// Why the last predict could not be sent (before any backend ran).
+    pub error: Option<String>,
+    /// This session's runs, oldest first.
+    pub history: Vec<Run>,
+    /// The run shown (index into history).
+    pub shown: Option<usize>,
+    /// Show the raw answer instead of the views.
+    pub raw: bool,
+    /// Show the whole rejection text.
+    pub full_message: bool,
+    /// The trust question is open.
+    pub trust_prompt: bool,
+    /// The body (and its input summary) waiting for the trust answer.
+    pub pending: Option<(Arc<serde_json::Value>, Option<String>)>,
+    /// The labels in use: the file and its lines.
+    pub labels: Option<(PathBuf, Vec<String>)>,
+    /// Labels files found beside the model.
+    pub label_candidates: Vec<PathBuf>,
+    /// The check of the local Python, once made.
+    pub python: Option<Result<PythonCheck, String>>,
+    /// The local server's status line.
+    pub server: Option<String>,
+    /// The server log is open.
+    pub show_log: bool,
+    /// The backend settings are open.
+    pub show_settings: bool,
+    /// Header lines being edited (`K: V` a line).
+    pub headers_text: Option<String>,
+    /// Uploaded output images, by (run number, section, image).
+    pub textures: Vec<((usize, usize, usize), egui::TextureHandle)>,
+    /// Which row of a multi-row score output is shown, by section.
+    pub score_row: Vec<usize>,
+}
+
+impl PredictState {
+    /// The run shown.
+    pub fn shown_run(&self) -> Option<&Run> {
+        self.shown.and_then(|i| self.history.get(i))
+    }
+
+    fn init(&mut self, card: &ModelCard) {
+        self.initialized = true;
+        self.backend = if crate::predict::onnx::onnx_file(card).is_some() {
+            BackendKind::Onnx
+        } else {
+            BackendKind::Local
+        };
+    }
+}
+
+/// The backend's name for the history.
+pub fn backend_label(kind: BackendKind, settings: &Settings) -> String {
+    match kind {
+        BackendKind::Onnx => "ONNX (tract)".into(),
+        BackendKind::Local => "MLflow (local)".into(),
+        BackendKind::Url => settings.endpoint_url.clone(),
+    }
+}
+
+/// Draws the backend choice, Predict, and the answer.
+#[allow(clippy::too_many_arguments)]
+pub fn predict_ui(
+    ui: &mut Ui,
+    card: &ModelCard,
+    state: &mut PredictState,
+    settings: &mut Settings,
+    log: &Log,
+    server_up: bool,
+    preparing: bool,
+    request_ok: bool,
+    commands: &mut Vec<Command>,
+) {
+    if !state.initialized {
+        state.init(card);
+    }
+    section_ui(ui, "Predict");
+    backend_choice_ui(ui, card, state, settings, commands);
+    if state.show_settings {
+        backend_settings_ui(ui, state, settings);
+    }
+    if state.backend == BackendKind::Local {
+        python_ui(ui, card, state, commands);
+    }
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        let busy = state.running.is_some() || preparing;
+        let ready = !busy && (state.backend != BackendKind::Url || !settings.endpoint_url.trim().is_empty());
+        let button = egui::Button::new(RichText::new("▶ Predict").strong());
+        if ui
+            .add_enabled(ready, button)
+            .on_hover_text("Build the request from the input above, check it, and send it (Ctrl+Enter)")
+            .clicked()
+        {
+            commands.push(Command::Predict);
+        }
+        if let Some(running) = &state.running {
+            ui.spinner();
+            let secs = running.started.elapsed().as_secs_f64();
+            let what = if running.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                "Cancelling…".to_string()
+            } else if state.backend == BackendKind::Local && !server_up {
+                format!("Starting MLflow's scoring server and predicting… {secs:.0} s")
+            } else {
+                format!("Predicting with {}… {secs:.1} s", running.backend)
+            };
+            ui.label(what);
+            if ui
+                .button("Cancel")
+                .on_hover_text("Stops waiting; a hung local server is stopped and starts again on the next predict")
+                .clicked()
+            {
+                commands.push(Command::CancelPredict);
+            }
+            ui.ctx().request_repaint_after(Duration::from_millis(100));
+        } else if !request_ok && !preparing {
+            ui.label(RichText::new("The request above has problems MLflow would refuse; Predict checks it again.").weak());
+        }
+    });
+    if let Some(error) = &state.error {
+        ui.colored_label(error_color(ui), error);
+        if state.backend == BackendKind::Onnx
+            && error.contains("tract cannot run")
+            && ui.button("Predict with MLflow (local) instead").clicked()
+        {
+            commands.push(Command::SetBackend(BackendKind::Local));
+        }
+    }
+    if state.trust_prompt {
+        trust_ui(ui, card, commands);
+    }
+    if state.backend == BackendKind::Local {
+        server_ui(ui, state, log, commands);
+    }
+    if let Some(index) = state.shown {
+        answer_ui(ui, card, state, settings, index, commands);
+    }
+    if !state.history.is_empty() {
+        history_ui(ui, state, commands);
+    }
+}
+
+fn backend_choice_ui(
+    ui: &mut Ui,
+    card: &ModelCard,
+    state: &mut PredictState,
+    settings: &mut Settings,
+    commands: &mut Vec<Command>,
+) {
+    let has_onnx = crate::predict::onnx::onnx_file(card).is_some();
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Run with:");
+        let mut choice = state.backend;
+        ui.add_enabled_ui(has_onnx, |ui| {
+            ui.radio_value(&mut choice, BackendKind::Onnx, "ONNX in-process (tract)")
+                .on_hover_text("Runs model.onnx in this app: no Python, nothing of the model's code")
+                .on_disabled_hover_text("The model has no onnx flavor.");
+        });
+        ui.radio_value(&mut choice, BackendKind::Local, "MLflow scoring server (local Python)")
+            .on_hover_text("Starts `python -m mlflow models serve` for this folder and keeps it warm: runs the model's code");
+        ui.radio_value(&mut choice, BackendKind::Url, "Endpoint URL");
+        if choice != state.backend {
+            commands.push(Command::SetBackend(choice));
+        }
+        if ui
+            .selectable_label(state.show_settings, "⚙ Settings")
+            .on_hover_text("Python, environment, port, timeout, headers")
+            .clicked()
+        {
+            state.show_settings = !state.show_settings;
+        }
+    });
+    if state.backend == BackendKind::Url {
+        ui.horizontal(|ui| {
+            let label = ui.label("URL:");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.endpoint_url)
+                    .hint_text("http://127.0.0.1:5000/invocations, https://…/score, https://…/serving-endpoints/NAME/invocations")
+                    .desired_width(520.0),
+            )
+            .labelled_by(label.id);
+        });
+        let url = settings.endpoint_url.trim();
+        if !url.is_empty() {
+            let endpoint = crate::predict::http::Endpoint::new(url);
+            let form = match endpoint.dialect() {
+                crate::predict::http::Dialect::Azure => "Azure ML's body ({\"input_data\": …})",
+                crate::predict::http::Dialect::Mlflow => "MLflow's body",
+            };
+            ui.label(RichText::new(format!("Sends {form} to {}", endpoint.url)).weak());
+        }
+    }
+}
+
+fn backend_settings_ui(ui: &mut Ui, state: &mut PredictState, settings: &mut Settings) {
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        egui::Grid::new("backend_settings").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+            let label = ui.label("Python with mlflow:");
+            let mut text = settings
+                .backend
+                .python
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let response = ui
+                .add(
+                    egui::TextEdit::singleline(&mut text)
+                        .hint_text("empty: MLMODEL_INSPECTOR_PYTHON, the active venv or conda env, python3 on PATH")
+                        .desired_width(460.0),
+                )
+                .labelled_by(label.id);
+            if response.changed() {
+                settings.backend.python = (!text.trim().is_empty()).then(|| PathBuf::from(text.trim()));
+            }
+            if response.lost_focus() {
+                // Checked once the path is typed, not at every key.
+                state.python = None;
+            }
+            ui.end_row();
+            ui.label("Environment:");
+            ui.horizontal(|ui| {
+                for (value, text, hover) in [
+                    (EnvManager::Local, "this Python as it is", "--env-manager local"),
+                    (EnvManager::Uv, "the model's own (uv)", "--env-manager uv: builds the model's python_env.yaml (slow the first time)"),
+                    (EnvManager::Virtualenv, "the model's own (virtualenv)", "--env-manager virtualenv: pyenv + virtualenv"),
+                ] {
+                    ui.radio_value(&mut settings.backend.env_manager, value, text).on_hover_text(hover);
+                }
+            });
+            ui.end_row();
+            let label = ui.label("Port:");
+            ui.horizontal(|ui| {
+                let mut fixed = settings.backend.port.is_some();
+                ui.checkbox(&mut fixed, "fixed").labelled_by(label.id);
+                if fixed {
+                    let mut port = settings.backend.port.unwrap_or(5000);
+                    ui.add(egui::DragValue::new(&mut port).range(1024..=65535)).labelled_by(label.id);
+                    settings.backend.port = Some(port);
+                } else {
+                    settings.backend.port = None;
+                    ui.label(RichText::new("a free port is chosen").weak());
+                }
+            });
+            ui.end_row();
+            let label = ui.label("Timeout (s):");
+            ui.add(egui::DragValue::new(&mut settings.backend.timeout_s).range(1..=3600)).labelled_by(label.id);
+            ui.end_row();
+            let label = ui.label("Headers (URL):");
+            ui.vertical(|ui| {
+                let text = state.headers_text.get_or_insert_with(|| {
+                    settings
+                        .backend
+                        .headers
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+                let response = ui
+                    .add(
+                        egui::TextEdit::multiline(text)
+                            .hint_text("Authorization: Bearer <token>")
+                            .desired_rows(2)
+                            .desired_width(460.0),
+                    )
+                    .labelled_by(label.id);
+                if response.changed() {
+                    settings.backend.headers = text
+                        .lines()
+                        .filter_map(|l| crate::predict::parse_header(l).ok())
+                        .collect();
+                }
+                let bad: Vec<String> = text
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .filter_map(|l| crate::predict::parse_header(l).err())
+                    .collect();
+                for b in bad {
+                    ui.colored_label(error_color(ui), b);
+                }
+                ui.checkbox(
+                    &mut settings.remember_header_values,
+                    "Remember header values on disk (plain text)",
+                )
+                .on_hover_text("Off: only the header names are saved; tokens are asked for again next time");
+            });
+            ui.end_row();
+        });
+    });
+}
+
+fn python_ui(ui: &mut Ui, card: &ModelCard, state: &mut PredictState, commands: &mut Vec<Command>) {
+    match &state.python {
+        None => {
+            commands.push(Command::CheckPython);
+            state.python = Some(Err("Checking the Python…".into()));
+        }
+        Some(Ok(check)) => {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Python:");
+                ui.label(RichText::new(check.info.path.display().to_string()).monospace());
+                ui.label(
+                    RichText::new(format!(
+                        "({}) · Python {} · mlflow {}",
+                        check.origin,
+                        check.info.version,
+                        check.info.mlflow().unwrap_or("?")
+                    ))
+                    .weak(),
+                );
+                if ui.small_button("Check again").clicked() {
+                    commands.push(Command::CheckPython);
+                }
+            });
+            if check.mismatches.is_empty() {
+                if crate::predict::python::model_python(card).is_some() {
+                    ui.colored_label(ok_color(ui), "✔ The Python and the model's pinned packages match the model's environment.");
+                }
+            } else {
+                ui.colored_label(
+                    warn_color(ui),
+                    format!(
+                        "⚠ This Python differs from the environment the model was saved with ({}):",
+                        check.mismatches.len()
+                    ),
+                );
+                for m in check.mismatches.iter().take(12) {
+                    ui.label(RichText::new(format!("    {m}")).color(warn_color(ui)));
+                }
+                if check.mismatches.len() > 12 {
+                    ui.label(format!("    … and {} more", check.mismatches.len() - 12));
+                }
+                ui.label(RichText::new("The model may still load; for its exact environment choose \"the model's own (uv)\" in ⚙ Settings.").weak());
+            }
+        }
+        Some(Err(message)) => {
+            let color = if message.starts_with("Checking") {
+                ui.visuals().weak_text_color()
+            } else {
+                error_color(ui)
+            };
+            ui.colored_label(color, message);
+            if !message.starts_with("Checking") && ui.small_button("Check again").clicked() {
+                commands.push(Command::CheckPython);
+            }
+        }
+    }
+}
+
+fn trust_ui(ui: &mut Ui, card: &ModelCard, commands: &mut Vec<Command>) {
+    let modal = egui::Modal::new(egui::Id::unique("trust_prompt")).show(ui.ctx(), |ui| {
+        ui.set_max_width(520.0);
+        ui.heading("Run this model's code?");
+        ui.add_space(6.0);
+        ui.label(format!(
+            "This runs code from {}: MLflow loads the model by unpickling its files and importing its modules, which can do anything your account can.",
+            card.root.display()
+        ));
+        ui.label("Only continue if you trust where this folder came from. The answer is remembered for this folder.");
+        ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            if ui.button(RichText::new("Run it").strong()).clicked() {
+                commands.push(Command::Trust(true));
+            }
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::Trust(false));
+            }
+        });
+    });
+    if modal.should_close() {
+        commands.push(Command::Trust(false));
+    }
+}
+
+fn server_ui(ui: &mut Ui, state: &mut PredictState, log: &Log, commands: &mut Vec<Command>) {
+    ui.horizontal(|ui| {
+        match &state.server {
+            Some(status) => {
+                ui.colored_label(ok_color(ui), format!("Running: {status}"));
+                if ui.small_button("Stop server").clicked() {
+                    commands.push(Command::StopServer);
+                }
+            }
+            None => {
+                ui.label(
+                    RichText::new(
+                        "○ No server running: the first Predict starts one (a few seconds).",
+                    )
+                    .weak(),
+                );
+            }
+        }
+        let lines = log.len();
+        if lines > 0
+            && ui
+                .selectable_label(state.show_log, format!("Server log ({lines} lines)"))
+                .clicked()
+        {
+            state.show_log = !state.show_log;
+        }
+    });
+    if state.show_log {
+        let lines = log.lines();
+        let start = lines.len().saturating_sub(400);
+        let text = lines[start..].join("\n");
+        ui.horizontal(|ui| {
+            if ui.small_button("Copy log").clicked() {
+                commands.push(Command::Copy(lines.join("\n")));
+            }
+            if start > 0 {
+                ui.label(RichText::new(format!("last 400 of {} lines", lines.len())).weak());
+            }
+        });
+        egui::ScrollArea::vertical()
+            .id_salt("server_log")
+            .max_height(220.0)
+            .stick_to_bottom(true)
+            .show(ui, |ui| {
+                ui.add(
+                    egui::Label::new(RichText::new(text).monospace().size(11.0)).selectable(true),
+                );
+            });
+    }
+}
+
+fn answer_ui(
+    ui: &mut Ui,
+    card: &ModelCard,
+    state: &mut PredictState,
+    settings: &mut Settings,
+    index: usize,
+    commands: &mut Vec<Command>,
+) {
+    let Some(run) = state.history.get(index).cloned() else {
+        return;
+    };
+    section_ui(ui, &format!("Answer — run {}", run.number));
+    let outcome = match &run.result {
+        Ok(o) => o,
+        Err(message) => {
+            ui.colored_label(error_color(ui), format!("✖ {message}"));
+            if message.contains("tract cannot run")
+                && ui.button("Predict with MLflow (local) instead").clicked()
+            {
+                commands.push(Command::SetBackend(BackendKind::Local));
+            }
+            return;
+        }
+    };
+    let timing = if outcome.cold() {
+        let startup = outcome.startup.as_secs_f64();
+        let startup = if startup < 1.0 {
+            format!("{:.0} ms", startup * 1e3)
+        } else {
+            format!("{startup:.1} s")
+        };
+        format!(
+            "{:.1} ms · {} · cold: ready after {startup}",
+            outcome.latency.as_secs_f64() * 1e3,
+            run.backend,
+        )
+    } else {
+        format!(
+            "{:.1} ms · {} · warm",
+            outcome.latency.as_secs_f64() * 1e3,
+            run.backend
+        )
+    };
+    match &outcome.reply {
+        Reply::Rejected(rejection) => {
+            ui.colored_label(
+                error_color(ui),
+                format!(
+                    "✖ The request was rejected (HTTP {}{}): {}",
+                    rejection.status,
+                    rejection
+                        .error_code
+                        .as_deref()
+                        .map(|c| format!(" {c}"))
+                        .unwrap_or_default(),
+                    rejection.summary
+                ),
+            );
+            ui.label(RichText::new(timing).weak());
+            ui.horizontal(|ui| {
+                if ui
+                    .selectable_label(state.full_message, "Whole message")
+                    .clicked()
+                {
+                    state.full_message = !state.full_message;
+                }
+                if ui.small_button("Copy message").clicked() {
+                    commands.push(Command::Copy(rejection.full.clone()));
+                }
+            });
+            if state.full_message {
+                code_block_ui(ui, "rejection_full", &rejection.full, 300.0);
+            }
+        }
+        Reply::Predictions {
+            raw, non_finite, ..
+        } => {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(ok_color(ui), "✔");
+                ui.label(timing);
+                ui.separator();
+                ui.checkbox(&mut state.raw, "Raw JSON");
+                if ui.small_button("Copy answer").clicked() {
+                    commands.push(Command::Copy(raw.clone()));
+                }
+            });
+            if *non_finite {
+                ui.colored_label(
+                    warn_color(ui),
+                    "⚠ The answer holds NaN or Infinity (bare tokens, as Python's json writes them); they show as NaN here.",
+                );
+            }
+            if state.raw {
+                let view = match crate::model::lenient_json::parse(raw) {
+                    Ok((v, _)) => crate::input::request::pretty_elided(&v, 24),
+                    Err(_) => raw.clone(),
+                };
+                code_block_ui(ui, "answer_raw", &view, 400.0);
+                return;
+            }
+            for (i, section) in run.sections.iter().enumerate() {
+                section_view_ui(ui, card, state, settings, &run, i, section, commands);
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn section_view_ui(
+    ui: &mut Ui,
+    card: &ModelCard,
+    state: &mut PredictState,
+    settings: &mut Settings,
+    run: &Run,
+    index: usize,
+    section: &Section,
+    commands: &mut Vec<Command>,
+) {
+    let shape = section
+        .shape
+        .as_ref()
+        .map(|s| {
+            format!(
+                "[{}]",
+                s.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .unwrap_or_default();
+    if section.name.is_some() || !shape.is_empty() {
+        ui.label(
+            RichText::new(format!(
+                "{} {shape}",
+                section.name.as_deref().unwrap_or("predictions")
+            ))
+            .strong(),
+        );
+    }
+    match &section.kind {
+        Kind::Scores(rows) => scores_ui(ui, card, state, settings, index, rows, commands),
+        Kind::Table { columns, rows } => table_ui(ui, index, columns, rows),
+        Kind::Images(pictures) => {
+            ui.horizontal_wrapped(|ui| {
+                for (i, picture) in pictures.iter().enumerate() {
+                    let key = (run.number, index, i);
+                    let texture = match state.textures.iter().find(|(k, _)| *k == key) {
+                        Some((_, t)) => t.clone(),
+                        None => {
+                            let image = egui::ColorImage::from_rgba_unmultiplied(
+                                [picture.width, picture.height],
+                                &picture.rgba,
+                            );
+                            let t = ui.ctx().load_texture(
+                                format!("output_{}_{index}_{i}", run.number),
+                                image,
+                                egui::TextureOptions::NEAREST,
+                            );
+                            state.textures.push((key, t.clone()));
+                            t
+                        }
+                    };
+                    let size = texture.size_vec2();
+                    let scale = (256.0 / size.x.max(size.y)).clamp(0.1, 8.0);
+                    ui.image((texture.id(), size * scale));
+                }
+            });
+        }
+        Kind::Value(value) => {
+            let text = crate::input::request::pretty_elided(value, 24);
+            code_block_ui(ui, format!("answer_value_{index}"), &text, 300.0);
+        }
+    }
+}
+
+fn scores_ui(
+    ui: &mut Ui,
+    card: &ModelCard,
+    state: &mut PredictState,
+    settings: &mut Settings,
+    index: usize,
+    rows: &[Vec<Option<f64>>],
+    commands: &mut Vec<Command>,
+) {
+    if state.score_row.len() <= index {
+        state.score_row.resize(index + 1, 0);
+    }
+    let classes = rows.first().map_or(0, Vec::len);
+    let distribution = rows.iter().all(|r| answer::is_distribution(r));
+    ui.horizontal_wrapped(|ui| {
+        if rows.len() > 1 {
+            let label = ui.label("Row:");
+            let row = &mut state.score_row[index];
+            ui.add(egui::DragValue::new(row).range(0..=rows.len() - 1))
+                .labelled_by(label.id);
+            ui.label(RichText::new(format!("of {}", rows.len())).weak());
+            ui.separator();
+        }
+        ui.label("Scores:");
+        for mode in [ScoreMode::Raw, ScoreMode::Softmax, ScoreMode::Sigmoid] {
+            ui.selectable_value(&mut settings.score_mode, mode, mode.label());
+        }
+        ui.separator();
+        let label = ui.label("Top");
+        if settings.top_k == 0 {
+            settings.top_k = 5;
+        }
+        ui.add(egui::DragValue::new(&mut settings.top_k).range(1..=1000))
+            .labelled_by(label.id);
+        ui.separator();
+        if ui
+            .button("Labels file…")
+            .on_hover_text("A text file with one class label a line")
+            .clicked()
+        {
+            commands.push(Command::PickLabels);
+        }
+        if state.labels.is_some() && ui.small_button("No labels").clicked() {
+            commands.push(Command::UseLabels(None));
+        }
+    });
+    if let Some((path, labels)) = &state.labels {
+        let mut text = format!("Labels from {}", path.display());
+        if labels.len() != classes {
+            text.push_str(&format!(" — {} labels for {classes} classes", labels.len()));
+        }
+        ui.label(RichText::new(text).weak());
+    } else {
+        for candidate in &state.label_candidates {
+            if ui
+                .small_button(format!(
+                    "Use labels from {}",
+                    candidate
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                ))
+                .clicked()
+            {
+                commands.push(Command::UseLabels(Some(candidate.clone())));
+            }
+        }
+    }
+    if !distribution && settings.score_mode == ScoreMode::Raw {
+        ui.label(RichText::new("These are not probabilities (outside 0–1 or not summing to 1): for logits choose softmax or sigmoid.").weak());
+    }
+    let row = state.score_row[index].min(rows.len().saturating_sub(1));
+    let Some(values) = rows.get(row) else { return };
+    let values = answer::transform(values, settings.score_mode);
+    let top = answer::top_k(&values, settings.top_k.max(1));
+    let max = top.iter().filter_map(|(_, v)| *v).fold(0.0_f64, f64::max);
+    let scale = if values.iter().flatten().all(|v| (0.0..=1.0).contains(v)) {
+        1.0
+    } else {
+        max.max(1e-12)
+    };
+    egui::Grid::new(("scores", index))
+        .num_columns(2)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            for (class, value) in top {
+                let name = state
+                    .labels
+                    .as_ref()
+                    .and_then(|(_, l)| l.get(class))
+                    .filter(|l| !l.is_empty())
+                    .map_or_else(|| format!("class {class}"), |l| format!("{l} ({class})"));
+                ui.label(name);
+                match value {
+                    Some(v) => {
+                        let fraction = (v / scale).clamp(0.0, 1.0) as f32;
+                        ui.add(
+                            egui::ProgressBar::new(fraction)
+                                .desired_width(320.0)
+                                .text(format!("{v:.4}")),
+                        );
+                    }
+                    None => {
+                        ui.colored_label(warn_color(ui), "NaN");
+                    }
+                }
+                ui.end_row();
+            }
+        });
+    let _ = card;
+}
+
+fn cell_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "NaN / null".into(),
+        other => other.to_string(),
+    }
+}
+
+fn table_ui(ui: &mut Ui, index: usize, columns: &[String], rows: &[Vec<serde_json::Value>]) {
+    const MAX_ROWS: usize = 200;
+    egui::ScrollArea::both()
+        .id_salt(("answer_table", index))
+        .max_height(320.0)
+        .show(ui, |ui| {
+            egui::Grid::new(("answer_grid", index))
+                .striped(true)
+                .num_columns(columns.len() + 1)
+                .show(ui, |ui| {
+                    ui.label(RichText::new("#").strong());
+                    for c in columns {
+                        ui.label(RichText::new(c).strong());
+                    }
+                    ui.end_row();
+                    for (i, row) in rows.iter().take(MAX_ROWS).enumerate() {
+                        ui.label(RichText::new(i.to_string()).weak());
+                        for cell in row {
+                            let text = cell_text(cell);
+                            let shown = if text.chars().count() > 96 {
+                                format!("{}…", text.chars().take(96).collect::<String>())
+                            } else {
+                                text.clone()
+                            };
+                            ui.add(egui::Label::new(shown).selectable(true))
+                                .on_hover_text(text);
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+    if rows.len() > MAX_ROWS {
+        ui.label(
+            RichText::new(format!(
+                "{} more rows: see Raw JSON or copy the answer",
+                rows.len() - MAX_ROWS
+            ))
+            .weak(),
+        );
+    }
+}
+
+fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut Vec<Command>) {
+    section_ui(ui, "History (this session)");
+    let busy = state.running.is_some();
+    egui::ScrollArea::vertical()
+        .id_salt("history")
+        .max_height(240.0)
+        .show(ui, |ui| {
+            egui::Grid::new("history_grid")
+                .striped(true)
+                .num_columns(6)
+                .show(ui, |ui| {
+                    for h in ["#", "Backend", "Input", "Answer", "Latency", ""] {
+                        ui.label(RichText::new(h).strong());
+                    }
+                    ui.end_row();
+                    for (i, run) in state.history.iter().enumerate().rev() {
+                        ui.label(run.number.to_string());
+                        ui.label(&run.backend);
+                        ui.label(&run.input);
+                        match &run.result {
+                            Ok(Outcome {
+                                reply: Reply::Rejected(r),
+                                ..
+                            }) => {
+                                ui.colored_label(
+                                    error_color(ui),
+                                    format!("rejected: HTTP {}", r.status),
+                                );
+                            }
+                            Ok(_) => {
+                                ui.label(&run.summary);
+                            }
+                            Err(e) => {
+                                let short: String = e.chars().take(60).collect();
+                                ui.colored_label(error_color(ui), short).on_hover_text(e);
+                            }
+                        }
+                        match (&run.result, run.latency_ms()) {
+                            (Ok(o), Some(ms)) => {
+                                ui.label(format!(
+                                    "{ms:.1} ms{}",
+                                    if o.cold() { " (cold)" } else { "" }
+                                ));
+                            }
+                            _ => {
+                                ui.label("—");
+                            }
+                        }
+                        ui.horizontal(|ui| {
+                            if ui
+                                .add_enabled(
+                                    state.shown != Some(i),
+                                    egui::Button::new("Show").small(),
+                                )
+                                .clicked()
+                            {
+                                commands.push(Command::ShowRun(i));
+                            }
+                            if ui
+                                .add_enabled(!busy, egui::Button::new("Re-run").small())
+                                .on_hover_text(
+                                    "Send the same body again with the backend chosen now",
+                                )
+                                .clicked()
+                            {
+                                commands.push(Command::Rerun(i));
+                            }
+                        });
+                        ui.end_row();
+                    }
+                });
+        });
+}
