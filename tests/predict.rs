@@ -677,3 +677,84 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn skl2onnx_zipmap_runs_natively_with_mlflows_answer() {
+    // tract has no ZipMap: the graph runs up to the tensor ZipMap reads, and the list of
+    // {label: probability} maps is rebuilt, as onnxruntime returns it through MLflow.
+    let path = common::model("onnx_sklearn_zipmap");
+    let card = card(&path);
+    let body =
+        json!({"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]});
+    assert!(validate_body(card.signature.valid(), &body).is_ok());
+    let mut runner = Runner::new(card.clone());
+    let cancel = AtomicBool::new(false);
+    let ours = runner
+        .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
+        .unwrap();
+    let (status, theirs) = mlflow_answer(&path, &body);
+    assert_eq!(status, 200);
+    assert_close(&json!({ "predictions": predictions(&ours) }), &theirs, 1e-6);
+    assert_eq!(predictions(&ours)["output_label"], json!([0, 2, 1]));
+    // Shown as scores with the classifier's own class names.
+    let sections = answer::sections(predictions(&ours));
+    let probs = sections
+        .iter()
+        .find(|s| s.name.as_deref() == Some("output_probability"))
+        .unwrap();
+    assert_eq!(
+        probs.classes,
+        Some(vec!["0".into(), "1".into(), "2".into()])
+    );
+    assert!(matches!(&probs.kind, Kind::Scores(rows) if rows.len() == 3));
+}
+
+#[test]
+fn an_operator_tract_lacks_is_named_and_local_is_offered() {
+    // An ONNX file written by the onnx package with an operator no runtime here knows.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("frob");
+    std::fs::create_dir(&folder).unwrap();
+    let script = r#"
+import sys, onnx
+from onnx import helper, TensorProto
+n = helper.make_node("Frobnicate", ["x"], ["y"], domain="com.example")
+g = helper.make_graph([n], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 2])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 2])])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)])
+onnx.save(m, sys.argv[1])
+"#;
+    let status = Command::new(venv_python())
+        .args(["-c", script])
+        .arg(folder.join("model.onnx"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::write(
+        folder.join("MLmodel"),
+        "flavors:\n  onnx:\n    data: model.onnx\n",
+    )
+    .unwrap();
+    let card = card(&folder);
+    let mut runner = Runner::new(card);
+    let cancel = AtomicBool::new(false);
+    let body = json!({"inputs": [[1.0, 2.0]]});
+    match runner.predict(&BackendChoice::Onnx, &settings(), &body, &cancel) {
+        Err(e @ PredictError::Onnx { .. }) => {
+            let m = e.to_string();
+            assert!(
+                m.contains("tract cannot run the ONNX operator Frobnicate"),
+                "{m}"
+            );
+            assert!(
+                m.contains("predict with the MLflow (local) backend instead"),
+                "{m}"
+            );
+            assert!(
+                m.starts_with(&folder.join("model.onnx").display().to_string()),
+                "{m}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

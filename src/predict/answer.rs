@@ -5,6 +5,9 @@ use serde_json::Value;
 
 use crate::model::example::TensorExample;
 
+/// Rows of class scores (`None` for NaN or a missing value).
+pub type ScoreRows = Vec<Vec<Option<f64>>>;
+
 /// How a section of the answer is best shown.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -43,6 +46,8 @@ pub struct Section {
     pub shape: Option<Vec<usize>>,
     /// How to show it.
     pub kind: Kind,
+    /// Class names the answer itself gives (the keys of `{label: probability}` maps).
+    pub classes: Option<Vec<String>>,
 }
 
 /// Splits predictions into sections: an object that is not a record becomes one section per
@@ -60,8 +65,46 @@ pub fn sections(predictions: &Value) -> Vec<Section> {
 fn section(name: Option<String>, value: &Value) -> Section {
     let tensor = TensorExample::from_value(value.clone());
     let shape = (!tensor.ragged && value.is_array()).then(|| tensor.shape.clone());
+    if let Some((classes, rows)) = label_maps(value) {
+        return Section {
+            name,
+            shape,
+            kind: Kind::Scores(rows),
+            classes: Some(classes),
+        };
+    }
     let kind = classify(value, shape.as_deref());
-    Section { name, shape, kind }
+    Section {
+        name,
+        shape,
+        kind,
+        classes: None,
+    }
+}
+
+/// A list of `{label: probability}` maps with the same labels (skl2onnx's ZipMap, many
+/// classifiers' pyfunc answers): the labels and the rows of scores.
+fn label_maps(value: &Value) -> Option<(Vec<String>, ScoreRows)> {
+    let items = value.as_array().filter(|a| !a.is_empty())?;
+    let first = items.first()?.as_object().filter(|m| m.len() >= 2)?;
+    let classes: Vec<String> = first.keys().cloned().collect();
+    let mut rows = Vec::with_capacity(items.len());
+    for item in items {
+        let map = item.as_object()?;
+        if map.len() != classes.len() {
+            return None;
+        }
+        let mut row = Vec::with_capacity(classes.len());
+        for c in &classes {
+            let v = map.get(c)?;
+            if !is_number_or_null(v) {
+                return None;
+            }
+            row.push(v.as_f64());
+        }
+        rows.push(row);
+    }
+    Some((classes, rows))
 }
 
 fn is_number_or_null(v: &Value) -> bool {
@@ -317,6 +360,17 @@ mod tests {
         );
         let s = sections(&json!([0, 1, 2]));
         assert!(matches!(&s[0].kind, Kind::Table { columns, .. } if columns == &["prediction"]));
+    }
+
+    #[test]
+    fn label_maps_are_scores_with_their_labels() {
+        let s =
+            sections(&json!({"output_probability": [{"0": 0.9, "1": 0.1}, {"0": 0.2, "1": 0.8}]}));
+        assert_eq!(s[0].classes, Some(vec!["0".to_string(), "1".to_string()]));
+        assert_eq!(
+            s[0].kind,
+            Kind::Scores(vec![vec![Some(0.9), Some(0.1)], vec![Some(0.2), Some(0.8)]])
+        );
     }
 
     #[test]

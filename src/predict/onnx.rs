@@ -723,7 +723,7 @@ pub fn tensor_to_json(t: &Tensor) -> Result<Value, String> {
         }
         DatumType::F64 => view::<f64>(t)?.iter().map(|&x| float_json(x)).collect(),
         DatumType::U64 => view::<u64>(t)?.iter().map(|&x| Value::from(x)).collect(),
-        dt if dt.is_integer() => {
+        dt if dt.is_integer() || dt == DatumType::TDim => {
             let c = t.cast_to::<i64>().map_err(|e| e.to_string())?;
             view::<i64>(&c)?.iter().map(|&x| Value::from(x)).collect()
         }

@@ -228,7 +228,7 @@ pub fn predict_ui(
         server_ui(ui, state, log, commands);
     }
     if let Some(index) = state.shown {
-        answer_ui(ui, card, state, settings, index, commands);
+        answer_ui(ui, state, settings, index, commands);
     }
     if !state.history.is_empty() {
         history_ui(ui, state, commands);
@@ -520,7 +520,6 @@ fn server_ui(ui: &mut Ui, state: &mut PredictState, log: &Log, commands: &mut Ve
 
 fn answer_ui(
     ui: &mut Ui,
-    card: &ModelCard,
     state: &mut PredictState,
     settings: &mut Settings,
     index: usize,
@@ -619,7 +618,7 @@ fn answer_ui(
                 return;
             }
             for (i, section) in run.sections.iter().enumerate() {
-                section_view_ui(ui, card, state, settings, &run, i, section, commands);
+                section_view_ui(ui, state, settings, &run, i, section, commands);
             }
         }
     }
@@ -628,7 +627,6 @@ fn answer_ui(
 #[allow(clippy::too_many_arguments)]
 fn section_view_ui(
     ui: &mut Ui,
-    card: &ModelCard,
     state: &mut PredictState,
     settings: &mut Settings,
     run: &Run,
@@ -659,7 +657,15 @@ fn section_view_ui(
         );
     }
     match &section.kind {
-        Kind::Scores(rows) => scores_ui(ui, card, state, settings, index, rows, commands),
+        Kind::Scores(rows) => scores_ui(
+            ui,
+            state,
+            settings,
+            index,
+            rows,
+            section.classes.as_deref(),
+            commands,
+        ),
         Kind::Table { columns, rows } => table_ui(ui, index, columns, rows),
         Kind::Images(pictures) => {
             ui.horizontal_wrapped(|ui| {
@@ -696,17 +702,17 @@ fn section_view_ui(
 
 fn scores_ui(
     ui: &mut Ui,
-    card: &ModelCard,
     state: &mut PredictState,
     settings: &mut Settings,
     index: usize,
     rows: &[Vec<Option<f64>>],
+    classes: Option<&[String]>,
     commands: &mut Vec<Command>,
 ) {
     if state.score_row.len() <= index {
         state.score_row.resize(index + 1, 0);
     }
-    let classes = rows.first().map_or(0, Vec::len);
+    let class_count = rows.first().map_or(0, Vec::len);
     let distribution = rows.iter().all(|r| answer::is_distribution(r));
     ui.horizontal_wrapped(|ui| {
         if rows.len() > 1 {
@@ -742,8 +748,11 @@ fn scores_ui(
     });
     if let Some((path, labels)) = &state.labels {
         let mut text = format!("Labels from {}", path.display());
-        if labels.len() != classes {
-            text.push_str(&format!(" — {} labels for {classes} classes", labels.len()));
+        if labels.len() != class_count {
+            text.push_str(&format!(
+                " — {} labels for {class_count} classes",
+                labels.len()
+            ));
         }
         ui.label(RichText::new(text).weak());
     } else {
@@ -780,12 +789,15 @@ fn scores_ui(
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
             for (class, value) in top {
+                let given = classes.and_then(|c| c.get(class));
                 let name = state
                     .labels
                     .as_ref()
                     .and_then(|(_, l)| l.get(class))
                     .filter(|l| !l.is_empty())
-                    .map_or_else(|| format!("class {class}"), |l| format!("{l} ({class})"));
+                    .map(|l| format!("{l} ({})", given.map_or(class.to_string(), Clone::clone)))
+                    .or_else(|| given.map(|g| format!("class {g}")))
+                    .unwrap_or_else(|| format!("class {class}"));
                 ui.label(name);
                 match value {
                     Some(v) => {
@@ -803,7 +815,6 @@ fn scores_ui(
                 ui.end_row();
             }
         });
-    let _ = card;
 }
 
 fn cell_text(value: &serde_json::Value) -> String {
