@@ -3,7 +3,8 @@
 //! The crate's map, one line per module:
 //! - [`model`]: the MLflow contract, UI-free: MLmodel, flavors, signature, environment,
 //!   input example, artifacts.
-//! - [`input`]: building model inputs: image files to tensors.
+//! - [`input`]: building model inputs: image files to tensors, request bodies, MLflow's checks.
+//! - [`predict`]: running a model: native ONNX (tract), MLflow's local scoring server, endpoints.
 //! - [`ui`]: the egui desktop app: app state, one file per panel.
 //! - [`cli`]: the command line (`show`), calling the same library functions as the GUI.
 
