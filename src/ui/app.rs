@@ -946,10 +946,12 @@ impl InspectorApp {
                 .prepared
                 .as_ref()
                 .is_none_or(|p| p.verdict.is_ok());
-            let width = (ui.available_width() * 0.45).clamp(360.0, 720.0);
+            let total = ui.available_width();
+            let width = (total * 0.5).clamp(360.0, 760.0);
             egui::Panel::right("predict_panel")
                 .resizable(true)
                 .default_size(width)
+                .size_range(320.0..=(total * 0.7).max(360.0))
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical()
                         .id_salt("predict_scroll")

@@ -844,11 +844,7 @@ fn table_ui(ui: &mut Ui, index: usize, columns: &[String], rows: &[Vec<serde_jso
                         ui.label(RichText::new(i.to_string()).weak());
                         for cell in row {
                             let text = cell_text(cell);
-                            let shown = if text.chars().count() > 96 {
-                                format!("{}…", text.chars().take(96).collect::<String>())
-                            } else {
-                                text.clone()
-                            };
+                            let shown = elided(&text, 96);
                             ui.add(egui::Label::new(shown).selectable(true))
                                 .on_hover_text(text);
                         }
@@ -864,6 +860,15 @@ fn table_ui(ui: &mut Ui, index: usize, columns: &[String], rows: &[Vec<serde_jso
             ))
             .weak(),
         );
+    }
+}
+
+/// Text cut to `max` characters with an ellipsis (the whole text goes on hover).
+fn elided(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
     }
 }
 
@@ -884,8 +889,9 @@ fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut Vec<Command>
                     ui.end_row();
                     for (i, run) in state.history.iter().enumerate().rev() {
                         ui.label(run.number.to_string());
-                        ui.label(&run.backend);
-                        ui.label(&run.input);
+                        ui.label(elided(&run.backend, 24))
+                            .on_hover_text(&run.backend);
+                        ui.label(elided(&run.input, 32)).on_hover_text(&run.input);
                         match &run.result {
                             Ok(Outcome {
                                 reply: Reply::Rejected(r),
@@ -897,7 +903,8 @@ fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut Vec<Command>
                                 );
                             }
                             Ok(_) => {
-                                ui.label(&run.summary);
+                                ui.label(elided(&run.summary, 44))
+                                    .on_hover_text(&run.summary);
                             }
                             Err(e) => {
                                 let short: String = e.chars().take(60).collect();
