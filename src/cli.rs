@@ -45,24 +45,42 @@ pub struct Cli {
 pub enum Command {
     /// Print the model card: flavors, signature, environment, input example, files.
     Show {
-        /// The model folder, its `MLmodel` file, or a folder one level above it.
+        /// The model: a folder, its `MLmodel` file, a folder one level above it, or a URI on a
+        /// tracking server (`models:/NAME/VERSION`, `models:/NAME@ALIAS`, `models:/NAME/latest`,
+        /// `models:/MODEL_ID`, `runs:/RUN_ID/PATH`, `mlflow-artifacts:/PATH`).
         model: PathBuf,
+        /// The tracking server for a URI (default: MLFLOW_TRACKING_URI). Credentials come from
+        /// MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
         /// Print one JSON document instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Print an OpenAPI 3.1 document for the model's scoring endpoint (`mlflow models serve`).
     Openapi {
-        /// The model folder, its `MLmodel` file, or a folder one level above it.
+        /// The model: a folder, its `MLmodel` file, a folder one level above it, or a URI on a
+        /// tracking server (`models:/NAME/VERSION`, `models:/NAME@ALIAS`, `models:/NAME/latest`,
+        /// `models:/MODEL_ID`, `runs:/RUN_ID/PATH`, `mlflow-artifacts:/PATH`).
         model: PathBuf,
+        /// The tracking server for a URI (default: MLFLOW_TRACKING_URI). Credentials come from
+        /// MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
     },
     /// Build the request the scoring server takes, check it with MLflow's rules, send it, and
     /// print the answer (`{"predictions": ...}`); with --dry-run, print the request instead.
     ///
     /// With no --input and no --image the model's input example is used.
     Predict {
-        /// The model folder, its `MLmodel` file, or a folder one level above it.
+        /// The model: a folder, its `MLmodel` file, a folder one level above it, or a URI on a
+        /// tracking server (`models:/NAME/VERSION`, `models:/NAME@ALIAS`, `models:/NAME/latest`,
+        /// `models:/MODEL_ID`, `runs:/RUN_ID/PATH`, `mlflow-artifacts:/PATH`).
         model: PathBuf,
+        /// The tracking server for a URI (default: MLFLOW_TRACKING_URI). Credentials come from
+        /// MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
         /// A JSON request body to send as it is.
         #[arg(long, value_name = "REQUEST.json", conflicts_with = "image")]
         input: Option<PathBuf>,
@@ -152,25 +170,41 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         anyhow::bail!("this build has no window (built without the `gui` feature): use `show`");
     };
     match command {
-        Command::Show { model, json } => {
-            let card = model::open(&model)?;
+        Command::Show {
+            model,
+            tracking_uri,
+            json,
+        } => {
+            let (card, remote) = open_any(&model, tracking_uri.as_deref())?;
             let out = if json {
-                serde_json::to_string_pretty(&model::json::card_to_json(&card))
-                    .context("cannot write the card as JSON")?
+                let mut doc = model::json::card_to_json(&card);
+                if let (Some(r), Some(obj)) = (&remote, doc.as_object_mut()) {
+                    obj.insert("source".into(), remote_json(r));
+                }
+                serde_json::to_string_pretty(&doc).context("cannot write the card as JSON")?
             } else {
-                render_card(&card)
+                let mut text = String::new();
+                if let Some(r) = &remote {
+                    text.push_str(&remote_text(r));
+                }
+                text.push_str(&render_card(&card));
+                text
             };
             print_out(&out)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Openapi { model } => {
-            let card = model::open(&model)?;
+        Command::Openapi {
+            model,
+            tracking_uri,
+        } => {
+            let (card, _) = open_any(&model, tracking_uri.as_deref())?;
             let doc = crate::input::openapi::openapi_document(&card);
             print_out(&serde_json::to_string_pretty(&doc).context("cannot write the document")?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Predict {
             model,
+            tracking_uri,
             input,
             image,
             npy,
@@ -221,13 +255,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .push(crate::predict::parse_header(line).map_err(anyhow::Error::msg)?);
             }
             let send = (!dry_run).then_some((backend, settings));
-            predict(model, source, params, resize, format, send)
+            predict(model, tracking_uri, source, params, resize, format, send)
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn predict(
     model: PathBuf,
+    tracking_uri: Option<String>,
     source: InputSource,
     params: Option<String>,
     resize: ResizeArg,
@@ -243,7 +279,7 @@ fn predict(
             "--format azure is for --dry-run: when sending, the body's form follows the backend (a URL ending in /score gets Azure ML's)"
         );
     }
-    let card = model::open(&model)?;
+    let (card, remote) = open_any(&model, tracking_uri.as_deref())?;
     let params = match params {
         None => None,
         Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
@@ -281,7 +317,7 @@ fn predict(
         }
     }
     if let Some((backend, settings)) = send {
-        return send_request(card, &body, &backend, &settings);
+        return send_request(card, remote, &body, &backend, &settings);
     }
     // Pretty for bodies a person reads; one line for large tensors (a 300x300 image is 270,000
     // numbers).
@@ -296,9 +332,68 @@ fn predict(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Opens a model folder, or a model on a tracking server (mirrored into the cache: MLmodel and
+/// the small files now, the rest when a predict needs it).
+fn open_any(
+    model: &std::path::Path,
+    tracking_uri: Option<&str>,
+) -> anyhow::Result<(ModelCard, Option<crate::source::RemoteModel>)> {
+    use crate::source::{ModelUri, Progress, RemoteModel, Tracking};
+    match ModelUri::parse(&model.to_string_lossy())? {
+        ModelUri::Local(path) => Ok((model::open(&path)?, None)),
+        uri => {
+            let tracking = Tracking::from_env(tracking_uri)?;
+            let remote = RemoteModel::open(&tracking, &uri, &Progress::default())?;
+            let mut card = model::open(&remote.dir)?;
+            card.source = Some(uri.to_string());
+            Ok((card, Some(remote)))
+        }
+    }
+}
+
+/// Where a remote model came from, for `show --json`.
+fn remote_json(r: &crate::source::RemoteModel) -> serde_json::Value {
+    serde_json::json!({
+        "uri": r.uri.to_string(),
+        "tracking_uri": r.tracking.base,
+        "registered": r.registry,
+        "location": r.location.to_string(),
+        "cache": r.dir.display().to_string(),
+        "files": r.files.len(),
+        "bytes_not_fetched": r.missing_bytes(),
+    })
+}
+
+/// Where a remote model came from, for `show`.
+fn remote_text(r: &crate::source::RemoteModel) -> String {
+    let mut out = String::new();
+    row(
+        &mut out,
+        0,
+        "source",
+        format!("{} on {}", r.uri, r.tracking.base),
+    );
+    if let Some(reg) = &r.registry {
+        row(&mut out, 0, "registered", reg);
+    }
+    row(&mut out, 0, "artifacts", &r.location);
+    row(
+        &mut out,
+        0,
+        "cache",
+        format!(
+            "{} ({} not fetched yet)",
+            r.dir.display(),
+            human_size(r.missing_bytes())
+        ),
+    );
+    out
+}
+
 /// Sends a checked body to the chosen backend and prints the answer.
 fn send_request(
     card: model::ModelCard,
+    remote: Option<crate::source::RemoteModel>,
     body: &serde_json::Value,
     backend: &str,
     settings: &BackendSettings,
@@ -307,6 +402,9 @@ fn send_request(
     let has_onnx = crate::predict::onnx::onnx_file(&card).is_some();
     let choice = BackendChoice::parse(backend, has_onnx).map_err(anyhow::Error::msg)?;
     let mut runner = Runner::new(std::sync::Arc::new(card));
+    if let Some(r) = remote {
+        runner.set_remote(r);
+    }
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let outcome = runner.predict(&choice, settings, body, &cancel);
     for mismatch in &runner.mismatches {

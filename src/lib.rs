@@ -12,5 +12,6 @@ pub mod cli;
 pub mod input;
 pub mod model;
 pub mod predict;
+pub mod source;
 #[cfg(feature = "gui")]
 pub mod ui;

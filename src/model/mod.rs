@@ -69,11 +69,17 @@ pub struct ModelCard {
     pub artifacts: Artifacts,
     /// Problems that did not stop the folder from opening.
     pub warnings: Vec<Warning>,
+    /// The URI it was opened from, when it came from a tracking server (`root` is then its
+    /// mirror in the cache).
+    pub source: Option<String>,
 }
 
 impl ModelCard {
     /// The model's display name: the folder's name (`run/model` when found one level down).
     pub fn display_name(&self) -> String {
+        if let Some(uri) = &self.source {
+            return uri.clone();
+        }
         let name_of = |p: &Path| {
             p.canonicalize()
                 .ok()
@@ -290,5 +296,6 @@ fn build_card(
         input_example,
         artifacts,
         warnings,
+        source: None,
     }
 }

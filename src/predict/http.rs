@@ -150,6 +150,11 @@ fn http_error(url: &str, timeout: Duration, error: ureq::Error) -> PredictError 
         ureq::Error::ConnectionFailed => {
             "the connection failed (is the server running?)".to_string()
         }
+        ureq::Error::Io(e)
+            if url.starts_with("https://") && crate::source::tracking::tls_failure(&e) =>
+        {
+            format!("TLS handshake failed ({e}): is the server speaking HTTPS on that port?")
+        }
         ureq::Error::Io(e) => match e.kind() {
             std::io::ErrorKind::ConnectionRefused => {
                 "connection refused: nothing is listening there (is the server running?)"

@@ -194,6 +194,10 @@ pub struct Runner {
     pub mismatches: Vec<python::Mismatch>,
     /// The Python that serves the model, once checked.
     pub python: Option<python::PythonInfo>,
+    /// For a model on a tracking server: its mirror, completed before a backend reads it.
+    remote: Option<crate::source::RemoteModel>,
+    /// Progress of that download (shared with the UI).
+    fetch: std::sync::Arc<crate::source::Progress>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -217,7 +221,59 @@ impl Runner {
             server_pid: std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0)),
             mismatches: Vec::new(),
             python: None,
+            remote: None,
+            fetch: std::sync::Arc::new(crate::source::Progress::default()),
         }
+    }
+
+    /// Marks the model as mirrored from a tracking server: its files are fetched before the
+    /// ONNX or local backend first reads them.
+    pub fn set_remote(&mut self, remote: crate::source::RemoteModel) {
+        self.remote = Some(remote);
+    }
+
+    /// Progress of fetching a remote model's files (shared; Cancel sets its flag).
+    pub fn fetch_progress(&self) -> std::sync::Arc<crate::source::Progress> {
+        self.fetch.clone()
+    }
+
+    /// Fetches what a remote model still lacks.
+    fn complete_remote(
+        &mut self,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<(), PredictError> {
+        use std::sync::atomic::Ordering;
+        let shared = self.fetch.clone();
+        let Some(remote) = self.remote.as_mut() else {
+            return Ok(());
+        };
+        if remote.missing_bytes() == 0 {
+            return Ok(());
+        }
+        shared.cancel.store(false, Ordering::Relaxed);
+        shared.done.store(0, Ordering::Relaxed);
+        shared.total.store(0, Ordering::Relaxed);
+        let finished = std::sync::atomic::AtomicBool::new(false);
+        let result = std::thread::scope(|scope| {
+            // The caller's cancel flag (the predict's Cancel) stops the download too.
+            scope.spawn(|| {
+                while !finished.load(Ordering::Relaxed) {
+                    if cancel.load(Ordering::Relaxed) {
+                        shared.cancel.store(true, Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            });
+            let r = remote.fetch(None, &shared);
+            finished.store(true, Ordering::Relaxed);
+            r
+        });
+        result.map_err(|e| match e {
+            crate::source::SourceError::Cancelled => PredictError::Cancelled,
+            other => PredictError::NotRunnable(format!(
+                "cannot fetch the model's files from the tracking server: {other}"
+            )),
+        })
     }
 
     /// The local server's output (shared; read it while a predict runs).
@@ -266,7 +322,9 @@ impl Runner {
     ) -> Result<Outcome, PredictError> {
         match choice {
             BackendChoice::Onnx => {
-                let mut startup = Duration::ZERO;
+                let started = std::time::Instant::now();
+                self.complete_remote(cancel)?;
+                let mut startup = started.elapsed();
                 if self.onnx.is_none() {
                     let started = std::time::Instant::now();
                     self.onnx = Some(onnx::OnnxBackend::load(&self.card)?);
@@ -293,6 +351,9 @@ impl Runner {
                         || s.port != settings.port
                         || s.timeout_s != settings.timeout_s
                 });
+                let fetched = std::time::Instant::now();
+                self.complete_remote(cancel)?;
+                let fetched = fetched.elapsed();
                 if stale || !self.server_running() {
                     if self.server.is_some() {
                         self.log.push(if stale {
@@ -335,7 +396,7 @@ impl Runner {
                     self.stop_server();
                 }
                 let mut outcome = result?;
-                outcome.startup = startup;
+                outcome.startup = startup + fetched;
                 Ok(outcome)
             }
         }

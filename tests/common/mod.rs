@@ -22,3 +22,113 @@ pub fn handmade(name: &str) -> PathBuf {
 pub fn bad(name: &str) -> PathBuf {
     repo("tests/fixtures/bad").join(name)
 }
+
+/// The test venv's Python (scripts/test.sh makes it with the pinned mlflow).
+pub fn venv_python() -> PathBuf {
+    let p = repo(".venv/bin/python");
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/test.sh, which makes the venv with the pinned mlflow",
+        p.display()
+    );
+    p
+}
+
+/// A real `mlflow server` (pinned pip mlflow, sqlite store, local artifact store with the
+/// proxy) on 127.0.0.1, with models logged and registered by MLflow's own client
+/// (tests/fixtures/tracking_setup.py). One per test binary; it ends with the test process (a
+/// shell guard holds a pipe from it and stops the server's process group when the pipe closes).
+pub struct TrackingServer {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// What tracking_setup.py printed: run ids, the logged model id, MLflow's own download.
+    pub ids: serde_json::Value,
+    /// A folder for this binary's caches.
+    pub scratch: PathBuf,
+    _lifeline: std::sync::Mutex<std::process::ChildStdin>,
+}
+
+/// The shared tracking server, started on first use.
+pub fn tracking_server() -> &'static TrackingServer {
+    static SERVER: std::sync::OnceLock<TrackingServer> = std::sync::OnceLock::new();
+    SERVER.get_or_init(start_tracking_server)
+}
+
+fn start_tracking_server() -> TrackingServer {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let python = venv_python();
+    let scratch =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("tracking-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let log = std::fs::File::create(scratch.join("server.log")).unwrap();
+    let guard = "exec 3<&0 </dev/null; \"$@\" & ( trap '' TERM; read -r _ <&3; kill -TERM -- -$$; sleep 3; kill -KILL -- -$$ ) & wait";
+    let bin = python.parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let mut child = Command::new("bash")
+        .args(["-c", guard, "tracking-server"])
+        .arg(&python)
+        .args(["-m", "mlflow", "server", "--backend-store-uri"])
+        .arg(format!("sqlite:///{}", scratch.join("db.sqlite").display()))
+        .arg("--artifacts-destination")
+        .arg(scratch.join("artifacts"))
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "--workers", "1"])
+        .env("PATH", path)
+        .stdin(Stdio::piped())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let lifeline = child.stdin.take().unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "mlflow server exited ({status}): {}",
+                std::fs::read_to_string(scratch.join("server.log")).unwrap_or_default()
+            );
+        }
+        if ureq::get(format!("{url}/health"))
+            .call()
+            .is_ok_and(|r| r.status().as_u16() == 200)
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(240),
+            "mlflow server did not answer /health: {}",
+            std::fs::read_to_string(scratch.join("server.log")).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let out = Command::new(&python)
+        .arg(repo("tests/fixtures/tracking_setup.py"))
+        .arg(scratch.join("downloads"))
+        .env("MLFLOW_TRACKING_URI", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tracking_setup.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ids = serde_json::from_str(text.lines().last().unwrap_or("")).unwrap();
+    TrackingServer {
+        url,
+        ids,
+        scratch,
+        _lifeline: std::sync::Mutex::new(lifeline),
+    }
+}

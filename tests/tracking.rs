@@ -1,0 +1,350 @@
+//! Models on a real MLflow tracking server (pinned pip mlflow, sqlite store, proxied local
+//! artifact store), logged and registered with MLflow's own client, opened by every URI form.
+//! The card must equal the card of the same model opened as a folder, and predict must work.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use common::{model, repo, tracking_server};
+use mlmodel_inspector::input::build::{InputSource, build_request};
+use mlmodel_inspector::input::request::BodyFormat;
+use mlmodel_inspector::model::{self, ModelCard, json::card_to_json};
+use mlmodel_inspector::predict::{BackendChoice, BackendSettings, Reply, Runner};
+use mlmodel_inspector::source::{ModelUri, Progress, RemoteModel, SourceError, Tracking};
+use serde_json::Value;
+
+fn tracking() -> Tracking {
+    Tracking::new(&tracking_server().url, None, None).unwrap()
+}
+
+/// Opens a URI into a fresh cache with nothing but the card's files fetched.
+fn open_remote(uri: &str, cache: &Path) -> (RemoteModel, ModelCard) {
+    let remote = RemoteModel::open_with(
+        &tracking(),
+        &ModelUri::parse(uri).unwrap(),
+        &Progress::default(),
+        0,
+        cache,
+    )
+    .unwrap_or_else(|e| panic!("{uri}: {e}"));
+    let mut card = model::open(&remote.dir).unwrap();
+    card.source = Some(uri.to_string());
+    (remote, card)
+}
+
+/// The card as JSON without the paths and the display name (a remote card is named by its URI
+/// and lives in the cache; everything read from the model must be the same).
+fn comparable(card: &ModelCard) -> Value {
+    let mut v = card_to_json(card);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("path");
+        o.remove("model_dir");
+        o.remove("name");
+    }
+    v
+}
+
+#[test]
+fn every_uri_form_opens_the_card_of_the_same_folder() {
+    let server = tracking_server();
+    let ids = &server.ids;
+    let run = ids["folder_run"].as_str().unwrap();
+    let proxied = ids["folder_artifact_uri"].as_str().unwrap();
+    let logged_id = ids["logged_model_id"].as_str().unwrap();
+    let logged_run = ids["logged_run"].as_str().unwrap();
+    let cache = server.scratch.join("cache-forms");
+    // The committed fixture, logged as a run's artifacts and registered.
+    let folder = comparable(&model::open(&model("sklearn_iris")).unwrap());
+    for uri in [
+        "models:/iris-folder/1".to_string(),
+        "models:/iris-folder@champion".to_string(),
+        "models:/iris-folder/latest".to_string(),
+        format!("runs:/{run}/model"),
+        format!("{proxied}/model"),
+    ] {
+        let (remote, card) = open_remote(&uri, &cache);
+        assert_eq!(comparable(&card), folder, "{uri}");
+        assert_eq!(card.display_name(), uri);
+        assert!(
+            remote.missing_bytes() > 0,
+            "{uri}: the pickle waits until needed"
+        );
+    }
+    // A model logged by mlflow.sklearn.log_model (an MLflow 3 logged model): the card equals
+    // the one of the folder MLflow itself downloaded.
+    let downloaded =
+        comparable(&model::open(Path::new(ids["logged_download"].as_str().unwrap())).unwrap());
+    for uri in [
+        format!("models:/{logged_id}"),
+        format!("runs:/{logged_run}/clf"),
+        "models:/iris-logged/1".to_string(),
+    ] {
+        let (_, card) = open_remote(&uri, &cache);
+        assert_eq!(comparable(&card), downloaded, "{uri}");
+    }
+    // The registry line says which version an alias or `latest` meant.
+    let (remote, _) = open_remote("models:/iris-folder/latest", &cache);
+    assert!(
+        remote
+            .registry
+            .as_deref()
+            .unwrap()
+            .starts_with("iris-folder version 2"),
+        "{:?}",
+        remote.registry
+    );
+    let (remote, _) = open_remote("models:/iris-folder@champion", &cache);
+    assert!(
+        remote
+            .registry
+            .as_deref()
+            .unwrap()
+            .starts_with("iris-folder version 1 (@champion)")
+    );
+}
+
+#[test]
+fn the_cache_is_reused_and_files_come_when_predict_needs_them() {
+    let server = tracking_server();
+    let cache = server.scratch.join("cache-reuse");
+    let uri = "models:/example-onnx/1";
+    let (remote, card) = open_remote(uri, &cache);
+    assert!(
+        remote.is_placeholder("model.onnx"),
+        "weights are not fetched to show the card"
+    );
+    let weights = remote.dir.join("model.onnx");
+    assert_eq!(
+        std::fs::metadata(&weights).unwrap().len(),
+        std::fs::metadata(repo("assets/example-model/model.onnx"))
+            .unwrap()
+            .len(),
+        "the placeholder has the real size"
+    );
+    // Predict natively: the weights are fetched first, and the answer is the local folder's.
+    let body = build_request(
+        &card,
+        &InputSource::Images(vec![repo("assets/sample-china.jpg")]),
+        None,
+        None,
+        BodyFormat::Mlflow,
+    )
+    .unwrap();
+    let cancel = AtomicBool::new(false);
+    let mut runner = Runner::new(Arc::new(card));
+    runner.set_remote(remote);
+    let remote_answer = runner
+        .predict(
+            &BackendChoice::Onnx,
+            &BackendSettings::default(),
+            &body,
+            &cancel,
+        )
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&weights).unwrap(),
+        std::fs::read(repo("assets/example-model/model.onnx")).unwrap()
+    );
+    let local = Arc::new(model::open(&repo("assets/example-model")).unwrap());
+    let local_answer = Runner::new(local)
+        .predict(
+            &BackendChoice::Onnx,
+            &BackendSettings::default(),
+            &body,
+            &cancel,
+        )
+        .unwrap();
+    match (&remote_answer.reply, &local_answer.reply) {
+        (Reply::Predictions { value: a, .. }, Reply::Predictions { value: b, .. }) => {
+            assert_eq!(a, b)
+        }
+        other => panic!("{other:?}"),
+    }
+    // Open again: nothing is downloaded twice.
+    let progress = Progress::default();
+    let again = RemoteModel::open_with(
+        &tracking(),
+        &ModelUri::parse(uri).unwrap(),
+        &progress,
+        0,
+        &cache,
+    )
+    .unwrap();
+    assert_eq!(
+        progress.done.load(Ordering::Relaxed),
+        0,
+        "everything came from the cache"
+    );
+    assert!(!again.is_placeholder("model.onnx"));
+    assert_eq!(again.missing_bytes(), 0);
+}
+
+#[test]
+fn a_registered_pyfunc_model_predicts_through_mlflow() {
+    let server = tracking_server();
+    let cache = server.scratch.join("cache-local");
+    let (remote, card) = open_remote("models:/iris-logged/1", &cache);
+    let body = build_request(&card, &InputSource::Example, None, None, BodyFormat::Mlflow).unwrap();
+    let mut runner = Runner::new(Arc::new(card));
+    runner.set_remote(remote);
+    let settings = BackendSettings {
+        python: Some(common::venv_python()),
+        ..BackendSettings::default()
+    };
+    let outcome = runner
+        .predict(
+            &BackendChoice::Local,
+            &settings,
+            &body,
+            &AtomicBool::new(false),
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{}", runner.log().tail(30)));
+    match outcome.reply {
+        Reply::Predictions { value, .. } => assert_eq!(value, serde_json::json!([0, 0])),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn server_errors_are_said_clearly() {
+    let server = tracking_server();
+    let cache = server.scratch.join("cache-errors");
+    let open = |t: &Tracking, uri: &str| {
+        RemoteModel::open_with(
+            t,
+            &ModelUri::parse(uri).unwrap(),
+            &Progress::default(),
+            0,
+            &cache,
+        )
+    };
+    match open(&tracking(), "models:/nope/1") {
+        Err(e @ SourceError::NotFound { .. }) => {
+            assert!(
+                e.to_string()
+                    .ends_with("not found: Model Version (name=nope, version=1) not found"),
+                "{e}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // MLflow answers an unknown alias with 400 INVALID_PARAMETER_VALUE.
+    match open(&tracking(), "models:/iris-folder@nobody") {
+        Err(e @ SourceError::Http { .. }) => assert!(
+            e.to_string().ends_with(
+                "HTTP 400 INVALID_PARAMETER_VALUE: Registered model alias nobody not found."
+            ),
+            "{e}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Nothing listening.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    match open(
+        &Tracking::new(&dead, None, None).unwrap(),
+        "models:/iris-folder/1",
+    ) {
+        Err(e @ SourceError::Connection { .. }) => {
+            assert!(e.to_string().contains("connection refused"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // TLS spoken to a plain-HTTP server.
+    let tls = server.url.replace("http://", "https://");
+    match open(
+        &Tracking::new(&tls, None, None).unwrap(),
+        "models:/iris-folder/1",
+    ) {
+        Err(e @ SourceError::Connection { .. }) => assert!(
+            e.to_string().contains("TLS") || e.to_string().contains("tls"),
+            "{e}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // A server that wants credentials.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let guarded = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let body =
+                r#"{"error_code": "UNAUTHENTICATED", "message": "You are not authenticated."}"#;
+            let _ = write!(
+                s,
+                "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    match open(
+        &Tracking::new(&guarded, Some("wrong-token"), None).unwrap(),
+        "models:/iris-folder/1",
+    ) {
+        Err(e @ SourceError::Auth { .. }) => {
+            let m = e.to_string();
+            assert!(
+                m.contains("HTTP 401") && m.contains("MLFLOW_TRACKING_TOKEN"),
+                "{m}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        Tracking::new("ftp://x", None, None),
+        Err(SourceError::BadTrackingUri(_))
+    ));
+}
+
+#[test]
+fn the_command_line_shows_and_predicts_by_uri() {
+    let server = tracking_server();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+            .args(args)
+            .env("XDG_CACHE_HOME", server.scratch.join("cache-cli"))
+            .env("MLFLOW_TRACKING_URI", &server.url)
+            .env_remove("MLFLOW_TRACKING_TOKEN")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&["show", "models:/iris-folder@champion", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["source"]["uri"], "models:/iris-folder@champion");
+    assert_eq!(doc["source"]["tracking_uri"], server.url.as_str());
+    let local = card_to_json(&model::open(&model("sklearn_iris")).unwrap());
+    assert_eq!(doc["signature"], local["signature"]);
+    assert_eq!(doc["flavors"], local["flavors"]);
+    let (code, out, err) = run(&[
+        "predict",
+        "models:/example-onnx/1",
+        "--tracking-uri",
+        &server.url,
+        "--image",
+        repo("assets/sample-china.jpg").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("{\"predictions\":{\"probabilities\":[[0.5396"),
+        "{out}"
+    );
+    let (code, _, err) = run(&["show", "models:/iris-folder/9"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not found: Model Version (name=iris-folder, version=9) not found"),
+        "{err}"
+    );
+}
