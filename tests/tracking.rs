@@ -348,3 +348,81 @@ fn the_command_line_shows_and_predicts_by_uri() {
         "{err}"
     );
 }
+
+#[cfg(feature = "gui")]
+#[test]
+fn the_window_browses_the_registry_and_opens_a_version() {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+    use mlmodel_inspector::ui::InspectorApp;
+    use mlmodel_inspector::ui::settings::Settings;
+
+    fn settle(h: &mut Harness<'static, InspectorApp>) {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(300) {
+            h.step();
+            if !h.state().is_busy() && h.state().opening.is_none() {
+                h.run_steps(4);
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("the app stayed busy for 5 minutes");
+    }
+    let server = tracking_server();
+    let settings = Settings {
+        tracking_uri: server.url.clone(),
+        ..Settings::default()
+    };
+    let mut h = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| InspectorApp::with_settings(&cc.egui_ctx, settings, None));
+    settle(&mut h);
+    h.get_by_label("Open from tracking server…").click();
+    h.step();
+    settle(&mut h);
+    // The registry, with aliases.
+    assert!(
+        h.query_all_by_label_contains("iris-folder")
+            .next()
+            .is_some()
+    );
+    assert!(
+        h.query_all_by_label_contains("@champion = v1")
+            .next()
+            .is_some()
+    );
+    h.query_all_by_label_contains("iris-folder")
+        .next()
+        .unwrap()
+        .click();
+    h.step();
+    settle(&mut h);
+    // Its versions, newest first: open version 1.
+    assert!(h.query_all_by_label("Source run").next().is_some());
+    h.query_all_by_label("Open").last().unwrap().click();
+    h.step();
+    settle(&mut h);
+    let loaded = h.state().loaded.as_ref().expect("the model opened");
+    assert_eq!(loaded.card.source.as_deref(), Some("models:/iris-folder/1"));
+    assert!(loaded.remote.is_some());
+    assert!(
+        h.query_all_by_label_contains("iris-folder version 1 (@champion)")
+            .next()
+            .is_some()
+    );
+    assert!(
+        h.query_all_by_label_contains("sklearn · scikit-learn 1.9.1")
+            .next()
+            .is_some()
+    );
+    // It is remembered with the recent models, by URI.
+    assert_eq!(
+        h.state()
+            .settings
+            .recent
+            .first()
+            .map(|p| p.display().to_string()),
+        Some("models:/iris-folder/1".into())
+    );
+}

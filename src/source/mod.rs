@@ -744,3 +744,128 @@ mod tests {
         assert_eq!(encode_path("1/a b/MLmodel"), "1/a%20b/MLmodel");
     }
 }
+
+/// A registered model, for browsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredModel {
+    /// Its name.
+    pub name: String,
+    /// Its aliases as `alias → version`.
+    pub aliases: Vec<(String, String)>,
+    /// Its description.
+    pub description: String,
+}
+
+/// One version of a registered model, for browsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelVersion {
+    /// The version number.
+    pub version: String,
+    /// The aliases pointing at it.
+    pub aliases: Vec<String>,
+    /// Its stage (`None` when unset).
+    pub stage: Option<String>,
+    /// The run that made it.
+    pub run_id: Option<String>,
+    /// Where MLflow says it comes from.
+    pub source: String,
+    /// `READY`, `PENDING_REGISTRATION`, `FAILED_REGISTRATION`.
+    pub status: String,
+}
+
+impl ModelVersion {
+    /// The URI that opens it.
+    pub fn uri(&self, name: &str) -> String {
+        format!("models:/{name}/{}", self.version)
+    }
+}
+
+/// The registered models on a server (first 1,000, by name).
+pub fn registered_models(tracking: &Tracking) -> Result<Vec<RegisteredModel>, SourceError> {
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let mut query = vec![("max_results", "200")];
+        if !token.is_empty() {
+            query.push(("page_token", token.as_str()));
+        }
+        let v = tracking.get("api/2.0/mlflow/registered-models/search", &query)?;
+        for m in v
+            .get("registered_models")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = str_field(m, &["name"]) else {
+                continue;
+            };
+            let aliases = m
+                .get("aliases")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|a| {
+                    Some((
+                        str_field(a, &["alias"])?.to_string(),
+                        str_field(a, &["version"])?.to_string(),
+                    ))
+                })
+                .collect();
+            out.push(RegisteredModel {
+                name: name.to_string(),
+                aliases,
+                description: str_field(m, &["description"])
+                    .unwrap_or_default()
+                    .to_string(),
+            });
+        }
+        token = str_field(&v, &["next_page_token"])
+            .unwrap_or_default()
+            .to_string();
+        if token.is_empty() || out.len() >= 1000 {
+            break;
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The versions of a registered model, newest first.
+pub fn model_versions(tracking: &Tracking, name: &str) -> Result<Vec<ModelVersion>, SourceError> {
+    let filter = format!("name='{}'", name.replace('\'', "\\'"));
+    let v = tracking.get(
+        "api/2.0/mlflow/model-versions/search",
+        &[("filter", &filter), ("max_results", "200")],
+    )?;
+    let mut out: Vec<ModelVersion> = v
+        .get("model_versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|mv| {
+            Some(ModelVersion {
+                version: str_field(mv, &["version"])?.to_string(),
+                aliases: mv
+                    .get("aliases")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                stage: str_field(mv, &["current_stage"])
+                    .filter(|s| *s != "None")
+                    .map(str::to_string),
+                run_id: str_field(mv, &["run_id"])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+                source: str_field(mv, &["source"]).unwrap_or_default().to_string(),
+                status: str_field(mv, &["status"]).unwrap_or_default().to_string(),
+            })
+        })
+        .collect();
+    out.sort_by_key(|v| std::cmp::Reverse(v.version.parse::<u64>().unwrap_or(0)));
+    Ok(out)
+}

@@ -60,17 +60,27 @@ pub struct Loaded {
     pub server_pid: Arc<AtomicU32>,
     /// The model folder as an absolute path: the key for trust and labels.
     pub folder: PathBuf,
+    /// For a model from a tracking server: its mirror in the cache.
+    pub remote: Option<crate::source::RemoteModel>,
+    /// Progress of fetching the remote model's files for a predict.
+    pub fetch: Arc<crate::source::Progress>,
 }
 
 impl Loaded {
     /// A model just opened: nothing runs yet.
-    pub fn new(card: ModelCard) -> Self {
-        let runner = Runner::new(Arc::new(card.clone()));
+    pub fn new(card: ModelCard, remote: Option<crate::source::RemoteModel>) -> Self {
+        let mut runner = Runner::new(Arc::new(card.clone()));
+        if let Some(r) = &remote {
+            runner.set_remote(r.clone());
+        }
+        let fetch = runner.fetch_progress();
         let log = runner.log();
         let server_pid = runner.server_pid();
         let folder = std::path::absolute(&card.root).unwrap_or_else(|_| card.root.clone());
         Self {
             folder,
+            remote,
+            fetch,
             card,
             panels: PanelState::default(),
             runner: Arc::new(Mutex::new(runner)),
@@ -99,6 +109,8 @@ pub struct InspectorApp {
     predict_generation: u64,
     title: String,
     images_on_open: Vec<PathBuf>,
+    /// The "Open from tracking server" window.
+    pub tracking: super::tracking_panel::TrackingState,
 }
 
 impl InspectorApp {
@@ -128,12 +140,18 @@ impl InspectorApp {
             predict_generation: 0,
             title: String::new(),
             images_on_open: Vec::new(),
+            tracking: Default::default(),
         };
         let recent = app.settings.recent.clone();
         if !recent.is_empty() {
             // A stat of each recent path can hang on a dead network mount: not on the UI thread.
             app.tasks.spawn(TaskName::CheckRecent, ctx, move || {
-                TaskResult::RecentChecked(recent.into_iter().filter(|p| p.exists()).collect())
+                TaskResult::RecentChecked(
+                    recent
+                        .into_iter()
+                        .filter(|p| is_remote_uri(p) || p.exists())
+                        .collect(),
+                )
             });
         }
         if let Some(path) = path {
@@ -181,8 +199,9 @@ impl InspectorApp {
                     return;
                 }
                 let generation = self.generation;
+                let tracking_uri = self.settings.tracking_uri.clone();
                 self.tasks.spawn(TaskName::Open, ctx, move || {
-                    let result = model::open(&path).map(Box::new);
+                    let result = open_source(&path, &tracking_uri).map(Box::new);
                     TaskResult::Opened {
                         generation,
                         path,
@@ -461,6 +480,35 @@ impl InspectorApp {
                     loaded.panels.predict.error = None;
                 }
             }
+            Command::ShowTracking(open) => {
+                self.tracking.open = open;
+                if open
+                    && self.tracking.models.is_none()
+                    && !self.settings.tracking_uri.trim().is_empty()
+                {
+                    self.apply(ctx, Command::BrowseModels);
+                }
+            }
+            Command::BrowseModels => {
+                let uri = self.settings.tracking_uri.clone();
+                self.tracking.versions.clear();
+                self.tasks.spawn(TaskName::Browse, ctx, move || {
+                    TaskResult::Models(
+                        crate::source::Tracking::from_env(Some(&uri))
+                            .and_then(|t| crate::source::registered_models(&t))
+                            .map_err(|e| e.to_string()),
+                    )
+                });
+            }
+            Command::BrowseVersions(name) => {
+                let uri = self.settings.tracking_uri.clone();
+                self.tasks.spawn(TaskName::Browse, ctx, move || {
+                    let result = crate::source::Tracking::from_env(Some(&uri))
+                        .and_then(|t| crate::source::model_versions(&t, &name))
+                        .map_err(|e| e.to_string());
+                    TaskResult::Versions(name, result)
+                });
+            }
             Command::ShowRun(index) => {
                 if let Some(loaded) = &mut self.loaded {
                     loaded.panels.predict.shown = Some(index);
@@ -507,6 +555,7 @@ impl InspectorApp {
             cancel: cancel.clone(),
             started: std::time::Instant::now(),
             backend: label.clone(),
+            fetch: loaded.remote.as_ref().map(|_| loaded.fetch.clone()),
         });
         predict.error = None;
         self.tasks.spawn(TaskName::Predict, ctx, move || {
@@ -724,10 +773,16 @@ impl InspectorApp {
                     }
                     self.opening = None;
                     match result {
-                        Ok(card) => {
-                            let remembered = path.canonicalize().unwrap_or(path);
+                        Ok(opened) => {
+                            let (card, remote) = *opened;
+                            let remembered = if remote.is_some() {
+                                path
+                            } else {
+                                path.canonicalize().unwrap_or(path)
+                            };
                             self.settings.remember(&remembered);
-                            self.loaded = Some(Box::new(Loaded::new(*card)));
+                            self.tracking.open = false;
+                            self.loaded = Some(Box::new(Loaded::new(card, remote)));
                             let images = std::mem::take(&mut self.images_on_open);
                             if !images.is_empty() {
                                 self.settings.tab = Tab::Test;
@@ -735,9 +790,14 @@ impl InspectorApp {
                             }
                         }
                         Err(e) => {
-                            self.error = Some(e.to_string());
+                            self.error = Some(e);
                         }
                     }
+                }
+                TaskResult::Models(result) => self.tracking.models = Some(result),
+                TaskResult::Versions(name, result) => {
+                    self.tracking.versions.retain(|(n, _)| *n != name);
+                    self.tracking.versions.push((name, result));
                 }
                 TaskResult::Picked(Some(path)) => self.commands.push(Command::Open(path)),
                 TaskResult::Picked(None) => {}
@@ -850,6 +910,15 @@ impl InspectorApp {
                 {
                     self.commands.push(Command::PickFolder);
                 }
+                if ui
+                    .button("Open from tracking server…")
+                    .on_hover_text(
+                        "models:/, runs:/ or mlflow-artifacts:/ URIs, or browse the registry",
+                    )
+                    .clicked()
+                {
+                    self.commands.push(Command::ShowTracking(true));
+                }
                 ui.menu_button("Recent", |ui| {
                     if self.settings.recent.is_empty() {
                         ui.label("No recent models");
@@ -913,7 +982,7 @@ impl InspectorApp {
             return;
         };
         egui::Panel::top("model_header").show(ui, |ui| {
-            header::header_ui(ui, &loaded.card);
+            header::header_ui(ui, &loaded.card, loaded.remote.as_ref());
             ui.add_space(4.0);
             ui.horizontal(|ui| {
                 for tab in Tab::ALL {
@@ -1022,6 +1091,32 @@ impl InspectorApp {
     }
 }
 
+/// Whether a recent entry is a tracking-server URI rather than a path.
+fn is_remote_uri(p: &Path) -> bool {
+    crate::source::ModelUri::parse(&p.to_string_lossy()).is_ok_and(|u| u.is_remote())
+}
+
+/// Opens a folder, or a model on the tracking server (mirrored into the cache). On a worker.
+pub fn open_source(
+    path: &Path,
+    tracking_uri: &str,
+) -> Result<(ModelCard, Option<crate::source::RemoteModel>), String> {
+    use crate::source::{ModelUri, Progress, RemoteModel, Tracking};
+    match ModelUri::parse(&path.to_string_lossy()).map_err(|e| e.to_string())? {
+        ModelUri::Local(p) => model::open(&p)
+            .map(|c| (c, None))
+            .map_err(|e| e.to_string()),
+        uri => {
+            let tracking = Tracking::from_env(Some(tracking_uri)).map_err(|e| e.to_string())?;
+            let remote = RemoteModel::open(&tracking, &uri, &Progress::default())
+                .map_err(|e| e.to_string())?;
+            let mut card = model::open(&remote.dir).map_err(|e| e.to_string())?;
+            card.source = Some(uri.to_string());
+            Ok((card, Some(remote)))
+        }
+    }
+}
+
 /// Reads a labels file: one label a line.
 pub fn read_labels(path: &Path) -> Result<(PathBuf, Vec<String>), String> {
     let text = fsutil::read_text_capped(path, 16 * 1024 * 1024)
@@ -1074,6 +1169,18 @@ impl eframe::App for InspectorApp {
             egui::CentralPanel::default().show(ui, |ui| {
                 welcome::welcome_ui(ui, &self.settings.recent, &mut self.commands);
             });
+        }
+        if self.tracking.open {
+            let browsing = self.tasks.is_running(TaskName::Browse);
+            let opening = self.opening.is_some();
+            super::tracking_panel::tracking_ui(
+                &ctx,
+                &mut self.tracking,
+                &mut self.settings.tracking_uri,
+                browsing,
+                opening,
+                &mut self.commands,
+            );
         }
         self.drop_overlay_ui(ui);
         self.update_title(&ctx);

@@ -93,7 +93,8 @@ pub fn artifacts_ui(
                             text = RichText::new(format!("★ {name}")).strong();
                         }
                         if let Some(target) = &entry.link_target {
-                            text = RichText::new(format!("{name} → {target} (link, not followed)"));
+                            text =
+                                RichText::new(format!("{name}, a link to {target} (not followed)"));
                         }
                         let selected = panels.selected.as_deref() == Some(entry.path.as_str());
                         if ui.selectable_label(selected, text).clicked() {

@@ -65,4 +65,10 @@ pub enum Command {
     ShowRun(usize),
     /// Send this run's body again.
     Rerun(usize),
+    /// Show or hide the "Open from tracking server" window.
+    ShowTracking(bool),
+    /// List the tracking server's registered models (on a worker).
+    BrowseModels,
+    /// List a registered model's versions (on a worker).
+    BrowseVersions(String),
 }

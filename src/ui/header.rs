@@ -7,7 +7,7 @@ use crate::model::fsutil::human_size;
 use crate::model::{Location, ModelCard};
 
 /// Draws the header of an open model, with its warnings.
-pub fn header_ui(ui: &mut Ui, card: &ModelCard) {
+pub fn header_ui(ui: &mut Ui, card: &ModelCard, remote: Option<&crate::source::RemoteModel>) {
     let m = &card.mlmodel;
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
@@ -20,8 +20,26 @@ pub fn header_ui(ui: &mut Ui, card: &ModelCard) {
             chip_ui(ui, &text, flavor.name == "python_function");
         }
     });
+    if let Some(r) = remote {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Tracking server").weak());
+            mono_value_ui(ui, &r.tracking.base);
+            if let Some(reg) = &r.registry {
+                ui.label(RichText::new("Registered").weak());
+                mono_value_ui(ui, reg);
+            }
+            ui.label(RichText::new("Artifacts").weak());
+            mono_value_ui(ui, &r.location.to_string());
+            let missing = r.missing_bytes();
+            if missing > 0 {
+                ui.label(
+                    RichText::new(format!("{} fetched when needed", human_size(missing))).weak(),
+                );
+            }
+        });
+    }
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new("Folder").weak());
+        ui.label(RichText::new(if remote.is_some() { "Cache" } else { "Folder" }).weak());
         mono_value_ui(ui, &card.root.display().to_string());
         if let Location::OneDown { subfolder } = &card.location {
             ui.label(

@@ -13,6 +13,7 @@ pub mod settings;
 mod signature_panel;
 pub mod tasks;
 pub mod test_panel;
+pub mod tracking_panel;
 mod welcome;
 mod widgets;
 

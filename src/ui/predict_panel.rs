@@ -41,6 +41,8 @@ pub struct Running {
     pub started: Instant,
     /// The backend's name.
     pub backend: String,
+    /// For a model from a tracking server: the download of its files.
+    pub fetch: Option<Arc<crate::source::Progress>>,
 }
 
 /// One run of this session.
@@ -192,8 +194,20 @@ pub fn predict_ui(
         if let Some(running) = &state.running {
             ui.spinner();
             let secs = running.started.elapsed().as_secs_f64();
+            let fetching = running.fetch.as_ref().map(|f| {
+                (
+                    f.done.load(std::sync::atomic::Ordering::Relaxed),
+                    f.total.load(std::sync::atomic::Ordering::Relaxed),
+                )
+            });
             let what = if running.cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 "Cancelling…".to_string()
+            } else if let Some((done, total)) = fetching.filter(|(d, t)| *t > 0 && d < t) {
+                format!(
+                    "Fetching the model's files from the tracking server: {} of {}",
+                    crate::model::fsutil::human_size(done),
+                    crate::model::fsutil::human_size(total)
+                )
             } else if state.backend == BackendKind::Local && !server_up {
                 format!("Starting MLflow's scoring server and predicting… {secs:.0} s")
             } else {

@@ -96,6 +96,8 @@ pub struct Settings {
     pub score_mode: crate::predict::answer::ScoreMode,
     /// How many classes the bars show (0: the default, 5).
     pub top_k: usize,
+    /// The MLflow tracking server (empty: MLFLOW_TRACKING_URI).
+    pub tracking_uri: String,
 }
 
 impl Settings {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-use crate::model::{ModelCard, OpenError};
+use crate::model::ModelCard;
 
 /// What a finished task brings back.
 #[derive(Debug)]
@@ -17,8 +17,8 @@ pub enum TaskResult {
         generation: u64,
         /// The path that was opened.
         path: PathBuf,
-        /// The card, or why not.
-        result: Result<Box<ModelCard>, OpenError>,
+        /// The card (with the model's mirror when it came from a tracking server), or why not.
+        result: Result<Box<(ModelCard, Option<crate::source::RemoteModel>)>, String>,
     },
     /// The native folder dialog closed: the folder chosen, if any.
     Picked(Option<PathBuf>),
@@ -67,6 +67,10 @@ pub enum TaskResult {
     Labels(Option<Result<(PathBuf, Vec<String>), String>>),
     /// The local server was stopped.
     ServerStopped,
+    /// The registered models of the tracking server.
+    Models(Result<Vec<crate::source::RegisteredModel>, String>),
+    /// The versions of a registered model.
+    Versions(String, Result<Vec<crate::source::ModelVersion>, String>),
 }
 
 /// The names of the tasks, one of each at a time.
@@ -94,6 +98,8 @@ pub enum TaskName {
     Labels,
     /// Stopping the local server.
     StopServer,
+    /// Browsing the tracking server.
+    Browse,
 }
 
 /// The running tasks and the channel they report on.
