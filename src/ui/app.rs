@@ -482,10 +482,9 @@ impl InspectorApp {
             }
             Command::ShowTracking(open) => {
                 self.tracking.open = open;
-                if open
-                    && self.tracking.models.is_none()
-                    && !self.settings.tracking_uri.trim().is_empty()
-                {
+                let server_known = !self.settings.tracking_uri.trim().is_empty()
+                    || std::env::var_os(crate::source::tracking::TRACKING_URI_VAR).is_some();
+                if open && self.tracking.models.is_none() && server_known {
                     self.apply(ctx, Command::BrowseModels);
                 }
             }

@@ -21,6 +21,14 @@ pub fn welcome_ui(ui: &mut Ui, recent: &[PathBuf], commands: &mut Vec<Command>) 
         {
             commands.push(Command::PickFolder);
         }
+        ui.add_space(6.0);
+        if ui
+            .add(egui::Button::new("Open from tracking server…").min_size([260.0, 28.0].into()))
+            .on_hover_text("models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN/PATH, or browse the registry")
+            .clicked()
+        {
+            commands.push(Command::ShowTracking(true));
+        }
         ui.add_space(16.0);
         let width = ui.available_width().min(520.0);
         egui::Frame::new()
