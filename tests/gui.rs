@@ -768,7 +768,7 @@ fn cancel_stops_a_hung_prediction_and_the_app_stays_usable() {
             break;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(120),
+            start.elapsed() < Duration::from_secs(300),
             "the server never started"
         );
         std::thread::sleep(Duration::from_millis(50));

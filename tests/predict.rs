@@ -591,7 +591,7 @@ fn a_killed_app_leaves_no_server_behind() {
         .spawn()
         .unwrap();
     let needle = folder.display().to_string();
-    let until = Instant::now() + Duration::from_secs(120);
+    let until = Instant::now() + Duration::from_secs(300);
     // The server's process group: the one `mlflow models serve -m <folder>` runs in.
     let pgid = loop {
         if let Some(pgid) = live_processes()
