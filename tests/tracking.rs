@@ -378,7 +378,11 @@ fn the_window_browses_the_registry_and_opens_a_version() {
         .with_size([1280.0, 900.0])
         .build_eframe(move |cc| InspectorApp::with_settings(&cc.egui_ctx, settings, None));
     settle(&mut h);
-    h.get_by_label("Open from tracking server…").click();
+    // The top bar's button (the welcome screen has one too).
+    h.query_all_by_label("Open from tracking server…")
+        .next()
+        .unwrap()
+        .click();
     h.step();
     settle(&mut h);
     // The registry, with aliases.

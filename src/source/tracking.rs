@@ -19,6 +19,9 @@ pub struct Tracking {
     pub base: String,
     authorization: Option<String>,
     agent: ureq::Agent,
+    /// For file downloads: no limit on the whole body (weights can be large; Cancel stops it),
+    /// but a limit on each wait for data.
+    downloads: ureq::Agent,
 }
 
 impl std::fmt::Debug for Tracking {
@@ -85,10 +88,17 @@ impl Tracking {
             .http_status_as_error(false)
             .build()
             .into();
+        let downloads = ureq::Agent::config_builder()
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_recv_response(Some(Duration::from_secs(60)))
+            .http_status_as_error(false)
+            .build()
+            .into();
         Ok(Self {
             base,
             authorization,
             agent,
+            downloads,
         })
     }
 
@@ -96,15 +106,9 @@ impl Tracking {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
     }
 
-    fn request(
-        &self,
-        method: &str,
-        url: &str,
-    ) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
-        let mut r = match method {
-            "GET" => self.agent.get(url),
-            _ => self.agent.delete(url),
-        };
+    /// A GET with the credentials.
+    fn get_request(&self, url: &str) -> ureq::RequestBuilder<ureq::typestate::WithoutBody> {
+        let mut r = self.agent.get(url);
         if let Some(a) = &self.authorization {
             r = r.header("Authorization", a);
         }
@@ -114,7 +118,7 @@ impl Tracking {
     /// GET a JSON route with query parameters.
     pub fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, SourceError> {
         let url = self.url(path);
-        let mut r = self.request("GET", &url);
+        let mut r = self.get_request(&url);
         for (k, v) in query {
             r = r.query(*k, *v);
         }
@@ -147,7 +151,10 @@ impl Tracking {
         cancel: &AtomicBool,
     ) -> Result<u64, SourceError> {
         let url = self.url(path);
-        let mut r = self.request("GET", &url);
+        let mut r = self.downloads.get(&url);
+        if let Some(a) = &self.authorization {
+            r = r.header("Authorization", a);
+        }
         for (k, v) in query {
             r = r.query(*k, *v);
         }
