@@ -124,6 +124,10 @@ pub enum Command {
         /// Seconds a prediction may take.
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         timeout: u64,
+        /// Send the request N times (built once) and print `latency_ms p50=<ms> p95=<ms> n=<N>`
+        /// on stderr: warm latency from a shell.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
     },
 }
 
@@ -218,6 +222,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             env_manager,
             header,
             timeout,
+            repeat,
         } => {
             let source = if let Some(path) = input {
                 InputSource::RequestFile(path)
@@ -254,7 +259,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .headers
                     .push(crate::predict::parse_header(line).map_err(anyhow::Error::msg)?);
             }
-            let send = (!dry_run).then_some((backend, settings));
+            let send = (!dry_run).then_some((backend, settings, repeat));
             predict(model, tracking_uri, source, params, resize, format, send)
         }
     }
@@ -268,7 +273,7 @@ fn predict(
     params: Option<String>,
     resize: ResizeArg,
     format: FormatArg,
-    send: Option<(String, BackendSettings)>,
+    send: Option<(String, BackendSettings, u32)>,
 ) -> anyhow::Result<ExitCode> {
     use crate::input::build::{build_request, image_inputs};
     use crate::input::image::{ImageOptions, Resize};
@@ -316,8 +321,8 @@ fn predict(
             return Ok(ExitCode::from(1));
         }
     }
-    if let Some((backend, settings)) = send {
-        return send_request(card, remote, &body, &backend, &settings);
+    if let Some((backend, settings, repeat)) = send {
+        return send_request(card, remote, &body, &backend, &settings, repeat);
     }
     // Pretty for bodies a person reads; one line for large tensors (a 300x300 image is 270,000
     // numbers).
@@ -397,6 +402,7 @@ fn send_request(
     body: &serde_json::Value,
     backend: &str,
     settings: &BackendSettings,
+    repeat: u32,
 ) -> anyhow::Result<ExitCode> {
     use crate::predict::{BackendChoice, Reply, Runner};
     let has_onnx = crate::predict::onnx::onnx_file(&card).is_some();
@@ -410,16 +416,25 @@ fn send_request(
     for mismatch in &runner.mismatches {
         eprintln!("note: environment differs: {mismatch}");
     }
-    let outcome = match outcome {
-        Ok(o) => o,
-        Err(e) => {
-            let log = runner.log();
-            if matches!(choice, BackendChoice::Local) && !log.is_empty() {
-                eprintln!("server log (last lines):\n{}", log.tail(15));
-            }
-            return Err(e.into());
+    let fail = |e: crate::predict::PredictError, runner: &Runner| {
+        let log = runner.log();
+        if matches!(choice, BackendChoice::Local) && !log.is_empty() {
+            eprintln!("server log (last lines):\n{}", log.tail(15));
         }
+        anyhow::Error::from(e)
     };
+    let mut outcome = outcome.map_err(|e| fail(e, &runner))?;
+    // --repeat: the same body again; the latencies exclude any startup.
+    let mut latencies = vec![outcome.latency];
+    while latencies.len() < repeat as usize && matches!(outcome.reply, Reply::Predictions { .. }) {
+        outcome = runner
+            .predict(&choice, settings, body, &cancel)
+            .map_err(|e| fail(e, &runner))?;
+        latencies.push(outcome.latency);
+    }
+    if repeat > 1 {
+        eprintln!("{}", latency_line(&latencies));
+    }
     match &outcome.reply {
         Reply::Predictions {
             raw,
@@ -453,6 +468,22 @@ fn send_request(
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `latency_ms p50=<ms> p95=<ms> n=<N>` (nearest-rank percentiles).
+pub fn latency_line(latencies: &[std::time::Duration]) -> String {
+    let mut ms: Vec<f64> = latencies.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    ms.sort_by(f64::total_cmp);
+    let rank = |p: f64| {
+        let i = ((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len().max(1)) - 1;
+        ms.get(i).copied().unwrap_or(0.0)
+    };
+    format!(
+        "latency_ms p50={:.3} p95={:.3} n={}",
+        rank(0.50),
+        rank(0.95),
+        ms.len()
+    )
 }
 
 /// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.
@@ -887,4 +918,17 @@ fn compact(value: &serde_json::Value) -> String {
         other => other.to_string(),
     };
     crate::model::mlmodel::elide(&text, 160)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::latency_line;
+    use std::time::Duration;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let l: Vec<Duration> = (1..=20).map(Duration::from_millis).collect();
+        assert_eq!(latency_line(&l), "latency_ms p50=10.000 p95=19.000 n=20");
+        assert_eq!(latency_line(&l[..1]), "latency_ms p50=1.000 p95=1.000 n=1");
+    }
 }

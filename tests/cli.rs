@@ -407,3 +407,34 @@ fn predict_through_the_local_mlflow_server_prints_mlflows_answer() {
         "{err}"
     );
 }
+
+#[test]
+fn predict_repeat_prints_warm_latency_percentiles() {
+    let (code, out, err) = predict(&[
+        repo("assets/example-model").to_str().unwrap(),
+        "--image",
+        repo("assets/sample-china.jpg").to_str().unwrap(),
+        "--repeat",
+        "7",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // One answer on stdout, the percentiles on stderr.
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    assert!(answer["predictions"]["probabilities"].is_array());
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("latency_ms "))
+        .unwrap_or_else(|| panic!("{err}"));
+    let fields: Vec<&str> = line.split(' ').collect();
+    assert_eq!(fields.len(), 4, "{line}");
+    let p50: f64 = fields[1].strip_prefix("p50=").unwrap().parse().unwrap();
+    let p95: f64 = fields[2].strip_prefix("p95=").unwrap().parse().unwrap();
+    assert!(p50 > 0.0 && p95 >= p50, "{line}");
+    assert_eq!(fields[3], "n=7");
+    let (code, _, err) = predict(&[
+        repo("assets/example-model").to_str().unwrap(),
+        "--repeat",
+        "0",
+    ]);
+    assert_eq!(code, 2, "{err}");
+}

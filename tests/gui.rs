@@ -647,7 +647,9 @@ fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
     h.step();
     settle(&mut h);
     assert!(shows(&h, "Answer — run 3"));
-    assert!(shows(&h, "(run 1 again)"));
+    let history = &h.state().loaded.as_ref().unwrap().panels.predict.history;
+    assert_eq!(history.len(), 3);
+    assert_eq!(history[2].input, "image sample-china.jpg (run 1 again)");
 }
 
 #[test]

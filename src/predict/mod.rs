@@ -238,18 +238,21 @@ impl Runner {
     }
 
     /// Fetches what a remote model still lacks.
+    /// Fetches what a remote model still lacks; returns the time it took (zero when nothing
+    /// was missing, so a warm call stays warm).
     fn complete_remote(
         &mut self,
         cancel: &std::sync::atomic::AtomicBool,
-    ) -> Result<(), PredictError> {
+    ) -> Result<Duration, PredictError> {
         use std::sync::atomic::Ordering;
         let shared = self.fetch.clone();
         let Some(remote) = self.remote.as_mut() else {
-            return Ok(());
+            return Ok(Duration::ZERO);
         };
         if remote.missing_bytes() == 0 {
-            return Ok(());
+            return Ok(Duration::ZERO);
         }
+        let started = std::time::Instant::now();
         shared.cancel.store(false, Ordering::Relaxed);
         shared.done.store(0, Ordering::Relaxed);
         shared.total.store(0, Ordering::Relaxed);
@@ -268,7 +271,7 @@ impl Runner {
             finished.store(true, Ordering::Relaxed);
             r
         });
-        result.map_err(|e| match e {
+        result.map(|()| started.elapsed()).map_err(|e| match e {
             crate::source::SourceError::Cancelled => PredictError::Cancelled,
             other => PredictError::NotRunnable(format!(
                 "cannot fetch the model's files from the tracking server: {other}"
@@ -322,13 +325,11 @@ impl Runner {
     ) -> Result<Outcome, PredictError> {
         match choice {
             BackendChoice::Onnx => {
-                let started = std::time::Instant::now();
-                self.complete_remote(cancel)?;
-                let mut startup = started.elapsed();
+                let mut startup = self.complete_remote(cancel)?;
                 if self.onnx.is_none() {
                     let started = std::time::Instant::now();
                     self.onnx = Some(onnx::OnnxBackend::load(&self.card)?);
-                    startup = started.elapsed();
+                    startup += started.elapsed();
                 }
                 let backend = self.onnx.as_ref().ok_or_else(|| {
                     PredictError::NotRunnable("the ONNX model is not loaded".into())
@@ -351,9 +352,7 @@ impl Runner {
                         || s.port != settings.port
                         || s.timeout_s != settings.timeout_s
                 });
-                let fetched = std::time::Instant::now();
-                self.complete_remote(cancel)?;
-                let fetched = fetched.elapsed();
+                let fetched = self.complete_remote(cancel)?;
                 if stale || !self.server_running() {
                     if self.server.is_some() {
                         self.log.push(if stale {

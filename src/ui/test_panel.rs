@@ -477,9 +477,26 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
         }
         ui.label(RichText::new("or drop image files on the window").weak());
     });
-    for path in &state.images {
-        ui.label(RichText::new(path.display().to_string()).monospace());
+    if state.images.len() > 1 {
+        ui.label(format!(
+            "{} images, one per batch item:",
+            state.images.len()
+        ));
     }
+    // A long batch scrolls in its own box, so the controls below stay in sight.
+    egui::ScrollArea::vertical()
+        .id_salt("image_list")
+        .max_height(140.0)
+        .show(ui, |ui| {
+            for path in &state.images {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| path.display().to_string());
+                ui.label(RichText::new(name).monospace())
+                    .on_hover_text(path.display().to_string());
+            }
+        });
     if target.channels >= 3 {
         use crate::input::image::ColorMode;
         let default = ColorMode::for_channels(target.channels);
