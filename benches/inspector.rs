@@ -1,0 +1,100 @@
+//! The library paths the app takes, timed (issue 7): opening a model folder until the card is
+//! ready, an image file to the signature's uint8 [1, 300, 300, 3] tensor, and a warm native
+//! ONNX predict of the bundled example. `scripts/bench.sh` runs these beside MLflow's own Python
+//! path and writes the ratios; `cargo bench --bench inspector` runs them alone.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use mlmodel_inspector::input::build::{InputSource, build_request, image_inputs};
+use mlmodel_inspector::input::image::{ImageOptions, decode, images_to_tensor};
+use mlmodel_inspector::input::request::BodyFormat;
+use mlmodel_inspector::model;
+use mlmodel_inspector::predict::onnx::OnnxBackend;
+
+fn main() {
+    divan::main();
+}
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// A 12-megapixel JPEG (4000 x 3000), made once from the sample photo.
+fn big_jpeg() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = std::env::temp_dir().join("mlmodel-inspector-bench-12mp.jpg");
+        if !path.is_file() {
+            let photo = image::open(repo("assets/sample-china.jpg")).expect("the sample photo");
+            photo
+                .resize_exact(4000, 3000, image::imageops::FilterType::Triangle)
+                .to_rgb8()
+                .save(&path)
+                .expect("write the 12 MP JPEG");
+        }
+        path
+    })
+}
+
+mod open {
+    use super::*;
+
+    #[divan::bench]
+    fn bundled_onnx_example() -> model::ModelCard {
+        model::open(&repo("assets/example-model")).expect("opens")
+    }
+
+    #[divan::bench]
+    fn sklearn_with_example() -> model::ModelCard {
+        model::open(&repo("tests/fixtures/models/sklearn_iris")).expect("opens")
+    }
+}
+
+mod image_to_tensor {
+    use super::*;
+
+    fn run(bencher: divan::Bencher, path: &Path) {
+        let card = model::open(&repo("assets/example-model")).expect("opens");
+        let (_, target) = image_inputs(&card)
+            .into_iter()
+            .next()
+            .expect("an image input");
+        let options = ImageOptions::for_target(&target);
+        bencher.bench(|| {
+            let decoded = decode(path).expect("decodes");
+            images_to_tensor(std::slice::from_ref(&decoded), &target, &options).expect("a tensor")
+        });
+    }
+
+    #[divan::bench]
+    fn small_jpeg_640x427(bencher: divan::Bencher) {
+        run(bencher, &repo("assets/sample-china.jpg"));
+    }
+
+    #[divan::bench(sample_count = 10)]
+    fn jpeg_12_megapixel(bencher: divan::Bencher) {
+        run(bencher, big_jpeg());
+    }
+}
+
+mod onnx_predict {
+    use super::*;
+
+    #[divan::bench(args = [1, 32])]
+    fn bundled_example_warm(bencher: divan::Bencher, batch: usize) {
+        let card = model::open(&repo("assets/example-model")).expect("opens");
+        let photos = vec![repo("assets/sample-china.jpg"); batch];
+        let body = build_request(
+            &card,
+            &InputSource::Images(photos),
+            None,
+            None,
+            BodyFormat::Mlflow,
+        )
+        .expect("a request");
+        let backend = OnnxBackend::load(&card).expect("loads");
+        backend.predict(&body).expect("warms");
+        bencher.bench(|| backend.predict(&body).expect("predicts"));
+    }
+}

@@ -1,0 +1,57 @@
+"""MLflow's own Python path for the comparisons in BENCHMARKS.md (run by scripts/bench.sh).
+
+Prints one JSON object of median times in milliseconds:
+- open_warm_ms: mlflow.models.Model.load + its signature, in-process, warm;
+- image_small_ms / image_12mp_ms: PIL open().convert('RGB').resize((300, 300)) + numpy.asarray;
+- onnx_b1_ms / onnx_b32_ms: mlflow.pyfunc (onnxruntime) predict of the bundled example, warm.
+
+    .venv/bin/python scripts/bench_python.py BIG_JPEG
+"""
+
+import json
+import logging
+import os
+import statistics
+import sys
+import time
+import warnings
+
+warnings.filterwarnings("ignore")
+logging.getLogger("mlflow").setLevel(logging.ERROR)
+
+import mlflow  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def median_ms(fn, n):
+    fn()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def main(big):
+    example = os.path.join(ROOT, "assets", "example-model")
+    small = os.path.join(ROOT, "assets", "sample-china.jpg")
+    out = {}
+    out["open_warm_ms"] = median_ms(lambda: mlflow.models.Model.load(example).signature, 50)
+    out["image_small_ms"] = median_ms(lambda: np.asarray(Image.open(small).convert("RGB").resize((300, 300))), 50)
+    out["image_12mp_ms"] = median_ms(lambda: np.asarray(Image.open(big).convert("RGB").resize((300, 300))), 10)
+    model = mlflow.pyfunc.load_model(example)
+    img = np.asarray(Image.open(small).convert("RGB").resize((300, 300)), dtype=np.uint8)
+    b1 = img[None]
+    b32 = np.repeat(b1, 32, axis=0)
+    out["onnx_b1_ms"] = median_ms(lambda: model.predict(b1), 200)
+    out["onnx_b32_ms"] = median_ms(lambda: model.predict(b32), 30)
+    out["versions"] = {"mlflow": mlflow.__version__, "numpy": np.__version__, "pillow": Image.__version__}
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
