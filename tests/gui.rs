@@ -434,7 +434,7 @@ fn named_tensors_can_be_filled() {
         .body
         .clone();
     assert_eq!(
-        body,
+        *body,
         serde_json::json!({"inputs": {"img": [[[1.0, 1.0], [1.0, 1.0]]], "ids": [1]}})
     );
 }
@@ -581,15 +581,6 @@ fn every_fixture_model_gets_a_valid_request_from_the_form_and_from_the_example()
     }
 }
 
-fn venv_python() -> PathBuf {
-    let p = common::repo(".venv/bin/python");
-    assert!(
-        p.is_file(),
-        "run scripts/test.sh: it makes .venv with the pinned mlflow"
-    );
-    p
-}
-
 /// Presses Predict (which builds, checks and sends) and waits for the answer.
 fn predict(harness: &mut Harness<'static, InspectorApp>) {
     harness.get_by_label("▶ Predict").click();
@@ -655,7 +646,7 @@ fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
 #[test]
 fn a_pyfunc_model_predicts_through_mlflow_after_the_trust_question() {
     let mut settings = Settings::default();
-    settings.backend.python = Some(venv_python());
+    settings.backend.python = Some(common::venv_python());
     let mut h = app_with(Some(model("pyfunc_scaler")), settings);
     tab(&mut h, "Test");
     assert!(shows(&h, "MLflow scoring server (local Python)"));
@@ -742,7 +733,7 @@ fn a_pyfunc_model_predicts_through_mlflow_after_the_trust_question() {
 #[test]
 fn cancel_stops_a_hung_prediction_and_the_app_stays_usable() {
     let mut settings = Settings::default();
-    settings.backend.python = Some(venv_python());
+    settings.backend.python = Some(common::venv_python());
     let folder = std::path::absolute(model("pyfunc_scaler")).unwrap();
     settings.trusted.push(folder);
     let mut h = app_with(Some(model("pyfunc_scaler")), settings);

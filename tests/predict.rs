@@ -22,20 +22,9 @@ use mlmodel_inspector::predict::{
 };
 use serde_json::{Value, json};
 
-/// The test venv's Python (made by scripts/test.sh).
-fn venv_python() -> PathBuf {
-    let p = common::repo(".venv/bin/python");
-    assert!(
-        p.is_file(),
-        "{} is missing: run scripts/test.sh, which makes the venv with the pinned mlflow",
-        p.display()
-    );
-    p
-}
-
 fn settings() -> BackendSettings {
     BackendSettings {
-        python: Some(venv_python()),
+        python: Some(common::venv_python()),
         ..BackendSettings::default()
     }
 }
@@ -53,7 +42,7 @@ fn mlflow_answer(model: &Path, body: &Value) -> (u16, Value) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("body.json");
     std::fs::write(&file, serde_json::to_string(body).unwrap()).unwrap();
-    let out = Command::new(venv_python())
+    let out = Command::new(common::venv_python())
         .arg(common::repo("tests/fixtures/mlflow_predict.py"))
         .arg(model)
         .arg(&file)
@@ -400,7 +389,7 @@ fn python_without_mlflow_and_a_taken_port_are_explained() {
     let cancel = AtomicBool::new(false);
     // A real Python with no mlflow: a fresh venv.
     let dir = tempfile::tempdir().unwrap();
-    let status = Command::new(venv_python())
+    let status = Command::new(common::venv_python())
         .args(["-m", "venv", "--without-pip"])
         .arg(dir.path().join("bare"))
         .status()
@@ -579,7 +568,7 @@ fn a_killed_app_leaves_no_server_behind() {
         .arg("predict")
         .arg(&folder)
         .args(["--backend", "local", "--python"])
-        .arg(venv_python())
+        .arg(common::venv_python())
         .args([
             "--params",
             r#"{"mode": "sleep", "seconds": 120.0}"#,
@@ -724,7 +713,7 @@ g = helper.make_graph([n], "g", [helper.make_tensor_value_info("x", TensorProto.
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)])
 onnx.save(m, sys.argv[1])
 "#;
-    let status = Command::new(venv_python())
+    let status = Command::new(common::venv_python())
         .args(["-c", script])
         .arg(folder.join("model.onnx"))
         .status()

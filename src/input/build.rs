@@ -519,8 +519,10 @@ fn example_request(card: &ModelCard, format: BodyFormat) -> Result<Value, BuildE
 /// model will see.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    /// The whole body.
-    pub body: Value,
+    /// The whole body (shared: it is sent, saved and copied without being copied itself).
+    pub body: std::sync::Arc<Value>,
+    /// Its size as compact JSON, in bytes.
+    pub bytes: usize,
     /// The body pretty-printed with long arrays elided, for the view.
     pub view: String,
     /// MLflow's verdict.
@@ -633,7 +635,8 @@ pub fn prepare(
     }
     Ok(Prepared {
         view: request::pretty_elided(&body, 8),
-        body,
+        bytes: serde_json::to_string(&body).map_or(0, |t| t.len()),
+        body: std::sync::Arc::new(body),
         verdict,
         tensor_summary,
         preview,

@@ -151,7 +151,7 @@ pub fn mlflow_to_azure(body: &Value) -> Value {
             );
             out.insert("input_data".into(), Value::Object(frame));
         } else if let Some(Value::Array(records)) = map.get("dataframe_records") {
-            let (columns, data) = records_to_rows(records);
+            let (columns, data) = crate::model::example::records_to_rows(records);
             let index: Vec<usize> = (0..records.len()).collect();
             out.insert(
                 "input_data".into(),
@@ -165,29 +165,28 @@ pub fn mlflow_to_azure(body: &Value) -> Value {
     Value::Object(out)
 }
 
-/// Records (a list of objects) as a table: the union of their keys in first-seen order, and
-/// one row per record (`null` where a record lacks a key).
-pub fn records_to_rows(records: &[Value]) -> (Vec<String>, Vec<Vec<Value>>) {
-    let mut columns: Vec<String> = Vec::new();
-    for r in records {
-        if let Value::Object(m) = r {
-            for k in m.keys() {
-                if !columns.contains(k) {
-                    columns.push(k.clone());
+/// `instances` / `inputs` given as a list of row objects become an object of columns, as
+/// MLflow transposes them; anything else is returned as it is.
+pub fn rows_to_columns(data: &Value) -> Value {
+    match data {
+        Value::Array(rows) if !rows.is_empty() && rows.iter().all(Value::is_object) => {
+            let mut columns: Map<String, Value> = Map::new();
+            for row in rows {
+                if let Value::Object(row) = row {
+                    for (k, v) in row {
+                        if let Value::Array(col) = columns
+                            .entry(k.clone())
+                            .or_insert_with(|| Value::Array(Vec::new()))
+                        {
+                            col.push(v.clone());
+                        }
+                    }
                 }
             }
+            Value::Object(columns)
         }
+        other => other.clone(),
     }
-    let rows = records
-        .iter()
-        .map(|r| {
-            columns
-                .iter()
-                .map(|c| r.get(c).cloned().unwrap_or(Value::Null))
-                .collect()
-        })
-        .collect();
-    (columns, rows)
 }
 
 /// Pretty JSON for the view: arrays longer than `max_items` show their first items and a

@@ -4,7 +4,7 @@
 //! input and says how to fix it. Verdicts are tested against the scoring server's own answers
 //! (tests/fixtures/validation_reference.py).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::model::params::{enforce_type, looks_like_datetime, py_repr, py_type, validate_value};
 use crate::model::signature::{
@@ -299,19 +299,9 @@ fn check_tensors(schema: &Schema, format: &str, value: &Value, verdict: &mut Ver
         ("instances", Value::Array(rows))
             if rows.iter().all(Value::is_object) && !rows.is_empty() =>
         {
-            let mut columns: Map<String, Value> = Map::new();
-            for row in rows {
-                if let Value::Object(r) = row {
-                    for (k, v) in r {
-                        if let Value::Array(col) = columns
-                            .entry(k.clone())
-                            .or_insert_with(|| Value::Array(Vec::new()))
-                        {
-                            col.push(v.clone());
-                        }
-                    }
-                }
-            }
+            let Value::Object(columns) = super::request::rows_to_columns(value) else {
+                return;
+            };
             if columns
                 .values()
                 .any(|c| c.as_array().map(Vec::len) != Some(rows.len()))

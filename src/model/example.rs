@@ -346,25 +346,7 @@ fn dataframe(value: Value, orient: Option<&str>) -> Result<ExampleData, String> 
         }
         Value::Array(items) if items.iter().all(Value::is_object) && !items.is_empty() => {
             // records: [{"a": 1, "b": 2}, ...]
-            let mut columns: Vec<String> = Vec::new();
-            for item in &items {
-                if let Value::Object(m) = item {
-                    for k in m.keys() {
-                        if !columns.contains(k) {
-                            columns.push(k.clone());
-                        }
-                    }
-                }
-            }
-            let rows = items
-                .iter()
-                .map(|item| {
-                    columns
-                        .iter()
-                        .map(|c| item.get(c).cloned().unwrap_or(Value::Null))
-                        .collect()
-                })
-                .collect();
+            let (columns, rows) = records_to_rows(&items);
             Ok(ExampleData::Dataframe {
                 columns: Some(columns),
                 rows,
@@ -407,6 +389,31 @@ fn sparse(value: Value, kind: &str) -> Result<ExampleData, String> {
         .map(Vec::len)
         .ok_or("a sparse example needs `data`")?;
     Ok(ExampleData::Sparse { format, shape, nnz })
+}
+
+/// Records (a list of objects) as a table: the union of their keys in first-seen order, and
+/// one row per record (`null` where a record lacks a key).
+pub fn records_to_rows(records: &[Value]) -> (Vec<String>, Vec<Vec<Value>>) {
+    let mut columns: Vec<String> = Vec::new();
+    for r in records {
+        if let Value::Object(m) = r {
+            for k in m.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+    }
+    let rows = records
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| r.get(c).cloned().unwrap_or(Value::Null))
+                .collect()
+        })
+        .collect();
+    (columns, rows)
 }
 
 #[cfg(test)]

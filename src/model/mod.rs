@@ -72,26 +72,34 @@ pub struct ModelCard {
     /// The URI it was opened from, when it came from a tracking server (`root` is then its
     /// mirror in the cache).
     pub source: Option<String>,
+    /// The folder's name as the user knows it (resolved through links when the card was read).
+    pub folder_name: String,
+}
+
+/// The folder's name for display, resolved once when the card is read.
+fn folder_name(chosen: &Path, root: &Path, location: &Location) -> String {
+    let name_of = |p: &Path| {
+        p.canonicalize()
+            .ok()
+            .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| p.display().to_string())
+    };
+    match location {
+        // A run's folder with the model in `model/`: the run folder says more.
+        Location::OneDown { subfolder } => format!("{}/{subfolder}", name_of(chosen)),
+        _ => name_of(root),
+    }
 }
 
 impl ModelCard {
-    /// The model's display name: the folder's name (`run/model` when found one level down).
+    /// The model's display name: the URI it came from, else the folder's name (`run/model`
+    /// when found one level down). Read from the card: no file system call (the window title
+    /// and the header ask every frame).
     pub fn display_name(&self) -> String {
-        if let Some(uri) = &self.source {
-            return uri.clone();
-        }
-        let name_of = |p: &Path| {
-            p.canonicalize()
-                .ok()
-                .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-                .unwrap_or_else(|| p.display().to_string())
-        };
-        match &self.location {
-            // A run's folder with the model in `model/`: the run folder says more.
-            Location::OneDown { subfolder } => format!("{}/{subfolder}", name_of(&self.chosen)),
-            _ => name_of(&self.root),
-        }
+        self.source
+            .clone()
+            .unwrap_or_else(|| self.folder_name.clone())
     }
 
     /// The `python_function` flavor's view, when the model has one.
@@ -284,7 +292,9 @@ fn build_card(
             "mlflow.model.isExternal is true: the artifacts are not in MLflow format and pyfunc refuses to load this model",
         ));
     }
+    let folder_name = folder_name(chosen, &root, &location);
     ModelCard {
+        folder_name,
         chosen: chosen.to_path_buf(),
         root,
         location,

@@ -116,7 +116,7 @@ fn classify(value: &Value, shape: Option<&[usize]>) -> Kind {
         return Kind::Value(value.clone());
     };
     if !items.is_empty() && items.iter().all(Value::is_object) {
-        let (columns, rows) = crate::input::request::records_to_rows(items);
+        let (columns, rows) = crate::model::example::records_to_rows(items);
         return Kind::Table { columns, rows };
     }
     let numeric = || {

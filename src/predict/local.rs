@@ -81,8 +81,13 @@ impl Log {
 
     /// The last `n` lines, joined.
     pub fn tail(&self, n: usize) -> String {
-        let lines = self.lines();
-        lines[lines.len().saturating_sub(n)..].join("\n")
+        self.lines
+            .lock()
+            .map(|l| {
+                let skip = l.len().saturating_sub(n);
+                l.iter().skip(skip).cloned().collect::<Vec<_>>().join("\n")
+            })
+            .unwrap_or_default()
     }
 
     /// The number of lines.

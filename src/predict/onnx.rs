@@ -337,7 +337,7 @@ impl OnnxBackend {
         let named: Vec<(&GraphInput, Value)> = if let Some(data) =
             body.get("inputs").or_else(|| body.get("instances"))
         {
-            let data = rows_to_columns(data);
+            let data = crate::input::request::rows_to_columns(data);
             match data {
                 Value::Object(map) => {
                     let mut out = Vec::new();
@@ -493,30 +493,6 @@ fn find_zipmaps(graph: &pb::GraphProto, outputs: &[String]) -> HashMap<String, Z
     found
 }
 
-/// `instances` / `inputs` given as a list of row objects become an object of columns, as
-/// MLflow transposes them.
-fn rows_to_columns(data: &Value) -> Value {
-    match data {
-        Value::Array(rows) if !rows.is_empty() && rows.iter().all(Value::is_object) => {
-            let mut columns: Map<String, Value> = Map::new();
-            for row in rows {
-                if let Value::Object(row) = row {
-                    for (k, v) in row {
-                        if let Value::Array(col) = columns
-                            .entry(k.clone())
-                            .or_insert_with(|| Value::Array(Vec::new()))
-                        {
-                            col.push(v.clone());
-                        }
-                    }
-                }
-            }
-            Value::Object(columns)
-        }
-        other => other.clone(),
-    }
-}
-
 /// A frame body as (columns, rows).
 fn frame(body: &Value) -> Option<(Vec<String>, Vec<Vec<Value>>)> {
     if let Some(split) = body.get("dataframe_split") {
@@ -541,7 +517,7 @@ fn frame(body: &Value) -> Option<(Vec<String>, Vec<Vec<Value>>)> {
         return Some((columns, rows));
     }
     let records = body.get("dataframe_records")?.as_array()?;
-    let (columns, rows) = crate::input::request::records_to_rows(records);
+    let (columns, rows) = crate::model::example::records_to_rows(records);
     Some((columns, rows))
 }
 

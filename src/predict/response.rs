@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::PredictError;
 use crate::model::lenient_json;
+use crate::model::mlmodel::elide;
 
 /// What a server said to a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,15 +166,6 @@ fn elide_quoted(text: &str, max: usize) -> String {
         i += 1;
     }
     out
-}
-
-/// Cuts text to `max` characters with an ellipsis.
-fn elide(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let head: String = text.chars().take(max).collect();
-    format!("{head} …")
 }
 
 /// The start of a body, for messages.

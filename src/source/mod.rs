@@ -287,32 +287,28 @@ pub fn resolve(
         }
         line
     };
+    // A route answering `{"model_version": ...}`: the version's files and its line.
+    let registered = |route: &str, query: &[(&str, &str)]| {
+        let v = tracking.get(route, query)?;
+        let mv = v
+            .get("model_version")
+            .ok_or_else(|| invalid("model_version", tracking, &v))?;
+        Ok((version_location(tracking, mv)?, Some(describe(mv))))
+    };
     match uri {
         ModelUri::Local(p) => Err(SourceError::Invalid {
             url: p.display().to_string(),
             message: "a local path, not a tracking-server URI".into(),
         }),
         ModelUri::Proxy { path } => Ok((Location::Proxy(path.clone()), None)),
-        ModelUri::Version { name, version } => {
-            let v = tracking.get(
-                "api/2.0/mlflow/model-versions/get",
-                &[("name", name), ("version", version)],
-            )?;
-            let mv = v
-                .get("model_version")
-                .ok_or_else(|| invalid("model_version", tracking, &v))?;
-            Ok((version_location(tracking, mv)?, Some(describe(mv))))
-        }
-        ModelUri::Alias { name, alias } => {
-            let v = tracking.get(
-                "api/2.0/mlflow/registered-models/alias",
-                &[("name", name), ("alias", alias)],
-            )?;
-            let mv = v
-                .get("model_version")
-                .ok_or_else(|| invalid("model_version", tracking, &v))?;
-            Ok((version_location(tracking, mv)?, Some(describe(mv))))
-        }
+        ModelUri::Version { name, version } => registered(
+            "api/2.0/mlflow/model-versions/get",
+            &[("name", name), ("version", version)],
+        ),
+        ModelUri::Alias { name, alias } => registered(
+            "api/2.0/mlflow/registered-models/alias",
+            &[("name", name), ("alias", alias)],
+        ),
         ModelUri::Latest { name } | ModelUri::Stage { name, .. } => {
             let stage = match uri {
                 ModelUri::Stage { stage, .. } => Some(stage.clone()),

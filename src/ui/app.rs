@@ -48,8 +48,8 @@ pub struct PanelState {
 
 /// An open model with its view state.
 pub struct Loaded {
-    /// The model card.
-    pub card: ModelCard,
+    /// The model card (shared with the runner).
+    pub card: Arc<ModelCard>,
     /// View state of the panels.
     pub panels: PanelState,
     /// The backends, kept warm (the local server stops when the last handle goes).
@@ -69,7 +69,8 @@ pub struct Loaded {
 impl Loaded {
     /// A model just opened: nothing runs yet.
     pub fn new(card: ModelCard, remote: Option<crate::source::RemoteModel>) -> Self {
-        let mut runner = Runner::new(Arc::new(card.clone()));
+        let card = Arc::new(card);
+        let mut runner = Runner::new(card.clone());
         if let Some(r) = &remote {
             runner.set_remote(r.clone());
         }
@@ -173,7 +174,7 @@ impl InspectorApp {
 
     /// The open model's card.
     pub fn card(&self) -> Option<&ModelCard> {
-        self.loaded.as_ref().map(|l| &l.card)
+        self.loaded.as_ref().map(|l| l.card.as_ref())
     }
 
     fn apply(&mut self, ctx: &egui::Context, command: Command) {
@@ -202,6 +203,11 @@ impl InspectorApp {
                 let tracking_uri = self.settings.tracking_uri.clone();
                 self.tasks.spawn(TaskName::Open, ctx, move || {
                     let result = open_source(&path, &tracking_uri).map(Box::new);
+                    // The recent list keeps folders resolved (done here: it is a file system call).
+                    let path = match &result {
+                        Ok(opened) if opened.1.is_none() => path.canonicalize().unwrap_or(path),
+                        _ => path,
+                    };
                     TaskResult::Opened {
                         generation,
                         path,
@@ -336,7 +342,7 @@ impl InspectorApp {
                     else {
                         return TaskResult::Saved(Err("not saved".into()));
                     };
-                    let result = serde_json::to_vec_pretty(&body)
+                    let result = serde_json::to_vec_pretty(body.as_ref())
                         .map_err(|e| e.to_string())
                         .and_then(|bytes| {
                             std::fs::write(&path, bytes)
@@ -611,6 +617,7 @@ impl InspectorApp {
                     .filter_map(|c| read_labels(c).ok())
                     .find(|(_, l)| l.len() == n),
             };
+            let (raw_view, value_views) = Run::views(&result, &sections);
             TaskResult::Predicted {
                 generation,
                 run: Box::new(Run {
@@ -621,6 +628,8 @@ impl InspectorApp {
                     result,
                     sections,
                     summary,
+                    raw_view,
+                    value_views,
                 }),
                 server,
                 candidates,
@@ -675,8 +684,9 @@ impl InspectorApp {
                         Ok(prepared) => {
                             if fill_editor {
                                 test.source = super::test_panel::SourceKind::Json;
-                                test.json_text = serde_json::to_string_pretty(&prepared.body)
-                                    .unwrap_or_default();
+                                test.json_text =
+                                    serde_json::to_string_pretty(prepared.body.as_ref())
+                                        .unwrap_or_default();
                             }
                             test.preview_texture = prepared.preview.as_ref().map(|img| {
                                 let size = [img.width() as usize, img.height() as usize];
@@ -692,8 +702,7 @@ impl InspectorApp {
                                 std::mem::take(&mut loaded.panels.predict.predict_after_prepare);
                             if send {
                                 if prepared.verdict.is_ok() {
-                                    self.commands
-                                        .push(Command::Send(Arc::new(prepared.body.clone())));
+                                    self.commands.push(Command::Send(prepared.body.clone()));
                                 } else {
                                     loaded.panels.predict.error = Some(
                                         "Not sent: MLflow would refuse this request (see the problems above).".into(),
@@ -774,12 +783,7 @@ impl InspectorApp {
                     match result {
                         Ok(opened) => {
                             let (card, remote) = *opened;
-                            let remembered = if remote.is_some() {
-                                path
-                            } else {
-                                path.canonicalize().unwrap_or(path)
-                            };
-                            self.settings.remember(&remembered);
+                            self.settings.remember(&path);
                             self.tracking.open = false;
                             self.loaded = Some(Box::new(Loaded::new(card, remote)));
                             let images = std::mem::take(&mut self.images_on_open);

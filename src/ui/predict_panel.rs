@@ -13,6 +13,7 @@ use super::command::Command;
 use super::settings::Settings;
 use super::widgets::{code_block_ui, error_color, ok_color, section_ui, warn_color};
 use crate::model::ModelCard;
+use crate::model::mlmodel::elide as elided;
 use crate::predict::answer::{self, Kind, ScoreMode, Section};
 use crate::predict::local::{EnvManager, Log};
 use crate::predict::python::{Mismatch, PythonInfo};
@@ -62,6 +63,37 @@ pub struct Run {
     pub sections: Vec<Section>,
     /// The answer in a few words.
     pub summary: String,
+    /// The answer pretty-printed with long arrays elided, for the Raw JSON view.
+    pub raw_view: String,
+    /// For each section shown as JSON, its text (the others `None`).
+    pub value_views: Vec<Option<String>>,
+}
+
+impl Run {
+    /// The texts the answer view shows, made once on the worker rather than at every frame.
+    pub fn views(
+        result: &Result<Outcome, String>,
+        sections: &[Section],
+    ) -> (String, Vec<Option<String>>) {
+        let raw_view = match result {
+            Ok(Outcome {
+                reply: Reply::Predictions { raw, .. },
+                ..
+            }) => match crate::model::lenient_json::parse(raw) {
+                Ok((v, _)) => crate::input::request::pretty_elided(&v, 24),
+                Err(_) => raw.clone(),
+            },
+            _ => String::new(),
+        };
+        let value_views = sections
+            .iter()
+            .map(|s| match &s.kind {
+                Kind::Value(v) => Some(crate::input::request::pretty_elided(v, 24)),
+                _ => None,
+            })
+            .collect();
+        (raw_view, value_views)
+    }
 }
 
 impl Run {
@@ -509,15 +541,15 @@ fn server_ui(ui: &mut Ui, state: &mut PredictState, log: &Log, commands: &mut Ve
         }
     });
     if state.show_log {
-        let lines = log.lines();
-        let start = lines.len().saturating_sub(400);
-        let text = lines[start..].join("\n");
+        // The last 400 lines only: the whole log is copied on request, not every frame.
+        let total = log.len();
+        let text = log.tail(400);
         ui.horizontal(|ui| {
             if ui.small_button("Copy log").clicked() {
-                commands.push(Command::Copy(lines.join("\n")));
+                commands.push(Command::Copy(log.lines().join("\n")));
             }
-            if start > 0 {
-                ui.label(RichText::new(format!("last 400 of {} lines", lines.len())).weak());
+            if total > 400 {
+                ui.label(RichText::new(format!("last 400 of {total} lines")).weak());
             }
         });
         egui::ScrollArea::vertical()
@@ -539,9 +571,21 @@ fn answer_ui(
     index: usize,
     commands: &mut Vec<Command>,
 ) {
-    let Some(run) = state.history.get(index).cloned() else {
-        return;
-    };
+    // The history is lent out while the answer is drawn (no copy of the run at every frame).
+    let history = std::mem::take(&mut state.history);
+    if let Some(run) = history.get(index) {
+        run_answer_ui(ui, state, settings, run, commands);
+    }
+    state.history = history;
+}
+
+fn run_answer_ui(
+    ui: &mut Ui,
+    state: &mut PredictState,
+    settings: &mut Settings,
+    run: &Run,
+    commands: &mut Vec<Command>,
+) {
     section_ui(ui, &format!("Answer — run {}", run.number));
     let outcome = match &run.result {
         Ok(o) => o,
@@ -624,15 +668,11 @@ fn answer_ui(
                 );
             }
             if state.raw {
-                let view = match crate::model::lenient_json::parse(raw) {
-                    Ok((v, _)) => crate::input::request::pretty_elided(&v, 24),
-                    Err(_) => raw.clone(),
-                };
-                code_block_ui(ui, "answer_raw", &view, 400.0);
+                code_block_ui(ui, "answer_raw", &run.raw_view, 400.0);
                 return;
             }
             for (i, section) in run.sections.iter().enumerate() {
-                section_view_ui(ui, state, settings, &run, i, section, commands);
+                section_view_ui(ui, state, settings, run, i, section, commands);
             }
         }
     }
@@ -707,8 +747,13 @@ fn section_view_ui(
                 }
             });
         }
-        Kind::Value(value) => {
-            let text = crate::input::request::pretty_elided(value, 24);
+        Kind::Value(_) => {
+            let text = run
+                .value_views
+                .get(index)
+                .cloned()
+                .flatten()
+                .unwrap_or_default();
             code_block_ui(ui, format!("answer_value_{index}"), &text, 300.0);
         }
     }
@@ -874,15 +919,6 @@ fn table_ui(ui: &mut Ui, index: usize, columns: &[String], rows: &[Vec<serde_jso
             ))
             .weak(),
         );
-    }
-}
-
-/// Text cut to `max` characters with an ellipsis (the whole text goes on hover).
-fn elided(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(max).collect::<String>())
     }
 }
 

@@ -853,12 +853,13 @@ fn result_ui(
         ui.colored_label(warn_color(ui), format!("⚠ {note}"));
     }
     section_ui(ui, "Request body");
-    let full = serde_json::to_string(&prepared.body).unwrap_or_default();
     ui.horizontal_wrapped(|ui| {
         let url = "http://127.0.0.1:5000/invocations";
         let model = card.root.display().to_string();
         if ui.button("Copy body").clicked() {
-            commands.push(Command::Copy(full.clone()));
+            commands.push(Command::Copy(
+                serde_json::to_string(prepared.body.as_ref()).unwrap_or_default(),
+            ));
         }
         if ui
             .button("Copy as curl")
@@ -899,7 +900,7 @@ fn result_ui(
     ui.label(
         RichText::new(format!(
             "{} bytes; long arrays are shortened here, never in what is copied or saved.",
-            full.len()
+            prepared.bytes
         ))
         .weak(),
     );
