@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use mlmodel_inspector::input::build::{InputSource, build_request, image_inputs};
-use mlmodel_inspector::input::image::{ImageOptions, decode, images_to_tensor};
+use mlmodel_inspector::input::image::{ImageOptions, ImageTarget, decode, images_to_tensor};
 use mlmodel_inspector::input::request::BodyFormat;
 use mlmodel_inspector::model;
 use mlmodel_inspector::predict::onnx::OnnxBackend;
@@ -37,6 +37,17 @@ fn big_jpeg() -> &'static Path {
     })
 }
 
+/// The bundled example, its image input and the options the Test tab starts with.
+fn example_target() -> (model::ModelCard, ImageTarget, ImageOptions) {
+    let card = model::open(&repo("assets/example-model")).expect("opens");
+    let (_, target) = image_inputs(&card)
+        .into_iter()
+        .next()
+        .expect("an image input");
+    let options = ImageOptions::for_target(&target);
+    (card, target, options)
+}
+
 mod open {
     use super::*;
 
@@ -55,12 +66,7 @@ mod image_to_tensor {
     use super::*;
 
     fn run(bencher: divan::Bencher, path: &Path) {
-        let card = model::open(&repo("assets/example-model")).expect("opens");
-        let (_, target) = image_inputs(&card)
-            .into_iter()
-            .next()
-            .expect("an image input");
-        let options = ImageOptions::for_target(&target);
+        let (_, target, options) = example_target();
         bencher.bench(|| {
             let decoded = decode(path).expect("decodes");
             images_to_tensor(std::slice::from_ref(&decoded), &target, &options).expect("a tensor")
@@ -96,5 +102,25 @@ mod onnx_predict {
         let backend = OnnxBackend::load(&card).expect("loads");
         backend.predict(&body).expect("warms");
         bencher.bench(|| backend.predict(&body).expect("predicts"));
+    }
+
+    /// The same model from the uint8 tensor straight to tract's output tensors: what
+    /// onnxruntime is given and gives through `mlflow.pyfunc` with numpy (no JSON either side).
+    #[divan::bench(args = [1, 32])]
+    fn bundled_example_tensor_in_out(bencher: divan::Bencher, batch: usize) {
+        let (card, target, options) = example_target();
+        let photo = decode(&repo("assets/sample-china.jpg")).expect("decodes");
+        let photos = vec![photo; batch];
+        let Ok(mlmodel_inspector::input::image::Tensor::U8(array)) =
+            images_to_tensor(&photos, &target, &options)
+        else {
+            panic!("a uint8 tensor");
+        };
+        let tensor = tract_onnx::prelude::Tensor::from(array);
+        let backend = OnnxBackend::load(&card).expect("loads");
+        backend.run_tensors(vec![tensor.clone()]).expect("warms");
+        bencher
+            .with_inputs(|| vec![tensor.clone()])
+            .bench_values(|feeds| backend.run_tensors(feeds).expect("runs").0);
     }
 }

@@ -153,6 +153,58 @@ fn bundled_example_natively_matches_mlflow_and_reads_as_probabilities() {
 }
 
 #[test]
+fn a_batch_of_photos_natively_matches_mlflow_item_by_item() {
+    // Three different pictures (the photo, the flower PNG, the photo again): tract runs a conv
+    // batch item by item (tract_fixes), so the batch answer must equal MLflow's for the batch
+    // and each row the answer for its picture alone.
+    let path = common::repo("assets/example-model");
+    let card = card(&path);
+    let photos = vec![
+        common::repo("assets/sample-china.jpg"),
+        common::repo("tests/fixtures/images/china_300_pil.png"),
+        common::repo("assets/icon.png"),
+    ];
+    let body = build_request(
+        &card,
+        &InputSource::Images(photos.clone()),
+        None,
+        None,
+        BodyFormat::Mlflow,
+    )
+    .unwrap();
+    let mut runner = Runner::new(card.clone());
+    let cancel = AtomicBool::new(false);
+    let batch = runner
+        .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
+        .unwrap();
+    let ours = predictions(&batch).clone();
+    let rows = ours["probabilities"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{ours}");
+    let (status, theirs) = mlflow_answer(&path, &body);
+    assert_eq!(status, 200);
+    assert_close(&json!({ "predictions": ours.clone() }), &theirs, 1e-5);
+    for (i, photo) in photos.iter().enumerate() {
+        let one = build_request(
+            &card,
+            &InputSource::Images(vec![photo.clone()]),
+            None,
+            None,
+            BodyFormat::Mlflow,
+        )
+        .unwrap();
+        let alone = runner
+            .predict(&BackendChoice::Onnx, &settings(), &one, &cancel)
+            .unwrap();
+        assert_eq!(
+            predictions(&alone)["probabilities"][0],
+            rows[i],
+            "item {i} ({}) differs alone",
+            photo.display()
+        );
+    }
+}
+
+#[test]
 fn named_onnx_tensors_natively_match_mlflow() {
     let path = common::model("onnx_named_inputs");
     let card = card(&path);

@@ -167,7 +167,7 @@ pub fn mlflow_to_azure(body: &Value) -> Value {
 
 /// `instances` / `inputs` given as a list of row objects become an object of columns, as
 /// MLflow transposes them; anything else is returned as it is.
-pub fn rows_to_columns(data: &Value) -> Value {
+pub fn rows_to_columns(data: &Value) -> std::borrow::Cow<'_, Value> {
     match data {
         Value::Array(rows) if !rows.is_empty() && rows.iter().all(Value::is_object) => {
             let mut columns: Map<String, Value> = Map::new();
@@ -183,9 +183,9 @@ pub fn rows_to_columns(data: &Value) -> Value {
                     }
                 }
             }
-            Value::Object(columns)
+            std::borrow::Cow::Owned(Value::Object(columns))
         }
-        other => other.clone(),
+        other => std::borrow::Cow::Borrowed(other),
     }
 }
 

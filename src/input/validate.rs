@@ -299,7 +299,7 @@ fn check_tensors(schema: &Schema, format: &str, value: &Value, verdict: &mut Ver
         ("instances", Value::Array(rows))
             if rows.iter().all(Value::is_object) && !rows.is_empty() =>
         {
-            let Value::Object(columns) = super::request::rows_to_columns(value) else {
+            let Value::Object(columns) = super::request::rows_to_columns(value).into_owned() else {
                 return;
             };
             if columns

@@ -14,6 +14,7 @@ pub mod local;
 pub mod onnx;
 pub mod python;
 pub mod response;
+pub mod tract_fixes;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -136,8 +136,18 @@ pub struct OnnxBackend {
     outputs: Vec<String>,
     zipmaps: HashMap<String, ZipMap>,
     model: InferenceModel,
-    plans: Mutex<HashMap<Vec<Vec<usize>>, Arc<TypedRunnableModel>>>,
+    plans: Mutex<HashMap<Vec<Vec<usize>>, Plan>>,
     tensor_signature: bool,
+}
+
+/// How a set of input shapes runs.
+#[derive(Clone)]
+enum Plan {
+    /// One run of this plan.
+    Whole(Arc<TypedRunnableModel>),
+    /// This batch-1 plan once per item along axis 0, the answers joined along axis 0
+    /// (see [`super::tract_fixes`]).
+    PerItem(Arc<TypedRunnableModel>),
 }
 
 type TypedRunnableModel = tract_onnx::prelude::TypedSimplePlan;
@@ -258,32 +268,131 @@ impl OnnxBackend {
 
     /// The plan for these input shapes, made (and kept) on first use; the second value is the
     /// time spent making it.
-    fn plan(
-        &self,
-        shapes: Vec<Vec<usize>>,
-    ) -> Result<(Arc<TypedRunnableModel>, Duration), PredictError> {
+    fn plan(&self, shapes: Vec<Vec<usize>>) -> Result<(Plan, Duration), PredictError> {
         if let Ok(plans) = self.plans.lock()
             && let Some(plan) = plans.get(&shapes)
         {
             return Ok((plan.clone(), Duration::ZERO));
         }
         let started = Instant::now();
+        let fail = |e: TractError| onnx_error(&self.path, explain(&e));
         let mut model = self.model.clone();
         for (i, (input, shape)) in self.inputs.iter().zip(&shapes).enumerate() {
             let Some(elem) = input.elem else { continue };
             let dims: TVec<TDim> = shape.iter().map(|&d| d.to_dim()).collect();
             model = model
                 .with_input_fact(i, InferenceFact::dt_shape(elem.datum(), dims))
-                .map_err(|e| onnx_error(&self.path, explain(&e)))?;
+                .map_err(fail)?;
         }
-        let plan = model
-            .into_optimized()
-            .and_then(|m| m.into_runnable())
-            .map_err(|e| onnx_error(&self.path, explain(&e)))?;
+        let typed = model
+            .into_typed()
+            .and_then(|m| m.into_decluttered())
+            .map_err(fail)?;
+        let batch = shapes.first().and_then(|s| s.first()).copied().unwrap_or(1);
+        let same_batch = shapes.iter().all(|s| s.first() == Some(&batch));
+        let per_item = batch > 1
+            && same_batch
+            && super::tract_fixes::has_conv(&typed)
+            && super::tract_fixes::batch_separable(&typed).unwrap_or(false);
+        let plan = if per_item {
+            let single: Vec<Vec<usize>> = shapes
+                .iter()
+                .map(|s| {
+                    std::iter::once(1)
+                        .chain(s.iter().skip(1).copied())
+                        .collect()
+                })
+                .collect();
+            match self.plan(single)? {
+                (Plan::Whole(one), _) => Plan::PerItem(one),
+                (other, _) => other,
+            }
+        } else {
+            let mut optimized = typed.into_optimized().map_err(fail)?;
+            super::tract_fixes::replace_middle_sums(&mut optimized).map_err(fail)?;
+            Plan::Whole(optimized.into_runnable().map_err(fail)?)
+        };
         if let Ok(mut plans) = self.plans.lock() {
             plans.insert(shapes, plan.clone());
         }
         Ok((plan, started.elapsed()))
+    }
+
+    /// Runs a plan on the feeds.
+    fn run(&self, plan: &Plan, feeds: Vec<Tensor>) -> TractResult<TVec<TValue>> {
+        let one = match plan {
+            Plan::Whole(one) => {
+                return one.run(feeds.into_iter().map(|t| t.into_tvalue()).collect());
+            }
+            Plan::PerItem(one) => one,
+        };
+        let items = feeds
+            .first()
+            .and_then(|t| t.shape().first())
+            .copied()
+            .unwrap_or(0);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .clamp(1, items.max(1));
+        let chunk = items.div_ceil(workers).max(1);
+        let feeds = &feeds;
+        let answers: Vec<TractResult<Vec<TVec<TValue>>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..items)
+                .step_by(chunk)
+                .map(|start| {
+                    let end = (start + chunk).min(items);
+                    scope.spawn(move || -> TractResult<Vec<TVec<TValue>>> {
+                        let mut state = one.spawn()?;
+                        (start..end)
+                            .map(|i| {
+                                let inputs = feeds
+                                    .iter()
+                                    .map(|t| t.slice(0, i, i + 1).map(|s| s.into_tvalue()))
+                                    .collect::<TractResult<TVec<TValue>>>()?;
+                                state.run(inputs)
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a tract worker panicked")))
+                })
+                .collect()
+        });
+        let mut per_item: Vec<TVec<TValue>> = Vec::with_capacity(items);
+        for answer in answers {
+            per_item.extend(answer?);
+        }
+        let outputs = per_item.first().map_or(0, |o| o.len());
+        (0..outputs)
+            .map(|k| {
+                let parts: Vec<&Tensor> = per_item
+                    .iter()
+                    .filter_map(|o| o.get(k))
+                    .map(|v| &**v)
+                    .collect();
+                Tensor::stack_tensors(0, &parts).map(|t| t.into_tvalue())
+            })
+            .collect()
+    }
+
+    /// Runs the model on tensors in graph input order (the plan for their shapes made on first
+    /// use): the outputs, the time spent making the plan, and when the run itself started.
+    pub fn run_tensors(
+        &self,
+        feeds: Vec<Tensor>,
+    ) -> Result<(TVec<TValue>, Duration, Instant), PredictError> {
+        let shapes: Vec<Vec<usize>> = feeds.iter().map(|t| t.shape().to_vec()).collect();
+        let (plan, startup) = self.plan(shapes)?;
+        let started = Instant::now();
+        let results = self
+            .run(&plan, feeds)
+            .map_err(|e| onnx_error(&self.path, explain(&e)))?;
+        Ok((results, startup, started))
     }
 
     /// Runs the model on an MLflow request body.
@@ -292,13 +401,7 @@ impl OnnxBackend {
             Ok(f) => f,
             Err(message) => return Ok(refused(message)),
         };
-        let shapes: Vec<Vec<usize>> = feeds.iter().map(|t| t.shape().to_vec()).collect();
-        let (plan, startup) = self.plan(shapes)?;
-        let started = Instant::now();
-        let values: TVec<TValue> = feeds.into_iter().map(|t| t.into_tvalue()).collect();
-        let results = plan
-            .run(values)
-            .map_err(|e| onnx_error(&self.path, explain(&e)))?;
+        let (results, startup, started) = self.run_tensors(feeds)?;
         let mut outputs = Map::new();
         for (name, result) in self.outputs.iter().zip(results.iter()) {
             let value = match self.zipmaps.get(name) {
@@ -334,15 +437,14 @@ impl OnnxBackend {
 
     /// The tensors to feed, in graph input order, from a request body.
     fn feeds(&self, body: &Value) -> Result<Vec<Tensor>, String> {
-        let named: Vec<(&GraphInput, Value)> = if let Some(data) =
-            body.get("inputs").or_else(|| body.get("instances"))
-        {
+        if let Some(data) = body.get("inputs").or_else(|| body.get("instances")) {
+            // Borrowed, not copied: an image batch is hundreds of thousands of numbers.
             let data = crate::input::request::rows_to_columns(data);
-            match data {
+            let named: Vec<(&GraphInput, &Value)> = match &*data {
                 Value::Object(map) => {
                     let mut out = Vec::new();
                     for input in &self.inputs {
-                        let value = map.get(&input.name).cloned().ok_or_else(|| {
+                        let value = map.get(&input.name).ok_or_else(|| {
                             format!(
                                 "the request has no tensor named {:?}; the ONNX graph needs {}",
                                 input.name,
@@ -363,8 +465,13 @@ impl OnnxBackend {
                     };
                     vec![(input, other)]
                 }
-            }
-        } else if let Some((columns, rows)) = frame(body) {
+            };
+            return named
+                .into_iter()
+                .map(|(input, value)| to_tensor(input, value))
+                .collect();
+        }
+        let named: Vec<(&GraphInput, Value)> = if let Some((columns, rows)) = frame(body) {
             if let [input] = self.inputs.as_slice() {
                 vec![(
                     input,
@@ -398,8 +505,8 @@ impl OnnxBackend {
             );
         };
         named
-            .into_iter()
-            .map(|(input, value)| to_tensor(input, &value))
+            .iter()
+            .map(|(input, value)| to_tensor(input, value))
             .collect()
     }
 
