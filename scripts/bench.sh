@@ -28,5 +28,52 @@ ours = med(["target/release/mlmodel-inspector", "show", "assets/example-model", 
 theirs = med([py, "-c", "import mlflow; mlflow.models.Model.load('assets/example-model').signature"])
 print(f"ours {ours:.1f} ms; python + mlflow.models.Model.load {theirs:.1f} ms; ratio {theirs / ours:.0f}x")
 PY
-echo "== warm latency from a shell: predict --repeat 200 (native ONNX, batch 1)"
+echo "== warm latency from a shell: predict --repeat 200 (native ONNX, batch 1 and 32)"
 target/release/mlmodel-inspector predict assets/example-model --image assets/sample-china.jpg --repeat 200 > /dev/null
+batch32=()
+for _ in $(seq 32); do batch32+=(--image assets/sample-china.jpg); done
+target/release/mlmodel-inspector predict assets/example-model "${batch32[@]}" --repeat 50 > /dev/null
+
+# Items 4 and 5: the sklearn iris fixture through MLflow's own scoring server.
+iris=tests/fixtures/models/sklearn_iris
+export PATH="$(dirname "$python"):$PATH"
+echo "== item 5: first prediction as a whole process (server start included; median of 3, s)"
+"$python" - "$python" "$iris" <<'PY'
+import statistics, subprocess, sys, time
+py, iris = sys.argv[1], sys.argv[2]
+def med(cmd, n=3):
+    t = []
+    for _ in range(n):
+        s = time.perf_counter(); subprocess.run(cmd, capture_output=True, check=True); t.append(time.perf_counter() - s)
+    return statistics.median(t)
+ours = med(["target/release/mlmodel-inspector", "predict", iris, "--backend", "local", "--python", py])
+theirs = med([py, "-m", "mlflow", "models", "predict", "-m", iris, "-i", f"{iris}/serving_input_example.json", "-t", "json", "--env-manager", "local"])
+print(f"first prediction: ours {ours:.2f} s; mlflow models predict {theirs:.2f} s; ratio {theirs / ours:.2f}x")
+print(f"mlflow_models_predict_s={theirs:.3f}")
+PY
+echo "== item 5: later predictions, warm, local backend (predict --repeat 200)"
+target/release/mlmodel-inspector predict "$iris" --backend local --python "$python" --repeat 200 > /dev/null
+echo "== item 4: a running scoring server: our client vs a bare keep-alive client (divan)"
+port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+"$python" -m mlflow models serve -m "$iris" --env-manager local -h 127.0.0.1 -p "$port" > "${TMPDIR:-/tmp}/bench-serve.log" 2>&1 &
+serve=$!
+trap 'kill -- -$serve 2>/dev/null; kill $serve 2>/dev/null; pkill -f "uvicorn.*$port" 2>/dev/null || true' EXIT
+for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/ping" > /dev/null && break; sleep 0.5; done
+MLMODEL_INSPECTOR_BENCH_URL="http://127.0.0.1:$port" cargo bench --bench inspector -- http_client
+target/release/mlmodel-inspector predict "$iris" --backend "http://127.0.0.1:$port" --repeat 500 > /dev/null
+"$python" - "$port" <<'PY'
+import http.client, json, statistics, sys, time
+port = int(sys.argv[1])
+body = open("tests/fixtures/models/sklearn_iris/serving_input_example.json").read()
+c = http.client.HTTPConnection("127.0.0.1", port)
+def once():
+    c.request("POST", "/invocations", body, {"Content-Type": "application/json"}); r = c.getresponse(); r.read()
+once()
+t = []
+for _ in range(500):
+    s = time.perf_counter(); once(); t.append((time.perf_counter() - s) * 1e3)
+print(f"python http.client keep-alive: p50 {statistics.median(t):.3f} ms")
+PY
+kill "$serve" 2>/dev/null || true
+echo "== item 6: the window under Xvfb (frame times, memory)"
+scripts/bench_gui.sh

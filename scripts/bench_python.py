@@ -3,7 +3,9 @@
 Prints one JSON object of median times in milliseconds:
 - open_warm_ms: mlflow.models.Model.load + its signature, in-process, warm;
 - image_small_ms / image_12mp_ms: PIL open().convert('RGB').resize((300, 300)) + numpy.asarray;
-- onnx_b1_ms / onnx_b32_ms: mlflow.pyfunc (onnxruntime) predict of the bundled example, warm.
+- onnx_b1_ms / onnx_b32_ms: mlflow.pyfunc (onnxruntime) predict of the bundled example, warm;
+- sklearn_predict_ms: mlflow.pyfunc predict of the sklearn iris fixture's serving example, warm;
+- rss_mib: this process's peak resident memory with mlflow imported and both models loaded.
 
     .venv/bin/python scripts/bench_python.py BIG_JPEG
 """
@@ -49,6 +51,17 @@ def main(big):
     b32 = np.repeat(b1, 32, axis=0)
     out["onnx_b1_ms"] = median_ms(lambda: model.predict(b1), 200)
     out["onnx_b32_ms"] = median_ms(lambda: model.predict(b32), 30)
+    iris = os.path.join(ROOT, "tests", "fixtures", "models", "sklearn_iris")
+    sk = mlflow.pyfunc.load_model(iris)
+    with open(os.path.join(iris, "serving_input_example.json")) as f:
+        split = json.load(f)["dataframe_split"]
+    import pandas as pd
+
+    frame = pd.DataFrame(split["data"], columns=split["columns"])
+    out["sklearn_predict_ms"] = median_ms(lambda: sk.predict(frame), 200)
+    import resource
+
+    out["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["versions"] = {"mlflow": mlflow.__version__, "numpy": np.__version__, "pillow": Image.__version__}
     print(json.dumps(out))
 

@@ -218,9 +218,30 @@ pub fn build_request_with_progress(
     format: BodyFormat,
     progress: &Progress,
 ) -> Result<Value, BuildError> {
+    build_body(card, source, params, options, format, progress, &mut None)
+}
+
+/// What an image build keeps for the Test tab: the tensor's summary and the first image as
+/// the model sees it.
+struct ImageSummary {
+    tensor: String,
+    first: ::image::RgbaImage,
+}
+
+fn build_body(
+    card: &ModelCard,
+    source: &InputSource,
+    params: Option<&Map<String, Value>>,
+    options: Option<ImageOptions>,
+    format: BodyFormat,
+    progress: &Progress,
+    summary: &mut Option<ImageSummary>,
+) -> Result<Value, BuildError> {
     let mut body = match source {
         InputSource::RequestFile(path) => read_request(path)?,
-        InputSource::Images(paths) => images_request(card, paths, options, format, progress)?,
+        InputSource::Images(paths) => {
+            images_request(card, paths, options, format, progress, summary)?
+        }
         InputSource::Example => example_request(card, format)?,
         InputSource::Npy(files) => npy_request(card, files, format)?,
         InputSource::Grid { columns, rows } => grid_request(card, columns, rows, format),
@@ -315,6 +336,7 @@ fn images_request(
     options: Option<ImageOptions>,
     format: BodyFormat,
     progress: &Progress,
+    summary: &mut Option<ImageSummary>,
 ) -> Result<Value, BuildError> {
     let targets = image_inputs(card);
     let input_count = card
@@ -336,16 +358,67 @@ fn images_request(
     }
     use std::sync::atomic::Ordering::Relaxed;
     progress.total.store(paths.len(), Relaxed);
-    let mut decoded = Vec::with_capacity(paths.len());
-    for path in paths {
-        if progress.cancelled() {
-            return Err(BuildError::Cancelled);
-        }
-        decoded.push(image::decode(path)?);
-        progress.done.fetch_add(1, Relaxed);
-    }
     let options = options.unwrap_or_else(|| ImageOptions::for_target(target));
-    let tensor = image::images_to_tensor(&decoded, target, &options)?;
+    // Each image is decoded and brought to the tensor's size at once (a batch of 12 MP photos
+    // is never held whole), on as many workers as there are cores.
+    let size = match (
+        target.height.or(options.free_size.map(|s| s.1)),
+        target.width.or(options.free_size.map(|s| s.0)),
+    ) {
+        (Some(h), Some(w)) => Some((w, h)),
+        _ => None,
+    };
+    let fit = |path: &PathBuf| -> Result<::image::DynamicImage, BuildError> {
+        let decoded = image::decode(path)?;
+        progress.done.fetch_add(1, Relaxed);
+        Ok(match size {
+            Some((w, h)) => image::resize(&decoded, w, h, options.resize).into(),
+            None => decoded,
+        })
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .clamp(1, paths.len().max(1));
+    let chunk = paths.len().div_ceil(workers).max(1);
+    let results: Vec<Result<Vec<::image::DynamicImage>, BuildError>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = paths
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|p| {
+                                if progress.cancelled() {
+                                    return Err(BuildError::Cancelled);
+                                }
+                                fit(p)
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(Err(BuildError::Cancelled)))
+                .collect()
+        });
+    let mut fitted = Vec::with_capacity(paths.len());
+    for part in results {
+        fitted.extend(part?);
+    }
+    let tensor = image::images_to_tensor(&fitted, target, &options)?;
+    if let Some(first) = fitted.first() {
+        let (min, max, mean) = tensor.stats();
+        let dims: Vec<String> = tensor.shape().iter().map(ToString::to_string).collect();
+        *summary = Some(ImageSummary {
+            tensor: format!(
+                "{} [{}]   min {min:.3}  max {max:.3}  mean {mean:.3}",
+                tensor.dtype(),
+                dims.join(", ")
+            ),
+            first: first.to_rgba8(),
+        });
+    }
     let inputs = match name {
         None => Inputs::Tensor(tensor),
         Some(n) => Inputs::NamedTensors(vec![(n.clone(), tensor)]),
@@ -577,6 +650,22 @@ fn summarize_tensors(body: &Value, schema: &crate::model::signature::Schema) -> 
     }
 }
 
+/// The size of a value as compact JSON, counted without writing the text.
+fn json_size(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(0, |()| count.0)
+}
+
 /// Builds, checks and summarises a request (the Test tab's worker calls this).
 pub fn prepare(
     card: &ModelCard,
@@ -585,45 +674,24 @@ pub fn prepare(
     options: Option<ImageOptions>,
     progress: &Progress,
 ) -> Result<Prepared, BuildError> {
-    let body =
-        build_request_with_progress(card, source, params, options, BodyFormat::Mlflow, progress)?;
+    let mut images = None;
+    let body = build_body(
+        card,
+        source,
+        params,
+        options,
+        BodyFormat::Mlflow,
+        progress,
+        &mut images,
+    )?;
     if progress.cancelled() {
         return Err(BuildError::Cancelled);
     }
     let verdict = super::validate::validate_body(card.signature.valid(), &body);
-    let (mut tensor_summary, mut preview) = (None, None);
-    if let InputSource::Images(paths) = source
-        && let Some((_, target)) = image_inputs(card).first()
-        && let Some(first) = paths.first()
-    {
-        let options = options.unwrap_or_else(|| ImageOptions::for_target(target));
-        let decoded = image::decode(first)?;
-        let tensor = image::images_to_tensor(std::slice::from_ref(&decoded), target, &options)?;
-        let (min, max, mean) = tensor.stats();
-        let mut shape: Vec<usize> = tensor.shape().to_vec();
-        if target.batch.is_some()
-            && let Some(n) = shape.first_mut()
-        {
-            *n = paths.len();
-        }
-        let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
-        tensor_summary = Some(format!(
-            "{} [{}]   min {min:.3}  max {max:.3}  mean {mean:.3} (first image)",
-            tensor.dtype(),
-            dims.join(", ")
-        ));
-        let (h, w) = (
-            target
-                .height
-                .or(options.free_size.map(|s| s.1))
-                .unwrap_or(decoded.height()),
-            target
-                .width
-                .or(options.free_size.map(|s| s.0))
-                .unwrap_or(decoded.width()),
-        );
-        preview = Some(image::resize(&decoded, w, h, options.resize));
-    }
+    let (mut tensor_summary, preview) = match images {
+        Some(s) => (Some(s.tensor), Some(s.first)),
+        None => (None, None),
+    };
     if tensor_summary.is_none()
         && let Some(schema) = card
             .signature
@@ -635,7 +703,7 @@ pub fn prepare(
     }
     Ok(Prepared {
         view: request::pretty_elided(&body, 8),
-        bytes: serde_json::to_string(&body).map_or(0, |t| t.len()),
+        bytes: json_size(&body),
         body: std::sync::Arc::new(body),
         verdict,
         tensor_summary,

@@ -312,9 +312,10 @@ fn check_tensors(schema: &Schema, format: &str, value: &Value, verdict: &mut Ver
                 );
                 return;
             }
-            Value::Object(columns)
+            std::borrow::Cow::Owned(Value::Object(columns))
         }
-        (_, v) => v.clone(),
+        // Borrowed, not copied: an image batch is millions of numbers.
+        (_, v) => std::borrow::Cow::Borrowed(v),
     };
     if !named {
         let Some(spec) = tensors.first() else { return };
@@ -328,7 +329,7 @@ fn check_tensors(schema: &Schema, format: &str, value: &Value, verdict: &mut Ver
         check_tensor(format, spec, &value, verdict);
         return;
     }
-    match &value {
+    match &*value {
         Value::Object(map) => {
             let missing: Vec<String> = tensors
                 .iter()

@@ -1,6 +1,7 @@
 //! Talking to a scoring server over HTTP: MLflow's `/invocations`, Azure ML's `/score`
 //! (`input_data`), Databricks serving endpoints. TLS is verified; every call has a timeout.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -21,6 +22,9 @@ pub struct Endpoint {
     pub headers: Vec<(String, String)>,
     /// How long to wait for the whole answer.
     pub timeout: Duration,
+    /// The agent of the last call and its timeout: kept so that its connection is reused
+    /// (keep-alive) by the next call.
+    connection: Arc<Mutex<Option<(Duration, ureq::Agent)>>>,
 }
 
 /// The body shape an endpoint expects.
@@ -39,6 +43,22 @@ impl Endpoint {
             url: normalize_url(url),
             headers: Vec::new(),
             timeout: Duration::from_secs(120),
+            connection: Arc::default(),
+        }
+    }
+
+    /// The agent for this endpoint's timeout, made once and kept (with its open connection).
+    fn agent(&self) -> ureq::Agent {
+        let Ok(mut kept) = self.connection.lock() else {
+            return agent(self.timeout);
+        };
+        match &*kept {
+            Some((timeout, agent)) if *timeout == self.timeout => agent.clone(),
+            _ => {
+                let made = agent(self.timeout);
+                *kept = Some((self.timeout, made.clone()));
+                made
+            }
         }
     }
 
@@ -54,17 +74,17 @@ impl Endpoint {
 
     /// Sends an MLflow request body (converted for Azure when the URL is Azure's).
     pub fn predict(&self, body: &Value) -> Result<Outcome, PredictError> {
-        let body = match self.dialect() {
-            Dialect::Mlflow => body.clone(),
-            Dialect::Azure => mlflow_to_azure(body),
-        };
-        let text = serde_json::to_string(&body).unwrap_or_default();
+        let text = match self.dialect() {
+            Dialect::Mlflow => serde_json::to_string(body),
+            Dialect::Azure => serde_json::to_string(&mlflow_to_azure(body)),
+        }
+        .unwrap_or_default();
         self.send(&text)
     }
 
     /// Sends JSON text as it is.
     pub fn send(&self, text: &str) -> Result<Outcome, PredictError> {
-        let agent = agent(self.timeout);
+        let agent = self.agent();
         let mut request = agent
             .post(&self.url)
             .header("Content-Type", "application/json");

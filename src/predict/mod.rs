@@ -199,6 +199,8 @@ pub struct Runner {
     remote: Option<crate::source::RemoteModel>,
     /// Progress of that download (shared with the UI).
     fetch: std::sync::Arc<crate::source::Progress>,
+    /// The endpoint of the last URL predict, kept for its open connection.
+    endpoint: Option<http::Endpoint>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -224,6 +226,7 @@ impl Runner {
             python: None,
             remote: None,
             fetch: std::sync::Arc::new(crate::source::Progress::default()),
+            endpoint: None,
         }
     }
 
@@ -238,7 +241,6 @@ impl Runner {
         self.fetch.clone()
     }
 
-    /// Fetches what a remote model still lacks.
     /// Fetches what a remote model still lacks; returns the time it took (zero when nothing
     /// was missing, so a warm call stays warm).
     fn complete_remote(
@@ -340,10 +342,20 @@ impl Runner {
                 Ok(outcome)
             }
             BackendChoice::Url(url) => {
-                let mut endpoint = http::Endpoint::new(url);
-                endpoint.headers = settings.headers.clone();
-                endpoint.timeout = settings.timeout();
-                endpoint.predict(body)
+                let url = http::normalize_url(url);
+                let kept = self.endpoint.as_ref().is_some_and(|e| {
+                    e.url == url && e.headers == settings.headers && e.timeout == settings.timeout()
+                });
+                if !kept {
+                    let mut endpoint = http::Endpoint::new(&url);
+                    endpoint.headers = settings.headers.clone();
+                    endpoint.timeout = settings.timeout();
+                    self.endpoint = Some(endpoint);
+                }
+                match &self.endpoint {
+                    Some(endpoint) => endpoint.predict(body),
+                    None => Err(PredictError::NotRunnable(format!("{url}: no endpoint"))),
+                }
             }
             BackendChoice::Local => {
                 let mut startup = Duration::ZERO;

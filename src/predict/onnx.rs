@@ -656,12 +656,62 @@ fn flatten<'a>(name: &str, value: &'a Value) -> Result<(Vec<usize>, Vec<&'a Valu
     Ok((shape, level))
 }
 
+/// The shape of a nested JSON list, read down its first items.
+fn shape_of(value: &Value) -> Vec<usize> {
+    let mut shape = Vec::new();
+    let mut at = value;
+    while let Value::Array(items) = at {
+        shape.push(items.len());
+        match items.first() {
+            Some(first) => at = first,
+            None => break,
+        }
+    }
+    shape
+}
+
+/// The leaves of a nested JSON list of this shape, converted one by one in a single walk (an
+/// image batch is millions of numbers: no list of leaves is made first). Ragged lists are
+/// refused as [`flatten`] refuses them.
+fn leaves_as<T>(
+    name: &str,
+    value: &Value,
+    shape: &[usize],
+    convert: &impl Fn(&Value) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    fn walk<T>(
+        name: &str,
+        value: &Value,
+        shape: &[usize],
+        depth: usize,
+        out: &mut Vec<T>,
+        convert: &impl Fn(&Value) -> Result<T, String>,
+    ) -> Result<(), String> {
+        match (shape.get(depth), value) {
+            (None, _) => {
+                out.push(convert(value)?);
+                Ok(())
+            }
+            (Some(&len), Value::Array(items)) if items.len() == len => items
+                .iter()
+                .try_for_each(|item| walk(name, item, shape, depth + 1, out, convert)),
+            (Some(_), _) => Err(format!(
+                "{name}: the nested lists are ragged at depth {}: every list at one depth must have the same length",
+                depth + 1
+            )),
+        }
+    }
+    let mut out = Vec::with_capacity(shape.iter().product());
+    walk(name, value, shape, 0, &mut out, convert)?;
+    Ok(out)
+}
+
 fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, String> {
     let name = &input.name;
     let elem = input.elem.ok_or_else(|| {
         format!("{name}: the ONNX file gives this input an element type tract cannot feed")
     })?;
-    let (shape, leaves) = flatten(name, value)?;
+    let shape = shape_of(value);
     if !input.dims.is_empty() && input.dims.len() != shape.len() {
         return Err(format!(
             "{name}: the ONNX graph wants a rank-{} tensor, the request has shape {shape:?}",
@@ -693,9 +743,8 @@ fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, String> {
     };
     macro_rules! ints {
         ($t:ty) => {{
-            let mut data: Vec<$t> = Vec::with_capacity(leaves.len());
-            for leaf in &leaves {
-                let x = match leaf {
+            let data: Vec<$t> = leaves_as(name, value, &shape, &|leaf: &Value| {
+                match leaf {
                     Value::Number(n) => n
                         .as_i64()
                         .and_then(|i| <$t>::try_from(i).ok())
@@ -713,42 +762,36 @@ fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, String> {
                         "{name}: {leaf} does not fit {} for the ONNX graph",
                         elem.numpy()
                     )
-                })?;
-                data.push(x);
-            }
+                })
+            })?;
             Tensor::from_shape(&shape, &data).map_err(|e| format!("{name}: {e}"))
         }};
     }
     match elem {
         Elem::F32 => {
-            let data: Vec<f32> = leaves
-                .iter()
-                .map(|l| number(l).map(|x| x as f32))
-                .collect::<Result<_, _>>()?;
+            let data: Vec<f32> = leaves_as(name, value, &shape, &|l: &Value| {
+                number(l).map(|x| x as f32)
+            })?;
             Tensor::from_shape(&shape, &data).map_err(|e| format!("{name}: {e}"))
         }
         Elem::F16 => {
-            let data: Vec<f32> = leaves
-                .iter()
-                .map(|l| number(l).map(|x| x as f32))
-                .collect::<Result<_, _>>()?;
+            let data: Vec<f32> = leaves_as(name, value, &shape, &|l: &Value| {
+                number(l).map(|x| x as f32)
+            })?;
             Tensor::from_shape(&shape, &data)
                 .and_then(|t| t.cast_to_dt(DatumType::F16).map(|c| c.into_owned()))
                 .map_err(|e| format!("{name}: {e}"))
         }
         Elem::F64 => {
-            let data: Vec<f64> = leaves.iter().map(|l| number(l)).collect::<Result<_, _>>()?;
+            let data: Vec<f64> = leaves_as(name, value, &shape, &number)?;
             Tensor::from_shape(&shape, &data).map_err(|e| format!("{name}: {e}"))
         }
         Elem::Bool => {
-            let data: Vec<bool> = leaves
-                .iter()
-                .map(|l| match l {
-                    Value::Bool(b) => Ok(*b),
-                    Value::Number(n) => Ok(n.as_f64().is_some_and(|x| x != 0.0)),
-                    other => Err(format!("{name}: {other} is not a boolean")),
-                })
-                .collect::<Result<_, _>>()?;
+            let data: Vec<bool> = leaves_as(name, value, &shape, &|l: &Value| match l {
+                Value::Bool(b) => Ok(*b),
+                Value::Number(n) => Ok(n.as_f64().is_some_and(|x| x != 0.0)),
+                other => Err(format!("{name}: {other} is not a boolean")),
+            })?;
             Tensor::from_shape(&shape, &data).map_err(|e| format!("{name}: {e}"))
         }
         Elem::I8 => ints!(i8),
@@ -760,10 +803,9 @@ fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, String> {
         Elem::U32 => ints!(u32),
         Elem::U64 => ints!(u64),
         Elem::Str => {
-            let data: Vec<String> = leaves
-                .iter()
-                .map(|l| l.as_str().map_or_else(|| l.to_string(), str::to_string))
-                .collect();
+            let data: Vec<String> = leaves_as(name, value, &shape, &|l: &Value| {
+                Ok(l.as_str().map_or_else(|| l.to_string(), str::to_string))
+            })?;
             let array = tract_ndarray::ArrayD::from_shape_vec(shape.clone(), data)
                 .map_err(|e| format!("{name}: {e}"))?;
             Ok(Tensor::from(array))
@@ -900,4 +942,58 @@ fn records(outputs: &Map<String, Value>) -> Result<Value, String> {
             })
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(elem: Elem, dims: Vec<Option<usize>>) -> GraphInput {
+        GraphInput {
+            name: "x".into(),
+            elem: Some(elem),
+            dims,
+        }
+    }
+
+    #[test]
+    fn json_becomes_a_tensor_in_one_walk_and_bad_lists_are_named() {
+        let t = to_tensor(
+            &input(Elem::U8, vec![None, Some(2)]),
+            &json!([[1, 2], [3, 4.0]]),
+        )
+        .unwrap();
+        assert_eq!(t.shape(), &[2, 2]);
+        assert_eq!(
+            t.to_plain_array_view::<u8>()
+                .unwrap()
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
+        let f = to_tensor(&input(Elem::F32, vec![]), &json!([[0.5], [null]])).unwrap();
+        assert!(f.to_plain_array_view::<f32>().unwrap()[[1, 0]].is_nan());
+        let ragged = to_tensor(&input(Elem::F32, vec![]), &json!([[1, 2], [3]])).unwrap_err();
+        assert!(
+            ragged.contains("x: the nested lists are ragged at depth 2"),
+            "{ragged}"
+        );
+        let deep = to_tensor(&input(Elem::F32, vec![]), &json!([1, [2]])).unwrap_err();
+        assert_eq!(
+            deep,
+            "x: a list is not a number; the ONNX graph wants float32"
+        );
+        let text = to_tensor(&input(Elem::F32, vec![]), &json!([1, "a"])).unwrap_err();
+        assert_eq!(
+            text,
+            "x: a string (a) is not a number; the ONNX graph wants float32"
+        );
+        let big = to_tensor(&input(Elem::U8, vec![]), &json!([1, 256])).unwrap_err();
+        assert_eq!(big, "x: 256 does not fit uint8 for the ONNX graph");
+        let rank = to_tensor(&input(Elem::U8, vec![None, None]), &json!([1])).unwrap_err();
+        assert!(rank.contains("rank-2"), "{rank}");
+        let empty = to_tensor(&input(Elem::I64, vec![]), &json!([[], []])).unwrap();
+        assert_eq!(empty.shape(), &[2, 0]);
+    }
 }

@@ -112,6 +112,8 @@ pub struct InspectorApp {
     images_on_open: Vec<PathBuf>,
     /// The "Open from tracking server" window.
     pub tracking: super::tracking_panel::TrackingState,
+    /// Frame times for the benchmarks, when `MLMODEL_INSPECTOR_FRAME_STATS` is set.
+    frame_stats: Option<super::frame_stats::FrameStats>,
 }
 
 impl InspectorApp {
@@ -142,6 +144,7 @@ impl InspectorApp {
             title: String::new(),
             images_on_open: Vec::new(),
             tracking: Default::default(),
+            frame_stats: super::frame_stats::FrameStats::from_env(),
         };
         let recent = app.settings.recent.clone();
         if !recent.is_empty() {
@@ -1159,7 +1162,8 @@ pub fn read_preview(root: &Path, rel: &str) -> Result<String, String> {
 }
 
 impl eframe::App for InspectorApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        let started = std::time::Instant::now();
         let ctx = ui.ctx().clone();
         self.handle_results(&ctx);
         self.handle_input(&ctx);
@@ -1189,6 +1193,9 @@ impl eframe::App for InspectorApp {
         self.update_title(&ctx);
         for command in std::mem::take(&mut self.commands) {
             self.apply(&ctx, command);
+        }
+        if let Some(stats) = &mut self.frame_stats {
+            stats.record(started.elapsed(), frame.info().cpu_usage);
         }
     }
 

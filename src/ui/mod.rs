@@ -7,6 +7,7 @@ pub mod command;
 mod environment_panel;
 mod example_panel;
 mod flavors_panel;
+pub mod frame_stats;
 mod header;
 pub mod predict_panel;
 pub mod settings;

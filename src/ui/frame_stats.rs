@@ -1,0 +1,120 @@
+//! Frame-time and memory figures for the benchmarks (issue 7, BENCHMARKS.md item 6).
+//!
+//! Off unless `MLMODEL_INSPECTOR_FRAME_STATS=<file>` is set: then each frame's time in our
+//! `ui` code and eframe's whole-frame CPU time (ui, tessellation and rendering, vsync wait
+//! excluded) are recorded, and about twice a second the file is rewritten with one JSON object:
+//! the counts, median / 99th percentile / maximum of both, the frames over 16 ms, and the
+//! process's resident memory. `scripts/bench_gui.sh` drives the window and reads it.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// The environment variable naming the stats file.
+pub const FRAME_STATS_ENV: &str = "MLMODEL_INSPECTOR_FRAME_STATS";
+
+/// Frame times recorded since the window opened.
+#[derive(Debug)]
+pub struct FrameStats {
+    path: PathBuf,
+    ui_ms: Vec<f32>,
+    frame_ms: Vec<f32>,
+    last_write: Instant,
+}
+
+impl FrameStats {
+    /// Recording to the file `MLMODEL_INSPECTOR_FRAME_STATS` names, or `None` when unset.
+    pub fn from_env() -> Option<Self> {
+        let path = std::env::var_os(FRAME_STATS_ENV)?;
+        Some(Self {
+            path: PathBuf::from(path),
+            ui_ms: Vec::new(),
+            frame_ms: Vec::new(),
+            last_write: Instant::now(),
+        })
+    }
+
+    /// Records one frame: our `ui` time, and eframe's CPU time of the previous frame.
+    pub fn record(&mut self, ui: Duration, previous_frame_cpu_s: Option<f32>) {
+        const MAX_SAMPLES: usize = 1_000_000;
+        if self.ui_ms.len() < MAX_SAMPLES {
+            self.ui_ms.push(ui.as_secs_f32() * 1e3);
+            if let Some(s) = previous_frame_cpu_s {
+                self.frame_ms.push(s * 1e3);
+            }
+        }
+        if self.last_write.elapsed() >= Duration::from_millis(500) {
+            self.last_write = Instant::now();
+            // Diagnostics only: a write of a few hundred bytes; a failure is not the user's
+            // problem, so it is ignored.
+            let _ = std::fs::write(&self.path, self.summary().to_string());
+        }
+    }
+
+    /// The figures as one JSON object.
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "frames": self.ui_ms.len(),
+            "ui_ms": spread(&self.ui_ms),
+            "frame_ms": spread(&self.frame_ms),
+            "frames_over_16ms": self.frame_ms.iter().filter(|&&t| t > 16.0).count(),
+            "ui_over_16ms": self.ui_ms.iter().filter(|&&t| t > 16.0).count(),
+            "rss_kib": rss_kib(),
+        })
+    }
+}
+
+/// Median, 99th percentile and maximum (nearest rank).
+fn spread(samples: &[f32]) -> serde_json::Value {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    let rank = |q: f64| -> f32 {
+        if sorted.is_empty() {
+            return 0.0;
+        }
+        let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+        sorted.get(i).copied().unwrap_or(0.0)
+    };
+    serde_json::json!({
+        "p50": rank(0.5),
+        "p99": rank(0.99),
+        "max": sorted.last().copied().unwrap_or(0.0),
+    })
+}
+
+/// This process's resident memory in KiB (Linux: `/proc/self/status`), or `None`.
+pub fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_slow_frames_and_reads_memory() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let mut stats = FrameStats {
+            path: file.path().to_path_buf(),
+            ui_ms: Vec::new(),
+            frame_ms: Vec::new(),
+            last_write: Instant::now() - Duration::from_secs(1),
+        };
+        for ms in [1u64, 2, 3, 20] {
+            stats.record(Duration::from_millis(ms), Some(ms as f32 / 1e3 + 0.001));
+        }
+        let s = stats.summary();
+        assert_eq!(s["frames"], 4);
+        assert_eq!(s["frames_over_16ms"], 1);
+        assert_eq!(s["ui_ms"]["max"].as_f64().map(|x| x.round()), Some(20.0));
+        assert_eq!(s["ui_ms"]["p50"].as_f64().map(|x| x.round()), Some(2.0));
+        assert!(s["rss_kib"].as_u64().unwrap() > 1000);
+        // Written on the first frame after half a second.
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file.path()).unwrap()).unwrap();
+        assert_eq!(written["frames"], 1);
+    }
+}
