@@ -62,11 +62,11 @@ pub fn tensor_json(tensor: &Tensor) -> Value {
     match tensor {
         Tensor::U8(a) => {
             let v: Vec<u8> = a.iter().copied().collect();
-            nest(a.shape(), &v, &|x| json!(x))
+            nest(a.shape(), &v, &|x| Value::Number(x.into()))
         }
         Tensor::I64(a, _) => {
             let v: Vec<i64> = a.iter().copied().collect();
-            nest(a.shape(), &v, &|x| json!(x))
+            nest(a.shape(), &v, &|x| Value::Number(x.into()))
         }
         Tensor::F32(a) => {
             let v: Vec<f32> = a.iter().copied().collect();
@@ -78,7 +78,7 @@ pub fn tensor_json(tensor: &Tensor) -> Value {
         }
         Tensor::Bool(a) => {
             let v: Vec<bool> = a.iter().copied().collect();
-            nest(a.shape(), &v, &|x| json!(x))
+            nest(a.shape(), &v, &Value::Bool)
         }
     }
 }

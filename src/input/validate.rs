@@ -122,14 +122,14 @@ pub fn validate_body(signature: Option<&Signature>, body: &Value) -> Verdict {
     verdict
 }
 
-/// The shape of nested lists, or where they are ragged.
-fn shape_of(value: &Value) -> Result<Vec<usize>, String> {
+/// The shape of nested lists and their leaves in order, or where they are ragged.
+fn shape_and_leaves(value: &Value) -> Result<(Vec<usize>, Vec<&Value>), String> {
     let mut shape = Vec::new();
     let mut level: Vec<&Value> = vec![value];
     loop {
         let arrays: Vec<&Vec<Value>> = level.iter().filter_map(|v| v.as_array()).collect();
         if arrays.is_empty() {
-            return Ok(shape);
+            return Ok((shape, level));
         }
         if arrays.len() != level.len() {
             return Err(format!(
@@ -147,15 +147,8 @@ fn shape_of(value: &Value) -> Result<Vec<usize>, String> {
         shape.push(n);
         level = arrays.into_iter().flatten().collect();
         if level.is_empty() {
-            return Ok(shape);
+            return Ok((shape, level));
         }
-    }
-}
-
-fn leaves<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
-    match value {
-        Value::Array(items) => items.iter().for_each(|v| leaves(v, out)),
-        other => out.push(other),
     }
 }
 
@@ -240,27 +233,39 @@ fn layout_hint(got: &[usize], spec: &TensorSpec) -> Option<&'static str> {
 /// Pre-cast and enforcement of one tensor's value.
 fn check_tensor(name: &str, spec: &TensorSpec, value: &Value, verdict: &mut Verdict) {
     let expected = spec.type_label();
-    let shape = match shape_of(value) {
+    let (shape, all) = match shape_and_leaves(value) {
         Ok(s) => s,
         Err(e) => {
             verdict.problem(name, format!("{e}; expected {expected}"));
             return;
         }
     };
-    let mut all = Vec::new();
-    leaves(value, &mut all);
-    if let Some(problem) = all.iter().find_map(|leaf| cast_problem(leaf, &spec.dtype)) {
-        verdict.problem(
-            name,
-            format!("cannot be converted to {}: {problem}", spec.dtype),
-        );
-        return;
+    // One pass over the leaves (an image batch is millions): whole numbers in range and
+    // numbers for a float dtype need no further look.
+    let ints = int_range(&spec.dtype);
+    let floats = spec.dtype.starts_with("float");
+    let mut fractions = false;
+    for leaf in &all {
+        if let Value::Number(n) = leaf {
+            if floats {
+                continue;
+            }
+            if let (Some((lo, hi)), Some(i)) = (ints, n.as_i64())
+                && (lo..=hi).contains(&i128::from(i))
+            {
+                continue;
+            }
+        }
+        if let Some(problem) = cast_problem(leaf, &spec.dtype) {
+            verdict.problem(
+                name,
+                format!("cannot be converted to {}: {problem}", spec.dtype),
+            );
+            return;
+        }
+        fractions |= ints.is_some() && leaf.as_f64().is_some_and(|f| f.fract() != 0.0);
     }
-    if int_range(&spec.dtype).is_some()
-        && all
-            .iter()
-            .any(|l| l.as_f64().is_some_and(|f| f.fract() != 0.0))
-    {
+    if fractions {
         verdict.notes.push(format!(
             "{name}: the server casts to {} and drops the fractions of non-whole numbers",
             spec.dtype

@@ -317,7 +317,9 @@ impl LocalServer {
                     log.tail(25)
                 )));
             }
-            std::thread::sleep(Duration::from_millis(150));
+            // A refused connection costs microseconds: poll often, so that the first answer
+            // is not held back by the wait.
+            std::thread::sleep(Duration::from_millis(50));
         }
         server.startup = started.elapsed();
         server.version = get_text(
