@@ -126,13 +126,48 @@ pub fn normalize_url(url: &str) -> String {
 
 /// An HTTP agent with a whole-call timeout that reads error statuses as answers.
 pub fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
         .http_status_as_error(false)
         .max_redirects(0)
-        .build()
-        .into()
+        .build();
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::default(),
+        IpFirstResolver::default(),
+    )
+}
+
+/// ureq's resolver, except that a host written as an IP address (`127.0.0.1` for the local
+/// server) is taken as it is: with a timeout set, ureq's own resolver starts a thread per
+/// request to bound the lookup, which cost 5-8% of a warm local call (BENCHMARKS.md, item 4).
+#[derive(Debug, Default)]
+struct IpFirstResolver(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for IpFirstResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let port = uri.port_u16().or(match uri.scheme_str() {
+            Some("http") => Some(80),
+            Some("https") => Some(443),
+            _ => None,
+        });
+        let ip = uri
+            .host()
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+            .and_then(|h| h.parse::<std::net::IpAddr>().ok());
+        if let (Some(ip), Some(port)) = (ip, port) {
+            let mut addrs = self.empty();
+            addrs.push(std::net::SocketAddr::new(ip, port));
+            return Ok(addrs);
+        }
+        self.0.resolve(uri, config, timeout)
+    }
 }
 
 /// A GET that reports whether the server answered 200 (for `/ping`).
@@ -212,6 +247,26 @@ fn http_error(url: &str, timeout: Duration, error: ureq::Error) -> PredictError 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ip_hosts_resolve_without_a_lookup_and_names_go_to_ureq() {
+        use ureq::unversioned::resolver::Resolver as _;
+        let config = ureq::Agent::config_builder().build();
+        let resolve = |url: &str| {
+            let uri: ureq::http::Uri = url.parse().unwrap();
+            IpFirstResolver::default()
+                .resolve(&uri, &config, Default::default())
+                .map(|a| a.iter().map(ToString::to_string).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            resolve("http://127.0.0.1:5001/invocations").unwrap(),
+            ["127.0.0.1:5001"]
+        );
+        assert_eq!(resolve("http://[::1]/ping").unwrap(), ["[::1]:80"]);
+        assert_eq!(resolve("https://10.0.0.7/score").unwrap(), ["10.0.0.7:443"]);
+        let named = resolve("http://localhost:5002/").unwrap();
+        assert!(named.iter().all(|a| a.ends_with(":5002")), "{named:?}");
+    }
 
     #[test]
     fn bare_roots_get_invocations() {
