@@ -28,6 +28,13 @@ ours = med(["target/release/mlmodel-inspector", "show", "assets/example-model", 
 theirs = med([py, "-c", "import mlflow; mlflow.models.Model.load('assets/example-model').signature"])
 print(f"ours {ours:.1f} ms; python + mlflow.models.Model.load {theirs:.1f} ms; ratio {theirs / ours:.0f}x")
 PY
+echo "== native ONNX vs onnxruntime, interleaved three times (tensor in, tensor out; median ms)"
+bench_bin="$(ls -t target/release/deps/inspector-* | grep -v '\.d$' | head -1)"
+for round in 1 2 3; do
+  echo "-- round $round"
+  "$bench_bin" --bench tensor_in_out 2>&1 | grep -E "^ +[├╰]─ (1|32) "
+  "$python" scripts/bench_python.py --onnx-only 2>/dev/null
+done
 echo "== warm latency from a shell: predict --repeat 200 (native ONNX, batch 1 and 32)"
 target/release/mlmodel-inspector predict assets/example-model --image assets/sample-china.jpg --repeat 200 > /dev/null
 batch32=()
@@ -60,6 +67,7 @@ serve=$!
 trap 'kill -- -$serve 2>/dev/null; kill $serve 2>/dev/null; pkill -f "uvicorn.*$port" 2>/dev/null || true' EXIT
 for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/ping" > /dev/null && break; sleep 0.5; done
 MLMODEL_INSPECTOR_BENCH_URL="http://127.0.0.1:$port" cargo bench --bench inspector -- http_client
+MLMODEL_INSPECTOR_BENCH_URL="http://127.0.0.1:$port" cargo bench --bench http_overhead
 target/release/mlmodel-inspector predict "$iris" --backend "http://127.0.0.1:$port" --repeat 500 > /dev/null
 "$python" - "$port" <<'PY'
 import http.client, json, statistics, sys, time

@@ -8,6 +8,7 @@ Prints one JSON object of median times in milliseconds:
 - rss_mib: this process's peak resident memory with mlflow imported and both models loaded.
 
     .venv/bin/python scripts/bench_python.py BIG_JPEG
+    .venv/bin/python scripts/bench_python.py --onnx-only
 """
 
 import json
@@ -36,6 +37,16 @@ def median_ms(fn, n):
         fn()
         times.append((time.perf_counter() - t) * 1e3)
     return statistics.median(times)
+
+
+def onnx_only():
+    """Only the warm ONNX predicts, for the interleaved runs of scripts/bench.sh."""
+    example = os.path.join(ROOT, "assets", "example-model")
+    small = os.path.join(ROOT, "assets", "sample-china.jpg")
+    model = mlflow.pyfunc.load_model(example)
+    b1 = np.asarray(Image.open(small).convert("RGB").resize((300, 300)), dtype=np.uint8)[None]
+    b32 = np.repeat(b1, 32, axis=0)
+    print(json.dumps({"onnx_b1_ms": median_ms(lambda: model.predict(b1), 300), "onnx_b32_ms": median_ms(lambda: model.predict(b32), 50)}))
 
 
 def main(big):
@@ -67,4 +78,7 @@ def main(big):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--onnx-only":
+        onnx_only()
+    else:
+        main(sys.argv[1])

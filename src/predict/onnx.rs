@@ -284,10 +284,11 @@ impl OnnxBackend {
                 .with_input_fact(i, InferenceFact::dt_shape(elem.datum(), dims))
                 .map_err(fail)?;
         }
-        let typed = model
+        let mut typed = model
             .into_typed()
             .and_then(|m| m.into_decluttered())
             .map_err(fail)?;
+        super::tract_fixes::fold_input_scale_into_conv(&mut typed).map_err(fail)?;
         let batch = shapes.first().and_then(|s| s.first()).copied().unwrap_or(1);
         let same_batch = shapes.iter().all(|s| s.first() == Some(&batch));
         let per_item = batch > 1
