@@ -53,10 +53,17 @@ def med(cmd, n=3):
     for _ in range(n):
         s = time.perf_counter(); subprocess.run(cmd, capture_output=True, check=True); t.append(time.perf_counter() - s)
     return statistics.median(t)
-ours = med(["target/release/mlmodel-inspector", "predict", iris, "--backend", "local", "--python", py])
-theirs = med([py, "-m", "mlflow", "models", "predict", "-m", iris, "-i", f"{iris}/serving_input_example.json", "-t", "json", "--env-manager", "local"])
-print(f"first prediction: ours {ours:.2f} s; mlflow models predict {theirs:.2f} s; ratio {theirs / ours:.2f}x")
+import os
+ours_cmd = ["target/release/mlmodel-inspector", "predict", iris, "--backend", "local", "--python", py]
+theirs_cmd = [py, "-m", "mlflow", "models", "predict", "-m", iris, "-i", f"{iris}/serving_input_example.json", "-t", "json", "--env-manager", "local"]
+ours = med(ours_cmd)
+theirs = med(theirs_cmd)
+print(f"first prediction, default environment: ours {ours:.2f} s; mlflow models predict {theirs:.2f} s; ratio {theirs / ours:.2f}x")
 print(f"mlflow_models_predict_s={theirs:.3f}")
+# The app starts its server with MLflow's telemetry off; the same for both, for a like-for-like view.
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+ours_off, theirs_off = med(ours_cmd), med(theirs_cmd)
+print(f"first prediction, MLFLOW_DISABLE_TELEMETRY=true for both: ours {ours_off:.2f} s; mlflow models predict {theirs_off:.2f} s; ratio {theirs_off / ours_off:.2f}x")
 PY
 echo "== item 5: later predictions, warm, local backend (predict --repeat 200)"
 target/release/mlmodel-inspector predict "$iris" --backend local --python "$python" --repeat 200 > /dev/null

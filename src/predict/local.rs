@@ -237,6 +237,14 @@ impl LocalServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .env("PYTHONUNBUFFERED", "1");
+        // A server started to test a model reports no usage to MLflow's telemetry unless the
+        // user asked for it (MLflow's telemetry client also costs about 0.6 s of the start here:
+        // BENCHMARKS.md, item 5). An explicit MLFLOW_DISABLE_TELEMETRY or DO_NOT_TRACK is kept.
+        if std::env::var_os("MLFLOW_DISABLE_TELEMETRY").is_none()
+            && std::env::var_os("DO_NOT_TRACK").is_none()
+        {
+            command.env("MLFLOW_DISABLE_TELEMETRY", "true");
+        }
         // `mlflow models serve` runs `uvicorn` from PATH: the interpreter's folder goes first.
         if let Some(bin) = options.python.parent() {
             let mut paths = vec![bin.to_path_buf()];

@@ -3,8 +3,9 @@
 //! Off unless `MLMODEL_INSPECTOR_FRAME_STATS=<file>` is set: then each frame's time in our
 //! `ui` code and eframe's whole-frame CPU time (ui, tessellation and rendering, vsync wait
 //! excluded) are recorded, and about twice a second the file is rewritten with one JSON object:
-//! the counts, median / 99th percentile / maximum of both, the frames over 16 ms, and the
-//! process's resident memory. `scripts/bench_gui.sh` drives the window and reads it.
+//! the counts, median / 99th percentile / maximum of both, the frames over 16 ms, the slowest
+//! frame (with our part of it and when it came) and the slowest after the first second, and
+//! the process's resident memory. `scripts/bench_gui.sh` drives the window and reads it.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -19,6 +20,11 @@ pub struct FrameStats {
     ui_ms: Vec<f32>,
     frame_ms: Vec<f32>,
     last_write: Instant,
+    started: Instant,
+    /// The slowest whole frame: (its time, our ui time in it, seconds after the window opened).
+    slowest: Option<(f32, f32, f32)>,
+    /// The slowest whole frame after the first second (the window's first layout excluded).
+    slowest_after_1s: f32,
 }
 
 impl FrameStats {
@@ -30,6 +36,9 @@ impl FrameStats {
             ui_ms: Vec::new(),
             frame_ms: Vec::new(),
             last_write: Instant::now(),
+            started: Instant::now(),
+            slowest: None,
+            slowest_after_1s: 0.0,
         })
     }
 
@@ -39,7 +48,17 @@ impl FrameStats {
         if self.ui_ms.len() < MAX_SAMPLES {
             self.ui_ms.push(ui.as_secs_f32() * 1e3);
             if let Some(s) = previous_frame_cpu_s {
-                self.frame_ms.push(s * 1e3);
+                // eframe reports the previous frame: pair it with that frame's ui time.
+                let frame = s * 1e3;
+                let ui_of_it = self.ui_ms.iter().rev().nth(1).copied().unwrap_or(0.0);
+                let at = self.started.elapsed().as_secs_f32();
+                if self.slowest.is_none_or(|(worst, _, _)| frame > worst) {
+                    self.slowest = Some((frame, ui_of_it, at));
+                }
+                if at > 1.0 {
+                    self.slowest_after_1s = self.slowest_after_1s.max(frame);
+                }
+                self.frame_ms.push(frame);
             }
         }
         if self.last_write.elapsed() >= Duration::from_millis(500) {
@@ -58,6 +77,10 @@ impl FrameStats {
             "frame_ms": spread(&self.frame_ms),
             "frames_over_16ms": self.frame_ms.iter().filter(|&&t| t > 16.0).count(),
             "ui_over_16ms": self.ui_ms.iter().filter(|&&t| t > 16.0).count(),
+            "slowest_frame_after_1s_ms": self.slowest_after_1s,
+            "slowest_frame": self.slowest.map(|(frame, ui, at)| serde_json::json!({
+                "frame_ms": frame, "ui_ms": ui, "at_s": at,
+            })),
             "rss_kib": rss_kib(),
         })
     }
@@ -102,6 +125,9 @@ mod tests {
             ui_ms: Vec::new(),
             frame_ms: Vec::new(),
             last_write: Instant::now() - Duration::from_secs(1),
+            started: Instant::now(),
+            slowest: None,
+            slowest_after_1s: 0.0,
         };
         for ms in [1u64, 2, 3, 20] {
             stats.record(Duration::from_millis(ms), Some(ms as f32 / 1e3 + 0.001));
@@ -109,6 +135,10 @@ mod tests {
         let s = stats.summary();
         assert_eq!(s["frames"], 4);
         assert_eq!(s["frames_over_16ms"], 1);
+        assert_eq!(
+            s["slowest_frame"]["ui_ms"].as_f64().map(|x| x.round()),
+            Some(3.0)
+        );
         assert_eq!(s["ui_ms"]["max"].as_f64().map(|x| x.round()), Some(20.0));
         assert_eq!(s["ui_ms"]["p50"].as_f64().map(|x| x.round()), Some(2.0));
         assert!(s["rss_kib"].as_u64().unwrap() > 1000);
