@@ -69,9 +69,9 @@ echo "== item 5: later predictions, warm, local backend (predict --repeat 200)"
 target/release/mlmodel-inspector predict "$iris" --backend local --python "$python" --repeat 200 > /dev/null
 echo "== item 4: a running scoring server: our client vs a bare keep-alive client (divan)"
 port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-"$python" -m mlflow models serve -m "$iris" --env-manager local -h 127.0.0.1 -p "$port" > "${TMPDIR:-/tmp}/bench-serve.log" 2>&1 &
+setsid "$python" -m mlflow models serve -m "$iris" --env-manager local -h 127.0.0.1 -p "$port" > "${TMPDIR:-/tmp}/bench-serve.log" 2>&1 &
 serve=$!
-trap 'kill -- -$serve 2>/dev/null; kill $serve 2>/dev/null; pkill -f "uvicorn.*$port" 2>/dev/null || true' EXIT
+trap 'kill -- -$serve 2>/dev/null || true' EXIT
 for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/ping" > /dev/null && break; sleep 0.5; done
 MLMODEL_INSPECTOR_BENCH_URL="http://127.0.0.1:$port" cargo bench --bench inspector -- http_client
 MLMODEL_INSPECTOR_BENCH_URL="http://127.0.0.1:$port" cargo bench --bench http_overhead
@@ -89,6 +89,7 @@ for _ in range(500):
     s = time.perf_counter(); once(); t.append((time.perf_counter() - s) * 1e3)
 print(f"python http.client keep-alive: p50 {statistics.median(t):.3f} ms")
 PY
-kill "$serve" 2>/dev/null || true
+kill -- -"$serve" 2>/dev/null || true
+sleep 2
 echo "== item 6: the window under Xvfb (frame times, memory)"
 scripts/bench_gui.sh

@@ -1164,6 +1164,10 @@ pub fn read_preview(root: &Path, rel: &str) -> Result<String, String> {
 impl eframe::App for InspectorApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         let started = std::time::Instant::now();
+        let cpu_started = self
+            .frame_stats
+            .as_ref()
+            .and_then(|_| super::frame_stats::thread_cpu_time());
         let ctx = ui.ctx().clone();
         self.handle_results(&ctx);
         self.handle_input(&ctx);
@@ -1195,7 +1199,10 @@ impl eframe::App for InspectorApp {
             self.apply(&ctx, command);
         }
         if let Some(stats) = &mut self.frame_stats {
-            stats.record(started.elapsed(), frame.info().cpu_usage);
+            let cpu = super::frame_stats::thread_cpu_time()
+                .zip(cpu_started)
+                .map(|(now, then)| now.saturating_sub(then));
+            stats.record(started.elapsed(), cpu, frame.info().cpu_usage);
         }
     }
 

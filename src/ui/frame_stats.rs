@@ -1,7 +1,7 @@
 //! Frame-time and memory figures for the benchmarks (issue 7, BENCHMARKS.md item 6).
 //!
 //! Off unless `MLMODEL_INSPECTOR_FRAME_STATS=<file>` is set: then each frame's time in our
-//! `ui` code and eframe's whole-frame CPU time (ui, tessellation and rendering, vsync wait
+//! `ui` code (wall clock and the UI thread's CPU time) and eframe's whole-frame CPU time (ui, tessellation and rendering, vsync wait
 //! excluded) are recorded, and about twice a second the file is rewritten with one JSON object:
 //! the counts, median / 99th percentile / maximum of both, the frames over 16 ms, the slowest
 //! frame (with our part of it and when it came) and the slowest after the first second, and
@@ -18,11 +18,13 @@ pub const FRAME_STATS_ENV: &str = "MLMODEL_INSPECTOR_FRAME_STATS";
 pub struct FrameStats {
     path: PathBuf,
     ui_ms: Vec<f32>,
+    ui_cpu_ms: Vec<f32>,
     frame_ms: Vec<f32>,
     last_write: Instant,
     started: Instant,
-    /// The slowest whole frame: (its time, our ui time in it, seconds after the window opened).
-    slowest: Option<(f32, f32, f32)>,
+    /// The slowest whole frame: (its time, our ui time in it, the UI thread's CPU time in that,
+    /// seconds after the window opened).
+    slowest: Option<(f32, f32, f32, f32)>,
     /// The slowest whole frame after the first second (the window's first layout excluded).
     slowest_after_1s: f32,
 }
@@ -34,6 +36,7 @@ impl FrameStats {
         Some(Self {
             path: PathBuf::from(path),
             ui_ms: Vec::new(),
+            ui_cpu_ms: Vec::new(),
             frame_ms: Vec::new(),
             last_write: Instant::now(),
             started: Instant::now(),
@@ -42,18 +45,28 @@ impl FrameStats {
         })
     }
 
-    /// Records one frame: our `ui` time, and eframe's CPU time of the previous frame.
-    pub fn record(&mut self, ui: Duration, previous_frame_cpu_s: Option<f32>) {
+    /// Records one frame: our `ui` time (wall clock, and the UI thread's own CPU time, which
+    /// leaves out time the thread was not running), and eframe's CPU time of the previous frame.
+    pub fn record(
+        &mut self,
+        ui: Duration,
+        ui_cpu: Option<Duration>,
+        previous_frame_cpu_s: Option<f32>,
+    ) {
         const MAX_SAMPLES: usize = 1_000_000;
         if self.ui_ms.len() < MAX_SAMPLES {
             self.ui_ms.push(ui.as_secs_f32() * 1e3);
+            if let Some(cpu) = ui_cpu {
+                self.ui_cpu_ms.push(cpu.as_secs_f32() * 1e3);
+            }
             if let Some(s) = previous_frame_cpu_s {
                 // eframe reports the previous frame: pair it with that frame's ui time.
                 let frame = s * 1e3;
                 let ui_of_it = self.ui_ms.iter().rev().nth(1).copied().unwrap_or(0.0);
+                let cpu_of_it = self.ui_cpu_ms.iter().rev().nth(1).copied().unwrap_or(0.0);
                 let at = self.started.elapsed().as_secs_f32();
-                if self.slowest.is_none_or(|(worst, _, _)| frame > worst) {
-                    self.slowest = Some((frame, ui_of_it, at));
+                if self.slowest.is_none_or(|(worst, ..)| frame > worst) {
+                    self.slowest = Some((frame, ui_of_it, cpu_of_it, at));
                 }
                 if at > 1.0 {
                     self.slowest_after_1s = self.slowest_after_1s.max(frame);
@@ -74,16 +87,37 @@ impl FrameStats {
         serde_json::json!({
             "frames": self.ui_ms.len(),
             "ui_ms": spread(&self.ui_ms),
+            "ui_thread_cpu_ms": spread(&self.ui_cpu_ms),
             "frame_ms": spread(&self.frame_ms),
             "frames_over_16ms": self.frame_ms.iter().filter(|&&t| t > 16.0).count(),
             "ui_over_16ms": self.ui_ms.iter().filter(|&&t| t > 16.0).count(),
             "slowest_frame_after_1s_ms": self.slowest_after_1s,
-            "slowest_frame": self.slowest.map(|(frame, ui, at)| serde_json::json!({
-                "frame_ms": frame, "ui_ms": ui, "at_s": at,
+            "slowest_frame": self.slowest.map(|(frame, ui, cpu, at)| serde_json::json!({
+                "frame_ms": frame, "ui_ms": ui, "ui_thread_cpu_ms": cpu, "at_s": at,
             })),
             "rss_kib": rss_kib(),
         })
     }
+}
+
+/// This thread's CPU time so far (Linux and other Unix), for [`FrameStats::record`].
+pub fn thread_cpu_time() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec we own.
+        let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+        if ok {
+            return Some(Duration::new(
+                u64::try_from(ts.tv_sec).unwrap_or(0),
+                u32::try_from(ts.tv_nsec).unwrap_or(0),
+            ));
+        }
+    }
+    None
 }
 
 /// Median, 99th percentile and maximum (nearest rank).
@@ -123,6 +157,7 @@ mod tests {
         let mut stats = FrameStats {
             path: file.path().to_path_buf(),
             ui_ms: Vec::new(),
+            ui_cpu_ms: Vec::new(),
             frame_ms: Vec::new(),
             last_write: Instant::now() - Duration::from_secs(1),
             started: Instant::now(),
@@ -130,7 +165,11 @@ mod tests {
             slowest_after_1s: 0.0,
         };
         for ms in [1u64, 2, 3, 20] {
-            stats.record(Duration::from_millis(ms), Some(ms as f32 / 1e3 + 0.001));
+            stats.record(
+                Duration::from_millis(ms),
+                Some(Duration::from_millis(ms)),
+                Some(ms as f32 / 1e3 + 0.001),
+            );
         }
         let s = stats.summary();
         assert_eq!(s["frames"], 4);
@@ -142,6 +181,12 @@ mod tests {
         assert_eq!(s["ui_ms"]["max"].as_f64().map(|x| x.round()), Some(20.0));
         assert_eq!(s["ui_ms"]["p50"].as_f64().map(|x| x.round()), Some(2.0));
         assert!(s["rss_kib"].as_u64().unwrap() > 1000);
+        assert_eq!(
+            s["ui_thread_cpu_ms"]["max"].as_f64().map(|x| x.round()),
+            Some(20.0)
+        );
+        let (a, b) = (thread_cpu_time().unwrap(), thread_cpu_time().unwrap());
+        assert!(b >= a);
         // Written on the first frame after half a second.
         let written: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(file.path()).unwrap()).unwrap();
