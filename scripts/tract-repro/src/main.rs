@@ -7,7 +7,9 @@ use std::time::Instant;
 use tract_onnx::prelude::*;
 
 fn main() -> TractResult<()> {
-    let path = std::env::args().nth(1).context("usage: tract-repro MODEL.onnx")?;
+    let path = std::env::args()
+        .nth(1)
+        .context("usage: tract-repro MODEL.onnx")?;
     for batch in [1usize, 32] {
         let fact = InferenceFact::dt_shape(u8::datum_type(), tvec!(batch, 300, 300, 3));
         let plan = tract_onnx::onnx()
@@ -22,15 +24,23 @@ fn main() -> TractResult<()> {
         let mut per_node: std::collections::BTreeMap<usize, (String, f64)> = Default::default();
         let started = Instant::now();
         for _ in 0..reps {
-            state.run_plan_with_eval(tvec!(input.clone().into_tvalue()), |s, st, node, inputs| {
-                let t = Instant::now();
-                let r = tract_onnx::tract_core::plan::eval(s, st, node, inputs);
-                let e = per_node.entry(node.id).or_insert((format!("{} ({})", node.name, node.op.name()), 0.0));
-                e.1 += t.elapsed().as_secs_f64() * 1e3;
-                r
-            })?;
+            state.run_plan_with_eval(
+                tvec!(input.clone().into_tvalue()),
+                |s, st, node, inputs| {
+                    let t = Instant::now();
+                    let r = tract_onnx::tract_core::plan::eval(s, st, node, inputs);
+                    let e = per_node
+                        .entry(node.id)
+                        .or_insert((format!("{} ({})", node.name, node.op.name()), 0.0));
+                    e.1 += t.elapsed().as_secs_f64() * 1e3;
+                    r
+                },
+            )?;
         }
-        println!("batch {batch}: {:.3} ms per run", started.elapsed().as_secs_f64() * 1e3 / reps as f64);
+        println!(
+            "batch {batch}: {:.3} ms per run",
+            started.elapsed().as_secs_f64() * 1e3 / reps as f64
+        );
         for (name, ms) in per_node.values() {
             if ms / reps as f64 > 0.005 {
                 println!("  {:8.3} ms  {name}", ms / reps as f64);
