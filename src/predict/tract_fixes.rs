@@ -232,7 +232,8 @@ pub fn fold_input_scale_into_conv(model: &mut TypedModel) -> TractResult<usize> 
         inputs[0] = patch.tap_model(model, x)?;
         inputs[1] = patch.add_const(format!("{}.scaled_kernel", node.name), scaled)?;
         let wire = patch.wire_node(&node.name, conv.clone(), &inputs)?;
-        patch.shunt_outside(model, OutletId::new(id, 0), wire[0])?;
+        let out = *wire.first().context("a convolution has one output")?;
+        patch.shunt_outside(model, OutletId::new(id, 0), out)?;
         patch.apply(model)?;
         folded += 1;
     }
