@@ -4,7 +4,7 @@
 //! path and writes the ratios; `cargo bench --bench inspector` runs them alone.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use mlmodel_inspector::input::build::{InputSource, build_request, image_inputs};
 use mlmodel_inspector::input::image::{ImageOptions, ImageTarget, decode, images_to_tensor};
@@ -122,81 +122,6 @@ mod image_to_tensor {
     #[divan::bench(sample_count = 10)]
     fn jpeg_12_megapixel(bencher: divan::Bencher) {
         run(bencher, big_jpeg());
-    }
-}
-
-/// Item 4 of BENCHMARKS.md: our client against a bare keep-alive client on the same running
-/// MLflow scoring server (`MLMODEL_INSPECTOR_BENCH_URL`, started by `scripts/bench.sh` for the
-/// sklearn iris fixture). Without it both measure nothing and say so.
-/// What the Test tab's "Build and check request" does for a batch of 32 photos: decode,
-/// resize, build the JSON body, check it with MLflow's rules, summarise it.
-mod prepare_batch {
-    use super::*;
-    use mlmodel_inspector::input::build::Progress;
-    use mlmodel_inspector::input::build::prepare;
-
-    #[divan::bench(sample_count = 5)]
-    fn small_jpegs_32(bencher: divan::Bencher) {
-        let card = model::open(&repo("assets/example-model")).expect("opens");
-        let photos = vec![repo("assets/sample-china.jpg"); 32];
-        let source = InputSource::Images(photos);
-        bencher.bench(|| prepare(&card, &source, None, None, &Progress::default()).expect("ready"));
-    }
-}
-
-mod http_client {
-    use super::*;
-    use mlmodel_inspector::predict::{BackendChoice, BackendSettings, Runner};
-
-    fn server() -> Option<(String, serde_json::Value, Arc<model::ModelCard>)> {
-        let url = std::env::var("MLMODEL_INSPECTOR_BENCH_URL").ok()?;
-        let card = model::open(&repo("tests/fixtures/models/sklearn_iris")).expect("opens");
-        let body = build_request(&card, &InputSource::Example, None, None, BodyFormat::Mlflow)
-            .expect("a request");
-        Some((url, body, Arc::new(card)))
-    }
-
-    #[divan::bench]
-    fn bare_ureq_keep_alive(bencher: divan::Bencher) {
-        let Some((url, body, _)) = server() else {
-            eprintln!("MLMODEL_INSPECTOR_BENCH_URL is not set: nothing measured");
-            return bencher.bench(|| ());
-        };
-        let text = serde_json::to_string(&body).expect("JSON");
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        bencher.bench(|| {
-            agent
-                .post(&format!("{url}/invocations"))
-                .header("Content-Type", "application/json")
-                .send(text.as_bytes())
-                .expect("answers")
-                .body_mut()
-                .read_to_string()
-                .expect("a body")
-        });
-    }
-
-    #[divan::bench]
-    fn inspector_url_backend(bencher: divan::Bencher) {
-        let Some((url, body, card)) = server() else {
-            eprintln!("MLMODEL_INSPECTOR_BENCH_URL is not set: nothing measured");
-            return bencher.bench(|| ());
-        };
-        let mut runner = Runner::new(card);
-        let choice = BackendChoice::Url(url);
-        let settings = BackendSettings::default();
-        let cancel = std::sync::atomic::AtomicBool::new(false);
-        runner
-            .predict(&choice, &settings, &body, &cancel)
-            .expect("warms");
-        bencher.bench_local(|| {
-            runner
-                .predict(&choice, &settings, &body, &cancel)
-                .expect("answers")
-        });
     }
 }
 

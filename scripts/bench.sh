@@ -70,13 +70,12 @@ for label, off in [("default environment", False), ("MLFLOW_DISABLE_TELEMETRY=tr
 PY
 echo "== item 5: later predictions, warm, local backend (predict --repeat 200)"
 target/release/mlmodel-inspector predict "$iris" --backend local --python "$python" --repeat 200 > /dev/null
-echo "== item 4: a running scoring server: our client vs a bare keep-alive client (divan)"
+echo "== item 4: a running scoring server: our client vs a bare keep-alive client (interleaved)"
 port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 setsid "$python" -m mlflow models serve -m "$iris" --env-manager local -h 127.0.0.1 -p "$port" > "${TMPDIR:-/tmp}/bench-serve.log" 2>&1 &
 serve=$!
 trap 'kill -- -$serve 2>/dev/null || true' EXIT
 for _ in $(seq 120); do curl -fs "http://127.0.0.1:$port/ping" > /dev/null && break; sleep 0.5; done
-MLMODEL_INSPECTOR_BENCH_URL="http://127.0.0.1:$port" cargo bench --bench inspector -- http_client
 MLMODEL_INSPECTOR_BENCH_URL="http://127.0.0.1:$port" cargo bench --bench http_overhead
 target/release/mlmodel-inspector predict "$iris" --backend "http://127.0.0.1:$port" --repeat 500 > /dev/null
 "$python" - "$port" <<'PY'

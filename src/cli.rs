@@ -472,16 +472,13 @@ fn send_request(
 
 /// `latency_ms p50=<ms> p95=<ms> n=<N>` (nearest-rank percentiles).
 pub fn latency_line(latencies: &[std::time::Duration]) -> String {
+    use crate::perf::nearest_rank;
     let mut ms: Vec<f64> = latencies.iter().map(|d| d.as_secs_f64() * 1e3).collect();
     ms.sort_by(f64::total_cmp);
-    let rank = |p: f64| {
-        let i = ((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len().max(1)) - 1;
-        ms.get(i).copied().unwrap_or(0.0)
-    };
     format!(
         "latency_ms p50={:.3} p95={:.3} n={}",
-        rank(0.50),
-        rank(0.95),
+        nearest_rank(&ms, 0.50),
+        nearest_rank(&ms, 0.95),
         ms.len()
     )
 }

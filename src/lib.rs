@@ -5,12 +5,15 @@
 //!   input example, artifacts.
 //! - [`input`]: building model inputs: image files to tensors, request bodies, MLflow's checks.
 //! - [`predict`]: running a model: native ONNX (tract), MLflow's local scoring server, endpoints.
+//! - [`source`]: models on a tracking server: URIs, the REST client, the cache.
+//! - [`perf`]: spreading a batch over the cores, percentiles of timings.
 //! - [`ui`]: the egui desktop app: app state, one file per panel.
 //! - [`cli`]: the command line (`show`), calling the same library functions as the GUI.
 
 pub mod cli;
 pub mod input;
 pub mod model;
+pub mod perf;
 pub mod predict;
 pub mod source;
 #[cfg(feature = "gui")]

@@ -195,6 +195,9 @@ pub enum BuildError {
     /// The user cancelled the build.
     #[error("cancelled")]
     Cancelled,
+    /// A decoding worker stopped without an answer (a panic in an image decoder).
+    #[error("an image could not be read: its decoder stopped unexpectedly")]
+    WorkerPanicked,
 }
 
 /// Builds the request body for `card` from `source`, with `params` added (they replace the
@@ -206,19 +209,15 @@ pub fn build_request(
     options: Option<ImageOptions>,
     format: BodyFormat,
 ) -> Result<Value, BuildError> {
-    build_request_with_progress(card, source, params, options, format, &Progress::default())
-}
-
-/// [`build_request`], reporting progress over image batches and stopping when cancelled.
-pub fn build_request_with_progress(
-    card: &ModelCard,
-    source: &InputSource,
-    params: Option<&Map<String, Value>>,
-    options: Option<ImageOptions>,
-    format: BodyFormat,
-    progress: &Progress,
-) -> Result<Value, BuildError> {
-    build_body(card, source, params, options, format, progress, &mut None)
+    build_body(
+        card,
+        source,
+        params,
+        options,
+        format,
+        &Progress::default(),
+        &mut None,
+    )
 }
 
 /// What an image build keeps for the Test tab: the tensor's summary and the first image as
@@ -228,6 +227,8 @@ struct ImageSummary {
     first: ::image::RgbaImage,
 }
 
+/// [`build_request`], reporting progress over image batches, stopping when cancelled, and
+/// keeping an image build's summary in `summary`.
 fn build_body(
     card: &ModelCard,
     source: &InputSource,
@@ -376,36 +377,20 @@ fn images_request(
             None => decoded,
         })
     };
-    let workers = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .clamp(1, paths.len().max(1));
-    let chunk = paths.len().div_ceil(workers).max(1);
-    let results: Vec<Result<Vec<::image::DynamicImage>, BuildError>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = paths
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|p| {
-                                if progress.cancelled() {
-                                    return Err(BuildError::Cancelled);
-                                }
-                                fit(p)
-                            })
-                            .collect()
-                    })
+    let fitted = crate::perf::map_on_cores(
+        paths,
+        |part| {
+            part.iter()
+                .map(|p| {
+                    if progress.cancelled() {
+                        return Err(BuildError::Cancelled);
+                    }
+                    fit(p)
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or(Err(BuildError::Cancelled)))
                 .collect()
-        });
-    let mut fitted = Vec::with_capacity(paths.len());
-    for part in results {
-        fitted.extend(part?);
-    }
+        },
+        || BuildError::WorkerPanicked,
+    )?;
     let tensor = image::images_to_tensor(&fitted, target, &options)?;
     if let Some(first) = fitted.first() {
         let (min, max, mean) = tensor.stats();

@@ -281,7 +281,6 @@ pub fn decode(path: &Path) -> Result<DynamicImage, ImageError> {
         .map_err(|e| err(format!("cannot decode the image: {e}")))
 }
 
-/// Brings one image to `height` x `width` by the resize policy, as RGBA pixels.
 /// Bicubic (Catmull-Rom, as PIL's `resize()`) resampling of an RGBA image, channels kept apart
 /// (no alpha premultiplication, as `image::imageops::resize`), with fast_image_resize's SIMD
 /// convolution: several times faster than the image crate's (BENCHMARKS.md, item 2).
@@ -308,6 +307,7 @@ fn bicubic(rgba: &RgbaImage, width: u32, height: u32) -> RgbaImage {
     })
 }
 
+/// Brings one image to `height` x `width` by the resize policy, as RGBA pixels.
 pub fn resize(image: &DynamicImage, width: u32, height: u32, policy: Resize) -> RgbaImage {
     let (w, h) = image.dimensions();
     let rgba = image.to_rgba8();

@@ -426,23 +426,16 @@ fn to_frame(format: &str, value: &Value, dict_is_one_row: bool) -> Result<Frame,
             cells,
         })
     };
-    let from_records = |rows: &[Value]| -> Result<Frame, String> {
-        let mut names: Vec<String> = Vec::new();
-        for row in rows {
-            let Value::Object(r) = row else {
-                return Err("each record must be an object of column to value".into());
-            };
-            for k in r.keys() {
-                if !names.contains(k) {
-                    names.push(k.clone());
-                }
-            }
+    let from_records = |records: &[Value]| -> Result<Frame, String> {
+        if !records.iter().all(Value::is_object) {
+            return Err("each record must be an object of column to value".into());
         }
-        let cells = names
-            .iter()
-            .map(|n| {
+        let (names, rows) = crate::model::example::records_to_rows(records);
+        // One list of cells per column.
+        let cells = (0..names.len())
+            .map(|i| {
                 rows.iter()
-                    .map(|r| r.get(n).cloned().unwrap_or(Value::Null))
+                    .map(|r| r.get(i).cloned().unwrap_or(Value::Null))
                     .collect()
             })
             .collect();

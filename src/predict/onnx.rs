@@ -332,42 +332,23 @@ impl OnnxBackend {
             .and_then(|t| t.shape().first())
             .copied()
             .unwrap_or(0);
-        let workers = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .clamp(1, items.max(1));
-        let chunk = items.div_ceil(workers).max(1);
-        let feeds = &feeds;
-        let answers: Vec<TractResult<Vec<TVec<TValue>>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..items)
-                .step_by(chunk)
-                .map(|start| {
-                    let end = (start + chunk).min(items);
-                    scope.spawn(move || -> TractResult<Vec<TVec<TValue>>> {
-                        let mut state = one.spawn()?;
-                        (start..end)
-                            .map(|i| {
-                                let inputs = feeds
-                                    .iter()
-                                    .map(|t| t.slice(0, i, i + 1).map(|s| s.into_tvalue()))
-                                    .collect::<TractResult<TVec<TValue>>>()?;
-                                state.run(inputs)
-                            })
-                            .collect()
+        let indices: Vec<usize> = (0..items).collect();
+        let per_item: Vec<TVec<TValue>> = crate::perf::map_on_cores(
+            &indices,
+            |part| {
+                let mut state = one.spawn()?;
+                part.iter()
+                    .map(|&i| {
+                        let inputs = feeds
+                            .iter()
+                            .map(|t| t.slice(0, i, i + 1).map(|s| s.into_tvalue()))
+                            .collect::<TractResult<TVec<TValue>>>()?;
+                        state.run(inputs)
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a tract worker panicked")))
-                })
-                .collect()
-        });
-        let mut per_item: Vec<TVec<TValue>> = Vec::with_capacity(items);
-        for answer in answers {
-            per_item.extend(answer?);
-        }
+                    .collect()
+            },
+            || anyhow::anyhow!("a tract worker panicked"),
+        )?;
         let outputs = per_item.first().map_or(0, |o| o.len());
         (0..outputs)
             .map(|k| {
@@ -629,34 +610,6 @@ fn frame(body: &Value) -> Option<(Vec<String>, Vec<Vec<Value>>)> {
     Some((columns, rows))
 }
 
-/// A nested JSON list as (shape, leaves), refusing ragged lists.
-fn flatten<'a>(name: &str, value: &'a Value) -> Result<(Vec<usize>, Vec<&'a Value>), String> {
-    let mut shape = Vec::new();
-    let mut level = vec![value];
-    while let Some(Value::Array(first)) = level.first() {
-        let len = first.len();
-        if level
-            .iter()
-            .any(|v| v.as_array().map(Vec::len) != Some(len))
-        {
-            return Err(format!(
-                "{name}: the nested lists are ragged at depth {}: every list at one depth must have the same length",
-                shape.len() + 1
-            ));
-        }
-        shape.push(len);
-        level = level
-            .iter()
-            .filter_map(|v| v.as_array())
-            .flatten()
-            .collect();
-        if len == 0 {
-            break;
-        }
-    }
-    Ok((shape, level))
-}
-
 /// The shape of a nested JSON list, read down its first items.
 fn shape_of(value: &Value) -> Vec<usize> {
     let mut shape = Vec::new();
@@ -672,8 +625,8 @@ fn shape_of(value: &Value) -> Vec<usize> {
 }
 
 /// The leaves of a nested JSON list of this shape, converted one by one in a single walk (an
-/// image batch is millions of numbers: no list of leaves is made first). Ragged lists are
-/// refused as [`flatten`] refuses them.
+/// image batch is millions of numbers: no list of leaves is made first); ragged lists are
+/// refused.
 fn leaves_as<T>(
     name: &str,
     value: &Value,
@@ -702,7 +655,13 @@ fn leaves_as<T>(
             )),
         }
     }
-    let mut out = Vec::with_capacity(shape.iter().product());
+    // The shape is read down the first items only: a crafted body can claim a huge product,
+    // so the reservation is bounded (the walk itself stops at the first ragged list).
+    let claimed = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .unwrap_or(0);
+    let mut out = Vec::with_capacity(claimed.min(1 << 24));
     walk(name, value, shape, 0, &mut out, convert)?;
     Ok(out)
 }
@@ -921,7 +880,7 @@ fn records(outputs: &Map<String, Value>) -> Result<Value, String> {
     for (name, value) in outputs {
         let flat = match value {
             Value::Array(rows) if rows.iter().all(Value::is_object) => rows.clone(),
-            other => flatten(name, other)?.1.into_iter().cloned().collect(),
+            other => leaves_as(name, other, &shape_of(other), &|v: &Value| Ok(v.clone()))?,
         };
         columns.push((name, flat));
     }

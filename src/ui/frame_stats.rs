@@ -122,18 +122,12 @@ pub fn thread_cpu_time() -> Option<Duration> {
 
 /// Median, 99th percentile and maximum (nearest rank).
 fn spread(samples: &[f32]) -> serde_json::Value {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f32::total_cmp);
-    let rank = |q: f64| -> f32 {
-        if sorted.is_empty() {
-            return 0.0;
-        }
-        let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-        sorted.get(i).copied().unwrap_or(0.0)
-    };
+    use crate::perf::nearest_rank;
+    let mut sorted: Vec<f64> = samples.iter().map(|&s| f64::from(s)).collect();
+    sorted.sort_by(f64::total_cmp);
     serde_json::json!({
-        "p50": rank(0.5),
-        "p99": rank(0.99),
+        "p50": nearest_rank(&sorted, 0.5),
+        "p99": nearest_rank(&sorted, 0.99),
         "max": sorted.last().copied().unwrap_or(0.0),
     })
 }
