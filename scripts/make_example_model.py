@@ -3,6 +3,8 @@
 A small ONNX image classifier with the signature users test first:
 uint8 [-1, 300, 300, 3] (a batch of RGB images, HWC) -> float32 [-1, 2] (class probabilities).
 Weights are fixed by a seed: the model is a demo of the pipeline, not a trained classifier.
+Saved the way `mlflow.onnx.save_model` saves by default: weights of 1 KB or more (here the
+convolution's kernel) go to an external data file beside model.onnx.
 Beside it: a sample photo (scikit-learn's china.jpg) and the labels file.
 
     .venv/bin/python scripts/make_example_model.py
@@ -65,7 +67,7 @@ def main():
         inputs=Schema([TensorSpec(np.dtype("uint8"), (-1, 300, 300, 3))]),
         outputs=Schema([TensorSpec(np.dtype("float32"), (-1, 2))]),
     )
-    mlflow.onnx.save_model(build_graph(), OUT, signature=signature, save_as_external_data=False)
+    mlflow.onnx.save_model(build_graph(), OUT, signature=signature)
     import sklearn.datasets
 
     photo = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images", "china.jpg")

@@ -1,5 +1,6 @@
-//! The command line: no subcommand opens the window; `show` prints a model card, using the
-//! same library calls as the GUI.
+//! The command line: no subcommand opens the window; `show` prints a model card, `predict`
+//! builds, checks and sends a request, `openapi` describes the endpoint, using the same
+//! library calls as the GUI.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -310,7 +311,8 @@ fn predict(
     };
     let body = build_request(&card, &source, params.as_ref(), options, body_format)?;
     if format == FormatArg::Mlflow {
-        let verdict = crate::input::validate::validate_body(card.signature.valid(), &body);
+        let verdict =
+            crate::input::validate::validate_body(crate::input::validate::Model::of(&card), &body);
         for note in &verdict.notes {
             eprintln!("note: {note}");
         }
@@ -405,7 +407,7 @@ fn send_request(
     repeat: u32,
 ) -> anyhow::Result<ExitCode> {
     use crate::predict::{BackendChoice, Reply, Runner};
-    let has_onnx = crate::predict::onnx::onnx_file(&card).is_some();
+    let has_onnx = crate::predict::onnx::onnx_data(&card).is_some();
     let choice = BackendChoice::parse(backend, has_onnx).map_err(anyhow::Error::msg)?;
     let mut runner = Runner::new(std::sync::Arc::new(card));
     if let Some(r) = remote {
@@ -705,12 +707,17 @@ pub fn render_card(card: &ModelCard) -> String {
                 continue;
             }
             match flavor.files.iter().find(|f| &f.key == key) {
-                Some(file) => row(
-                    &mut out,
-                    4,
-                    key,
-                    format!("{}  [{}]", file.path, status_text(&file.status)),
-                ),
+                Some(file) => {
+                    row(
+                        &mut out,
+                        4,
+                        key,
+                        format!("{}  [{}]", file.path, status_text(&file.status)),
+                    );
+                    if let Some(from) = &file.logged_from {
+                        row(&mut out, 6, "logged from", from.clone());
+                    }
+                }
                 None => row(&mut out, 4, key, compact(value)),
             }
         }

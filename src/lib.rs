@@ -7,10 +7,13 @@
 //! - [`predict`]: running a model: native ONNX (tract), MLflow's local scoring server, endpoints.
 //! - [`source`]: models on a tracking server: URIs, the REST client, the cache.
 //! - [`perf`]: spreading a batch over the cores, percentiles of timings.
+//! - [`fuzz`]: what each fuzz target does with one input (also replayed by `cargo test`).
 //! - [`ui`]: the egui desktop app: app state, one file per panel.
-//! - [`cli`]: the command line (`show`), calling the same library functions as the GUI.
+//! - [`cli`]: the command line (`show`, `predict`, `openapi`), calling the same library
+//!   functions as the GUI.
 
 pub mod cli;
+pub mod fuzz;
 pub mod input;
 pub mod model;
 pub mod perf;

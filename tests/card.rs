@@ -493,3 +493,68 @@ fn frames_with_default_columns_keep_integer_names() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn models_from_code_show_the_script_mlflow_loads() {
+    // MLflow records where the script was when it was logged (an absolute path on that
+    // machine) and loads basename(model_code_path) from the folder.
+    let card = model::open(&model("pyfunc_from_code")).unwrap();
+    assert!(card.warnings.is_empty(), "{:?}", card.warnings);
+    let pyfunc = card.flavor("python_function").unwrap();
+    let code = pyfunc
+        .files
+        .iter()
+        .find(|f| f.key == "model_code_path")
+        .unwrap();
+    assert_eq!(code.path, "doubler_model.py");
+    assert!(matches!(
+        code.status,
+        PathStatus::Present { is_dir: false, .. }
+    ));
+    let from = code.logged_from.as_deref().unwrap();
+    assert!(
+        from.starts_with('/') && from.ends_with("/doubler_model.py"),
+        "{from}"
+    );
+    assert_eq!(
+        card.pyfunc().unwrap().loader_module.as_deref(),
+        Some("mlflow.pyfunc.loaders.code_model")
+    );
+
+    // The script missing from the folder: reported missing, still no "outside" warning.
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(model("pyfunc_from_code"))
+        .unwrap()
+        .flatten()
+    {
+        if entry.file_name() != "doubler_model.py" {
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+    }
+    let card = model::open(dir.path()).unwrap();
+    assert!(card.warnings.is_empty(), "{:?}", card.warnings);
+    let code = card
+        .flavor("python_function")
+        .unwrap()
+        .files
+        .iter()
+        .find(|f| f.key == "model_code_path")
+        .unwrap();
+    assert_eq!(
+        (code.path.as_str(), &code.status),
+        ("doubler_model.py", &PathStatus::Missing)
+    );
+
+    // The command line says the same.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .args(["show", model("pyfunc_from_code").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("model_code_path        doubler_model.py  [present"),
+        "{text}"
+    );
+    assert!(text.contains("logged from"), "{text}");
+    assert!(!text.contains("outside"), "{text}");
+}

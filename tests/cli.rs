@@ -184,12 +184,9 @@ fn predict_dry_run_uses_the_input_example_and_checks_request_files() {
     ]);
     assert_eq!(code, 1);
     assert!(out.is_empty());
+    // MLflow's own words and error code.
     assert!(
-        err.contains("error: inputs: Model is missing inputs ['ids']."),
-        "{err}"
-    );
-    assert!(
-        err.contains("note: the model has no params schema: the params are ignored"),
+        err.contains("error: inputs: Model is missing inputs ['ids']. [INVALID_PARAMETER_VALUE]"),
         "{err}"
     );
 
@@ -307,7 +304,10 @@ fn predict_dry_run_takes_npy_and_csv_files() {
         "--dry-run",
     ]);
     assert_eq!(code, 1);
-    assert!(err.contains("error: sepal_length: not compatible with the column type double: could not convert 'abc' to float"), "{err}");
+    assert!(
+        err.contains("error: sepal_length: Invalid input. Data is not compatible with model signature. Failed to convert column sepal_length to type 'float64'. Error: 'ValueError(\"could not convert string to float: 'abc'\")' [BAD_REQUEST]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -437,4 +437,140 @@ fn predict_repeat_prints_warm_latency_percentiles() {
         "0",
     ]);
     assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn endpoint_requests_carry_the_headers_format_and_path_asked_for() {
+    let server = common::RecordingServer::start(200, r#"{"predictions": [0]}"#);
+    let iris = model("sklearn_iris");
+    // A bare server root gets MLflow's /invocations; --header values go with the request.
+    let (code, out, err) = predict(&[
+        iris.to_str().unwrap(),
+        "--backend",
+        &server.url,
+        "--header",
+        "Authorization: Bearer s3cret",
+        "--header",
+        "X-Team: vision",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"predictions\""), "{out}");
+    let first = server.requests().pop().unwrap();
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("POST", "/invocations")
+    );
+    assert_eq!(first.header("authorization"), Some("Bearer s3cret"));
+    assert_eq!(first.header("x-team"), Some("vision"));
+    assert_eq!(first.header("content-type"), Some("application/json"));
+    let body: Value = serde_json::from_slice(&first.body).unwrap();
+    assert!(body.get("dataframe_split").is_some(), "{body}");
+    // Azure ML's /score gets its input_data form; --format azure writes it for --dry-run.
+    let score = format!("{}/score", server.url);
+    let (code, _, err) = predict(&[iris.to_str().unwrap(), "--backend", &score]);
+    assert_eq!(code, 0, "{err}");
+    let azure = server.requests().pop().unwrap();
+    assert_eq!(azure.path, "/score");
+    let sent: Value = serde_json::from_slice(&azure.body).unwrap();
+    let input = &sent["input_data"];
+    assert_eq!(input["columns"][0], "sepal_length", "{sent}");
+    assert!(
+        input["data"].is_array() && input["index"].is_array(),
+        "{sent}"
+    );
+    let (code, out, err) = predict(&[iris.to_str().unwrap(), "--format", "azure", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    let dry: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(dry["input_data"], sent["input_data"]);
+}
+
+#[test]
+fn tracking_credentials_reach_the_server() {
+    let server = common::RecordingServer::start(
+        401,
+        r#"{"error_code": "UNAUTHENTICATED", "message": "You are not authenticated."}"#,
+    );
+    let show_remote = |envs: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"));
+        cmd.args(["show", "models:/iris/1", "--tracking-uri", &server.url])
+            .env_remove("MLFLOW_TRACKING_TOKEN")
+            .env_remove("MLFLOW_TRACKING_USERNAME")
+            .env_remove("MLFLOW_TRACKING_PASSWORD")
+            .env("XDG_CACHE_HOME", tempfile::tempdir().unwrap().keep());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = show_remote(&[("MLFLOW_TRACKING_TOKEN", "tok-123")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("You are not authenticated."), "{err}");
+    let sent = server.requests().pop().unwrap();
+    assert_eq!(sent.header("authorization"), Some("Bearer tok-123"));
+    let (code, _) = show_remote(&[
+        ("MLFLOW_TRACKING_USERNAME", "ada"),
+        ("MLFLOW_TRACKING_PASSWORD", "lovelace"),
+    ]);
+    assert_eq!(code, 2);
+    let sent = server.requests().pop().unwrap();
+    // base64("ada:lovelace")
+    assert_eq!(sent.header("authorization"), Some("Basic YWRhOmxvdmVsYWNl"));
+    let (_, _) = show_remote(&[]);
+    assert_eq!(
+        server.requests().pop().unwrap().header("authorization"),
+        None
+    );
+}
+
+#[test]
+fn a_folder_that_is_not_a_model_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a model").unwrap();
+    for sub in ["show", "predict", "openapi"] {
+        let (code, out, err) = run(sub, &[dir.path().to_str().unwrap()]);
+        assert_eq!(code, 2, "{sub}: {err}");
+        assert!(out.is_empty(), "{sub}: {out}");
+        assert!(err.starts_with("error: "), "{sub}: {err}");
+        assert!(err.contains("MLmodel"), "{sub}: {err}");
+    }
+}
+
+#[test]
+fn resize_modes_change_the_tensor_as_documented() {
+    // The sample photo is 640x427 (wider than tall) and the model takes 300x300.
+    let tensor = |mode: &str| -> Vec<Vec<Vec<u64>>> {
+        let (code, out, err) = predict(&[
+            repo("assets/example-model").to_str().unwrap(),
+            "--image",
+            repo("assets/sample-china.jpg").to_str().unwrap(),
+            "--resize",
+            mode,
+            "--dry-run",
+        ]);
+        assert_eq!(code, 0, "{mode}: {err}");
+        let body: Value = serde_json::from_str(&out).unwrap();
+        serde_json::from_value(body["inputs"][0].clone()).unwrap()
+    };
+    let (stretch, crop, letterbox) = (tensor("stretch"), tensor("crop"), tensor("letterbox"));
+    for t in [&stretch, &crop, &letterbox] {
+        assert_eq!((t.len(), t[0].len(), t[0][0].len()), (300, 300, 3));
+    }
+    assert_ne!(stretch, crop);
+    assert_ne!(stretch, letterbox);
+    // Letterbox keeps the whole photo and pads above and below with black.
+    let black_row = |t: &Vec<Vec<Vec<u64>>>, y: usize| t[y].iter().all(|px| px == &[0, 0, 0]);
+    assert!(black_row(&letterbox, 0) && black_row(&letterbox, 299));
+    assert!(!black_row(&letterbox, 150));
+    // Stretch and crop fill every row with the photo.
+    for t in [&stretch, &crop] {
+        assert!(!black_row(t, 0) && !black_row(t, 299));
+    }
+    // Crop takes the middle: its middle pixel is the photo's middle, as stretch's is, while
+    // its left edge is further in (not the photo's left edge, which stretch keeps).
+    let diff = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).sum::<u64>();
+    assert!(diff(&stretch[150][150], &crop[150][150]) < 30);
 }

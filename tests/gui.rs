@@ -798,3 +798,115 @@ fn cancel_stops_a_hung_prediction_and_the_app_stays_usable() {
     assert!(shows(&h, "6.0"), "(1 + 2) * 2");
     assert!(shows(&h, "MLflow (local) · cold"));
 }
+
+fn server_pid(h: &Harness<'static, InspectorApp>) -> u32 {
+    h.state()
+        .loaded
+        .as_ref()
+        .map(|l| l.server_pid.load(std::sync::atomic::Ordering::Relaxed))
+        .unwrap_or(0)
+}
+
+fn wait_group_gone(pid: u32, what: &str) {
+    let start = std::time::Instant::now();
+    // SAFETY: signal 0 only asks whether the group exists.
+    while unsafe { libc::kill(-(pid as i32), 0) } == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "server group {pid} still running after {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn keyboard_shortcuts_open_predict_and_close() {
+    use mlmodel_inspector::ui::tasks::TaskName;
+    let mut h = app_with(
+        Some(common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Test");
+    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    // Ctrl+Enter predicts.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "Answer — run 1"));
+    assert!(shows(&h, "0.5396"));
+    // Ctrl+O asks for a folder on a worker (the dialog never blocks the window).
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    h.step();
+    assert!(h.state().is_running(TaskName::Dialog));
+    settle(&mut h);
+    assert!(
+        h.state().loaded.is_some(),
+        "no folder picked: the model stays"
+    );
+    // Ctrl+W closes the model.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::W);
+    h.run_steps(3);
+    assert!(h.state().loaded.is_none());
+    assert!(shows(&h, "Open model folder…"));
+}
+
+#[test]
+fn the_local_server_ends_when_the_model_closes_and_when_the_app_exits() {
+    let mut settings = Settings::default();
+    settings.backend.python = Some(common::venv_python());
+    settings
+        .trusted
+        .push(std::path::absolute(model("pyfunc_scaler")).unwrap());
+    let mut h = app_with(Some(model("pyfunc_scaler")), settings.clone());
+    tab(&mut h, "Test");
+    settle(&mut h);
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 1"));
+    let pid = server_pid(&h);
+    assert!(pid > 0);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::W);
+    h.run_steps(3);
+    settle(&mut h);
+    wait_group_gone(pid, "the model closed");
+    // Again, and this time the app goes away with the server running.
+    let mut h = app_with(Some(model("pyfunc_scaler")), settings);
+    tab(&mut h, "Test");
+    settle(&mut h);
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 1"));
+    let pid = server_pid(&h);
+    assert!(pid > 0);
+    drop(h);
+    wait_group_gone(pid, "the app exited");
+}
+
+#[test]
+fn an_endpoint_gets_the_request_with_its_headers() {
+    use mlmodel_inspector::ui::predict_panel::BackendKind;
+    let server = common::RecordingServer::start(200, r#"{"predictions": [2, 0]}"#);
+    let mut settings = Settings {
+        endpoint_url: server.url.clone(),
+        ..Settings::default()
+    };
+    settings.backend.headers = vec![("Authorization".into(), "Bearer abc".into())];
+    let mut h = app_with(Some(model("sklearn_iris")), settings);
+    tab(&mut h, "Test");
+    h.state_mut()
+        .loaded
+        .as_mut()
+        .unwrap()
+        .panels
+        .predict
+        .backend = BackendKind::Url;
+    h.run_steps(2);
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 1"));
+    let sent = server
+        .requests()
+        .pop()
+        .expect("the endpoint got the request");
+    assert_eq!(sent.path, "/invocations");
+    assert_eq!(sent.header("authorization"), Some("Bearer abc"));
+    let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+    assert!(body.get("dataframe_split").is_some(), "{body}");
+}

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use mlmodel_inspector::input::build::{InputSource, build_request};
 use mlmodel_inspector::input::request::BodyFormat;
-use mlmodel_inspector::input::validate::validate_body;
+use mlmodel_inspector::input::validate::{Model, validate_body};
 use mlmodel_inspector::model::{self, ModelCard};
 use mlmodel_inspector::predict::answer::{self, Kind};
 use mlmodel_inspector::predict::{
@@ -119,7 +119,7 @@ fn bundled_example_natively_matches_mlflow_and_reads_as_probabilities() {
     let path = common::repo("assets/example-model");
     let card = card(&path);
     let body = sample_photo_body(&card);
-    assert!(validate_body(card.signature.valid(), &body).is_ok());
+    assert!(validate_body(Model::of(&card), &body).is_ok());
     let mut runner = Runner::new(card.clone());
     let cancel = AtomicBool::new(false);
     let first = runner
@@ -238,6 +238,51 @@ fn named_onnx_tensors_natively_match_mlflow() {
         .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
         .unwrap();
     assert_eq!(predictions(&again), predictions(&ours));
+}
+
+#[test]
+fn onnx_saved_with_mlflows_defaults_runs_natively_with_its_external_weights() {
+    // mlflow.onnx.save_model's defaults: the weights in a `*.data` file beside model.onnx, no
+    // signature (the body comes from the input example).
+    let path = common::model("onnx_external_data");
+    let data_files: Vec<_> = std::fs::read_dir(&path)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "data"))
+        .collect();
+    assert_eq!(
+        data_files.len(),
+        1,
+        "the fixture keeps its weights outside model.onnx"
+    );
+    let model_card = card(&path);
+    let body = example_body(&model_card);
+    let mut runner = Runner::new(model_card);
+    let cancel = AtomicBool::new(false);
+    let ours = runner
+        .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
+        .unwrap();
+    let (status, theirs) = mlflow_answer(&path, &body);
+    assert_eq!(status, 200);
+    assert_close(&json!({ "predictions": predictions(&ours) }), &theirs, 1e-6);
+    let rows = predictions(&ours)["probabilities"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+
+    // Without its weights file the model says which file it misses.
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&path, copy.path());
+    std::fs::remove_file(copy.path().join(data_files[0].file_name())).unwrap();
+    let broken = card(copy.path());
+    let err = Runner::new(broken)
+        .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&data_files[0].file_name().to_string_lossy().to_string())
+            && err.contains("ONNX external data")
+            && err.contains("missing"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -727,7 +772,7 @@ fn skl2onnx_zipmap_runs_natively_with_mlflows_answer() {
     let card = card(&path);
     let body =
         json!({"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]});
-    assert!(validate_body(card.signature.valid(), &body).is_ok());
+    assert!(validate_body(Model::of(&card), &body).is_ok());
     let mut runner = Runner::new(card.clone());
     let cancel = AtomicBool::new(false);
     let ours = runner

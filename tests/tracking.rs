@@ -62,6 +62,8 @@ fn every_uri_form_opens_the_card_of_the_same_folder() {
         "models:/iris-folder/1".to_string(),
         "models:/iris-folder@champion".to_string(),
         "models:/iris-folder/latest".to_string(),
+        "models:/iris-folder/Staging".to_string(),
+        "models:/iris-folder/staging".to_string(),
         format!("runs:/{run}/model"),
         format!("{proxied}/model"),
     ] {
@@ -104,6 +106,23 @@ fn every_uri_form_opens_the_card_of_the_same_folder() {
             .unwrap()
             .starts_with("iris-folder version 1 (@champion)")
     );
+    // A stage (case-insensitive, as MLflow reads it) names the version in that stage.
+    let (remote, _) = open_remote("models:/iris-folder/Staging", &cache);
+    let line = remote.registry.as_deref().unwrap();
+    assert!(line.starts_with("iris-folder version 1"), "{line}");
+    assert!(line.contains("Staging"), "{line}");
+}
+
+/// The cached remote model opened again (what its state file records as fetched).
+fn reopen(cache: &Path, uri: &str) -> RemoteModel {
+    RemoteModel::open_with(
+        &tracking(),
+        &ModelUri::parse(uri).unwrap(),
+        &Progress::default(),
+        0,
+        cache,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -116,6 +135,14 @@ fn the_cache_is_reused_and_files_come_when_predict_needs_them() {
         remote.is_placeholder("model.onnx"),
         "weights are not fetched to show the card"
     );
+    let data_file = std::fs::read_dir(repo("assets/example-model"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with(".data"))
+        .expect("the example keeps its weights as ONNX external data");
+    assert!(remote.is_placeholder(&data_file));
+    let remote_dir = remote.dir.clone();
     let weights = remote.dir.join("model.onnx");
     assert_eq!(
         std::fs::metadata(&weights).unwrap().len(),
@@ -147,6 +174,13 @@ fn the_cache_is_reused_and_files_come_when_predict_needs_them() {
     assert_eq!(
         std::fs::read(&weights).unwrap(),
         std::fs::read(repo("assets/example-model/model.onnx")).unwrap()
+    );
+    // The weights saved beside model.onnx (MLflow's default external data) are not named in
+    // MLmodel: model.onnx names them, and they came with it.
+    assert!(!reopen(&cache, uri).is_placeholder(&data_file));
+    assert_eq!(
+        std::fs::read(remote_dir.join(&data_file)).unwrap(),
+        std::fs::read(repo("assets/example-model").join(&data_file)).unwrap()
     );
     let local = Arc::new(model::open(&repo("assets/example-model")).unwrap());
     let local_answer = Runner::new(local)

@@ -672,7 +672,7 @@ pub fn prepare(
     if progress.cancelled() {
         return Err(BuildError::Cancelled);
     }
-    let verdict = super::validate::validate_body(card.signature.valid(), &body);
+    let verdict = super::validate::validate_body(super::validate::Model::of(card), &body);
     let (mut tensor_summary, preview) = match images {
         Some(s) => (Some(s.tensor), Some(s.first)),
         None => (None, None),

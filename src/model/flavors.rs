@@ -31,6 +31,10 @@ pub struct NamedPath {
     pub path: String,
     /// What is there.
     pub status: PathStatus,
+    /// Where the setting says the file came from, when MLflow reads it from elsewhere: for
+    /// models-from-code, `model_code_path` is the script's path when it was logged, and MLflow
+    /// loads the copy in the folder (`path`).
+    pub logged_from: Option<String>,
 }
 
 /// `python_function.env`: the legacy single conda file, or the map of environment files.
@@ -281,9 +285,16 @@ pub fn read_flavors(
         };
         let mut files = Vec::new();
         let mut check = |key: String, path: &Value| {
-            let Some(path) = scalar_text(path) else {
+            let Some(mut path) = scalar_text(path) else {
                 return;
             };
+            // Models-from-code: MLflow loads `basename(model_code_path)` from the model folder
+            // (`_load_context_model_and_signature`); the path itself is where it was logged.
+            let mut logged_from = None;
+            if name == "python_function" && key == "model_code_path" {
+                let base = python_basename(&path).to_string();
+                logged_from = Some(std::mem::replace(&mut path, base));
+            }
             let status = status_of(root, &path);
             if let PathStatus::Outside { reason } = &status {
                 warnings.push(Warning::new(
@@ -291,7 +302,12 @@ pub fn read_flavors(
                     format!("{reason}; it is not followed"),
                 ));
             }
-            files.push(NamedPath { key, path, status });
+            files.push(NamedPath {
+                key,
+                path,
+                status,
+                logged_from,
+            });
         };
         for key in path_keys(name) {
             if let Some(v) = config.get(*key).filter(|v| !v.is_null()) {
@@ -408,6 +424,12 @@ pub fn read_flavors(
     // python_function first: it is the flavor predict uses.
     out.sort_by_key(|f| f.name != "python_function");
     out
+}
+
+/// Python's `os.path.basename` on POSIX: the part after the last `/` (empty for a trailing
+/// slash, which MLflow would then fail to load).
+fn python_basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 fn pyfunc_view(config: &Map) -> PyFuncView {

@@ -141,17 +141,28 @@ pub fn status_of(root: &Path, rel: &str) -> PathStatus {
     }
 }
 
-/// Reads `rel` inside `root` as UTF-8 text, at most `cap` bytes, refusing paths that lead out.
-pub fn read_text_inside(root: &Path, rel: &str, cap: u64) -> Result<String, ReadError> {
+/// The path of `rel` inside `root` when it is a regular file there (through links only when
+/// they stay inside): the one check every file the app reads for a model goes through.
+pub fn file_inside(root: &Path, rel: &str) -> Result<PathBuf, ReadError> {
     match status_of(root, rel) {
         PathStatus::Missing => Err(ReadError::Missing),
         PathStatus::Outside { reason } => Err(ReadError::Outside(reason)),
         PathStatus::Present { is_dir: true, .. } => Err(ReadError::NotAFile),
         PathStatus::Present { .. } => {
             let path = join_inside(root, rel).map_err(ReadError::Outside)?;
-            read_text_capped(&path, cap)
+            // A FIFO or device would block or never end: only regular files are read.
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => Ok(path),
+                Ok(_) => Err(ReadError::NotAFile),
+                Err(e) => Err(ReadError::Io(e)),
+            }
         }
     }
+}
+
+/// Reads `rel` inside `root` as UTF-8 text, at most `cap` bytes, refusing paths that lead out.
+pub fn read_text_inside(root: &Path, rel: &str, cap: u64) -> Result<String, ReadError> {
+    read_text_capped(&file_inside(root, rel)?, cap)
 }
 
 /// Reads a regular file as UTF-8 text, at most `cap` bytes.

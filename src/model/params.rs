@@ -95,7 +95,8 @@ fn param_type_repr(ty: &ParamType) -> String {
     }
 }
 
-fn spec_repr(spec: &ParamSpec) -> String {
+/// `repr(ParamSpec)`, as MLflow names a param in its messages.
+pub fn spec_repr(spec: &ParamSpec) -> String {
     let shape = match &spec.shape {
         Some(s) => {
             let dims: Vec<String> = s.iter().map(|d| d.to_string()).collect();
@@ -107,11 +108,19 @@ fn spec_repr(spec: &ParamSpec) -> String {
         }
         None => String::new(),
     };
+    // A datetime default is a Python datetime, printed with a space before the time.
+    let default = match (&spec.ty, &spec.default) {
+        (ParamType::Scalar(DataType::Datetime), Value::String(s))
+            if looks_like_datetime(s) && s.as_bytes().get(10) == Some(&b'T') =>
+        {
+            s.replacen('T', " ", 1)
+        }
+        (_, other) => py_str(other),
+    };
     format!(
-        "'{}': {} (default: {}){shape}",
+        "'{}': {} (default: {default}){shape}",
         spec.name,
         param_type_repr(&spec.ty),
-        py_str(&spec.default)
     )
 }
 

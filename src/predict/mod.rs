@@ -241,18 +241,20 @@ impl Runner {
         self.fetch.clone()
     }
 
-    /// Fetches what a remote model still lacks; returns the time it took (zero when nothing
-    /// was missing, so a warm call stays warm).
+    /// Fetches what a remote model still lacks (`only` these files, relative to the model
+    /// folder, when given); returns the time it took (zero when nothing was missing, so a warm
+    /// call stays warm).
     fn complete_remote(
         &mut self,
         cancel: &std::sync::atomic::AtomicBool,
+        only: Option<&[String]>,
     ) -> Result<Duration, PredictError> {
         use std::sync::atomic::Ordering;
         let shared = self.fetch.clone();
         let Some(remote) = self.remote.as_mut() else {
             return Ok(Duration::ZERO);
         };
-        if remote.missing_bytes() == 0 {
+        if !remote.lacks(only) {
             return Ok(Duration::ZERO);
         }
         let started = std::time::Instant::now();
@@ -270,7 +272,7 @@ impl Runner {
                     std::thread::sleep(Duration::from_millis(50));
                 }
             });
-            let r = remote.fetch(None, &shared);
+            let r = remote.fetch(only, &shared);
             finished.store(true, Ordering::Relaxed);
             r
         });
@@ -328,10 +330,16 @@ impl Runner {
     ) -> Result<Outcome, PredictError> {
         match choice {
             BackendChoice::Onnx => {
-                let mut startup = self.complete_remote(cancel)?;
+                let mut startup = Duration::ZERO;
                 if self.onnx.is_none() {
                     let started = std::time::Instant::now();
-                    self.onnx = Some(onnx::OnnxBackend::load(&self.card)?);
+                    // A remote model's .onnx file is fetched first, then the external data
+                    // files it names (MLmodel does not list them).
+                    let card = self.card.clone();
+                    let backend = onnx::OnnxBackend::load_with(&card, |files| {
+                        self.complete_remote(cancel, Some(files)).map(|_| ())
+                    })?;
+                    self.onnx = Some(backend);
                     startup += started.elapsed();
                 }
                 let backend = self.onnx.as_ref().ok_or_else(|| {
@@ -365,7 +373,7 @@ impl Runner {
                         || s.port != settings.port
                         || s.timeout_s != settings.timeout_s
                 });
-                let fetched = self.complete_remote(cancel)?;
+                let fetched = self.complete_remote(cancel, None)?;
                 if stale || !self.server_running() {
                     if self.server.is_some() {
                         self.log.push(if stale {

@@ -18,6 +18,15 @@ use tract_onnx::prelude::*;
 use super::{Outcome, PredictError, Rejection, Reply};
 use crate::model::ModelCard;
 use crate::model::flavors::FlavorView;
+use crate::model::fsutil::{ReadError, file_inside};
+
+/// Whether the model's signature takes tensors (answers then keep MLflow's tensor form).
+pub fn tensor_signature(card: &ModelCard) -> bool {
+    card.signature
+        .valid()
+        .and_then(|s| s.inputs.as_ref())
+        .is_some_and(|s| s.is_tensor())
+}
 
 /// An ONNX element type as numpy names it, with tract's type when tract can feed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,14 +171,83 @@ impl std::fmt::Debug for OnnxBackend {
     }
 }
 
-/// The .onnx file of a model with the onnx flavor.
-pub fn onnx_file(card: &ModelCard) -> Option<PathBuf> {
+/// The .onnx file a model's onnx flavor names (`data`, `model.onnx` when absent), relative to
+/// the model folder; `None` when the model has no onnx flavor.
+pub fn onnx_data(card: &ModelCard) -> Option<String> {
     card.flavors.iter().find_map(|f| match &f.view {
         FlavorView::Onnx { data, .. } => {
-            Some(card.root.join(data.as_deref().unwrap_or("model.onnx")))
+            Some(data.clone().unwrap_or_else(|| "model.onnx".to_string()))
         }
         _ => None,
     })
+}
+
+/// The checked path of a file the model names: inside the folder and a regular file.
+fn model_file(root: &Path, rel: &str, what: &str) -> Result<PathBuf, PredictError> {
+    file_inside(root, rel).map_err(|e| {
+        let shown = root.join(rel);
+        onnx_error(
+            &shown,
+            match e {
+                ReadError::Missing => format!("{what} is missing"),
+                other => format!("{what}: {other}"),
+            },
+        )
+    })
+}
+
+/// The external data files an ONNX model's tensors name (their `location`s), relative to the
+/// model folder (ONNX resolves them beside the .onnx file), each once, in order.
+pub fn external_data(proto: &pb::ModelProto, onnx_rel: &str) -> Vec<String> {
+    fn tensors<'a>(graph: &'a pb::GraphProto, out: &mut Vec<&'a pb::TensorProto>) {
+        out.extend(graph.initializer.iter());
+        for node in &graph.node {
+            for attr in &node.attribute {
+                out.extend(attr.t.iter());
+                out.extend(attr.tensors.iter());
+                if let Some(g) = &attr.g {
+                    tensors(g, out);
+                }
+                for g in &attr.graphs {
+                    tensors(g, out);
+                }
+            }
+        }
+    }
+    let mut all = Vec::new();
+    if let Some(graph) = &proto.graph {
+        tensors(graph, &mut all);
+    }
+    let dir = Path::new(onnx_rel)
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for t in all {
+        if t.data_location != Some(pb::tensor_proto::DataLocation::External as i32) {
+            continue;
+        }
+        let Some(location) = t.external_data.iter().find(|e| e.key == "location") else {
+            continue;
+        };
+        let rel = if dir.is_empty() {
+            location.value.clone()
+        } else {
+            format!("{dir}/{}", location.value)
+        };
+        if !out.contains(&rel) {
+            out.push(rel);
+        }
+    }
+    out
+}
+
+/// Reads an .onnx file's protobuf (the graph and the inline weights; external data stays on
+/// disk until the model is prepared).
+pub fn read_proto(path: &Path) -> Result<pb::ModelProto, PredictError> {
+    tract_onnx::onnx()
+        .proto_model_for_path(path)
+        .map_err(|e| onnx_error(path, format!("cannot read the ONNX file: {}", explain(&e))))
 }
 
 fn onnx_error(path: &Path, message: impl Into<String>) -> PredictError {
@@ -197,32 +275,71 @@ fn explain(error: &TractError) -> String {
 }
 
 impl OnnxBackend {
-    /// Reads the model's .onnx file (no plan is made until the first predict).
+    /// Reads the model's .onnx file and its external data (no plan is made until the first
+    /// predict).
     pub fn load(card: &ModelCard) -> Result<Self, PredictError> {
-        let path = onnx_file(card).ok_or_else(|| {
+        Self::load_with(card, |_| Ok(()))
+    }
+
+    /// [`OnnxBackend::load`] for a model whose files may still be elsewhere (mirrored from a
+    /// tracking server): `fetch` is called with the .onnx file, then with the external data
+    /// files it names, before each is read.
+    pub fn load_with(
+        card: &ModelCard,
+        mut fetch: impl FnMut(&[String]) -> Result<(), PredictError>,
+    ) -> Result<Self, PredictError> {
+        let rel = onnx_data(card).ok_or_else(|| {
             PredictError::NotRunnable(format!(
                 "{}: the model has no onnx flavor; predict it with the MLflow (local) backend",
                 card.root.join("MLmodel").display()
             ))
         })?;
-        let tensor_signature = card
-            .signature
-            .valid()
-            .and_then(|s| s.inputs.as_ref())
-            .is_some_and(|s| s.is_tensor());
-        Self::load_file(&path, tensor_signature)
+        fetch(std::slice::from_ref(&rel))?;
+        let path = model_file(&card.root, &rel, "the ONNX file the onnx flavor names")?;
+        let proto = read_proto(&path)?;
+        fetch(&external_data(&proto, &rel))?;
+        Self::from_proto(&card.root, &rel, proto, tensor_signature(card))
     }
 
-    /// Reads an .onnx file.
+    /// Reads an .onnx file on its own (its external data beside it).
     pub fn load_file(path: &Path, tensor_signature: bool) -> Result<Self, PredictError> {
+        let root = path.parent().unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = model_file(root, &name, "the ONNX file")?;
+        let proto = read_proto(&path)?;
+        Self::from_proto(root, &name, proto, tensor_signature)
+    }
+
+    /// Prepares a model from its protobuf: `onnx_rel` is the .onnx file inside `root`, the
+    /// folder its external data files must stay in.
+    pub fn from_proto(
+        root: &Path,
+        onnx_rel: &str,
+        proto: pb::ModelProto,
+        tensor_signature: bool,
+    ) -> Result<Self, PredictError> {
+        let path = root.join(onnx_rel);
+        // Weights saved as external data (MLflow's default): each file checked the way every
+        // file of the model is, before tract reads it.
+        for rel in external_data(&proto, onnx_rel) {
+            model_file(
+                root,
+                &rel,
+                "a file of the model's weights (ONNX external data)",
+            )?;
+        }
+        let dir = path
+            .parent()
+            .map(|d| d.to_string_lossy().into_owned())
+            .unwrap_or_else(|| ".".into());
         let onnx = tract_onnx::onnx();
-        let proto = onnx
-            .proto_model_for_path(path)
-            .map_err(|e| onnx_error(path, format!("cannot read the ONNX file: {}", explain(&e))))?;
         let graph = proto
             .graph
             .as_ref()
-            .ok_or_else(|| onnx_error(path, "the ONNX file holds no graph"))?;
+            .ok_or_else(|| onnx_error(&path, "the ONNX file holds no graph"))?;
         let initializers: std::collections::HashSet<&str> =
             graph.initializer.iter().map(|t| t.name.as_str()).collect();
         let inputs: Vec<GraphInput> = graph
@@ -233,9 +350,19 @@ impl OnnxBackend {
             .collect();
         let outputs: Vec<String> = graph.output.iter().map(|o| o.name.clone()).collect();
         let zipmaps = find_zipmaps(graph, &outputs);
-        let mut model = onnx
-            .model_for_proto_model(&proto)
-            .map_err(|e| onnx_error(path, explain(&e)))?;
+        let parsed = onnx
+            .parse(&proto, Some(&dir))
+            .map_err(|e| onnx_error(&path, explain(&e)))?;
+        if !parsed.unresolved_inputs.is_empty() {
+            return Err(onnx_error(
+                &path,
+                format!(
+                    "the graph reads values nothing defines: {}",
+                    parsed.unresolved_inputs.join(", ")
+                ),
+            ));
+        }
+        let mut model = parsed.model;
         if !zipmaps.is_empty() {
             let selected: Vec<String> = outputs
                 .iter()
@@ -243,10 +370,10 @@ impl OnnxBackend {
                 .collect();
             model
                 .select_outputs_by_name(&selected)
-                .map_err(|e| onnx_error(path, explain(&e)))?;
+                .map_err(|e| onnx_error(&path, explain(&e)))?;
         }
         Ok(Self {
-            path: path.to_path_buf(),
+            path,
             inputs,
             outputs,
             zipmaps,

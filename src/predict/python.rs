@@ -54,35 +54,39 @@ pub struct Choice {
 /// Finds the Python a user expects: the setting, `MLMODEL_INSPECTOR_PYTHON`, the active
 /// virtualenv or conda env, then `python3` on PATH.
 pub fn find(setting: Option<&Path>) -> Option<Choice> {
+    find_in(setting, |k| std::env::var_os(k))
+}
+
+/// [`find`] with the environment variables read through `var`.
+fn find_in(
+    setting: Option<&Path>,
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Option<Choice> {
     if let Some(p) = setting.filter(|p| !p.as_os_str().is_empty()) {
         return Some(Choice {
             path: p.to_path_buf(),
             origin: Origin::Setting,
         });
     }
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let env = |k: &str| var(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(p) = env(PYTHON_ENV_VAR) {
         return Some(Choice {
             path: p,
             origin: Origin::EnvVar,
         });
     }
-    for (var, origin) in [
+    for (name, origin) in [
         ("VIRTUAL_ENV", Origin::VirtualEnv),
         ("CONDA_PREFIX", Origin::Conda),
     ] {
-        if let Some(prefix) = env(var) {
+        if let Some(prefix) = env(name) {
             let p = prefix.join("bin").join("python");
             if p.is_file() {
                 return Some(Choice { path: p, origin });
             }
         }
     }
-    let path = std::env::var_os("PATH")?;
+    let path = var("PATH")?;
     for name in ["python3", "python"] {
         for dir in std::env::split_paths(&path) {
             let p = dir.join(name);
@@ -300,4 +304,60 @@ pub fn compare(card: &ModelCard, info: &PythonInfo) -> Vec<Mismatch> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::ffi::OsString;
+
+    fn python_in(dir: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        let p = dir.join("bin/python");
+        std::fs::write(&p, "").unwrap();
+        p
+    }
+
+    #[test]
+    fn the_python_comes_from_the_setting_then_the_variable_the_venv_conda_and_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let venv = dir.path().join("venv");
+        let conda = dir.path().join("conda");
+        let on_path = dir.path().join("path");
+        let venv_python = python_in(&venv);
+        let conda_python = python_in(&conda);
+        std::fs::create_dir_all(&on_path).unwrap();
+        std::fs::write(on_path.join("python3"), "").unwrap();
+        let mut env: HashMap<&str, OsString> = HashMap::from([
+            (PYTHON_ENV_VAR, OsString::from("/opt/chosen/python")),
+            ("VIRTUAL_ENV", venv.clone().into_os_string()),
+            ("CONDA_PREFIX", conda.clone().into_os_string()),
+            ("PATH", on_path.clone().into_os_string()),
+        ]);
+        let found = |env: &HashMap<&str, OsString>, setting: Option<&Path>| {
+            find_in(setting, |k| env.get(k).cloned()).map(|c| (c.path, c.origin))
+        };
+        let setting = Path::new("/from/settings/python");
+        assert_eq!(
+            found(&env, Some(setting)),
+            Some((setting.to_path_buf(), Origin::Setting))
+        );
+        assert_eq!(
+            found(&env, None),
+            Some((PathBuf::from("/opt/chosen/python"), Origin::EnvVar))
+        );
+        env.insert(PYTHON_ENV_VAR, OsString::new());
+        assert_eq!(found(&env, None), Some((venv_python, Origin::VirtualEnv)));
+        env.remove("VIRTUAL_ENV");
+        assert_eq!(found(&env, None), Some((conda_python, Origin::Conda)));
+        // A conda prefix without bin/python is passed over.
+        env.insert("CONDA_PREFIX", dir.path().join("empty").into_os_string());
+        assert_eq!(
+            found(&env, None),
+            Some((on_path.join("python3"), Origin::Path))
+        );
+        env.remove("PATH");
+        assert_eq!(found(&env, None), None);
+    }
 }

@@ -621,6 +621,13 @@ impl RemoteModel {
             .sum()
     }
 
+    /// Whether any of these files (all when `None`) still is a placeholder.
+    pub fn lacks(&self, only: Option<&[String]>) -> bool {
+        self.files
+            .iter()
+            .any(|f| !f.fetched && only.is_none_or(|o| o.contains(&f.path)))
+    }
+
     /// Whether a file (relative path) still is a placeholder.
     pub fn is_placeholder(&self, rel: &str) -> bool {
         self.files.iter().any(|f| f.path == rel && !f.fetched)

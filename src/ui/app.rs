@@ -175,6 +175,11 @@ impl InspectorApp {
         self.tasks.any_running()
     }
 
+    /// Whether the named background task is running.
+    pub fn is_running(&self, name: TaskName) -> bool {
+        self.tasks.is_running(name)
+    }
+
     /// The open model's card.
     pub fn card(&self) -> Option<&ModelCard> {
         self.loaded.as_ref().map(|l| l.card.as_ref())

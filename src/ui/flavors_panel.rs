@@ -4,7 +4,7 @@ use egui::{RichText, Ui};
 
 use super::widgets::{mono_value_ui, status_ui};
 use crate::model::ModelCard;
-use crate::model::flavors::{FlavorView, PyFuncEnv};
+use crate::model::flavors::{FlavorView, NamedPath, PyFuncEnv};
 
 fn value_text(value: &serde_json::Value) -> String {
     match value {
@@ -82,10 +82,13 @@ pub fn flavors_ui(ui: &mut Ui, card: &ModelCard) {
                                         continue;
                                     }
                                     ui.label(RichText::new(key).strong());
-                                    mono_value_ui(ui, &value_text(value));
                                     match flavor.files.iter().find(|f| &f.key == key) {
-                                        Some(file) => status_ui(ui, &file.status),
+                                        Some(file) => {
+                                            named_file_ui(ui, file);
+                                            status_ui(ui, &file.status);
+                                        }
                                         None => {
+                                            mono_value_ui(ui, &value_text(value));
                                             ui.label("");
                                         }
                                     }
@@ -104,4 +107,19 @@ pub fn flavors_ui(ui: &mut Ui, card: &ModelCard) {
                 ui.add_space(6.0);
             }
         });
+}
+
+/// A file a flavor names: the path MLflow reads, and where it was logged from when that differs
+/// (models-from-code), as information.
+fn named_file_ui(ui: &mut Ui, file: &NamedPath) {
+    match &file.logged_from {
+        Some(from) => {
+            ui.vertical(|ui| {
+                mono_value_ui(ui, &file.path);
+                ui.label(RichText::new(format!("logged from {from}")).weak().small())
+                    .on_hover_text("MLflow loads the copy of the script in the model folder");
+            });
+        }
+        None => mono_value_ui(ui, &file.path),
+    }
 }

@@ -170,7 +170,7 @@ impl PredictState {
 
     fn init(&mut self, card: &ModelCard) {
         self.initialized = true;
-        self.backend = if crate::predict::onnx::onnx_file(card).is_some() {
+        self.backend = if crate::predict::onnx::onnx_data(card).is_some() {
             BackendKind::Onnx
         } else {
             BackendKind::Local
@@ -288,7 +288,7 @@ fn backend_choice_ui(
     settings: &mut Settings,
     commands: &mut Vec<Command>,
 ) {
-    let has_onnx = crate::predict::onnx::onnx_file(card).is_some();
+    let has_onnx = crate::predict::onnx::onnx_data(card).is_some();
     ui.horizontal_wrapped(|ui| {
         ui.label("Run with:");
         let mut choice = state.backend;

@@ -1,7 +1,7 @@
 //! The Test tab: build the request from images, the input example or JSON; see what the model
 //! will get (tensor shape, dtype, value range, the image as the model sees it); check it with
 //! MLflow's rules; copy it as curl, Python or an `mlflow models predict` command, or save it.
-//! Sending it is the next step (not in this version).
+//! Sending it and reading the answer is the predict half beside it (`predict_panel`).
 
 use std::path::PathBuf;
 
