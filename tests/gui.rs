@@ -321,7 +321,7 @@ fn test_tab_checks_the_input_example_and_json_edits() {
     build(&mut h);
     assert!(shows(
         &h,
-        "✖ dataframe_split: Model is missing inputs ['count', 'id'"
+        "✖ inputs: Model is missing inputs ['count', 'id'"
     ));
 }
 
@@ -456,7 +456,7 @@ fn the_table_form_starts_from_the_example_and_catches_bad_cells() {
     build(&mut h);
     assert!(shows(
         &h,
-        "✖ sepal_length: not compatible with the column type double: could not convert 'tall' to float"
+        "✖ sepal_length: Invalid input. Data is not compatible with model signature. Failed to convert column sepal_length to type 'float64'. Error: 'ValueError(\"could not convert string to float: 'tall'\")' (BAD_REQUEST)"
     ));
     h.get_by_label("Add row").click();
     h.run_steps(2);

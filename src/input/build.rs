@@ -518,6 +518,32 @@ fn grid_request(
                 .collect()
         })
         .collect();
+    // A signature that stands for the model's type hints takes `{"inputs": ...}` as the hint
+    // has it: a list of values for one unnamed column, a list of row objects otherwise.
+    if card.mlmodel.is_signature_from_type_hint == Some(true) {
+        let value = match (specs.as_slice(), keep.as_slice()) {
+            ([only], [_]) if only.name.is_none() => Value::Array(
+                frame_rows
+                    .into_iter()
+                    .filter_map(|r| r.into_iter().next())
+                    .collect(),
+            ),
+            _ => Value::Array(
+                frame_rows
+                    .into_iter()
+                    .map(|r| {
+                        Value::Object(
+                            keep.iter()
+                                .zip(r)
+                                .map(|(&c, v)| (columns.get(c).cloned().unwrap_or_default(), v))
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            ),
+        };
+        return request::body(&Inputs::Json(value), None, format);
+    }
     // Integer names (a frame saved with default columns) are positions: send no names then.
     let named = specs
         .first()

@@ -245,6 +245,17 @@ impl TestState {
                     .map(by_name)
                     .collect();
             }
+            // A list of values for a one-column signature (a `list[str]` type hint's example).
+            Some(Ok(ExampleData::Json(serde_json::Value::Array(items))))
+                if columns.len() == 1
+                    && !items.is_empty()
+                    && items.iter().all(|v| !v.is_object() && !v.is_array()) =>
+            {
+                self.grid = items
+                    .iter()
+                    .map(|v| vec![crate::input::build::cell_text(v)])
+                    .collect();
+            }
             _ => {}
         }
         self.source = if !image_inputs(card).is_empty() {
@@ -847,7 +858,21 @@ fn result_ui(
         );
     }
     for problem in &prepared.verdict.problems {
-        ui.colored_label(error_color(ui), format!("✖ {problem}"));
+        // MLflow's answer in its own words, then our hint.
+        let code = problem
+            .code
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_else(|| format!("HTTP {}", problem.status));
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("✖ {}: {} ({code})", problem.input, problem.message))
+                    .color(error_color(ui)),
+            )
+            .wrap(),
+        );
+        if let Some(hint) = &problem.hint {
+            ui.add(egui::Label::new(format!("Hint: {hint}")).wrap());
+        }
     }
     for note in &prepared.verdict.notes {
         ui.colored_label(warn_color(ui), format!("⚠ {note}"));

@@ -286,31 +286,40 @@ fn children<'a>(o: &Obj<'a>) -> Option<Vec<Obj<'a>>> {
 }
 
 /// Shape discovery: the dims where every element is a sequence of one length, and whether the
-/// nesting went on unevenly below them.
+/// nesting went on unevenly below them. The first path down gives the candidate shape; one walk
+/// (no copy) finds the shallowest depth where any element disagrees, which is where numpy's
+/// level-by-level discovery stops.
 fn discover_json(value: &Value) -> (Vec<usize>, bool) {
     let mut shape = Vec::new();
-    let mut level: Vec<&Value> = vec![value];
-    loop {
-        let lists = level.iter().filter(|v| v.is_array()).count();
-        if lists == 0 {
-            return (shape, false);
+    let mut node = value;
+    while let Value::Array(items) = node {
+        shape.push(items.len());
+        match items.first() {
+            Some(first) => node = first,
+            None => break,
         }
-        if lists != level.len() {
-            return (shape, true);
+    }
+    fn check(v: &Value, depth: usize, shape: &[usize], ragged_at: &mut usize) {
+        if depth >= *ragged_at {
+            return;
         }
-        let n = level[0].as_array().map_or(0, Vec::len);
-        if level.iter().any(|v| v.as_array().map_or(0, Vec::len) != n) {
-            return (shape, true);
+        match (v, shape.get(depth)) {
+            (Value::Array(items), Some(&n)) if items.len() == n => {
+                for item in items {
+                    check(item, depth + 1, shape, ragged_at);
+                }
+            }
+            (Value::Array(_), _) | (_, Some(_)) => *ragged_at = depth,
+            _ => {}
         }
-        shape.push(n);
-        if n == 0 {
-            return (shape, false);
-        }
-        level = level
-            .iter()
-            .filter_map(|v| v.as_array())
-            .flatten()
-            .collect();
+    }
+    let mut ragged_at = usize::MAX;
+    check(value, 0, &shape, &mut ragged_at);
+    if ragged_at == usize::MAX {
+        (shape, false)
+    } else {
+        shape.truncate(ragged_at);
+        (shape, true)
     }
 }
 
@@ -358,6 +367,24 @@ pub fn array<'a>(value: &Obj<'a>, dtype: Option<Dt>) -> Result<Arr<'a>, PyErr> {
     }
     if let Obj::Json(v) = value {
         return array_json(v, dtype);
+    }
+    // A list of arrays of one shape stacks without looking inside them (a batch of images
+    // given as `instances` rows is millions of numbers).
+    if dtype.is_none()
+        && let Some(items) = value.items()
+        && let Some(Obj::Arr(first)) = items.first()
+        && first.ndim() > 0
+        && items
+            .iter()
+            .all(|i| matches!(i, Obj::Arr(a) if a.shape == first.shape))
+    {
+        let dt = items.iter().fold(first.dtype, |d, i| match i {
+            Obj::Arr(a) => promote(d, a.dtype),
+            _ => d,
+        });
+        let mut shape = vec![items.len()];
+        shape.extend(&first.shape);
+        return Ok(Arr::from_rows(shape, dt, items));
     }
     let (shape, ragged, leaves) = discover_objs(value);
     if ragged && dtype != Some(Dt::Object) {
