@@ -106,7 +106,8 @@ pub enum Command {
         /// Check and print the request body, sending nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Where the model runs: `auto` (onnx for models with the onnx flavor, local otherwise),
+        /// Where the model runs: `auto` (onnx for models with the onnx flavor; other models need
+        /// an explicit `local`, which runs the model's code, or a URL),
         /// `onnx` (in-process, no Python), `local` (MLflow's scoring server started for the
         /// folder; this runs the model's code), or the URL of a running scoring server.
         #[arg(long, value_name = "auto|onnx|local|URL", default_value = "auto")]

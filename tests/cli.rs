@@ -574,3 +574,42 @@ fn resize_modes_change_the_tensor_as_documented() {
     let diff = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).sum::<u64>();
     assert!(diff(&stretch[150][150], &crop[150][150]) < 30);
 }
+
+#[test]
+fn auto_never_runs_a_models_code_without_consent() {
+    // A models-from-code folder whose script leaves a marker when Python loads it.
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("model");
+    std::fs::create_dir(&folder).unwrap();
+    for entry in std::fs::read_dir(model("pyfunc_from_code"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::copy(entry.path(), folder.join(entry.file_name())).unwrap();
+    }
+    let marker = dir.path().join("the-model-ran");
+    let script = std::fs::read_to_string(folder.join("doubler_model.py")).unwrap();
+    std::fs::write(
+        folder.join("doubler_model.py"),
+        format!(
+            "open({:?}, 'w').close()\n{script}",
+            marker.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .args(["predict", folder.to_str().unwrap()])
+        .env("MLMODEL_INSPECTOR_PYTHON", common::venv_python())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--backend local"), "{err}");
+    assert!(err.contains("never starts a model's code"), "{err}");
+    assert!(!marker.exists(), "the model's code ran without consent");
+    // --dry-run runs nothing either, and says so by succeeding with the body.
+    let (code, body, _) = predict(&[folder.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code, 0);
+    assert!(body.contains("dataframe_split"));
+    assert!(!marker.exists());
+}

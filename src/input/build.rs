@@ -361,13 +361,12 @@ fn images_request(
     progress.total.store(paths.len(), Relaxed);
     let options = options.unwrap_or_else(|| ImageOptions::for_target(target));
     // Each image is decoded and brought to the tensor's size at once (a batch of 12 MP photos
-    // is never held whole), on as many workers as there are cores.
-    let size = match (
-        target.height.or(options.free_size.map(|s| s.1)),
-        target.width.or(options.free_size.map(|s| s.0)),
-    ) {
-        (Some(h), Some(w)) => Some((w, h)),
-        _ => None,
+    // is never held whole), on as many workers as there are cores. A size larger than a
+    // request may be is refused before anything is decoded.
+    let size = match target.size_for(options.free_size, paths.len()) {
+        Ok(size) => Some(size),
+        Err(e @ image::ImageError::TooLarge(_)) => return Err(e.into()),
+        Err(_) => None,
     };
     let fit = |path: &PathBuf| -> Result<::image::DynamicImage, BuildError> {
         let decoded = image::decode(path)?;

@@ -39,6 +39,9 @@ pub fn read_npy(path: &Path) -> Result<Tensor, FileError> {
     if !bytes.starts_with(b"\x93NUMPY") {
         return Err(err("not a .npy file (no NUMPY magic)".into()));
     }
+    // The header's shape is checked against the bytes that follow it before anything is
+    // allocated for it (a few bytes can claim a shape of terabytes).
+    check_npy_size(&bytes).map_err(err)?;
     macro_rules! try_int {
         ($t:ty, $name:literal) => {
             if let Ok(a) = ArrayD::<$t>::read_npy(&bytes[..]) {
@@ -69,6 +72,60 @@ pub fn read_npy(path: &Path) -> Result<Tensor, FileError> {
         "unsupported dtype or layout (bool, int8..int64, uint8..uint32, float32 and float64 arrays in C or Fortran order are read)"
             .into(),
     ))
+}
+
+/// Checks that a `.npy` file holds the data its header describes: the header's `shape` times
+/// the item size of its `descr` equals the bytes after the header.
+fn check_npy_size(bytes: &[u8]) -> Result<(), String> {
+    let version = bytes.get(6).copied().unwrap_or(0);
+    let (len_size, start) = if version == 1 { (2, 8) } else { (4, 8) };
+    let header_len = match bytes.get(start..start + len_size) {
+        Some([a, b]) => usize::from(u16::from_le_bytes([*a, *b])),
+        Some([a, b, c, d]) => u32::from_le_bytes([*a, *b, *c, *d]) as usize,
+        _ => return Err("the .npy header is cut short".into()),
+    };
+    let data_start = start + len_size + header_len;
+    let header = bytes
+        .get(start + len_size..data_start)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or("the .npy header is cut short or not text")?;
+    let descr = header
+        .split("'descr'")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').nth(1))
+        .ok_or("the .npy header has no 'descr'")?;
+    let item: u64 = descr
+        .trim_start_matches(['<', '>', '|', '='])
+        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+        .parse()
+        .map_err(|_| format!("the .npy dtype {descr:?} has no item size"))?;
+    let shape_text = header
+        .split("'shape'")
+        .nth(1)
+        .and_then(|rest| rest.split('(').nth(1))
+        .and_then(|rest| rest.split(')').next())
+        .ok_or("the .npy header has no 'shape'")?;
+    let mut elements: u64 = 1;
+    let mut dims = Vec::new();
+    for part in shape_text
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let d: u64 = part
+            .parse()
+            .map_err(|_| format!("the .npy shape ({shape_text}) is not a list of sizes"))?;
+        dims.push(d);
+        elements = elements.saturating_mul(d);
+    }
+    let want = elements.saturating_mul(item);
+    let have = bytes.len().saturating_sub(data_start) as u64;
+    if want != have {
+        return Err(format!(
+            "the header says shape ({shape_text}) of {descr}, {want} bytes of data, but the file holds {have} after its header"
+        ));
+    }
+    Ok(())
 }
 
 /// Standard base64 (with padding), as MLflow sends binary values.

@@ -35,7 +35,15 @@ pub enum ImageError {
     /// Several images for a tensor without a batch axis.
     #[error("the tensor has no batch axis, so it takes one image, not {0}")]
     TooManyImages(usize),
+    /// The tensor asked for is larger than a request built here may be.
+    #[error("{0}")]
+    TooLarge(String),
 }
+
+/// The longest side, in pixels, of the images a request is built from.
+pub const MAX_SIDE: i64 = 32_768;
+/// The most numbers an image tensor built here may hold (512 Mi: 2 GiB as float32).
+pub const MAX_ELEMENTS: u64 = 1 << 29;
 
 /// Where the channels are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +69,8 @@ pub struct ImageTarget {
     pub channels: u32,
     /// The numpy dtype.
     pub dtype: String,
+    /// The signature's height and width as written (`-1` for free), for messages.
+    pub spec_size: (i64, i64),
 }
 
 fn dim(d: i64) -> Option<u32> {
@@ -97,7 +107,64 @@ impl ImageTarget {
             width: dim(w),
             channels,
             dtype: spec.dtype.clone(),
+            spec_size: (h, w),
         })
+    }
+
+    /// The width and height the images are brought to (`free`: the size chosen where the
+    /// signature leaves it free), refused when the tensor for `images` images would be larger
+    /// than a request built here may be: each side at most [`MAX_SIDE`], the whole at most
+    /// [`MAX_ELEMENTS`] numbers.
+    pub fn size_for(
+        &self,
+        free: Option<(u32, u32)>,
+        images: usize,
+    ) -> Result<(u32, u32), ImageError> {
+        let side = |what: &'static str, fixed: Option<u32>, spec: i64, chosen: Option<u32>| {
+            if spec != -1 && fixed.is_none_or(|v| i64::from(v) > MAX_SIDE) {
+                return Err(ImageError::TooLarge(format!(
+                    "the signature asks for images {spec} pixels in {what} ({} {}): more than the {MAX_SIDE} pixels a side this app builds images to",
+                    self.dtype,
+                    self.shape_text()
+                )));
+            }
+            let v = fixed.or(chosen).ok_or(ImageError::FreeDimension(what))?;
+            if i64::from(v) > MAX_SIDE {
+                return Err(ImageError::TooLarge(format!(
+                    "a {what} of {v} pixels is more than the {MAX_SIDE} pixels a side this app builds images to"
+                )));
+            }
+            Ok(v)
+        };
+        let height = side(
+            "height",
+            self.height,
+            self.spec_size.0,
+            free.map(|(_, h)| h),
+        )?;
+        let width = side("width", self.width, self.spec_size.1, free.map(|(w, _)| w))?;
+        let elements = u64::from(height)
+            .saturating_mul(u64::from(width))
+            .saturating_mul(u64::from(self.channels))
+            .saturating_mul(images as u64);
+        if elements > MAX_ELEMENTS {
+            return Err(ImageError::TooLarge(format!(
+                "{images} image(s) of {width}x{height}x{} make {elements} numbers, more than the {MAX_ELEMENTS} a request built here may hold: send fewer images at once",
+                self.channels
+            )));
+        }
+        Ok((width, height))
+    }
+
+    fn shape_text(&self) -> String {
+        let (h, w) = self.spec_size;
+        let c = i64::from(self.channels);
+        let mut dims: Vec<i64> = self.batch.into_iter().collect();
+        match self.layout {
+            Layout::Hwc => dims.extend([h, w, c]),
+            Layout::Chw => dims.extend([c, h, w]),
+        }
+        crate::model::signature::shape_label(&dims)
     }
 }
 
@@ -267,18 +334,69 @@ pub fn decode(path: &Path) -> Result<DynamicImage, ImageError> {
             crate::model::fsutil::human_size(IMAGE_FILE_CAP)
         )));
     }
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| err(format!("cannot read: {e}")))?
+    let bytes = crate::model::fsutil::read_bytes_capped(path, IMAGE_FILE_CAP)
+        .map_err(|e| err(e.to_string()))?;
+    let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(|e| err(format!("cannot read: {e}")))?;
-    if reader.format().is_none() {
-        return Err(err(
-            "not an image this app reads (JPEG, PNG, WebP, BMP, TIFF or GIF)".into(),
-        ));
+    match reader.format() {
+        None => {
+            return Err(err(
+                "not an image this app reads (JPEG, PNG, WebP, BMP, TIFF or GIF)".into(),
+            ));
+        }
+        // The JPEG decoder fills what a cut file lacks with grey, without a word.
+        Some(image::ImageFormat::Jpeg) if jpeg_cut_short(&bytes) => {
+            return Err(err(
+                "the JPEG file is cut short (its data ends before the end-of-image marker): it would decode partly grey".into(),
+            ));
+        }
+        Some(_) => {}
     }
     reader
         .decode()
         .map_err(|e| err(format!("cannot decode the image: {e}")))
+}
+
+/// Whether a JPEG's data ends before its end-of-image marker: its segments are walked from
+/// the start (anything after the marker, such as a Motion Photo's video, is not looked at).
+fn jpeg_cut_short(bytes: &[u8]) -> bool {
+    let mut i = 2; // after SOI
+    loop {
+        // The next marker: 0xFF, fill bytes, then its code.
+        while bytes.get(i) == Some(&0xFF) && bytes.get(i + 1) == Some(&0xFF) {
+            i += 1;
+        }
+        let (Some(0xFF), Some(&code)) = (bytes.get(i), bytes.get(i + 1)) else {
+            return true;
+        };
+        i += 2;
+        match code {
+            0xD9 => return false,
+            // Markers without a length.
+            0x01 | 0xD0..=0xD7 => continue,
+            _ => {}
+        }
+        let (Some(&hi), Some(&lo)) = (bytes.get(i), bytes.get(i + 1)) else {
+            return true;
+        };
+        i += usize::from(u16::from_be_bytes([hi, lo]));
+        if i > bytes.len() {
+            return true;
+        }
+        if code == 0xDA {
+            // Entropy-coded data runs to the next marker that is not a stuffed 0xFF00 or a
+            // restart marker.
+            loop {
+                match (bytes.get(i), bytes.get(i + 1)) {
+                    (Some(0xFF), Some(0x00 | 0xD0..=0xD7)) => i += 2,
+                    (Some(0xFF), Some(_)) => break,
+                    (Some(_), _) => i += 1,
+                    (None, _) => return true,
+                }
+            }
+        }
+    }
 }
 
 /// Bicubic (Catmull-Rom, as PIL's `resize()`) resampling of an RGBA image, channels kept apart
@@ -366,15 +484,7 @@ pub fn images_to_tensor(
     if target.batch.is_none() && images.len() > 1 {
         return Err(ImageError::TooManyImages(images.len()));
     }
-    let free = options.free_size;
-    let height = target
-        .height
-        .or(free.map(|(_, h)| h))
-        .ok_or(ImageError::FreeDimension("height"))?;
-    let width = target
-        .width
-        .or(free.map(|(w, _)| w))
-        .ok_or(ImageError::FreeDimension("width"))?;
+    let (width, height) = target.size_for(options.free_size, images.len())?;
     let c = target.channels as usize;
     let (h, w) = (height as usize, width as usize);
     let n = images.len();

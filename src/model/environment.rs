@@ -414,6 +414,8 @@ pub fn parse_python_env(
             });
         }
     }
+    // One set of files already read for the whole tree: a file named twice is read once.
+    let mut seen = vec![file.to_string()];
     for line in list("dependencies")? {
         let Some(req) = parse_pip_line(&line) else {
             continue;
@@ -426,7 +428,6 @@ pub fn parse_python_env(
             Some(root),
         ) = (&req, root)
         {
-            let mut seen = vec![file.to_string()];
             follow(root, path, &mut seen, &mut env.dependencies, warnings, 0);
         }
         env.dependencies.push(Dependency {
@@ -438,6 +439,9 @@ pub fn parse_python_env(
     }
     Ok(env)
 }
+
+/// The most requirements read from the files one python_env.yaml includes.
+pub const MAX_REQUIREMENTS: usize = 10_000;
 
 fn follow(
     root: &Path,
@@ -460,6 +464,14 @@ fn follow(
                 } = &dep.requirement
                 {
                     follow(root, inner, seen, out, warnings, depth + 1);
+                } else if out.len() >= MAX_REQUIREMENTS {
+                    warnings.push(Warning::new(
+                        path,
+                        format!(
+                            "more than {MAX_REQUIREMENTS} requirements in the files python_env.yaml includes; the rest are not read"
+                        ),
+                    ));
+                    return;
                 } else {
                     out.push(dep);
                 }

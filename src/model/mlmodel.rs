@@ -82,10 +82,145 @@ pub const KNOWN_KEYS: &[&str] = &[
     "wheels",
 ];
 
+/// The deepest nesting of flow collections (`{`, `[`) read; the YAML parser's own limit is
+/// reached only after a time that grows with the square of the depth.
+const MAX_FLOW_DEPTH: usize = 100;
+
+/// The tags `yaml.safe_load` constructs; any other tag (`!!python/object:...`, `!custom`) makes
+/// it refuse the file, as MLflow's `Model.load` does.
+const SAFE_TAGS: [&str; 13] = [
+    "str",
+    "int",
+    "float",
+    "bool",
+    "null",
+    "map",
+    "seq",
+    "set",
+    "omap",
+    "pairs",
+    "binary",
+    "timestamp",
+    "merge",
+];
+
+/// One pass over YAML text before it is parsed: flow nesting deeper than [`MAX_FLOW_DEPTH`]
+/// and tags safe loading refuses are reported at once, naming the line. Quoted text, comments
+/// and block scalars are skipped.
+fn prescan_yaml(text: &str) -> Result<(), String> {
+    let mut depth = 0usize;
+    let mut block_indent: Option<usize> = None;
+    // The indentation of a line that left a plain scalar open: lines indented deeper go on
+    // with its text.
+    let mut plain_indent: Option<usize> = None;
+    for (n, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(b) = block_indent {
+            if line.trim().is_empty() || indent > b {
+                continue;
+            }
+            block_indent = None;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        // At the start of a node: a tag may stand here.
+        let mut node_start = depth > 0 || plain_indent.is_none_or(|p| indent <= p);
+        let mut quote: Option<char> = None;
+        while i < chars.len() {
+            let c = chars[i];
+            if let Some(q) = quote {
+                if q == '"' && c == '\\' {
+                    i += 2;
+                    continue;
+                }
+                if c == q {
+                    if q == '\'' && chars.get(i + 1) == Some(&'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    quote = None;
+                }
+                i += 1;
+                continue;
+            }
+            match c {
+                '#' if i == 0 || chars[i - 1].is_whitespace() => break,
+                '"' | '\'' if node_start => quote = Some(c),
+                // A bracket opens a flow collection at the start of a node or inside one; in
+                // the middle of a plain scalar it is text.
+                '{' | '[' if node_start || depth > 0 => {
+                    depth += 1;
+                    if depth > MAX_FLOW_DEPTH {
+                        return Err(format!(
+                            "YAML error at line {}: collections nested more than {MAX_FLOW_DEPTH} levels deep; refused",
+                            n + 1
+                        ));
+                    }
+                    node_start = true;
+                }
+                '}' | ']' => {
+                    depth = depth.saturating_sub(1);
+                    node_start = false;
+                }
+                ',' => node_start = true,
+                ':' | '-' | '?'
+                    if chars.get(i + 1).is_none_or(|c| c.is_whitespace())
+                        && (c == ':' || node_start) =>
+                {
+                    node_start = true
+                }
+                '!' if node_start => {
+                    let tag: String = chars[i..]
+                        .iter()
+                        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}'))
+                        .collect();
+                    // `!` alone is the non-specific tag (a plain string).
+                    let safe = tag == "!"
+                        || tag
+                            .strip_prefix("!!")
+                            .is_some_and(|name| SAFE_TAGS.contains(&name));
+                    if !safe {
+                        let full = match tag.strip_prefix("!!") {
+                            Some(name) => format!("tag:yaml.org,2002:{name}"),
+                            None => tag.clone(),
+                        };
+                        return Err(format!(
+                            "YAML error at line {}: the tag {tag} is not one MLflow reads (yaml.safe_load: could not determine a constructor for the tag '{full}'); refused",
+                            n + 1
+                        ));
+                    }
+                    i += tag.chars().count();
+                    continue;
+                }
+                '|' | '>' if node_start => {
+                    // A block scalar: the lines indented under this one are its text.
+                    block_indent = Some(indent);
+                    node_start = true;
+                    break;
+                }
+                c if c.is_whitespace() => {}
+                _ => node_start = false,
+            }
+            i += 1;
+        }
+        plain_indent = match (node_start || depth > 0, plain_indent) {
+            (true, _) => None,
+            (false, Some(p)) if indent > p => Some(p),
+            (false, _) => Some(indent),
+        };
+    }
+    Ok(())
+}
+
 /// Parses YAML text the way `yaml.safe_load` would for MLflow's files, into ordered JSON values.
 ///
-/// Alias bombs are refused by the parser's repetition limit; errors carry line and column.
+/// Alias bombs are refused by the parser's repetition limit, deep nesting and unsafe tags by a
+/// pre-scan; errors carry the line.
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
+    prescan_yaml(text)?;
     serde_yaml::from_str::<Value>(text).map_err(|e| {
         let message = e.to_string();
         if message.contains("repetition limit exceeded") {
@@ -335,6 +470,40 @@ mod tests {
     fn syntax_errors_name_line_and_column() {
         let err = MlModel::parse("flavors:\n  a: [1, 2\nb: c\n", &mut Vec::new()).unwrap_err();
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_before_parsing() {
+        // 100,000 nested flow mappings took the YAML parser minutes to refuse.
+        let text = format!("flavors: {}", "{a: ".repeat(100_000));
+        let started = std::time::Instant::now();
+        let err = MlModel::parse(&text, &mut Vec::new()).unwrap_err();
+        assert!(err.contains("nested more than 100 levels"), "{err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "a hang guard"
+        );
+        // Nesting a real file uses is read.
+        let ok = format!(
+            "flavors: {{}}\nmetadata: {}1{}\n",
+            "[".repeat(50),
+            "]".repeat(50)
+        );
+        assert!(MlModel::parse(&ok, &mut Vec::new()).is_ok());
+    }
+
+    #[test]
+    fn tags_safe_loading_refuses_are_refused() {
+        let text = "flavors: {}\nmetadata:\n  x: !!python/object/apply:os.system ['id']\n";
+        let err = MlModel::parse(text, &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            err,
+            "YAML error at line 3: the tag !!python/object/apply:os.system is not one MLflow reads (yaml.safe_load: could not determine a constructor for the tag 'tag:yaml.org,2002:python/object/apply:os.system'); refused"
+        );
+        assert!(MlModel::parse("flavors: {}\nmetadata: !custom 1\n", &mut Vec::new()).is_err());
+        // Safe tags, and '!' in text, quotes, comments and block scalars, are fine.
+        let fine = "flavors: {}\nmetadata:\n  a: !!str 5\n  b: 'hi !there'\n  c: wow !important\n  d: |\n    !not a tag\n  e: x # !comment\n";
+        assert!(MlModel::parse(fine, &mut Vec::new()).is_ok());
     }
 
     #[test]

@@ -10,8 +10,9 @@ use super::response::read_reply;
 use super::{Outcome, PredictError};
 use crate::input::request::mlflow_to_azure;
 
-/// The largest answer read (a model may return big images).
-const MAX_ANSWER_BYTES: u64 = 1 << 30;
+/// The largest answer read. An answer is held as a JSON tree while it is read, which takes
+/// many times its size in memory; larger answers are refused with that said.
+pub const MAX_ANSWER_BYTES: u64 = 128 << 20;
 
 /// Where a request goes and how.
 #[derive(Debug, Clone)]
@@ -202,6 +203,10 @@ fn http_error(url: &str, timeout: Duration, error: ureq::Error) -> PredictError 
             };
         }
         ureq::Error::HostNotFound => "the host name was not found (check the URL)".to_string(),
+        ureq::Error::BodyExceedsLimit(_) => format!(
+            "the answer is larger than the {} this app reads (it holds an answer in memory while reading it); ask for fewer rows or outputs at once",
+            crate::model::fsutil::human_size(MAX_ANSWER_BYTES)
+        ),
         ureq::Error::ConnectionFailed => {
             "the connection failed (is the server running?)".to_string()
         }
@@ -232,7 +237,6 @@ fn http_error(url: &str, timeout: Duration, error: ureq::Error) -> PredictError 
         ureq::Error::Rustls(e) => format!("TLS: {e} (the server's certificate was not accepted)"),
         ureq::Error::Tls(e) => format!("TLS: {e}"),
         ureq::Error::BadUri(e) => format!("not a valid URL: {e}"),
-        ureq::Error::BodyExceedsLimit(n) => format!("the answer is larger than {n} bytes"),
         ureq::Error::Protocol(e) => format!(
             "the server broke the HTTP protocol or closed the connection ({e}); it may have crashed"
         ),

@@ -88,11 +88,12 @@ pub enum BackendChoice {
 
 impl BackendChoice {
     /// Reads the command line's `--backend` value: `auto`, `onnx`, `local` or a URL.
-    /// `auto` is onnx for models with the onnx flavor, local otherwise.
+    /// `auto` is onnx for models with the onnx flavor; it never starts a model's own code:
+    /// for any other model it asks for consent (`--backend local`) or an endpoint.
     pub fn parse(text: &str, has_onnx: bool) -> Result<Self, String> {
         match text {
             "auto" if has_onnx => Ok(Self::Onnx),
-            "auto" => Ok(Self::Local),
+            "auto" => Err("this model runs its own Python code (it has no onnx flavor to run in-process), and `--backend auto` never starts a model's code. To run it, pass --backend local (MLflow's scoring server for this folder with your Python: this runs the model's code, so only for a model you trust) or --backend URL for an endpoint that serves it".into()),
             "onnx" => Ok(Self::Onnx),
             "local" => Ok(Self::Local),
             url if url.starts_with("http://") || url.starts_with("https://") => {

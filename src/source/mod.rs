@@ -100,6 +100,10 @@ pub enum SourceError {
     /// The user pressed Cancel.
     #[error("cancelled")]
     Cancelled,
+    /// A remote model went past a limit this app keeps (listing size, depth, a file larger
+    /// than its listing said, a stalled download).
+    #[error("{0}")]
+    Limit(String),
 }
 
 /// Where a remote model's files are read from.
@@ -420,11 +424,34 @@ pub fn resolve(
     }
 }
 
-/// Lists every file under a location (recursively), paths relative to it.
+/// The most listing requests one remote model may take.
+pub const MAX_LIST_REQUESTS: usize = 2_000;
+/// The most files a remote model may list.
+pub const MAX_REMOTE_FILES: usize = 20_000;
+/// The deepest folder nesting of a remote model.
+pub const MAX_REMOTE_DEPTH: usize = 32;
+/// The most bytes a remote model's files may add up to (1 TB).
+pub const MAX_REMOTE_BYTES: u64 = 1_000_000_000_000;
+
+/// Lists every file under a location (recursively), paths relative to it, within the limits
+/// above (a server can list anything).
 pub fn list(tracking: &Tracking, location: &Location) -> Result<Vec<RemoteFile>, SourceError> {
     let mut out = Vec::new();
     let mut pending = vec![String::new()];
+    let mut requests = 0usize;
+    let mut total_bytes = 0u64;
     while let Some(dir) = pending.pop() {
+        requests += 1;
+        if requests > MAX_LIST_REQUESTS {
+            return Err(SourceError::Limit(format!(
+                "{location}: listing the model's files took more than {MAX_LIST_REQUESTS} requests; stopped (the server lists too many folders)"
+            )));
+        }
+        if dir.split('/').filter(|s| !s.is_empty()).count() > MAX_REMOTE_DEPTH {
+            return Err(SourceError::Limit(format!(
+                "{location}: folders nested more than {MAX_REMOTE_DEPTH} deep (at {dir}); stopped"
+            )));
+        }
         let (answer, prefix_of_paths) = match location {
             Location::Proxy(root) => {
                 let path = format!("{root}/{dir}").trim_matches('/').to_string();
@@ -485,6 +512,18 @@ pub fn list(tracking: &Tracking, location: &Location) -> Result<Vec<RemoteFile>,
                 pending.push(rel);
             } else {
                 let size = f.get("file_size").and_then(Value::as_u64).unwrap_or(0);
+                total_bytes = total_bytes.saturating_add(size);
+                if out.len() >= MAX_REMOTE_FILES {
+                    return Err(SourceError::Limit(format!(
+                        "{location}: the model lists more than {MAX_REMOTE_FILES} files; not mirrored"
+                    )));
+                }
+                if total_bytes > MAX_REMOTE_BYTES {
+                    return Err(SourceError::Limit(format!(
+                        "{location}: the model's files add up to more than {}; not mirrored",
+                        crate::model::fsutil::human_size(MAX_REMOTE_BYTES)
+                    )));
+                }
                 out.push(RemoteFile {
                     path: rel,
                     size,
@@ -673,6 +712,7 @@ impl RemoteModel {
                     ),
                     &[],
                     &dest,
+                    f.size,
                     &progress.done,
                     &progress.cancel,
                 ),
@@ -683,6 +723,7 @@ impl RemoteModel {
                         ("path", format!("{path}/{}", f.path).trim_matches('/')),
                     ],
                     &dest,
+                    f.size,
                     &progress.done,
                     &progress.cancel,
                 ),
@@ -690,6 +731,7 @@ impl RemoteModel {
                     &format!("ajax-api/2.0/mlflow/logged-models/{id}/artifacts/files"),
                     &[("artifact_file_path", &f.path)],
                     &dest,
+                    f.size,
                     &progress.done,
                     &progress.cancel,
                 ),

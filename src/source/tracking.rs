@@ -22,6 +22,21 @@ pub struct Tracking {
     /// For file downloads: no limit on the whole body (weights can be large; Cancel stops it),
     /// but a limit on each wait for data.
     downloads: ureq::Agent,
+    /// That limit.
+    idle: Duration,
+}
+
+/// How long a download may wait for its next bytes.
+pub const DOWNLOAD_IDLE: Duration = Duration::from_secs(60);
+
+fn download_agent(idle: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(10)))
+        .timeout_recv_response(Some(Duration::from_secs(60)))
+        .timeout_per_read(Some(idle))
+        .http_status_as_error(false)
+        .build()
+        .into()
 }
 
 impl std::fmt::Debug for Tracking {
@@ -88,17 +103,12 @@ impl Tracking {
             .http_status_as_error(false)
             .build()
             .into();
-        let downloads = ureq::Agent::config_builder()
-            .timeout_connect(Some(Duration::from_secs(10)))
-            .timeout_recv_response(Some(Duration::from_secs(60)))
-            .http_status_as_error(false)
-            .build()
-            .into();
         Ok(Self {
             base,
             authorization,
             agent,
-            downloads,
+            downloads: download_agent(DOWNLOAD_IDLE),
+            idle: DOWNLOAD_IDLE,
         })
     }
 
@@ -141,15 +151,29 @@ impl Tracking {
         read_json(&url, response)
     }
 
-    /// Streams a file route to `dest` (through `dest.part`), counting bytes into `done`.
+    /// The same server with another idle limit on downloads (how long a download may wait
+    /// for its next bytes).
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle = idle;
+        self.downloads = download_agent(idle);
+        self
+    }
+
+    /// Streams a file route to `dest` (through `dest.part`), counting bytes into `done`. The
+    /// listing said the file has `expected` bytes: a server that sends much more is stopped.
+    #[allow(clippy::too_many_arguments)]
     pub fn download(
         &self,
         path: &str,
         query: &[(&str, &str)],
         dest: &Path,
+        expected: u64,
         done: &AtomicU64,
         cancel: &AtomicBool,
     ) -> Result<u64, SourceError> {
+        let allowed = expected
+            .saturating_add(expected / 10)
+            .saturating_add(1 << 20);
         let url = self.url(path);
         let mut r = self.downloads.get(&url);
         if let Some(a) = &self.authorization {
@@ -187,12 +211,31 @@ impl Tracking {
                 let _ = std::fs::remove_file(&part);
                 return Err(SourceError::Cancelled);
             }
-            let n = reader.read(&mut buf).map_err(|e| SourceError::Connection {
-                url: url.clone(),
-                message: format!("the download broke off: {e}"),
+            let n = reader.read(&mut buf).map_err(|e| {
+                let _ = std::fs::remove_file(&part);
+                let stalled = e.kind() == std::io::ErrorKind::TimedOut
+                    || e.to_string().to_lowercase().contains("timeout");
+                if stalled {
+                    SourceError::Limit(format!(
+                        "{url}: the download stalled: no data for {} s (after {total} bytes); stopped",
+                        self.idle.as_secs()
+                    ))
+                } else {
+                    SourceError::Connection {
+                        url: url.clone(),
+                        message: format!("the download broke off: {e}"),
+                    }
+                }
             })?;
             if n == 0 {
                 break;
+            }
+            if total + n as u64 > allowed {
+                drop(file);
+                let _ = std::fs::remove_file(&part);
+                return Err(SourceError::Limit(format!(
+                    "{url}: the server sent more than the {expected} bytes its listing gives for this file; stopped"
+                )));
             }
             file.write_all(buf.get(..n).unwrap_or_default())
                 .map_err(io)?;

@@ -1142,16 +1142,27 @@ pub fn read_labels(path: &Path) -> Result<(PathBuf, Vec<String>), String> {
     Ok((path.to_path_buf(), labels))
 }
 
-/// Labels files beside a model: `*label*.txt` in its folder and the folder above.
+/// Labels files beside a model: `*label*.txt` in its folder (through the same inside-the-
+/// folder check as every file of the model) and plain files in the folder above (no links).
 pub fn label_candidates(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for dir in [Some(root), root.parent()].into_iter().flatten() {
+    for (dir, inside) in [(Some(root), true), (root.parent(), false)] {
+        let Some(dir) = dir else { continue };
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
         };
         for entry in entries.flatten().take(2000) {
-            let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
-            if name.contains("label") && name.ends_with(".txt") && entry.path().is_file() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let lower = name.to_ascii_lowercase();
+            if !(lower.contains("label") && lower.ends_with(".txt")) {
+                continue;
+            }
+            let readable = if inside {
+                fsutil::file_inside(root, &name).is_ok()
+            } else {
+                std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_file())
+            };
+            if readable {
                 out.push(entry.path());
             }
         }
