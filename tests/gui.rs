@@ -634,6 +634,12 @@ fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
     );
     // Re-run the first from the history.
     // The history lists the newest first: the last Re-run is run 1's.
+    // Scrolled into sight first, as a person would.
+    h.query_all_by_label("Re-run")
+        .last()
+        .unwrap()
+        .scroll_to_me();
+    h.run_steps(3);
     h.query_all_by_label("Re-run").last().unwrap().click();
     h.step();
     settle(&mut h);
@@ -909,4 +915,178 @@ fn an_endpoint_gets_the_request_with_its_headers() {
     assert_eq!(sent.header("authorization"), Some("Bearer abc"));
     let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
     assert!(body.get("dataframe_split").is_some(), "{body}");
+}
+
+/// The Test tab at a window size and theme, with the sample photo chosen.
+fn test_tab_at(
+    size: [f32; 2],
+    theme: mlmodel_inspector::ui::settings::ThemeChoice,
+) -> Harness<'static, InspectorApp> {
+    let settings = Settings {
+        theme,
+        ..Settings::default()
+    };
+    let mut h = Harness::builder().with_size(size).build_eframe(move |cc| {
+        InspectorApp::with_settings(
+            &cc.egui_ctx,
+            settings,
+            Some(common::repo("assets/example-model")),
+        )
+    });
+    settle(&mut h);
+    tab(&mut h, "Test");
+    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    h
+}
+
+/// The Predict half's controls and answer lie inside the window, and every control of the
+/// Input half lies left of them (nothing of one half reaches into the other).
+fn assert_halves_apart(
+    h: &Harness<'static, InspectorApp>,
+    size: [f32; 2],
+    what: &str,
+    answer: &str,
+) {
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size.into());
+    let predict = h.get_by_label("▶ Predict").rect();
+    let answer = h
+        .query_all_by_label_contains(answer)
+        .next()
+        .unwrap_or_else(|| panic!("{what}: {answer:?} is not shown"))
+        .rect();
+    let input_side: Vec<egui::Rect> = ["From:", "JSON", "Build and check request", "Image files"]
+        .iter()
+        .map(|l| h.get_by_label(l).rect())
+        .collect();
+    for (name, r) in [("Predict", predict), ("the answer", answer)] {
+        assert!(
+            window.contains_rect(r),
+            "{what}: {name} {r:?} is outside the window {window:?}"
+        );
+        for i in &input_side {
+            assert!(
+                i.max.x <= r.min.x,
+                "{what}: an Input control {i:?} reaches into the Predict half at {name} {r:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_test_tab_keeps_both_halves_apart_at_every_size_and_theme() {
+    use mlmodel_inspector::ui::predict_panel::BackendKind;
+    use mlmodel_inspector::ui::settings::ThemeChoice;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/invocations", closed.local_addr().unwrap());
+    drop(closed);
+    for size in [[800.0, 500.0], [900.0, 600.0], [1200.0, 800.0]] {
+        for theme in [ThemeChoice::Light, ThemeChoice::Dark] {
+            let what = format!("{size:?} {theme:?}");
+            // After an answer.
+            let mut h = test_tab_at(size, theme);
+            predict(&mut h);
+            assert_halves_apart(&h, size, &format!("{what}, answered"), "Answer — run 1");
+            // After a long error (an endpoint that refuses the connection).
+            h.state_mut().settings.endpoint_url = dead_url.clone();
+            h.state_mut()
+                .loaded
+                .as_mut()
+                .unwrap()
+                .panels
+                .predict
+                .backend = BackendKind::Url;
+            h.run_steps(2);
+            predict(&mut h);
+            assert_halves_apart(&h, size, &format!("{what}, refused"), "connection refused");
+        }
+    }
+}
+
+#[test]
+fn predict_waits_for_an_input_and_says_why() {
+    let mut h = app_with(
+        Some(common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Test");
+    // No image chosen yet: Predict is disabled, the reason beside it.
+    assert!(shows(&h, "Choose an image first"));
+    {
+        use egui_kittest::kittest::NodeT as _;
+        assert!(h.get_by_label("▶ Predict").accesskit_node().is_disabled());
+    }
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    h.step();
+    settle(&mut h);
+    assert!(!shows(&h, "Answer — run 1"));
+    assert!(!shows(&h, "no image given"));
+    // With one, it runs, and the answer leads with the top class in words.
+    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    assert!(!shows(&h, "Choose an image first"));
+    predict(&mut h);
+    assert!(shows(&h, "building (0) — 0.5396"));
+}
+
+#[test]
+fn every_column_of_a_wide_table_is_reachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "temperature",
+        "humidity",
+        "wind_speed",
+        "pressure",
+        "visibility",
+        "dew_point",
+        "cloud_cover",
+    ];
+    let cols: Vec<String> = names
+        .iter()
+        .map(|n| format!("{{\"type\": \"double\", \"name\": \"{n}\", \"required\": true}}"))
+        .collect();
+    std::fs::write(
+        dir.path().join("MLmodel"),
+        format!(
+            "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n  inputs: '[{}]'\n",
+            cols.join(", ")
+        ),
+    )
+    .unwrap();
+    let size = [900.0, 600.0];
+    let folder = dir.path().to_path_buf();
+    let mut h = Harness::builder().with_size(size).build_eframe(move |cc| {
+        InspectorApp::with_settings(&cc.egui_ctx, Settings::default(), Some(folder))
+    });
+    settle(&mut h);
+    tab(&mut h, "Test");
+    let predict_left = h.get_by_label("▶ Predict").rect().min.x;
+    for name in names {
+        h.get_by_label(name).scroll_to_me();
+        h.run_steps(3);
+        let header = h.get_by_label(name).rect();
+        let cell = h.get_by_label(&format!("{name} row 1")).rect();
+        for r in [header, cell] {
+            assert!(
+                r.min.x >= 0.0 && r.max.x <= predict_left,
+                "{name}: {r:?} is not in sight left of the Predict half at {predict_left}"
+            );
+        }
+        // The cell is as wide as its header needs.
+        assert!(
+            cell.width() + 1.0 >= header.width(),
+            "{name}: cell {cell:?} header {header:?}"
+        );
+    }
+    // The controls inside the scrolled table still take clicks.
+    let rows = |h: &Harness<'static, InspectorApp>| {
+        h.state().loaded.as_ref().unwrap().panels.test.grid.len()
+    };
+    h.get_by_label("Add row").click();
+    h.run_steps(2);
+    assert_eq!(rows(&h), 2);
+    // Back to the table's left edge, where each row's remove button is.
+    h.get_by_label("temperature").scroll_to_me();
+    h.run_steps(3);
+    h.query_all_by_label("✖").next().unwrap().click();
+    h.run_steps(2);
+    assert_eq!(rows(&h), 1);
 }

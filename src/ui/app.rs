@@ -114,6 +114,9 @@ pub struct InspectorApp {
     pub tracking: super::tracking_panel::TrackingState,
     /// Frame times for the benchmarks, when `MLMODEL_INSPECTOR_FRAME_STATS` is set.
     frame_stats: Option<super::frame_stats::FrameStats>,
+    /// The Test tab's split: the width it was laid out for, and a count that renews the
+    /// divider (so that a resized window keeps the user's proportion).
+    split: (f32, u64),
 }
 
 impl InspectorApp {
@@ -145,6 +148,7 @@ impl InspectorApp {
             images_on_open: Vec::new(),
             tracking: Default::default(),
             frame_stats: super::frame_stats::FrameStats::from_env(),
+            split: (0.0, 0),
         };
         let recent = app.settings.recent.clone();
         if !recent.is_empty() {
@@ -379,7 +383,10 @@ impl InspectorApp {
                 let Some(loaded) = &mut self.loaded else {
                     return;
                 };
-                if loaded.panels.predict.running.is_some() {
+                // Nothing to send yet (the reason stands beside the Predict button).
+                if loaded.panels.predict.running.is_some()
+                    || loaded.panels.test.missing_input().is_some()
+                {
                     return;
                 }
                 loaded.panels.predict.predict_after_prepare = true;
@@ -1026,17 +1033,34 @@ impl InspectorApp {
                 .prepared
                 .as_ref()
                 .is_none_or(|p| p.verdict.is_ok());
+            let missing_input = loaded.panels.test.missing_input();
+            // Each half keeps its own space at every window size: the divider is the user's
+            // (remembered), neither half goes below a usable width, and what does not fit
+            // wraps or scrolls inside its half.
             let total = ui.available_width();
-            let width = (total * 0.5).clamp(360.0, 760.0);
-            egui::Panel::right("predict_panel")
+            let (min_half, min_input) = (280.0, 300.0);
+            let max_width = (total - min_input).max(min_half);
+            let share = if self.settings.predict_share > 0.0 {
+                self.settings.predict_share
+            } else {
+                0.5
+            };
+            let width = (share * total).clamp(min_half, max_width);
+            // A new window width lays the divider out anew at the user's proportion.
+            if (self.split.0 - total).abs() > 0.5 {
+                self.split = (total, self.split.1 + 1);
+            }
+            let shown = egui::Panel::right(("predict_panel", self.split.1))
                 .resizable(true)
                 .default_size(width)
-                .size_range(320.0..=(total * 0.7).max(360.0))
+                .size_range(min_half..=max_width)
                 .show(ui, |ui| {
-                    egui::ScrollArea::vertical()
+                    ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+                    egui::ScrollArea::both()
                         .id_salt("predict_scroll")
                         .auto_shrink(false)
                         .show(ui, |ui| {
+                            ui.set_max_width(ui.available_width());
                             super::predict_panel::predict_ui(
                                 ui,
                                 &loaded.card,
@@ -1046,12 +1070,19 @@ impl InspectorApp {
                                 loaded.server_pid.load(Ordering::Relaxed) > 0,
                                 preparing,
                                 request_ok,
+                                missing_input,
                                 &mut self.commands,
                             );
                         });
                 });
+            // A divider the user moved: its proportion is remembered.
+            let dragged = shown.response.rect.width();
+            if (dragged - width).abs() > 1.0 && ui.ctx().input(|i| i.pointer.any_down()) {
+                self.settings.predict_share = dragged / total;
+            }
         }
         egui::CentralPanel::default().show(ui, |ui| {
+            ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
             let card = &loaded.card;
             let panels = &mut loaded.panels;
             let commands = &mut self.commands;

@@ -71,12 +71,10 @@ pub fn header_ui(ui: &mut Ui, card: &ModelCard, remote: Option<&crate::source::R
         facts.push(("artifact_path", v.clone()));
     }
     ui.horizontal_wrapped(|ui| {
+        // Each value one widget, so that a row that does not fit moves to the next line.
         for (key, value) in facts {
             ui.label(RichText::new(key).weak());
-            ui.scope(|ui| {
-                ui.set_max_width(360.0);
-                mono_value_ui(ui, &value);
-            });
+            mono_value_ui(ui, &value);
             ui.add_space(12.0);
         }
     });

@@ -198,6 +198,7 @@ pub fn predict_ui(
     server_up: bool,
     preparing: bool,
     request_ok: bool,
+    missing_input: Option<&str>,
     commands: &mut Vec<Command>,
 ) {
     if !state.initialized {
@@ -212,16 +213,23 @@ pub fn predict_ui(
         python_ui(ui, card, state, commands);
     }
     ui.add_space(6.0);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let busy = state.running.is_some() || preparing;
-        let ready = !busy && (state.backend != BackendKind::Url || !settings.endpoint_url.trim().is_empty());
+        let no_url = state.backend == BackendKind::Url && settings.endpoint_url.trim().is_empty();
+        // Why Predict cannot run now, said beside it.
+        let blocked = missing_input.or(no_url.then_some("Type the endpoint's URL first"));
+        let ready = !busy && blocked.is_none();
         let button = egui::Button::new(RichText::new("▶ Predict").strong());
         if ui
             .add_enabled(ready, button)
-            .on_hover_text("Build the request from the input above, check it, and send it (Ctrl+Enter)")
+            .on_hover_text("Build the request from the input, check it, and send it (Ctrl+Enter)")
+            .on_disabled_hover_text(blocked.unwrap_or("Busy: wait for the running build or predict"))
             .clicked()
         {
             commands.push(Command::Predict);
+        }
+        if let (Some(why), false) = (blocked, busy) {
+            ui.label(RichText::new(why).weak());
         }
         if let Some(running) = &state.running {
             ui.spinner();
@@ -312,7 +320,7 @@ fn backend_choice_ui(
         }
     });
     if state.backend == BackendKind::Url {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("URL:");
             ui.add(
                 egui::TextEdit::singleline(&mut settings.endpoint_url)
@@ -359,7 +367,7 @@ fn backend_settings_ui(ui: &mut Ui, state: &mut PredictState, settings: &mut Set
             }
             ui.end_row();
             ui.label("Environment:");
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 for (value, text, hover) in [
                     (EnvManager::Local, "this Python as it is", "--env-manager local"),
                     (EnvManager::Uv, "the model's own (uv)", "--env-manager uv: builds the model's python_env.yaml (slow the first time)"),
@@ -370,7 +378,7 @@ fn backend_settings_ui(ui: &mut Ui, state: &mut PredictState, settings: &mut Set
             });
             ui.end_row();
             let label = ui.label("Port:");
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 let mut fixed = settings.backend.port.is_some();
                 ui.checkbox(&mut fixed, "fixed").labelled_by(label.id);
                 if fixed {
@@ -499,7 +507,7 @@ fn trust_ui(ui: &mut Ui, card: &ModelCard, commands: &mut Vec<Command>) {
         ));
         ui.label("Only continue if you trust where this folder came from. The answer is remembered for this folder.");
         ui.add_space(8.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button(RichText::new("Run it").strong()).clicked() {
                 commands.push(Command::Trust(true));
             }
@@ -514,7 +522,7 @@ fn trust_ui(ui: &mut Ui, card: &ModelCard, commands: &mut Vec<Command>) {
 }
 
 fn server_ui(ui: &mut Ui, state: &mut PredictState, log: &Log, commands: &mut Vec<Command>) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         match &state.server {
             Some(status) => {
                 ui.colored_label(ok_color(ui), format!("Running: {status}"));
@@ -544,7 +552,7 @@ fn server_ui(ui: &mut Ui, state: &mut PredictState, log: &Log, commands: &mut Ve
         // The last 400 lines only: the whole log is copied on request, not every frame.
         let total = log.len();
         let text = log.tail(400);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.small_button("Copy log").clicked() {
                 commands.push(Command::Copy(log.lines().join("\n")));
             }
@@ -634,7 +642,7 @@ fn run_answer_ui(
                 ),
             );
             ui.label(RichText::new(timing).weak());
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 if ui
                     .selectable_label(state.full_message, "Whole message")
                     .clicked()
@@ -843,27 +851,39 @@ fn scores_ui(
     } else {
         max.max(1e-12)
     };
+    let name_of = |class: usize| {
+        let given = classes.and_then(|c| c.get(class));
+        state
+            .labels
+            .as_ref()
+            .and_then(|(_, l)| l.get(class))
+            .filter(|l| !l.is_empty())
+            .map(|l| format!("{l} ({})", given.map_or(class.to_string(), Clone::clone)))
+            .or_else(|| given.map(|g| format!("class {g}")))
+            .unwrap_or_else(|| format!("class {class}"))
+    };
+    // The answer first, in words; the bars below it.
+    if let Some((class, Some(v))) = top.first() {
+        ui.label(
+            RichText::new(format!("{} — {v:.4}", name_of(*class)))
+                .strong()
+                .size(18.0),
+        );
+    }
+    // The bars fit the half they are in.
+    let bar_width = (ui.available_width() * 0.55).clamp(80.0, 320.0);
     egui::Grid::new(("scores", index))
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
             for (class, value) in top {
-                let given = classes.and_then(|c| c.get(class));
-                let name = state
-                    .labels
-                    .as_ref()
-                    .and_then(|(_, l)| l.get(class))
-                    .filter(|l| !l.is_empty())
-                    .map(|l| format!("{l} ({})", given.map_or(class.to_string(), Clone::clone)))
-                    .or_else(|| given.map(|g| format!("class {g}")))
-                    .unwrap_or_else(|| format!("class {class}"));
-                ui.label(name);
+                ui.label(name_of(class));
                 match value {
                     Some(v) => {
                         let fraction = (v / scale).clamp(0.0, 1.0) as f32;
                         ui.add(
                             egui::ProgressBar::new(fraction)
-                                .desired_width(320.0)
+                                .desired_width(bar_width)
                                 .text(format!("{v:.4}")),
                         );
                     }
@@ -933,11 +953,32 @@ fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut Vec<Command>
                 .striped(true)
                 .num_columns(6)
                 .show(ui, |ui| {
-                    for h in ["#", "Backend", "Input", "Answer", "Latency", ""] {
+                    // The actions first, so they stay in sight when the half is narrow.
+                    for h in ["", "#", "Backend", "Input", "Answer", "Latency"] {
                         ui.label(RichText::new(h).strong());
                     }
                     ui.end_row();
                     for (i, run) in state.history.iter().enumerate().rev() {
+                        ui.horizontal(|ui| {
+                            if ui
+                                .add_enabled(
+                                    state.shown != Some(i),
+                                    egui::Button::new("Show").small(),
+                                )
+                                .clicked()
+                            {
+                                commands.push(Command::ShowRun(i));
+                            }
+                            if ui
+                                .add_enabled(!busy, egui::Button::new("Re-run").small())
+                                .on_hover_text(
+                                    "Send the same body again with the backend chosen now",
+                                )
+                                .clicked()
+                            {
+                                commands.push(Command::Rerun(i));
+                            }
+                        });
                         ui.label(run.number.to_string());
                         ui.label(elided(&run.backend, 24))
                             .on_hover_text(&run.backend);
@@ -972,26 +1013,6 @@ fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut Vec<Command>
                                 ui.label("—");
                             }
                         }
-                        ui.horizontal(|ui| {
-                            if ui
-                                .add_enabled(
-                                    state.shown != Some(i),
-                                    egui::Button::new("Show").small(),
-                                )
-                                .clicked()
-                            {
-                                commands.push(Command::ShowRun(i));
-                            }
-                            if ui
-                                .add_enabled(!busy, egui::Button::new("Re-run").small())
-                                .on_hover_text(
-                                    "Send the same body again with the backend chosen now",
-                                )
-                                .clicked()
-                            {
-                                commands.push(Command::Rerun(i));
-                            }
-                        });
                         ui.end_row();
                     }
                 });

@@ -98,6 +98,9 @@ pub struct Settings {
     pub top_k: usize,
     /// The MLflow tracking server (empty: MLFLOW_TRACKING_URI).
     pub tracking_uri: String,
+    /// The share of the Test tab's width the predict half takes, as the user dragged it (0:
+    /// half).
+    pub predict_share: f32,
 }
 
 impl Settings {

@@ -197,6 +197,22 @@ impl TestState {
         (source, params, options)
     }
 
+    /// Why no request can be built yet (nothing chosen for the source), for Predict's tooltip.
+    pub fn missing_input(&self) -> Option<&'static str> {
+        match self.source {
+            SourceKind::Images if self.images.is_empty() => {
+                Some("Choose an image first: Choose images…, paste one, or drop it on the window")
+            }
+            SourceKind::DataFiles if self.data_files.is_empty() => {
+                Some("Choose a .npy or CSV file first")
+            }
+            SourceKind::Json if self.json_text.trim().is_empty() => {
+                Some("Type or paste a request body first")
+            }
+            _ => None,
+        }
+    }
+
     fn init(&mut self, card: &ModelCard) {
         self.initialized = true;
         self.free_size = (224, 224);
@@ -290,10 +306,14 @@ pub fn test_ui(
     if !state.initialized {
         state.init(card);
     }
+    // Vertical only: rows wrap to the half's width, and the few wide things (the table, the
+    // request body) scroll sideways in their own areas (a scroll area nested in one that also
+    // scrolls sideways would not take clicks).
     egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
+        ui.set_max_width(ui.available_width());
         section_ui(ui, "Input");
         let images = image_inputs(card);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("From:");
             ui.add_enabled_ui(!images.is_empty(), |ui| {
                 ui.selectable_value(&mut state.source, SourceKind::Images, "Image files")
@@ -322,7 +342,7 @@ pub fn test_ui(
             SourceKind::DataFiles => data_files_ui(ui, card, state, commands),
             SourceKind::Grid => grid_ui(ui, card, state, commands),
             SourceKind::Fill => {
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.label("Every tensor input filled with");
                     ui.selectable_value(&mut state.fill_kind, 0, "zeros");
                     ui.selectable_value(&mut state.fill_kind, 1, "ones");
@@ -334,7 +354,7 @@ pub fn test_ui(
                         ui.add(egui::DragValue::new(&mut state.fill_range.1).speed(0.1)).labelled_by(high.id);
                     }
                 });
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     let batch = ui.label("Batch size");
                     ui.add(egui::DragValue::new(&mut state.fill_sizes.0).range(1..=4096)).labelled_by(batch.id);
                     let free = ui.label("other free (-1) dimensions");
@@ -342,7 +362,7 @@ pub fn test_ui(
                 });
             }
             SourceKind::Json => {
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.label("A request body for /invocations: {\"inputs\": ...}, {\"dataframe_split\": ...}, and \"params\".");
                     if card.input_example.is_some() && ui.button("Load input example").clicked() {
                         commands.push(Command::LoadExample);
@@ -367,7 +387,7 @@ pub fn test_ui(
             params_ui(ui, card, state);
         }
         ui.add_space(8.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let ready = match state.source {
                 SourceKind::Images => !state.images.is_empty(),
                 SourceKind::DataFiles => !state.data_files.is_empty(),
@@ -413,7 +433,7 @@ pub fn test_ui(
             };
         }
         ui.add_space(12.0);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui
                 .button("Copy OpenAPI document")
                 .on_hover_text("OpenAPI 3.1 for this model's /invocations endpoint, from its signature")
@@ -479,7 +499,7 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
             crate::input::image::Layout::Chw => "CHW",
         }
     ));
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if ui.button("Choose images…").clicked() {
             commands.push(Command::PickImages);
         }
@@ -511,7 +531,7 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
     if target.channels >= 3 {
         use crate::input::image::ColorMode;
         let default = ColorMode::for_channels(target.channels);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Colour:");
             let mut choice = state.color.unwrap_or(default);
             ui.selectable_value(&mut choice, default, format!("{default:?} (as the tensor)"));
@@ -524,7 +544,7 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
         });
     }
     if target.height.is_none() || target.width.is_none() {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("The signature leaves the image size free (-1): resize to");
             let (w, h) = &mut state.free_size;
             let width = ui.label("width");
@@ -535,7 +555,7 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
                 .labelled_by(height.id);
         });
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Resize:");
         ui.selectable_value(&mut state.resize, ResizeChoice::Stretch, "Stretch");
         ui.selectable_value(&mut state.resize, ResizeChoice::Crop, "Centre-crop");
@@ -547,14 +567,14 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
         }
     });
     if target.dtype.starts_with("float") {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Values:");
             ui.selectable_value(&mut state.scaling, ScalingChoice::Raw, "0–255");
             ui.selectable_value(&mut state.scaling, ScalingChoice::Unit, "0–1");
             ui.selectable_value(&mut state.scaling, ScalingChoice::ImageNet, "mean/std");
         });
         if state.scaling == ScalingChoice::ImageNet {
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label("(x/255 − mean) / std per channel:");
                 for (c, channel) in ["R", "G", "B"].iter().enumerate() {
                     let mean = ui.label(format!("{channel} mean"));
@@ -608,98 +628,115 @@ fn grid_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mut 
     let grid_commands = commands;
     let columns = grid_columns(card);
     ui.label("One row per input row. Numbers, true/false, text; JSON for arrays, objects and maps; leave optional cells empty.");
-    egui::ScrollArea::horizontal()
-        .id_salt("grid_scroll")
-        .show(ui, |ui| {
-            egui::Grid::new("input_grid")
-                .striped(true)
-                .spacing([6.0, 4.0])
-                .min_col_width(110.0)
-                .show(ui, |ui| {
-                    ui.label("");
-                    for (name, ty, required) in &columns {
-                        let mark = if *required { "" } else { " (optional)" };
-                        ui.label(RichText::new(format!("{name}{mark}")).strong())
+    // Each column as wide as its header and type need; the scroll bar always shown, below the
+    // rows (never over them), when the table is wider than the half.
+    let widths: Vec<f32> = columns
+        .iter()
+        .map(|(name, ty, required)| {
+            let chars =
+                (name.chars().count() + if *required { 0 } else { 11 }).max(ty.chars().count());
+            (chars as f32 * 7.5 + 16.0).clamp(64.0, 220.0)
+        })
+        .collect();
+    ui.scope(|ui| {
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+        egui::ScrollArea::horizontal()
+            .id_salt("grid_scroll")
+            .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::AlwaysVisible)
+            .show(ui, |ui| {
+                egui::Grid::new("input_grid")
+                    .striped(true)
+                    .spacing([6.0, 4.0])
+                    .show(ui, |ui| {
+                        ui.label("");
+                        for (name, ty, required) in &columns {
+                            let mark = if *required { "" } else { " (optional)" };
+                            ui.add(
+                                egui::Label::new(RichText::new(format!("{name}{mark}")).strong())
+                                    .wrap_mode(egui::TextWrapMode::Extend),
+                            )
                             .on_hover_text(ty.as_str());
-                    }
-                    ui.end_row();
-                    let mut remove = None;
-                    for (r, row) in state.grid.iter_mut().enumerate() {
-                        row.resize(columns.len(), String::new());
-                        if ui
-                            .small_button("✖")
-                            .on_hover_text("Remove this row")
-                            .clicked()
-                        {
-                            remove = Some(r);
-                        }
-                        for (c, cell) in row.iter_mut().enumerate() {
-                            let hint = columns
-                                .get(c)
-                                .map(|(_, ty, _)| ty.clone())
-                                .unwrap_or_default();
-                            let name = columns
-                                .get(c)
-                                .map(|(n, _, _)| n.clone())
-                                .unwrap_or_default();
-                            let required = columns.get(c).is_some_and(|(_, _, req)| *req);
-                            if hint == "boolean" && required {
-                                let mut on = matches!(
-                                    cell.trim().to_ascii_lowercase().as_str(),
-                                    "true" | "1"
-                                );
-                                let response = ui.add(egui::Checkbox::without_text(&mut on));
-                                response.widget_info(|| {
-                                    egui::WidgetInfo::selected(
-                                        egui::Role::CheckBox,
-                                        true,
-                                        on,
-                                        format!("{name} row {}", r + 1),
-                                    )
-                                });
-                                if response.changed() || cell.is_empty() {
-                                    *cell = on.to_string();
-                                }
-                                continue;
-                            }
-                            let label = format!("{name} row {}", r + 1);
-                            let edit = |ui: &mut Ui, cell: &mut String| {
-                                let response = ui.add(
-                                    egui::TextEdit::singleline(cell)
-                                        .hint_text(hint.clone())
-                                        .desired_width(110.0),
-                                );
-                                response.widget_info(|| {
-                                    egui::WidgetInfo::labeled(
-                                        egui::Role::TextInput,
-                                        true,
-                                        label.clone(),
-                                    )
-                                });
-                            };
-                            if hint == "binary" {
-                                ui.horizontal(|ui| {
-                                    if ui
-                                        .small_button("file…")
-                                        .on_hover_text("Fill with a file's bytes (base64)")
-                                        .clicked()
-                                    {
-                                        grid_commands.push(Command::PickBinaryCell(r, c));
-                                    }
-                                    edit(ui, cell);
-                                });
-                            } else {
-                                edit(ui, cell);
-                            }
                         }
                         ui.end_row();
-                    }
-                    if let Some(r) = remove {
-                        state.grid.remove(r);
-                    }
-                });
-        });
-    ui.horizontal(|ui| {
+                        let mut remove = None;
+                        for (r, row) in state.grid.iter_mut().enumerate() {
+                            row.resize(columns.len(), String::new());
+                            if ui
+                                .small_button("✖")
+                                .on_hover_text("Remove this row")
+                                .clicked()
+                            {
+                                remove = Some(r);
+                            }
+                            for (c, cell) in row.iter_mut().enumerate() {
+                                let hint = columns
+                                    .get(c)
+                                    .map(|(_, ty, _)| ty.clone())
+                                    .unwrap_or_default();
+                                let name = columns
+                                    .get(c)
+                                    .map(|(n, _, _)| n.clone())
+                                    .unwrap_or_default();
+                                let required = columns.get(c).is_some_and(|(_, _, req)| *req);
+                                if hint == "boolean" && required {
+                                    let mut on = matches!(
+                                        cell.trim().to_ascii_lowercase().as_str(),
+                                        "true" | "1"
+                                    );
+                                    let response = ui.add(egui::Checkbox::without_text(&mut on));
+                                    response.widget_info(|| {
+                                        egui::WidgetInfo::selected(
+                                            egui::Role::CheckBox,
+                                            true,
+                                            on,
+                                            format!("{name} row {}", r + 1),
+                                        )
+                                    });
+                                    if response.changed() || cell.is_empty() {
+                                        *cell = on.to_string();
+                                    }
+                                    continue;
+                                }
+                                let label = format!("{name} row {}", r + 1);
+                                let width = widths.get(c).copied().unwrap_or(110.0);
+                                let edit = |ui: &mut Ui, cell: &mut String| {
+                                    let height = ui.spacing().interact_size.y;
+                                    let response = ui.add_sized(
+                                        [width, height],
+                                        egui::TextEdit::singleline(cell).hint_text(hint.clone()),
+                                    );
+                                    response.widget_info(|| {
+                                        egui::WidgetInfo::labeled(
+                                            egui::Role::TextInput,
+                                            true,
+                                            label.clone(),
+                                        )
+                                    });
+                                };
+                                if hint == "binary" {
+                                    ui.horizontal(|ui| {
+                                        if ui
+                                            .small_button("file…")
+                                            .on_hover_text("Fill with a file's bytes (base64)")
+                                            .clicked()
+                                        {
+                                            grid_commands.push(Command::PickBinaryCell(r, c));
+                                        }
+                                        edit(ui, cell);
+                                    });
+                                } else {
+                                    edit(ui, cell);
+                                }
+                            }
+                            ui.end_row();
+                        }
+                        if let Some(r) = remove {
+                            state.grid.remove(r);
+                        }
+                    });
+            });
+    });
+    ui.horizontal_wrapped(|ui| {
         if ui.button("Add row").clicked() {
             state.grid.push(vec![String::new(); columns.len()]);
         }
@@ -766,7 +803,7 @@ fn data_files_ui(
     } else {
         "A CSV file with a header row naming the columns."
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if ui.button("Choose files…").clicked() {
             commands.push(Command::PickDataFiles);
         }
@@ -777,7 +814,7 @@ fn data_files_ui(
     });
     let named = tensor && !names.is_empty();
     for (i, (name, path)) in state.data_files.iter_mut().enumerate() {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new(path.display().to_string()).monospace());
             if named {
                 let selected = name.clone().unwrap_or_else(|| "choose a tensor".into());
@@ -813,7 +850,7 @@ fn params_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState) {
                     (ParamType::Scalar(dt), Some(_)) => format!("list of {}", dt.name()),
                     (ty, _) => ty.label(),
                 };
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.add(
                         egui::TextEdit::singleline(text)
                             .desired_width(220.0)
