@@ -558,3 +558,50 @@ fn models_from_code_show_the_script_mlflow_loads() {
     assert!(text.contains("logged from"), "{text}");
     assert!(!text.contains("outside"), "{text}");
 }
+
+#[test]
+fn packages_named_in_several_files_are_one_row_with_conflicts_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("MLmodel"),
+        "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n    env:\n      conda: conda.yaml\n      virtualenv: python_env.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("conda.yaml"),
+        "dependencies:\n- python=3.11\n- pip:\n  - numpy==1.26.4\n  - Scikit_Learn==1.5.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("python_env.yaml"),
+        "python: 3.11\ndependencies:\n- -r requirements.txt\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("requirements.txt"),
+        "numpy==2.0.0\nscikit-learn==1.5.0\npandas\n",
+    )
+    .unwrap();
+    let card = model::open(root).unwrap();
+    let rows = card.environment.package_rows();
+    let find = |n: &str| {
+        rows.iter()
+            .find(|r| r.name.eq_ignore_ascii_case(n))
+            .unwrap()
+    };
+    let numpy = find("numpy");
+    assert!(numpy.conflict, "{numpy:?}");
+    let sklearn = find("Scikit_Learn");
+    assert!(
+        !sklearn.conflict,
+        "same pin in both files, names compared as pip does"
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|r| r.name.to_lowercase().replace('_', "-") == "scikit-learn")
+            .count(),
+        1
+    );
+    assert_eq!(find("pandas").specs[0].1, "any");
+}

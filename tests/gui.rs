@@ -1090,3 +1090,25 @@ fn every_column_of_a_wide_table_is_reachable() {
     h.run_steps(2);
     assert_eq!(rows(&h), 1);
 }
+
+#[test]
+fn the_environment_lists_each_package_once_with_every_files_pin() {
+    let mut h = app_with(Some(model("sklearn_iris")), Settings::default());
+    tab(&mut h, "Environment");
+    // mlflow is named in conda.yaml and requirements.txt (python_env.yaml includes the latter):
+    // one row, one cell per file.
+    assert_eq!(h.query_all_by_label("mlflow").count(), 1);
+    assert_eq!(h.query_all_by_label("scikit-learn").count(), 1);
+    for file in ["conda.yaml", "requirements.txt", "python_env.yaml"] {
+        assert!(shows(&h, file), "{file} column");
+    }
+    let rows = h.state().card().unwrap().environment.package_rows();
+    let mlflow = rows.iter().find(|r| r.name == "mlflow").unwrap();
+    assert!(mlflow.specs.len() >= 2, "{mlflow:?}");
+    assert!(!mlflow.conflict);
+    assert!(!shows(&h, "⚠ pins differ"));
+    assert!(shows(
+        &h,
+        &format!("Dependencies ({} packages)", rows.len())
+    ));
+}

@@ -248,7 +248,87 @@ pub struct Environment {
     pub mismatches: Vec<String>,
 }
 
+/// One package across the environment files: what each file asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageRow {
+    /// The name as first written (extras kept).
+    pub name: String,
+    /// What each file asks for (`any` when unpinned; the marker after `;`), in file order.
+    pub specs: Vec<(Source, String)>,
+    /// Whether two files pin different exact versions.
+    pub conflict: bool,
+}
+
 impl Environment {
+    /// One row per package (pip names compared as pip compares them), with the spec from each
+    /// file side by side; build dependencies are left out (they are not the model's).
+    pub fn package_rows(&self) -> Vec<PackageRow> {
+        let mut rows: Vec<(String, PackageRow)> = Vec::new();
+        for dep in self.dependencies() {
+            if dep.source == Source::Build {
+                continue;
+            }
+            let Requirement::Package {
+                name,
+                spec,
+                marker,
+                extras,
+            } = &dep.requirement
+            else {
+                continue;
+            };
+            let key = normalize(name);
+            let mut text = if spec.is_empty() {
+                "any".to_string()
+            } else {
+                spec.clone()
+            };
+            if let Some(m) = marker {
+                text.push_str(&format!(" ; {m}"));
+            }
+            let display = match extras {
+                Some(e) => format!("{name}[{e}]"),
+                None => name.clone(),
+            };
+            match rows.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, row)) => {
+                    if !row
+                        .specs
+                        .iter()
+                        .any(|(s, t)| *s == dep.source && *t == text)
+                    {
+                        row.specs.push((dep.source, text));
+                    }
+                }
+                None => rows.push((
+                    key,
+                    PackageRow {
+                        name: display,
+                        specs: vec![(dep.source, text)],
+                        conflict: false,
+                    },
+                )),
+            }
+        }
+        let pinned = |spec: &str| {
+            Requirement::Package {
+                name: String::new(),
+                spec: spec.split(" ;").next().unwrap_or(spec).to_string(),
+                marker: None,
+                extras: None,
+            }
+            .pinned_version()
+            .map(str::to_string)
+        };
+        rows.into_iter()
+            .map(|(_, mut row)| {
+                let pins: Vec<String> = row.specs.iter().filter_map(|(_, s)| pinned(s)).collect();
+                row.conflict = pins.windows(2).any(|w| w[0] != w[1]);
+                row
+            })
+            .collect()
+    }
+
     /// Every dependency of every file, in file order.
     pub fn dependencies(&self) -> Vec<&Dependency> {
         let mut out = Vec::new();

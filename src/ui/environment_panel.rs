@@ -6,7 +6,7 @@ use egui::{RichText, Ui};
 use super::app::PanelState;
 use super::widgets::{code_block_ui, key_values_ui, mono_value_ui, section_ui, warn_color};
 use crate::model::ModelCard;
-use crate::model::environment::{Dependency, EnvFile, Requirement, Source};
+use crate::model::environment::{Dependency, EnvFile, PackageRow, Requirement, Source};
 
 fn deps_table_ui(ui: &mut Ui, id: &str, deps: &[&Dependency]) {
     egui::Grid::new(id)
@@ -57,6 +57,69 @@ fn deps_table_ui(ui: &mut Ui, id: &str, deps: &[&Dependency]) {
                 ui.label(&dep.file);
                 ui.end_row();
             }
+        });
+}
+
+/// The file a dependency's source is, as a column title.
+fn file_column(source: Source) -> &'static str {
+    match source {
+        Source::Conda | Source::CondaPip => "conda.yaml",
+        Source::PythonEnv => "python_env.yaml",
+        Source::Requirements => "requirements.txt",
+        Source::Constraints => "constraints.txt",
+        Source::Build => "build",
+    }
+}
+
+/// One row per package, the spec from each file side by side, conflicts marked.
+fn packages_ui(ui: &mut Ui, rows: &[PackageRow]) {
+    let mut columns: Vec<&'static str> = Vec::new();
+    for row in rows {
+        for (source, _) in &row.specs {
+            let c = file_column(*source);
+            if !columns.contains(&c) {
+                columns.push(c);
+            }
+        }
+    }
+    egui::ScrollArea::horizontal()
+        .id_salt("packages_scroll")
+        .show(ui, |ui| {
+            egui::Grid::new("packages")
+                .num_columns(columns.len() + 2)
+                .spacing([20.0, 4.0])
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.label(RichText::new("Package").strong());
+                    for c in &columns {
+                        ui.label(RichText::new(*c).strong());
+                    }
+                    ui.label("");
+                    ui.end_row();
+                    for row in rows {
+                        mono_value_ui(ui, &row.name);
+                        for c in &columns {
+                            let specs: Vec<&str> = row
+                                .specs
+                                .iter()
+                                .filter(|(s, _)| file_column(*s) == *c)
+                                .map(|(_, t)| t.as_str())
+                                .collect();
+                            if specs.is_empty() {
+                                ui.label(RichText::new("—").weak());
+                            } else {
+                                mono_value_ui(ui, &specs.join(", "));
+                            }
+                        }
+                        if row.conflict {
+                            ui.colored_label(warn_color(ui), "⚠ pins differ")
+                                .on_hover_text("The files pin different versions of this package");
+                        } else {
+                            ui.label("");
+                        }
+                        ui.end_row();
+                    }
+                });
         });
 }
 
@@ -112,11 +175,27 @@ pub fn environment_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState) {
             let all = env.dependencies();
             let (build, deps): (Vec<&Dependency>, Vec<&Dependency>) =
                 all.into_iter().partition(|d| d.source == Source::Build);
-            section_ui(ui, &format!("Dependencies ({})", deps.len()));
+            let packages = env.package_rows();
+            section_ui(
+                ui,
+                &match packages.len() {
+                    1 => "Dependencies (1 package)".to_string(),
+                    n => format!("Dependencies ({n} packages)"),
+                },
+            );
             if deps.is_empty() {
                 ui.label(RichText::new("No dependency files.").weak());
             } else {
-                deps_table_ui(ui, "deps", &deps);
+                packages_ui(ui, &packages);
+                // Lines that are not packages: includes, URLs, options.
+                let other: Vec<&Dependency> = deps
+                    .into_iter()
+                    .filter(|d| !matches!(d.requirement, Requirement::Package { .. }))
+                    .collect();
+                if !other.is_empty() {
+                    ui.label(RichText::new("Other lines").strong());
+                    deps_table_ui(ui, "deps_other", &other);
+                }
             }
             if !build.is_empty() {
                 section_ui(ui, "Build dependencies");
