@@ -844,3 +844,35 @@ onnx.save(m, sys.argv[1])
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_server_that_cannot_load_the_model_names_the_cause_and_the_fix() {
+    // An MLflow 2 fastai model under MLflow 3: the flavor module is gone.
+    let card = card(&common::handmade("fastai_docs"));
+    let cancel = AtomicBool::new(false);
+    let started = Instant::now();
+    let err = Runner::new(card)
+        .predict(
+            &BackendChoice::Local,
+            &settings(),
+            &json!({"inputs": [[1]]}),
+            &cancel,
+        )
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(240), "hang guard");
+    let text = err.to_string();
+    assert!(matches!(err, PredictError::ServerFailed { .. }), "{text}");
+    assert!(
+        text.contains(
+            "could not load the model: ModuleNotFoundError: No module named 'mlflow.fastai'"
+        ),
+        "{text}"
+    );
+    // One sentence with the fix: the model's MLflow version first in the pip line, or its own
+    // environment; not 25 lines of traceback.
+    assert!(text.contains("-m pip install 'mlflow<3' "), "{text}");
+    assert!(text.contains(" fastai==2.4.1"), "{text}");
+    assert!(text.contains("--env-manager uv or virtualenv"), "{text}");
+    assert!(!text.contains("Traceback"), "{text}");
+    assert!(text.lines().count() == 1, "{text}");
+}

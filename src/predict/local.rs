@@ -301,17 +301,20 @@ impl LocalServer {
                 // Give the log readers a moment to drain.
                 std::thread::sleep(Duration::from_millis(200));
                 let tail = log.tail(25);
-                let hint = if tail.contains("Address already in use")
+                if tail.contains("Address already in use")
                     || tail.contains("address already in use")
                 {
-                    " (address already in use)"
-                } else {
-                    ""
-                };
-                return Err(PredictError::ServerStart(format!(
-                    "the MLflow scoring server for {} exited ({status}) before it was ready{hint}. Its last output:\n{tail}",
-                    folder.display()
-                )));
+                    return Err(PredictError::ServerStart(format!(
+                        "the MLflow scoring server for {} exited ({status}) before it was ready (address already in use)",
+                        folder.display()
+                    )));
+                }
+                return Err(PredictError::ServerFailed {
+                    folder: folder.to_path_buf(),
+                    cause: start_failure_cause(&log.lines())
+                        .unwrap_or_else(|| format!("it exited ({status})")),
+                    fix: String::new(),
+                });
             }
             if ping(&ping_url, Duration::from_secs(2)) {
                 break;
@@ -443,5 +446,113 @@ impl LocalServer {
 impl Drop for LocalServer {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// What a starting server is doing, read from its output so far (for the status line).
+pub fn start_phase(lines: &[String]) -> &'static str {
+    let has = |needle: &str| lines.iter().any(|l| l.contains(needle));
+    if has("Uvicorn running on") || has("Application startup complete") {
+        "ready; sending the request"
+    } else if has("Started server process") || has("Waiting for application startup") {
+        "starting the web server"
+    } else if has("Running command") && has("uvicorn") {
+        "loading the model"
+    } else if has("Installing") || has("Creating virtual") || has("Collecting") || has("uv pip") {
+        "building the model's own environment (installing its packages)"
+    } else if has("Selected backend") {
+        "preparing the model's environment"
+    } else {
+        "importing mlflow"
+    }
+}
+
+/// The first meaningful error in a failed server start's output: the exception line of the
+/// Python traceback that stopped it (`ModuleNotFoundError: No module named 'mlflow.fastai'`),
+/// not MLflow's wrapper that says uvicorn returned non-zero.
+pub fn start_failure_cause(lines: &[String]) -> Option<String> {
+    let is_exception = |line: &str| {
+        let Some((name, rest)) = line.split_once(": ") else {
+            return false;
+        };
+        !line.starts_with(char::is_whitespace)
+            && !rest.is_empty()
+            && name
+                .rsplit('.')
+                .next()
+                .is_some_and(|n| n.ends_with("Error") || n.ends_with("Exception"))
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+    };
+    let wrapper = |line: &str| line.contains("returned non zero return code");
+    lines
+        .iter()
+        .map(|l| l.trim_end())
+        .find(|l| is_exception(l) && !wrapper(l))
+        .or_else(|| lines.iter().map(|l| l.trim_end()).find(|l| is_exception(l)))
+        .map(|l| crate::model::mlmodel::elide(l, 300))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::start_failure_cause;
+
+    #[test]
+    fn the_cause_of_a_failed_start_is_the_exception_not_the_wrapper() {
+        // What `mlflow models serve` printed for an MLflow 2 fastai model under MLflow 3.
+        let log: Vec<String> = r#"Traceback (most recent call last):
+  File "/venv/lib/python3.11/site-packages/mlflow/pyfunc/__init__.py", line 1206, in load_model
+    model_impl = importlib.import_module(conf[MAIN])._load_pyfunc(data_path)
+  File "<frozen importlib._bootstrap>", line 1140, in _find_and_load_unlocked
+ModuleNotFoundError: No module named 'mlflow.fastai'
+Traceback (most recent call last):
+  File "/venv/lib/python3.11/site-packages/mlflow/pyfunc/backend.py", line 326, in serve
+    raise Exception(
+Exception: Command '['bash', '-c', 'exec uvicorn --host 127.0.0.1 --port 5999 --workers 1 mlflow.pyfunc.scoring_server.app:app']' returned non zero return code. Return code = 1"#
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            start_failure_cause(&log).as_deref(),
+            Some("ModuleNotFoundError: No module named 'mlflow.fastai'")
+        );
+        let only_wrapper = vec![
+            "Exception: Command 'x' returned non zero return code. Return code = 1".to_string(),
+        ];
+        assert!(start_failure_cause(&only_wrapper).is_some());
+        assert_eq!(start_failure_cause(&["INFO: started".to_string()]), None);
+    }
+}
+
+#[cfg(test)]
+mod phase_tests {
+    use super::start_phase;
+
+    #[test]
+    fn the_start_phase_follows_the_servers_output() {
+        let mut lines: Vec<String> = Vec::new();
+        assert_eq!(start_phase(&lines), "importing mlflow");
+        for (line, phase) in [
+            (
+                "2026/11/30 03:45:38 INFO mlflow.models.flavor_backend_registry: Selected backend for flavor 'python_function'",
+                "preparing the model's environment",
+            ),
+            (
+                "2026/11/30 03:45:38 INFO mlflow.pyfunc.backend: === Running command 'exec uvicorn --host 127.0.0.1 --port 5998 --workers 1 mlflow.pyfunc.scoring_server.app:app'",
+                "loading the model",
+            ),
+            (
+                "INFO:     Started server process [13369]",
+                "starting the web server",
+            ),
+            (
+                "INFO:     Uvicorn running on http://127.0.0.1:5998 (Press CTRL+C to quit)",
+                "ready; sending the request",
+            ),
+        ] {
+            lines.push(line.to_string());
+            assert_eq!(start_phase(&lines), phase, "after {line}");
+        }
     }
 }

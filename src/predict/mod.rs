@@ -42,6 +42,16 @@ pub enum PredictError {
     /// The scoring server did not come up.
     #[error("{0}")]
     ServerStart(String),
+    /// The scoring server stopped before it was ready: the cause from its output, and the fix.
+    #[error("MLflow's scoring server for {} could not load the model: {cause}{}", .folder.display(), if .fix.is_empty() { String::new() } else { format!(". To fix it, {}", .fix) })]
+    ServerFailed {
+        /// The model folder.
+        folder: PathBuf,
+        /// The first meaningful error in its output.
+        cause: String,
+        /// What to do about it.
+        fix: String,
+    },
     /// The server could not be reached, or the connection broke.
     #[error("{url}: {message}")]
     Connection {
@@ -395,13 +405,46 @@ impl Runner {
                         port: settings.port,
                         request_timeout: settings.timeout(),
                     };
+                    let mlflow_here = info.mlflow().unwrap_or("?").to_string();
                     self.python = Some(info);
                     let server = local::LocalServer::start(
                         &self.card.root,
                         &options,
                         self.log.clone(),
                         cancel,
-                    )?;
+                    )
+                    .map_err(|e| match e {
+                        PredictError::ServerFailed { folder, cause, .. } => {
+                            // A flavor module MLflow no longer has: the model's own MLflow
+                            // version is part of the fix.
+                            let mut mismatches = self.mismatches.clone();
+                            if cause.contains("No module named 'mlflow.")
+                                && !mismatches.iter().any(|m| m.what == "mlflow")
+                            {
+                                // The version it was saved with; unknown, an MLflow before
+                                // this one's major version.
+                                let saved =
+                                    self.card.mlmodel.mlflow_version.clone().unwrap_or_else(|| {
+                                        let major = mlflow_here.split('.').next().unwrap_or("3");
+                                        format!("<{major}")
+                                    });
+                                mismatches.insert(
+                                    0,
+                                    python::Mismatch {
+                                        what: "mlflow".into(),
+                                        model: saved,
+                                        here: mlflow_here.clone(),
+                                    },
+                                );
+                            }
+                            PredictError::ServerFailed {
+                                fix: python::environment_fix(&options.python, &mismatches),
+                                folder,
+                                cause,
+                            }
+                        }
+                        other => other,
+                    })?;
                     self.server_pid
                         .store(server.pid(), std::sync::atomic::Ordering::Relaxed);
                     self.server = Some(server);

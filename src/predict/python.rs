@@ -269,6 +269,38 @@ pub fn key_pins(card: &ModelCard) -> Vec<(String, String)> {
     out
 }
 
+/// The one pip command that gives `python` the model's pinned versions of the packages that
+/// differ (`None` when only the Python version differs); the environment check and a failed
+/// server start both offer it.
+pub fn pip_fix(python: &Path, mismatches: &[Mismatch]) -> Option<String> {
+    let pins: Vec<String> = mismatches
+        .iter()
+        .filter(|m| m.what != "python")
+        .map(|m| {
+            if m.model.starts_with(['<', '>', '!', '~', '=']) {
+                // A range, quoted for the shell.
+                format!("'{}{}'", m.what, m.model)
+            } else {
+                format!("{}=={}", m.what, m.model)
+            }
+        })
+        .collect();
+    (!pins.is_empty()).then(|| format!("{} -m pip install {}", python.display(), pins.join(" ")))
+}
+
+/// What to do when the model cannot load in this Python: the pip line for its pins, or its
+/// own environment.
+pub fn environment_fix(python: &Path, mismatches: &[Mismatch]) -> String {
+    let own = "or let MLflow build the model's own environment (--env-manager uv or virtualenv; in the window: ⚙ Settings, environment)";
+    match pip_fix(python, mismatches) {
+        Some(line) => format!("install the model's versions into this Python ({line}) {own}"),
+        None if mismatches.iter().any(|m| m.what == "python") => {
+            format!("choose a Python of the model's version {own}")
+        }
+        None => format!("choose another Python {own}"),
+    }
+}
+
 /// The model's Python version (python_env.yaml, else the pyfunc flavor's `python_version`).
 pub fn model_python(card: &ModelCard) -> Option<String> {
     card.environment

@@ -249,7 +249,8 @@ pub fn predict_ui(
                     crate::model::fsutil::human_size(total)
                 )
             } else if state.backend == BackendKind::Local && !server_up {
-                format!("Starting MLflow's scoring server and predicting… {secs:.0} s")
+                let phase = crate::predict::local::start_phase(&log.lines());
+                format!("Starting MLflow's scoring server: {phase}… {secs:.0} s")
             } else {
                 format!("Predicting with {}… {secs:.1} s", running.backend)
             };
@@ -479,7 +480,20 @@ fn python_ui(ui: &mut Ui, card: &ModelCard, state: &mut PredictState, commands: 
                 if check.mismatches.len() > 12 {
                     ui.label(format!("    … and {} more", check.mismatches.len() - 12));
                 }
-                ui.label(RichText::new("The model may still load; for its exact environment choose \"the model's own (uv)\" in ⚙ Settings.").weak());
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(format!(
+                            "The model may still load. To match it, {}.",
+                            crate::predict::python::environment_fix(
+                                &check.info.path,
+                                &check.mismatches
+                            )
+                        ))
+                        .weak(),
+                    )
+                    .selectable(true)
+                    .wrap(),
+                );
             }
         }
         Some(Err(message)) => {
@@ -529,6 +543,12 @@ fn server_ui(ui: &mut Ui, state: &mut PredictState, log: &Log, commands: &mut Ve
                 if ui.small_button("Stop server").clicked() {
                     commands.push(Command::StopServer);
                 }
+            }
+            None if state.running.is_some() => {
+                ui.label(format!(
+                    "◌ Starting MLflow's scoring server: {}…",
+                    crate::predict::local::start_phase(&log.lines())
+                ));
             }
             None => {
                 ui.label(
