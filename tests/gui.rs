@@ -840,11 +840,13 @@ fn keyboard_shortcuts_open_predict_and_close() {
     settle(&mut h);
     assert!(shows(&h, "Answer — run 1"));
     assert!(shows(&h, "0.5396"));
-    // Ctrl+O asks for a folder on a worker (the dialog never blocks the window).
+    // Ctrl+O asks for a folder: the desktop's dialog on a worker (it never blocks the
+    // window), or the app's own browser where the desktop has none.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
     h.step();
-    assert!(h.state().is_running(TaskName::Dialog));
+    assert!(h.state().is_running(TaskName::Dialog) || h.state().browser.is_some());
     settle(&mut h);
+    h.state_mut().browser = None;
     assert!(
         h.state().loaded.is_some(),
         "no folder picked: the model stays"
@@ -1111,4 +1113,38 @@ fn the_environment_lists_each_package_once_with_every_files_pin() {
         &h,
         &format!("Dependencies ({} packages)", rows.len())
     ));
+}
+
+#[test]
+fn without_a_desktop_dialog_the_apps_own_browser_opens_a_model() {
+    let mut h = app_with(None, Settings::default());
+    // As on a desktop with no portal and no zenity: the app knows its dialog cannot come up.
+    h.state_mut().native_dialogs = Some(false);
+    h.query_all_by_label("Open model folder…")
+        .next()
+        .unwrap()
+        .click();
+    h.run_steps(3);
+    assert!(h.state().browser.is_some(), "the in-app browser is open");
+    assert!(shows(&h, "Open MLflow model folder"));
+    assert!(shows(&h, "No desktop file dialog answered"));
+    // A typed path opens the model.
+    let path = model("sklearn_iris");
+    h.get_by_role_and_label(Role::TextInput, "Path:").focus();
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "Path:")
+        .type_text(path.to_str().unwrap());
+    h.run_steps(2);
+    h.get_by_label("Use this path").click();
+    h.step();
+    settle(&mut h);
+    assert!(h.state().browser.is_none());
+    assert_eq!(
+        h.state().card().map(|c| c.folder_name.as_str()),
+        Some("sklearn_iris")
+    );
+    // Ctrl+O and Choose images… take the same way.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    h.run_steps(3);
+    assert!(h.state().browser.is_some());
 }

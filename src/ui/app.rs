@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::command::Command;
+use super::file_picker::{self, BrowserAnswer, NativeAnswer, Purpose};
 use super::settings::{Settings, Tab};
 use super::tasks::{TaskName, TaskResult, Tasks};
 use super::{
@@ -117,6 +118,11 @@ pub struct InspectorApp {
     /// The Test tab's split: the width it was laid out for, and a count that renews the
     /// divider (so that a resized window keeps the user's proportion).
     split: (f32, u64),
+    /// Whether the desktop's file dialog works (`None`: not tried yet; `Some(false)`: it did
+    /// not come up, and the in-app browser is used).
+    pub native_dialogs: Option<bool>,
+    /// The in-app file browser, when open.
+    pub browser: Option<file_picker::Browser>,
 }
 
 impl InspectorApp {
@@ -149,6 +155,8 @@ impl InspectorApp {
             tracking: Default::default(),
             frame_stats: super::frame_stats::FrameStats::from_env(),
             split: (0.0, 0),
+            native_dialogs: None,
+            browser: None,
         };
         let recent = app.settings.recent.clone();
         if !recent.is_empty() {
@@ -191,16 +199,7 @@ impl InspectorApp {
 
     fn apply(&mut self, ctx: &egui::Context, command: Command) {
         match command {
-            Command::PickFolder => {
-                // rfd blocks until the dialog closes: never on the UI thread.
-                self.tasks.spawn(TaskName::Dialog, ctx, || {
-                    TaskResult::Picked(
-                        rfd::FileDialog::new()
-                            .set_title("Open MLflow model folder")
-                            .pick_folder(),
-                    )
-                });
-            }
+            Command::PickFolder => self.pick(ctx, Purpose::ModelFolder),
             Command::Open(path) => {
                 self.generation += 1;
                 self.opening = Some(path.clone());
@@ -257,28 +256,8 @@ impl InspectorApp {
                     });
             }
             Command::DismissError => self.error = None,
-            Command::PickImages => {
-                self.tasks.spawn(TaskName::ImageDialog, ctx, || {
-                    TaskResult::PickedImages(
-                        rfd::FileDialog::new()
-                            .set_title("Choose images")
-                            .add_filter("Images", &IMAGE_EXTENSIONS)
-                            .pick_files()
-                            .unwrap_or_default(),
-                    )
-                });
-            }
-            Command::PickDataFiles => {
-                self.tasks.spawn(TaskName::ImageDialog, ctx, || {
-                    TaskResult::PickedDataFiles(
-                        rfd::FileDialog::new()
-                            .set_title("Choose .npy or CSV files")
-                            .add_filter("numpy arrays and CSV", &["npy", "csv"])
-                            .pick_files()
-                            .unwrap_or_default(),
-                    )
-                });
-            }
+            Command::PickImages => self.pick(ctx, Purpose::Images),
+            Command::PickDataFiles => self.pick(ctx, Purpose::DataFiles),
             Command::AddDataFiles(paths) => {
                 if let Some(loaded) = &mut self.loaded {
                     let test = &mut loaded.panels.test;
@@ -337,47 +316,8 @@ impl InspectorApp {
                         fill_editor,
                     });
             }
-            Command::SaveRequest => {
-                let Some(body) = self
-                    .loaded
-                    .as_ref()
-                    .and_then(|l| l.panels.test.prepared.as_ref())
-                    .map(|p| p.body.clone())
-                else {
-                    return;
-                };
-                self.tasks.spawn(TaskName::Save, ctx, move || {
-                    let Some(path) = rfd::FileDialog::new()
-                        .set_title("Save request")
-                        .set_file_name("request.json")
-                        .save_file()
-                    else {
-                        return TaskResult::Saved(Err("not saved".into()));
-                    };
-                    let result = serde_json::to_vec_pretty(body.as_ref())
-                        .map_err(|e| e.to_string())
-                        .and_then(|bytes| {
-                            std::fs::write(&path, bytes)
-                                .map_err(|e| format!("{}: {e}", path.display()))
-                        })
-                        .map(|()| path);
-                    TaskResult::Saved(result)
-                });
-            }
-            Command::PickBinaryCell(row, col) => {
-                self.tasks.spawn(TaskName::ImageDialog, ctx, move || {
-                    let picked = rfd::FileDialog::new()
-                        .set_title("Choose a file for this binary cell")
-                        .pick_file();
-                    TaskResult::BinaryCell(
-                        row,
-                        col,
-                        picked.map(|p| {
-                            crate::input::files::file_as_base64(&p).map_err(|e| e.to_string())
-                        }),
-                    )
-                });
-            }
+            Command::SaveRequest => self.pick(ctx, Purpose::SaveRequest),
+            Command::PickBinaryCell(row, col) => self.pick(ctx, Purpose::BinaryCell(row, col)),
             Command::Copy(text) => ctx.copy_text(text),
             Command::Predict => {
                 let Some(loaded) = &mut self.loaded else {
@@ -475,15 +415,7 @@ impl InspectorApp {
                     )
                 });
             }
-            Command::PickLabels => {
-                self.tasks.spawn(TaskName::Labels, ctx, || {
-                    let picked = rfd::FileDialog::new()
-                        .set_title("Choose a labels file (one label a line)")
-                        .add_filter("Text", &["txt", "csv", "labels"])
-                        .pick_file();
-                    TaskResult::Labels(picked.map(|p| read_labels(&p)))
-                });
-            }
+            Command::PickLabels => self.pick(ctx, Purpose::Labels),
             Command::UseLabels(None) => {
                 if let Some(loaded) = &mut self.loaded {
                     loaded.panels.predict.labels = None;
@@ -653,14 +585,106 @@ impl InspectorApp {
         });
     }
 
+    /// Asks for files or a folder: the desktop's dialog on a worker, or the in-app browser
+    /// where the desktop has none.
+    fn pick(&mut self, ctx: &egui::Context, purpose: Purpose) {
+        if self.native_dialogs != Some(false) && file_picker::native_may_work() {
+            self.tasks.spawn(TaskName::Dialog, ctx, move || {
+                TaskResult::Chosen(purpose, file_picker::native(purpose))
+            });
+        } else {
+            self.open_browser(ctx, purpose);
+        }
+    }
+
+    fn open_browser(&mut self, ctx: &egui::Context, purpose: Purpose) {
+        let start = self
+            .loaded
+            .as_ref()
+            .and_then(|l| l.folder.parent().map(Path::to_path_buf))
+            .or_else(|| std::env::var_os("HOME").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("/"));
+        self.browser = Some(file_picker::Browser::open(
+            purpose,
+            &start,
+            ctx.content_rect().size(),
+        ));
+    }
+
+    /// What happens once files or a folder were chosen.
+    fn picked(&mut self, ctx: &egui::Context, purpose: Purpose, paths: Vec<PathBuf>) {
+        let Some(first) = paths.first().cloned() else {
+            return;
+        };
+        match purpose {
+            Purpose::ModelFolder => self.commands.push(Command::Open(first)),
+            Purpose::Images => self.commands.push(Command::AddImages(paths)),
+            Purpose::DataFiles => self.commands.push(Command::AddDataFiles(paths)),
+            Purpose::Labels => self.commands.push(Command::UseLabels(Some(first))),
+            Purpose::BinaryCell(row, col) => {
+                self.tasks.spawn(TaskName::ImageDialog, ctx, move || {
+                    TaskResult::BinaryCell(
+                        row,
+                        col,
+                        Some(
+                            crate::input::files::file_as_base64(&first).map_err(|e| e.to_string()),
+                        ),
+                    )
+                });
+            }
+            Purpose::SaveRequest => {
+                let Some(body) = self
+                    .loaded
+                    .as_ref()
+                    .and_then(|l| l.panels.test.prepared.as_ref())
+                    .map(|p| p.body.clone())
+                else {
+                    return;
+                };
+                self.tasks.spawn(TaskName::Save, ctx, move || {
+                    let result = serde_json::to_vec_pretty(body.as_ref())
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| {
+                            std::fs::write(&first, bytes)
+                                .map_err(|e| format!("{}: {e}", first.display()))
+                        })
+                        .map(|()| first);
+                    TaskResult::Saved(result)
+                });
+            }
+        }
+    }
+
+    /// Draws the in-app file browser when it is open.
+    fn browser_ui(&mut self, ctx: &egui::Context) {
+        let Some(browser) = &mut self.browser else {
+            return;
+        };
+        match file_picker::browser_ui(ctx, browser, &self.settings.recent) {
+            BrowserAnswer::Open => {}
+            BrowserAnswer::Closed => self.browser = None,
+            BrowserAnswer::Picked(paths) => {
+                let purpose = browser.purpose;
+                self.browser = None;
+                self.picked(ctx, purpose, paths);
+            }
+        }
+    }
+
     fn handle_results(&mut self, ctx: &egui::Context) {
         for result in self.tasks.poll() {
             match result {
-                TaskResult::PickedImages(paths) => {
-                    if !paths.is_empty() {
-                        self.commands.push(Command::AddImages(paths));
+                TaskResult::Chosen(purpose, answer) => match answer {
+                    NativeAnswer::Picked(paths) => {
+                        self.native_dialogs = Some(true);
+                        self.picked(ctx, purpose, paths);
                     }
-                }
+                    NativeAnswer::Cancelled => self.native_dialogs = Some(true),
+                    NativeAnswer::Unavailable => {
+                        self.native_dialogs = Some(false);
+                        self.open_browser(ctx, purpose);
+                    }
+                },
                 TaskResult::BinaryCell(row, col, result) => {
                     if let Some(loaded) = &mut self.loaded {
                         let test = &mut loaded.panels.test;
@@ -677,11 +701,7 @@ impl InspectorApp {
                         }
                     }
                 }
-                TaskResult::PickedDataFiles(paths) => {
-                    if !paths.is_empty() {
-                        self.commands.push(Command::AddDataFiles(paths));
-                    }
-                }
+
                 TaskResult::Prepared {
                     generation,
                     result,
@@ -817,8 +837,7 @@ impl InspectorApp {
                     self.tracking.versions.retain(|(n, _)| *n != name);
                     self.tracking.versions.push((name, result));
                 }
-                TaskResult::Picked(Some(path)) => self.commands.push(Command::Open(path)),
-                TaskResult::Picked(None) => {}
+
                 TaskResult::Preview { rel, result } => {
                     if let Some(loaded) = &mut self.loaded {
                         loaded.panels.preview = Some((rel, result));
@@ -1240,6 +1259,7 @@ impl eframe::App for InspectorApp {
                 &mut self.commands,
             );
         }
+        self.browser_ui(&ctx);
         self.drop_overlay_ui(ui);
         self.update_title(&ctx);
         for command in std::mem::take(&mut self.commands) {

@@ -6,6 +6,7 @@ mod artifacts_panel;
 pub mod command;
 mod environment_panel;
 mod example_panel;
+pub mod file_picker;
 mod flavors_panel;
 pub mod frame_stats;
 mod header;

@@ -20,8 +20,11 @@ pub enum TaskResult {
         /// The card (with the model's mirror when it came from a tracking server), or why not.
         result: Result<Box<(ModelCard, Option<crate::source::RemoteModel>)>, String>,
     },
-    /// The native folder dialog closed: the folder chosen, if any.
-    Picked(Option<PathBuf>),
+    /// The desktop's file dialog answered (what for, and how).
+    Chosen(
+        super::file_picker::Purpose,
+        super::file_picker::NativeAnswer,
+    ),
     /// A small file of the model was read for preview.
     Preview {
         /// The file, relative to the model folder.
@@ -31,10 +34,7 @@ pub enum TaskResult {
     },
     /// Recent models that still exist.
     RecentChecked(Vec<PathBuf>),
-    /// The image dialog closed: the images chosen.
-    PickedImages(Vec<PathBuf>),
-    /// The data-file dialog closed: the `.npy` or CSV files chosen.
-    PickedDataFiles(Vec<PathBuf>),
+
     /// A file was read for a binary cell (row, column): its base64 text, or why not.
     BinaryCell(usize, usize, Option<Result<String, String>>),
     /// A request was built and checked. `generation` ties it to its request.
