@@ -6,6 +6,7 @@
 //! - [`input`]: building model inputs: image files to tensors, request bodies, MLflow's checks.
 //! - [`predict`]: running a model: native ONNX (tract), MLflow's local scoring server, endpoints.
 //! - [`source`]: models on a tracking server: URIs, the REST client, the cache.
+//! - [`preview`]: what a file of the model is, for the Files tab (text, ONNX, .npy, image, hex).
 //! - [`perf`]: spreading a batch over the cores, percentiles of timings.
 //! - [`fuzz`]: what each fuzz target does with one input (also replayed by `cargo test`).
 //! - [`ui`]: the egui desktop app: app state, one file per panel.
@@ -18,6 +19,7 @@ pub mod input;
 pub mod model;
 pub mod perf;
 pub mod predict;
+pub mod preview;
 pub mod source;
 #[cfg(feature = "gui")]
 pub mod ui;

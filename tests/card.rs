@@ -605,3 +605,38 @@ fn packages_named_in_several_files_are_one_row_with_conflicts_marked() {
     );
     assert_eq!(find("pandas").specs[0].1, "any");
 }
+
+#[test]
+fn previews_say_what_a_file_is() {
+    use mlmodel_inspector::preview::{Preview, describe};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::copy(repo("assets/sample-china.jpg"), root.join("photo.jpg")).unwrap();
+    let npy = std::fs::read_dir(repo("tests/fixtures/npy"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap();
+    std::fs::copy(npy.path(), root.join("x.npy")).unwrap();
+    std::fs::write(root.join("notes.txt"), "hello").unwrap();
+    std::fs::write(root.join("blob.bin"), [0u8, 1, 2, 3, 255]).unwrap();
+    match describe(root, "photo.jpg").unwrap() {
+        Preview::Image { size, thumbnail } => {
+            assert_eq!(size, (640, 427));
+            assert!(thumbnail.width() <= 512);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        describe(root, "x.npy").unwrap(),
+        Preview::Npy { .. }
+    ));
+    assert!(matches!(describe(root, "notes.txt").unwrap(), Preview::Text(t) if t == "hello"));
+    match describe(root, "blob.bin").unwrap() {
+        Preview::Binary { hex } => assert!(hex.starts_with("00000000  00 01 02 03 ff"), "{hex}"),
+        other => panic!("{other:?}"),
+    }
+    // Outside the folder: refused, naming the file.
+    let err = describe(root, "../../etc/passwd").unwrap_err();
+    assert!(err.contains("climbs out"), "{err}");
+}

@@ -1148,3 +1148,45 @@ fn without_a_desktop_dialog_the_apps_own_browser_opens_a_model() {
     h.run_steps(3);
     assert!(h.state().browser.is_some());
 }
+
+#[test]
+fn the_files_tab_says_what_each_file_is() {
+    let mut h = app_with(
+        Some(common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Artifacts");
+    settle(&mut h);
+    // MLmodel is shown at first.
+    assert!(shows(&h, "flavors:"));
+    // The ONNX weights beside model.onnx are named for what they are.
+    assert!(shows(&h, "ONNX weights"));
+    // model.onnx: its graph's inputs and outputs, not "not a text file".
+    h.get_by_label("model.onnx").click();
+    h.step();
+    settle(&mut h);
+    assert!(
+        shows(&h, "ONNX model: mlmodel-inspector"),
+        "producer and opset"
+    );
+    assert!(shows(&h, "images: uint8 [batch, 300, 300, 3]"));
+    assert!(shows(&h, "probabilities: float32 [batch, 2]"));
+    assert!(!shows(&h, "not a text file"));
+    // The external weights: their first bytes.
+    let data = h
+        .state()
+        .card()
+        .unwrap()
+        .artifacts
+        .entries
+        .iter()
+        .find(|e| e.path.ends_with(".data"))
+        .unwrap()
+        .path
+        .clone();
+    h.get_by_label(&data).click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "Binary data; its first bytes:"));
+    assert!(shows(&h, "00000000  "));
+}

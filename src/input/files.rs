@@ -74,6 +74,34 @@ pub fn read_npy(path: &Path) -> Result<Tensor, FileError> {
     ))
 }
 
+/// A `.npy` file's `descr` and `shape` as its header writes them (`<f4`, `2, 4`).
+pub fn npy_header(bytes: &[u8]) -> Option<(String, String)> {
+    let version = bytes.get(6).copied()?;
+    let (len_size, start) = if version == 1 { (2, 8) } else { (4, 8) };
+    let header_len = match bytes.get(start..start + len_size)? {
+        [a, b] => usize::from(u16::from_le_bytes([*a, *b])),
+        [a, b, c, d] => u32::from_le_bytes([*a, *b, *c, *d]) as usize,
+        _ => return None,
+    };
+    let header =
+        std::str::from_utf8(bytes.get(start + len_size..start + len_size + header_len)?).ok()?;
+    let descr = header
+        .split("'descr'")
+        .nth(1)?
+        .split('\'')
+        .nth(1)?
+        .to_string();
+    let shape = header
+        .split("'shape'")
+        .nth(1)?
+        .split('(')
+        .nth(1)?
+        .split(')')
+        .next()?
+        .to_string();
+    Some((descr, shape))
+}
+
 /// Checks that a `.npy` file holds the data its header describes: the header's `shape` times
 /// the item size of its `descr` equals the bytes after the header.
 fn check_npy_size(bytes: &[u8]) -> Result<(), String> {

@@ -16,6 +16,14 @@ pub enum ArtifactKind {
     Example,
     /// A file or folder a flavor names (weights, pickles, code).
     FlavorPayload,
+    /// ONNX weights saved beside model.onnx (external data, MLflow's default).
+    OnnxWeights,
+    /// `registered_model_meta`: the registry name and version MLflow's download adds.
+    RegistryInfo,
+    /// Databricks' `metadata/` copies of MLmodel and the environment files.
+    MetadataCopy,
+    /// Wheels added by `mlflow.models.add_libraries_to_model`.
+    Wheels,
     /// Anything else.
     Other,
 }
@@ -28,6 +36,10 @@ impl ArtifactKind {
             ArtifactKind::Environment => "environment",
             ArtifactKind::Example => "example",
             ArtifactKind::FlavorPayload => "flavor payload",
+            ArtifactKind::OnnxWeights => "ONNX weights",
+            ArtifactKind::RegistryInfo => "registry info",
+            ArtifactKind::MetadataCopy => "metadata copy",
+            ArtifactKind::Wheels => "wheels",
             ArtifactKind::Other => "other",
         }
     }
@@ -76,12 +88,26 @@ pub fn list_artifacts(root: &Path, payload: &[String], warnings: &mut Vec<Warnin
 }
 
 fn kind_of(path: &str, payload: &[String]) -> ArtifactKind {
+    let dir = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    let beside_onnx = payload
+        .iter()
+        .any(|p| p.ends_with(".onnx") && dir(p) == dir(path));
     match path {
         "MLmodel" => ArtifactKind::MlModel,
-        "conda.yaml" | "python_env.yaml" | "requirements.txt" | "constraints.txt" => {
-            ArtifactKind::Environment
-        }
+        "conda.yaml"
+        | "python_env.yaml"
+        | "requirements.txt"
+        | "constraints.txt"
+        | "environment_variables.txt"
+        | "uv.lock"
+        | "pyproject.toml"
+        | ".python-version" => ArtifactKind::Environment,
         "input_example.json" | "serving_input_example.json" => ArtifactKind::Example,
+        "registered_model_meta" => ArtifactKind::RegistryInfo,
+        _ if path == "metadata" || path.starts_with("metadata/") => ArtifactKind::MetadataCopy,
+        _ if path == "wheels" || path.starts_with("wheels/") => ArtifactKind::Wheels,
+        // External data beside the .onnx file (not named in MLmodel; the .onnx names it).
+        _ if beside_onnx && path.ends_with(".data") => ArtifactKind::OnnxWeights,
         _ if payload
             .iter()
             .any(|p| path == p || path.starts_with(&format!("{p}/"))) =>

@@ -40,7 +40,12 @@ pub struct PanelState {
     /// Artifacts tab: the selected file.
     pub selected: Option<String>,
     /// The last file preview that arrived: its path and text, or why not.
-    pub preview: Option<(String, Result<String, String>)>,
+    pub preview: Option<(String, Result<crate::preview::Preview, String>)>,
+    /// The previewed image, uploaded for drawing (its path and texture).
+    pub preview_texture: Option<(String, egui::TextureHandle)>,
+    /// Files tab: the preview's share of the width (0 until the divider is moved), the
+    /// width it was laid out for, and a count that lays it out anew when the width changes.
+    pub files_split: (f32, f32, u64),
     /// The Test tab.
     pub test: super::test_panel::TestState,
     /// The Test tab's predict half.
@@ -1222,9 +1227,9 @@ pub fn label_candidates(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Reads a small text file of the model for preview (on a worker).
-pub fn read_preview(root: &Path, rel: &str) -> Result<String, String> {
-    fsutil::read_text_inside(root, rel, PREVIEW_CAP).map_err(|e| format!("{rel}: {e}"))
+/// Describes a file of the model for the Files tab (on a worker).
+pub fn read_preview(root: &Path, rel: &str) -> Result<crate::preview::Preview, String> {
+    crate::preview::describe(root, rel)
 }
 
 impl eframe::App for InspectorApp {

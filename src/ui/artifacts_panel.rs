@@ -3,12 +3,13 @@
 
 use egui::{RichText, Ui};
 
-use super::app::{PREVIEW_CAP, PanelState};
+use super::app::PanelState;
 use super::command::Command;
 use super::widgets::{code_block_ui, error_color};
 use crate::model::ModelCard;
 use crate::model::artifacts::{Artifact, ArtifactKind};
 use crate::model::fsutil::human_size;
+use crate::preview::Preview;
 
 /// The rows shown: entries whose folders are all expanded.
 pub fn visible_rows<'a>(entries: &'a [Artifact], panels: &PanelState) -> Vec<&'a Artifact> {
@@ -58,13 +59,43 @@ pub fn artifacts_ui(
             ""
         }
     ));
+    // MLmodel is shown at first.
+    if panels.selected.is_none() {
+        commands.push(Command::Preview(
+            crate::model::MLMODEL_FILE_NAME.to_string(),
+        ));
+        panels.selected = Some(crate::model::MLMODEL_FILE_NAME.to_string());
+    }
     let rows = visible_rows(&artifacts.entries, panels);
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
-    let preview_width = (ui.available_width() * 0.45).max(240.0);
-    egui::Panel::right("artifact_preview")
+    // The preview gets the room; the list keeps what a file name and its size need.
+    let total = ui.available_width();
+    let (share, laid_for, generation) = panels.files_split;
+    let share = if share > 0.0 { share } else { 0.6 };
+    let max_width = (total - 200.0).max(240.0);
+    let preview_width = (total * share).clamp(240.0, max_width);
+    // A new window width lays the divider out anew at the same proportion.
+    if (laid_for - total).abs() > 0.5 {
+        panels.files_split = (panels.files_split.0, total, generation + 1);
+    }
+    let shown = egui::Panel::right(("artifact_preview", panels.files_split.2))
         .resizable(true)
         .default_size(preview_width)
-        .show(ui, |ui| preview_ui(ui, card, panels));
+        .size_range(240.0..=max_width)
+        .show(ui, |ui| {
+            ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+            // A text fits the half's height so its own scroll bars (long lines of a
+            // signature's JSON scroll sideways) stay in sight.
+            let text_height = (ui.available_height() - 90.0).max(120.0);
+            egui::ScrollArea::vertical()
+                .id_salt("artifact_preview_scroll")
+                .auto_shrink(false)
+                .show(ui, |ui| preview_ui(ui, card, panels, text_height));
+        });
+    let dragged = shown.response.rect.width();
+    if (dragged - preview_width).abs() > 1.0 && ui.ctx().input(|i| i.pointer.any_down()) {
+        panels.files_split.0 = dragged / total;
+    }
     egui::ScrollArea::vertical()
         .id_salt("artifact_rows")
         .auto_shrink(false)
@@ -74,12 +105,20 @@ pub fn artifacts_ui(
                 let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
                 ui.horizontal(|ui| {
                     ui.add_space(depth as f32 * 16.0);
+                    // The name takes what the size and kind leave; a long one is cut with …
+                    // (the whole name on hover).
+                    let name_width = (ui.available_width() - 190.0).max(60.0);
                     if entry.is_dir {
                         let open = panels.expanded.contains(&entry.path);
                         let icon = if open { "▾" } else { "▸" };
-                        if ui
-                            .add(egui::Button::new(format!("{icon} {name}/")).frame(false))
-                            .clicked()
+                        if name_cell(
+                            ui,
+                            name_width,
+                            egui::Button::new(format!("{icon} {name}/"))
+                                .frame(false)
+                                .truncate(),
+                        )
+                        .clicked()
                         {
                             if open {
                                 panels.expanded.remove(&entry.path);
@@ -97,42 +136,119 @@ pub fn artifacts_ui(
                                 RichText::new(format!("{name}, a link to {target} (not followed)"));
                         }
                         let selected = panels.selected.as_deref() == Some(entry.path.as_str());
-                        if ui.selectable_label(selected, text).clicked() {
+                        if name_cell(
+                            ui,
+                            name_width,
+                            egui::Button::selectable(selected, text).truncate(),
+                        )
+                        .on_hover_text(&entry.path)
+                        .clicked()
+                        {
                             commands.push(Command::Preview(entry.path.clone()));
                         }
                     }
-                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                        ui.label(RichText::new(entry.kind.label()).weak());
-                        ui.label(RichText::new(human_size(entry.size)).monospace());
-                    });
+                    // The size right-aligned in its own cell, then the kind, cut with … where
+                    // the list is narrow (whole on hover).
+                    ui.allocate_ui_with_layout(
+                        egui::vec2(70.0, row_height),
+                        egui::Layout::right_to_left(egui::Align::Center),
+                        |ui| {
+                            ui.set_min_width(70.0);
+                            ui.label(RichText::new(human_size(entry.size)).monospace());
+                        },
+                    );
+                    ui.add(egui::Label::new(RichText::new(entry.kind.label()).weak()).truncate())
+                        .on_hover_text(entry.kind.label());
                 });
             }
         });
 }
 
-fn preview_ui(ui: &mut Ui, card: &ModelCard, panels: &PanelState) {
-    let Some(selected) = &panels.selected else {
-        ui.label(RichText::new("Select a file to preview it (text files up to 256 KB).").weak());
+/// A name in the list: left-aligned, cut to `width`, the row going on after `width`.
+fn name_cell(ui: &mut Ui, width: f32, button: egui::Button<'_>) -> egui::Response {
+    let start = ui.cursor().min.x;
+    let response = ui
+        .scope(|ui| {
+            ui.set_max_width(width);
+            ui.add(button)
+        })
+        .inner;
+    let used = ui.cursor().min.x - start;
+    ui.add_space((width - used).max(0.0));
+    response
+}
+
+fn preview_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState, text_height: f32) {
+    let Some(selected) = panels.selected.clone() else {
+        ui.label(RichText::new("Select a file to see what it is.").weak());
         return;
     };
-    ui.label(RichText::new(selected).strong().monospace());
-    let entry = card.artifacts.entries.iter().find(|e| &e.path == selected);
-    if let Some(entry) = entry
-        && entry.size > PREVIEW_CAP
-    {
-        ui.label(format!(
-            "{} is {}: too large to preview here; it is not read.",
-            selected,
-            human_size(entry.size)
-        ));
-        return;
+    ui.add(egui::Label::new(RichText::new(&selected).strong().monospace()).wrap());
+    if let Some(entry) = card.artifacts.entries.iter().find(|e| e.path == selected) {
+        ui.label(
+            RichText::new(format!(
+                "{}, {}",
+                human_size(entry.size),
+                entry.kind.label()
+            ))
+            .weak(),
+        );
     }
     match &panels.preview {
-        Some((rel, Ok(text))) if rel == selected => {
-            code_block_ui(ui, ("preview", rel), text, f32::INFINITY)
-        }
-        Some((rel, Err(e))) if rel == selected => {
-            ui.colored_label(error_color(ui), e);
+        Some((rel, Ok(preview))) if *rel == selected => match preview {
+            Preview::Text(text) => code_block_ui(ui, ("preview", rel), text, text_height),
+            Preview::Onnx {
+                summary,
+                inputs,
+                outputs,
+            } => {
+                ui.label(format!("ONNX model: {summary}"));
+                for (title, values) in [("Inputs", inputs), ("Outputs", outputs)] {
+                    ui.label(RichText::new(title).strong());
+                    for v in values {
+                        ui.add(egui::Label::new(RichText::new(v).monospace()).wrap());
+                    }
+                }
+            }
+            Preview::Npy { descr, shape } => {
+                ui.label(format!("numpy array: dtype {descr}, shape ({shape})"));
+            }
+            Preview::Image { size, thumbnail } => {
+                ui.label(format!("Image, {} × {} pixels", size.0, size.1));
+                let key = rel.clone();
+                if panels
+                    .preview_texture
+                    .as_ref()
+                    .is_none_or(|(p, _)| *p != key)
+                {
+                    let image = egui::ColorImage::from_rgba_unmultiplied(
+                        [thumbnail.width() as usize, thumbnail.height() as usize],
+                        thumbnail.as_raw(),
+                    );
+                    let texture =
+                        ui.ctx()
+                            .load_texture("file_preview", image, egui::TextureOptions::LINEAR);
+                    panels.preview_texture = Some((key, texture));
+                }
+                if let Some((_, texture)) = &panels.preview_texture {
+                    let size = texture.size_vec2();
+                    let scale = (ui.available_width() / size.x).min(1.0);
+                    ui.image((texture.id(), size * scale));
+                }
+            }
+            Preview::Binary { hex } => {
+                ui.label("Binary data; its first bytes:");
+                code_block_ui(ui, ("preview_hex", rel), hex, text_height);
+            }
+            Preview::TooLarge(size) => {
+                ui.label(format!(
+                    "{}: too large to show here; it is not read.",
+                    human_size(*size)
+                ));
+            }
+        },
+        Some((rel, Err(e))) if *rel == selected => {
+            ui.add(egui::Label::new(RichText::new(e).color(error_color(ui))).wrap());
         }
         _ => {
             ui.horizontal(|ui| {

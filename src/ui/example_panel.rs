@@ -146,7 +146,12 @@ pub fn example_ui(ui: &mut Ui, card: &ModelCard, panels: &PanelState, commands: 
         let file = info.artifact_path.clone().unwrap_or_else(|| "input_example.json".into());
         section_ui(ui, &format!("Raw file ({file})"));
         match &panels.preview {
-            Some((rel, Ok(text))) if *rel == file => code_block_ui(ui, "raw_example", text, 300.0),
+            Some((rel, Ok(crate::preview::Preview::Text(text)))) if *rel == file => {
+                code_block_ui(ui, "raw_example", text, 300.0)
+            }
+            Some((rel, Ok(_))) if *rel == file => {
+                ui.label("The file is not text; the Files tab shows what it is.");
+            }
             Some((rel, Err(e))) if *rel == file => {
                 ui.colored_label(error_color(ui), e);
             }

@@ -545,8 +545,9 @@ fn server_ui(ui: &mut Ui, state: &mut PredictState, log: &Log, commands: &mut Ve
                 }
             }
             None if state.running.is_some() => {
+                ui.spinner();
                 ui.label(format!(
-                    "◌ Starting MLflow's scoring server: {}…",
+                    "Starting MLflow's scoring server: {}…",
                     crate::predict::local::start_phase(&log.lines())
                 ));
             }

@@ -29,8 +29,8 @@ pub enum TaskResult {
     Preview {
         /// The file, relative to the model folder.
         rel: String,
-        /// Its text, or why it cannot be shown.
-        result: Result<String, String>,
+        /// What it is (its text for text files), or why it cannot be read.
+        result: Result<crate::preview::Preview, String>,
     },
     /// Recent models that still exist.
     RecentChecked(Vec<PathBuf>),

@@ -1,0 +1,162 @@
+//! What a file of the model is, for the Files tab (UI-free; read on a worker): text as text,
+//! and for other files what they are rather than an error: an ONNX graph's inputs and outputs,
+//! an `.npy` array's dtype and shape, an image, or the first bytes in hex.
+
+use std::path::Path;
+
+use crate::model::fsutil::{self, ReadError};
+
+/// The most of a text file shown.
+pub const TEXT_CAP: u64 = 256 * 1024;
+/// The largest ONNX file whose graph is read for the preview.
+pub const ONNX_CAP: u64 = 512 << 20;
+/// How many bytes the hex view shows.
+pub const HEX_BYTES: usize = 512;
+
+/// A file of the model described.
+#[derive(Debug, Clone)]
+pub enum Preview {
+    /// UTF-8 text (the whole file, up to [`TEXT_CAP`]).
+    Text(String),
+    /// An ONNX model: producer and opset, inputs and outputs in words, the node count.
+    Onnx {
+        /// `producer version, opset N, N nodes`.
+        summary: String,
+        /// Each input, e.g. `images: uint8 [batch, 300, 300, 3]`.
+        inputs: Vec<String>,
+        /// Each output.
+        outputs: Vec<String>,
+    },
+    /// A numpy `.npy` array.
+    Npy {
+        /// The header's dtype (`<f4`).
+        descr: String,
+        /// The header's shape (`(2, 4)`).
+        shape: String,
+    },
+    /// An image, at most 512 pixels on a side for the view.
+    Image {
+        /// Width and height of the file's image.
+        size: (u32, u32),
+        /// The image for the view (RGBA).
+        thumbnail: ::image::RgbaImage,
+    },
+    /// Anything else: its first bytes.
+    Binary {
+        /// The first [`HEX_BYTES`] bytes as a hex dump.
+        hex: String,
+    },
+    /// Too large to read here (text over the cap, ONNX over its cap).
+    TooLarge(u64),
+}
+
+/// Describes `rel` in the model folder `root` (through the folder check: only regular files
+/// inside it are read).
+pub fn describe(root: &Path, rel: &str) -> Result<Preview, String> {
+    let path = fsutil::file_inside(root, rel).map_err(|e| format!("{rel}: {e}"))?;
+    let size = std::fs::metadata(&path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{rel}: {e}"))?;
+    let lower = rel.to_ascii_lowercase();
+    if lower.ends_with(".onnx") {
+        if size > ONNX_CAP {
+            return Ok(Preview::TooLarge(size));
+        }
+        let proto = crate::predict::onnx::read_proto(&path).map_err(|e| e.to_string())?;
+        let graph = proto.graph.as_ref();
+        let initializers: Vec<&str> = graph
+            .map(|g| g.initializer.iter().map(|t| t.name.as_str()).collect())
+            .unwrap_or_default();
+        let opset = proto
+            .opset_import
+            .iter()
+            .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+            .map(|o| o.version.to_string())
+            .unwrap_or_else(|| "?".into());
+        let producer = format!("{} {}", proto.producer_name, proto.producer_version);
+        return Ok(Preview::Onnx {
+            summary: format!(
+                "{}, opset {opset}, {} nodes",
+                producer.trim(),
+                graph.map_or(0, |g| g.node.len())
+            ),
+            inputs: graph
+                .map(|g| {
+                    g.input
+                        .iter()
+                        .filter(|i| !initializers.contains(&i.name.as_str()))
+                        .map(crate::predict::onnx::describe_value)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            outputs: graph
+                .map(|g| {
+                    g.output
+                        .iter()
+                        .map(crate::predict::onnx::describe_value)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        });
+    }
+    let head = read_head(&path, 4096).map_err(|e| format!("{rel}: {e}"))?;
+    if head.starts_with(b"\x93NUMPY") {
+        let bytes = read_head(&path, 65_536 + 12).map_err(|e| format!("{rel}: {e}"))?;
+        if let Some((descr, shape)) = crate::input::files::npy_header(&bytes) {
+            return Ok(Preview::Npy { descr, shape });
+        }
+    }
+    // (The decoder's own limits refuse an image whose header claims more than 512 MB.)
+    if ::image::guess_format(&head).is_ok()
+        && let Ok(image) = crate::input::image::decode(&path)
+    {
+        let size = (image.width(), image.height());
+        let thumbnail = image.thumbnail(512, 512).to_rgba8();
+        return Ok(Preview::Image { size, thumbnail });
+    }
+    // Text: no NUL, and UTF-8 (the head may end inside a character).
+    let utf8 = match std::str::from_utf8(&head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() && e.valid_up_to() + 4 > head.len(),
+    };
+    if !head.contains(&0) && utf8 {
+        return match fsutil::read_text_capped(&path, TEXT_CAP) {
+            Ok(text) => Ok(Preview::Text(text)),
+            Err(ReadError::TooLarge { size, .. }) => Ok(Preview::TooLarge(size)),
+            Err(ReadError::NotText(_)) => Ok(Preview::Binary {
+                hex: hex_dump(&head),
+            }),
+            Err(e) => Err(format!("{rel}: {e}")),
+        };
+    }
+    Ok(Preview::Binary {
+        hex: hex_dump(&head),
+    })
+}
+
+fn read_head(path: &Path, n: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    std::fs::File::open(path)?.take(n).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// The first [`HEX_BYTES`] bytes as lines of 16: offset, hex, and the printable characters.
+pub fn hex_dump(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for (i, chunk) in bytes.chunks(16).take(HEX_BYTES / 16).enumerate() {
+        let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
+        let text: String = chunk
+            .iter()
+            .map(|&b| {
+                if (0x20..0x7f).contains(&b) {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        out.push_str(&format!("{:08x}  {:<47}  {text}\n", i * 16, hex.join(" ")));
+    }
+    out
+}
