@@ -871,8 +871,8 @@ pub fn render_card(card: &ModelCard) -> String {
 
     let _ = writeln!(
         out,
-        "\nArtifacts ({} entries, {})",
-        card.artifacts.entries.len(),
+        "\nArtifacts ({}, {})",
+        crate::text::count(card.artifacts.entries.len(), "entry", "entries"),
         human_size(card.artifacts.total_size)
     );
     for a in card.artifacts.entries.iter().take(200) {

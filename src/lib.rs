@@ -21,5 +21,6 @@ pub mod perf;
 pub mod predict;
 pub mod preview;
 pub mod source;
+pub mod text;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -76,9 +76,9 @@ pub fn describe(root: &Path, rel: &str) -> Result<Preview, String> {
         let producer = format!("{} {}", proto.producer_name, proto.producer_version);
         return Ok(Preview::Onnx {
             summary: format!(
-                "{}, opset {opset}, {} nodes",
+                "{}, opset {opset}, {}",
                 producer.trim(),
-                graph.map_or(0, |g| g.node.len())
+                crate::text::count(graph.map_or(0, |g| g.node.len()), "node", "nodes")
             ),
             inputs: graph
                 .map(|g| {

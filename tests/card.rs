@@ -640,3 +640,45 @@ fn previews_say_what_a_file_is() {
     let err = describe(root, "../../etc/passwd").unwrap_err();
     assert!(err.contains("climbs out"), "{err}");
 }
+
+#[test]
+fn the_trust_prompt_says_what_loading_runs() {
+    // MLflow 3's default sklearn format is skops: no pickle.
+    let iris = model::open(&model("sklearn_iris"))
+        .unwrap()
+        .code_that_runs();
+    assert!(
+        iris.lines[0].contains("model.skops, read with skops"),
+        "{iris:?}"
+    );
+    assert!(!iris.model_code);
+    assert!(!iris.lines.join(" ").contains("unpickl"));
+    // A custom PythonModel is a cloudpickle.
+    let scaler = model::open(&model("pyfunc_scaler"))
+        .unwrap()
+        .code_that_runs();
+    assert!(
+        scaler.lines[0]
+            .starts_with("python_model.pkl, the custom PythonModel saved with cloudpickle")
+    );
+    assert!(scaler.model_code);
+    // Models from code run their script.
+    let code = model::open(&model("pyfunc_from_code"))
+        .unwrap()
+        .code_that_runs();
+    assert!(
+        code.lines[0].contains("the Python file that defines the model"),
+        "{code:?}"
+    );
+    assert!(code.model_code);
+    // ONNX: a graph, not code.
+    let onnx = model::open(&repo("assets/example-model"))
+        .unwrap()
+        .code_that_runs();
+    assert!(onnx.lines[0].starts_with("model.onnx, an ONNX graph run by onnxruntime"));
+    assert!(!onnx.model_code);
+    assert_eq!(
+        onnx.lines.last().map(String::as_str),
+        Some("MLflow's mlflow.onnx and the packages installed in the chosen Python")
+    );
+}

@@ -146,7 +146,7 @@ fn a_bad_folder_shows_its_error_then_a_dropped_good_folder_opens() {
 #[test]
 fn warnings_are_listed_and_the_folder_still_opens() {
     let h = app_with(Some(bad("path_escape")), Settings::default());
-    assert!(shows(&h, "⚠ 3 warning(s)"));
+    assert!(shows(&h, "⚠ 3 warnings"));
     assert!(shows(
         &h,
         "`/etc` is an absolute path, outside the model folder; it is not followed"
@@ -647,6 +647,45 @@ fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
     let history = &h.state().loaded.as_ref().unwrap().panels.predict.history;
     assert_eq!(history.len(), 3);
     assert_eq!(history[2].input, "image sample-china.jpg (run 1 again)");
+    // Runs 1 and 3 sent the same body: the history says so with the same fingerprint, and
+    // ticked side by side they answer alike.
+    let digest = history[0].input_digest.clone();
+    assert_eq!(history[2].input_digest, digest);
+    assert_eq!(
+        h.query_all_by_label_contains(&format!("#{digest}")).count(),
+        3
+    );
+    let tick = |h: &mut Harness<'static, InspectorApp>, nth_from_top: usize| {
+        let boxes: Vec<_> = h.query_all_by_label("Compare").collect();
+        boxes[nth_from_top].scroll_to_me();
+        h.run_steps(2);
+        h.query_all_by_label("Compare")
+            .nth(nth_from_top)
+            .unwrap()
+            .click();
+        h.run_steps(3);
+    };
+    tick(&mut h, 0); // run 3 (newest first)
+    tick(&mut h, 2); // run 1
+    assert!(shows(&h, "Run 1 and run 3"));
+    assert!(shows(
+        &h,
+        &format!("The same input (#{digest}). Identical answers.")
+    ));
+    // A second image joins the batch: a different input, and an answer of another shape.
+    drop_path(
+        &mut h,
+        &common::repo("tests/fixtures/images/china_300_pil.png"),
+    );
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 4"));
+    tick(&mut h, 0); // run 4: the oldest tick (run 3) lets go
+    assert!(shows(&h, "Run 1 and run 4"));
+    assert!(shows(&h, "Different inputs (#"));
+    assert!(shows(
+        &h,
+        "Different shapes at [\"probabilities\"]: 1 item against 2 items."
+    ));
 }
 
 #[test]
@@ -662,8 +701,16 @@ fn a_pyfunc_model_predicts_through_mlflow_after_the_trust_question() {
         "the Python is checked before the first run"
     );
     predict(&mut h);
-    // Nothing ran: the app asks first.
+    // Nothing ran: the app asks first, and says what would run.
     assert!(shows(&h, "Run this model's code?"));
+    assert!(shows(
+        &h,
+        "python_model.pkl, the custom PythonModel saved with cloudpickle: unpickling it runs code"
+    ));
+    assert!(shows(
+        &h,
+        "The model's own code can do anything your account can."
+    ));
     assert!(
         h.state()
             .loaded
@@ -1189,4 +1236,21 @@ fn the_files_tab_says_what_each_file_is() {
     settle(&mut h);
     assert!(shows(&h, "Binary data; its first bytes:"));
     assert!(shows(&h, "00000000  "));
+}
+
+#[test]
+fn text_fields_have_an_edge_in_the_light_theme() {
+    let h = app_with(Some(model("sklearn_iris")), Settings::default());
+    // White fields on off-white table rows: without an edge an empty cell cannot be seen.
+    let light = h.ctx.style_of(egui::Theme::Light);
+    let edge = light.visuals.widgets.inactive.bg_stroke;
+    assert!(edge.width >= 1.0);
+    let fill = light.visuals.text_edit_bg_color();
+    let contrast = |a: egui::Color32, b: egui::Color32| {
+        (i32::from(a.r()) - i32::from(b.r())).abs()
+            + (i32::from(a.g()) - i32::from(b.g())).abs()
+            + (i32::from(a.b()) - i32::from(b.b())).abs()
+    };
+    assert!(contrast(edge.color, fill) > 150, "{edge:?} on {fill:?}");
+    assert!(contrast(edge.color, light.visuals.faint_bg_color) > 120);
 }

@@ -387,7 +387,7 @@ fn the_command_line_shows_and_predicts_by_uri() {
 #[test]
 fn the_window_browses_the_registry_and_opens_a_version() {
     use egui_kittest::Harness;
-    use egui_kittest::kittest::Queryable as _;
+    use egui_kittest::kittest::{NodeT as _, Queryable as _};
     use mlmodel_inspector::ui::InspectorApp;
     use mlmodel_inspector::ui::settings::Settings;
 
@@ -404,19 +404,33 @@ fn the_window_browses_the_registry_and_opens_a_version() {
         panic!("the app stayed busy for 5 minutes");
     }
     let server = tracking_server();
-    let settings = Settings {
-        tracking_uri: server.url.clone(),
-        ..Settings::default()
-    };
     let mut h = Harness::builder()
         .with_size([1280.0, 900.0])
-        .build_eframe(move |cc| InspectorApp::with_settings(&cc.egui_ctx, settings, None));
+        .build_eframe(move |cc| {
+            InspectorApp::with_settings(&cc.egui_ctx, Settings::default(), None)
+        });
     settle(&mut h);
     // The top bar's button (the welcome screen has one too).
     h.query_all_by_label("Open from tracking server…")
         .next()
         .unwrap()
         .click();
+    h.step();
+    settle(&mut h);
+    // No server typed (and none in the environment): Browse waits and says why, in the
+    // window's words.
+    if std::env::var_os("MLFLOW_TRACKING_URI").is_none() {
+        assert!(h.get_by_label("Browse").accesskit_node().is_disabled());
+        assert!(
+            h.query_all_by_label_contains("Type the tracking server's URL first")
+                .next()
+                .is_some()
+        );
+    }
+    h.state_mut().settings.tracking_uri = server.url.clone();
+    h.run_steps(2);
+    assert!(!h.get_by_label("Browse").accesskit_node().is_disabled());
+    h.get_by_label("Browse").click();
     h.step();
     settle(&mut h);
     // The registry, with aliases.

@@ -149,7 +149,7 @@ impl ImageTarget {
             .saturating_mul(images as u64);
         if elements > MAX_ELEMENTS {
             return Err(ImageError::TooLarge(format!(
-                "{images} image(s) of {width}x{height}x{} make {elements} numbers, more than the {MAX_ELEMENTS} a request built here may hold: send fewer images at once",
+                "{images} images of {width}x{height}x{} make {elements} numbers, more than the {MAX_ELEMENTS} a request built here may hold: send fewer images at once",
                 self.channels
             )));
         }

@@ -195,8 +195,9 @@ impl ExampleData {
                     .map(Vec::len)
                     .unwrap_or_else(|| rows.first().map(Vec::len).unwrap_or(0));
                 format!(
-                    "dataframe ({orient}): {} rows x {ncols} columns",
-                    rows.len()
+                    "dataframe ({orient}): {} x {}",
+                    crate::text::count(rows.len(), "row", "rows"),
+                    crate::text::count(ncols, "column", "columns")
                 )
             }
             ExampleData::Tensor(t) => format!("ndarray {}", t.label()),

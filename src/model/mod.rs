@@ -128,6 +128,95 @@ impl ModelCard {
     pub fn flavor(&self, name: &str) -> Option<&Flavor> {
         self.flavors.iter().find(|f| f.name == name)
     }
+
+    /// What loading the model for predict runs, one line each, in the user's words (the trust
+    /// prompt shows them): a models-from-code script, a pickle, a `code/` folder, or only a
+    /// framework reading a data file. Read from the card; nothing is opened.
+    pub fn code_that_runs(&self) -> CodeThatRuns {
+        let mut lines = Vec::new();
+        let mut model_code = false;
+        let Some(py) = self.pyfunc() else {
+            return CodeThatRuns {
+                lines: vec!["nothing: the model has no python_function flavor".into()],
+                model_code: false,
+            };
+        };
+        let loader = py.loader_module.as_deref().unwrap_or("(no loader_module)");
+        if let Some(script) = &py.model_code_path {
+            let name = script.rsplit(['/', '\\']).next().unwrap_or(script);
+            lines.push(format!(
+                "{name}, the Python file that defines the model (models from code): MLflow runs it as a script"
+            ));
+            model_code = true;
+        } else if let Some(pickle) = &py.python_model {
+            lines.push(format!(
+                "{pickle}, the custom PythonModel saved with cloudpickle: unpickling it runs code"
+            ));
+            model_code = true;
+        } else {
+            let flavor = loader.strip_prefix("mlflow.").and_then(|f| self.flavor(f));
+            match flavor.map(|f| &f.view) {
+                Some(FlavorView::Sklearn {
+                    pickled_model,
+                    serialization_format,
+                    ..
+                }) => {
+                    let file = pickled_model.as_deref().unwrap_or("model.pkl");
+                    match serialization_format.as_deref().unwrap_or("cloudpickle") {
+                        "skops" => lines.push(format!(
+                            "{file}, read with skops, which builds only the types it trusts"
+                        )),
+                        format => {
+                            lines.push(format!("{file}, a {format} file: unpickling it runs code"));
+                            model_code = true;
+                        }
+                    }
+                }
+                Some(FlavorView::Pytorch { saved_file, .. })
+                    if saved_file.as_deref() == Some("model.pt2") =>
+                {
+                    lines.push("model.pt2, a torch.export program loaded by torch".into());
+                }
+                Some(FlavorView::Pytorch { .. }) => {
+                    lines
+                        .push("model.pth, a pickled PyTorch model: unpickling it runs code".into());
+                    model_code = true;
+                }
+                Some(FlavorView::Onnx { data, .. }) => lines.push(format!(
+                    "{}, an ONNX graph run by onnxruntime (a graph, not Python code)",
+                    data.as_deref().unwrap_or("model.onnx")
+                )),
+                _ => {
+                    let data = py.data.as_deref().unwrap_or("the model's files");
+                    lines.push(format!("{data}, loaded by {loader}"));
+                    // A loader this app does not know may unpickle.
+                    model_code = !loader.starts_with("mlflow.");
+                }
+            }
+        }
+        if let Some(code) = &py.code {
+            lines.push(format!(
+                "the Python modules in {code}/, first on Python's path"
+            ));
+            model_code = true;
+        }
+        lines.push(if loader.starts_with("mlflow.") {
+            format!("MLflow's {loader} and the packages installed in the chosen Python")
+        } else {
+            format!("the loader module {loader} and the packages installed in the chosen Python")
+        });
+        CodeThatRuns { lines, model_code }
+    }
+}
+
+/// What loading a model runs ([`ModelCard::code_that_runs`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeThatRuns {
+    /// One line per thing that runs or is read, the model's own first.
+    pub lines: Vec<String>,
+    /// Whether the model brings code of its own (a script, a pickle, a `code/` folder, or a
+    /// loader outside MLflow).
+    pub model_code: bool,
 }
 
 /// Finds the folder holding `MLmodel` from what the user chose.

@@ -323,15 +323,231 @@ pub fn summary(predictions: &Value) -> String {
                     )
                 }
                 Kind::Table { columns, rows } => {
-                    format!("{} rows × {} columns", rows.len(), columns.len())
+                    format!(
+                        "{} × {}",
+                        crate::text::count(rows.len(), "row", "rows"),
+                        crate::text::count(columns.len(), "column", "columns")
+                    )
                 }
-                Kind::Images(p) => format!("{} image(s)", p.len()),
+                Kind::Images(p) => crate::text::count(p.len(), "image", "images"),
                 Kind::Value(v) => crate::model::mlmodel::describe(v),
             };
             format!("{name}{what}")
         })
         .collect();
     parts.join("; ")
+}
+
+/// A short fingerprint of a JSON value (six hex digits of FNV-1a over its compact text), so
+/// two runs' inputs or answers can be told apart or matched at a glance. Streams the text:
+/// a batch of images is hashed without building its JSON string.
+pub fn fingerprint(value: &Value) -> String {
+    struct Fnv(u64);
+    impl std::io::Write for Fnv {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            for b in bytes {
+                self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
+    // Writing to the hasher cannot fail.
+    let _ = serde_json::to_writer(&mut hasher, value);
+    format!("{:06x}", hasher.0 >> 40)
+}
+
+/// The first `n` scalars of a value, depth first, as they read in JSON: `5.1, 3.5, 1.4, …`.
+pub fn first_values(value: &Value, n: usize) -> String {
+    fn walk(v: &Value, out: &mut Vec<String>, n: usize, more: &mut bool) {
+        if out.len() >= n {
+            *more = true;
+            return;
+        }
+        match v {
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out, n, more)),
+            Value::Object(map) => map.values().for_each(|i| walk(i, out, n, more)),
+            Value::String(s) => out.push(format!("\"{}\"", crate::model::mlmodel::elide(s, 16))),
+            other => out.push(other.to_string()),
+        }
+    }
+    let (mut out, mut more) = (Vec::new(), false);
+    walk(value, &mut out, n, &mut more);
+    if more {
+        out.push("…".into());
+    }
+    out.join(", ")
+}
+
+/// How two answers differ ([`compare`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Difference {
+    /// The same values.
+    Identical,
+    /// The same structure; some numbers (or other scalars) differ.
+    Values {
+        /// Scalars compared.
+        compared: usize,
+        /// Scalars that differ.
+        differing: usize,
+        /// The largest absolute difference between two numbers (0 when only non-numbers
+        /// differ).
+        max_abs: f64,
+        /// Where the largest difference (or the first differing scalar) is, e.g. `[0][2]`.
+        at: String,
+    },
+    /// Not the same structure: where, and what each side has there.
+    Shape {
+        /// The first place the two part ways, e.g. `["probabilities"][0]`.
+        at: String,
+        /// What the first side has there.
+        a: String,
+        /// What the second side has there.
+        b: String,
+    },
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Difference::Identical => write!(f, "identical answers"),
+            Difference::Values {
+                compared,
+                differing,
+                max_abs,
+                at,
+            } => {
+                write!(
+                    f,
+                    "{} of {} differ",
+                    differing,
+                    crate::text::count(*compared, "value", "values")
+                )?;
+                if *max_abs > 0.0 {
+                    write!(f, "; largest difference {max_abs:.6} at {at}")
+                } else {
+                    write!(f, ", first at {at}")
+                }
+            }
+            Difference::Shape { at, a, b } => {
+                write!(f, "different shapes at {at}: {a} against {b}")
+            }
+        }
+    }
+}
+
+/// Compares two answers value by value: identical, the same shape with some values apart
+/// (how many, the largest gap and where), or a different shape (where it starts).
+pub fn compare(a: &Value, b: &Value) -> Difference {
+    fn what(v: &Value) -> String {
+        match v {
+            Value::Array(items) => crate::text::count(items.len(), "item", "items"),
+            Value::Object(map) => format!(
+                "keys {}",
+                map.keys()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            other => crate::model::mlmodel::elide(&other.to_string(), 24),
+        }
+    }
+    struct Walk {
+        compared: usize,
+        differing: usize,
+        max_abs: f64,
+        at: Option<String>,
+    }
+    fn walk(a: &Value, b: &Value, path: &mut String, w: &mut Walk) -> Result<(), Difference> {
+        let shape = |path: &str| Difference::Shape {
+            at: if path.is_empty() {
+                "the top".into()
+            } else {
+                path.to_string()
+            },
+            a: what(a),
+            b: what(b),
+        };
+        match (a, b) {
+            (Value::Array(x), Value::Array(y)) => {
+                if x.len() != y.len() {
+                    return Err(shape(path));
+                }
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    walk(p, q, path, w)?;
+                    path.truncate(len);
+                }
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                if x.len() != y.len() || x.keys().any(|k| !y.contains_key(k)) {
+                    return Err(shape(path));
+                }
+                for (k, p) in x {
+                    let Some(q) = y.get(k) else {
+                        return Err(shape(path));
+                    };
+                    let len = path.len();
+                    path.push_str(&format!("[{k:?}]"));
+                    walk(p, q, path, w)?;
+                    path.truncate(len);
+                }
+            }
+            (Value::Number(p), Value::Number(q)) => {
+                w.compared += 1;
+                let (p, q) = (
+                    p.as_f64().unwrap_or(f64::NAN),
+                    q.as_f64().unwrap_or(f64::NAN),
+                );
+                if p != q {
+                    w.differing += 1;
+                    let gap = (p - q).abs();
+                    if gap > w.max_abs || w.at.is_none() {
+                        w.max_abs = w.max_abs.max(gap);
+                        w.at = Some(path.clone());
+                    }
+                }
+            }
+            (Value::Array(_) | Value::Object(_), _) | (_, Value::Array(_) | Value::Object(_)) => {
+                return Err(shape(path));
+            }
+            (p, q) => {
+                w.compared += 1;
+                if p != q {
+                    w.differing += 1;
+                    if w.at.is_none() {
+                        w.at = Some(path.clone());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    let mut w = Walk {
+        compared: 0,
+        differing: 0,
+        max_abs: 0.0,
+        at: None,
+    };
+    if let Err(shape) = walk(a, b, &mut String::new(), &mut w) {
+        return shape;
+    }
+    if w.differing == 0 {
+        return Difference::Identical;
+    }
+    Difference::Values {
+        compared: w.compared,
+        differing: w.differing,
+        max_abs: w.max_abs,
+        at: w
+            .at
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| "the top".into()),
+    }
 }
 
 #[cfg(test)]
@@ -394,5 +610,43 @@ mod tests {
         assert!((p[2].unwrap_or(0.0) - 0.5).abs() < 1e-12);
         let top = top_k(&[Some(0.1), None, Some(0.7), Some(0.2)], 3);
         assert_eq!(top, vec![(2, Some(0.7)), (3, Some(0.2)), (0, Some(0.1))]);
+    }
+
+    #[test]
+    fn answers_are_compared_value_by_value() {
+        let a = json!([[0.1, 0.9], [0.5, 0.5]]);
+        assert_eq!(compare(&a, &a), Difference::Identical);
+        let b = json!([[0.1, 0.8], [0.5, 0.5]]);
+        let d = compare(&a, &b);
+        assert_eq!(
+            d.to_string(),
+            "1 of 4 values differ; largest difference 0.100000 at [0][1]"
+        );
+        let c = json!([[0.1, 0.9, 0.0], [0.5, 0.5]]);
+        assert_eq!(
+            compare(&a, &c).to_string(),
+            "different shapes at [0]: 2 items against 3 items"
+        );
+        let x = json!({"label": ["a", "b"]});
+        let y = json!({"label": ["a", "c"]});
+        assert_eq!(
+            compare(&x, &y).to_string(),
+            "1 of 2 values differ, first at [\"label\"][1]"
+        );
+        assert_eq!(
+            compare(&x, &json!({"other": 1})).to_string(),
+            "different shapes at the top: keys label against keys other"
+        );
+    }
+
+    #[test]
+    fn inputs_have_a_fingerprint_and_a_glimpse() {
+        let a = json!({"dataframe_split": {"columns": ["x"], "data": [[5.1], [4.9]]}});
+        let b = json!({"dataframe_split": {"columns": ["x"], "data": [[5.1], [4.8]]}});
+        assert_eq!(fingerprint(&a), fingerprint(&a.clone()));
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+        assert_eq!(fingerprint(&a).len(), 6);
+        assert_eq!(first_values(&a, 2), "\"x\", 5.1, …");
+        assert_eq!(first_values(&json!([1, 2]), 4), "1, 2");
     }
 }

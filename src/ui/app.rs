@@ -143,6 +143,12 @@ impl InspectorApp {
     /// Creates the app with these settings (tests use this to start from a known state).
     pub fn with_settings(ctx: &egui::Context, settings: Settings, path: Option<PathBuf>) -> Self {
         ctx.set_theme(settings.theme.preference());
+        // Light theme: text fields (white) on the off-white rows of a table need an edge to be
+        // seen when empty; the dark theme's fields already stand out.
+        ctx.style_mut_of(egui::Theme::Light, |style| {
+            style.visuals.widgets.inactive.bg_stroke =
+                egui::Stroke::new(1.0, egui::Color32::from_gray(170));
+        });
         let mut app = Self {
             settings,
             loaded: None,
@@ -576,6 +582,8 @@ impl InspectorApp {
                     number,
                     backend: label,
                     input,
+                    input_digest: crate::predict::answer::fingerprint(&body),
+                    input_glimpse: crate::predict::answer::first_values(&body, 6),
                     body,
                     result,
                     sections,

@@ -50,8 +50,8 @@ pub fn artifacts_ui(
         }
     }
     ui.label(format!(
-        "{} entries, {} in all{}",
-        artifacts.entries.len(),
+        "{}, {} in all{}",
+        crate::text::count(artifacts.entries.len(), "entry", "entries"),
         human_size(artifacts.total_size),
         if artifacts.truncated {
             " (listing stopped: too many files)"

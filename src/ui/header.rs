@@ -81,7 +81,11 @@ pub fn header_ui(ui: &mut Ui, card: &ModelCard, remote: Option<&crate::source::R
     if !card.warnings.is_empty() {
         let color = warn_color(ui);
         egui::CollapsingHeader::new(
-            RichText::new(format!("⚠ {} warning(s)", card.warnings.len())).color(color),
+            RichText::new(format!(
+                "⚠ {}",
+                crate::text::count(card.warnings.len(), "warning", "warnings")
+            ))
+            .color(color),
         )
         .id_salt("warnings")
         .default_open(card.warnings.len() <= 3)

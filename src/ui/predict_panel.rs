@@ -57,6 +57,10 @@ pub struct Run {
     pub input: String,
     /// The body sent (for Re-run).
     pub body: Arc<serde_json::Value>,
+    /// The body's fingerprint (six hex digits): equal for the same input.
+    pub input_digest: String,
+    /// The body's first values, for telling inputs apart.
+    pub input_glimpse: String,
     /// What came back, or why nothing did.
     pub result: Result<Outcome, String>,
     /// The answer split for showing (computed on the worker).
@@ -160,6 +164,8 @@ pub struct PredictState {
     pub textures: Vec<((usize, usize, usize), egui::TextureHandle)>,
     /// Which row of a multi-row score output is shown, by section.
     pub score_row: Vec<usize>,
+    /// The runs ticked for comparison (indexes into history, at most two).
+    pub compare: Vec<usize>,
 }
 
 impl PredictState {
@@ -285,9 +291,70 @@ pub fn predict_ui(
     if let Some(index) = state.shown {
         answer_ui(ui, state, settings, index, commands);
     }
+    if let [a, b] = state.compare[..]
+        && let (Some(a), Some(b)) = (state.history.get(a), state.history.get(b))
+    {
+        compare_ui(ui, a, b);
+    }
     if !state.history.is_empty() {
         history_ui(ui, state, commands);
     }
+}
+
+/// Two runs side by side: what each sent and answered, and how the answers differ.
+fn compare_ui(ui: &mut Ui, a: &Run, b: &Run) {
+    let (a, b) = if a.number <= b.number { (a, b) } else { (b, a) };
+    section_ui(ui, &format!("Run {} and run {}", a.number, b.number));
+    let input = if a.input_digest == b.input_digest {
+        format!("The same input (#{}).", a.input_digest)
+    } else {
+        format!(
+            "Different inputs (#{} and #{}).",
+            a.input_digest, b.input_digest
+        )
+    };
+    let answers = match (&a.result, &b.result) {
+        (
+            Ok(Outcome {
+                reply: Reply::Predictions { value: x, .. },
+                ..
+            }),
+            Ok(Outcome {
+                reply: Reply::Predictions { value: y, .. },
+                ..
+            }),
+        ) => {
+            let d = crate::predict::answer::compare(x, y);
+            let mut text = d.to_string();
+            if let Some(first) = text.get(..1) {
+                text = format!("{}{}.", first.to_uppercase(), &text[1..]);
+            }
+            text
+        }
+        _ => "Only answers can be compared; at least one run has none.".into(),
+    };
+    ui.add(egui::Label::new(format!("{input} {answers}")).wrap());
+    let column = |ui: &mut Ui, run: &Run| {
+        ui.label(RichText::new(format!("Run {}", run.number)).strong());
+        ui.add(egui::Label::new(format!("{} · {}", run.backend, run.input)).wrap());
+        let latency = run
+            .latency_ms()
+            .map(|ms| format!("{ms:.1} ms"))
+            .unwrap_or_else(|| "—".into());
+        ui.add(egui::Label::new(format!("{} ({latency})", run.summary)).wrap());
+        let text = if run.raw_view.is_empty() {
+            run.summary.as_str()
+        } else {
+            run.raw_view.as_str()
+        };
+        code_block_ui(ui, ("compare", run.number), text, 200.0);
+    };
+    ui.columns(2, |cols| {
+        if let [left, right] = cols {
+            column(left, a);
+            column(right, b);
+        }
+    });
 }
 
 fn backend_choice_ui(
@@ -516,10 +583,20 @@ fn trust_ui(ui: &mut Ui, card: &ModelCard, commands: &mut Vec<Command>) {
         ui.heading("Run this model's code?");
         ui.add_space(6.0);
         ui.label(format!(
-            "This runs code from {}: MLflow loads the model by unpickling its files and importing its modules, which can do anything your account can.",
+            "Predict starts MLflow's scoring server for {}, which loads the model. That runs:",
             card.root.display()
         ));
-        ui.label("Only continue if you trust where this folder came from. The answer is remembered for this folder.");
+        let runs = card.code_that_runs();
+        for line in &runs.lines {
+            ui.label(format!("•  {line}"));
+        }
+        ui.add_space(4.0);
+        if runs.model_code {
+            ui.label("The model's own code can do anything your account can. Only continue if you trust where this folder came from.");
+        } else {
+            ui.label("The model brings no code of its own, but its files are read by Python packages. Continue if you trust where this folder came from.");
+        }
+        ui.label(RichText::new("The answer is remembered for this folder.").weak());
         ui.add_space(8.0);
         ui.horizontal_wrapped(|ui| {
             if ui.button(RichText::new("Run it").strong()).clicked() {
@@ -563,7 +640,13 @@ fn server_ui(ui: &mut Ui, state: &mut PredictState, log: &Log, commands: &mut Ve
         let lines = log.len();
         if lines > 0
             && ui
-                .selectable_label(state.show_log, format!("Server log ({lines} lines)"))
+                .selectable_label(
+                    state.show_log,
+                    format!(
+                        "Server log ({})",
+                        crate::text::count(lines, "line", "lines")
+                    ),
+                )
                 .clicked()
         {
             state.show_log = !state.show_log;
@@ -838,8 +921,9 @@ fn scores_ui(
         let mut text = format!("Labels from {}", path.display());
         if labels.len() != class_count {
             text.push_str(&format!(
-                " — {} labels for {class_count} classes",
-                labels.len()
+                " — {} for {}",
+                crate::text::count(labels.len(), "label", "labels"),
+                crate::text::count(class_count, "class", "classes")
             ));
         }
         ui.label(RichText::new(text).weak());
@@ -966,6 +1050,7 @@ fn table_ui(ui: &mut Ui, index: usize, columns: &[String], rows: &[Vec<serde_jso
 fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut Vec<Command>) {
     section_ui(ui, "History (this session)");
     let busy = state.running.is_some();
+    let mut toggled = None;
     egui::ScrollArea::vertical()
         .id_salt("history")
         .max_height(240.0)
@@ -999,11 +1084,27 @@ fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut Vec<Command>
                             {
                                 commands.push(Command::Rerun(i));
                             }
+                            let mut ticked = state.compare.contains(&i);
+                            if ui
+                                .checkbox(&mut ticked, "Compare")
+                                .on_hover_text("Tick two runs to see them side by side")
+                                .changed()
+                            {
+                                toggled = Some(i);
+                            }
                         });
                         ui.label(run.number.to_string());
                         ui.label(elided(&run.backend, 24))
                             .on_hover_text(&run.backend);
-                        ui.label(elided(&run.input, 32)).on_hover_text(&run.input);
+                        ui.label(format!(
+                            "{} · #{}",
+                            elided(&run.input, 24),
+                            run.input_digest
+                        ))
+                        .on_hover_text(format!(
+                            "{}\nfirst values: {}\nfingerprint #{} (the same for the same input)",
+                            run.input, run.input_glimpse, run.input_digest
+                        ));
                         match &run.result {
                             Ok(Outcome {
                                 reply: Reply::Rejected(r),
@@ -1038,4 +1139,15 @@ fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut Vec<Command>
                     }
                 });
         });
+    // Ticking a third run lets the oldest tick go.
+    if let Some(i) = toggled {
+        if let Some(pos) = state.compare.iter().position(|&c| c == i) {
+            state.compare.remove(pos);
+        } else {
+            state.compare.push(i);
+            if state.compare.len() > 2 {
+                state.compare.remove(0);
+            }
+        }
+    }
 }

@@ -459,7 +459,10 @@ pub fn input_summary(state: &TestState, body: &serde_json::Value) -> String {
             many => format!("{} images", many.len()),
         },
         SourceKind::Example => "input example".into(),
-        SourceKind::Grid => format!("table, {} rows", state.grid.len()),
+        SourceKind::Grid => format!(
+            "table, {}",
+            crate::text::count(state.grid.len(), "row", "rows")
+        ),
         SourceKind::DataFiles => state
             .data_files
             .iter()
@@ -473,7 +476,7 @@ pub fn input_summary(state: &TestState, body: &serde_json::Value) -> String {
         .get("params")
         .and_then(|p| p.as_object())
         .filter(|p| !p.is_empty())
-        .map(|p| format!(" + {} params", p.len()))
+        .map(|p| format!(" + {}", crate::text::count(p.len(), "param", "params")))
         .unwrap_or_default();
     format!("{what}{params}")
 }
@@ -484,16 +487,21 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
         return;
     };
     ui.label(format!(
-        "Tensor {}: {} {} — {} channel(s), {}; the -1 batch axis is filled by the number of images.",
+        "Tensor {}: {} {} — {}, {}; the -1 batch axis is filled by the number of images.",
         name.as_deref().unwrap_or("(unnamed)"),
         target.dtype,
         card.signature
             .valid()
             .and_then(|s| s.inputs.as_ref())
             .and_then(|s| s.specs.first())
-            .map(|s| s.type_label().split(' ').skip(1).collect::<Vec<_>>().join(" "))
+            .map(|s| s
+                .type_label()
+                .split(' ')
+                .skip(1)
+                .collect::<Vec<_>>()
+                .join(" "))
             .unwrap_or_default(),
-        target.channels,
+        crate::text::count(target.channels as usize, "channel", "channels"),
         match target.layout {
             crate::input::image::Layout::Hwc => "HWC",
             crate::input::image::Layout::Chw => "CHW",
@@ -961,8 +969,8 @@ fn result_ui(
     });
     ui.label(
         RichText::new(format!(
-            "{} bytes; long arrays are shortened here, never in what is copied or saved.",
-            prepared.bytes
+            "{}; long arrays are shortened here, never in what is copied or saved.",
+            crate::text::count(prepared.bytes, "byte", "bytes")
         ))
         .weak(),
     );

@@ -38,15 +38,32 @@ pub fn tracking_ui(
         .show(ctx, |ui| {
             ui.horizontal(|ui| {
                 let label = ui.label("Tracking server:");
-                let hint = std::env::var(crate::source::tracking::TRACKING_URI_VAR)
-                    .map(|v| format!("MLFLOW_TRACKING_URI: {v}"))
-                    .unwrap_or_else(|_| "http://127.0.0.1:5000".into());
-                ui.add(egui::TextEdit::singleline(tracking_uri).hint_text(hint).desired_width(360.0))
-                    .labelled_by(label.id);
-                if ui.add_enabled(!browsing, egui::Button::new("Browse")).clicked() {
+                let from_env = std::env::var(crate::source::tracking::TRACKING_URI_VAR).ok();
+                // The hint reads as a hint, not as a value already there.
+                let hint = from_env
+                    .as_ref()
+                    .map(|v| format!("from MLFLOW_TRACKING_URI: {v}"))
+                    .unwrap_or_else(|| "its URL, e.g. http://127.0.0.1:5000".into());
+                ui.add(
+                    egui::TextEdit::singleline(tracking_uri)
+                        .hint_text(RichText::new(hint).italics())
+                        .desired_width(360.0),
+                )
+                .labelled_by(label.id);
+                let missing = server_missing(tracking_uri, from_env.as_deref());
+                if ui
+                    .add_enabled(!browsing && missing.is_none(), egui::Button::new("Browse"))
+                    .on_disabled_hover_text(missing.unwrap_or("Listing the registry…"))
+                    .clicked()
+                {
                     commands.push(Command::BrowseModels);
                 }
             });
+            let from_env = std::env::var(crate::source::tracking::TRACKING_URI_VAR).ok();
+            let missing = server_missing(tracking_uri, from_env.as_deref());
+            if let Some(reason) = missing {
+                ui.label(RichText::new(reason).weak());
+            }
             ui.label(
                 RichText::new("Credentials come from MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.")
                     .weak(),
@@ -63,6 +80,7 @@ pub fn tracking_ui(
                     .labelled_by(label.id);
                 let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 let valid = crate::source::ModelUri::parse(&state.uri_text).is_ok_and(|u| u.is_remote());
+                let valid = valid && missing.is_none();
                 if (ui.add_enabled(valid && !opening, egui::Button::new("Open")).clicked() || (enter && valid))
                     && !opening
                 {
@@ -180,4 +198,11 @@ fn versions_ui(
                 ui.end_row();
             }
         });
+}
+
+/// Why the registry cannot be asked yet: no tracking server typed and none in the
+/// environment.
+fn server_missing(typed: &str, from_env: Option<&str>) -> Option<&'static str> {
+    (typed.trim().is_empty() && from_env.is_none_or(|v| v.trim().is_empty()))
+        .then_some("Type the tracking server's URL first (e.g. http://127.0.0.1:5000).")
 }
