@@ -277,6 +277,10 @@ fn test_tab_turns_a_dropped_photo_into_the_signatures_tensor() {
         "an image dropped on the Test tab is an input, not a model"
     );
     assert!(shows(&h, "sample-china.jpg"));
+    assert!(
+        shows(&h, "640 × 427 pixels"),
+        "a thumbnail and the picture's size appear the moment it is chosen, before any build"
+    );
     build(&mut h);
     assert!(
         shows(&h, "uint8 [1, 300, 300, 3]   min 0.000  max 255.000"),
@@ -284,6 +288,53 @@ fn test_tab_turns_a_dropped_photo_into_the_signatures_tensor() {
     );
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
     assert!(shows(&h, "Copy as curl"));
+}
+
+#[test]
+fn a_picture_pasted_on_the_test_tab_becomes_an_input() {
+    let mut h = app_with(
+        Some(common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Test");
+    assert!(
+        shows(&h, "paste a picture (Ctrl+V)"),
+        "the hint says it can be pasted"
+    );
+    let mut picture = egui::ColorImage::filled([40, 30], egui::Color32::from_rgb(200, 30, 10));
+    picture.pixels[0] = egui::Color32::from_rgb(1, 2, 3);
+    h.input_mut()
+        .events
+        .push(egui::Event::PasteImage(std::sync::Arc::new(picture)));
+    h.step();
+    settle(&mut h);
+    let images = h
+        .state()
+        .loaded
+        .as_ref()
+        .unwrap()
+        .panels
+        .test
+        .images
+        .clone();
+    assert_eq!(images.len(), 1, "the pasted picture is the one input");
+    let name = images[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.starts_with("pasted-") && name.ends_with(".png"),
+        "{name}"
+    );
+    assert!(shows(&h, &name), "listed by the name it was kept under");
+    assert!(shows(&h, "40 × 30 pixels"));
+    let kept = image::open(&images[0]).unwrap().to_rgb8();
+    assert_eq!(kept.dimensions(), (40, 30));
+    assert_eq!(kept.get_pixel(0, 0).0, [1, 2, 3], "kept pixel for pixel");
+    build(&mut h);
+    assert!(shows(&h, "uint8 [1, 300, 300, 3]"));
+    assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
 }
 
 #[test]

@@ -38,6 +38,69 @@ pub enum ImageError {
     /// The tensor asked for is larger than a request built here may be.
     #[error("{0}")]
     TooLarge(String),
+    /// A pasted image could not be kept as a file.
+    #[error("cannot keep the pasted image as {path}: {problem}")]
+    Save {
+        /// The file it was to be written to.
+        path: PathBuf,
+        /// What went wrong.
+        problem: String,
+    },
+}
+
+/// Where images pasted from the clipboard are kept as PNG files, so that they are inputs like
+/// any other image file: `$XDG_CACHE_HOME/mlmodel-inspector/pasted` (or `~/.cache/...`).
+pub fn pasted_dir() -> PathBuf {
+    let remote = crate::source::cache_root();
+    remote
+        .parent()
+        .map(|p| p.join("pasted"))
+        .unwrap_or_else(|| remote.join("pasted"))
+}
+
+/// Keeps an image pasted from the clipboard as `pasted-XXXXXXXX.png` in `dir`, named after its
+/// pixels (the same picture pasted twice is one file). Refuses one over [`MAX_SIDE`].
+pub fn save_pasted(image: &RgbaImage, dir: &Path) -> Result<PathBuf, ImageError> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in image
+        .width()
+        .to_le_bytes()
+        .iter()
+        .chain(image.height().to_le_bytes().iter())
+        .chain(image.as_raw().iter())
+    {
+        hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let path = dir.join(format!("pasted-{:08x}.png", hash >> 32));
+    let err = |problem: String| ImageError::Save {
+        path: path.clone(),
+        problem,
+    };
+    if i64::from(image.width().max(image.height())) > MAX_SIDE {
+        return Err(err(format!(
+            "{} x {} pixels is larger than the {MAX_SIDE} pixels a side an image may have",
+            image.width(),
+            image.height()
+        )));
+    }
+    if image.width() == 0 || image.height() == 0 {
+        return Err(err("the clipboard's image is empty".into()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+    if !path.is_file() {
+        image
+            .save_with_format(&path, image::ImageFormat::Png)
+            .map_err(|e| err(e.to_string()))?;
+    }
+    Ok(path)
+}
+
+/// A small picture of an image file for the list of chosen images: at most `side` pixels a
+/// side, with the file's own size. Decodes with the same checks as building a request.
+pub fn thumbnail(path: &Path, side: u32) -> Result<(RgbaImage, (u32, u32)), ImageError> {
+    let image = decode(path)?;
+    let size = (image.width(), image.height());
+    Ok((image.thumbnail(side, side).to_rgba8(), size))
 }
 
 /// The longest side, in pixels, of the images a request is built from.
@@ -568,6 +631,41 @@ pub fn images_to_tensor(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pasted_image_is_kept_as_a_png_named_after_its_pixels() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = RgbaImage::from_fn(3, 2, |x, y| {
+            image::Rgba([x as u8 * 80, y as u8 * 200, 7, 255])
+        });
+        let path = save_pasted(&image, dir.path()).unwrap();
+        assert!(
+            path.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("pasted-")
+        );
+        assert_eq!(
+            save_pasted(&image, dir.path()).unwrap(),
+            path,
+            "the same picture, one file"
+        );
+        let back = decode(&path).unwrap().to_rgba8();
+        assert_eq!(back, image);
+        let (small, size) = thumbnail(&path, 2).unwrap();
+        assert_eq!(size, (3, 2));
+        assert!(small.width() <= 2 && small.height() <= 2);
+        let other = RgbaImage::from_pixel(3, 2, image::Rgba([0, 0, 0, 255]));
+        assert_ne!(save_pasted(&other, dir.path()).unwrap(), path);
+        let empty = RgbaImage::new(0, 0);
+        assert!(
+            save_pasted(&empty, dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+    }
 
     fn spec(dtype: &str, shape: &[i64]) -> TensorSpec {
         TensorSpec {

@@ -292,8 +292,31 @@ impl InspectorApp {
                 if let Some(loaded) = &mut self.loaded {
                     let test = &mut loaded.panels.test;
                     test.source = super::test_panel::SourceKind::Images;
+                    test.paste_error = None;
                     test.images.extend(paths);
                 }
+            }
+            Command::PasteImage(image) => {
+                // Kept as a PNG file on a worker (the encode is not the UI thread's work).
+                self.tasks.spawn(TaskName::Paste, ctx, move || {
+                    let [w, h] = image.size;
+                    let rgba: Vec<u8> = image
+                        .pixels
+                        .iter()
+                        .flat_map(|c| c.to_srgba_unmultiplied())
+                        .collect();
+                    let result = match ::image::RgbaImage::from_raw(w as u32, h as u32, rgba) {
+                        Some(picture) => crate::input::image::save_pasted(
+                            &picture,
+                            &crate::input::image::pasted_dir(),
+                        )
+                        .map_err(|e| e.to_string()),
+                        None => {
+                            Err("the clipboard's image has fewer pixels than its size says".into())
+                        }
+                    };
+                    TaskResult::Pasted(result)
+                });
             }
             Command::Prepare | Command::LoadExample => {
                 let Some(loaded) = &mut self.loaded else {
@@ -771,6 +794,39 @@ impl InspectorApp {
                         loaded.panels.test.saved = Some(result);
                     }
                 }
+                TaskResult::Pasted(result) => match result {
+                    Ok(path) => self.commands.push(Command::AddImages(vec![path])),
+                    Err(e) => {
+                        if let Some(loaded) = &mut self.loaded {
+                            loaded.panels.test.paste_error = Some(e);
+                        }
+                    }
+                },
+                TaskResult::Thumbnails(done) => {
+                    let Some(loaded) = &mut self.loaded else {
+                        continue;
+                    };
+                    let test = &mut loaded.panels.test;
+                    for (path, result) in done {
+                        // Only for images still chosen (a Clear may have come first).
+                        if !test.images.contains(&path) {
+                            continue;
+                        }
+                        let entry = result.map(|(picture, size)| {
+                            let image = egui::ColorImage::from_rgba_unmultiplied(
+                                [picture.width() as usize, picture.height() as usize],
+                                picture.as_raw(),
+                            );
+                            let texture = ctx.load_texture(
+                                format!("thumbnail {}", path.display()),
+                                image,
+                                egui::TextureOptions::LINEAR,
+                            );
+                            (texture, size)
+                        });
+                        test.thumbnails.push((path, entry));
+                    }
+                }
                 TaskResult::Predicted {
                     generation,
                     run,
@@ -871,6 +927,34 @@ impl InspectorApp {
         {
             self.commands.push(Command::Preview(rel));
         }
+        // Thumbnails for the first chosen images that have none yet.
+        if let Some(loaded) = &mut self.loaded
+            && !self.tasks.is_running(TaskName::Thumbnails)
+        {
+            let test = &mut loaded.panels.test;
+            test.thumbnails.retain(|(p, _)| test.images.contains(p));
+            let wanted: Vec<PathBuf> = test
+                .images
+                .iter()
+                .take(super::test_panel::MAX_THUMBNAILS)
+                .filter(|p| !test.thumbnails.iter().any(|(q, _)| q == *p))
+                .cloned()
+                .collect();
+            if !wanted.is_empty() {
+                self.tasks.spawn(TaskName::Thumbnails, ctx, move || {
+                    TaskResult::Thumbnails(
+                        wanted
+                            .into_iter()
+                            .map(|p| {
+                                let r = crate::input::image::thumbnail(&p, 96)
+                                    .map_err(|e| e.to_string());
+                                (p, r)
+                            })
+                            .collect(),
+                    )
+                });
+            }
+        }
     }
 
     fn handle_input(&mut self, ctx: &egui::Context) {
@@ -903,6 +987,14 @@ impl InspectorApp {
                     && let Some(path) = self.settings.recent.get(index)
                 {
                     commands.push(Command::Open(path.clone()));
+                }
+            }
+            // An image pasted (Ctrl+V with a picture on the clipboard) on the Test tab.
+            if testing {
+                for event in &i.events {
+                    if let egui::Event::PasteImage(image) = event {
+                        commands.push(Command::PasteImage(image.clone()));
+                    }
                 }
             }
             let mut images = Vec::new();

@@ -29,6 +29,9 @@ pub enum Command {
     PickImages,
     /// Test tab: add these image files.
     AddImages(Vec<PathBuf>),
+    /// Test tab: an image pasted from the clipboard (kept as a PNG file on a worker, then
+    /// added like a chosen file).
+    PasteImage(std::sync::Arc<egui::ColorImage>),
     /// Test tab: choose `.npy` or CSV files (native dialog, on a worker).
     PickDataFiles,
     /// Test tab: add these `.npy` or CSV files.

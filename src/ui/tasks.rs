@@ -48,6 +48,10 @@ pub enum TaskResult {
     },
     /// The request was saved to a file (or not).
     Saved(Result<PathBuf, String>),
+    /// A pasted image was kept as a file (or not).
+    Pasted(Result<PathBuf, String>),
+    /// Thumbnails of chosen images: each picture with its size in pixels, or why not.
+    Thumbnails(Vec<(PathBuf, Result<(image::RgbaImage, (u32, u32)), String>)>),
     /// A predict finished (or failed, or was cancelled).
     Predicted {
         /// Ties it to its request.
@@ -100,6 +104,10 @@ pub enum TaskName {
     StopServer,
     /// Browsing the tracking server.
     Browse,
+    /// Keeping a pasted image as a file.
+    Paste,
+    /// Decoding thumbnails of the chosen images.
+    Thumbnails,
 }
 
 /// The running tasks and the channel they report on.

@@ -69,6 +69,11 @@ pub struct TestState {
     pub source: SourceKind,
     /// Image files, one per batch item.
     pub images: Vec<PathBuf>,
+    /// Thumbnails of the first images (shown the moment they are chosen): the picture and its
+    /// size in pixels, or why the file is not an image.
+    pub thumbnails: Vec<(PathBuf, Result<(egui::TextureHandle, (u32, u32)), String>)>,
+    /// Why the last pasted image could not be used.
+    pub paste_error: Option<String>,
     /// `.npy` files (with the tensor name each fills, if named) or one CSV file.
     pub data_files: Vec<(Option<String>, PathBuf)>,
     /// Resize policy.
@@ -481,6 +486,9 @@ pub fn input_summary(state: &TestState, body: &serde_json::Value) -> String {
     format!("{what}{params}")
 }
 
+/// How many chosen images get a thumbnail (the rest are listed by name).
+pub const MAX_THUMBNAILS: usize = 32;
+
 fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mut Vec<Command>) {
     let images = image_inputs(card);
     let Some((name, target)) = images.first() else {
@@ -513,9 +521,15 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
         }
         if !state.images.is_empty() && ui.button("Clear").clicked() {
             state.images.clear();
+            state.thumbnails.clear();
         }
-        ui.label(RichText::new("or drop image files on the window").weak());
+        ui.label(
+            RichText::new("or drop image files on the window, or paste a picture (Ctrl+V)").weak(),
+        );
     });
+    if let Some(e) = &state.paste_error {
+        ui.add(egui::Label::new(RichText::new(e).color(error_color(ui))).wrap());
+    }
     if state.images.len() > 1 {
         ui.label(format!(
             "{} images, one per batch item:",
@@ -523,17 +537,51 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
         ));
     }
     // A long batch scrolls in its own box, so the controls below stay in sight.
+    // Each image with its thumbnail and size the moment it is chosen (decoded on a worker);
+    // a file that is not an image says so here, before any request is built.
     egui::ScrollArea::vertical()
         .id_salt("image_list")
-        .max_height(140.0)
+        .max_height(180.0)
         .show(ui, |ui| {
-            for path in &state.images {
+            for (index, path) in state.images.iter().enumerate() {
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_else(|| path.display().to_string());
-                ui.label(RichText::new(name).monospace())
-                    .on_hover_text(path.display().to_string());
+                let thumb = state
+                    .thumbnails
+                    .iter()
+                    .find(|(p, _)| p == path)
+                    .map(|(_, t)| t);
+                ui.horizontal(|ui| {
+                    match thumb {
+                        Some(Ok((texture, _))) => {
+                            let size = texture.size_vec2();
+                            let scale = (48.0 / size.y.max(1.0)).min(1.0);
+                            ui.image((texture.id(), size * scale));
+                        }
+                        None if index < MAX_THUMBNAILS => {
+                            ui.spinner();
+                        }
+                        _ => {}
+                    }
+                    ui.vertical(|ui| {
+                        ui.label(RichText::new(name).monospace())
+                            .on_hover_text(path.display().to_string());
+                        match thumb {
+                            Some(Ok((_, (w, h)))) => {
+                                ui.label(RichText::new(format!("{w} × {h} pixels")).weak());
+                            }
+                            Some(Err(e)) => {
+                                ui.add(
+                                    egui::Label::new(RichText::new(e).color(error_color(ui)))
+                                        .wrap(),
+                                );
+                            }
+                            None => {}
+                        }
+                    });
+                });
             }
         });
     if target.channels >= 3 {
