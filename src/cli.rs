@@ -666,6 +666,20 @@ pub fn render_card(card: &ModelCard) -> String {
     for (key, value) in &m.unknown {
         row(&mut out, 2, &format!("{key} (unknown key)"), compact(value));
     }
+    if let Some(classes) = &card.classes {
+        let shown: Vec<&str> = classes.names.iter().take(8).map(String::as_str).collect();
+        let more = classes.names.len().saturating_sub(shown.len());
+        let mut text = format!(
+            "{} from {}: {}",
+            crate::text::count(classes.names.len(), "name", "names"),
+            classes.origin,
+            shown.join(", ")
+        );
+        if more > 0 {
+            text.push_str(&format!(", … {more} more"));
+        }
+        row(&mut out, 2, "class names", text);
+    }
 
     let _ = writeln!(out, "\nFlavors");
     for flavor in &card.flavors {

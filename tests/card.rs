@@ -682,3 +682,48 @@ fn the_trust_prompt_says_what_loading_runs() {
         Some("MLflow's mlflow.onnx and the packages installed in the chosen Python")
     );
 }
+
+#[test]
+fn class_names_the_model_records_are_read_from_what_it_states() {
+    // `save_model(metadata={"class_names": [...]})`, as MLflow writes it.
+    let card = model::open(&model("sklearn_iris_class_names")).unwrap();
+    let classes = card.classes.as_ref().expect("metadata.class_names");
+    assert_eq!(classes.origin, "MLmodel metadata.class_names");
+    assert_eq!(classes.names, ["setosa", "versicolor", "virginica"]);
+    assert!(
+        model::open(&model("sklearn_iris"))
+            .unwrap()
+            .classes
+            .is_none(),
+        "a model that records none has none"
+    );
+
+    // A transformers model's config.json id2label (the flavor's model_binary folder), and an
+    // index map under metadata; a count or nested data is not a list of names.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("MLmodel"),
+        "flavors:\n  python_function:\n    loader_module: mlflow.transformers\n    python_version: 3.11.9\n  transformers:\n    code: null\n    components:\n    - tokenizer\n    framework: pt\n    model_binary: model\n    task: image-classification\n    transformers_version: 4.41.2\nmlflow_version: 2.14.3\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("model")).unwrap();
+    std::fs::write(
+        dir.path().join("model/config.json"),
+        r#"{"architectures": ["ViTForImageClassification"], "id2label": {"0": "cat", "2": "bird", "1": "dog"}}"#,
+    )
+    .unwrap();
+    let card = model::open(dir.path()).unwrap();
+    let classes = card.classes.as_ref().expect("config.json id2label");
+    assert_eq!(classes.origin, "model/config.json id2label");
+    assert_eq!(classes.names, ["cat", "dog", "bird"]);
+
+    std::fs::write(
+        dir.path().join("MLmodel"),
+        "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nmetadata:\n  classes: 10\n  id2label:\n    '1': spam\n    '0': ham\n",
+    )
+    .unwrap();
+    let card = model::open(dir.path()).unwrap();
+    let classes = card.classes.as_ref().expect("metadata.id2label");
+    assert_eq!(classes.origin, "MLmodel metadata.id2label");
+    assert_eq!(classes.names, ["ham", "spam"]);
+}

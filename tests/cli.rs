@@ -613,3 +613,26 @@ fn auto_never_runs_a_models_code_without_consent() {
     assert!(body.contains("dataframe_split"));
     assert!(!marker.exists());
 }
+
+#[test]
+fn show_names_the_classes_a_model_records() {
+    let path = model("sklearn_iris_class_names");
+    let (code, out, err) = show(&[path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("class names")
+            && out.contains(
+                "3 names from MLmodel metadata.class_names: setosa, versicolor, virginica"
+            ),
+        "{out}"
+    );
+    let doc = show_json(&path);
+    assert_eq!(
+        doc["class_names"],
+        json!({"origin": "MLmodel metadata.class_names", "names": ["setosa", "versicolor", "virginica"]})
+    );
+    assert_eq!(
+        show_json(&model("sklearn_iris"))["class_names"],
+        Value::Null
+    );
+}

@@ -234,6 +234,7 @@ pub fn card_to_json(card: &ModelCard) -> Value {
         "environment": environment,
         "input_example": card.input_example.as_ref().map(example_json),
         "artifacts": artifacts,
+        "class_names": card.classes.as_ref().map(|c| json!({"origin": c.origin, "names": c.names})),
         "warnings": card.warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
     })
 }

@@ -3,6 +3,7 @@
 //! it never reads model weights and never runs model code.
 
 pub mod artifacts;
+pub mod classes;
 pub mod environment;
 pub mod error;
 pub mod example;
@@ -67,6 +68,8 @@ pub struct ModelCard {
     pub input_example: Option<InputExample>,
     /// The folder's files.
     pub artifacts: Artifacts,
+    /// The class names the model records for itself (`metadata`, a transformers config).
+    pub classes: Option<classes::ClassNames>,
     /// Problems that did not stop the folder from opening.
     pub warnings: Vec<Warning>,
     /// The URI it was opened from, when it came from a tracking server (`root` is then its
@@ -382,7 +385,9 @@ fn build_card(
         ));
     }
     let folder_name = folder_name(chosen, &root, &location);
+    let classes = classes::recorded(&root, mlmodel.metadata.as_ref(), &flavors);
     ModelCard {
+        classes,
         folder_name,
         chosen: chosen.to_path_buf(),
         root,

@@ -50,6 +50,28 @@ pub struct Section {
     pub classes: Option<Vec<String>>,
 }
 
+impl Section {
+    /// For an answer of class indices (one `prediction` column of whole numbers, as
+    /// scikit-learn classifiers answer): how many classes it implies (largest index + 1).
+    pub fn index_classes(&self) -> Option<usize> {
+        match &self.kind {
+            Kind::Table { columns, rows } if columns.len() == 1 && columns[0] == "prediction" => {
+                crate::model::classes::index_answer(rows.iter().filter_map(|r| r.first()))
+            }
+            _ => None,
+        }
+    }
+
+    /// How many classes the section scores or names by index: `(count, exact)`, where
+    /// `exact` means names must match the count (scores) rather than cover it (indices).
+    pub fn class_count(&self) -> Option<(usize, bool)> {
+        match &self.kind {
+            Kind::Scores(rows) => rows.first().map(|r| (r.len(), true)),
+            _ => self.index_classes().map(|n| (n, false)),
+        }
+    }
+}
+
 /// Splits predictions into sections: an object that is not a record becomes one section per
 /// key.
 pub fn sections(predictions: &Value) -> Vec<Section> {

@@ -179,6 +179,46 @@ pub struct RemoteModel {
     pub registry: Option<String>,
 }
 
+/// The example model that ships with the app and a photo to try it on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundledExample {
+    /// The model folder (`assets/example-model`).
+    pub model: PathBuf,
+    /// A photo beside it (`assets/sample-china.jpg`), when present.
+    pub image: Option<PathBuf>,
+}
+
+/// Finds the bundled example: `assets/example-model` beside the executable or up to three
+/// folders above it (a build's `target/debug/`), `share/mlmodel-inspector/example-model`
+/// for an install, or the source tree the app was built from. `None` when none is there.
+pub fn bundled_example() -> Option<BundledExample> {
+    let mut candidates = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        for dir in exe.ancestors().skip(1).take(4) {
+            candidates.push(dir.join("assets").join("example-model"));
+            candidates.push(
+                dir.join("share")
+                    .join("mlmodel-inspector")
+                    .join("example-model"),
+            );
+        }
+    }
+    candidates.push(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets")
+            .join("example-model"),
+    );
+    let model = candidates.into_iter().find(|c| {
+        std::fs::symlink_metadata(c.join(crate::model::MLMODEL_FILE_NAME))
+            .is_ok_and(|m| m.is_file())
+    })?;
+    let image = model
+        .parent()
+        .map(|p| p.join("sample-china.jpg"))
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()));
+    Some(BundledExample { model, image })
+}
+
 /// The cache root: `$XDG_CACHE_HOME/mlmodel-inspector/remote` (or `~/.cache/...`).
 pub fn cache_root() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")

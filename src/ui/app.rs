@@ -128,6 +128,8 @@ pub struct InspectorApp {
     pub native_dialogs: Option<bool>,
     /// The in-app file browser, when open.
     pub browser: Option<file_picker::Browser>,
+    /// The bundled example model, when it shipped (found on a worker at start).
+    pub example: Option<crate::source::BundledExample>,
 }
 
 impl InspectorApp {
@@ -168,7 +170,11 @@ impl InspectorApp {
             split: (0.0, 0),
             native_dialogs: None,
             browser: None,
+            example: None,
         };
+        app.tasks.spawn(TaskName::FindExample, ctx, || {
+            TaskResult::ExampleFound(crate::source::bundled_example())
+        });
         let recent = app.settings.recent.clone();
         if !recent.is_empty() {
             // A stat of each recent path can hang on a dead network mount: not on the UI thread.
@@ -211,6 +217,13 @@ impl InspectorApp {
     fn apply(&mut self, ctx: &egui::Context, command: Command) {
         match command {
             Command::PickFolder => self.pick(ctx, Purpose::ModelFolder),
+            Command::TryExample(example) => {
+                self.images_on_open = example.image.into_iter().collect();
+                if self.images_on_open.is_empty() {
+                    self.settings.tab = Tab::Test;
+                }
+                self.apply(ctx, Command::Open(example.model));
+            }
             Command::Open(path) => {
                 self.generation += 1;
                 self.opening = Some(path.clone());
@@ -536,6 +549,7 @@ impl InspectorApp {
         let root = loaded.folder.clone();
         let remembered = self.settings.labels_for(&root).cloned();
         let want_labels = predict.labels.is_none();
+        let own = loaded.card.classes.clone();
         predict.running = Some(Running {
             generation,
             cancel: cancel.clone(),
@@ -581,22 +595,32 @@ impl InspectorApp {
                 }) => (Vec::new(), r.to_string()),
                 Err(e) => (Vec::new(), e.clone()),
             };
-            let classes = sections.iter().find_map(|s| match &s.kind {
-                crate::predict::answer::Kind::Scores(rows) => rows.first().map(Vec::len),
-                _ => None,
-            });
+            let classes = sections
+                .iter()
+                .find_map(crate::predict::answer::Section::class_count);
             let candidates = if classes.is_some() {
                 label_candidates(&root)
             } else {
                 Vec::new()
             };
+            // The remembered file; else the model's own names; else the one file beside it
+            // whose length fits the answer.
+            let fits = |names: &crate::model::classes::ClassNames, (n, exact): (usize, bool)| {
+                if exact {
+                    names.names.len() == n
+                } else {
+                    names.names.len() >= n
+                }
+            };
             let labels = match (want_labels, remembered, classes) {
                 (false, _, _) | (_, _, None) => None,
                 (true, Some(file), _) => read_labels(&file).ok(),
-                (true, None, Some(n)) => candidates
-                    .iter()
-                    .filter_map(|c| read_labels(c).ok())
-                    .find(|(_, l)| l.len() == n),
+                (true, None, Some(count)) => own.filter(|o| fits(o, count)).or_else(|| {
+                    candidates
+                        .iter()
+                        .filter_map(|c| read_labels(c).ok())
+                        .find(|l| fits(l, count))
+                }),
             };
             let (raw_view, value_views) = Run::views(&result, &sections);
             TaskResult::Predicted {
@@ -858,10 +882,11 @@ impl InspectorApp {
                         loaded.panels.predict.python = Some(result);
                     }
                 }
-                TaskResult::Labels(Some(Ok((path, labels)))) => {
+                TaskResult::Labels(Some(Ok(labels))) => {
                     if let Some(loaded) = &mut self.loaded {
-                        self.settings.set_labels(&loaded.folder, Some(path.clone()));
-                        loaded.panels.predict.labels = Some((path, labels));
+                        self.settings
+                            .set_labels(&loaded.folder, labels.file.clone());
+                        loaded.panels.predict.labels = Some(labels);
                     }
                 }
                 TaskResult::Labels(Some(Err(e))) => {
@@ -915,6 +940,7 @@ impl InspectorApp {
                 TaskResult::RecentChecked(existing) => {
                     self.settings.recent.retain(|p| existing.contains(p));
                 }
+                TaskResult::ExampleFound(example) => self.example = example,
             }
         }
         if !self.tasks.is_running(TaskName::Open)
@@ -1284,7 +1310,7 @@ pub fn open_source(
 }
 
 /// Reads a labels file: one label a line.
-pub fn read_labels(path: &Path) -> Result<(PathBuf, Vec<String>), String> {
+pub fn read_labels(path: &Path) -> Result<crate::model::classes::ClassNames, String> {
     let text = fsutil::read_text_capped(path, 16 * 1024 * 1024)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let labels = crate::predict::answer::parse_labels(&text);
@@ -1294,7 +1320,11 @@ pub fn read_labels(path: &Path) -> Result<(PathBuf, Vec<String>), String> {
             path.display()
         ));
     }
-    Ok((path.to_path_buf(), labels))
+    Ok(crate::model::classes::ClassNames {
+        origin: path.display().to_string(),
+        file: Some(path.to_path_buf()),
+        names: labels,
+    })
 }
 
 /// Labels files beside a model: `*label*.txt` in its folder (through the same inside-the-
@@ -1349,7 +1379,12 @@ impl eframe::App for InspectorApp {
             self.model_ui(ui);
         } else {
             egui::CentralPanel::default().show(ui, |ui| {
-                welcome::welcome_ui(ui, &self.settings.recent, &mut self.commands);
+                welcome::welcome_ui(
+                    ui,
+                    &self.settings.recent,
+                    self.example.as_ref(),
+                    &mut self.commands,
+                );
             });
         }
         if self.tracking.open {

@@ -13,6 +13,8 @@ pub enum Command {
     PickFolder,
     /// Open this model folder (on a worker).
     Open(PathBuf),
+    /// Open the bundled example with its photo on the Test tab.
+    TryExample(crate::source::BundledExample),
     /// Stop waiting for the folder being opened.
     CancelOpen,
     /// Close the model and go back to the welcome screen.

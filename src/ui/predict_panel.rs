@@ -146,8 +146,8 @@ pub struct PredictState {
     pub trust_prompt: bool,
     /// The body (and its input summary) waiting for the trust answer.
     pub pending: Option<(Arc<serde_json::Value>, Option<String>)>,
-    /// The labels in use: the file and its lines.
-    pub labels: Option<(PathBuf, Vec<String>)>,
+    /// The class names in use: a labels file's lines or the model's own list.
+    pub labels: Option<crate::model::classes::ClassNames>,
     /// Labels files found beside the model.
     pub label_candidates: Vec<PathBuf>,
     /// The check of the local Python, once made.
@@ -368,11 +368,18 @@ fn backend_choice_ui(
     ui.horizontal_wrapped(|ui| {
         ui.label("Run with:");
         let mut choice = state.backend;
-        ui.add_enabled_ui(has_onnx, |ui| {
-            ui.radio_value(&mut choice, BackendKind::Onnx, "ONNX in-process (tract)")
-                .on_hover_text("Runs model.onnx in this app: no Python, nothing of the model's code")
-                .on_disabled_hover_text("The model has no onnx flavor.");
-        });
+        // One widget, not a nested Ui, so a narrow row moves it whole to the next line.
+        if ui
+            .add_enabled(
+                has_onnx,
+                egui::RadioButton::new(choice == BackendKind::Onnx, "ONNX in-process (tract)"),
+            )
+            .on_hover_text("Runs model.onnx in this app: no Python, nothing of the model's code")
+            .on_disabled_hover_text("The model has no onnx flavor.")
+            .clicked()
+        {
+            choice = BackendKind::Onnx;
+        }
         ui.radio_value(&mut choice, BackendKind::Local, "MLflow scoring server (local Python)")
             .on_hover_text("Starts `python -m mlflow models serve` for this folder and keeps it warm: runs the model's code");
         ui.radio_value(&mut choice, BackendKind::Url, "Endpoint URL");
@@ -832,7 +839,10 @@ fn section_view_ui(
             section.classes.as_deref(),
             commands,
         ),
-        Kind::Table { columns, rows } => table_ui(ui, index, columns, rows),
+        Kind::Table { columns, rows } => match section.index_classes() {
+            Some(count) => index_table_ui(ui, state, index, rows, count, commands),
+            None => table_ui(ui, index, columns, rows, None),
+        },
         Kind::Images(pictures) => {
             ui.horizontal_wrapped(|ui| {
                 for (i, picture) in pictures.iter().enumerate() {
@@ -905,44 +915,8 @@ fn scores_ui(
         }
         ui.add(egui::DragValue::new(&mut settings.top_k).range(1..=1000))
             .labelled_by(label.id);
-        ui.separator();
-        if ui
-            .button("Labels file…")
-            .on_hover_text("A text file with one class label a line")
-            .clicked()
-        {
-            commands.push(Command::PickLabels);
-        }
-        if state.labels.is_some() && ui.small_button("No labels").clicked() {
-            commands.push(Command::UseLabels(None));
-        }
     });
-    if let Some((path, labels)) = &state.labels {
-        let mut text = format!("Labels from {}", path.display());
-        if labels.len() != class_count {
-            text.push_str(&format!(
-                " — {} for {}",
-                crate::text::count(labels.len(), "label", "labels"),
-                crate::text::count(class_count, "class", "classes")
-            ));
-        }
-        ui.label(RichText::new(text).weak());
-    } else {
-        for candidate in &state.label_candidates {
-            if ui
-                .small_button(format!(
-                    "Use labels from {}",
-                    candidate
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                ))
-                .clicked()
-            {
-                commands.push(Command::UseLabels(Some(candidate.clone())));
-            }
-        }
-    }
+    labels_ui(ui, state, class_count, true, commands);
     if !distribution && settings.score_mode == ScoreMode::Raw {
         ui.label(RichText::new("These are not probabilities (outside 0–1 or not summing to 1): for logits choose softmax or sigmoid.").weak());
     }
@@ -961,8 +935,7 @@ fn scores_ui(
         state
             .labels
             .as_ref()
-            .and_then(|(_, l)| l.get(class))
-            .filter(|l| !l.is_empty())
+            .and_then(|l| l.name(class))
             .map(|l| format!("{l} ({})", given.map_or(class.to_string(), Clone::clone)))
             .or_else(|| given.map(|g| format!("class {g}")))
             .unwrap_or_else(|| format!("class {class}"))
@@ -1001,6 +974,101 @@ fn scores_ui(
         });
 }
 
+/// Where the class names come from, and the buttons to choose a labels file or drop them.
+/// `exact`: the names must number exactly `class_count` (scores); else at least (indices).
+fn labels_ui(
+    ui: &mut Ui,
+    state: &PredictState,
+    class_count: usize,
+    exact: bool,
+    commands: &mut Vec<Command>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        if let Some(labels) = &state.labels {
+            let mut text = format!("Class names from {}", labels.origin);
+            let n = labels.names.len();
+            if (exact && n != class_count) || n < class_count {
+                text.push_str(&format!(
+                    " — {} for {}",
+                    crate::text::count(n, "name", "names"),
+                    crate::text::count(class_count, "class", "classes")
+                ));
+            }
+            ui.add(egui::Label::new(RichText::new(text).weak()).wrap());
+        }
+        if ui
+            .button("Labels file…")
+            .on_hover_text("A text file with one class name a line")
+            .clicked()
+        {
+            commands.push(Command::PickLabels);
+        }
+        if state.labels.is_some() && ui.small_button("No labels").clicked() {
+            commands.push(Command::UseLabels(None));
+        }
+        if state.labels.is_none() {
+            for candidate in &state.label_candidates {
+                if ui
+                    .small_button(format!(
+                        "Use labels from {}",
+                        candidate
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    ))
+                    .clicked()
+                {
+                    commands.push(Command::UseLabels(Some(candidate.clone())));
+                }
+            }
+        }
+    });
+}
+
+/// An answer of class indices (`[0, 0, 2]`): each row's index with its class name, the first
+/// row's name in large type above the table.
+fn index_table_ui(
+    ui: &mut Ui,
+    state: &PredictState,
+    index: usize,
+    rows: &[Vec<serde_json::Value>],
+    class_count: usize,
+    commands: &mut Vec<Command>,
+) {
+    let class_of = |row: &[serde_json::Value]| {
+        row.first()
+            .and_then(|v| v.as_f64())
+            .map(|f| f as usize)
+            .unwrap_or_default()
+    };
+    let name = |class: usize| state.labels.as_ref().and_then(|l| l.name(class));
+    if let Some(first) = rows.first() {
+        let class = class_of(first);
+        let text = match name(class) {
+            Some(n) => format!("{n} (class {class})"),
+            None => format!("class {class}"),
+        };
+        let text = if rows.len() > 1 {
+            format!("{text} — row 0 of {}", rows.len())
+        } else {
+            text
+        };
+        ui.add(egui::Label::new(RichText::new(text).strong().size(18.0)).wrap());
+    }
+    labels_ui(ui, state, class_count, false, commands);
+    let name_column = |row: &[serde_json::Value]| match name(class_of(row)) {
+        Some(n) => n.to_string(),
+        None => "—".into(),
+    };
+    table_ui(
+        ui,
+        index,
+        &["prediction".to_string()],
+        rows,
+        Some(("class name", &name_column)),
+    );
+}
+
 fn cell_text(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
@@ -1009,7 +1077,16 @@ fn cell_text(value: &serde_json::Value) -> String {
     }
 }
 
-fn table_ui(ui: &mut Ui, index: usize, columns: &[String], rows: &[Vec<serde_json::Value>]) {
+/// A column computed from each row (a class name), shown after the answer's own.
+type ExtraColumn<'a> = (&'a str, &'a dyn Fn(&[serde_json::Value]) -> String);
+
+fn table_ui(
+    ui: &mut Ui,
+    index: usize,
+    columns: &[String],
+    rows: &[Vec<serde_json::Value>],
+    extra: Option<ExtraColumn<'_>>,
+) {
     const MAX_ROWS: usize = 200;
     egui::ScrollArea::both()
         .id_salt(("answer_table", index))
@@ -1017,10 +1094,10 @@ fn table_ui(ui: &mut Ui, index: usize, columns: &[String], rows: &[Vec<serde_jso
         .show(ui, |ui| {
             egui::Grid::new(("answer_grid", index))
                 .striped(true)
-                .num_columns(columns.len() + 1)
+                .num_columns(columns.len() + 1 + usize::from(extra.is_some()))
                 .show(ui, |ui| {
                     ui.label(RichText::new("#").strong());
-                    for c in columns {
+                    for c in columns.iter().map(String::as_str).chain(extra.map(|e| e.0)) {
                         ui.label(RichText::new(c).strong());
                     }
                     ui.end_row();
@@ -1031,6 +1108,9 @@ fn table_ui(ui: &mut Ui, index: usize, columns: &[String], rows: &[Vec<serde_jso
                             let shown = elided(&text, 96);
                             ui.add(egui::Label::new(shown).selectable(true))
                                 .on_hover_text(text);
+                        }
+                        if let Some((_, column)) = extra {
+                            ui.label(column(row));
                         }
                         ui.end_row();
                     }

@@ -8,6 +8,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use crate::model::ModelCard;
 
+/// A decoded thumbnail and the full picture's size in pixels.
+pub type Thumbnail = (image::RgbaImage, (u32, u32));
+
 /// What a finished task brings back.
 #[derive(Debug)]
 pub enum TaskResult {
@@ -34,6 +37,8 @@ pub enum TaskResult {
     },
     /// Recent models that still exist.
     RecentChecked(Vec<PathBuf>),
+    /// Where the bundled example model is, if it shipped.
+    ExampleFound(Option<crate::source::BundledExample>),
 
     /// A file was read for a binary cell (row, column): its base64 text, or why not.
     BinaryCell(usize, usize, Option<Result<String, String>>),
@@ -51,7 +56,7 @@ pub enum TaskResult {
     /// A pasted image was kept as a file (or not).
     Pasted(Result<PathBuf, String>),
     /// Thumbnails of chosen images: each picture with its size in pixels, or why not.
-    Thumbnails(Vec<(PathBuf, Result<(image::RgbaImage, (u32, u32)), String>)>),
+    Thumbnails(Vec<(PathBuf, Result<Thumbnail, String>)>),
     /// A predict finished (or failed, or was cancelled).
     Predicted {
         /// Ties it to its request.
@@ -63,12 +68,12 @@ pub enum TaskResult {
         /// Labels files found beside the model.
         candidates: Vec<PathBuf>,
         /// Labels to use: the remembered file, or the one candidate that fits the answer.
-        labels: Option<(PathBuf, Vec<String>)>,
+        labels: Option<crate::model::classes::ClassNames>,
     },
     /// The local Python was checked.
     PythonChecked(Result<super::predict_panel::PythonCheck, String>),
     /// A labels file was read (`None`: the dialog was closed).
-    Labels(Option<Result<(PathBuf, Vec<String>), String>>),
+    Labels(Option<Result<crate::model::classes::ClassNames, String>>),
     /// The local server was stopped.
     ServerStopped,
     /// The registered models of the tracking server.
@@ -88,6 +93,8 @@ pub enum TaskName {
     Preview,
     /// Checking which recent models still exist.
     CheckRecent,
+    /// Looking for the bundled example model.
+    FindExample,
     /// The image file dialog.
     ImageDialog,
     /// Building and checking a request.

@@ -15,6 +15,9 @@ use crate::input::request;
 use crate::model::ModelCard;
 use crate::model::signature::ParamType;
 
+/// A thumbnail on the GPU and the full picture's size in pixels.
+pub type ThumbnailTexture = (egui::TextureHandle, (u32, u32));
+
 /// ImageNet's per-channel mean and std, the preset.
 pub const IMAGENET_MEAN_STD: ([f32; 3], [f32; 3]) = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
 
@@ -71,7 +74,7 @@ pub struct TestState {
     pub images: Vec<PathBuf>,
     /// Thumbnails of the first images (shown the moment they are chosen): the picture and its
     /// size in pixels, or why the file is not an image.
-    pub thumbnails: Vec<(PathBuf, Result<(egui::TextureHandle, (u32, u32)), String>)>,
+    pub thumbnails: Vec<(PathBuf, Result<ThumbnailTexture, String>)>,
     /// Why the last pasted image could not be used.
     pub paste_error: Option<String>,
     /// `.npy` files (with the tensor name each fills, if named) or one CSV file.
@@ -320,24 +323,26 @@ pub fn test_ui(
         let images = image_inputs(card);
         ui.horizontal_wrapped(|ui| {
             ui.label("From:");
-            ui.add_enabled_ui(!images.is_empty(), |ui| {
-                ui.selectable_value(&mut state.source, SourceKind::Images, "Image files")
-                    .on_disabled_hover_text("The signature has no image-shaped tensor input.");
-            });
-            ui.add_enabled_ui(card.input_example.is_some(), |ui| {
-                ui.selectable_value(&mut state.source, SourceKind::Example, "Input example")
-                    .on_disabled_hover_text("The model has no input example.");
-            });
+            // Each choice is one widget (not a nested Ui), so a row that runs out of room
+            // moves whole choices to the next line instead of squeezing one letter a line.
+            let mut choice = |ui: &mut Ui, enabled: bool, kind: SourceKind, text: &str, why: &str| {
+                let response = ui.add_enabled(enabled, egui::Button::selectable(state.source == kind, text));
+                if response.clicked() {
+                    state.source = kind;
+                }
+                if !why.is_empty() {
+                    response.on_disabled_hover_text(why);
+                }
+            };
+            choice(ui, !images.is_empty(), SourceKind::Images, "Image files", "The signature has no image-shaped tensor input.");
+            choice(ui, card.input_example.is_some(), SourceKind::Example, "Input example", "The model has no input example.");
             if !grid_columns(card).is_empty() {
-                ui.selectable_value(&mut state.source, SourceKind::Grid, "Table");
+                choice(ui, true, SourceKind::Grid, "Table", "");
             }
-            ui.selectable_value(&mut state.source, SourceKind::DataFiles, ".npy / CSV");
+            choice(ui, true, SourceKind::DataFiles, ".npy / CSV", "");
             let tensors = card.signature.valid().and_then(|s| s.inputs.as_ref()).is_some_and(|s| s.is_tensor());
-            ui.add_enabled_ui(tensors, |ui| {
-                ui.selectable_value(&mut state.source, SourceKind::Fill, "Fill")
-                    .on_disabled_hover_text("Only tensor inputs can be filled.");
-            });
-            ui.selectable_value(&mut state.source, SourceKind::Json, "JSON");
+            choice(ui, tensors, SourceKind::Fill, "Fill", "Only tensor inputs can be filled.");
+            choice(ui, true, SourceKind::Json, "JSON", "");
         });
         match state.source {
             SourceKind::Images => images_ui(ui, card, state, commands),

@@ -7,7 +7,12 @@ use egui::{RichText, Ui};
 use super::command::Command;
 
 /// Draws the welcome screen.
-pub fn welcome_ui(ui: &mut Ui, recent: &[PathBuf], commands: &mut Vec<Command>) {
+pub fn welcome_ui(
+    ui: &mut Ui,
+    recent: &[PathBuf],
+    example: Option<&crate::source::BundledExample>,
+    commands: &mut Vec<Command>,
+) {
     ui.vertical_centered(|ui| {
         ui.add_space(40.0);
         ui.label(RichText::new("MLmodel Inspector").size(30.0).strong());
@@ -28,6 +33,21 @@ pub fn welcome_ui(ui: &mut Ui, recent: &[PathBuf], commands: &mut Vec<Command>) 
             .clicked()
         {
             commands.push(Command::ShowTracking(true));
+        }
+        if let Some(example) = example {
+            ui.add_space(6.0);
+            let what = if example.image.is_some() {
+                "An image classifier (ONNX) with a photo to predict on, no Python needed"
+            } else {
+                "An image classifier (ONNX), no Python needed"
+            };
+            if ui
+                .add(egui::Button::new("Try the bundled example").min_size([260.0, 28.0].into()))
+                .on_hover_text(format!("{what}: {}", example.model.display()))
+                .clicked()
+            {
+                commands.push(Command::TryExample(example.clone()));
+            }
         }
         ui.add_space(16.0);
         let width = ui.available_width().min(520.0);
