@@ -38,6 +38,29 @@ pub struct Cli {
     /// Image files to put on the model's Test tab, ready for Predict; repeatable.
     #[arg(long, value_name = "FILE", requires = "model")]
     pub image: Vec<PathBuf>,
+    /// The window's size in points, e.g. 900x600 (default: the size it had when last closed,
+    /// or 1200x800).
+    #[arg(long, value_name = "WxH", value_parser = parse_window_size)]
+    pub window_size: Option<[f32; 2]>,
+}
+
+/// Reads `WIDTHxHEIGHT` for `--window-size`: whole points, from the window's smallest size
+/// (640x420) to 16384 each way.
+pub fn parse_window_size(text: &str) -> Result<[f32; 2], String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{text:?} is not WIDTHxHEIGHT, e.g. 900x600"))?;
+    let side = |s: &str, least: u32| -> Result<f32, String> {
+        let n: u32 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} in {text:?} is not a whole number of points"))?;
+        if !(least..=16384).contains(&n) {
+            return Err(format!("{n} is outside {least}..=16384 (in {text:?})"));
+        }
+        Ok(n as f32)
+    };
+    Ok([side(w, 640)?, side(h, 420)?])
 }
 
 /// The subcommands.
@@ -169,7 +192,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {
         #[cfg(feature = "gui")]
         {
-            crate::ui::run(cli.model, cli.image)?;
+            crate::ui::run(cli.model, cli.image, cli.window_size)?;
             return Ok(ExitCode::SUCCESS);
         }
         #[cfg(not(feature = "gui"))]
@@ -941,8 +964,26 @@ fn compact(value: &serde_json::Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::latency_line;
+    use super::{latency_line, parse_window_size};
     use std::time::Duration;
+
+    #[test]
+    fn window_sizes_are_width_by_height_within_bounds() {
+        assert_eq!(parse_window_size("900x600"), Ok([900.0, 600.0]));
+        assert_eq!(parse_window_size("1200X800"), Ok([1200.0, 800.0]));
+        assert!(
+            parse_window_size("900")
+                .unwrap_err()
+                .contains("WIDTHxHEIGHT")
+        );
+        assert!(
+            parse_window_size("100x600")
+                .unwrap_err()
+                .contains("outside 640..=16384")
+        );
+        assert!(parse_window_size("9e9x600").is_err());
+        assert!(parse_window_size("900x-1").is_err());
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {

@@ -1,6 +1,7 @@
 //! The real binary in a real window under Xvfb, as a person starts it with a model folder:
 //! the window appears with the model's name in its title, and a screenshot is taken
-//! (target/screenshots/window.png) that shows more than a blank frame.
+//! (target/screenshots/window.png, and window-900x600.png at `--window-size 900x600`) that shows
+//! more than a blank frame.
 //!
 //! Needs `Xvfb`, `xwininfo` and ImageMagick's `import`: scripts/test.sh installs them.
 #![cfg(feature = "gui")]
@@ -80,63 +81,93 @@ fn the_window_opens_on_a_model_and_draws_it() {
         std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/example-model");
-    let app = Killed(
-        Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
-            .arg(&model)
-            .env("DISPLAY", format!(":{display}"))
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the app"),
-    );
-
-    let title = "example-model — MLmodel Inspector";
-    wait_for(
-        "the window titled with the model's name",
-        Duration::from_secs(60),
-        || {
-            Command::new("xwininfo")
-                .args(["-root", "-tree"])
-                .env("DISPLAY", format!(":{display}"))
-                .output()
-                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(title))
-        },
-    );
-
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let shot = shots.join("window.png");
-    // The first frames may still be blank: wait until the screen holds a drawn window.
-    wait_for(
-        "a drawn window in the screenshot",
-        Duration::from_secs(60),
-        || {
-            let taken = Command::new("import")
-                .args(["-window", "root"])
-                .arg(&shot)
+    // At the default size, then at 900x600 as --window-size asks (a smaller laptop screen).
+    for (args, shot, size) in [
+        (vec![], "window.png", None),
+        (
+            vec!["--window-size", "900x600"],
+            "window-900x600.png",
+            Some("900x600"),
+        ),
+    ] {
+        let app = Killed(
+            Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+                .arg(&model)
+                .args(&args)
                 .env("DISPLAY", format!(":{display}"))
-                .status()
-                .is_ok_and(|s| s.success());
-            taken
-                && Command::new("convert")
-                    .arg(&shot)
-                    .args(["-format", "%k", "info:"])
+                .env("HOME", home.path())
+                .env("XDG_CONFIG_HOME", home.path().join("config"))
+                .env("XDG_DATA_HOME", home.path().join("data"))
+                .env("XDG_RUNTIME_DIR", &runtime)
+                .env_remove("WAYLAND_DISPLAY")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start the app"),
+        );
+        let title = "example-model — MLmodel Inspector";
+        let mut window = String::new();
+        wait_for(
+            "the window titled with the model's name",
+            Duration::from_secs(60),
+            || {
+                let tree = Command::new("xwininfo")
+                    .args(["-root", "-tree"])
+                    .env("DISPLAY", format!(":{display}"))
                     .output()
-                    .ok()
-                    .and_then(|o| {
-                        String::from_utf8_lossy(&o.stdout)
-                            .trim()
-                            .parse::<u32>()
-                            .ok()
-                    })
-                    .is_some_and(|colors| colors > 40)
-        },
-    );
-    drop(app);
+                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                    .unwrap_or_default();
+                // e.g. `0x200003 "example-model — MLmodel Inspector": ("mlmodel-inspector" "")  900x600+0+0  +0+0`
+                match tree.lines().find(|l| l.contains(title)) {
+                    Some(line) => {
+                        window = line.trim().to_string();
+                        true
+                    }
+                    None => false,
+                }
+            },
+        );
+        if let Some(size) = size {
+            assert!(
+                window.contains(&format!(" {size}+")),
+                "the window is not {size}: {window}"
+            );
+        }
+        let id = window
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let path = shots.join(shot);
+        // The first frames may still be blank: wait until the window is drawn.
+        wait_for(
+            "a drawn window in the screenshot",
+            Duration::from_secs(60),
+            || {
+                let taken = Command::new("import")
+                    .args(["-window", &id])
+                    .arg(&path)
+                    .env("DISPLAY", format!(":{display}"))
+                    .status()
+                    .is_ok_and(|s| s.success());
+                taken
+                    && Command::new("convert")
+                        .arg(&path)
+                        .args(["-format", "%k", "info:"])
+                        .output()
+                        .ok()
+                        .and_then(|o| {
+                            String::from_utf8_lossy(&o.stdout)
+                                .trim()
+                                .parse::<u32>()
+                                .ok()
+                        })
+                        .is_some_and(|colors| colors > 40)
+            },
+        );
+        drop(app);
+    }
     drop(xvfb);
 }

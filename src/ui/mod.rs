@@ -27,13 +27,17 @@ pub use app::InspectorApp;
 /// The app icon (PNG), for the window and the desktop entry.
 pub const ICON_PNG: &[u8] = include_bytes!("../../assets/icon.png");
 
-/// Starts the window, opening `path` if given (with `images` on its Test tab). Returns when
-/// the window closes.
-pub fn run(path: Option<PathBuf>, images: Vec<PathBuf>) -> anyhow::Result<()> {
+/// Starts the window, opening `path` if given (with `images` on its Test tab), at `size`
+/// when given (else the size it had when last closed). Returns when the window closes.
+pub fn run(
+    path: Option<PathBuf>,
+    images: Vec<PathBuf>,
+    size: Option<[f32; 2]>,
+) -> anyhow::Result<()> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("MLmodel Inspector")
         .with_app_id("mlmodel-inspector")
-        .with_inner_size([1200.0, 800.0])
+        .with_inner_size(size.unwrap_or([1200.0, 800.0]))
         .with_min_inner_size([640.0, 420.0])
         .with_drag_and_drop(true);
     if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
@@ -41,6 +45,8 @@ pub fn run(path: Option<PathBuf>, images: Vec<PathBuf>) -> anyhow::Result<()> {
     }
     let options = eframe::NativeOptions {
         viewport,
+        // A size asked for on the command line wins over the one remembered.
+        persist_window: size.is_none(),
         ..Default::default()
     };
     eframe::run_native(
