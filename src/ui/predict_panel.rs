@@ -11,7 +11,9 @@ use egui::{RichText, Ui};
 
 use super::command::Command;
 use super::settings::Settings;
-use super::widgets::{code_block_ui, error_color, ok_color, section_ui, warn_color};
+use super::widgets::{
+    code_block_ui, error_color, ok_color, section_ui, table_scroll_ui, warn_color,
+};
 use crate::model::ModelCard;
 use crate::model::mlmodel::elide as elided;
 use crate::predict::answer::{self, Kind, ScoreMode, Section};
@@ -349,10 +351,12 @@ fn compare_ui(ui: &mut Ui, a: &Run, b: &Run) {
         };
         code_block_ui(ui, ("compare", run.number), text, 200.0);
     };
+    // Columns lay out justified, which would spread wrapped text letter by letter: each
+    // column's content goes in a plain top-down Ui.
     ui.columns(2, |cols| {
         if let [left, right] = cols {
-            column(left, a);
-            column(right, b);
+            left.vertical(|ui| column(ui, a));
+            right.vertical(|ui| column(ui, b));
         }
     });
 }
@@ -1088,34 +1092,31 @@ fn table_ui(
     extra: Option<ExtraColumn<'_>>,
 ) {
     const MAX_ROWS: usize = 200;
-    egui::ScrollArea::both()
-        .id_salt(("answer_table", index))
-        .max_height(320.0)
-        .show(ui, |ui| {
-            egui::Grid::new(("answer_grid", index))
-                .striped(true)
-                .num_columns(columns.len() + 1 + usize::from(extra.is_some()))
-                .show(ui, |ui| {
-                    ui.label(RichText::new("#").strong());
-                    for c in columns.iter().map(String::as_str).chain(extra.map(|e| e.0)) {
-                        ui.label(RichText::new(c).strong());
+    table_scroll_ui(ui, ("answer_table", index), 320.0, |ui| {
+        egui::Grid::new(("answer_grid", index))
+            .striped(true)
+            .num_columns(columns.len() + 1 + usize::from(extra.is_some()))
+            .show(ui, |ui| {
+                ui.label(RichText::new("#").strong());
+                for c in columns.iter().map(String::as_str).chain(extra.map(|e| e.0)) {
+                    ui.label(RichText::new(c).strong());
+                }
+                ui.end_row();
+                for (i, row) in rows.iter().take(MAX_ROWS).enumerate() {
+                    ui.label(RichText::new(i.to_string()).weak());
+                    for cell in row {
+                        let text = cell_text(cell);
+                        let shown = elided(&text, 96);
+                        ui.add(egui::Label::new(shown).selectable(true))
+                            .on_hover_text(text);
+                    }
+                    if let Some((_, column)) = extra {
+                        ui.label(column(row));
                     }
                     ui.end_row();
-                    for (i, row) in rows.iter().take(MAX_ROWS).enumerate() {
-                        ui.label(RichText::new(i.to_string()).weak());
-                        for cell in row {
-                            let text = cell_text(cell);
-                            let shown = elided(&text, 96);
-                            ui.add(egui::Label::new(shown).selectable(true))
-                                .on_hover_text(text);
-                        }
-                        if let Some((_, column)) = extra {
-                            ui.label(column(row));
-                        }
-                        ui.end_row();
-                    }
-                });
-        });
+                }
+            });
+    });
     if rows.len() > MAX_ROWS {
         ui.label(
             RichText::new(format!(
@@ -1131,94 +1132,86 @@ fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut Vec<Command>
     section_ui(ui, "History (this session)");
     let busy = state.running.is_some();
     let mut toggled = None;
-    egui::ScrollArea::vertical()
-        .id_salt("history")
-        .max_height(240.0)
-        .show(ui, |ui| {
-            egui::Grid::new("history_grid")
-                .striped(true)
-                .num_columns(6)
-                .show(ui, |ui| {
-                    // The actions first, so they stay in sight when the half is narrow.
-                    for h in ["", "#", "Backend", "Input", "Answer", "Latency"] {
-                        ui.label(RichText::new(h).strong());
+    table_scroll_ui(ui, "history", 240.0, |ui| {
+        egui::Grid::new("history_grid")
+            .striped(true)
+            .num_columns(6)
+            .show(ui, |ui| {
+                // The actions first, so they stay in sight when the half is narrow.
+                for h in ["", "#", "Backend", "Input", "Answer", "Latency"] {
+                    ui.label(RichText::new(h).strong());
+                }
+                ui.end_row();
+                for (i, run) in state.history.iter().enumerate().rev() {
+                    ui.horizontal(|ui| {
+                        if ui
+                            .add_enabled(state.shown != Some(i), egui::Button::new("Show").small())
+                            .clicked()
+                        {
+                            commands.push(Command::ShowRun(i));
+                        }
+                        if ui
+                            .add_enabled(!busy, egui::Button::new("Re-run").small())
+                            .on_hover_text("Send the same body again with the backend chosen now")
+                            .clicked()
+                        {
+                            commands.push(Command::Rerun(i));
+                        }
+                        let mut ticked = state.compare.contains(&i);
+                        if ui
+                            .checkbox(&mut ticked, "Compare")
+                            .on_hover_text("Tick two runs to see them side by side")
+                            .changed()
+                        {
+                            toggled = Some(i);
+                        }
+                    });
+                    ui.label(run.number.to_string());
+                    ui.label(elided(&run.backend, 24))
+                        .on_hover_text(&run.backend);
+                    ui.label(format!(
+                        "{} · #{}",
+                        elided(&run.input, 24),
+                        run.input_digest
+                    ))
+                    .on_hover_text(format!(
+                        "{}\nfirst values: {}\nfingerprint #{} (the same for the same input)",
+                        run.input, run.input_glimpse, run.input_digest
+                    ));
+                    match &run.result {
+                        Ok(Outcome {
+                            reply: Reply::Rejected(r),
+                            ..
+                        }) => {
+                            ui.colored_label(
+                                error_color(ui),
+                                format!("rejected: HTTP {}", r.status),
+                            );
+                        }
+                        Ok(_) => {
+                            ui.label(elided(&run.summary, 44))
+                                .on_hover_text(&run.summary);
+                        }
+                        Err(e) => {
+                            let short: String = e.chars().take(60).collect();
+                            ui.colored_label(error_color(ui), short).on_hover_text(e);
+                        }
+                    }
+                    match (&run.result, run.latency_ms()) {
+                        (Ok(o), Some(ms)) => {
+                            ui.label(format!(
+                                "{ms:.1} ms{}",
+                                if o.cold() { " (cold)" } else { "" }
+                            ));
+                        }
+                        _ => {
+                            ui.label("—");
+                        }
                     }
                     ui.end_row();
-                    for (i, run) in state.history.iter().enumerate().rev() {
-                        ui.horizontal(|ui| {
-                            if ui
-                                .add_enabled(
-                                    state.shown != Some(i),
-                                    egui::Button::new("Show").small(),
-                                )
-                                .clicked()
-                            {
-                                commands.push(Command::ShowRun(i));
-                            }
-                            if ui
-                                .add_enabled(!busy, egui::Button::new("Re-run").small())
-                                .on_hover_text(
-                                    "Send the same body again with the backend chosen now",
-                                )
-                                .clicked()
-                            {
-                                commands.push(Command::Rerun(i));
-                            }
-                            let mut ticked = state.compare.contains(&i);
-                            if ui
-                                .checkbox(&mut ticked, "Compare")
-                                .on_hover_text("Tick two runs to see them side by side")
-                                .changed()
-                            {
-                                toggled = Some(i);
-                            }
-                        });
-                        ui.label(run.number.to_string());
-                        ui.label(elided(&run.backend, 24))
-                            .on_hover_text(&run.backend);
-                        ui.label(format!(
-                            "{} · #{}",
-                            elided(&run.input, 24),
-                            run.input_digest
-                        ))
-                        .on_hover_text(format!(
-                            "{}\nfirst values: {}\nfingerprint #{} (the same for the same input)",
-                            run.input, run.input_glimpse, run.input_digest
-                        ));
-                        match &run.result {
-                            Ok(Outcome {
-                                reply: Reply::Rejected(r),
-                                ..
-                            }) => {
-                                ui.colored_label(
-                                    error_color(ui),
-                                    format!("rejected: HTTP {}", r.status),
-                                );
-                            }
-                            Ok(_) => {
-                                ui.label(elided(&run.summary, 44))
-                                    .on_hover_text(&run.summary);
-                            }
-                            Err(e) => {
-                                let short: String = e.chars().take(60).collect();
-                                ui.colored_label(error_color(ui), short).on_hover_text(e);
-                            }
-                        }
-                        match (&run.result, run.latency_ms()) {
-                            (Ok(o), Some(ms)) => {
-                                ui.label(format!(
-                                    "{ms:.1} ms{}",
-                                    if o.cold() { " (cold)" } else { "" }
-                                ));
-                            }
-                            _ => {
-                                ui.label("—");
-                            }
-                        }
-                        ui.end_row();
-                    }
-                });
-        });
+                }
+            });
+    });
     // Ticking a third run lets the oldest tick go.
     if let Some(i) = toggled {
         if let Some(pos) = state.compare.iter().position(|&c| c == i) {

@@ -130,6 +130,26 @@ pub fn code_block_ui(ui: &mut Ui, id: impl egui::AsIdSalt, text: &str, max_heigh
     }
 }
 
+/// A table that may be wider or taller than its place: scrolls both ways, with solid
+/// scroll bars always shown (a floating bar would cover the last row), so every column is
+/// reachable and a person can see that more is there.
+pub fn table_scroll_ui(
+    ui: &mut Ui,
+    id: impl egui::AsIdSalt,
+    max_height: f32,
+    add_contents: impl FnOnce(&mut Ui),
+) {
+    ui.scope(|ui| {
+        ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
+        egui::ScrollArea::both()
+            .id_salt(id)
+            .max_height(max_height)
+            .auto_shrink([false, true])
+            .scroll_bar_visibility(egui::scroll_area::ScrollBarVisibility::VisibleWhenNeeded)
+            .show(ui, add_contents);
+    });
+}
+
 /// A section title.
 pub fn section_ui(ui: &mut Ui, title: &str) {
     ui.add_space(8.0);
