@@ -45,8 +45,12 @@ pub fn run(
     }
     let options = eframe::NativeOptions {
         viewport,
-        // A size asked for on the command line wins over the one remembered.
-        persist_window: size.is_none(),
+        // A size asked for on the command line wins over the one remembered: eframe applies
+        // the remembered size to the builder first, then this hook.
+        window_builder: size.map(|size| {
+            Box::new(move |builder: egui::ViewportBuilder| builder.with_inner_size(size))
+                as eframe::WindowBuilderHook
+        }),
         ..Default::default()
     };
     eframe::run_native(
