@@ -826,7 +826,13 @@ onnx.save(m, sys.argv[1])
     let cancel = AtomicBool::new(false);
     let body = json!({"inputs": [[1.0, 2.0]]});
     match runner.predict(&BackendChoice::Onnx, &settings(), &body, &cancel) {
-        Err(e @ PredictError::Onnx { .. }) => {
+        Err(e @ PredictError::UnsupportedOp { .. }) => {
+            if let PredictError::UnsupportedOp { op, .. } = &e {
+                assert_eq!(
+                    op, "Frobnicate",
+                    "the operator, typed, for the window's offer"
+                );
+            }
             let m = e.to_string();
             assert!(
                 m.contains("tract cannot run the ONNX operator Frobnicate"),

@@ -234,7 +234,26 @@ impl ColType {
         }
     }
 
-    /// Whether this is a nested type (array, object or map) worth drawing as a tree.
+    /// Whether an object appears here (itself, or as the items of arrays and maps).
+    pub fn has_object(&self) -> bool {
+        match self {
+            ColType::Object(_) => true,
+            ColType::Array(inner) | ColType::Map(inner) => inner.has_object(),
+            _ => false,
+        }
+    }
+
+    /// How many arrays and maps nest here (`array<array<double>>`: 2; a scalar: 0; an object
+    /// counts its deepest property).
+    pub fn depth(&self) -> usize {
+        match self {
+            ColType::Array(inner) | ColType::Map(inner) => 1 + inner.depth(),
+            ColType::Object(props) => props.iter().map(|p| p.ty.depth()).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Whether the type is an array, object or map (not a scalar).
     pub fn is_nested(&self) -> bool {
         matches!(
             self,

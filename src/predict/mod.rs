@@ -33,6 +33,19 @@ pub enum PredictError {
         /// What went wrong, naming the operator where tract lacks one.
         message: String,
     },
+    /// The graph uses an operator tract does not implement: MLflow's own server (with
+    /// onnxruntime) can still run it.
+    #[error(
+        "{path}: tract cannot run the ONNX operator {op} ({detail}); predict with the MLflow (local) backend instead"
+    )]
+    UnsupportedOp {
+        /// The .onnx file.
+        path: PathBuf,
+        /// The operator, as tract names it (`Frobnicate`).
+        op: String,
+        /// tract's whole error chain.
+        detail: String,
+    },
     /// The model has no flavor this backend can run.
     #[error("{0}")]
     NotRunnable(String),

@@ -247,7 +247,13 @@ pub fn external_data(proto: &pb::ModelProto, onnx_rel: &str) -> Vec<String> {
 pub fn read_proto(path: &Path) -> Result<pb::ModelProto, PredictError> {
     tract_onnx::onnx()
         .proto_model_for_path(path)
-        .map_err(|e| onnx_error(path, format!("cannot read the ONNX file: {}", explain(&e))))
+        .map_err(|e| match tract_error(path, &e) {
+            PredictError::Onnx { path, message } => PredictError::Onnx {
+                path,
+                message: format!("cannot read the ONNX file: {message}"),
+            },
+            other => other,
+        })
 }
 
 fn onnx_error(path: &Path, message: impl Into<String>) -> PredictError {
@@ -257,21 +263,25 @@ fn onnx_error(path: &Path, message: impl Into<String>) -> PredictError {
     }
 }
 
-/// Says which operator tract lacks, from its error chain.
-fn explain(error: &TractError) -> String {
+/// tract's error as ours: [`PredictError::UnsupportedOp`] naming the operator tract lacks
+/// (tract says so only in its error chain's text, `Unimplemented(Op)`), else
+/// [`PredictError::Onnx`] with the whole chain.
+fn tract_error(path: &Path, error: &TractError) -> PredictError {
     let chain: Vec<String> = error.chain().map(|e| e.to_string()).collect();
-    let text = chain.join(": ");
-    if let Some(op) = chain.iter().find_map(|m| {
+    let detail = chain.join(": ");
+    match chain.iter().find_map(|m| {
         m.split("Unimplemented(")
             .nth(1)
             .and_then(|rest| rest.split(')').next())
             .map(str::to_string)
     }) {
-        return format!(
-            "tract cannot run the ONNX operator {op} ({text}); predict with the MLflow (local) backend instead"
-        );
+        Some(op) => PredictError::UnsupportedOp {
+            path: path.to_path_buf(),
+            op,
+            detail,
+        },
+        None => onnx_error(path, detail),
     }
-    text
 }
 
 impl OnnxBackend {
@@ -352,7 +362,7 @@ impl OnnxBackend {
         let zipmaps = find_zipmaps(graph, &outputs);
         let parsed = onnx
             .parse(&proto, Some(&dir))
-            .map_err(|e| onnx_error(&path, explain(&e)))?;
+            .map_err(|e| tract_error(&path, &e))?;
         if !parsed.unresolved_inputs.is_empty() {
             return Err(onnx_error(
                 &path,
@@ -370,7 +380,7 @@ impl OnnxBackend {
                 .collect();
             model
                 .select_outputs_by_name(&selected)
-                .map_err(|e| onnx_error(&path, explain(&e)))?;
+                .map_err(|e| tract_error(&path, &e))?;
         }
         Ok(Self {
             path,
@@ -402,7 +412,7 @@ impl OnnxBackend {
             return Ok((plan.clone(), Duration::ZERO));
         }
         let started = Instant::now();
-        let fail = |e: TractError| onnx_error(&self.path, explain(&e));
+        let fail = |e: TractError| tract_error(&self.path, &e);
         let mut model = self.model.clone();
         for (i, (input, shape)) in self.inputs.iter().zip(&shapes).enumerate() {
             let Some(elem) = input.elem else { continue };
@@ -500,7 +510,7 @@ impl OnnxBackend {
         let started = Instant::now();
         let results = self
             .run(&plan, feeds)
-            .map_err(|e| onnx_error(&self.path, explain(&e)))?;
+            .map_err(|e| tract_error(&self.path, &e))?;
         Ok((results, startup, started))
     }
 

@@ -445,7 +445,7 @@ impl InspectorApp {
                 let Some(loaded) = &mut self.loaded else {
                     return;
                 };
-                loaded.panels.predict.python = Some(Err("Checking the Python…".into()));
+                loaded.panels.predict.python = Some(super::predict_panel::PythonStatus::Checking);
                 let card = loaded.card.clone();
                 let setting = self.settings.backend.python.clone();
                 self.tasks.spawn(TaskName::CheckPython, ctx, move || {
@@ -458,7 +458,7 @@ impl InspectorApp {
                                 origin,
                                 mismatches,
                             })
-                            .map_err(|e| e.to_string()),
+                            .map_err(Arc::new),
                     )
                 });
             }
@@ -577,9 +577,9 @@ impl InspectorApp {
                 });
             let cancelled = cancel.load(Ordering::Relaxed);
             let result = match result {
-                _ if cancelled => Err("Cancelled".to_string()),
+                _ if cancelled => Err(Arc::new(crate::predict::PredictError::Cancelled)),
                 Ok(o) => Ok(o),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(Arc::new(e)),
             };
             let (sections, summary) = match &result {
                 Ok(Outcome {
@@ -593,7 +593,7 @@ impl InspectorApp {
                     reply: Reply::Rejected(r),
                     ..
                 }) => (Vec::new(), r.to_string()),
-                Err(e) => (Vec::new(), e.clone()),
+                Err(e) => (Vec::new(), e.to_string()),
             };
             let classes = sections
                 .iter()
@@ -879,7 +879,8 @@ impl InspectorApp {
                 }
                 TaskResult::PythonChecked(result) => {
                     if let Some(loaded) = &mut self.loaded {
-                        loaded.panels.predict.python = Some(result);
+                        loaded.panels.predict.python =
+                            Some(super::predict_panel::PythonStatus::Checked(result));
                     }
                 }
                 TaskResult::Labels(Some(Ok(labels))) => {

@@ -63,8 +63,9 @@ pub struct Run {
     pub input_digest: String,
     /// The body's first values, for telling inputs apart.
     pub input_glimpse: String,
-    /// What came back, or why nothing did.
-    pub result: Result<Outcome, String>,
+    /// What came back, or why nothing did (the library's error, so the view can choose what
+    /// to offer by its kind).
+    pub result: Result<Outcome, Arc<crate::predict::PredictError>>,
     /// The answer split for showing (computed on the worker).
     pub sections: Vec<Section>,
     /// The answer in a few words.
@@ -78,7 +79,7 @@ pub struct Run {
 impl Run {
     /// The texts the answer view shows, made once on the worker rather than at every frame.
     pub fn views(
-        result: &Result<Outcome, String>,
+        result: &Result<Outcome, Arc<crate::predict::PredictError>>,
         sections: &[Section],
     ) -> (String, Vec<Option<String>>) {
         let raw_view = match result {
@@ -110,6 +111,15 @@ impl Run {
             .ok()
             .map(|o| o.latency.as_secs_f64() * 1e3)
     }
+}
+
+/// Where the check of the local Python stands.
+#[derive(Debug, Clone)]
+pub enum PythonStatus {
+    /// Under way.
+    Checking,
+    /// Done: the Python found, or why none can serve (the library's error).
+    Checked(Result<PythonCheck, Arc<crate::predict::PredictError>>),
 }
 
 /// What the check of the local Python found.
@@ -153,7 +163,7 @@ pub struct PredictState {
     /// Labels files found beside the model.
     pub label_candidates: Vec<PathBuf>,
     /// The check of the local Python, once made.
-    pub python: Option<Result<PythonCheck, String>>,
+    pub python: Option<PythonStatus>,
     /// The local server's status line.
     pub server: Option<String>,
     /// The server log is open.
@@ -276,13 +286,7 @@ pub fn predict_ui(
         }
     });
     if let Some(error) = &state.error {
-        ui.colored_label(error_color(ui), error);
-        if state.backend == BackendKind::Onnx
-            && error.contains("tract cannot run")
-            && ui.button("Predict with MLflow (local) instead").clicked()
-        {
-            commands.push(Command::SetBackend(BackendKind::Local));
-        }
+        ui.add(egui::Label::new(RichText::new(error).color(error_color(ui))).wrap());
     }
     if state.trust_prompt {
         trust_ui(ui, card, commands);
@@ -521,9 +525,15 @@ fn python_ui(ui: &mut Ui, card: &ModelCard, state: &mut PredictState, commands: 
     match &state.python {
         None => {
             commands.push(Command::CheckPython);
-            state.python = Some(Err("Checking the Python…".into()));
+            state.python = Some(PythonStatus::Checking);
         }
-        Some(Ok(check)) => {
+        Some(PythonStatus::Checking) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(RichText::new("Checking the Python…").weak());
+            });
+        }
+        Some(PythonStatus::Checked(Ok(check))) => {
             ui.horizontal_wrapped(|ui| {
                 ui.label("Python:");
                 ui.label(RichText::new(check.info.path.display().to_string()).monospace());
@@ -574,14 +584,11 @@ fn python_ui(ui: &mut Ui, card: &ModelCard, state: &mut PredictState, commands: 
                 );
             }
         }
-        Some(Err(message)) => {
-            let color = if message.starts_with("Checking") {
-                ui.visuals().weak_text_color()
-            } else {
-                error_color(ui)
-            };
-            ui.colored_label(color, message);
-            if !message.starts_with("Checking") && ui.small_button("Check again").clicked() {
+        Some(PythonStatus::Checked(Err(error))) => {
+            ui.add(
+                egui::Label::new(RichText::new(error.to_string()).color(error_color(ui))).wrap(),
+            );
+            if ui.small_button("Check again").clicked() {
                 commands.push(Command::CheckPython);
             }
         }
@@ -712,9 +719,15 @@ fn run_answer_ui(
     section_ui(ui, &format!("Answer — run {}", run.number));
     let outcome = match &run.result {
         Ok(o) => o,
-        Err(message) => {
-            ui.colored_label(error_color(ui), format!("✖ {message}"));
-            if message.contains("tract cannot run")
+        Err(error) if matches!(**error, crate::predict::PredictError::Cancelled) => {
+            ui.label(RichText::new("Cancelled: nothing came back.").weak());
+            return;
+        }
+        Err(error) => {
+            ui.add(
+                egui::Label::new(RichText::new(format!("✖ {error}")).color(error_color(ui))).wrap(),
+            );
+            if matches!(**error, crate::predict::PredictError::UnsupportedOp { .. })
                 && ui.button("Predict with MLflow (local) instead").clicked()
             {
                 commands.push(Command::SetBackend(BackendKind::Local));
@@ -1193,8 +1206,9 @@ fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut Vec<Command>
                                 .on_hover_text(&run.summary);
                         }
                         Err(e) => {
-                            let short: String = e.chars().take(60).collect();
-                            ui.colored_label(error_color(ui), short).on_hover_text(e);
+                            let text = e.to_string();
+                            let short: String = text.chars().take(60).collect();
+                            ui.colored_label(error_color(ui), short).on_hover_text(text);
                         }
                     }
                     match (&run.result, run.latency_ms()) {

@@ -68,11 +68,7 @@ fn schema_ui(ui: &mut Ui, title: &str, schema: Option<&Schema>) {
                 }
                 match spec {
                     // Objects and deep nesting read better as a tree; `array<double>` does not.
-                    Spec::Column(c)
-                        if c.ty.is_nested()
-                            && (c.ty.label().contains("object")
-                                || c.ty.label().matches('<').count() > 1) =>
-                    {
+                    Spec::Column(c) if c.ty.has_object() || c.ty.depth() > 1 => {
                         ui.vertical(|ui| {
                             mono_value_ui(ui, &c.ty.label());
                             egui::CollapsingHeader::new("structure")

@@ -71,7 +71,9 @@ pub enum TaskResult {
         labels: Option<crate::model::classes::ClassNames>,
     },
     /// The local Python was checked.
-    PythonChecked(Result<super::predict_panel::PythonCheck, String>),
+    PythonChecked(
+        Result<super::predict_panel::PythonCheck, std::sync::Arc<crate::predict::PredictError>>,
+    ),
     /// A labels file was read (`None`: the dialog was closed).
     Labels(Option<Result<crate::model::classes::ClassNames, String>>),
     /// The local server was stopped.
