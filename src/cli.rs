@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::input::build::InputSource;
+use crate::input::image::ColorMode;
 use crate::model::environment::{Dependency, Requirement};
 use crate::model::example::ExampleData;
 use crate::model::flavors::{FlavorView, PyFuncEnv};
@@ -18,6 +19,7 @@ use crate::model::signature::{ColType, Schema, SignatureState, Spec};
 use crate::model::{self, Location, ModelCard};
 use crate::predict::BackendSettings;
 use crate::predict::local::EnvManager;
+use crate::session::{ResizeKind, ScalingKind};
 
 /// Open an MLflow model folder and show what the model is.
 ///
@@ -121,8 +123,27 @@ pub enum Command {
         #[arg(long, value_name = "JSON")]
         params: Option<String>,
         /// How images are brought to the signature's height and width.
-        #[arg(long, value_enum, default_value_t = ResizeArg::Stretch)]
-        resize: ResizeArg,
+        #[arg(long, value_enum, default_value_t = ResizeKind::Stretch)]
+        resize: ResizeKind,
+        /// The letterbox padding colour, 0–255 per channel.
+        #[arg(long, value_name = "R,G,B[,A]", value_parser = parse_pad, default_value = "0,0,0")]
+        pad: [u8; 4],
+        /// How pixels become numbers of a float tensor (integer tensors keep 0–255).
+        #[arg(long, value_enum, default_value_t = ScalingKind::Raw)]
+        scaling: ScalingKind,
+        /// Per-channel mean for --scaling mean-std, on the 0–1 scale (default: ImageNet's).
+        #[arg(long, value_name = "R,G,B", value_parser = parse_triple)]
+        mean: Option<[f32; 3]>,
+        /// Per-channel std for --scaling mean-std, on the 0–1 scale (default: ImageNet's).
+        #[arg(long, value_name = "R,G,B", value_parser = parse_triple)]
+        std: Option<[f32; 3]>,
+        /// The colour mode (default: the one the tensor's channel count asks for; grayscale on a
+        /// 3-channel tensor puts the grey in every channel).
+        #[arg(long, value_enum)]
+        color: Option<ColorMode>,
+        /// Width and height for images where the signature leaves them free (-1).
+        #[arg(long, value_name = "WxH", value_parser = parse_image_size, default_value = "224x224")]
+        image_size: (u32, u32),
         /// The body's form: MLflow's `/invocations` or Azure ML's `input_data`.
         #[arg(long, value_enum, default_value_t = FormatArg::Mlflow)]
         format: FormatArg,
@@ -156,15 +177,51 @@ pub enum Command {
     },
 }
 
-/// `--resize`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ResizeArg {
-    /// Scale both axes to fit exactly.
-    Stretch,
-    /// Scale to cover, then cut the centre.
-    Crop,
-    /// Scale to fit inside, then pad with black.
-    Letterbox,
+/// Reads `--pad`: `R,G,B` or `R,G,B,A`, each 0–255 (alpha 255 when left out).
+pub fn parse_pad(text: &str) -> Result<[u8; 4], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if !(3..=4).contains(&parts.len()) {
+        return Err(format!(
+            "{text:?} is not R,G,B or R,G,B,A, e.g. 114,114,114"
+        ));
+    }
+    let mut out = [0, 0, 0, 255];
+    for (slot, part) in out.iter_mut().zip(&parts) {
+        *slot = part
+            .parse()
+            .map_err(|_| format!("{part:?} in {text:?} is not a whole number 0–255"))?;
+    }
+    Ok(out)
+}
+
+/// Reads `--mean` and `--std`: three numbers, e.g. `0.485,0.456,0.406`.
+pub fn parse_triple(text: &str) -> Result<[f32; 3], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [a, b, c] = parts.as_slice() else {
+        return Err(format!("{text:?} is not three numbers R,G,B"));
+    };
+    let num = |s: &str| {
+        s.parse::<f32>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("{s:?} in {text:?} is not a number"))
+    };
+    Ok([num(a)?, num(b)?, num(c)?])
+}
+
+/// Reads `--image-size`: `WIDTHxHEIGHT`, each 1–16384, as (width, height).
+pub fn parse_image_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{text:?} is not WIDTHxHEIGHT, e.g. 224x224"))?;
+    let side = |s: &str| {
+        s.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=16384).contains(n))
+            .ok_or_else(|| format!("{s:?} in {text:?} is not a whole number 1–16384"))
+    };
+    Ok((side(w)?, side(h)?))
 }
 
 /// `--env-manager`.
@@ -204,7 +261,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tracking_uri,
             json,
         } => {
-            let (card, remote) = open_any(&model, tracking_uri.as_deref())?;
+            let crate::session::Opened { card, remote } =
+                crate::session::open(&model, tracking_uri.as_deref())?;
             let out = if json {
                 let mut doc = model::json::card_to_json(&card);
                 if let (Some(r), Some(obj)) = (&remote, doc.as_object_mut()) {
@@ -226,7 +284,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             model,
             tracking_uri,
         } => {
-            let (card, _) = open_any(&model, tracking_uri.as_deref())?;
+            let card = crate::session::open(&model, tracking_uri.as_deref())?.card;
             let doc = crate::input::openapi::openapi_document(&card);
             print_out(&serde_json::to_string_pretty(&doc).context("cannot write the document")?)?;
             Ok(ExitCode::SUCCESS)
@@ -240,6 +298,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             csv,
             params,
             resize,
+            pad,
+            scaling,
+            mean,
+            std,
+            color,
+            image_size,
             format,
             dry_run,
             backend,
@@ -254,14 +318,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else if !image.is_empty() {
                 InputSource::Images(image)
             } else if !npy.is_empty() {
+                // Named by NAME=FILE, else by the file's stem, as files dropped on the window.
                 InputSource::Npy(
                     npy.iter()
-                        .map(|arg| match arg.split_once('=') {
-                            Some((name, file)) if !name.is_empty() => {
-                                (Some(name.to_string()), PathBuf::from(file))
-                            }
-                            _ => (None, PathBuf::from(arg)),
-                        })
+                        .map(|a| crate::session::parse_npy_arg(a))
                         .collect(),
                 )
             } else if let Some(path) = csv {
@@ -284,8 +344,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .headers
                     .push(crate::predict::parse_header(line).map_err(anyhow::Error::msg)?);
             }
+            let image = crate::session::ImageSpec {
+                resize,
+                pad,
+                scaling,
+                mean_std: (
+                    mean.unwrap_or(crate::session::IMAGENET_MEAN_STD.0),
+                    std.unwrap_or(crate::session::IMAGENET_MEAN_STD.1),
+                ),
+                color,
+                free_size: image_size,
+            };
             let send = (!dry_run).then_some((backend, settings, repeat));
-            predict(model, tracking_uri, source, params, resize, format, send)
+            predict(model, tracking_uri, source, params, image, format, send)
         }
     }
 }
@@ -296,12 +367,11 @@ fn predict(
     tracking_uri: Option<String>,
     source: InputSource,
     params: Option<String>,
-    resize: ResizeArg,
+    image: crate::session::ImageSpec,
     format: FormatArg,
     send: Option<(String, BackendSettings, u32)>,
 ) -> anyhow::Result<ExitCode> {
-    use crate::input::build::{build_request, image_inputs};
-    use crate::input::image::{ImageOptions, Resize};
+    use crate::input::build::build_request;
     use crate::input::request::BodyFormat;
 
     if send.is_some() && format == FormatArg::Azure {
@@ -309,7 +379,12 @@ fn predict(
             "--format azure is for --dry-run: when sending, the body's form follows the backend (a URL ending in /score gets Azure ML's)"
         );
     }
-    let (card, remote) = open_any(&model, tracking_uri.as_deref())?;
+    let crate::session::Opened { card, remote } =
+        crate::session::open(&model, tracking_uri.as_deref())?;
+    let source = match source {
+        InputSource::Npy(files) => InputSource::Npy(crate::session::name_npy_files(&card, files)),
+        other => other,
+    };
     let params = match params {
         None => None,
         Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
@@ -318,17 +393,7 @@ fn predict(
             Err(e) => anyhow::bail!("--params is not valid JSON: {e}"),
         },
     };
-    let options = image_inputs(&card).first().map(|(_, target)| {
-        let mut o = ImageOptions::for_target(target);
-        o.resize = match resize {
-            ResizeArg::Stretch => Resize::Stretch,
-            ResizeArg::Crop => Resize::CenterCrop,
-            ResizeArg::Letterbox => Resize::Letterbox {
-                pad: [0, 0, 0, 255],
-            },
-        };
-        o
-    });
+    let options = image.options_for(&card);
     let body_format = match format {
         FormatArg::Mlflow => BodyFormat::Mlflow,
         FormatArg::Azure => BodyFormat::AzureMl,
@@ -361,25 +426,6 @@ fn predict(
         print_out(&compact)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Opens a model folder, or a model on a tracking server (mirrored into the cache: MLmodel and
-/// the small files now, the rest when a predict needs it).
-fn open_any(
-    model: &std::path::Path,
-    tracking_uri: Option<&str>,
-) -> anyhow::Result<(ModelCard, Option<crate::source::RemoteModel>)> {
-    use crate::source::{ModelUri, Progress, RemoteModel, Tracking};
-    match ModelUri::parse(&model.to_string_lossy())? {
-        ModelUri::Local(path) => Ok((model::open(&path)?, None)),
-        uri => {
-            let tracking = Tracking::from_env(tracking_uri)?;
-            let remote = RemoteModel::open(&tracking, &uri, &Progress::default())?;
-            let mut card = model::open(&remote.dir)?;
-            card.source = Some(uri.to_string());
-            Ok((card, Some(remote)))
-        }
-    }
 }
 
 /// Where a remote model came from, for `show --json`.
@@ -431,7 +477,7 @@ fn send_request(
     repeat: u32,
 ) -> anyhow::Result<ExitCode> {
     use crate::predict::{BackendChoice, Reply, Runner};
-    let has_onnx = crate::predict::onnx::onnx_data(&card).is_some();
+    let has_onnx = crate::session::BackendKind::auto(&card).is_some();
     let choice = BackendChoice::parse(backend, has_onnx).map_err(anyhow::Error::msg)?;
     let mut runner = Runner::new(std::sync::Arc::new(card));
     if let Some(r) = remote {
@@ -964,7 +1010,21 @@ fn compact(value: &serde_json::Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{latency_line, parse_window_size};
+    use super::{latency_line, parse_image_size, parse_pad, parse_triple, parse_window_size};
+
+    #[test]
+    fn image_flags_read_what_the_window_offers() {
+        assert_eq!(parse_pad("114,114,114"), Ok([114, 114, 114, 255]));
+        assert_eq!(parse_pad("1, 2, 3, 4"), Ok([1, 2, 3, 4]));
+        assert!(parse_pad("256,0,0").is_err());
+        assert!(parse_pad("1,2").is_err());
+        assert_eq!(parse_triple("0.5,0.25,1"), Ok([0.5, 0.25, 1.0]));
+        assert!(parse_triple("0.5,nan,1").is_err());
+        assert!(parse_triple("0.5,1").is_err());
+        assert_eq!(parse_image_size("12x20"), Ok((12, 20)), "width, height");
+        assert!(parse_image_size("0x20").is_err());
+        assert!(parse_image_size("20").is_err());
+    }
     use std::time::Duration;
 
     #[test]

@@ -20,6 +20,7 @@ pub mod model;
 pub mod perf;
 pub mod predict;
 pub mod preview;
+pub mod session;
 pub mod source;
 pub mod text;
 #[cfg(feature = "gui")]

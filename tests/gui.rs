@@ -74,6 +74,22 @@ fn tensor_model(dtype: &str, shape: &str) -> tempfile::TempDir {
     dir
 }
 
+/// The request the last build made.
+fn built_body(h: &Harness<'static, InspectorApp>) -> std::sync::Arc<serde_json::Value> {
+    let test = &h
+        .state()
+        .loaded
+        .as_ref()
+        .expect("a model is open")
+        .panels
+        .test;
+    test.prepared
+        .as_ref()
+        .expect("a request was built")
+        .body
+        .clone()
+}
+
 /// Presses "Build and check request" and waits for the worker.
 fn build(harness: &mut Harness<'static, InspectorApp>) {
     harness.get_by_label("Build and check request").click();
@@ -496,18 +512,7 @@ fn named_tensors_can_be_filled() {
     h.run_steps(2);
     build(&mut h);
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
-    let body = h
-        .state()
-        .loaded
-        .as_ref()
-        .unwrap()
-        .panels
-        .test
-        .prepared
-        .as_ref()
-        .unwrap()
-        .body
-        .clone();
+    let body = built_body(&h);
     assert_eq!(
         *body,
         serde_json::json!({"inputs": {"img": [[[1.0, 1.0], [1.0, 1.0]]], "ids": [1]}})
@@ -1399,4 +1404,70 @@ fn text_fields_have_an_edge_in_the_light_theme() {
     };
     assert!(contrast(edge.color, fill) > 150, "{edge:?} on {fill:?}");
     assert!(contrast(edge.color, light.visuals.faint_bg_color) > 120);
+}
+
+#[test]
+fn the_window_and_the_command_line_build_the_same_request_from_the_same_choices() {
+    use mlmodel_inspector::input::image::ColorMode;
+    use mlmodel_inspector::session::{ImageSpec, ResizeKind, ScalingKind};
+    // A float image tensor with free height and width: every image choice matters.
+    let dir = tensor_model("float32", "[-1, -1, -1, 3]");
+    let photo = common::repo("assets/sample-china.jpg");
+    let mut h = app_with(Some(dir.path().to_path_buf()), Settings::default());
+    tab(&mut h, "Test");
+    drop_path(&mut h, &photo);
+    h.state_mut().loaded.as_mut().unwrap().panels.test.image = ImageSpec {
+        resize: ResizeKind::Letterbox,
+        pad: [114, 114, 114, 255],
+        scaling: ScalingKind::MeanStd,
+        mean_std: ([0.5, 0.5, 0.5], [0.25, 0.25, 0.25]),
+        color: Some(ColorMode::Grayscale),
+        free_size: (12, 20),
+    };
+    h.run_steps(2);
+    build(&mut h);
+    let window: serde_json::Value = (*built_body(&h)).clone();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("predict")
+        .arg(dir.path())
+        .arg("--image")
+        .arg(&photo)
+        .args([
+            "--resize",
+            "letterbox",
+            "--pad",
+            "114,114,114",
+            "--scaling",
+            "mean-std",
+            "--mean",
+            "0.5,0.5,0.5",
+            "--std",
+            "0.25,0.25,0.25",
+            "--color",
+            "grayscale",
+            "--image-size",
+            "12x20",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let inputs = &cli["inputs"];
+    assert_eq!(inputs.as_array().map(Vec::len), Some(1), "{cli:.200}");
+    assert_eq!(inputs[0].as_array().map(Vec::len), Some(20), "height 20");
+    assert_eq!(inputs[0][0].as_array().map(Vec::len), Some(12), "width 12");
+    // Grey in every channel, scaled by (x/255 - 0.5) / 0.25; the padding is 114.
+    let px = &inputs[0][0][0];
+    assert_eq!(px[0], px[1]);
+    let pad = (114.0_f64 / 255.0 - 0.5) / 0.25;
+    assert!((px[0].as_f64().unwrap() - pad).abs() < 1e-4, "{px}");
+    assert_eq!(
+        window, cli,
+        "one request from the same choices in both front ends"
+    );
 }

@@ -232,7 +232,7 @@ impl ImageTarget {
 }
 
 /// Colour mode of the pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorMode {
     /// 1 channel.
     Grayscale,
@@ -298,7 +298,7 @@ pub struct ImageOptions {
     pub resize: Resize,
     /// Scaling for float dtypes (ignored for integer dtypes, which keep 0..255).
     pub scaling: Scaling,
-    /// Height and width to use where the signature leaves them free.
+    /// Width and height to use where the signature leaves them free.
     pub free_size: Option<(u32, u32)>,
 }
 

@@ -14,9 +14,9 @@ use super::{
     artifacts_panel, environment_panel, example_panel, flavors_panel, header, signature_panel,
     test_panel, welcome,
 };
-use crate::model::{self, ModelCard, fsutil};
+use crate::model::ModelCard;
+use crate::predict::Runner;
 use crate::predict::local::Log;
-use crate::predict::{BackendChoice, Outcome, Reply, Runner};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -237,10 +237,14 @@ impl InspectorApp {
                 let generation = self.generation;
                 let tracking_uri = self.settings.tracking_uri.clone();
                 self.tasks.spawn(TaskName::Open, ctx, move || {
-                    let result = open_source(&path, &tracking_uri).map(Box::new);
+                    let result = crate::session::open(&path, Some(&tracking_uri))
+                        .map(Box::new)
+                        .map_err(Arc::new);
                     // The recent list keeps folders resolved (done here: it is a file system call).
                     let path = match &result {
-                        Ok(opened) if opened.1.is_none() => path.canonicalize().unwrap_or(path),
+                        Ok(opened) if opened.remote.is_none() => {
+                            path.canonicalize().unwrap_or(path)
+                        }
                         _ => path,
                     };
                     TaskResult::Opened {
@@ -291,14 +295,11 @@ impl InspectorApp {
                     if names.len() <= 1 {
                         test.data_files.clear();
                     }
-                    for path in paths {
-                        // A file named after a tensor (img.npy) fills it.
-                        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
-                        let name = stem
-                            .filter(|s| names.contains(s))
-                            .or_else(|| (names.len() == 1).then(|| names[0].clone()));
-                        test.data_files.push((name, path));
-                    }
+                    // A file named after a tensor (img.npy) fills it: the command line's rule.
+                    test.data_files.extend(crate::session::name_npy_files(
+                        &loaded.card,
+                        paths.into_iter().map(|p| (None, p)),
+                    ));
                 }
             }
             Command::AddImages(paths) => {
@@ -471,7 +472,7 @@ impl InspectorApp {
             }
             Command::UseLabels(Some(path)) => {
                 self.tasks.spawn(TaskName::Labels, ctx, move || {
-                    TaskResult::Labels(Some(read_labels(&path)))
+                    TaskResult::Labels(Some(crate::session::read_labels(&path)))
                 });
             }
             Command::SetBackend(kind) => {
@@ -519,7 +520,7 @@ impl InspectorApp {
     /// Sends a body to the chosen backend on a worker (asking first before running the
     /// model's code locally).
     fn send(&mut self, ctx: &egui::Context, body: Arc<serde_json::Value>, input: Option<String>) {
-        use super::predict_panel::{BackendKind, Run, Running, backend_label};
+        use super::predict_panel::{BackendKind, Run, Running};
         let Some(loaded) = &mut self.loaded else {
             return;
         };
@@ -532,12 +533,8 @@ impl InspectorApp {
             predict.pending = Some((body, input));
             return;
         }
-        let choice = match predict.backend {
-            BackendKind::Onnx => BackendChoice::Onnx,
-            BackendKind::Local => BackendChoice::Local,
-            BackendKind::Url => BackendChoice::Url(self.settings.endpoint_url.trim().to_string()),
-        };
-        let label = backend_label(predict.backend, &self.settings);
+        let choice = predict.backend.choice(&self.settings.endpoint_url);
+        let label = choice.label();
         let input =
             input.unwrap_or_else(|| super::test_panel::input_summary(&loaded.panels.test, &body));
         let settings = self.settings.backend.clone();
@@ -546,10 +543,9 @@ impl InspectorApp {
         self.predict_generation += 1;
         let generation = self.predict_generation;
         let number = predict.history.len() + 1;
-        let root = loaded.folder.clone();
-        let remembered = self.settings.labels_for(&root).cloned();
+        let remembered = self.settings.labels_for(&loaded.folder).cloned();
         let want_labels = predict.labels.is_none();
-        let own = loaded.card.classes.clone();
+        let card = loaded.card.clone();
         predict.running = Some(Running {
             generation,
             cancel: cancel.clone(),
@@ -581,47 +577,12 @@ impl InspectorApp {
                 Ok(o) => Ok(o),
                 Err(e) => Err(Arc::new(e)),
             };
-            let (sections, summary) = match &result {
-                Ok(Outcome {
-                    reply: Reply::Predictions { value, .. },
-                    ..
-                }) => (
-                    crate::predict::answer::sections(value),
-                    crate::predict::answer::summary(value),
-                ),
-                Ok(Outcome {
-                    reply: Reply::Rejected(r),
-                    ..
-                }) => (Vec::new(), r.to_string()),
-                Err(e) => (Vec::new(), e.to_string()),
-            };
-            let classes = sections
-                .iter()
-                .find_map(crate::predict::answer::Section::class_count);
-            let candidates = if classes.is_some() {
-                label_candidates(&root)
-            } else {
-                Vec::new()
-            };
-            // The remembered file; else the model's own names; else the one file beside it
-            // whose length fits the answer.
-            let fits = |names: &crate::model::classes::ClassNames, (n, exact): (usize, bool)| {
-                if exact {
-                    names.names.len() == n
-                } else {
-                    names.names.len() >= n
-                }
-            };
-            let labels = match (want_labels, remembered, classes) {
-                (false, _, _) | (_, _, None) => None,
-                (true, Some(file), _) => read_labels(&file).ok(),
-                (true, None, Some(count)) => own.filter(|o| fits(o, count)).or_else(|| {
-                    candidates
-                        .iter()
-                        .filter_map(|c| read_labels(c).ok())
-                        .find(|l| fits(l, count))
-                }),
-            };
+            let crate::session::AnswerView {
+                sections,
+                summary,
+                candidates,
+                labels,
+            } = crate::session::read_answer(&result, &card, remembered.as_deref(), want_labels);
             let (raw_view, value_views) = Run::views(&result, &sections);
             TaskResult::Predicted {
                 generation,
@@ -912,7 +873,7 @@ impl InspectorApp {
                     self.opening = None;
                     match result {
                         Ok(opened) => {
-                            let (card, remote) = *opened;
+                            let crate::session::Opened { card, remote } = *opened;
                             self.settings.remember(&path);
                             self.tracking.open = false;
                             self.loaded = Some(Box::new(Loaded::new(card, remote)));
@@ -923,7 +884,7 @@ impl InspectorApp {
                             }
                         }
                         Err(e) => {
-                            self.error = Some(e);
+                            self.error = Some(e.to_string());
                         }
                     }
                 }
@@ -1287,75 +1248,6 @@ impl InspectorApp {
 /// Whether a recent entry is a tracking-server URI rather than a path.
 fn is_remote_uri(p: &Path) -> bool {
     crate::source::ModelUri::parse(&p.to_string_lossy()).is_ok_and(|u| u.is_remote())
-}
-
-/// Opens a folder, or a model on the tracking server (mirrored into the cache). On a worker.
-pub fn open_source(
-    path: &Path,
-    tracking_uri: &str,
-) -> Result<(ModelCard, Option<crate::source::RemoteModel>), String> {
-    use crate::source::{ModelUri, Progress, RemoteModel, Tracking};
-    match ModelUri::parse(&path.to_string_lossy()).map_err(|e| e.to_string())? {
-        ModelUri::Local(p) => model::open(&p)
-            .map(|c| (c, None))
-            .map_err(|e| e.to_string()),
-        uri => {
-            let tracking = Tracking::from_env(Some(tracking_uri)).map_err(|e| e.to_string())?;
-            let remote = RemoteModel::open(&tracking, &uri, &Progress::default())
-                .map_err(|e| e.to_string())?;
-            let mut card = model::open(&remote.dir).map_err(|e| e.to_string())?;
-            card.source = Some(uri.to_string());
-            Ok((card, Some(remote)))
-        }
-    }
-}
-
-/// Reads a labels file: one label a line.
-pub fn read_labels(path: &Path) -> Result<crate::model::classes::ClassNames, String> {
-    let text = fsutil::read_text_capped(path, 16 * 1024 * 1024)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let labels = crate::predict::answer::parse_labels(&text);
-    if labels.is_empty() {
-        return Err(format!(
-            "{}: the file has no labels (one label a line)",
-            path.display()
-        ));
-    }
-    Ok(crate::model::classes::ClassNames {
-        origin: path.display().to_string(),
-        file: Some(path.to_path_buf()),
-        names: labels,
-    })
-}
-
-/// Labels files beside a model: `*label*.txt` in its folder (through the same inside-the-
-/// folder check as every file of the model) and plain files in the folder above (no links).
-pub fn label_candidates(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for (dir, inside) in [(Some(root), true), (root.parent(), false)] {
-        let Some(dir) = dir else { continue };
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten().take(2000) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let lower = name.to_ascii_lowercase();
-            if !(lower.contains("label") && lower.ends_with(".txt")) {
-                continue;
-            }
-            let readable = if inside {
-                fsutil::file_inside(root, &name).is_ok()
-            } else {
-                std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_file())
-            };
-            if readable {
-                out.push(entry.path());
-            }
-        }
-    }
-    out.sort();
-    out.truncate(8);
-    out
 }
 
 /// Describes a file of the model for the Files tab (on a worker).

@@ -21,17 +21,8 @@ use crate::predict::local::{EnvManager, Log};
 use crate::predict::python::{Mismatch, PythonInfo};
 use crate::predict::{Outcome, Reply};
 
-/// Which backend the Predict button uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum BackendKind {
-    /// In-process ONNX (tract).
-    #[default]
-    Onnx,
-    /// MLflow's scoring server for the folder.
-    Local,
-    /// The endpoint URL in the settings.
-    Url,
-}
+/// Which backend the Predict button uses (the command line's `--backend`, one to one).
+pub use crate::session::BackendKind;
 
 /// A predict under way.
 #[derive(Debug, Clone)]
@@ -188,20 +179,7 @@ impl PredictState {
 
     fn init(&mut self, card: &ModelCard) {
         self.initialized = true;
-        self.backend = if crate::predict::onnx::onnx_data(card).is_some() {
-            BackendKind::Onnx
-        } else {
-            BackendKind::Local
-        };
-    }
-}
-
-/// The backend's name for the history.
-pub fn backend_label(kind: BackendKind, settings: &Settings) -> String {
-    match kind {
-        BackendKind::Onnx => "ONNX (tract)".into(),
-        BackendKind::Local => "MLflow (local)".into(),
-        BackendKind::Url => settings.endpoint_url.clone(),
+        self.backend = BackendKind::initial(card);
     }
 }
 

@@ -6,8 +6,6 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-use crate::model::ModelCard;
-
 /// A decoded thumbnail and the full picture's size in pixels.
 pub type Thumbnail = (image::RgbaImage, (u32, u32));
 
@@ -21,7 +19,7 @@ pub enum TaskResult {
         /// The path that was opened.
         path: PathBuf,
         /// The card (with the model's mirror when it came from a tracking server), or why not.
-        result: Result<Box<(ModelCard, Option<crate::source::RemoteModel>)>, String>,
+        result: Result<Box<crate::session::Opened>, std::sync::Arc<crate::session::SessionError>>,
     },
     /// The desktop's file dialog answered (what for, and how).
     Chosen(

@@ -10,16 +10,17 @@ use egui::{RichText, Ui};
 use super::command::Command;
 use super::widgets::{code_block_ui, error_color, ok_color, section_ui, warn_color};
 use crate::input::build::{InputSource, Prepared, image_inputs};
-use crate::input::image::{ImageOptions, Resize, Scaling};
+use crate::input::image::ImageOptions;
 use crate::input::request;
 use crate::model::ModelCard;
 use crate::model::signature::ParamType;
+use crate::session::{ResizeKind, ScalingKind};
 
 /// A thumbnail on the GPU and the full picture's size in pixels.
 pub type ThumbnailTexture = (egui::TextureHandle, (u32, u32));
 
 /// ImageNet's per-channel mean and std, the preset.
-pub const IMAGENET_MEAN_STD: ([f32; 3], [f32; 3]) = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
+pub use crate::session::IMAGENET_MEAN_STD;
 
 /// Where the request comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,30 +40,6 @@ pub enum SourceKind {
     Grid,
 }
 
-/// Resize policy choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ResizeChoice {
-    /// Stretch to fit.
-    #[default]
-    Stretch,
-    /// Centre-crop.
-    Crop,
-    /// Letterbox with black.
-    Letterbox,
-}
-
-/// Scaling choice for float tensors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ScalingChoice {
-    /// 0..255.
-    #[default]
-    Raw,
-    /// 0..1.
-    Unit,
-    /// Mean/std per channel (ImageNet preset).
-    ImageNet,
-}
-
 /// The Test tab's state for one model.
 #[derive(Default)]
 pub struct TestState {
@@ -79,14 +56,9 @@ pub struct TestState {
     pub paste_error: Option<String>,
     /// `.npy` files (with the tensor name each fills, if named) or one CSV file.
     pub data_files: Vec<(Option<String>, PathBuf)>,
-    /// Resize policy.
-    pub resize: ResizeChoice,
-    /// Scaling for float tensors.
-    pub scaling: ScalingChoice,
-    /// Per-channel mean and std (0..1 scale) for the mean/std scaling.
-    pub mean_std: ([f32; 3], [f32; 3]),
-    /// Letterbox padding colour (RGBA).
-    pub pad: [u8; 4],
+    /// How image files become the tensor (resize, padding, scaling, colour, free size): the
+    /// command line's options, one to one.
+    pub image: crate::session::ImageSpec,
     /// The grid's rows of text cells, one per column of the signature.
     pub grid: Vec<Vec<String>>,
     /// Fill: 0 zeros, 1 ones, 2 random.
@@ -95,10 +67,6 @@ pub struct TestState {
     pub fill_range: (f64, f64),
     /// Fill: the batch size and the size of other free dimensions.
     pub fill_sizes: (usize, usize),
-    /// Height and width for images where the signature leaves them free (-1).
-    pub free_size: (u32, u32),
-    /// Colour mode; `None` is the one the channel count asks for.
-    pub color: Option<crate::input::image::ColorMode>,
     /// The JSON editor's text.
     pub json_text: String,
     /// One JSON text per param, by name.
@@ -168,39 +136,7 @@ impl TestState {
                 (name.clone(), value)
             })
             .collect();
-        let options = image_inputs(card).first().map(|(_, target)| {
-            let mut o = ImageOptions::for_target(target);
-            o.resize = match self.resize {
-                ResizeChoice::Stretch => Resize::Stretch,
-                ResizeChoice::Crop => Resize::CenterCrop,
-                ResizeChoice::Letterbox => Resize::Letterbox { pad: self.pad },
-            };
-            if let Some(color) = self.color {
-                o.color = color;
-            }
-            if target.height.is_none() || target.width.is_none() {
-                o.free_size = Some(self.free_size);
-            }
-            o.scaling = match self.scaling {
-                ScalingChoice::Raw => Scaling::Raw,
-                ScalingChoice::Unit => Scaling::Unit,
-                ScalingChoice::ImageNet => Scaling::MeanStd {
-                    mean: [
-                        self.mean_std.0[0],
-                        self.mean_std.0[1],
-                        self.mean_std.0[2],
-                        0.0,
-                    ],
-                    std: [
-                        self.mean_std.1[0],
-                        self.mean_std.1[1],
-                        self.mean_std.1[2],
-                        1.0,
-                    ],
-                },
-            };
-            o
-        });
+        let options = self.image.options_for(card);
         let params = (self.source != SourceKind::Json && !params.is_empty()).then_some(params);
         (source, params, options)
     }
@@ -223,9 +159,7 @@ impl TestState {
 
     fn init(&mut self, card: &ModelCard) {
         self.initialized = true;
-        self.free_size = (224, 224);
-        self.pad = [0, 0, 0, 255];
-        self.mean_std = IMAGENET_MEAN_STD;
+        self.image = crate::session::ImageSpec::default();
         self.fill_range = (0.0, 1.0);
         self.fill_sizes = (1, 1);
         let columns = grid_columns(card);
@@ -594,20 +528,20 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
         let default = ColorMode::for_channels(target.channels);
         ui.horizontal_wrapped(|ui| {
             ui.label("Colour:");
-            let mut choice = state.color.unwrap_or(default);
+            let mut choice = state.image.color.unwrap_or(default);
             ui.selectable_value(&mut choice, default, format!("{default:?} (as the tensor)"));
             ui.selectable_value(
                 &mut choice,
                 ColorMode::Grayscale,
                 "Grayscale in every channel",
             );
-            state.color = (choice != default).then_some(choice);
+            state.image.color = (choice != default).then_some(choice);
         });
     }
     if target.height.is_none() || target.width.is_none() {
         ui.horizontal_wrapped(|ui| {
             ui.label("The signature leaves the image size free (-1): resize to");
-            let (w, h) = &mut state.free_size;
+            let (w, h) = &mut state.image.free_size;
             let width = ui.label("width");
             ui.add(egui::DragValue::new(w).range(1..=8192))
                 .labelled_by(width.id);
@@ -618,43 +552,43 @@ fn images_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState, commands: &mu
     }
     ui.horizontal_wrapped(|ui| {
         ui.label("Resize:");
-        ui.selectable_value(&mut state.resize, ResizeChoice::Stretch, "Stretch");
-        ui.selectable_value(&mut state.resize, ResizeChoice::Crop, "Centre-crop");
-        ui.selectable_value(&mut state.resize, ResizeChoice::Letterbox, "Letterbox");
-        if state.resize == ResizeChoice::Letterbox {
+        ui.selectable_value(&mut state.image.resize, ResizeKind::Stretch, "Stretch");
+        ui.selectable_value(&mut state.image.resize, ResizeKind::Crop, "Centre-crop");
+        ui.selectable_value(&mut state.image.resize, ResizeKind::Letterbox, "Letterbox");
+        if state.image.resize == ResizeKind::Letterbox {
             let label = ui.label("padding");
-            ui.color_edit_button_srgba_unmultiplied(&mut state.pad)
+            ui.color_edit_button_srgba_unmultiplied(&mut state.image.pad)
                 .labelled_by(label.id);
         }
     });
     if target.dtype.starts_with("float") {
         ui.horizontal_wrapped(|ui| {
             ui.label("Values:");
-            ui.selectable_value(&mut state.scaling, ScalingChoice::Raw, "0–255");
-            ui.selectable_value(&mut state.scaling, ScalingChoice::Unit, "0–1");
-            ui.selectable_value(&mut state.scaling, ScalingChoice::ImageNet, "mean/std");
+            ui.selectable_value(&mut state.image.scaling, ScalingKind::Raw, "0–255");
+            ui.selectable_value(&mut state.image.scaling, ScalingKind::Unit, "0–1");
+            ui.selectable_value(&mut state.image.scaling, ScalingKind::MeanStd, "mean/std");
         });
-        if state.scaling == ScalingChoice::ImageNet {
+        if state.image.scaling == ScalingKind::MeanStd {
             ui.horizontal_wrapped(|ui| {
                 ui.label("(x/255 − mean) / std per channel:");
                 for (c, channel) in ["R", "G", "B"].iter().enumerate() {
                     let mean = ui.label(format!("{channel} mean"));
                     ui.add(
-                        egui::DragValue::new(&mut state.mean_std.0[c])
+                        egui::DragValue::new(&mut state.image.mean_std.0[c])
                             .speed(0.001)
                             .range(0.0..=1.0),
                     )
                     .labelled_by(mean.id);
                     let std = ui.label("std");
                     ui.add(
-                        egui::DragValue::new(&mut state.mean_std.1[c])
+                        egui::DragValue::new(&mut state.image.mean_std.1[c])
                             .speed(0.001)
                             .range(0.001..=10.0),
                     )
                     .labelled_by(std.id);
                 }
                 if ui.button("ImageNet").clicked() {
-                    state.mean_std = IMAGENET_MEAN_STD;
+                    state.image.mean_std = IMAGENET_MEAN_STD;
                 }
             });
         }

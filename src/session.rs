@@ -1,0 +1,406 @@
+//! The session layer both front ends call, so every option means one thing in the window and
+//! on the command line: open a model (a folder or a tracking-server URI), turn a request spec
+//! (source, image handling, params) into a request, choose the backend, and read an answer
+//! into what is shown (sections, a summary, class names). UI-free; the window and the command
+//! line differ only in how they ask and how they print.
+
+use std::path::{Path, PathBuf};
+
+use crate::input::build::InputSource;
+use crate::input::image::{ColorMode, ImageOptions, ImageTarget, Resize, Scaling};
+use crate::model::classes::ClassNames;
+use crate::model::{ModelCard, OpenError, fsutil};
+use crate::predict::answer::Section;
+use crate::predict::{BackendChoice, Outcome, Reply};
+use crate::source::{ModelUri, Progress, RemoteModel, SourceError, Tracking, UriError};
+
+/// Why a model could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The text is neither a path nor a model URI MLflow knows.
+    #[error(transparent)]
+    Uri(#[from] UriError),
+    /// The tracking server could not be reached or refused.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The folder (local, or the remote model's mirror) is not a readable MLflow model.
+    #[error(transparent)]
+    Model(#[from] OpenError),
+}
+
+/// An open model: its card, and where it came from when that was a tracking server.
+#[derive(Debug)]
+pub struct Opened {
+    /// The card.
+    pub card: ModelCard,
+    /// The remote model whose files are mirrored into the cache (`None` for a folder).
+    pub remote: Option<RemoteModel>,
+}
+
+/// Opens a model folder, or a model on a tracking server (mirrored into the cache: `MLmodel`
+/// and the small files now, the rest when a predict needs it). `tracking_uri` overrides
+/// `MLFLOW_TRACKING_URI`.
+pub fn open(model: &Path, tracking_uri: Option<&str>) -> Result<Opened, SessionError> {
+    match ModelUri::parse(&model.to_string_lossy())? {
+        ModelUri::Local(path) => Ok(Opened {
+            card: crate::model::open(&path)?,
+            remote: None,
+        }),
+        uri => {
+            let tracking = Tracking::from_env(tracking_uri.filter(|t| !t.trim().is_empty()))?;
+            let remote = RemoteModel::open(&tracking, &uri, &Progress::default())?;
+            let mut card = crate::model::open(&remote.dir)?;
+            card.source = Some(uri.to_string());
+            Ok(Opened {
+                card,
+                remote: Some(remote),
+            })
+        }
+    }
+}
+
+/// Where a prediction runs, before an endpoint's URL is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendKind {
+    /// In-process ONNX (tract): no Python, none of the model's code.
+    #[default]
+    Onnx,
+    /// MLflow's scoring server started for the folder: runs the model's code.
+    Local,
+    /// A running endpoint.
+    Url,
+}
+
+impl BackendKind {
+    /// The backend that needs no consent: ONNX for a model with the onnx flavor, else `None`
+    /// (the model's own code would run: the command line asks for `--backend local`, the
+    /// window asks before the first Predict).
+    pub fn auto(card: &ModelCard) -> Option<Self> {
+        crate::predict::onnx::onnx_data(card).map(|_| Self::Onnx)
+    }
+
+    /// The backend a model starts with in the window: [`BackendKind::auto`], else the local
+    /// server (which asks before it runs anything).
+    pub fn initial(card: &ModelCard) -> Self {
+        Self::auto(card).unwrap_or(Self::Local)
+    }
+
+    /// The full choice, with the endpoint's URL for [`BackendKind::Url`].
+    pub fn choice(self, url: &str) -> BackendChoice {
+        match self {
+            Self::Onnx => BackendChoice::Onnx,
+            Self::Local => BackendChoice::Local,
+            Self::Url => BackendChoice::Url(url.trim().to_string()),
+        }
+    }
+}
+
+/// How images are brought to the signature's height and width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ResizeKind {
+    /// Scale both axes to fit exactly.
+    #[default]
+    Stretch,
+    /// Scale to cover, then cut the centre.
+    Crop,
+    /// Scale to fit inside, then pad (with `--pad`, black by default).
+    Letterbox,
+}
+
+/// How pixel values become numbers of a float dtype (integer dtypes keep 0..255).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ScalingKind {
+    /// 0..255, as the pixels are.
+    #[default]
+    Raw,
+    /// 0..1.
+    Unit,
+    /// (x/255 − mean) / std per channel (ImageNet's by default; `--mean`, `--std`).
+    MeanStd,
+}
+
+/// ImageNet's per-channel mean and std (0..1 scale), the usual mean/std preset.
+pub const IMAGENET_MEAN_STD: ([f32; 3], [f32; 3]) = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
+
+/// How image files become the signature's tensor: the same choices in the window's Test tab
+/// and on the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSpec {
+    /// Resize policy.
+    pub resize: ResizeKind,
+    /// Letterbox padding colour (RGBA).
+    pub pad: [u8; 4],
+    /// Scaling for float tensors.
+    pub scaling: ScalingKind,
+    /// Per-channel mean and std (0..1 scale) for [`ScalingKind::MeanStd`].
+    pub mean_std: ([f32; 3], [f32; 3]),
+    /// Colour mode; `None` is the one the channel count asks for.
+    pub color: Option<ColorMode>,
+    /// Width and height where the signature leaves them free (-1).
+    pub free_size: (u32, u32),
+}
+
+impl Default for ImageSpec {
+    fn default() -> Self {
+        ImageSpec {
+            resize: ResizeKind::Stretch,
+            pad: [0, 0, 0, 255],
+            scaling: ScalingKind::Raw,
+            mean_std: IMAGENET_MEAN_STD,
+            color: None,
+            free_size: (224, 224),
+        }
+    }
+}
+
+impl ImageSpec {
+    /// The decoder's options for one image target.
+    pub fn options(&self, target: &ImageTarget) -> ImageOptions {
+        let mut o = ImageOptions::for_target(target);
+        o.resize = match self.resize {
+            ResizeKind::Stretch => Resize::Stretch,
+            ResizeKind::Crop => Resize::CenterCrop,
+            ResizeKind::Letterbox => Resize::Letterbox { pad: self.pad },
+        };
+        if let Some(color) = self.color {
+            o.color = color;
+        }
+        if target.height.is_none() || target.width.is_none() {
+            o.free_size = Some(self.free_size);
+        }
+        let (mean, std) = self.mean_std;
+        o.scaling = match self.scaling {
+            ScalingKind::Raw => Scaling::Raw,
+            ScalingKind::Unit => Scaling::Unit,
+            ScalingKind::MeanStd => Scaling::MeanStd {
+                mean: [mean[0], mean[1], mean[2], 0.0],
+                std: [std[0], std[1], std[2], 1.0],
+            },
+        };
+        o
+    }
+
+    /// The options for the model's first image input, if it has one.
+    pub fn options_for(&self, card: &ModelCard) -> Option<ImageOptions> {
+        crate::input::build::image_inputs(card)
+            .first()
+            .map(|(_, target)| self.options(target))
+    }
+}
+
+/// `.npy` files for the model's tensors: a file given a name keeps it; an unnamed file named
+/// after a tensor (`pixels.npy` for `pixels`) fills that tensor; with one input, any file
+/// fills it. The same rule for files dropped on the window and `--npy` on the command line.
+pub fn name_npy_files(
+    card: &ModelCard,
+    files: impl IntoIterator<Item = (Option<String>, PathBuf)>,
+) -> Vec<(Option<String>, PathBuf)> {
+    let names = card.input_names();
+    files
+        .into_iter()
+        .map(|(name, path)| {
+            let name = name.or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .filter(|s| names.contains(s))
+                    .or_else(|| (names.len() == 1).then(|| names[0].clone()))
+            });
+            (name, path)
+        })
+        .collect()
+}
+
+/// Reads `NAME=FILE` or `FILE` (the command line's `--npy`).
+pub fn parse_npy_arg(arg: &str) -> (Option<String>, PathBuf) {
+    match arg.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => {
+            (Some(name.to_string()), PathBuf::from(file))
+        }
+        _ => (None, PathBuf::from(arg)),
+    }
+}
+
+/// Everything a request is built from.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    /// Where the input comes from.
+    pub source: InputSource,
+    /// How image files become tensors.
+    pub image: ImageSpec,
+    /// Inference params.
+    pub params: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// An answer read for showing: its sections, a summary in a few words, and the class names
+/// that fit it.
+#[derive(Debug, Clone)]
+pub struct AnswerView {
+    /// One per named output (one for an unnamed answer); empty without predictions.
+    pub sections: Vec<Section>,
+    /// The answer (or the rejection, or the error) in a few words.
+    pub summary: String,
+    /// Labels files found beside the model, when the answer has classes.
+    pub candidates: Vec<PathBuf>,
+    /// Class names for it: the file chosen before, else the model's own list, else the one
+    /// file beside the model whose length fits.
+    pub labels: Option<ClassNames>,
+}
+
+/// Reads a prediction's outcome for showing. `remembered` is the labels file chosen for this
+/// model before; `want_labels` is false when names are already in use. On a worker: it may
+/// read labels files.
+pub fn read_answer(
+    result: &Result<Outcome, impl std::fmt::Display>,
+    card: &ModelCard,
+    remembered: Option<&Path>,
+    want_labels: bool,
+) -> AnswerView {
+    let (sections, summary) = match result {
+        Ok(Outcome {
+            reply: Reply::Predictions { value, .. },
+            ..
+        }) => (
+            crate::predict::answer::sections(value),
+            crate::predict::answer::summary(value),
+        ),
+        Ok(Outcome {
+            reply: Reply::Rejected(r),
+            ..
+        }) => (Vec::new(), r.to_string()),
+        Err(e) => (Vec::new(), e.to_string()),
+    };
+    let classes = sections.iter().find_map(Section::class_count);
+    let candidates = if classes.is_some() {
+        label_candidates(&card.root)
+    } else {
+        Vec::new()
+    };
+    // Scores need a name per class; indices, a name for each index seen.
+    let fits = |names: &ClassNames, (n, exact): (usize, bool)| {
+        if exact {
+            names.names.len() == n
+        } else {
+            names.names.len() >= n
+        }
+    };
+    let labels = match (want_labels, remembered, classes) {
+        (false, _, _) | (_, _, None) => None,
+        (true, Some(file), _) => read_labels(file).ok(),
+        (true, None, Some(count)) => {
+            card.classes.clone().filter(|o| fits(o, count)).or_else(|| {
+                candidates
+                    .iter()
+                    .filter_map(|c| read_labels(c).ok())
+                    .find(|l| fits(l, count))
+            })
+        }
+    };
+    AnswerView {
+        sections,
+        summary,
+        candidates,
+        labels,
+    }
+}
+
+/// The largest labels file read.
+const LABELS_CAP: u64 = 16 * 1024 * 1024;
+
+/// Reads a labels file: one class name a line.
+pub fn read_labels(path: &Path) -> Result<ClassNames, String> {
+    let text = fsutil::read_text_capped(path, LABELS_CAP)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let labels = crate::predict::answer::parse_labels(&text);
+    if labels.is_empty() {
+        return Err(format!(
+            "{}: the file has no labels (one label a line)",
+            path.display()
+        ));
+    }
+    Ok(ClassNames {
+        origin: path.display().to_string(),
+        file: Some(path.to_path_buf()),
+        names: labels,
+    })
+}
+
+/// Labels files beside a model: `*label*.txt` in its folder (through the same inside-the-
+/// folder check as every file of the model) and plain files in the folder above (no links).
+pub fn label_candidates(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for (dir, inside) in [(Some(root), true), (root.parent(), false)] {
+        let Some(dir) = dir else { continue };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten().take(2000) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let lower = name.to_ascii_lowercase();
+            if !(lower.contains("label") && lower.ends_with(".txt")) {
+                continue;
+            }
+            let readable = if inside {
+                fsutil::file_inside(root, &name).is_ok()
+            } else {
+                std::fs::symlink_metadata(entry.path()).is_ok_and(|m| m.is_file())
+            };
+            if readable {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    out.truncate(8);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npy_arguments_name_a_tensor_or_not() {
+        assert_eq!(
+            parse_npy_arg("pixels=a.npy"),
+            (Some("pixels".into()), PathBuf::from("a.npy"))
+        );
+        assert_eq!(parse_npy_arg("a.npy"), (None, PathBuf::from("a.npy")));
+        assert_eq!(parse_npy_arg("=a.npy"), (None, PathBuf::from("=a.npy")));
+    }
+
+    #[test]
+    fn image_specs_become_the_decoders_options() {
+        let target = ImageTarget {
+            batch: Some(-1),
+            layout: crate::input::image::Layout::Hwc,
+            height: None,
+            width: Some(32),
+            channels: 3,
+            dtype: "float32".into(),
+            spec_size: (-1, 32),
+        };
+        let spec = ImageSpec {
+            resize: ResizeKind::Letterbox,
+            pad: [1, 2, 3, 255],
+            scaling: ScalingKind::MeanStd,
+            free_size: (48, 64),
+            ..ImageSpec::default()
+        };
+        let o = spec.options(&target);
+        assert_eq!(
+            o.resize,
+            Resize::Letterbox {
+                pad: [1, 2, 3, 255]
+            }
+        );
+        assert_eq!(o.free_size, Some((48, 64)), "a free height asks for a size");
+        assert_eq!(
+            o.scaling,
+            Scaling::MeanStd {
+                mean: [0.485, 0.456, 0.406, 0.0],
+                std: [0.229, 0.224, 0.225, 1.0]
+            }
+        );
+        assert_eq!(o.color, ColorMode::Rgb);
+    }
+}
