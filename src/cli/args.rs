@@ -1,0 +1,269 @@
+//! The command line's arguments: the subcommands and their options, each with the meaning
+//! it has in the window, and the parsers for the values clap cannot read by itself.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::input::image::ColorMode;
+use crate::session::{ResizeKind, ScalingKind};
+
+/// Open an MLflow model folder and show what the model is.
+///
+/// With no subcommand the window opens, on MODEL if given.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mlmodel-inspector",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// What to do; none opens the window.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The model folder (or its MLmodel file) to open in the window.
+    pub model: Option<PathBuf>,
+    /// Image files to put on the model's Test tab, ready for Predict; repeatable.
+    #[arg(long, value_name = "FILE", requires = "model")]
+    pub image: Vec<PathBuf>,
+    /// The window's size in points, e.g. 900x600 (default: the size it had when last closed,
+    /// or 1200x800).
+    #[arg(long, value_name = "WxH", value_parser = parse_window_size)]
+    pub window_size: Option<[f32; 2]>,
+}
+
+/// Reads `WIDTHxHEIGHT` for `--window-size`: whole points, from the window's smallest size
+/// (640x420) to 16384 each way.
+pub fn parse_window_size(text: &str) -> Result<[f32; 2], String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{text:?} is not WIDTHxHEIGHT, e.g. 900x600"))?;
+    let side = |s: &str, least: u32| -> Result<f32, String> {
+        let n: u32 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} in {text:?} is not a whole number of points"))?;
+        if !(least..=16384).contains(&n) {
+            return Err(format!("{n} is outside {least}..=16384 (in {text:?})"));
+        }
+        Ok(n as f32)
+    };
+    Ok([side(w, 640)?, side(h, 420)?])
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
+pub enum Command {
+    /// Print the model card: flavors, signature, environment, input example, files.
+    Show {
+        /// The model: a folder, its `MLmodel` file, a folder one level above it, or a URI on a
+        /// tracking server (`models:/NAME/VERSION`, `models:/NAME@ALIAS`, `models:/NAME/latest`,
+        /// `models:/MODEL_ID`, `runs:/RUN_ID/PATH`, `mlflow-artifacts:/PATH`).
+        model: PathBuf,
+        /// The tracking server for a URI (default: MLFLOW_TRACKING_URI). Credentials come from
+        /// MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print an OpenAPI 3.1 document for the model's scoring endpoint (`mlflow models serve`).
+    Openapi {
+        /// The model: a folder, its `MLmodel` file, a folder one level above it, or a URI on a
+        /// tracking server (`models:/NAME/VERSION`, `models:/NAME@ALIAS`, `models:/NAME/latest`,
+        /// `models:/MODEL_ID`, `runs:/RUN_ID/PATH`, `mlflow-artifacts:/PATH`).
+        model: PathBuf,
+        /// The tracking server for a URI (default: MLFLOW_TRACKING_URI). Credentials come from
+        /// MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
+    },
+    /// Build the request the scoring server takes, check it with MLflow's rules, send it, and
+    /// print the answer (`{"predictions": ...}`); with --dry-run, print the request instead.
+    ///
+    /// With no --input and no --image the model's input example is used.
+    Predict {
+        /// The model: a folder, its `MLmodel` file, a folder one level above it, or a URI on a
+        /// tracking server (`models:/NAME/VERSION`, `models:/NAME@ALIAS`, `models:/NAME/latest`,
+        /// `models:/MODEL_ID`, `runs:/RUN_ID/PATH`, `mlflow-artifacts:/PATH`).
+        model: PathBuf,
+        /// The tracking server for a URI (default: MLFLOW_TRACKING_URI). Credentials come from
+        /// MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
+        /// A JSON request body to send as it is.
+        #[arg(long, value_name = "REQUEST.json", conflicts_with = "image")]
+        input: Option<PathBuf>,
+        /// An image file for the model's image-shaped tensor; repeat for a batch.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["npy", "csv"])]
+        image: Vec<PathBuf>,
+        /// A .npy file for a tensor input: `FILE`, or `NAME=FILE` for a named tensor; repeatable.
+        #[arg(long, value_name = "[NAME=]FILE", conflicts_with_all = ["input", "csv"])]
+        npy: Vec<String>,
+        /// A CSV file with a header row, for a column-based model.
+        #[arg(long, value_name = "FILE", conflicts_with = "input")]
+        csv: Option<PathBuf>,
+        /// Inference params as a JSON object, e.g. '{"temperature": 0.2}'.
+        #[arg(long, value_name = "JSON")]
+        params: Option<String>,
+        /// How images are brought to the signature's height and width.
+        #[arg(long, value_enum, default_value_t = ResizeKind::Stretch)]
+        resize: ResizeKind,
+        /// The letterbox padding colour, 0–255 per channel.
+        #[arg(long, value_name = "R,G,B[,A]", value_parser = parse_pad, default_value = "0,0,0")]
+        pad: [u8; 4],
+        /// How pixels become numbers of a float tensor (integer tensors keep 0–255).
+        #[arg(long, value_enum, default_value_t = ScalingKind::Raw)]
+        scaling: ScalingKind,
+        /// Per-channel mean for --scaling mean-std, on the 0–1 scale (default: ImageNet's).
+        #[arg(long, value_name = "R,G,B", value_parser = parse_triple)]
+        mean: Option<[f32; 3]>,
+        /// Per-channel std for --scaling mean-std, on the 0–1 scale (default: ImageNet's).
+        #[arg(long, value_name = "R,G,B", value_parser = parse_triple)]
+        std: Option<[f32; 3]>,
+        /// The colour mode (default: the one the tensor's channel count asks for; grayscale on a
+        /// 3-channel tensor puts the grey in every channel).
+        #[arg(long, value_enum)]
+        color: Option<ColorMode>,
+        /// Width and height for images where the signature leaves them free (-1).
+        #[arg(long, value_name = "WxH", value_parser = parse_image_size, default_value = "224x224")]
+        image_size: (u32, u32),
+        /// The body's form: MLflow's `/invocations` or Azure ML's `input_data`.
+        #[arg(long, value_enum, default_value_t = FormatArg::Mlflow)]
+        format: FormatArg,
+        /// Check and print the request body, sending nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Where the model runs: `auto` (onnx for models with the onnx flavor; other models need
+        /// an explicit `local`, which runs the model's code, or a URL),
+        /// `onnx` (in-process, no Python), `local` (MLflow's scoring server started for the
+        /// folder; this runs the model's code), or the URL of a running scoring server.
+        #[arg(long, value_name = "auto|onnx|local|URL", default_value = "auto")]
+        backend: String,
+        /// The Python with mlflow for the local backend (default: MLMODEL_INSPECTOR_PYTHON, the
+        /// active virtualenv or conda env, then python3 on PATH).
+        #[arg(long, value_name = "PATH")]
+        python: Option<PathBuf>,
+        /// How the local server gets the model's packages: the chosen Python as it is, or the
+        /// model's own environment built by uv or virtualenv.
+        #[arg(long, value_enum, default_value_t = EnvManagerArg::Local)]
+        env_manager: EnvManagerArg,
+        /// An HTTP header for a URL backend, e.g. 'Authorization: Bearer TOKEN'; repeatable.
+        #[arg(long, value_name = "'K: V'")]
+        header: Vec<String>,
+        /// Seconds a prediction may take.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        timeout: u64,
+        /// Send the request N times (built once) and print `latency_ms p50=<ms> p95=<ms> n=<N>`
+        /// on stderr: warm latency from a shell.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        repeat: u32,
+    },
+}
+
+/// Reads `--pad`: `R,G,B` or `R,G,B,A`, each 0–255 (alpha 255 when left out).
+pub fn parse_pad(text: &str) -> Result<[u8; 4], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if !(3..=4).contains(&parts.len()) {
+        return Err(format!(
+            "{text:?} is not R,G,B or R,G,B,A, e.g. 114,114,114"
+        ));
+    }
+    let mut out = [0, 0, 0, 255];
+    for (slot, part) in out.iter_mut().zip(&parts) {
+        *slot = part
+            .parse()
+            .map_err(|_| format!("{part:?} in {text:?} is not a whole number 0–255"))?;
+    }
+    Ok(out)
+}
+
+/// Reads `--mean` and `--std`: three numbers, e.g. `0.485,0.456,0.406`.
+pub fn parse_triple(text: &str) -> Result<[f32; 3], String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [a, b, c] = parts.as_slice() else {
+        return Err(format!("{text:?} is not three numbers R,G,B"));
+    };
+    let num = |s: &str| {
+        s.parse::<f32>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("{s:?} in {text:?} is not a number"))
+    };
+    Ok([num(a)?, num(b)?, num(c)?])
+}
+
+/// Reads `--image-size`: `WIDTHxHEIGHT`, each 1–16384, as (width, height).
+pub fn parse_image_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("{text:?} is not WIDTHxHEIGHT, e.g. 224x224"))?;
+    let side = |s: &str| {
+        s.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=16384).contains(n))
+            .ok_or_else(|| format!("{s:?} in {text:?} is not a whole number 1–16384"))
+    };
+    Ok((side(w)?, side(h)?))
+}
+
+/// `--env-manager`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvManagerArg {
+    /// The chosen Python as it is.
+    Local,
+    /// The model's own environment, built with uv.
+    Uv,
+    /// The model's own environment, built with virtualenv.
+    Virtualenv,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// `{"inputs"|"dataframe_split": ..., "params": ...}` for MLflow's scoring server.
+    Mlflow,
+    /// `{"input_data": ..., "params": ...}` for Azure ML.
+    Azure,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_image_size, parse_pad, parse_triple, parse_window_size};
+
+    #[test]
+    fn image_flags_read_what_the_window_offers() {
+        assert_eq!(parse_pad("114,114,114"), Ok([114, 114, 114, 255]));
+        assert_eq!(parse_pad("1, 2, 3, 4"), Ok([1, 2, 3, 4]));
+        assert!(parse_pad("256,0,0").is_err());
+        assert!(parse_pad("1,2").is_err());
+        assert_eq!(parse_triple("0.5,0.25,1"), Ok([0.5, 0.25, 1.0]));
+        assert!(parse_triple("0.5,nan,1").is_err());
+        assert!(parse_triple("0.5,1").is_err());
+        assert_eq!(parse_image_size("12x20"), Ok((12, 20)), "width, height");
+        assert!(parse_image_size("0x20").is_err());
+        assert!(parse_image_size("20").is_err());
+    }
+
+    #[test]
+    fn window_sizes_are_width_by_height_within_bounds() {
+        assert_eq!(parse_window_size("900x600"), Ok([900.0, 600.0]));
+        assert_eq!(parse_window_size("1200X800"), Ok([1200.0, 800.0]));
+        assert!(
+            parse_window_size("900")
+                .unwrap_err()
+                .contains("WIDTHxHEIGHT")
+        );
+        assert!(
+            parse_window_size("100x600")
+                .unwrap_err()
+                .contains("outside 640..=16384")
+        );
+        assert!(parse_window_size("9e9x600").is_err());
+        assert!(parse_window_size("900x-1").is_err());
+    }
+}

@@ -1,0 +1,151 @@
+//! The command line: no subcommand opens the window; `show` prints a model card, `predict`
+//! builds, checks and sends a request, `openapi` describes the endpoint, using the same
+//! library calls as the GUI.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::input::build::InputSource;
+use crate::model;
+use crate::predict::BackendSettings;
+use crate::predict::local::EnvManager;
+
+mod args;
+mod card_text;
+mod predict;
+
+pub use args::{
+    Cli, Command, EnvManagerArg, FormatArg, parse_image_size, parse_pad, parse_triple,
+    parse_window_size,
+};
+pub use card_text::render_card;
+use card_text::{remote_json, remote_text};
+pub use predict::latency_line;
+
+/// Runs the command; `Err` is printed as `error: ...` with exit code 2.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let Some(command) = cli.command else {
+        #[cfg(feature = "gui")]
+        {
+            crate::ui::run(cli.model, cli.image, cli.window_size)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        #[cfg(not(feature = "gui"))]
+        anyhow::bail!("this build has no window (built without the `gui` feature): use `show`");
+    };
+    match command {
+        Command::Show {
+            model,
+            tracking_uri,
+            json,
+        } => {
+            let crate::session::Opened { card, remote } =
+                crate::session::open(&model, tracking_uri.as_deref())?;
+            let out = if json {
+                let mut doc = model::json::card_to_json(&card);
+                if let (Some(r), Some(obj)) = (&remote, doc.as_object_mut()) {
+                    obj.insert("source".into(), remote_json(r));
+                }
+                serde_json::to_string_pretty(&doc).context("cannot write the card as JSON")?
+            } else {
+                let mut text = String::new();
+                if let Some(r) = &remote {
+                    text.push_str(&remote_text(r));
+                }
+                text.push_str(&render_card(&card));
+                text
+            };
+            print_out(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Openapi {
+            model,
+            tracking_uri,
+        } => {
+            let card = crate::session::open(&model, tracking_uri.as_deref())?.card;
+            let doc = crate::input::openapi::openapi_document(&card);
+            print_out(&serde_json::to_string_pretty(&doc).context("cannot write the document")?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Predict {
+            model,
+            tracking_uri,
+            input,
+            image,
+            npy,
+            csv,
+            params,
+            resize,
+            pad,
+            scaling,
+            mean,
+            std,
+            color,
+            image_size,
+            format,
+            dry_run,
+            backend,
+            python,
+            env_manager,
+            header,
+            timeout,
+            repeat,
+        } => {
+            let source = if let Some(path) = input {
+                InputSource::RequestFile(path)
+            } else if !image.is_empty() {
+                InputSource::Images(image)
+            } else if !npy.is_empty() {
+                // Named by NAME=FILE, else by the file's stem, as files dropped on the window.
+                InputSource::Npy(
+                    npy.iter()
+                        .map(|a| crate::session::parse_npy_arg(a))
+                        .collect(),
+                )
+            } else if let Some(path) = csv {
+                InputSource::Csv(path)
+            } else {
+                InputSource::Example
+            };
+            let mut settings = BackendSettings {
+                python,
+                env_manager: match env_manager {
+                    EnvManagerArg::Local => EnvManager::Local,
+                    EnvManagerArg::Uv => EnvManager::Uv,
+                    EnvManagerArg::Virtualenv => EnvManager::Virtualenv,
+                },
+                timeout_s: timeout,
+                ..BackendSettings::default()
+            };
+            for line in &header {
+                settings
+                    .headers
+                    .push(crate::predict::parse_header(line).map_err(anyhow::Error::msg)?);
+            }
+            let image = crate::session::ImageSpec {
+                resize,
+                pad,
+                scaling,
+                mean_std: (
+                    mean.unwrap_or(crate::session::IMAGENET_MEAN_STD.0),
+                    std.unwrap_or(crate::session::IMAGENET_MEAN_STD.1),
+                ),
+                color,
+                free_size: image_size,
+            };
+            let send = (!dry_run).then_some((backend, settings, repeat));
+            predict::predict(model, tracking_uri, source, params, image, format, send)
+        }
+    }
+}
+
+/// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
+}

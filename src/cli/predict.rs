@@ -1,0 +1,181 @@
+//! `predict`: build the request from the session's spec, check it with MLflow's rules, send
+//! it through the chosen backend and print the answer (or, with `--dry-run`, the request).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::args::FormatArg;
+use super::print_out;
+use crate::input::build::InputSource;
+use crate::model::ModelCard;
+use crate::predict::BackendSettings;
+
+#[allow(clippy::too_many_arguments)]
+pub fn predict(
+    model: PathBuf,
+    tracking_uri: Option<String>,
+    source: InputSource,
+    params: Option<String>,
+    image: crate::session::ImageSpec,
+    format: FormatArg,
+    send: Option<(String, BackendSettings, u32)>,
+) -> anyhow::Result<ExitCode> {
+    use crate::input::build::build_request;
+    use crate::input::request::BodyFormat;
+
+    if send.is_some() && format == FormatArg::Azure {
+        anyhow::bail!(
+            "--format azure is for --dry-run: when sending, the body's form follows the backend (a URL ending in /score gets Azure ML's)"
+        );
+    }
+    let crate::session::Opened { card, remote } =
+        crate::session::open(&model, tracking_uri.as_deref())?;
+    let source = match source {
+        InputSource::Npy(files) => InputSource::Npy(crate::session::name_npy_files(&card, files)),
+        other => other,
+    };
+    let params = match params {
+        None => None,
+        Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(map)) => Some(map),
+            Ok(other) => anyhow::bail!("--params must be a JSON object, got {other}"),
+            Err(e) => anyhow::bail!("--params is not valid JSON: {e}"),
+        },
+    };
+    let options = image.options_for(&card);
+    let body_format = match format {
+        FormatArg::Mlflow => BodyFormat::Mlflow,
+        FormatArg::Azure => BodyFormat::AzureMl,
+    };
+    let body = build_request(&card, &source, params.as_ref(), options, body_format)?;
+    if format == FormatArg::Mlflow {
+        let verdict =
+            crate::input::validate::validate_body(crate::input::validate::Model::of(&card), &body);
+        for note in &verdict.notes {
+            eprintln!("note: {note}");
+        }
+        if !verdict.is_ok() {
+            for problem in &verdict.problems {
+                eprintln!("error: {problem}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    }
+    if let Some((backend, settings, repeat)) = send {
+        return send_request(card, remote, &body, &backend, &settings, repeat);
+    }
+    // Pretty for bodies a person reads; one line for large tensors (a 300x300 image is 270,000
+    // numbers).
+    let compact = serde_json::to_string(&body).context("cannot write the request as JSON")?;
+    if compact.len() < 64_000 {
+        print_out(
+            &serde_json::to_string_pretty(&body).context("cannot write the request as JSON")?,
+        )?;
+    } else {
+        print_out(&compact)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Sends a checked body to the chosen backend and prints the answer.
+fn send_request(
+    card: ModelCard,
+    remote: Option<crate::source::RemoteModel>,
+    body: &serde_json::Value,
+    backend: &str,
+    settings: &BackendSettings,
+    repeat: u32,
+) -> anyhow::Result<ExitCode> {
+    use crate::predict::{BackendChoice, Reply, Runner};
+    let has_onnx = crate::session::BackendKind::auto(&card).is_some();
+    let choice = BackendChoice::parse(backend, has_onnx).map_err(anyhow::Error::msg)?;
+    let mut runner = Runner::new(std::sync::Arc::new(card));
+    if let Some(r) = remote {
+        runner.set_remote(r);
+    }
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let outcome = runner.predict(&choice, settings, body, &cancel);
+    for mismatch in &runner.mismatches {
+        eprintln!("note: environment differs: {mismatch}");
+    }
+    let fail = |e: crate::predict::PredictError, runner: &Runner| {
+        let log = runner.log();
+        if matches!(choice, BackendChoice::Local) && !log.is_empty() {
+            eprintln!("server log (last lines):\n{}", log.tail(15));
+        }
+        anyhow::Error::from(e)
+    };
+    let mut outcome = outcome.map_err(|e| fail(e, &runner))?;
+    // --repeat: the same body again; the latencies exclude any startup.
+    let mut latencies = vec![outcome.latency];
+    while latencies.len() < repeat as usize && matches!(outcome.reply, Reply::Predictions { .. }) {
+        outcome = runner
+            .predict(&choice, settings, body, &cancel)
+            .map_err(|e| fail(e, &runner))?;
+        latencies.push(outcome.latency);
+    }
+    if repeat > 1 {
+        eprintln!("{}", latency_line(&latencies));
+    }
+    match &outcome.reply {
+        Reply::Predictions {
+            raw,
+            wrapped,
+            non_finite,
+            ..
+        } => {
+            let text = if *wrapped {
+                raw.trim().to_string()
+            } else {
+                format!("{{\"predictions\": {}}}", raw.trim())
+            };
+            print_out(&text)?;
+            if *non_finite {
+                eprintln!(
+                    "note: the answer holds NaN or Infinity tokens (as Python's json writes them)"
+                );
+            }
+            if outcome.cold() {
+                eprintln!(
+                    "note: {} ready in {:.0} ms; prediction took {:.1} ms",
+                    choice.label(),
+                    outcome.startup.as_secs_f64() * 1e3,
+                    outcome.latency.as_secs_f64() * 1e3
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Reply::Rejected(rejection) => {
+            eprintln!("error: the request was rejected: {rejection}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `latency_ms p50=<ms> p95=<ms> n=<N>` (nearest-rank percentiles).
+pub fn latency_line(latencies: &[std::time::Duration]) -> String {
+    use crate::perf::nearest_rank;
+    let mut ms: Vec<f64> = latencies.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+    ms.sort_by(f64::total_cmp);
+    format!(
+        "latency_ms p50={:.3} p95={:.3} n={}",
+        nearest_rank(&ms, 0.50),
+        nearest_rank(&ms, 0.95),
+        ms.len()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::latency_line;
+    use std::time::Duration;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let l: Vec<Duration> = (1..=20).map(Duration::from_millis).collect();
+        assert_eq!(latency_line(&l), "latency_ms p50=10.000 p95=19.000 n=20");
+        assert_eq!(latency_line(&l[..1]), "latency_ms p50=1.000 p95=1.000 n=1");
+    }
+}
