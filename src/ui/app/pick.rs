@@ -1,0 +1,91 @@
+//! Choosing files: the desktop's dialog on a worker, or the in-app browser where the desktop has none, and what each choice is for.
+
+use super::*;
+
+impl InspectorApp {
+    /// Asks for files or a folder: the desktop's dialog on a worker, or the in-app browser
+    /// where the desktop has none.
+    pub(super) fn pick(&mut self, ctx: &egui::Context, purpose: Purpose) {
+        if self.native_dialogs != Some(false) && file_picker::native_may_work() {
+            self.tasks.spawn(TaskName::Dialog, ctx, move || {
+                TaskResult::Chosen(purpose, file_picker::native(purpose))
+            });
+        } else {
+            self.open_browser(ctx, purpose);
+        }
+    }
+
+    pub(super) fn open_browser(&mut self, ctx: &egui::Context, purpose: Purpose) {
+        let start = self
+            .loaded
+            .as_ref()
+            .and_then(|l| l.folder.parent().map(Path::to_path_buf))
+            .or_else(|| std::env::var_os("HOME").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("/"));
+        self.browser = Some(file_picker::Browser::open(
+            purpose,
+            &start,
+            ctx.content_rect().size(),
+        ));
+    }
+
+    /// What happens once files or a folder were chosen.
+    pub(super) fn picked(&mut self, ctx: &egui::Context, purpose: Purpose, paths: Vec<PathBuf>) {
+        let Some(first) = paths.first().cloned() else {
+            return;
+        };
+        match purpose {
+            Purpose::ModelFolder => self.commands.push(Command::Open(first)),
+            Purpose::Images => self.commands.push(Command::AddImages(paths)),
+            Purpose::DataFiles => self.commands.push(Command::AddDataFiles(paths)),
+            Purpose::Labels => self.commands.push(Command::UseLabels(Some(first))),
+            Purpose::BinaryCell(row, col) => {
+                self.tasks.spawn(TaskName::ImageDialog, ctx, move || {
+                    TaskResult::BinaryCell(
+                        row,
+                        col,
+                        Some(
+                            crate::input::files::file_as_base64(&first).map_err(|e| e.to_string()),
+                        ),
+                    )
+                });
+            }
+            Purpose::SaveRequest => {
+                let Some(body) = self
+                    .loaded
+                    .as_ref()
+                    .and_then(|l| l.panels.test.prepared.as_ref())
+                    .map(|p| p.body.clone())
+                else {
+                    return;
+                };
+                self.tasks.spawn(TaskName::Save, ctx, move || {
+                    let result = serde_json::to_vec_pretty(body.as_ref())
+                        .map_err(|e| e.to_string())
+                        .and_then(|bytes| {
+                            std::fs::write(&first, bytes)
+                                .map_err(|e| format!("{}: {e}", first.display()))
+                        })
+                        .map(|()| first);
+                    TaskResult::Saved(result)
+                });
+            }
+        }
+    }
+
+    /// Draws the in-app file browser when it is open.
+    pub(super) fn browser_ui(&mut self, ctx: &egui::Context) {
+        let Some(browser) = &mut self.browser else {
+            return;
+        };
+        match file_picker::browser_ui(ctx, browser, &self.settings.recent) {
+            BrowserAnswer::Open => {}
+            BrowserAnswer::Closed => self.browser = None,
+            BrowserAnswer::Picked(paths) => {
+                let purpose = browser.purpose;
+                self.browser = None;
+                self.picked(ctx, purpose, paths);
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The predict job: the trust question, the backend choice, the run on a worker, and the answer read for the view.
+
+use super::*;
+
+impl InspectorApp {
+    /// Sends a body to the chosen backend on a worker (asking first before running the
+    /// model's code locally).
+    pub(super) fn send(
+        &mut self,
+        ctx: &egui::Context,
+        body: Arc<serde_json::Value>,
+        input: Option<String>,
+    ) {
+        use crate::ui::predict_panel::{BackendKind, Run, Running};
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let predict = &mut loaded.panels.predict;
+        if predict.running.is_some() || self.tasks.is_running(TaskName::Predict) {
+            return;
+        }
+        if predict.backend == BackendKind::Local && !self.settings.is_trusted(&loaded.folder) {
+            predict.trust_prompt = true;
+            predict.pending = Some((body, input));
+            return;
+        }
+        let choice = predict.backend.choice(&self.settings.endpoint_url);
+        let label = choice.label();
+        let input = input
+            .unwrap_or_else(|| crate::ui::test_panel::input_summary(&loaded.panels.test, &body));
+        let settings = self.settings.backend.clone();
+        let runner = loaded.runner.clone();
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.predict_generation += 1;
+        let generation = self.predict_generation;
+        let number = predict.history.len() + 1;
+        let remembered = self.settings.labels_for(&loaded.folder).cloned();
+        let want_labels = predict.labels.is_none();
+        let card = loaded.card.clone();
+        predict.running = Some(Running {
+            generation,
+            cancel: cancel.clone(),
+            started: std::time::Instant::now(),
+            backend: label.clone(),
+            fetch: loaded.remote.as_ref().map(|_| loaded.fetch.clone()),
+        });
+        predict.error = None;
+        self.tasks.spawn(TaskName::Predict, ctx, move || {
+            let result = match runner.lock() {
+                Ok(mut r) => r.predict(&choice, &settings, &body, &cancel),
+                Err(_) => Err(crate::predict::PredictError::NotRunnable(
+                    "an earlier predict failed badly; close and open the model again".into(),
+                )),
+            };
+            let server = runner
+                .lock()
+                .ok()
+                .and_then(|r| r.server_info())
+                .map(|(port, version)| {
+                    format!(
+                        "MLflow {} scoring server on 127.0.0.1:{port}",
+                        version.unwrap_or_else(|| "?".into())
+                    )
+                });
+            let cancelled = cancel.load(Ordering::Relaxed);
+            let result = match result {
+                _ if cancelled => Err(Arc::new(crate::predict::PredictError::Cancelled)),
+                Ok(o) => Ok(o),
+                Err(e) => Err(Arc::new(e)),
+            };
+            let crate::session::AnswerView {
+                sections,
+                summary,
+                candidates,
+                labels,
+            } = crate::session::read_answer(&result, &card, remembered.as_deref(), want_labels);
+            let (raw_view, value_views) = Run::views(&result, &sections);
+            TaskResult::Predicted {
+                generation,
+                run: Box::new(Run {
+                    number,
+                    backend: label,
+                    input,
+                    input_digest: crate::predict::answer::fingerprint(&body),
+                    input_glimpse: crate::predict::answer::first_values(&body, 6),
+                    body,
+                    result,
+                    sections,
+                    summary,
+                    raw_view,
+                    value_views,
+                }),
+                server,
+                candidates,
+                labels,
+            }
+        });
+    }
+}

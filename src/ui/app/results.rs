@@ -1,0 +1,258 @@
+//! Background task results, applied at the start of each frame; new work they lead to (previews, thumbnails) is started here.
+
+use super::*;
+
+impl InspectorApp {
+    pub(super) fn handle_results(&mut self, ctx: &egui::Context) {
+        for result in self.tasks.poll() {
+            match result {
+                TaskResult::Chosen(purpose, answer) => match answer {
+                    NativeAnswer::Picked(paths) => {
+                        self.native_dialogs = Some(true);
+                        self.picked(ctx, purpose, paths);
+                    }
+                    NativeAnswer::Cancelled => self.native_dialogs = Some(true),
+                    NativeAnswer::Unavailable => {
+                        self.native_dialogs = Some(false);
+                        self.open_browser(ctx, purpose);
+                    }
+                },
+                TaskResult::BinaryCell(row, col, result) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        let test = &mut loaded.panels.test;
+                        match result {
+                            Some(Ok(text)) => {
+                                if let Some(cell) =
+                                    test.grid.get_mut(row).and_then(|r| r.get_mut(col))
+                                {
+                                    *cell = text;
+                                }
+                            }
+                            Some(Err(e)) => test.error = Some(e),
+                            None => {}
+                        }
+                    }
+                }
+
+                TaskResult::Prepared {
+                    generation,
+                    result,
+                    fill_editor,
+                } => {
+                    let Some(loaded) = &mut self.loaded else {
+                        continue;
+                    };
+                    if generation != self.prepare_generation {
+                        continue;
+                    }
+                    let test = &mut loaded.panels.test;
+                    test.progress = None;
+                    match result {
+                        Ok(prepared) => {
+                            if fill_editor {
+                                test.source = crate::ui::test_panel::SourceKind::Json;
+                                test.json_text =
+                                    serde_json::to_string_pretty(prepared.body.as_ref())
+                                        .unwrap_or_default();
+                            }
+                            test.preview_texture = prepared.preview.as_ref().map(|img| {
+                                let size = [img.width() as usize, img.height() as usize];
+                                let color =
+                                    egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw());
+                                ctx.load_texture(
+                                    "model_input_preview",
+                                    color,
+                                    egui::TextureOptions::LINEAR,
+                                )
+                            });
+                            let send =
+                                std::mem::take(&mut loaded.panels.predict.predict_after_prepare);
+                            if send {
+                                if prepared.verdict.is_ok() {
+                                    self.commands.push(Command::Send(prepared.body.clone()));
+                                } else {
+                                    loaded.panels.predict.error = Some(
+                                        "Not sent: MLflow would refuse this request (see the problems above).".into(),
+                                    );
+                                }
+                            }
+                            test.prepared = Some(*prepared);
+                        }
+                        Err(e) => {
+                            test.prepared = None;
+                            test.error = Some(e);
+                            loaded.panels.predict.predict_after_prepare = false;
+                        }
+                    }
+                }
+                TaskResult::Saved(result) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.test.saved = Some(result);
+                    }
+                }
+                TaskResult::Pasted(result) => match result {
+                    Ok(path) => self.commands.push(Command::AddImages(vec![path])),
+                    Err(e) => {
+                        if let Some(loaded) = &mut self.loaded {
+                            loaded.panels.test.paste_error = Some(e);
+                        }
+                    }
+                },
+                TaskResult::Thumbnails(done) => {
+                    let Some(loaded) = &mut self.loaded else {
+                        continue;
+                    };
+                    let test = &mut loaded.panels.test;
+                    for (path, result) in done {
+                        // Only for images still chosen (a Clear may have come first).
+                        if !test.images.contains(&path) {
+                            continue;
+                        }
+                        let entry = result.map(|(picture, size)| {
+                            let image = egui::ColorImage::from_rgba_unmultiplied(
+                                [picture.width() as usize, picture.height() as usize],
+                                picture.as_raw(),
+                            );
+                            let texture = ctx.load_texture(
+                                format!("thumbnail {}", path.display()),
+                                image,
+                                egui::TextureOptions::LINEAR,
+                            );
+                            (texture, size)
+                        });
+                        test.thumbnails.push((path, entry));
+                    }
+                }
+                TaskResult::Predicted {
+                    generation,
+                    run,
+                    server,
+                    candidates,
+                    labels,
+                } => {
+                    let Some(loaded) = &mut self.loaded else {
+                        continue;
+                    };
+                    let predict = &mut loaded.panels.predict;
+                    if predict.running.as_ref().map(|r| r.generation) != Some(generation) {
+                        continue;
+                    }
+                    predict.running = None;
+                    predict.server = server;
+                    predict.label_candidates = candidates;
+                    if predict.labels.is_none()
+                        && let Some(labels) = labels
+                    {
+                        predict.labels = Some(labels);
+                    }
+                    predict.full_message = false;
+                    predict.history.push(*run);
+                    predict.shown = Some(predict.history.len() - 1);
+                }
+                TaskResult::PythonChecked(result) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.predict.python =
+                            Some(crate::ui::predict_panel::PythonStatus::Checked(result));
+                    }
+                }
+                TaskResult::Labels(Some(Ok(labels))) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        self.settings
+                            .set_labels(&loaded.folder, labels.file.clone());
+                        loaded.panels.predict.labels = Some(labels);
+                    }
+                }
+                TaskResult::Labels(Some(Err(e))) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.predict.error = Some(e);
+                    }
+                }
+                TaskResult::Labels(None) => {}
+                TaskResult::ServerStopped => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.predict.server = None;
+                    }
+                }
+                TaskResult::Opened {
+                    generation,
+                    path,
+                    result,
+                } => {
+                    if generation != self.generation {
+                        continue; // cancelled or superseded
+                    }
+                    self.opening = None;
+                    match result {
+                        Ok(opened) => {
+                            let crate::session::Opened { card, remote } = *opened;
+                            self.settings.remember(&path);
+                            self.tracking.open = false;
+                            self.loaded = Some(Box::new(Loaded::new(card, remote)));
+                            let images = std::mem::take(&mut self.images_on_open);
+                            if !images.is_empty() {
+                                self.settings.tab = Tab::Test;
+                                self.commands.push(Command::AddImages(images));
+                            }
+                        }
+                        Err(e) => {
+                            self.error = Some(e.to_string());
+                        }
+                    }
+                }
+                TaskResult::Models(result) => self.tracking.models = Some(result),
+                TaskResult::Versions(name, result) => {
+                    self.tracking.versions.retain(|(n, _)| *n != name);
+                    self.tracking.versions.push((name, result));
+                }
+
+                TaskResult::Preview { rel, result } => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.preview = Some((rel, result));
+                    }
+                }
+                TaskResult::RecentChecked(existing) => {
+                    self.settings.recent.retain(|p| existing.contains(p));
+                }
+                TaskResult::ExampleFound(example) => self.example = example,
+            }
+        }
+        if !self.tasks.is_running(TaskName::Open)
+            && let Some(path) = self.pending_open.take()
+        {
+            self.commands.push(Command::Open(path));
+        }
+        if !self.tasks.is_running(TaskName::Preview)
+            && let Some(rel) = self.pending_preview.take()
+        {
+            self.commands.push(Command::Preview(rel));
+        }
+        // Thumbnails for the first chosen images that have none yet.
+        if let Some(loaded) = &mut self.loaded
+            && !self.tasks.is_running(TaskName::Thumbnails)
+        {
+            let test = &mut loaded.panels.test;
+            test.thumbnails.retain(|(p, _)| test.images.contains(p));
+            let wanted: Vec<PathBuf> = test
+                .images
+                .iter()
+                .take(crate::ui::test_panel::MAX_THUMBNAILS)
+                .filter(|p| !test.thumbnails.iter().any(|(q, _)| q == *p))
+                .cloned()
+                .collect();
+            if !wanted.is_empty() {
+                self.tasks.spawn(TaskName::Thumbnails, ctx, move || {
+                    TaskResult::Thumbnails(
+                        wanted
+                            .into_iter()
+                            .map(|p| {
+                                let r = crate::input::image::thumbnail(&p, 96)
+                                    .map_err(|e| e.to_string());
+                                (p, r)
+                            })
+                            .collect(),
+                    )
+                });
+            }
+        }
+    }
+}
