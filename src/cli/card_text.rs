@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 use crate::model::environment::{Dependency, Requirement};
 use crate::model::example::ExampleData;
 use crate::model::flavors::{FlavorView, PyFuncEnv};
-use crate::model::fsutil::{PathStatus, human_size};
+use crate::model::fsutil::PathStatus;
 use crate::model::signature::{ColType, Schema, SignatureState, Spec};
 use crate::model::{Location, ModelCard};
+use crate::text::human_size;
 
 /// The model card as text for a terminal: one function per section, in the window's order.
 pub fn render_card(card: &ModelCard) -> String {
@@ -525,5 +526,5 @@ fn compact(value: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    crate::model::mlmodel::elide(&text, 160)
+    crate::text::elide(&text, 160)
 }

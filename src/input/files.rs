@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::image::Tensor;
 use crate::model::fsutil;
+use crate::text::base64;
 
 /// The largest `.npy` or CSV file read.
 pub const DATA_FILE_CAP: u64 = 1_000_000_000;
@@ -154,28 +155,6 @@ fn check_npy_size(bytes: &[u8]) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Standard base64 (with padding), as MLflow sends binary values.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 /// A file's bytes as base64 text, for a binary column.

@@ -9,6 +9,9 @@ use ndarray::{ArrayD, IxDyn};
 
 use crate::model::signature::TensorSpec;
 
+/// Extensions of the image files taken as image inputs (the decoders this build has).
+pub const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"];
+
 /// The largest image file decoded.
 pub const IMAGE_FILE_CAP: u64 = 256_000_000;
 
@@ -393,8 +396,8 @@ pub fn decode(path: &Path) -> Result<DynamicImage, ImageError> {
     if meta.len() > IMAGE_FILE_CAP {
         return Err(err(format!(
             "is {}, larger than the {} an image may be",
-            crate::model::fsutil::human_size(meta.len()),
-            crate::model::fsutil::human_size(IMAGE_FILE_CAP)
+            crate::text::human_size(meta.len()),
+            crate::text::human_size(IMAGE_FILE_CAP)
         )));
     }
     let bytes = crate::model::fsutil::read_bytes_capped(path, IMAGE_FILE_CAP)

@@ -1,6 +1,7 @@
 //! Careful file access inside a model folder: paths that lead out are never followed,
 //! reads are capped, and only regular files are read (a FIFO would block forever).
 
+use crate::text::human_size;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
@@ -56,22 +57,6 @@ pub enum ReadError {
     /// An I/O error.
     #[error("cannot read: {0}")]
     Io(#[from] std::io::Error),
-}
-
-/// Bytes as a short human-readable size, e.g. `12.3 KB`.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
 
 /// Lexically resolves `rel` inside `root`, refusing absolute paths and `..` that climb out.

@@ -5,6 +5,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::error::Warning;
+use crate::text::elide;
 
 /// An ordered JSON-like map, as the YAML was written.
 pub type Map = serde_json::Map<String, Value>;
@@ -247,16 +248,6 @@ pub fn describe(value: &Value) -> String {
         Value::String(s) => format!("a string ({})", elide(s, 40)),
         Value::Array(_) => "a list".to_string(),
         Value::Object(_) => "a mapping".to_string(),
-    }
-}
-
-/// At most `max` characters of `s`, with an ellipsis when cut.
-pub fn elide(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("{cut}…")
     }
 }
 

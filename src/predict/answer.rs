@@ -392,7 +392,7 @@ pub fn first_values(value: &Value, n: usize) -> String {
         match v {
             Value::Array(items) => items.iter().for_each(|i| walk(i, out, n, more)),
             Value::Object(map) => map.values().for_each(|i| walk(i, out, n, more)),
-            Value::String(s) => out.push(format!("\"{}\"", crate::model::mlmodel::elide(s, 16))),
+            Value::String(s) => out.push(format!("\"{}\"", crate::text::elide(s, 16))),
             other => out.push(other.to_string()),
         }
     }
@@ -474,7 +474,7 @@ pub fn compare(a: &Value, b: &Value) -> Difference {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            other => crate::model::mlmodel::elide(&other.to_string(), 24),
+            other => crate::text::elide(&other.to_string(), 24),
         }
     }
     struct Walk {

@@ -205,7 +205,7 @@ fn http_error(url: &str, timeout: Duration, error: ureq::Error) -> PredictError 
         ureq::Error::HostNotFound => "the host name was not found (check the URL)".to_string(),
         ureq::Error::BodyExceedsLimit(_) => format!(
             "the answer is larger than the {} this app reads (it holds an answer in memory while reading it); ask for fewer rows or outputs at once",
-            crate::model::fsutil::human_size(MAX_ANSWER_BYTES)
+            crate::text::human_size(MAX_ANSWER_BYTES)
         ),
         ureq::Error::ConnectionFailed => {
             "the connection failed (is the server running?)".to_string()

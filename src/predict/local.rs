@@ -491,7 +491,7 @@ pub fn start_failure_cause(lines: &[String]) -> Option<String> {
         .map(|l| l.trim_end())
         .find(|l| is_exception(l) && !wrapper(l))
         .or_else(|| lines.iter().map(|l| l.trim_end()).find(|l| is_exception(l)))
-        .map(|l| crate::model::mlmodel::elide(l, 300))
+        .map(|l| crate::text::elide(l, 300))
 }
 
 #[cfg(test)]

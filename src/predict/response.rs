@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use super::PredictError;
 use crate::model::lenient_json;
-use crate::model::mlmodel::elide;
+use crate::text::elide;
+use crate::text::snippet;
 
 /// What a server said to a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -166,15 +167,6 @@ fn elide_quoted(text: &str, max: usize) -> String {
         i += 1;
     }
     out
-}
-
-/// The start of a body, for messages.
-pub fn snippet(body: &str) -> String {
-    let trimmed = body.trim();
-    if trimmed.is_empty() {
-        return "(empty body)".into();
-    }
-    elide(&trimmed.replace('\n', " "), 200)
 }
 
 #[cfg(test)]

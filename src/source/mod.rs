@@ -264,7 +264,7 @@ fn invalid(what: &str, tracking: &Tracking, v: &Value) -> SourceError {
         url: tracking.base.clone(),
         message: format!(
             "{what} is missing from the answer: {}",
-            crate::predict::response::snippet(&v.to_string())
+            crate::text::snippet(&v.to_string())
         ),
     }
 }
@@ -561,7 +561,7 @@ pub fn list(tracking: &Tracking, location: &Location) -> Result<Vec<RemoteFile>,
                 if total_bytes > MAX_REMOTE_BYTES {
                     return Err(SourceError::Limit(format!(
                         "{location}: the model's files add up to more than {}; not mirrored",
-                        crate::model::fsutil::human_size(MAX_REMOTE_BYTES)
+                        crate::text::human_size(MAX_REMOTE_BYTES)
                     )));
                 }
                 out.push(RemoteFile {

@@ -92,7 +92,7 @@ impl Tracking {
             (Some(t), _) => Some(format!("Bearer {t}")),
             (None, Some((u, p))) => Some(format!(
                 "Basic {}",
-                crate::input::files::base64(format!("{u}:{p}").as_bytes())
+                crate::text::base64(format!("{u}:{p}").as_bytes())
             )),
             (None, None) => None,
         };
@@ -270,7 +270,7 @@ fn read_json(
         url: url.to_string(),
         message: format!(
             "the answer is not JSON ({e}): {}; is this an MLflow tracking server?",
-            crate::predict::response::snippet(&text)
+            crate::text::snippet(&text)
         ),
     })
 }
@@ -287,7 +287,7 @@ fn http_error(url: &str, status: u16, text: &str) -> SourceError {
         .as_ref()
         .and_then(|v| v.get("message"))
         .and_then(Value::as_str)
-        .map_or_else(|| crate::predict::response::snippet(text), str::to_string);
+        .map_or_else(|| crate::text::snippet(text), str::to_string);
     match status {
         401 | 403 => SourceError::Auth {
             url: url.to_string(),

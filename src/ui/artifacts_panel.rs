@@ -1,18 +1,37 @@
 //! The Artifacts tab: the folder's files as a tree with sizes and kinds, and a text preview of
 //! the selected file (read on a worker, small text files only).
 
+use std::collections::HashSet;
+
 use egui::{RichText, Ui};
 
-use super::app::PanelState;
 use super::command::Command;
 use super::widgets::{code_block_ui, error_color};
 use crate::model::ModelCard;
 use crate::model::artifacts::{Artifact, ArtifactKind};
-use crate::model::fsutil::human_size;
 use crate::preview::Preview;
+use crate::text::human_size;
+
+/// The Files tab's view state.
+#[derive(Default)]
+pub struct FilesState {
+    /// Expanded folders.
+    pub expanded: HashSet<String>,
+    /// Whether the default expansion was set.
+    pub tree_initialized: bool,
+    /// The selected file.
+    pub selected: Option<String>,
+    /// The last file preview that arrived: its path and text, or why not.
+    pub preview: Option<(String, Result<crate::preview::Preview, String>)>,
+    /// The previewed image, uploaded for drawing (its path and texture).
+    pub preview_texture: Option<(String, egui::TextureHandle)>,
+    /// The preview's share of the width (0 until the divider is moved), the width it was laid
+    /// out for, and a count that lays it out anew when the width changes.
+    pub split: (f32, f32, u64),
+}
 
 /// The rows shown: entries whose folders are all expanded.
-pub fn visible_rows<'a>(entries: &'a [Artifact], panels: &PanelState) -> Vec<&'a Artifact> {
+pub fn visible_rows<'a>(entries: &'a [Artifact], files: &FilesState) -> Vec<&'a Artifact> {
     let mut out = Vec::new();
     let mut collapsed: Option<String> = None;
     for entry in entries {
@@ -23,7 +42,7 @@ pub fn visible_rows<'a>(entries: &'a [Artifact], panels: &PanelState) -> Vec<&'a
             collapsed = None;
         }
         out.push(entry);
-        if entry.is_dir && !panels.expanded.contains(&entry.path) {
+        if entry.is_dir && !files.expanded.contains(&entry.path) {
             collapsed = Some(format!("{}/", entry.path));
         }
     }
@@ -34,14 +53,14 @@ pub fn visible_rows<'a>(entries: &'a [Artifact], panels: &PanelState) -> Vec<&'a
 pub fn artifacts_ui(
     ui: &mut Ui,
     card: &ModelCard,
-    panels: &mut PanelState,
+    files: &mut FilesState,
     commands: &mut Vec<Command>,
 ) {
     let artifacts = &card.artifacts;
-    if !panels.tree_initialized {
-        panels.tree_initialized = true;
+    if !files.tree_initialized {
+        files.tree_initialized = true;
         if artifacts.entries.len() <= 300 {
-            panels.expanded = artifacts
+            files.expanded = artifacts
                 .entries
                 .iter()
                 .filter(|e| e.is_dir)
@@ -60,25 +79,25 @@ pub fn artifacts_ui(
         }
     ));
     // MLmodel is shown at first.
-    if panels.selected.is_none() {
+    if files.selected.is_none() {
         commands.push(Command::Preview(
             crate::model::MLMODEL_FILE_NAME.to_string(),
         ));
-        panels.selected = Some(crate::model::MLMODEL_FILE_NAME.to_string());
+        files.selected = Some(crate::model::MLMODEL_FILE_NAME.to_string());
     }
-    let rows = visible_rows(&artifacts.entries, panels);
+    let rows = visible_rows(&artifacts.entries, files);
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 6.0;
     // The preview gets the room; the list keeps what a file name and its size need.
     let total = ui.available_width();
-    let (share, laid_for, generation) = panels.files_split;
+    let (share, laid_for, generation) = files.split;
     let share = if share > 0.0 { share } else { 0.6 };
     let max_width = (total - 200.0).max(240.0);
     let preview_width = (total * share).clamp(240.0, max_width);
     // A new window width lays the divider out anew at the same proportion.
     if (laid_for - total).abs() > 0.5 {
-        panels.files_split = (panels.files_split.0, total, generation + 1);
+        files.split = (files.split.0, total, generation + 1);
     }
-    let shown = egui::Panel::right(("artifact_preview", panels.files_split.2))
+    let shown = egui::Panel::right(("artifact_preview", files.split.2))
         .resizable(true)
         .default_size(preview_width)
         .size_range(240.0..=max_width)
@@ -90,11 +109,11 @@ pub fn artifacts_ui(
             egui::ScrollArea::vertical()
                 .id_salt("artifact_preview_scroll")
                 .auto_shrink(false)
-                .show(ui, |ui| preview_ui(ui, card, panels, text_height));
+                .show(ui, |ui| preview_ui(ui, card, files, text_height));
         });
     let dragged = shown.response.rect.width();
     if (dragged - preview_width).abs() > 1.0 && ui.ctx().input(|i| i.pointer.any_down()) {
-        panels.files_split.0 = dragged / total;
+        files.split.0 = dragged / total;
     }
     egui::ScrollArea::vertical()
         .id_salt("artifact_rows")
@@ -109,7 +128,7 @@ pub fn artifacts_ui(
                     // (the whole name on hover).
                     let name_width = (ui.available_width() - 190.0).max(60.0);
                     if entry.is_dir {
-                        let open = panels.expanded.contains(&entry.path);
+                        let open = files.expanded.contains(&entry.path);
                         let icon = if open { "▾" } else { "▸" };
                         if name_cell(
                             ui,
@@ -121,9 +140,9 @@ pub fn artifacts_ui(
                         .clicked()
                         {
                             if open {
-                                panels.expanded.remove(&entry.path);
+                                files.expanded.remove(&entry.path);
                             } else {
-                                panels.expanded.insert(entry.path.clone());
+                                files.expanded.insert(entry.path.clone());
                             }
                         }
                     } else {
@@ -135,7 +154,7 @@ pub fn artifacts_ui(
                             text =
                                 RichText::new(format!("{name}, a link to {target} (not followed)"));
                         }
-                        let selected = panels.selected.as_deref() == Some(entry.path.as_str());
+                        let selected = files.selected.as_deref() == Some(entry.path.as_str());
                         if name_cell(
                             ui,
                             name_width,
@@ -178,8 +197,8 @@ fn name_cell(ui: &mut Ui, width: f32, button: egui::Button<'_>) -> egui::Respons
     response
 }
 
-fn preview_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState, text_height: f32) {
-    let Some(selected) = panels.selected.clone() else {
+fn preview_ui(ui: &mut Ui, card: &ModelCard, files: &mut FilesState, text_height: f32) {
+    let Some(selected) = files.selected.clone() else {
         ui.label(RichText::new("Select a file to see what it is.").weak());
         return;
     };
@@ -194,7 +213,7 @@ fn preview_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState, text_heigh
             .weak(),
         );
     }
-    match &panels.preview {
+    match &files.preview {
         Some((rel, Ok(preview))) if *rel == selected => match preview {
             Preview::Text(text) => code_block_ui(ui, ("preview", rel), text, text_height),
             Preview::Onnx {
@@ -216,7 +235,7 @@ fn preview_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState, text_heigh
             Preview::Image { size, thumbnail } => {
                 ui.label(format!("Image, {} × {} pixels", size.0, size.1));
                 let key = rel.clone();
-                if panels
+                if files
                     .preview_texture
                     .as_ref()
                     .is_none_or(|(p, _)| *p != key)
@@ -228,9 +247,9 @@ fn preview_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState, text_heigh
                     let texture =
                         ui.ctx()
                             .load_texture("file_preview", image, egui::TextureOptions::LINEAR);
-                    panels.preview_texture = Some((key, texture));
+                    files.preview_texture = Some((key, texture));
                 }
-                if let Some((_, texture)) = &panels.preview_texture {
+                if let Some((_, texture)) = &files.preview_texture {
                     let size = texture.size_vec2();
                     let scale = (ui.available_width() / size.x).min(1.0);
                     ui.image((texture.id(), size * scale));

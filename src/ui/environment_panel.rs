@@ -3,7 +3,6 @@
 
 use egui::{RichText, Ui};
 
-use super::app::PanelState;
 use super::widgets::{code_block_ui, key_values_ui, mono_value_ui, section_ui, warn_color};
 use crate::model::ModelCard;
 use crate::model::environment::{Dependency, EnvFile, PackageRow, Requirement, Source};
@@ -132,8 +131,15 @@ fn file_view<T>(f: &EnvFile<T>) -> (&str, Option<&str>, Option<&str>) {
     )
 }
 
-/// Draws the Environment tab.
-pub fn environment_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState) {
+/// The Environment tab's view state.
+#[derive(Default)]
+pub struct EnvironmentView {
+    /// The environment file shown as text.
+    pub file: Option<String>,
+}
+
+/// Draws the environment: the Python, one row per package with each file's pin, the files.
+pub fn environment_ui(ui: &mut Ui, card: &ModelCard, view: &mut EnvironmentView) {
     let env = &card.environment;
     egui::ScrollArea::vertical()
         .auto_shrink(false)
@@ -224,9 +230,9 @@ pub fn environment_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState) {
                     } else {
                         file.to_string()
                     };
-                    let selected = panels.env_file.as_deref() == Some(*file);
+                    let selected = view.file.as_deref() == Some(*file);
                     if ui.selectable_label(selected, label).clicked() {
-                        panels.env_file = if selected {
+                        view.file = if selected {
                             None
                         } else {
                             Some(file.to_string())
@@ -234,7 +240,7 @@ pub fn environment_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState) {
                     }
                 }
             });
-            if let Some(shown) = &panels.env_file
+            if let Some(shown) = &view.file
                 && let Some((file, text, error)) = files.iter().find(|(f, _, _)| f == shown)
             {
                 if let Some(error) = error {

@@ -3,7 +3,7 @@
 
 use egui::{RichText, Ui};
 
-use super::app::PanelState;
+use super::artifacts_panel::FilesState;
 use super::command::Command;
 use super::widgets::{code_block_ui, error_color, key_values_ui, mono_value_ui, section_ui};
 use crate::model::ModelCard;
@@ -66,7 +66,7 @@ fn collect_values(value: &serde_json::Value, out: &mut Vec<String>, max: usize) 
 }
 
 /// Draws the Input example tab.
-pub fn example_ui(ui: &mut Ui, card: &ModelCard, panels: &PanelState, commands: &mut Vec<Command>) {
+pub fn example_ui(ui: &mut Ui, card: &ModelCard, files: &FilesState, commands: &mut Vec<Command>) {
     egui::ScrollArea::both().auto_shrink(false).show(ui, |ui| {
         let Some(example) = &card.input_example else {
             section_ui(ui, "No input example");
@@ -145,7 +145,7 @@ pub fn example_ui(ui: &mut Ui, card: &ModelCard, panels: &PanelState, commands: 
         }
         let file = info.artifact_path.clone().unwrap_or_else(|| "input_example.json".into());
         section_ui(ui, &format!("Raw file ({file})"));
-        match &panels.preview {
+        match &files.preview {
             Some((rel, Ok(crate::preview::Preview::Text(text)))) if *rel == file => {
                 code_block_ui(ui, "raw_example", text, 300.0)
             }

@@ -38,7 +38,7 @@ impl Purpose {
 
     fn extensions(self) -> &'static [&'static str] {
         match self {
-            Purpose::Images => &super::app::IMAGE_EXTENSIONS,
+            Purpose::Images => &crate::input::image::IMAGE_EXTENSIONS,
             Purpose::DataFiles => &["npy", "csv"],
             Purpose::Labels => &["txt", "csv", "labels"],
             _ => &[],
@@ -199,7 +199,7 @@ pub fn browser_ui(ctx: &egui::Context, browser: &mut Browser, recent: &[PathBuf]
                 for folder in folders {
                     let shown = folder.display().to_string();
                     if ui
-                        .button(crate::model::mlmodel::elide(&shown, 60))
+                        .button(crate::text::elide(&shown, 60))
                         .on_hover_text(&shown)
                         .clicked()
                     {

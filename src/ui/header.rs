@@ -3,8 +3,8 @@
 use egui::{RichText, Ui};
 
 use super::widgets::{chip_ui, mono_value_ui, warn_color};
-use crate::model::fsutil::human_size;
 use crate::model::{Location, ModelCard};
+use crate::text::human_size;
 
 /// Draws the header of an open model, with its warnings.
 pub fn header_ui(ui: &mut Ui, card: &ModelCard, remote: Option<&crate::source::RemoteModel>) {

@@ -3,7 +3,6 @@
 
 use egui::{RichText, Ui};
 
-use super::app::PanelState;
 use super::widgets::{code_block_ui, error_color, mono_value_ui, section_ui, value_ui};
 use crate::model::ModelCard;
 use crate::model::signature::{ColType, Schema, SignatureState, Spec};
@@ -93,14 +92,21 @@ fn schema_ui(ui: &mut Ui, title: &str, schema: Option<&Schema>) {
         });
 }
 
-/// Draws the Signature tab.
-pub fn signature_ui(ui: &mut Ui, card: &ModelCard, panels: &mut PanelState) {
+/// The Signature tab's view state.
+#[derive(Default)]
+pub struct SignatureView {
+    /// Show the raw JSON instead of tables.
+    pub raw: bool,
+}
+
+/// Draws the signature: inputs, outputs and params, or the raw text.
+pub fn signature_ui(ui: &mut Ui, card: &ModelCard, view: &mut SignatureView) {
     egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
         let has_raw = card.mlmodel.signature.is_some();
         if has_raw {
-            ui.checkbox(&mut panels.raw_signature, "Show the raw signature as written in MLmodel");
+            ui.checkbox(&mut view.raw, "Show the raw signature as written in MLmodel");
         }
-        if panels.raw_signature
+        if view.raw
             && let Some(raw) = &card.mlmodel.signature
         {
             let mut text = String::new();

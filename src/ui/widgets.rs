@@ -3,7 +3,8 @@
 
 use egui::{Color32, RichText, Ui};
 
-use crate::model::fsutil::{PathStatus, human_size};
+use crate::model::fsutil::PathStatus;
+use crate::text::human_size;
 
 /// Colours that read on both light and dark themes.
 pub fn ok_color(ui: &Ui) -> Color32 {
@@ -28,7 +29,7 @@ pub fn error_color(ui: &Ui) -> Color32 {
 pub const MAX_VALUE_CHARS: usize = 96;
 
 fn elided_value_ui(ui: &mut Ui, text: &str, monospace: bool) {
-    let shown = crate::model::mlmodel::elide(text, MAX_VALUE_CHARS);
+    let shown = crate::text::elide(text, MAX_VALUE_CHARS);
     let mut rich = RichText::new(&shown);
     if monospace {
         rich = rich.monospace();

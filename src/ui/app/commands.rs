@@ -59,7 +59,7 @@ impl InspectorApp {
                 let Some(loaded) = &mut self.loaded else {
                     return;
                 };
-                loaded.panels.selected = Some(rel.clone());
+                loaded.panels.files.selected = Some(rel.clone());
                 let root = loaded.card.root.clone();
                 if self.tasks.is_running(TaskName::Preview) {
                     // One preview at a time: this one starts when the running one is done.

@@ -51,10 +51,9 @@ impl InspectorApp {
                     continue;
                 }
                 // Image files dropped on the Test tab are inputs, not models.
-                let is_image = path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()));
+                let is_image = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    crate::input::image::IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+                });
                 let is_data = path
                     .extension()
                     .and_then(|e| e.to_str())
@@ -263,10 +262,14 @@ impl InspectorApp {
             let commands = &mut self.commands;
             match self.settings.tab {
                 Tab::Flavors => flavors_panel::flavors_ui(ui, card),
-                Tab::Signature => signature_panel::signature_ui(ui, card, panels),
-                Tab::Environment => environment_panel::environment_ui(ui, card, panels),
-                Tab::Example => example_panel::example_ui(ui, card, panels, commands),
-                Tab::Artifacts => artifacts_panel::artifacts_ui(ui, card, panels, commands),
+                Tab::Signature => signature_panel::signature_ui(ui, card, &mut panels.signature),
+                Tab::Environment => {
+                    environment_panel::environment_ui(ui, card, &mut panels.environment)
+                }
+                Tab::Example => example_panel::example_ui(ui, card, &panels.files, commands),
+                Tab::Artifacts => {
+                    artifacts_panel::artifacts_ui(ui, card, &mut panels.files, commands)
+                }
                 Tab::Test => test_panel::test_ui(ui, card, &mut panels.test, preparing, commands),
             }
         });

@@ -1,7 +1,6 @@
 //! The app: saved settings, the open model, background tasks, and the command queue applied
 //! after each frame. Drawing is in the panel files; this file wires them together.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
@@ -26,32 +25,18 @@ mod pick;
 mod predict_job;
 mod results;
 
-/// Extensions of the image files the Test tab takes.
-pub const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"];
-
 /// The largest file shown in a text preview.
 pub const PREVIEW_CAP: u64 = 256 * 1024;
 
-/// Per-model view state that is not saved: toggles, selections, previews.
+/// Per-model view state that is not saved, each panel's own: toggles, selections, previews.
 #[derive(Default)]
 pub struct PanelState {
-    /// Signature tab: show the raw JSON instead of tables.
-    pub raw_signature: bool,
-    /// Environment tab: the environment file shown as text.
-    pub env_file: Option<String>,
-    /// Artifacts tab: expanded folders.
-    pub expanded: HashSet<String>,
-    /// Artifacts tab: whether the default expansion was set.
-    pub tree_initialized: bool,
-    /// Artifacts tab: the selected file.
-    pub selected: Option<String>,
-    /// The last file preview that arrived: its path and text, or why not.
-    pub preview: Option<(String, Result<crate::preview::Preview, String>)>,
-    /// The previewed image, uploaded for drawing (its path and texture).
-    pub preview_texture: Option<(String, egui::TextureHandle)>,
-    /// Files tab: the preview's share of the width (0 until the divider is moved), the
-    /// width it was laid out for, and a count that lays it out anew when the width changes.
-    pub files_split: (f32, f32, u64),
+    /// The Signature tab.
+    pub signature: super::signature_panel::SignatureView,
+    /// The Environment tab.
+    pub environment: super::environment_panel::EnvironmentView,
+    /// The Files tab (its preview is also the Input example tab's).
+    pub files: super::artifacts_panel::FilesState,
     /// The Test tab.
     pub test: super::test_panel::TestState,
     /// The Test tab's predict half.

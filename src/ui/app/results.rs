@@ -207,7 +207,7 @@ impl InspectorApp {
 
                 TaskResult::Preview { rel, result } => {
                     if let Some(loaded) = &mut self.loaded {
-                        loaded.panels.preview = Some((rel, result));
+                        loaded.panels.files.preview = Some((rel, result));
                     }
                 }
                 TaskResult::RecentChecked(existing) => {

@@ -15,11 +15,11 @@ use super::widgets::{
     code_block_ui, error_color, ok_color, section_ui, table_scroll_ui, warn_color,
 };
 use crate::model::ModelCard;
-use crate::model::mlmodel::elide as elided;
 use crate::predict::answer::{self, Kind, ScoreMode, Section};
 use crate::predict::local::{EnvManager, Log};
 use crate::predict::python::{Mismatch, PythonInfo};
 use crate::predict::{Outcome, Reply};
+use crate::text::elide as elided;
 
 /// Which backend the Predict button uses (the command line's `--backend`, one to one).
 pub use crate::session::BackendKind;
@@ -249,8 +249,8 @@ pub fn predict_ui(
             } else if let Some((done, total)) = fetching.filter(|(d, t)| *t > 0 && d < t) {
                 format!(
                     "Fetching the model's files from the tracking server: {} of {}",
-                    crate::model::fsutil::human_size(done),
-                    crate::model::fsutil::human_size(total)
+                    crate::text::human_size(done),
+                    crate::text::human_size(total)
                 )
             } else if state.backend == BackendKind::Local && !server_up {
                 let phase = crate::predict::local::start_phase(&log.lines());
