@@ -1427,12 +1427,11 @@ fn the_window_and_the_command_line_build_the_same_request_from_the_same_choices(
     h.run_steps(2);
     build(&mut h);
     let window: serde_json::Value = (*built_body(&h)).clone();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
-        .arg("predict")
-        .arg(dir.path())
-        .arg("--image")
-        .arg(&photo)
-        .args([
+    let cli = cli_dry_run(
+        dir.path(),
+        &[
+            "--image",
+            photo.to_str().unwrap(),
             "--resize",
             "letterbox",
             "--pad",
@@ -1447,16 +1446,8 @@ fn the_window_and_the_command_line_build_the_same_request_from_the_same_choices(
             "grayscale",
             "--image-size",
             "12x20",
-            "--dry-run",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
-    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let inputs = &cli["inputs"];
     assert_eq!(inputs.as_array().map(Vec::len), Some(1), "{cli:.200}");
     assert_eq!(inputs[0].as_array().map(Vec::len), Some(20), "height 20");
@@ -1470,4 +1461,51 @@ fn the_window_and_the_command_line_build_the_same_request_from_the_same_choices(
         window, cli,
         "one request from the same choices in both front ends"
     );
+}
+
+/// `predict MODEL ARGS --dry-run`: the request the command line builds.
+fn cli_dry_run(model: &Path, args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("predict")
+        .arg(model)
+        .args(args)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn fill_means_the_same_in_the_window_and_on_the_command_line() {
+    let folder = model("pyfunc_tensor_unnamed");
+    let mut h = app_with(Some(folder.clone()), Settings::default());
+    tab(&mut h, "Test");
+    {
+        let test = &mut h.state_mut().loaded.as_mut().unwrap().panels.test;
+        test.source = mlmodel_inspector::ui::test_panel::SourceKind::Fill;
+        test.fill_kind = 2;
+        test.fill_range = (-2.0, 2.0);
+        test.fill_sizes = (3, 1);
+    }
+    h.run_steps(2);
+    build(&mut h);
+    let window = (*built_body(&h)).clone();
+    let cli = cli_dry_run(
+        &folder,
+        &["--fill", "random", "--fill-range=-2,2", "--batch", "3"],
+    );
+    let rows = cli["inputs"].as_array().expect("a batch");
+    assert_eq!(rows.len(), 3, "batch 3 of [-1, 4]");
+    assert!(
+        rows.iter()
+            .flat_map(|r| r.as_array().unwrap())
+            .all(|v| (-2.0..=2.0).contains(&v.as_f64().unwrap())),
+        "{cli}"
+    );
+    assert_eq!(window, cli);
 }

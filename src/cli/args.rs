@@ -106,6 +106,18 @@ pub enum Command {
         /// A CSV file with a header row, for a column-based model.
         #[arg(long, value_name = "FILE", conflicts_with = "input")]
         csv: Option<PathBuf>,
+        /// Fill every tensor input with zeros, ones or random values (the Test tab's Fill).
+        #[arg(long, value_enum, conflicts_with_all = ["input", "image", "npy", "csv"])]
+        fill: Option<FillArg>,
+        /// The range of --fill random, LOW,HIGH.
+        #[arg(long, value_name = "LOW,HIGH", value_parser = parse_range, default_value = "0,1")]
+        fill_range: (f64, f64),
+        /// The batch size for --fill (the size of the first free axis).
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch: u32,
+        /// The size --fill gives every other free (-1) axis.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        free_axis: u32,
         /// Inference params as a JSON object, e.g. '{"temperature": 0.2}'.
         #[arg(long, value_name = "JSON")]
         params: Option<String>,
@@ -162,6 +174,36 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,
     },
+}
+
+/// `--fill`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FillArg {
+    /// All zeros (false for bool).
+    Zeros,
+    /// All ones (true for bool).
+    Ones,
+    /// Uniform random values in --fill-range (rounded for integer dtypes), from a fixed seed.
+    Random,
+}
+
+/// Reads `--fill-range`: `LOW,HIGH` with LOW < HIGH.
+pub fn parse_range(text: &str) -> Result<(f64, f64), String> {
+    let (lo, hi) = text
+        .split_once(',')
+        .ok_or_else(|| format!("{text:?} is not LOW,HIGH, e.g. -1,1"))?;
+    let num = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("{s:?} in {text:?} is not a number"))
+    };
+    let (lo, hi) = (num(lo)?, num(hi)?);
+    if lo >= hi {
+        return Err(format!("{text:?}: LOW must be below HIGH"));
+    }
+    Ok((lo, hi))
 }
 
 /// Reads `--pad`: `R,G,B` or `R,G,B,A`, each 0–255 (alpha 255 when left out).
@@ -233,7 +275,7 @@ pub enum FormatArg {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_image_size, parse_pad, parse_triple, parse_window_size};
+    use super::{parse_image_size, parse_pad, parse_range, parse_triple, parse_window_size};
 
     #[test]
     fn image_flags_read_what_the_window_offers() {
@@ -247,6 +289,9 @@ mod tests {
         assert_eq!(parse_image_size("12x20"), Ok((12, 20)), "width, height");
         assert!(parse_image_size("0x20").is_err());
         assert!(parse_image_size("20").is_err());
+        assert_eq!(parse_range("-1, 1"), Ok((-1.0, 1.0)));
+        assert!(parse_range("1,1").is_err(), "LOW below HIGH");
+        assert!(parse_range("1").is_err());
     }
 
     #[test]

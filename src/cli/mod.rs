@@ -16,8 +16,8 @@ mod card_text;
 mod predict;
 
 pub use args::{
-    Cli, Command, EnvManagerArg, FormatArg, parse_image_size, parse_pad, parse_triple,
-    parse_window_size,
+    Cli, Command, EnvManagerArg, FillArg, FormatArg, parse_image_size, parse_pad, parse_range,
+    parse_triple, parse_window_size,
 };
 pub use card_text::render_card;
 use card_text::{remote_json, remote_text};
@@ -75,6 +75,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             image,
             npy,
             csv,
+            fill,
+            fill_range,
+            batch,
+            free_axis,
             params,
             resize,
             pad,
@@ -105,6 +109,20 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 )
             } else if let Some(path) = csv {
                 InputSource::Csv(path)
+            } else if let Some(fill) = fill {
+                use crate::input::build::FillKind;
+                InputSource::Fill {
+                    kind: match fill {
+                        FillArg::Zeros => FillKind::Zeros,
+                        FillArg::Ones => FillKind::Ones,
+                        FillArg::Random => FillKind::Random {
+                            low: fill_range.0,
+                            high: fill_range.1,
+                        },
+                    },
+                    batch: batch as usize,
+                    free: free_axis as usize,
+                }
             } else {
                 InputSource::Example
             };
