@@ -67,16 +67,27 @@ pub fn predict(
         return send_request(card, remote, &body, &backend, &settings, repeat);
     }
     // Pretty for bodies a person reads; one line for large tensors (a 300x300 image is 270,000
-    // numbers).
-    let compact = serde_json::to_string(&body).context("cannot write the request as JSON")?;
-    if compact.len() < 64_000 {
-        print_out(
-            &serde_json::to_string_pretty(&body).context("cannot write the request as JSON")?,
-        )?;
-    } else {
-        print_out(&compact)?;
-    }
+    // numbers), streamed to stdout rather than made into a string first.
+    write_json_out(&body, crate::input::build::json_size(&body) < 64_000)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a JSON value to stdout as it is serialised (a closed pipe is not an error).
+fn write_json_out(value: &serde_json::Value, pretty: bool) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = if pretty {
+        serde_json::to_writer_pretty(&mut out, value)
+    } else {
+        serde_json::to_writer(&mut out, value)
+    }
+    .map_err(std::io::Error::from)
+    .and_then(|()| writeln!(out))
+    .and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write the request to stdout"),
+    }
 }
 
 /// Sends a checked body to the chosen backend and prints the answer.

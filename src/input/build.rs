@@ -661,7 +661,7 @@ fn summarize_tensors(body: &Value, schema: &crate::model::signature::Schema) -> 
 }
 
 /// The size of a value as compact JSON, counted without writing the text.
-fn json_size(value: &Value) -> usize {
+pub fn json_size(value: &Value) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
