@@ -255,19 +255,30 @@ pub fn read_answer(
     remembered: Option<&Path>,
     want_labels: bool,
 ) -> AnswerView {
-    let (sections, summary) = match result {
-        Ok(Outcome {
-            reply: Reply::Predictions { value, .. },
-            ..
-        }) => (
+    match result {
+        Ok(outcome) => read_outcome(outcome, card, remembered, want_labels),
+        Err(e) => AnswerView {
+            sections: Vec::new(),
+            summary: e.to_string(),
+            candidates: Vec::new(),
+            labels: None,
+        },
+    }
+}
+
+/// [`read_answer`] for a call that came back.
+pub fn read_outcome(
+    outcome: &Outcome,
+    card: &ModelCard,
+    remembered: Option<&Path>,
+    want_labels: bool,
+) -> AnswerView {
+    let (sections, summary) = match &outcome.reply {
+        Reply::Predictions { value, .. } => (
             crate::predict::answer::sections(value),
             crate::predict::answer::summary(value),
         ),
-        Ok(Outcome {
-            reply: Reply::Rejected(r),
-            ..
-        }) => (Vec::new(), r.to_string()),
-        Err(e) => (Vec::new(), e.to_string()),
+        Reply::Rejected(r) => (Vec::new(), r.to_string()),
     };
     let classes = sections.iter().find_map(Section::class_count);
     let candidates = if classes.is_some() {
@@ -301,6 +312,63 @@ pub fn read_answer(
         candidates,
         labels,
     }
+}
+
+/// The answer in words, a line per section that has classes: the top class of the first row
+/// with its name and score (`probabilities: building (class 0) 0.5396`), or the first rows'
+/// class names for an answer of indices (`predictions: setosa (class 0), versicolor (class 1)`).
+/// What the window shows in large type above the bars, for the command line.
+pub fn answer_lines(view: &AnswerView) -> Vec<String> {
+    use crate::predict::answer::Kind;
+    let name = |class: usize, given: Option<&String>| {
+        let index = given.map_or(class.to_string(), Clone::clone);
+        match view.labels.as_ref().and_then(|l| l.name(class)) {
+            Some(n) => format!("{n} (class {index})"),
+            None => format!("class {index}"),
+        }
+    };
+    let mut lines = Vec::new();
+    for section in &view.sections {
+        let title = section.name.as_deref().unwrap_or("predictions");
+        let rows = match &section.kind {
+            Kind::Scores(rows) => rows.len(),
+            Kind::Table { rows, .. } => rows.len(),
+            _ => continue,
+        };
+        let more = if rows > 1 {
+            format!(" (row 0 of {rows})")
+        } else {
+            String::new()
+        };
+        match &section.kind {
+            Kind::Scores(rows) => {
+                let top = rows
+                    .first()
+                    .and_then(|r| crate::predict::answer::top_k(r, 1).into_iter().next());
+                if let Some((class, Some(score))) = top {
+                    let given = section.classes.as_ref().and_then(|c| c.get(class));
+                    lines.push(format!("{title}: {} {score:.4}{more}", name(class, given)));
+                }
+            }
+            Kind::Table { rows, .. } if section.index_classes().is_some() => {
+                let shown: Vec<String> = rows
+                    .iter()
+                    .take(8)
+                    .filter_map(|r| r.first().and_then(serde_json::Value::as_f64))
+                    .map(|f| name(f as usize, None))
+                    .collect();
+                let rest = rows.len().saturating_sub(shown.len());
+                let tail = if rest > 0 {
+                    format!(", … {rest} more")
+                } else {
+                    String::new()
+                };
+                lines.push(format!("{title}: {}{tail}", shown.join(", ")));
+            }
+            _ => {}
+        }
+    }
+    lines
 }
 
 /// The largest labels file read.
@@ -366,6 +434,36 @@ mod tests {
         );
         assert_eq!(parse_npy_arg("a.npy"), (None, PathBuf::from("a.npy")));
         assert_eq!(parse_npy_arg("=a.npy"), (None, PathBuf::from("=a.npy")));
+    }
+
+    #[test]
+    fn answers_in_words_name_their_classes() {
+        let value = serde_json::json!([0, 2, 1]);
+        let mut view = AnswerView {
+            sections: crate::predict::answer::sections(&value),
+            summary: String::new(),
+            candidates: Vec::new(),
+            labels: None,
+        };
+        assert_eq!(
+            answer_lines(&view),
+            ["predictions: class 0, class 2, class 1"]
+        );
+        view.labels = Some(ClassNames {
+            origin: "test".into(),
+            file: None,
+            names: vec!["setosa".into(), "versicolor".into(), "virginica".into()],
+        });
+        assert_eq!(
+            answer_lines(&view),
+            ["predictions: setosa (class 0), virginica (class 2), versicolor (class 1)"]
+        );
+        let scores = serde_json::json!({"probabilities": [[0.1, 0.7, 0.2], [0.9, 0.05, 0.05]]});
+        view.sections = crate::predict::answer::sections(&scores);
+        assert_eq!(
+            answer_lines(&view),
+            ["probabilities: versicolor (class 1) 0.7000 (row 0 of 2)"]
+        );
     }
 
     #[test]

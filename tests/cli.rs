@@ -327,6 +327,29 @@ fn predict_sends_the_image_to_the_onnx_model_and_prints_the_answer() {
     let (a, b) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
     assert!((a + b - 1.0).abs() < 1e-6 && a > b, "{out}");
     assert!(err.contains("note: ONNX (tract) ready in"), "{err}");
+    // The answer in words on stderr, named through the labels file beside the model, as the
+    // window names it.
+    assert!(
+        err.contains(&format!("answer: probabilities: building (class 0) {a:.4}")),
+        "{err}"
+    );
+    assert!(err.contains("example-labels.txt"), "{err}");
+    // A labels file given on the command line wins.
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("names.txt");
+    std::fs::write(&labels, "pagoda\nhills\n").unwrap();
+    let (code, _, err) = predict(&[
+        repo("assets/example-model").to_str().unwrap(),
+        "--image",
+        repo("assets/sample-china.jpg").to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("answer: probabilities: pagoda (class 0)"),
+        "{err}"
+    );
 }
 
 #[test]

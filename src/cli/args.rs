@@ -146,6 +146,10 @@ pub enum Command {
         /// The body's form: MLflow's `/invocations` or Azure ML's `input_data`.
         #[arg(long, value_enum, default_value_t = FormatArg::Mlflow)]
         format: FormatArg,
+        /// A labels file (one class name a line) to name the classes of the answer on stderr
+        /// (default: the names the model records, or a `*label*.txt` beside it that fits).
+        #[arg(long, value_name = "FILE")]
+        labels: Option<PathBuf>,
         /// Check and print the request body, sending nothing.
         #[arg(long)]
         dry_run: bool,

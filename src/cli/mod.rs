@@ -89,6 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             image_size,
             format,
             dry_run,
+            labels,
             backend,
             python,
             env_manager,
@@ -152,7 +153,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 color,
                 free_size: image_size,
             };
-            let send = (!dry_run).then_some((backend, settings, repeat));
+            let send = (!dry_run).then_some((backend, settings, repeat, labels));
             predict::predict(model, tracking_uri, source, params, image, format, send)
         }
     }

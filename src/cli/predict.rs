@@ -20,7 +20,7 @@ pub fn predict(
     params: Option<String>,
     image: crate::session::ImageSpec,
     format: FormatArg,
-    send: Option<(String, BackendSettings, u32)>,
+    send: Option<(String, BackendSettings, u32, Option<PathBuf>)>,
 ) -> anyhow::Result<ExitCode> {
     use crate::input::build::build_request;
     use crate::input::request::BodyFormat;
@@ -63,8 +63,9 @@ pub fn predict(
             return Ok(ExitCode::from(1));
         }
     }
-    if let Some((backend, settings, repeat)) = send {
-        return send_request(card, remote, &body, &backend, &settings, repeat);
+    if let Some((backend, settings, repeat, labels)) = send {
+        let labels = labels.as_deref();
+        return send_request(card, remote, &body, &backend, &settings, repeat, labels);
     }
     // Pretty for bodies a person reads; one line for large tensors (a 300x300 image is 270,000
     // numbers), streamed to stdout rather than made into a string first.
@@ -98,6 +99,7 @@ fn send_request(
     backend: &str,
     settings: &BackendSettings,
     repeat: u32,
+    labels: Option<&std::path::Path>,
 ) -> anyhow::Result<ExitCode> {
     use crate::predict::{BackendChoice, Reply, Runner};
     let has_onnx = crate::session::BackendKind::auto(&card).is_some();
@@ -147,6 +149,19 @@ fn send_request(
                 eprintln!(
                     "note: the answer holds NaN or Infinity tokens (as Python's json writes them)"
                 );
+            }
+            // The answer in words, with the class names the window would use.
+            if let Some(file) = labels
+                && let Err(e) = crate::session::read_labels(file)
+            {
+                eprintln!("note: {e}");
+            }
+            let view = crate::session::read_outcome(&outcome, runner.card(), labels, true);
+            for line in crate::session::answer_lines(&view) {
+                eprintln!("answer: {line}");
+            }
+            if let Some(names) = &view.labels {
+                eprintln!("note: class names from {}", names.origin);
             }
             if outcome.cold() {
                 eprintln!(
