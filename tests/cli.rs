@@ -397,16 +397,31 @@ fn predict_through_the_local_mlflow_server_prints_mlflows_answer() {
         python.is_file(),
         "run scripts/test.sh: it makes .venv with the pinned mlflow"
     );
+    // On the port asked for, as the window's backend settings can ask.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     let (code, out, err) = predict(&[
         model("pyfunc_scaler").to_str().unwrap(),
         "--backend",
         "local",
         "--python",
         python.to_str().unwrap(),
+        "--port",
+        &port,
         "--params",
         r#"{"scale": 10.0}"#,
     ]);
     assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "(MLflow 3.17.2 scoring server on 127.0.0.1:{port}) ready in"
+        )),
+        "{err}"
+    );
     let answer: Value = serde_json::from_str(&out).unwrap();
     // The input example: x [1.0, 2.5], y [0.5, -1.0].
     assert_eq!(

@@ -163,6 +163,10 @@ pub enum Command {
         /// active virtualenv or conda env, then python3 on PATH).
         #[arg(long, value_name = "PATH")]
         python: Option<PathBuf>,
+        /// The port of the local server (default: a free one), as in the window's backend
+        /// settings.
+        #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+        port: Option<u16>,
         /// How the local server gets the model's packages: the chosen Python as it is, or the
         /// model's own environment built by uv or virtualenv.
         #[arg(long, value_enum, default_value_t = EnvManagerArg::Local)]

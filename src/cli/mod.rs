@@ -92,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             labels,
             backend,
             python,
+            port,
             env_manager,
             header,
             timeout,
@@ -135,6 +136,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     EnvManagerArg::Virtualenv => EnvManager::Virtualenv,
                 },
                 timeout_s: timeout,
+                port,
                 ..BackendSettings::default()
             };
             for line in &header {

@@ -164,8 +164,17 @@ fn send_request(
                 eprintln!("note: class names from {}", names.origin);
             }
             if outcome.cold() {
+                let server = runner
+                    .server_info()
+                    .map(|(port, version)| {
+                        format!(
+                            " (MLflow {} scoring server on 127.0.0.1:{port})",
+                            version.as_deref().unwrap_or("?")
+                        )
+                    })
+                    .unwrap_or_default();
                 eprintln!(
-                    "note: {} ready in {:.0} ms; prediction took {:.1} ms",
+                    "note: {}{server} ready in {:.0} ms; prediction took {:.1} ms",
                     choice.label(),
                     outcome.startup.as_secs_f64() * 1e3,
                     outcome.latency.as_secs_f64() * 1e3
