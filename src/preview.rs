@@ -85,17 +85,12 @@ pub fn describe(root: &Path, rel: &str) -> Result<Preview, String> {
                     g.input
                         .iter()
                         .filter(|i| !initializers.contains(&i.name.as_str()))
-                        .map(crate::predict::onnx::describe_value)
+                        .map(describe_value)
                         .collect()
                 })
                 .unwrap_or_default(),
             outputs: graph
-                .map(|g| {
-                    g.output
-                        .iter()
-                        .map(crate::predict::onnx::describe_value)
-                        .collect()
-                })
+                .map(|g| g.output.iter().map(describe_value).collect())
                 .unwrap_or_default(),
         });
     }
@@ -159,4 +154,41 @@ pub fn hex_dump(bytes: &[u8]) -> String {
         out.push_str(&format!("{:08x}  {:<47}  {text}\n", i * 16, hex.join(" ")));
     }
     out
+}
+
+/// An input or output of a graph in words, with numpy's type names and symbolic dimensions
+/// by name: `images: uint8 [batch, 300, 300, 3]`.
+pub fn describe_value(info: &tract_onnx::pb::ValueInfoProto) -> String {
+    let tensor = info.r#type.as_ref().and_then(|t| match &t.value {
+        Some(tract_onnx::pb::type_proto::Value::TensorType(t)) => Some(t),
+        _ => None,
+    });
+    let Some(tensor) = tensor else {
+        return format!("{}: (not a tensor)", info.name);
+    };
+    let elem = crate::predict::onnx::Elem::from_onnx(tensor.elem_type)
+        .map(crate::predict::onnx::Elem::numpy)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("type {}", tensor.elem_type));
+    let dims: Vec<String> = tensor
+        .shape
+        .as_ref()
+        .map(|s| {
+            s.dim
+                .iter()
+                .map(|d| match &d.value {
+                    Some(tract_onnx::pb::tensor_shape_proto::dimension::Value::DimValue(v)) => {
+                        v.to_string()
+                    }
+                    Some(tract_onnx::pb::tensor_shape_proto::dimension::Value::DimParam(p))
+                        if !p.is_empty() =>
+                    {
+                        p.clone()
+                    }
+                    _ => "?".into(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    format!("{}: {elem} [{}]", info.name, dims.join(", "))
 }

@@ -350,7 +350,7 @@ pub fn answer_lines(view: &AnswerView) -> Vec<String> {
                     lines.push(format!("{title}: {} {score:.4}{more}", name(class, given)));
                 }
             }
-            Kind::Table { rows, .. } if section.index_classes().is_some() => {
+            Kind::Table { rows, .. } if section.indices.is_some() => {
                 let shown: Vec<String> = rows
                     .iter()
                     .take(8)

@@ -15,11 +15,30 @@ use mlmodel_inspector::ui::InspectorApp;
 use mlmodel_inspector::ui::settings::{Settings, Tab};
 
 fn app_with(path: Option<PathBuf>, settings: Settings) -> Harness<'static, InspectorApp> {
+    app_at([1280.0, 900.0], path, settings)
+}
+
+/// The app in a window of `size`, with `path` opened and settled.
+fn app_at(
+    size: [f32; 2],
+    path: Option<PathBuf>,
+    settings: Settings,
+) -> Harness<'static, InspectorApp> {
     let mut harness = Harness::builder()
-        .with_size([1280.0, 900.0])
+        .with_size(size)
         .build_eframe(move |cc| InspectorApp::with_settings(&cc.egui_ctx, settings, path));
     settle(&mut harness);
     harness
+}
+
+/// The bundled example open on its Test tab.
+fn example_on_test_tab() -> Harness<'static, InspectorApp> {
+    let mut h = app_with(
+        Some(common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Test");
+    h
 }
 
 /// Steps until background work (opening, previews, builds) is done, as a person would wait.
@@ -305,11 +324,7 @@ fn settings_survive_a_restart() {
 
 #[test]
 fn test_tab_turns_a_dropped_photo_into_the_signatures_tensor() {
-    let mut h = app_with(
-        Some(common::repo("assets/example-model")),
-        Settings::default(),
-    );
-    tab(&mut h, "Test");
+    let mut h = example_on_test_tab();
     assert!(shows(&h, "Tensor (unnamed): uint8 [-1, 300, 300, 3]"));
     drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
     assert!(
@@ -332,11 +347,7 @@ fn test_tab_turns_a_dropped_photo_into_the_signatures_tensor() {
 
 #[test]
 fn a_picture_pasted_on_the_test_tab_becomes_an_input() {
-    let mut h = app_with(
-        Some(common::repo("assets/example-model")),
-        Settings::default(),
-    );
-    tab(&mut h, "Test");
+    let mut h = example_on_test_tab();
     assert!(
         shows(&h, "paste a picture (Ctrl+V)"),
         "the hint says it can be pasted"
@@ -418,11 +429,7 @@ fn test_tab_checks_the_input_example_and_json_edits() {
 
 #[test]
 fn a_batch_of_32_images_builds_off_the_ui_thread() {
-    let mut h = app_with(
-        Some(common::repo("assets/example-model")),
-        Settings::default(),
-    );
-    tab(&mut h, "Test");
+    let mut h = example_on_test_tab();
     let photo = common::repo("assets/sample-china.jpg");
     h.state_mut().loaded.as_mut().unwrap().panels.test.images = vec![photo; 32];
     h.run_steps(2);
@@ -563,11 +570,7 @@ fn rows_pasted_from_a_spreadsheet_join_the_table() {
 
 #[test]
 fn letterbox_offers_a_padding_colour() {
-    let mut h = app_with(
-        Some(common::repo("assets/example-model")),
-        Settings::default(),
-    );
-    tab(&mut h, "Test");
+    let mut h = example_on_test_tab();
     h.get_by_label("Letterbox").click();
     h.run_steps(2);
     assert!(shows(&h, "padding"));
@@ -676,11 +679,7 @@ fn predict(harness: &mut Harness<'static, InspectorApp>) {
 
 #[test]
 fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
-    let mut h = app_with(
-        Some(common::repo("assets/example-model")),
-        Settings::default(),
-    );
-    tab(&mut h, "Test");
+    let mut h = example_on_test_tab();
     drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
     assert!(shows(&h, "ONNX in-process (tract)"));
     predict(&mut h);
@@ -989,11 +988,7 @@ fn wait_group_gone(pid: u32, what: &str) {
 #[test]
 fn keyboard_shortcuts_open_predict_and_close() {
     use mlmodel_inspector::ui::tasks::TaskName;
-    let mut h = app_with(
-        Some(common::repo("assets/example-model")),
-        Settings::default(),
-    );
-    tab(&mut h, "Test");
+    let mut h = example_on_test_tab();
     drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
     // Ctrl+Enter predicts.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
@@ -1089,14 +1084,7 @@ fn test_tab_at(
         theme,
         ..Settings::default()
     };
-    let mut h = Harness::builder().with_size(size).build_eframe(move |cc| {
-        InspectorApp::with_settings(
-            &cc.egui_ctx,
-            settings,
-            Some(common::repo("assets/example-model")),
-        )
-    });
-    settle(&mut h);
+    let mut h = app_at(size, Some(common::repo("assets/example-model")), settings);
     tab(&mut h, "Test");
     drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
     h
@@ -1169,16 +1157,11 @@ fn the_test_tab_keeps_both_halves_apart_at_every_size_and_theme() {
 fn choice_rows_move_whole_choices_to_the_next_line_when_narrow() {
     // iris has six input sources and a disabled ONNX backend: at 800 wide the rows wrap,
     // and a disabled choice must wrap whole, not one letter a line.
-    let mut h = Harness::builder()
-        .with_size([800.0, 500.0])
-        .build_eframe(|cc| {
-            InspectorApp::with_settings(
-                &cc.egui_ctx,
-                Settings::default(),
-                Some(model("sklearn_iris_class_names")),
-            )
-        });
-    settle(&mut h);
+    let mut h = app_at(
+        [800.0, 500.0],
+        Some(model("sklearn_iris_class_names")),
+        Settings::default(),
+    );
     tab(&mut h, "Test");
     let line = h.get_by_label("JSON").rect().height();
     for label in [
@@ -1204,11 +1187,7 @@ fn choice_rows_move_whole_choices_to_the_next_line_when_narrow() {
 
 #[test]
 fn predict_waits_for_an_input_and_says_why() {
-    let mut h = app_with(
-        Some(common::repo("assets/example-model")),
-        Settings::default(),
-    );
-    tab(&mut h, "Test");
+    let mut h = example_on_test_tab();
     // No image chosen yet: Predict is disabled, the reason beside it.
     assert!(shows(&h, "Choose an image first"));
     {
@@ -1253,10 +1232,7 @@ fn every_column_of_a_wide_table_is_reachable() {
     .unwrap();
     let size = [900.0, 600.0];
     let folder = dir.path().to_path_buf();
-    let mut h = Harness::builder().with_size(size).build_eframe(move |cc| {
-        InspectorApp::with_settings(&cc.egui_ctx, Settings::default(), Some(folder))
-    });
-    settle(&mut h);
+    let mut h = app_at(size, Some(folder), Settings::default());
     tab(&mut h, "Test");
     let predict_left = h.get_by_label("▶ Predict").rect().min.x;
     for name in names {

@@ -500,20 +500,11 @@ fn schema_text(out: &mut String, title: &str, schema: Option<&Schema>) {
 
 fn dep_text(dep: &Dependency) -> String {
     match &dep.requirement {
-        Requirement::Package {
-            name, spec, marker, ..
-        } => {
-            let spec = if spec.is_empty() {
-                "(any version)"
-            } else {
-                spec.as_str()
-            };
-            let marker = marker
-                .as_ref()
-                .map(|m| format!("  ; {m}"))
-                .unwrap_or_default();
-            format!("{name:<28} {spec}{marker}")
-        }
+        r @ Requirement::Package { .. } => format!(
+            "{:<28} {}",
+            r.display_name().unwrap_or_default(),
+            r.version_text().unwrap_or_default()
+        ),
         Requirement::Include { constraint, path } => {
             format!("{} {path}", if *constraint { "-c" } else { "-r" })
         }

@@ -75,6 +75,33 @@ impl Requirement {
         }
     }
 
+    /// The name as written with its extras (`uvicorn[standard]`); `None` for includes and
+    /// other lines.
+    pub fn display_name(&self) -> Option<String> {
+        match self {
+            Requirement::Package {
+                name,
+                extras: Some(e),
+                ..
+            } => Some(format!("{name}[{e}]")),
+            Requirement::Package { name, .. } => Some(name.clone()),
+            _ => None,
+        }
+    }
+
+    /// What version it asks for: the spec (`any` when unpinned) and its marker after ` ; `;
+    /// `None` for includes and other lines.
+    pub fn version_text(&self) -> Option<String> {
+        let Requirement::Package { spec, marker, .. } = self else {
+            return None;
+        };
+        let spec = if spec.is_empty() { "any" } else { spec };
+        Some(match marker {
+            Some(m) => format!("{spec} ; {m}"),
+            None => spec.to_string(),
+        })
+    }
+
     /// The exact version when pinned with `==` (or conda's `=`/`==`).
     pub fn pinned_version(&self) -> Option<&str> {
         match self {
@@ -268,27 +295,12 @@ impl Environment {
             if dep.source == Source::Build {
                 continue;
             }
-            let Requirement::Package {
-                name,
-                spec,
-                marker,
-                extras,
-            } = &dep.requirement
-            else {
+            let (Some(key), Some(display), Some(text)) = (
+                dep.requirement.normalized_name(),
+                dep.requirement.display_name(),
+                dep.requirement.version_text(),
+            ) else {
                 continue;
-            };
-            let key = normalize(name);
-            let mut text = if spec.is_empty() {
-                "any".to_string()
-            } else {
-                spec.clone()
-            };
-            if let Some(m) = marker {
-                text.push_str(&format!(" ; {m}"));
-            }
-            let display = match extras {
-                Some(e) => format!("{name}[{e}]"),
-                None => name.clone(),
             };
             match rows.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, row)) => {

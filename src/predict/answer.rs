@@ -48,26 +48,19 @@ pub struct Section {
     pub kind: Kind,
     /// Class names the answer itself gives (the keys of `{label: probability}` maps).
     pub classes: Option<Vec<String>>,
+    /// For an answer of class indices (one `prediction` column of whole numbers, as
+    /// scikit-learn classifiers answer): how many classes it implies (largest index + 1).
+    /// Found once when the answer is read, not at every frame.
+    pub indices: Option<usize>,
 }
 
 impl Section {
-    /// For an answer of class indices (one `prediction` column of whole numbers, as
-    /// scikit-learn classifiers answer): how many classes it implies (largest index + 1).
-    pub fn index_classes(&self) -> Option<usize> {
-        match &self.kind {
-            Kind::Table { columns, rows } if columns.len() == 1 && columns[0] == "prediction" => {
-                crate::model::classes::index_answer(rows.iter().filter_map(|r| r.first()))
-            }
-            _ => None,
-        }
-    }
-
     /// How many classes the section scores or names by index: `(count, exact)`, where
     /// `exact` means names must match the count (scores) rather than cover it (indices).
     pub fn class_count(&self) -> Option<(usize, bool)> {
         match &self.kind {
             Kind::Scores(rows) => rows.first().map(|r| (r.len(), true)),
-            _ => self.index_classes().map(|n| (n, false)),
+            _ => self.indices.map(|n| (n, false)),
         }
     }
 }
@@ -93,14 +86,22 @@ fn section(name: Option<String>, value: &Value) -> Section {
             shape,
             kind: Kind::Scores(rows),
             classes: Some(classes),
+            indices: None,
         };
     }
     let kind = classify(value, shape.as_deref());
+    let indices = match &kind {
+        Kind::Table { columns, rows } if columns.len() == 1 && columns[0] == "prediction" => {
+            crate::model::classes::index_answer(rows.iter().filter_map(|r| r.first()))
+        }
+        _ => None,
+    };
     Section {
         name,
         shape,
         kind,
         classes: None,
+        indices,
     }
 }
 

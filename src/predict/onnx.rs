@@ -60,7 +60,8 @@ pub enum Elem {
 }
 
 impl Elem {
-    fn from_onnx(code: i32) -> Option<Self> {
+    /// The element type for an ONNX `TensorProto.DataType` code, when tract and numpy share it.
+    pub fn from_onnx(code: i32) -> Option<Self> {
         Some(match code {
             1 => Self::F32,
             2 => Self::U8,
@@ -651,41 +652,6 @@ fn refused(message: String) -> Outcome {
         latency: Duration::ZERO,
         startup: Duration::ZERO,
     }
-}
-
-/// An input or output of a graph in words, with numpy's type names and symbolic dimensions
-/// by name: `images: uint8 [batch, 300, 300, 3]`.
-pub fn describe_value(info: &pb::ValueInfoProto) -> String {
-    let tensor = info.r#type.as_ref().and_then(|t| match &t.value {
-        Some(pb::type_proto::Value::TensorType(t)) => Some(t),
-        _ => None,
-    });
-    let Some(tensor) = tensor else {
-        return format!("{}: (not a tensor)", info.name);
-    };
-    let elem = Elem::from_onnx(tensor.elem_type)
-        .map(Elem::numpy)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("type {}", tensor.elem_type));
-    let dims: Vec<String> = tensor
-        .shape
-        .as_ref()
-        .map(|s| {
-            s.dim
-                .iter()
-                .map(|d| match &d.value {
-                    Some(pb::tensor_shape_proto::dimension::Value::DimValue(v)) => v.to_string(),
-                    Some(pb::tensor_shape_proto::dimension::Value::DimParam(p))
-                        if !p.is_empty() =>
-                    {
-                        p.clone()
-                    }
-                    _ => "?".into(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    format!("{}: {elem} [{}]", info.name, dims.join(", "))
 }
 
 fn graph_input(info: &pb::ValueInfoProto) -> GraphInput {

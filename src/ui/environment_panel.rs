@@ -19,26 +19,9 @@ fn deps_table_ui(ui: &mut Ui, id: &str, deps: &[&Dependency]) {
             ui.end_row();
             for dep in deps {
                 match &dep.requirement {
-                    Requirement::Package {
-                        name,
-                        spec,
-                        marker,
-                        extras,
-                    } => {
-                        let name = match extras {
-                            Some(e) => format!("{name}[{e}]"),
-                            None => name.clone(),
-                        };
-                        mono_value_ui(ui, &name);
-                        let mut version = if spec.is_empty() {
-                            "any".to_string()
-                        } else {
-                            spec.clone()
-                        };
-                        if let Some(m) = marker {
-                            version.push_str(&format!("  ; {m}"));
-                        }
-                        mono_value_ui(ui, &version);
+                    r @ Requirement::Package { .. } => {
+                        mono_value_ui(ui, &r.display_name().unwrap_or_default());
+                        mono_value_ui(ui, &r.version_text().unwrap_or_default());
                     }
                     Requirement::Include { constraint, path } => {
                         mono_value_ui(

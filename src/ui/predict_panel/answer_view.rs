@@ -164,7 +164,7 @@ pub(super) fn section_view_ui(
             section.classes.as_deref(),
             commands,
         ),
-        Kind::Table { columns, rows } => match section.index_classes() {
+        Kind::Table { columns, rows } => match section.indices {
             Some(count) => index_table_ui(ui, state, index, rows, count, commands),
             None => table_ui(ui, index, columns, rows, None),
         },
