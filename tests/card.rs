@@ -727,3 +727,19 @@ fn class_names_the_model_records_are_read_from_what_it_states() {
     assert_eq!(classes.origin, "MLmodel metadata.id2label");
     assert_eq!(classes.names, ["ham", "spam"]);
 }
+
+#[test]
+fn a_model_mlflow_3_logged_is_named_by_its_model_id_folder() {
+    // MLflow 3's log_model writes mlruns/<experiment>/models/<model id>/artifacts/MLmodel.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("models/m-db489a2c/artifacts");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(model("sklearn_iris").join("MLmodel"), root.join("MLmodel")).unwrap();
+    let card = model::open(&root).unwrap();
+    assert_eq!(card.folder_name, "m-db489a2c/artifacts");
+    assert_eq!(model::folder_label(&root), "m-db489a2c/artifacts");
+    assert_eq!(
+        model::folder_label(std::path::Path::new("/x/sklearn_iris")),
+        "sklearn_iris"
+    );
+}

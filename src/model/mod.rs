@@ -81,13 +81,7 @@ pub struct ModelCard {
 
 /// The folder's name for display, resolved once when the card is read.
 fn folder_name(chosen: &Path, root: &Path, location: &Location) -> String {
-    let name_of = |p: &Path| {
-        p.canonicalize()
-            .ok()
-            .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| p.display().to_string())
-    };
+    let name_of = |p: &Path| folder_label(&p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
     match location {
         // A run's folder with the model in `model/`: the run folder says more.
         Location::OneDown { subfolder } => format!("{}/{subfolder}", name_of(chosen)),
@@ -279,6 +273,21 @@ pub fn locate(chosen: &Path) -> Result<(PathBuf, Location), OpenError> {
             path: chosen.to_path_buf(),
             candidates,
         }),
+    }
+}
+
+/// A model folder's name for people (no file system access): its last component, with the
+/// one above when the last is MLflow's generic `artifacts` (MLflow 3 logs a model to
+/// `models/<model id>/artifacts`, so that folder reads `m-1f2e…/artifacts`).
+pub fn folder_label(path: &Path) -> String {
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    match name(path) {
+        Some(last) if last == "artifacts" => match path.parent().and_then(name) {
+            Some(parent) => format!("{parent}/{last}"),
+            None => last,
+        },
+        Some(last) => last,
+        None => path.display().to_string(),
     }
 }
 

@@ -67,10 +67,7 @@ pub fn welcome_ui(
             ui.label(RichText::new("Recent models").heading());
             ui.add_space(4.0);
             for (i, path) in recent.iter().enumerate() {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| path.display().to_string());
+                let name = crate::model::folder_label(path);
                 let response = ui
                     .add(egui::Button::new(format!("{name}  —  {}", path.display())).frame(false))
                     .on_hover_text(format!("Ctrl+{}", i + 1));

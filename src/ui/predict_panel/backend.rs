@@ -286,13 +286,9 @@ pub(super) fn server_ui(
                     commands.push(Command::StopServer);
                 }
             }
-            None if state.running.is_some() => {
-                ui.spinner();
-                ui.label(format!(
-                    "Starting MLflow's scoring server: {}…",
-                    crate::predict::local::start_phase(&log.lines())
-                ));
-            }
+            // Starting: the line beside Predict says what it is doing, with the time and
+            // Cancel; here only the log.
+            None if state.running.is_some() => {}
             None => {
                 ui.label(
                     RichText::new(
