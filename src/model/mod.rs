@@ -278,12 +278,13 @@ pub fn locate(chosen: &Path) -> Result<(PathBuf, Location), OpenError> {
 
 /// A model folder's name for people (no file system access): its last component, with the
 /// one above when the last is MLflow's generic `artifacts` (MLflow 3 logs a model to
-/// `models/<model id>/artifacts`, so that folder reads `m-1f2e…/artifacts`).
+/// `models/<model id>/artifacts`, so that folder reads `m-db489a2caa…/artifacts`, the id cut
+/// to 12 characters).
 pub fn folder_label(path: &Path) -> String {
     let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
     match name(path) {
         Some(last) if last == "artifacts" => match path.parent().and_then(name) {
-            Some(parent) => format!("{parent}/{last}"),
+            Some(parent) => format!("{}/{last}", crate::text::elide(&parent, 12)),
             None => last,
         },
         Some(last) => last,

@@ -67,14 +67,16 @@ pub fn chip_ui(ui: &mut Ui, text: &str, strong: bool) {
     } else {
         ui.visuals().extreme_bg_color
     };
-    egui::Frame::new()
-        .fill(fill)
-        .stroke(ui.visuals().widgets.noninteractive.bg_stroke)
-        .corner_radius(8.0)
-        .inner_margin(egui::Margin::symmetric(8, 2))
-        .show(ui, |ui| {
-            ui.label(RichText::new(text).monospace());
-        });
+    // One widget (not a framed child Ui), so a row that runs out of room moves the whole
+    // chip to the next line instead of wrapping its text inside the frame.
+    ui.add(
+        egui::Button::new(RichText::new(text).monospace())
+            .fill(fill)
+            .stroke(ui.visuals().widgets.noninteractive.bg_stroke)
+            .corner_radius(8.0)
+            .wrap_mode(egui::TextWrapMode::Extend)
+            .sense(egui::Sense::hover()),
+    );
 }
 
 /// A two-column grid of labelled values.
