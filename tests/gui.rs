@@ -93,8 +93,8 @@ fn tensor_model(dtype: &str, shape: &str) -> tempfile::TempDir {
     dir
 }
 
-/// The request the last build made.
-fn built_body(h: &Harness<'static, InspectorApp>) -> std::sync::Arc<serde_json::Value> {
+/// The request the last build made, as the JSON body MLflow's server is sent.
+fn built_body(h: &Harness<'static, InspectorApp>) -> serde_json::Value {
     let test = &h
         .state()
         .loaded
@@ -105,8 +105,8 @@ fn built_body(h: &Harness<'static, InspectorApp>) -> std::sync::Arc<serde_json::
     test.prepared
         .as_ref()
         .expect("a request was built")
-        .body
-        .clone()
+        .request
+        .to_value(mlmodel_inspector::input::request::BodyFormat::Mlflow)
 }
 
 /// Presses "Build and check request" and waits for the worker.
@@ -528,7 +528,7 @@ fn named_tensors_can_be_filled() {
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
     let body = built_body(&h);
     assert_eq!(
-        *body,
+        body,
         serde_json::json!({"inputs": {"img": [[[1.0, 1.0], [1.0, 1.0]]], "ids": [1]}})
     );
 }
@@ -1409,7 +1409,7 @@ fn the_window_and_the_command_line_build_the_same_request_from_the_same_choices(
     };
     h.run_steps(2);
     build(&mut h);
-    let window: serde_json::Value = (*built_body(&h)).clone();
+    let window: serde_json::Value = built_body(&h);
     let cli = cli_dry_run(
         dir.path(),
         &[
@@ -1477,7 +1477,7 @@ fn fill_means_the_same_in_the_window_and_on_the_command_line() {
     }
     h.run_steps(2);
     build(&mut h);
-    let window = (*built_body(&h)).clone();
+    let window = built_body(&h);
     let cli = cli_dry_run(
         &folder,
         &["--fill", "random", "--fill-range=-2,2", "--batch", "3"],

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use mlmodel_inspector::input::build::{InputSource, build_request};
 use mlmodel_inspector::input::files::read_npy;
-use mlmodel_inspector::input::request::BodyFormat;
+use mlmodel_inspector::input::request::Request;
 use mlmodel_inspector::model;
 use mlmodel_inspector::predict::{BackendChoice, BackendSettings, Runner};
 use mlmodel_inspector::source::{ModelUri, Progress, RemoteModel, SourceError, Tracking};
@@ -38,7 +38,7 @@ fn native_predict_error(folder: &Path) -> String {
         .predict(
             &BackendChoice::Onnx,
             &BackendSettings::default(),
-            &json!({"inputs": [[1.0]]}),
+            &Request::Json(json!({"inputs": [[1.0]]})),
             &cancel,
         )
         .unwrap_err()
@@ -138,15 +138,9 @@ fn image_tensors_larger_than_a_request_may_be_are_refused_before_decoding() {
         let dir = image_model(shape);
         let card = model::open(dir.path()).unwrap();
         let started = Instant::now();
-        let err = build_request(
-            &card,
-            &InputSource::Images(vec![photo.clone()]),
-            None,
-            None,
-            BodyFormat::Mlflow,
-        )
-        .unwrap_err()
-        .to_string();
+        let err = build_request(&card, &InputSource::Images(vec![photo.clone()]), None, None)
+            .unwrap_err()
+            .to_string();
         assert!(started.elapsed() < Duration::from_secs(5), "hang guard");
         assert!(err.contains(says), "{shape}: {err}");
         assert!(err.contains("32768"), "{shape}: {err}");
@@ -411,7 +405,7 @@ fn a_huge_answer_is_refused_with_its_limit() {
         .predict(
             &BackendChoice::Url(url),
             &BackendSettings::default(),
-            &json!({"dataframe_split": {"columns": ["a"], "data": [[1.0]]}}),
+            &Request::Json(json!({"dataframe_split": {"columns": ["a"], "data": [[1.0]]}})),
             &cancel,
         )
         .unwrap_err()

@@ -4,7 +4,8 @@
 mod common;
 
 use common::repo;
-use mlmodel_inspector::input::image::{self, ImageOptions, ImageTarget, Tensor};
+use mlmodel_inspector::input::image::{self, ImageOptions, ImageTarget};
+use mlmodel_inspector::input::tensor::Tensor;
 use mlmodel_inspector::model;
 
 #[test]

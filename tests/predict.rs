@@ -13,8 +13,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use mlmodel_inspector::input::build::{InputSource, build_request};
-use mlmodel_inspector::input::request::BodyFormat;
-use mlmodel_inspector::input::validate::{Model, validate_body};
+use mlmodel_inspector::input::request::{BodyFormat, Request};
+use mlmodel_inspector::input::validate::{Model, validate};
 use mlmodel_inspector::model::{self, ModelCard};
 use mlmodel_inspector::predict::answer::{self, Kind};
 use mlmodel_inspector::predict::{
@@ -33,15 +33,20 @@ fn card(path: &Path) -> Arc<ModelCard> {
     Arc::new(model::open(path).unwrap())
 }
 
-fn example_body(card: &ModelCard) -> Value {
-    build_request(card, &InputSource::Example, None, None, BodyFormat::Mlflow).unwrap()
+fn example_body(card: &ModelCard) -> Request {
+    build_request(card, &InputSource::Example, None, None).unwrap()
+}
+
+/// A JSON body as the app reads a request file: numbers become typed tensors.
+fn req(body: Value) -> Request {
+    Request::parse(&body.to_string()).unwrap()
 }
 
 /// MLflow's own answer to `body`, in-process through `scoring_server.invocations`.
-fn mlflow_answer(model: &Path, body: &Value) -> (u16, Value) {
+fn mlflow_answer(model: &Path, body: &Request) -> (u16, Value) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("body.json");
-    std::fs::write(&file, serde_json::to_string(body).unwrap()).unwrap();
+    std::fs::write(&file, body.to_json_bytes(BodyFormat::Mlflow)).unwrap();
     let out = Command::new(common::venv_python())
         .arg(common::repo("tests/fixtures/mlflow_predict.py"))
         .arg(model)
@@ -86,13 +91,12 @@ fn assert_close(a: &Value, b: &Value, tol: f64) {
     }
 }
 
-fn sample_photo_body(card: &ModelCard) -> Value {
+fn sample_photo_body(card: &ModelCard) -> Request {
     build_request(
         card,
         &InputSource::Images(vec![common::repo("assets/sample-china.jpg")]),
         None,
         None,
-        BodyFormat::Mlflow,
     )
     .unwrap()
 }
@@ -119,7 +123,7 @@ fn bundled_example_natively_matches_mlflow_and_reads_as_probabilities() {
     let path = common::repo("assets/example-model");
     let card = card(&path);
     let body = sample_photo_body(&card);
-    assert!(validate_body(Model::of(&card), &body).is_ok());
+    assert!(validate(Model::of(&card), &body).is_ok());
     let mut runner = Runner::new(card.clone());
     let cancel = AtomicBool::new(false);
     let first = runner
@@ -164,14 +168,7 @@ fn a_batch_of_photos_natively_matches_mlflow_item_by_item() {
         common::repo("tests/fixtures/images/china_300_pil.png"),
         common::repo("assets/icon.png"),
     ];
-    let body = build_request(
-        &card,
-        &InputSource::Images(photos.clone()),
-        None,
-        None,
-        BodyFormat::Mlflow,
-    )
-    .unwrap();
+    let body = build_request(&card, &InputSource::Images(photos.clone()), None, None).unwrap();
     let mut runner = Runner::new(card.clone());
     let cancel = AtomicBool::new(false);
     let batch = runner
@@ -184,14 +181,8 @@ fn a_batch_of_photos_natively_matches_mlflow_item_by_item() {
     assert_eq!(status, 200);
     assert_close(&json!({ "predictions": ours.clone() }), &theirs, 1e-5);
     for (i, photo) in photos.iter().enumerate() {
-        let one = build_request(
-            &card,
-            &InputSource::Images(vec![photo.clone()]),
-            None,
-            None,
-            BodyFormat::Mlflow,
-        )
-        .unwrap();
+        let one =
+            build_request(&card, &InputSource::Images(vec![photo.clone()]), None, None).unwrap();
         let alone = runner
             .predict(&BackendChoice::Onnx, &settings(), &one, &cancel)
             .unwrap();
@@ -210,10 +201,10 @@ fn named_onnx_tensors_natively_match_mlflow() {
     let card = card(&path);
     let mut runner = Runner::new(card.clone());
     let cancel = AtomicBool::new(false);
-    let body = json!({"inputs": {
+    let body = req(json!({"inputs": {
         "a": [[0.5, 1.5, -2.0], [3.0, 0.25, 1.0]],
         "b": [[1, 2, 3], [-4, 5, 6]]
-    }});
+    }}));
     let ours = runner
         .predict(&BackendChoice::Onnx, &settings(), &body, &cancel)
         .unwrap();
@@ -225,7 +216,7 @@ fn named_onnx_tensors_natively_match_mlflow() {
         &json!({"sum": [[1.5, 3.5, 1.0], [-1.0, 5.25, 7.0]], "row_max": [3.5, 7.0]})
     );
     // A missing tensor is refused with its name, and the backend stays usable.
-    let bad = json!({"inputs": {"a": [[1.0, 2.0, 3.0]]}});
+    let bad = req(json!({"inputs": {"a": [[1.0, 2.0, 3.0]]}}));
     match runner
         .predict(&BackendChoice::Onnx, &settings(), &bad, &cancel)
         .unwrap()
@@ -293,9 +284,9 @@ fn local_mlflow_server_matches_mlflow_for_each_kind_of_model() {
         "dataframe_split": {"columns": ["x", "y"], "data": [[1.0, 2.0], [0.5, -3.0]]},
         "params": {"scale": 3.0}
     });
-    let cases: Vec<(PathBuf, Option<Value>)> = vec![
+    let cases: Vec<(PathBuf, Option<Request>)> = vec![
         (common::model("sklearn_iris"), None),
-        (common::model("pyfunc_scaler"), Some(params_body)),
+        (common::model("pyfunc_scaler"), Some(req(params_body))),
         (common::model("pyfunc_tensors_named"), None),
         (common::repo("assets/example-model"), None),
     ];
@@ -365,7 +356,11 @@ fn server_faults_are_reported_and_the_runner_stays_usable() {
     let cancel = AtomicBool::new(false);
     let mut s = settings();
     s.timeout_s = 3;
-    let body = |params: Value| json!({"dataframe_split": {"columns": ["x", "y"], "data": [[1.0, 2.0], [3.0, 4.0]]}, "params": params});
+    let body = |params: Value| {
+        req(
+            json!({"dataframe_split": {"columns": ["x", "y"], "data": [[1.0, 2.0], [3.0, 4.0]]}, "params": params}),
+        )
+    };
     // An exception in the model: MLflow's code and the exception, not a wall of repr.
     match runner
         .predict(
@@ -771,8 +766,8 @@ fn skl2onnx_zipmap_runs_natively_with_mlflows_answer() {
     let path = common::model("onnx_sklearn_zipmap");
     let card = card(&path);
     let body =
-        json!({"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]});
-    assert!(validate_body(Model::of(&card), &body).is_ok());
+        req(json!({"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]}));
+    assert!(validate(Model::of(&card), &body).is_ok());
     let mut runner = Runner::new(card.clone());
     let cancel = AtomicBool::new(false);
     let ours = runner
@@ -824,7 +819,7 @@ onnx.save(m, sys.argv[1])
     let card = card(&folder);
     let mut runner = Runner::new(card);
     let cancel = AtomicBool::new(false);
-    let body = json!({"inputs": [[1.0, 2.0]]});
+    let body = req(json!({"inputs": [[1.0, 2.0]]}));
     match runner.predict(&BackendChoice::Onnx, &settings(), &body, &cancel) {
         Err(e @ PredictError::UnsupportedOp { .. }) => {
             if let PredictError::UnsupportedOp { op, .. } = &e {
@@ -861,7 +856,7 @@ fn a_server_that_cannot_load_the_model_names_the_cause_and_the_fix() {
         .predict(
             &BackendChoice::Local,
             &settings(),
-            &json!({"inputs": [[1]]}),
+            &req(json!({"inputs": [[1]]})),
             &cancel,
         )
         .unwrap_err();

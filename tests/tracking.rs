@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::{model, repo, tracking_server};
 use mlmodel_inspector::input::build::{InputSource, build_request};
-use mlmodel_inspector::input::request::BodyFormat;
 use mlmodel_inspector::model::{self, ModelCard, json::card_to_json};
 use mlmodel_inspector::predict::{BackendChoice, BackendSettings, Reply, Runner};
 use mlmodel_inspector::source::{ModelUri, Progress, RemoteModel, SourceError, Tracking};
@@ -157,7 +156,6 @@ fn the_cache_is_reused_and_files_come_when_predict_needs_them() {
         &InputSource::Images(vec![repo("assets/sample-china.jpg")]),
         None,
         None,
-        BodyFormat::Mlflow,
     )
     .unwrap();
     let cancel = AtomicBool::new(false);
@@ -221,7 +219,7 @@ fn a_registered_pyfunc_model_predicts_through_mlflow() {
     let server = tracking_server();
     let cache = server.scratch.join("cache-local");
     let (remote, card) = open_remote("models:/iris-logged/1", &cache);
-    let body = build_request(&card, &InputSource::Example, None, None, BodyFormat::Mlflow).unwrap();
+    let body = build_request(&card, &InputSource::Example, None, None).unwrap();
     let mut runner = Runner::new(Arc::new(card));
     runner.set_remote(remote);
     let settings = BackendSettings {

@@ -4,8 +4,9 @@
 
 mod common;
 
+use mlmodel_inspector::input::request::Request;
 use mlmodel_inspector::input::scoring::detail;
-use mlmodel_inspector::input::validate::{Model, validate_body, validate_request};
+use mlmodel_inspector::input::validate::{Model, validate, validate_body, validate_request};
 use mlmodel_inspector::model::signature::{self, Signature};
 use serde_json::Value;
 
@@ -47,6 +48,7 @@ fn verdicts_and_messages_agree_with_the_scoring_server() {
     let mut cards = std::collections::HashMap::new();
     let mut disagreements = Vec::new();
     let mut refused = 0;
+    let mut typed = 0;
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let inline;
@@ -76,7 +78,22 @@ fn verdicts_and_messages_agree_with_the_scoring_server() {
         let content_type = case["content_type"].as_str().unwrap_or("application/json");
         let verdict = match (&case["body"], content_type) {
             (Value::String(raw), _) => validate_request(model, content_type, raw.as_bytes()),
-            (body, "application/json") => validate_body(model, body),
+            (body, "application/json") => {
+                // The app reads a request file once, into typed tensors where its inputs are
+                // plain numbers: that route must give the verdict the JSON values give.
+                let as_values = validate_body(model, body);
+                let request = Request::parse(&body.to_string()).unwrap();
+                if matches!(request, Request::Tensors { .. }) {
+                    typed += 1;
+                    let as_typed = validate(model, &request);
+                    if as_typed != as_values {
+                        disagreements.push(format!(
+                            "{name}: typed tensors give {as_typed:?}, JSON values {as_values:?}"
+                        ));
+                    }
+                }
+                as_values
+            }
             (body, ct) => validate_request(model, ct, &serde_json::to_vec(body).unwrap()),
         };
         let status = case["status"].as_u64().unwrap();
@@ -113,6 +130,7 @@ fn verdicts_and_messages_agree_with_the_scoring_server() {
         }
     }
     assert!(refused >= 500, "{refused} refused cases");
+    assert!(typed >= 70, "{typed} cases read as typed tensors");
     assert!(
         disagreements.is_empty(),
         "{} of {} cases disagree:\n{}",
@@ -178,5 +196,164 @@ fn problems_name_the_input_and_say_how_to_fix_it() {
     assert_eq!(
         verdict.problems[0].code.map(|c| c.as_str()),
         Some("BAD_REQUEST")
+    );
+}
+
+/// Every signature of the case table (model folders and inline ones), each sent typed tensors
+/// of every dtype in a range of shapes, values (in and out of range, fractions, NaN), named and
+/// unnamed, with and without params: the typed check gives the verdict the JSON values give
+/// (and those are held to MLflow's by the test above).
+#[test]
+fn typed_tensors_get_the_verdict_their_json_gets() {
+    use mlmodel_inspector::input::request::{BodyFormat, Tensors};
+    use mlmodel_inspector::input::tensor::Tensor;
+    use ndarray::{ArrayD, IxDyn};
+
+    let text = std::fs::read_to_string(common::repo(
+        "tests/fixtures/mlflow_reference/validation_cases.json",
+    ))
+    .unwrap();
+    let reference: Value = serde_json::from_str(&text).unwrap();
+    let mut folders = std::collections::BTreeSet::new();
+    let mut inline = std::collections::BTreeSet::new();
+    for case in reference["cases"].as_array().unwrap() {
+        match case["model"].as_str() {
+            Some(folder) => {
+                folders.insert(folder.to_string());
+            }
+            None => {
+                inline.insert((
+                    case["inputs"].as_str().unwrap().to_string(),
+                    case["params"].as_str().map(str::to_string),
+                ));
+            }
+        }
+    }
+    let cards: Vec<_> = folders
+        .iter()
+        .map(|f| mlmodel_inspector::model::open(&common::repo(f)).unwrap())
+        .collect();
+    let signatures: Vec<Signature> = inline
+        .iter()
+        .map(|(inputs, params)| Signature {
+            inputs: Some(signature::parse_schema(&serde_json::from_str(inputs).unwrap()).unwrap()),
+            outputs: None,
+            params: params
+                .as_ref()
+                .map(|p| signature::parse_param_schema(&serde_json::from_str(p).unwrap()).unwrap()),
+        })
+        .collect();
+    let mut models: Vec<Model> = cards.iter().map(Model::of).collect();
+    models.extend(signatures.iter().map(|s| Model {
+        signature: Some(s),
+        from_type_hint: false,
+    }));
+
+    let values = [0.0, 1.0, 7.0, 255.0, 256.0, -1.0, 0.5, 2.0e10, f64::NAN];
+    let tensors = |shape: &[usize], pick: usize| -> Vec<Tensor> {
+        let n: usize = shape.iter().product();
+        let f: Vec<f64> = (0..n)
+            .map(|i| {
+                if i == 0 {
+                    values[pick % values.len()]
+                } else {
+                    (i % 5) as f64
+                }
+            })
+            .collect();
+        let dim = IxDyn(shape);
+        let finite = |x: f64| if x.is_finite() { x } else { 0.0 };
+        vec![
+            Tensor::U8(
+                ArrayD::from_shape_vec(dim.clone(), f.iter().map(|x| finite(*x) as u8).collect())
+                    .unwrap(),
+            ),
+            Tensor::I64(
+                ArrayD::from_shape_vec(dim.clone(), f.iter().map(|x| finite(*x) as i64).collect())
+                    .unwrap(),
+                "int64".into(),
+            ),
+            Tensor::F32(
+                ArrayD::from_shape_vec(dim.clone(), f.iter().map(|x| *x as f32).collect()).unwrap(),
+            ),
+            Tensor::F64(ArrayD::from_shape_vec(dim.clone(), f.clone()).unwrap()),
+            Tensor::Bool(
+                ArrayD::from_shape_vec(dim, f.iter().map(|x| *x != 0.0).collect()).unwrap(),
+            ),
+        ]
+    };
+    let shapes: [&[usize]; 7] = [
+        &[3],
+        &[1, 4],
+        &[2, 3],
+        &[1, 2, 2, 3],
+        &[2, 1, 2, 3],
+        &[1, 1],
+        &[4, 1],
+    ];
+    let mut params = serde_json::Map::new();
+    params.insert("temperature".into(), serde_json::json!(0.5));
+    let mut checked = 0;
+    let mut refused = 0;
+    let mut disagreements = Vec::new();
+    for model in &models {
+        let names: Vec<String> = model
+            .signature
+            .and_then(|s| s.inputs.as_ref())
+            .map(|schema| {
+                schema
+                    .specs
+                    .iter()
+                    .filter_map(|s| s.name().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (s, shape) in shapes.iter().enumerate() {
+            for pick in 0..values.len() {
+                for (d, t) in tensors(shape, pick + s).into_iter().enumerate() {
+                    let mut layouts = vec![Tensors::One(t.clone())];
+                    if !names.is_empty() {
+                        // Every named input gets this tensor; every other one leaves one out.
+                        let all: Vec<_> = names.iter().map(|n| (n.clone(), t.clone())).collect();
+                        let skip = (pick + d) % (names.len() + 1);
+                        let some: Vec<_> = all
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| *i != skip)
+                            .map(|(_, x)| x.clone())
+                            .collect();
+                        layouts.push(Tensors::Named(all));
+                        layouts.push(Tensors::Named(some));
+                    }
+                    for tensors in layouts {
+                        for p in [None, Some(params.clone())] {
+                            let request = Request::tensors(tensors.clone(), p);
+                            let as_typed = validate(*model, &request);
+                            let as_values =
+                                validate_body(*model, &request.to_value(BodyFormat::Mlflow));
+                            checked += 1;
+                            refused += usize::from(!as_values.is_ok());
+                            if as_typed != as_values && disagreements.len() < 20 {
+                                disagreements.push(format!(
+                                    "{:?} {:?}:\n    typed: {as_typed:?}\n    JSON:  {as_values:?}",
+                                    names,
+                                    request.to_json_string(BodyFormat::Mlflow)
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 10_000, "{checked} requests");
+    assert!(
+        refused > checked / 10 && refused < checked * 9 / 10,
+        "{refused} of {checked} refused: both kinds of verdict are covered"
+    );
+    assert!(
+        disagreements.is_empty(),
+        "typed and JSON verdicts differ:\n{}",
+        disagreements.join("\n")
     );
 }

@@ -49,10 +49,10 @@ pub fn predict(
         FormatArg::Mlflow => BodyFormat::Mlflow,
         FormatArg::Azure => BodyFormat::AzureMl,
     };
-    let body = build_request(&card, &source, params.as_ref(), options, body_format)?;
+    let request = build_request(&card, &source, params.as_ref(), options)?;
     if format == FormatArg::Mlflow {
         let verdict =
-            crate::input::validate::validate_body(crate::input::validate::Model::of(&card), &body);
+            crate::input::validate::validate(crate::input::validate::Model::of(&card), &request);
         for note in &verdict.notes {
             eprintln!("note: {note}");
         }
@@ -65,37 +65,36 @@ pub fn predict(
     }
     if let Some((backend, settings, repeat, labels)) = send {
         let labels = labels.as_deref();
-        return send_request(card, remote, &body, &backend, &settings, repeat, labels);
+        return send_request(card, remote, &request, &backend, &settings, repeat, labels);
     }
     // Pretty for bodies a person reads; one line for large tensors (a 300x300 image is 270,000
-    // numbers), streamed to stdout rather than made into a string first.
-    write_json_out(&body, crate::input::build::json_size(&body) < 64_000)?;
+    // numbers), streamed to stdout from the tensors rather than made into a string first.
+    write_request_out(&request, body_format)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes a JSON value to stdout as it is serialised (a closed pipe is not an error).
-fn write_json_out(value: &serde_json::Value, pretty: bool) -> anyhow::Result<()> {
+/// Writes a request's body to stdout as it is serialised (a closed pipe is not an error).
+fn write_request_out(
+    request: &crate::input::request::Request,
+    format: crate::input::request::BodyFormat,
+) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = if pretty {
-        serde_json::to_writer_pretty(&mut out, value)
-    } else {
-        serde_json::to_writer(&mut out, value)
-    }
-    .map_err(std::io::Error::from)
-    .and_then(|()| writeln!(out))
-    .and_then(|()| out.flush());
+    let written = request
+        .write_readable(format, &mut out)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
     match written {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write the request to stdout"),
     }
 }
 
-/// Sends a checked body to the chosen backend and prints the answer.
+/// Sends a checked request to the chosen backend and prints the answer.
 fn send_request(
     card: ModelCard,
     remote: Option<crate::source::RemoteModel>,
-    body: &serde_json::Value,
+    request: &crate::input::request::Request,
     backend: &str,
     settings: &BackendSettings,
     repeat: u32,
@@ -109,7 +108,7 @@ fn send_request(
         runner.set_remote(r);
     }
     let cancel = std::sync::atomic::AtomicBool::new(false);
-    let outcome = runner.predict(&choice, settings, body, &cancel);
+    let outcome = runner.predict(&choice, settings, request, &cancel);
     for mismatch in &runner.mismatches {
         eprintln!("note: environment differs: {mismatch}");
     }
@@ -125,7 +124,7 @@ fn send_request(
     let mut latencies = vec![outcome.latency];
     while latencies.len() < repeat as usize && matches!(outcome.reply, Reply::Predictions { .. }) {
         outcome = runner
-            .predict(&choice, settings, body, &cancel)
+            .predict(&choice, settings, request, &cancel)
             .map_err(|e| fail(e, &runner))?;
         latencies.push(outcome.latency);
     }

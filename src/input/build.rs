@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::image::{self, ImageOptions, ImageTarget};
-use super::request::{self, BodyFormat, Inputs};
+use super::request::{self, BodyFormat, Inputs, Request, Tensors};
+use super::tensor::Tensor;
 use crate::model::ModelCard;
 use crate::model::example::ExampleData;
 use crate::model::fsutil;
-use crate::model::lenient_json;
 use crate::model::signature::Spec;
 
 /// The largest request file read.
@@ -71,7 +71,7 @@ pub fn fill_tensor(
     kind: FillKind,
     batch: usize,
     free: usize,
-) -> Result<image::Tensor, BuildError> {
+) -> Result<Tensor, BuildError> {
     use ndarray::{ArrayD, IxDyn};
     let shape: Vec<usize> = spec
         .shape
@@ -108,7 +108,7 @@ pub fn fill_tensor(
     let bad = |e: ndarray::ShapeError| BuildError::Unnamed(format!("cannot shape the tensor: {e}"));
     let is_int = spec.dtype.starts_with("int") || spec.dtype.starts_with("uint");
     Ok(match spec.dtype.as_str() {
-        "uint8" => image::Tensor::U8(
+        "uint8" => Tensor::U8(
             ArrayD::from_shape_vec(
                 dims,
                 values
@@ -118,16 +118,16 @@ pub fn fill_tensor(
             )
             .map_err(bad)?,
         ),
-        "float32" | "float16" => image::Tensor::F32(
+        "float32" | "float16" => Tensor::F32(
             ArrayD::from_shape_vec(dims, values.iter().map(|v| *v as f32).collect())
                 .map_err(bad)?,
         ),
-        "float64" => image::Tensor::F64(ArrayD::from_shape_vec(dims, values).map_err(bad)?),
-        "bool" => image::Tensor::Bool(
+        "float64" => Tensor::F64(ArrayD::from_shape_vec(dims, values).map_err(bad)?),
+        "bool" => Tensor::Bool(
             ArrayD::from_shape_vec(dims, values.iter().map(|v| *v >= 0.5).collect())
                 .map_err(bad)?,
         ),
-        _ if is_int => image::Tensor::I64(
+        _ if is_int => Tensor::I64(
             ArrayD::from_shape_vec(dims, values.iter().map(|v| v.round() as i64).collect())
                 .map_err(bad)?,
             spec.dtype.clone(),
@@ -200,21 +200,19 @@ pub enum BuildError {
     WorkerPanicked,
 }
 
-/// Builds the request body for `card` from `source`, with `params` added (they replace the
+/// Builds the request for `card` from `source`, with `params` added (they replace the
 /// example's own where both give one).
 pub fn build_request(
     card: &ModelCard,
     source: &InputSource,
     params: Option<&Map<String, Value>>,
     options: Option<ImageOptions>,
-    format: BodyFormat,
-) -> Result<Value, BuildError> {
+) -> Result<Request, BuildError> {
     build_body(
         card,
         source,
         params,
         options,
-        format,
         &Progress::default(),
         &mut None,
     )
@@ -234,18 +232,15 @@ fn build_body(
     source: &InputSource,
     params: Option<&Map<String, Value>>,
     options: Option<ImageOptions>,
-    format: BodyFormat,
     progress: &Progress,
     summary: &mut Option<ImageSummary>,
-) -> Result<Value, BuildError> {
-    let mut body = match source {
+) -> Result<Request, BuildError> {
+    let request = match source {
         InputSource::RequestFile(path) => read_request(path)?,
-        InputSource::Images(paths) => {
-            images_request(card, paths, options, format, progress, summary)?
-        }
-        InputSource::Example => example_request(card, format)?,
-        InputSource::Npy(files) => npy_request(card, files, format)?,
-        InputSource::Grid { columns, rows } => grid_request(card, columns, rows, format),
+        InputSource::Images(paths) => images_request(card, paths, options, progress, summary)?,
+        InputSource::Example => example_request(card)?,
+        InputSource::Npy(files) => npy_request(card, files)?,
+        InputSource::Grid { columns, rows } => Request::Json(grid_request(card, columns, rows)),
         InputSource::Fill { kind, batch, free } => {
             let schema = card
                 .signature
@@ -257,63 +252,46 @@ fn build_body(
             for t in schema.tensors() {
                 named.push((t.name.clone(), fill_tensor(t, *kind, *batch, *free)?));
             }
-            let inputs = match named.as_slice() {
+            let tensors = match named.as_slice() {
                 [(None, _)] => match named.pop() {
-                    Some((_, t)) => Inputs::Tensor(t),
+                    Some((_, t)) => Tensors::One(t),
                     None => return Err(BuildError::Unnamed("no tensor to fill".into())),
                 },
-                _ => Inputs::NamedTensors(
+                _ => Tensors::Named(
                     named
                         .into_iter()
                         .map(|(n, t)| (n.unwrap_or_default(), t))
                         .collect(),
                 ),
             };
-            request::body(&inputs, None, format)
+            Request::tensors(tensors, None)
         }
         InputSource::Csv(path) => {
             let frame = super::files::read_csv(path)?;
-            request::body(
+            Request::Json(request::body(
                 &Inputs::Frame {
                     columns: frame.columns,
                     rows: frame.rows,
                 },
                 None,
-                format,
-            )
+                BodyFormat::Mlflow,
+            ))
         }
-        InputSource::JsonText(text) => {
-            lenient_json::parse(text)
-                .map(|(v, _)| v)
-                .map_err(|e| BuildError::File {
-                    path: PathBuf::from("the JSON editor"),
-                    problem: format!("not valid JSON: {e}"),
-                })?
-        }
+        InputSource::JsonText(text) => Request::parse(text).map_err(|e| BuildError::File {
+            path: PathBuf::from("the JSON editor"),
+            problem: format!("not valid JSON: {e}"),
+        })?,
     };
-    if let (Some(params), Value::Object(map)) = (params, &mut body) {
-        let merged = match map.get("params") {
-            Some(Value::Object(existing)) => {
-                let mut m = existing.clone();
-                m.extend(params.clone());
-                m
-            }
-            _ => params.clone(),
-        };
-        map.insert("params".into(), Value::Object(merged));
-    }
-    Ok(body)
+    Ok(request.with_params(params))
 }
 
-fn read_request(path: &Path) -> Result<Value, BuildError> {
+fn read_request(path: &Path) -> Result<Request, BuildError> {
     let err = |problem: String| BuildError::File {
         path: path.to_path_buf(),
         problem,
     };
     let text = fsutil::read_text_capped(path, REQUEST_FILE_CAP).map_err(|e| err(e.to_string()))?;
-    lenient_json::parse(&text)
-        .map(|(v, _)| v)
-        .map_err(|e| err(format!("not valid JSON: {e}")))
+    Request::parse(&text).map_err(|e| err(format!("not valid JSON: {e}")))
 }
 
 /// The image-shaped tensor inputs of the signature: (name, target).
@@ -335,10 +313,9 @@ fn images_request(
     card: &ModelCard,
     paths: &[PathBuf],
     options: Option<ImageOptions>,
-    format: BodyFormat,
     progress: &Progress,
     summary: &mut Option<ImageSummary>,
-) -> Result<Value, BuildError> {
+) -> Result<Request, BuildError> {
     let targets = image_inputs(card);
     let input_count = card
         .signature
@@ -403,33 +380,32 @@ fn images_request(
             first: first.to_rgba8(),
         });
     }
-    let inputs = match name {
-        None => Inputs::Tensor(tensor),
-        Some(n) => Inputs::NamedTensors(vec![(n.clone(), tensor)]),
+    let tensors = match name {
+        None => Tensors::One(tensor),
+        Some(n) => Tensors::Named(vec![(n.clone(), tensor)]),
     };
-    Ok(request::body(&inputs, None, format))
+    Ok(Request::tensors(tensors, None))
 }
 
 fn npy_request(
     card: &ModelCard,
     files: &[(Option<String>, PathBuf)],
-    format: BodyFormat,
-) -> Result<Value, BuildError> {
+) -> Result<Request, BuildError> {
     let names = card.input_names();
     let mut tensors = Vec::new();
     for (name, path) in files {
         tensors.push((name.clone(), super::files::read_npy(path)?));
     }
-    let inputs = match tensors.as_slice() {
+    let tensors = match tensors.as_slice() {
         [(None, _)] if names.is_empty() => match tensors.pop() {
-            Some((_, t)) => Inputs::Tensor(t),
+            Some((_, t)) => Tensors::One(t),
             None => return Err(BuildError::Unnamed("no .npy file given".into())),
         },
         [(None, _)] if names.len() == 1 => match tensors.pop() {
-            Some((_, t)) => Inputs::NamedTensors(vec![(names[0].clone(), t)]),
+            Some((_, t)) => Tensors::Named(vec![(names[0].clone(), t)]),
             None => return Err(BuildError::Unnamed("no .npy file given".into())),
         },
-        _ if tensors.iter().all(|(n, _)| n.is_some()) => Inputs::NamedTensors(
+        _ if tensors.iter().all(|(n, _)| n.is_some()) => Tensors::Named(
             tensors
                 .into_iter()
                 .map(|(n, t)| (n.unwrap_or_default(), t))
@@ -442,7 +418,7 @@ fn npy_request(
             )));
         }
     };
-    Ok(request::body(&inputs, None, format))
+    Ok(Request::tensors(tensors, None))
 }
 
 /// A grid cell's text as the JSON value its column type wants (the validator judges it).
@@ -483,12 +459,7 @@ pub fn cell_text(value: &Value) -> String {
     }
 }
 
-fn grid_request(
-    card: &ModelCard,
-    columns: &[String],
-    rows: &[Vec<String>],
-    format: BodyFormat,
-) -> Value {
+fn grid_request(card: &ModelCard, columns: &[String], rows: &[Vec<String>]) -> Value {
     let specs = card
         .signature
         .valid()
@@ -541,7 +512,7 @@ fn grid_request(
                     .collect(),
             ),
         };
-        return request::body(&Inputs::Json(value), None, format);
+        return request::body(&Inputs::Json(value), None, BodyFormat::Mlflow);
     }
     // Integer names (a frame saved with default columns) are positions: send no names then.
     let named = specs
@@ -560,17 +531,15 @@ fn grid_request(
             rows: frame_rows,
         },
         None,
-        format,
+        BodyFormat::Mlflow,
     )
 }
 
-fn example_request(card: &ModelCard, format: BodyFormat) -> Result<Value, BuildError> {
+fn example_request(card: &ModelCard) -> Result<Request, BuildError> {
     let example = card.input_example.as_ref().ok_or(BuildError::NoExample)?;
     // MLflow's own ready body, verbatim, when it wrote one.
-    if format == BodyFormat::Mlflow
-        && let Some(Ok(body)) = &example.serving_input
-    {
-        return Ok(body.clone());
+    if let Some(Ok(body)) = &example.serving_input {
+        return Ok(Request::Json(body.clone()));
     }
     let data = example
         .data
@@ -594,23 +563,23 @@ fn example_request(card: &ModelCard, format: BodyFormat) -> Result<Value, BuildE
             ));
         }
     };
-    let body = request::body(&inputs, example.params.as_ref(), format);
-    Ok(if body.is_null() { json!({}) } else { body })
+    let body = request::body(&inputs, example.params.as_ref(), BodyFormat::Mlflow);
+    Ok(Request::Json(if body.is_null() { json!({}) } else { body }))
 }
 
-/// A request ready to show and send: the body, MLflow's verdict on it, and for images what the
-/// model will see.
+/// A request ready to show and send: the request, MLflow's verdict on it, and for images what
+/// the model will see.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    /// The whole body (shared: it is sent, saved and copied without being copied itself).
-    pub body: std::sync::Arc<Value>,
+    /// The whole request (shared: it is sent, saved and copied without being copied itself).
+    pub request: std::sync::Arc<Request>,
     /// Its size as compact JSON, in bytes.
     pub bytes: usize,
     /// The body pretty-printed with long arrays elided, for the view.
     pub view: String,
     /// MLflow's verdict.
     pub verdict: super::validate::Verdict,
-    /// For images: `uint8 [2, 300, 300, 3]  min 0 max 255 mean 121.4`.
+    /// For tensors: `uint8 [2, 300, 300, 3]  min 0 max 255 mean 121.4`, or the first values.
     pub tensor_summary: Option<String>,
     /// For images: the first image as the model sees it (RGBA, resized).
     pub preview: Option<::image::RgbaImage>,
@@ -642,11 +611,7 @@ fn summarize_tensors(body: &Value, schema: &crate::model::signature::Schema) -> 
                 break;
             }
         }
-        format!(
-            "{name}{label}   first values [{}{}]",
-            firsts.join(", "),
-            if firsts.len() >= 6 { ", …" } else { "" }
-        )
+        tensor_line(name, &label, &firsts)
     };
     match body.get("inputs")? {
         Value::Object(map) if !map.is_empty() => Some(
@@ -660,20 +625,40 @@ fn summarize_tensors(body: &Value, schema: &crate::model::signature::Schema) -> 
     }
 }
 
-/// The size of a value as compact JSON, counted without writing the text.
-pub fn json_size(value: &Value) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    serde_json::to_writer(&mut count, value).map_or(0, |()| count.0)
+/// `name: dtype [dims]   first values [a, b, …]`.
+fn tensor_line(name: &str, label: &str, firsts: &[String]) -> String {
+    format!(
+        "{name}{label}   first values [{}{}]",
+        firsts.join(", "),
+        if firsts.len() >= 6 { ", …" } else { "" }
+    )
+}
+
+/// The same summary for typed tensors, read from the tensors themselves; the dtype is the
+/// signature's (what the server casts them to) where it names one.
+fn summarize_typed(tensors: &Tensors, card: &ModelCard) -> String {
+    let specs = card
+        .signature
+        .valid()
+        .and_then(|s| s.inputs.as_ref())
+        .filter(|s| s.is_tensor())
+        .map(|s| s.tensors())
+        .unwrap_or_default();
+    tensors
+        .iter()
+        .into_iter()
+        .map(|(name, t)| {
+            let dims: Vec<String> = t.shape().iter().map(ToString::to_string).collect();
+            let dtype = specs
+                .iter()
+                .find(|s| s.name.as_deref() == name || specs.len() == 1 && name.is_none())
+                .map_or(t.dtype(), |s| s.dtype.as_str());
+            let label = format!("{dtype} [{}]", dims.join(", "));
+            let name = name.map(|n| format!("{n}: ")).unwrap_or_default();
+            tensor_line(&name, &label, &t.first_values(6))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Builds, checks and summarises a request (the Test tab's worker calls this).
@@ -685,36 +670,30 @@ pub fn prepare(
     progress: &Progress,
 ) -> Result<Prepared, BuildError> {
     let mut images = None;
-    let body = build_body(
-        card,
-        source,
-        params,
-        options,
-        BodyFormat::Mlflow,
-        progress,
-        &mut images,
-    )?;
+    let request = build_body(card, source, params, options, progress, &mut images)?;
     if progress.cancelled() {
         return Err(BuildError::Cancelled);
     }
-    let verdict = super::validate::validate_body(super::validate::Model::of(card), &body);
+    let verdict = super::validate::validate(super::validate::Model::of(card), &request);
     let (mut tensor_summary, preview) = match images {
         Some(s) => (Some(s.tensor), Some(s.first)),
         None => (None, None),
     };
-    if tensor_summary.is_none()
-        && let Some(schema) = card
-            .signature
-            .valid()
-            .and_then(|s| s.inputs.as_ref())
-            .filter(|s| s.is_tensor())
-    {
-        tensor_summary = summarize_tensors(&body, schema);
+    if tensor_summary.is_none() {
+        tensor_summary = match &request {
+            Request::Tensors { tensors, .. } => Some(summarize_typed(tensors, card)),
+            Request::Json(body) => card
+                .signature
+                .valid()
+                .and_then(|s| s.inputs.as_ref())
+                .filter(|s| s.is_tensor())
+                .and_then(|schema| summarize_tensors(body, schema)),
+        };
     }
     Ok(Prepared {
-        view: request::pretty_elided(&body, 8),
-        bytes: json_size(&body),
-        body: std::sync::Arc::new(body),
+        view: request.view(8),
+        bytes: request.json_len(BodyFormat::Mlflow),
+        request: std::sync::Arc::new(request),
         verdict,
         tensor_summary,
         preview,

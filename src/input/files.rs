@@ -6,7 +6,7 @@ use ndarray::ArrayD;
 use ndarray_npy::ReadNpyExt;
 use serde_json::Value;
 
-use super::image::Tensor;
+use super::tensor::Tensor;
 use crate::model::fsutil;
 use crate::text::base64;
 

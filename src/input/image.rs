@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use image::{DynamicImage, GenericImageView, RgbaImage};
 use ndarray::{ArrayD, IxDyn};
 
+use super::tensor::Tensor;
 use crate::model::signature::TensorSpec;
 
 /// Extensions of the image files taken as image inputs (the decoders this build has).
@@ -313,72 +314,6 @@ impl ImageOptions {
             resize: Resize::Stretch,
             scaling: Scaling::Raw,
             free_size: None,
-        }
-    }
-}
-
-/// A tensor with its numpy dtype.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Tensor {
-    /// uint8.
-    U8(ArrayD<u8>),
-    /// int32 / int64 and other integer dtypes, held as i64.
-    I64(ArrayD<i64>, String),
-    /// float32.
-    F32(ArrayD<f32>),
-    /// float64.
-    F64(ArrayD<f64>),
-    /// bool.
-    Bool(ArrayD<bool>),
-}
-
-impl Tensor {
-    /// The numpy dtype name.
-    pub fn dtype(&self) -> &str {
-        match self {
-            Tensor::U8(_) => "uint8",
-            Tensor::I64(_, dtype) => dtype,
-            Tensor::F32(_) => "float32",
-            Tensor::F64(_) => "float64",
-            Tensor::Bool(_) => "bool",
-        }
-    }
-
-    /// The shape.
-    pub fn shape(&self) -> &[usize] {
-        match self {
-            Tensor::U8(a) => a.shape(),
-            Tensor::I64(a, _) => a.shape(),
-            Tensor::F32(a) => a.shape(),
-            Tensor::F64(a) => a.shape(),
-            Tensor::Bool(a) => a.shape(),
-        }
-    }
-
-    /// Minimum, maximum and mean of the values (0 for an empty tensor).
-    pub fn stats(&self) -> (f64, f64, f64) {
-        fn of<T: Copy + Into<f64>>(values: impl Iterator<Item = T>) -> (f64, f64, f64) {
-            let (mut min, mut max, mut sum, mut n) =
-                (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
-            for v in values {
-                let v: f64 = v.into();
-                min = min.min(v);
-                max = max.max(v);
-                sum += v;
-                n += 1;
-            }
-            if n == 0 {
-                (0.0, 0.0, 0.0)
-            } else {
-                (min, max, sum / n as f64)
-            }
-        }
-        match self {
-            Tensor::U8(a) => of(a.iter().copied()),
-            Tensor::I64(a, _) => of(a.iter().map(|v| *v as f64)),
-            Tensor::F32(a) => of(a.iter().copied()),
-            Tensor::F64(a) => of(a.iter().copied()),
-            Tensor::Bool(a) => of(a.iter().map(|b| *b as u8 as f64)),
         }
     }
 }

@@ -6,8 +6,10 @@
 
 use serde_json::Value;
 
+use super::request::{Request, Tensors};
 use super::scoring::{self, Refusal};
 pub use super::scoring::{ErrorCode, FORMAT_KEYS, Model};
+use super::tensor::Flat;
 use crate::model::ModelCard;
 use crate::model::signature::{Spec, TensorSpec};
 
@@ -67,9 +69,26 @@ impl Model<'_> {
     }
 }
 
+/// Validates a request as `/invocations` would take its JSON (`application/json`): typed
+/// tensors are checked in place, without writing them.
+pub fn validate(model: Model<'_>, request: &Request) -> Verdict {
+    match request {
+        Request::Json(body) => validate_body(model, body),
+        Request::Tensors { tensors, params } => verdict(
+            model,
+            || typed_fraction_note(model, tensors),
+            scoring::check_tensors(model, tensors, params.as_ref()),
+        ),
+    }
+}
+
 /// Validates a JSON request body for `/invocations` (`application/json`).
 pub fn validate_body(model: Model<'_>, body: &Value) -> Verdict {
-    verdict(model, body_of(body), scoring::check_json(model, body))
+    verdict(
+        model,
+        || body_of(body).and_then(|v| fraction_note(model, v)),
+        scoring::check_json(model, body),
+    )
 }
 
 /// Validates a request as sent: its Content-Type and bytes (`text/csv` included).
@@ -78,7 +97,16 @@ pub fn validate_request(model: Model<'_>, content_type: &str, body: &[u8]) -> Ve
         .then(|| serde_json::from_slice::<Value>(body).ok())
         .flatten();
     let result = scoring::check_request(model, content_type, body);
-    verdict(model, parsed.as_ref().and_then(body_of), result)
+    verdict(
+        model,
+        || {
+            parsed
+                .as_ref()
+                .and_then(body_of)
+                .and_then(|v| fraction_note(model, v))
+        },
+        result,
+    )
 }
 
 /// The value carrying the inputs, for notes and hints.
@@ -86,15 +114,17 @@ fn body_of(body: &Value) -> Option<&Value> {
     body.get("inputs").or_else(|| body.get("instances"))
 }
 
+/// The verdict on a check's result; `fraction` gives the note on dropped fractions, asked only
+/// for an accepted request.
 fn verdict(
     model: Model<'_>,
-    inputs: Option<&Value>,
+    fraction: impl FnOnce() -> Option<String>,
     result: Result<scoring::Accepted, Refusal>,
 ) -> Verdict {
     match result {
         Ok(accepted) => {
             let mut notes = accepted.notes;
-            if let Some(note) = inputs.and_then(|v| fraction_note(model, v)) {
+            if let Some(note) = fraction() {
                 notes.push(note);
             }
             Verdict {
@@ -177,21 +207,38 @@ fn layout_hint(got: &[usize], expected: &[i64]) -> Option<&'static str> {
     None
 }
 
+/// The integer tensor a request's numbers are cast to, when the model has one unnamed one.
+fn integer_tensor<'s>(model: Model<'s>) -> Option<&'s TensorSpec> {
+    single_tensor(model).filter(|s| s.dtype.starts_with("int") || s.dtype.starts_with("uint"))
+}
+
+fn fractions_dropped(spec: &TensorSpec) -> String {
+    format!(
+        "inputs: the server casts to {} and drops the fractions of non-whole numbers",
+        spec.dtype
+    )
+}
+
+/// [`fraction_note`] for typed tensors: float tensors with non-whole values.
+fn typed_fraction_note(model: Model<'_>, tensors: &Tensors) -> Option<String> {
+    let spec = integer_tensor(model)?;
+    let fractional = tensors.iter().into_iter().any(|(_, t)| match t.flat() {
+        Some(Flat::F32(v)) => v.iter().any(|x| x.is_finite() && x.fract() != 0.0),
+        Some(Flat::F64(v)) => v.iter().any(|x| x.is_finite() && x.fract() != 0.0),
+        _ => false,
+    });
+    fractional.then(|| fractions_dropped(spec))
+}
+
 /// MLflow casts numbers to an integer tensor's dtype without a word: fractions are dropped.
 fn fraction_note(model: Model<'_>, inputs: &Value) -> Option<String> {
-    let spec = single_tensor(model)?;
-    if !(spec.dtype.starts_with("int") || spec.dtype.starts_with("uint")) {
-        return None;
-    }
+    let spec = integer_tensor(model)?;
     let mut stack = vec![inputs];
     while let Some(v) = stack.pop() {
         match v {
             Value::Array(items) => stack.extend(items),
             Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() != 0.0) => {
-                return Some(format!(
-                    "inputs: the server casts to {} and drops the fractions of non-whole numbers",
-                    spec.dtype
-                ));
+                return Some(fractions_dropped(spec));
             }
             _ => {}
         }

@@ -4,11 +4,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use super::response::read_reply;
 use super::{Outcome, PredictError};
-use crate::input::request::mlflow_to_azure;
+use crate::input::request::{BodyFormat, Request};
 
 /// The largest answer read. An answer is held as a JSON tree while it is read, which takes
 /// many times its size in memory; larger answers are refused with that said.
@@ -73,18 +71,18 @@ impl Endpoint {
         }
     }
 
-    /// Sends an MLflow request body (converted for Azure when the URL is Azure's).
-    pub fn predict(&self, body: &Value) -> Result<Outcome, PredictError> {
-        let text = match self.dialect() {
-            Dialect::Mlflow => serde_json::to_string(body),
-            Dialect::Azure => serde_json::to_string(&mlflow_to_azure(body)),
-        }
-        .unwrap_or_default();
-        self.send(&text)
+    /// Sends a request, its body written in MLflow's form (Azure's when the URL is Azure's)
+    /// straight from its tensors.
+    pub fn predict(&self, request: &Request) -> Result<Outcome, PredictError> {
+        let format = match self.dialect() {
+            Dialect::Mlflow => BodyFormat::Mlflow,
+            Dialect::Azure => BodyFormat::AzureMl,
+        };
+        self.send(&request.to_json_bytes(format))
     }
 
     /// Sends JSON text as it is.
-    pub fn send(&self, text: &str) -> Result<Outcome, PredictError> {
+    pub fn send(&self, text: &[u8]) -> Result<Outcome, PredictError> {
         let agent = self.agent();
         let mut request = agent
             .post(&self.url)
@@ -94,7 +92,7 @@ impl Endpoint {
         }
         let started = Instant::now();
         let mut response = request
-            .send(text.as_bytes())
+            .send(text)
             .map_err(|e| http_error(&self.url, self.timeout, e))?;
         let status = response.status().as_u16();
         let answer = response

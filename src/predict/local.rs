@@ -15,10 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use super::http::{Endpoint, get_text, ping};
 use super::{Outcome, PredictError};
+use crate::input::request::Request;
 
 /// How the server gets the model's Python packages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -378,9 +377,9 @@ impl LocalServer {
         matches!(self.child.as_mut().map(Child::try_wait), Some(Ok(None)))
     }
 
-    /// Sends a request body to `/invocations`.
-    pub fn predict(&mut self, body: &Value) -> Result<Outcome, PredictError> {
-        let result = self.endpoint.predict(body);
+    /// Sends a request to `/invocations`.
+    pub fn predict(&mut self, request: &Request) -> Result<Outcome, PredictError> {
+        let result = self.endpoint.predict(request);
         if let Err(PredictError::Connection { .. }) = &result {
             // A broken connection: see whether the server went with it (its exit takes a
             // moment to reach the guard).

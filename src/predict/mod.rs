@@ -343,13 +343,13 @@ impl Runner {
             .store(0, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Sends a request body to the chosen backend. The body should have passed
-    /// [`crate::input::validate::validate_body`] first (MLflow's own checks).
+    /// Sends a request to the chosen backend. It should have passed
+    /// [`crate::input::validate::validate`] first (MLflow's own checks).
     pub fn predict(
         &mut self,
         choice: &BackendChoice,
         settings: &BackendSettings,
-        body: &serde_json::Value,
+        request: &crate::input::request::Request,
         cancel: &std::sync::atomic::AtomicBool,
     ) -> Result<Outcome, PredictError> {
         match choice {
@@ -369,7 +369,7 @@ impl Runner {
                 let backend = self.onnx.as_ref().ok_or_else(|| {
                     PredictError::NotRunnable("the ONNX model is not loaded".into())
                 })?;
-                let mut outcome = backend.predict(body)?;
+                let mut outcome = backend.predict(request)?;
                 outcome.startup += startup;
                 Ok(outcome)
             }
@@ -385,7 +385,7 @@ impl Runner {
                     self.endpoint = Some(endpoint);
                 }
                 match &self.endpoint {
-                    Some(endpoint) => endpoint.predict(body),
+                    Some(endpoint) => endpoint.predict(request),
                     None => Err(PredictError::NotRunnable(format!("{url}: no endpoint"))),
                 }
             }
@@ -468,7 +468,7 @@ impl Runner {
                     .server
                     .as_mut()
                     .ok_or_else(|| PredictError::ServerStart("the server is not running".into()))?;
-                let result = server.predict(body);
+                let result = server.predict(request);
                 if result.is_err() && !server.alive() {
                     self.stop_server();
                 }

@@ -16,6 +16,7 @@ use tract_onnx::pb;
 use tract_onnx::prelude::*;
 
 use super::{Outcome, PredictError, Rejection, Reply};
+use crate::input::request::{Request, Tensors};
 use crate::model::ModelCard;
 use crate::model::flavors::FlavorView;
 use crate::model::fsutil::{ReadError, file_inside};
@@ -515,9 +516,17 @@ impl OnnxBackend {
         Ok((results, startup, started))
     }
 
-    /// Runs the model on an MLflow request body.
-    pub fn predict(&self, body: &Value) -> Result<Outcome, PredictError> {
-        let feeds = match self.feeds(body) {
+    /// Runs the model on a request: typed tensors are fed as they are (converted to the graph's
+    /// element types), a JSON body is read into tensors first.
+    pub fn predict(&self, request: &Request) -> Result<Outcome, PredictError> {
+        let (feeds, frame_request) = match request {
+            Request::Tensors { tensors, .. } => (self.typed_feeds(tensors), false),
+            Request::Json(body) => (
+                self.feeds(body),
+                body.get("dataframe_split").is_some() || body.get("dataframe_records").is_some(),
+            ),
+        };
+        let feeds = match feeds {
             Ok(f) => f,
             Err(message) => return Ok(refused(message)),
         };
@@ -531,8 +540,6 @@ impl OnnxBackend {
             .map_err(|e| onnx_error(&self.path, format!("output {name}: {e}")))?;
             outputs.insert(name.clone(), value);
         }
-        let frame_request =
-            body.get("dataframe_split").is_some() || body.get("dataframe_records").is_some();
         let predictions = if frame_request && !self.tensor_signature {
             match records(&outputs) {
                 Ok(r) => r,
@@ -553,6 +560,37 @@ impl OnnxBackend {
             latency,
             startup,
         })
+    }
+
+    /// The tensors to feed, in graph input order, from typed tensors (matched by name, or the
+    /// one unnamed tensor to the one graph input).
+    fn typed_feeds(&self, tensors: &Tensors) -> Result<Vec<Tensor>, String> {
+        match tensors {
+            Tensors::One(t) => {
+                let [input] = self.inputs.as_slice() else {
+                    return Err(format!(
+                        "Unable to map numpy array input to the expected model input. Numpy arrays can only be used as input for MLflow ONNX models that have a single input. This model requires {} inputs. Please pass in data as either a dictionary or a DataFrame with the following tensors: {}.",
+                        self.inputs.len(),
+                        self.input_list()
+                    ));
+                };
+                Ok(vec![typed_to_tract(input, t)?])
+            }
+            Tensors::Named(ts) => self
+                .inputs
+                .iter()
+                .map(|input| {
+                    let (_, t) = ts.iter().find(|(n, _)| *n == input.name).ok_or_else(|| {
+                        format!(
+                            "the request has no tensor named {:?}; the ONNX graph needs {}",
+                            input.name,
+                            self.input_list()
+                        )
+                    })?;
+                    typed_to_tract(input, t)
+                })
+                .collect(),
+        }
     }
 
     /// The tensors to feed, in graph input order, from a request body.
@@ -804,19 +842,16 @@ fn leaves_as<T>(
     Ok(out)
 }
 
-fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, String> {
+/// Whether a request's shape fits the graph input's rank and fixed dimensions.
+fn check_dims(input: &GraphInput, shape: &[usize]) -> Result<(), String> {
     let name = &input.name;
-    let elem = input.elem.ok_or_else(|| {
-        format!("{name}: the ONNX file gives this input an element type tract cannot feed")
-    })?;
-    let shape = shape_of(value);
     if !input.dims.is_empty() && input.dims.len() != shape.len() {
         return Err(format!(
             "{name}: the ONNX graph wants a rank-{} tensor, the request has shape {shape:?}",
             input.dims.len()
         ));
     }
-    for (axis, (want, got)) in input.dims.iter().zip(&shape).enumerate() {
+    for (axis, (want, got)) in input.dims.iter().zip(shape).enumerate() {
         if let Some(want) = want
             && want != got
         {
@@ -825,6 +860,16 @@ fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, String> {
             ));
         }
     }
+    Ok(())
+}
+
+fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, String> {
+    let name = &input.name;
+    let elem = input.elem.ok_or_else(|| {
+        format!("{name}: the ONNX file gives this input an element type tract cannot feed")
+    })?;
+    let shape = shape_of(value);
+    check_dims(input, &shape)?;
     let number = |leaf: &Value| -> Result<f64, String> {
         match leaf {
             Value::Number(n) => n
@@ -905,6 +950,114 @@ fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, String> {
                 Ok(l.as_str().map_or_else(|| l.to_string(), str::to_string))
             })?;
             let array = tract_ndarray::ArrayD::from_shape_vec(shape.clone(), data)
+                .map_err(|e| format!("{name}: {e}"))?;
+            Ok(Tensor::from(array))
+        }
+    }
+}
+
+/// A typed tensor as tract's tensor of the graph input's element type, with the same checks
+/// and conversions [`to_tensor`] makes of the JSON the tensor is written as (a tensor of the
+/// graph's own type is copied as it is).
+fn typed_to_tract(input: &GraphInput, t: &crate::input::tensor::Tensor) -> Result<Tensor, String> {
+    use crate::input::tensor::Flat;
+    let name = &input.name;
+    let elem = input.elem.ok_or_else(|| {
+        format!("{name}: the ONNX file gives this input an element type tract cannot feed")
+    })?;
+    let shape = t.shape().to_vec();
+    check_dims(input, &shape)?;
+    let flat = t
+        .flat()
+        .ok_or_else(|| format!("{name}: the tensor is not in standard layout"))?;
+    let make = |r: TractResult<Tensor>| r.map_err(|e| format!("{name}: {e}"));
+    // Values as JSON numbers: integers exact, floats as float64, NaN written `null`.
+    let as_f64 = |i: usize| -> f64 {
+        match flat {
+            Flat::U8(v) => f64::from(v[i]),
+            Flat::I64(v) => v[i] as f64,
+            Flat::F32(v) => f64::from(v[i]),
+            Flat::F64(v) => v[i],
+            Flat::Bool(v) => f64::from(u8::from(v[i])),
+        }
+    };
+    macro_rules! ints {
+        ($t:ty) => {{
+            let data: Result<Vec<$t>, String> = match flat {
+                Flat::U8(v) => v
+                    .iter()
+                    .map(|&x| <$t>::try_from(x).map_err(|_| x.to_string()))
+                    .collect(),
+                Flat::I64(v) => v
+                    .iter()
+                    .map(|&x| <$t>::try_from(x).map_err(|_| x.to_string()))
+                    .collect(),
+                Flat::Bool(v) => Ok(v
+                    .iter()
+                    .map(|&b| if b { 1 as $t } else { 0 as $t })
+                    .collect()),
+                Flat::F32(_) | Flat::F64(_) => (0..flat.len())
+                    .map(|i| {
+                        let f = as_f64(i);
+                        (f.is_finite() && f.fract() == 0.0)
+                            .then(|| <$t>::try_from(f as i64).ok())
+                            .flatten()
+                            .ok_or_else(|| flat.json(i).to_string())
+                    })
+                    .collect(),
+            };
+            let data = data.map_err(|leaf| {
+                format!(
+                    "{name}: {leaf} does not fit {} for the ONNX graph",
+                    elem.numpy()
+                )
+            })?;
+            make(Tensor::from_shape(&shape, &data))
+        }};
+    }
+    match elem {
+        Elem::F32 | Elem::F16 => {
+            let data: Vec<f32> = match flat {
+                Flat::F32(v) => v.to_vec(),
+                _ => (0..flat.len()).map(|i| as_f64(i) as f32).collect(),
+            };
+            let t = make(Tensor::from_shape(&shape, &data))?;
+            if elem == Elem::F16 {
+                make(t.cast_to_dt(DatumType::F16).map(|c| c.into_owned()))
+            } else {
+                Ok(t)
+            }
+        }
+        Elem::F64 => {
+            let data: Vec<f64> = (0..flat.len()).map(as_f64).collect();
+            make(Tensor::from_shape(&shape, &data))
+        }
+        Elem::Bool => {
+            let data: Vec<bool> = (0..flat.len())
+                .map(|i| match flat {
+                    Flat::Bool(v) => v[i],
+                    _ => as_f64(i) != 0.0,
+                })
+                .collect();
+            make(Tensor::from_shape(&shape, &data))
+        }
+        Elem::U8 => match flat {
+            Flat::U8(v) => make(Tensor::from_shape(&shape, v)),
+            _ => ints!(u8),
+        },
+        Elem::I64 => match flat {
+            Flat::I64(v) => make(Tensor::from_shape(&shape, v)),
+            _ => ints!(i64),
+        },
+        Elem::I8 => ints!(i8),
+        Elem::I16 => ints!(i16),
+        Elem::I32 => ints!(i32),
+        Elem::U16 => ints!(u16),
+        Elem::U32 => ints!(u32),
+        Elem::U64 => ints!(u64),
+        Elem::Str => {
+            let data: Vec<String> = (0..flat.len()).map(|i| flat.json(i).to_string()).collect();
+            let array = tract_ndarray::ArrayD::from_shape_vec(shape, data)
                 .map_err(|e| format!("{name}: {e}"))?;
             Ok(Tensor::from(array))
         }

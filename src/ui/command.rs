@@ -50,8 +50,11 @@ pub enum Command {
     Copy(String),
     /// Test tab: build and check the request, then send it to the chosen backend.
     Predict,
-    /// Test tab: send this body to the chosen backend (after the trust question for local).
-    Send(std::sync::Arc<serde_json::Value>),
+    /// Test tab: send this request to the chosen backend (after the trust question for local).
+    Send(std::sync::Arc<crate::input::request::Request>),
+    /// Test tab: put the current request's body on the clipboard in this form (written on a
+    /// worker: a batch of images is megabytes of text).
+    CopyRequest(crate::input::request::BodyFormat),
     /// The answer to "This runs code from <folder>": run it (remembered) or not.
     Trust(bool),
     /// Stop waiting for the predict under way (a hung local server is stopped).
@@ -68,7 +71,7 @@ pub enum Command {
     SetBackend(super::predict_panel::BackendKind),
     /// Show this run of the history.
     ShowRun(usize),
-    /// Send this run's body again.
+    /// Send this run's request again.
     Rerun(usize),
     /// Show or hide the "Open from tracking server" window.
     ShowTracking(bool),

@@ -51,6 +51,8 @@ pub enum TaskResult {
     },
     /// The request was saved to a file (or not).
     Saved(Result<PathBuf, String>),
+    /// A request's body was written as text for the clipboard.
+    Copied(String),
     /// A pasted image was kept as a file (or not).
     Pasted(Result<PathBuf, String>),
     /// Thumbnails of chosen images: each picture with its size in pixels, or why not.
@@ -101,6 +103,8 @@ pub enum TaskName {
     Prepare,
     /// Saving a request to a file.
     Save,
+    /// Writing a request's body for the clipboard.
+    Copy,
     /// A prediction.
     Predict,
     /// Checking the local Python.

@@ -283,6 +283,55 @@ pub fn check_json(model: Model<'_>, body: &Value) -> Result<Accepted, Refusal> {
     Ok(accepted)
 }
 
+/// Checks a request of typed tensors (`{"inputs": tensor or {name: tensor}, "params": ...}`)
+/// exactly as [`check_json`] checks the JSON they are written as, without writing it: numpy's
+/// steps run on the values in place.
+pub fn check_tensors(
+    model: Model<'_>,
+    tensors: &crate::input::request::Tensors,
+    params: Option<&serde_json::Map<String, Value>>,
+) -> Result<Accepted, Refusal> {
+    use crate::input::request::Tensors;
+    let params = params.filter(|p| !p.is_empty()).cloned().map(Value::Object);
+    fn typed(t: &crate::input::tensor::Tensor) -> Option<Obj<'_>> {
+        t.flat().map(|flat| {
+            np::Typed {
+                flat,
+                shape: t.shape().to_vec(),
+            }
+            .obj()
+        })
+    }
+    let input = match tensors {
+        Tensors::One(t) => typed(t),
+        Tensors::Named(ts) => ts
+            .iter()
+            .map(|(n, t)| typed(t).map(|o| (Value::String(n.clone()), o)))
+            .collect::<Option<Vec<_>>>()
+            .map(|d| Obj::Dict(Rc::new(d))),
+    };
+    // Type-hint checks read JSON values; a tensor not in C layout is not expected here: both
+    // take the written JSON.
+    let input = match input {
+        Some(input) if !model.from_type_hint => input,
+        _ => {
+            let body = crate::input::request::Request::Tensors {
+                tensors: tensors.clone(),
+                params: params.as_ref().and_then(Value::as_object).cloned(),
+            }
+            .to_value(crate::input::request::BodyFormat::Mlflow);
+            return check_json(model, &body);
+        }
+    };
+    let schema = model.signature.and_then(|s| s.inputs.as_ref());
+    let params_schema = model.signature.and_then(|s| s.params.as_deref());
+    let mut accepted = Accepted::default();
+    let data = cast_schema_type(&input, schema).map_err(|e| tf_serving_refusal("inputs", e))?;
+    predict(schema, data, &mut accepted)?;
+    check_params(params_schema, params.as_ref(), &mut accepted)?;
+    Ok(accepted)
+}
+
 /// `PyFuncModel.predict`'s schema enforcement: a failure is INVALID_PARAMETER_VALUE with
 /// the exception's text.
 fn predict(
@@ -446,7 +495,12 @@ fn parse_tf_serving<'a>(
     } else {
         cast_schema_type(&Obj::Json(value), schema)
     };
-    result.map_err(|e| match unmark(e) {
+    result.map_err(|e| tf_serving_refusal(format, e))
+}
+
+/// The refusal `parse_tf_serving_input`'s exception becomes.
+fn tf_serving_refusal(format: &str, e: Exc) -> Refusal {
+    match unmark(e) {
         Ok(message) => invalid_input(format, message),
         Err(e @ (Exc::Mlflow(_) | Exc::Shape { .. })) => invalid_input(format, e.text()),
         Err(Exc::Py(p)) => invalid_input(
@@ -456,7 +510,7 @@ fn parse_tf_serving<'a>(
                 p.repr()
             ),
         ),
-    })
+    }
 }
 
 /// `_cast_schema_type(input_data, schema)`.
@@ -472,9 +526,11 @@ fn cast_schema_type<'a>(input: &Obj<'a>, schema: Option<&Schema>) -> Result<Data
         } else {
             None
         };
-        let list_without_dicts = input
-            .items()
-            .is_some_and(|items| input.is_list() && !items.iter().any(Obj::is_dict));
+        // A typed tensor's list holds numbers only.
+        let list_without_dicts = matches!(input, Obj::Typed(_))
+            || input
+                .items()
+                .is_some_and(|items| input.is_list() && !items.iter().any(Obj::is_dict));
         if let Some(name) = single_name.filter(|_| list_without_dicts) {
             return cast_dict(vec![(Value::String(name), input)], Some(schema));
         }
@@ -495,7 +551,18 @@ fn cast_schema_type<'a>(input: &Obj<'a>, schema: Option<&Schema>) -> Result<Data
             .collect();
         return cast_dict(dict, schema);
     }
+    if let Obj::Dict(dict) = &input {
+        return cast_dict(dict.as_ref().clone(), schema);
+    }
     let first_spec = schema.and_then(|s| s.specs.first());
+    // A typed tensor is a list whose items are never dicts: its cast's error is numpy's, as
+    // a list's is.
+    if matches!(input, Obj::Typed(_)) {
+        return match convert_data_type(&input, first_spec)? {
+            Obj::Arr(a) => Ok(Data::Arr(a.as_ref().clone())),
+            other => Ok(Data::Other(other)),
+        };
+    }
     if let Some(items) = input.items().filter(|_| input.is_list()) {
         if items.iter().all(Obj::is_dict) {
             let mut rows = Vec::with_capacity(items.len());

@@ -7,6 +7,72 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use super::py::{Obj, json_str, str_repr};
+use crate::input::tensor::Flat;
+
+/// A typed tensor (or a block of one) standing for the nested JSON lists it is written as:
+/// integers for integer dtypes, floats for float dtypes (`null` for NaN and infinities),
+/// booleans. numpy's steps on such a list are taken on the values in place.
+#[derive(Debug, Clone)]
+pub struct Typed<'a> {
+    /// The values in C order.
+    pub flat: Flat<'a>,
+    /// The nesting: the list's shape.
+    pub shape: Vec<usize>,
+}
+
+static TRUE: Value = Value::Bool(true);
+static FALSE: Value = Value::Bool(false);
+
+impl<'a> Typed<'a> {
+    /// Element `i` as the Python object `json.loads` would make of it.
+    pub fn leaf(&self, i: usize) -> Obj<'a> {
+        let float = |x: f64| {
+            if x.is_finite() {
+                Obj::Float(x)
+            } else {
+                Obj::None
+            }
+        };
+        match self.flat {
+            Flat::U8(v) => v.get(i).map_or(Obj::None, |x| Obj::Int(i64::from(*x))),
+            Flat::I64(v) => v.get(i).map_or(Obj::None, |x| Obj::Int(*x)),
+            Flat::F32(v) => v.get(i).map_or(Obj::None, |x| float(f64::from(*x))),
+            Flat::F64(v) => v.get(i).map_or(Obj::None, |x| float(*x)),
+            Flat::Bool(v) => v
+                .get(i)
+                .map_or(Obj::None, |x| Obj::Json(if *x { &TRUE } else { &FALSE })),
+        }
+    }
+
+    /// The block at index `i` of the first axis.
+    fn sub(&self, i: usize) -> Typed<'a> {
+        let rest = self.shape.get(1..).unwrap_or(&[]);
+        let stride: usize = rest.iter().product();
+        Typed {
+            flat: self.flat.slice(i * stride, (i + 1) * stride),
+            shape: rest.to_vec(),
+        }
+    }
+
+    /// The list's items: sub-lists, or the elements of a 1-d list.
+    pub fn items(&self) -> Vec<Obj<'a>> {
+        let n = self.shape.first().copied().unwrap_or(0);
+        if self.shape.len() <= 1 {
+            (0..n).map(|i| self.leaf(i)).collect()
+        } else {
+            (0..n).map(|i| Obj::Typed(Rc::new(self.sub(i)))).collect()
+        }
+    }
+
+    /// The object for a whole tensor: a list, or for a 0-d tensor its one element.
+    pub fn obj(self) -> Obj<'a> {
+        if self.shape.is_empty() {
+            self.leaf(0)
+        } else {
+            Obj::Typed(Rc::new(self))
+        }
+    }
+}
 
 /// A numpy dtype (and pandas' string dtype, which MLflow's checks meet beside them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +247,8 @@ enum Src<'a> {
     Rows(Rc<Vec<Obj<'a>>>),
     /// A 0-d array's one element.
     Scalar(Rc<Obj<'a>>),
+    /// A typed tensor's values, read through the array's dtype.
+    Typed(Typed<'a>),
 }
 
 /// A numpy array: its shape, dtype and elements.
@@ -208,6 +276,23 @@ impl<'a> Arr<'a> {
         match &self.src {
             Src::Rows(rows) => rows.as_ref().clone(),
             Src::Scalar(one) => vec![one.as_ref().clone()],
+            Src::Typed(t) => {
+                let n = t.shape.first().copied().unwrap_or(0);
+                if t.shape.len() <= 1 {
+                    (0..n).map(|i| self.element_of(t.leaf(i))).collect()
+                } else {
+                    (0..n)
+                        .map(|i| {
+                            let sub = t.sub(i);
+                            Obj::Arr(Rc::new(Arr {
+                                shape: sub.shape.clone(),
+                                dtype: self.dtype,
+                                src: Src::Typed(sub),
+                            }))
+                        })
+                        .collect()
+                }
+            }
             Src::Json(v) => {
                 let Value::Array(items) = v else {
                     return Vec::new();
@@ -232,10 +317,14 @@ impl<'a> Arr<'a> {
 
     /// One element read through the dtype, as a numpy scalar (or the object itself).
     fn element(&self, leaf: &'a Value) -> Obj<'a> {
+        self.element_of(Obj::Json(leaf))
+    }
+
+    fn element_of(&self, leaf: Obj<'a>) -> Obj<'a> {
         if self.dtype == Dt::Object {
-            return Obj::Json(leaf);
+            return leaf;
         }
-        let value = cast(&Obj::Json(leaf), self.dtype).unwrap_or(Obj::Json(leaf));
+        let value = cast(&leaf, self.dtype).unwrap_or(leaf);
         Obj::NpScalar(self.dtype, Rc::new(value))
     }
 
@@ -252,6 +341,7 @@ impl<'a> Arr<'a> {
                 Src::Scalar(one) => f(one.as_ref().clone()),
                 Src::Json(v) => f(self.element(v)),
                 Src::Rows(rows) => rows.iter().for_each(|r| f(r.clone())),
+                Src::Typed(t) => f(self.element_of(t.leaf(0))),
             }
             return;
         }
@@ -279,7 +369,7 @@ impl<'a> Arr<'a> {
 /// are scalars to numpy).
 fn children<'a>(o: &Obj<'a>) -> Option<Vec<Obj<'a>>> {
     match o {
-        Obj::Json(Value::Array(_)) | Obj::List(_) => o.items(),
+        Obj::Json(Value::Array(_)) | Obj::List(_) | Obj::Typed(_) => o.items(),
         Obj::Arr(a) if !a.shape.is_empty() => Some(a.rows()),
         _ => None,
     }
@@ -367,6 +457,9 @@ pub fn array<'a>(value: &Obj<'a>, dtype: Option<Dt>) -> Result<Arr<'a>, PyErr> {
     }
     if let Obj::Json(v) = value {
         return array_json(v, dtype);
+    }
+    if let Obj::Typed(t) = value {
+        return array_typed(t, dtype);
     }
     // A list of arrays of one shape stacks without looking inside them (a batch of images
     // given as `instances` rows is millions of numbers).
@@ -472,28 +565,81 @@ fn array_json(v: &Value, dtype: Option<Dt>) -> Result<Arr<'_>, PyErr> {
             )?
         }
     };
-    // A string dtype's width is its longest element's.
-    let dt = match dt {
-        Dt::Unicode(0) | Dt::Bytes(0) => {
-            let mut longest = 0;
-            let mut leaves = Vec::new();
-            collect_json(v, depth, &mut leaves);
-            for leaf in leaves {
-                longest = longest.max(json_str(leaf).chars().count());
-            }
-            if matches!(dt, Dt::Unicode(_)) {
-                Dt::Unicode(longest)
-            } else {
-                Dt::Bytes(longest)
-            }
-        }
-        other => other,
-    };
+    let dt = string_width(dt, || {
+        let mut leaves = Vec::new();
+        collect_json(v, depth, &mut leaves);
+        leaves
+            .iter()
+            .map(|leaf| json_str(leaf).chars().count())
+            .max()
+            .unwrap_or(0)
+    });
     Ok(Arr {
         shape,
         dtype: dt,
         src: Src::Json(v),
     })
+}
+
+/// `np.array(list, dtype)` of a typed tensor's list: the shape is known, and the casts that
+/// cannot fail (uint8 values into uint8, floats into floats) are not made one by one.
+fn array_typed<'a>(t: &Typed<'a>, dtype: Option<Dt>) -> Result<Arr<'a>, PyErr> {
+    let n = t.flat.len();
+    let dt = match dtype {
+        None => match t.flat {
+            Flat::U8(_) | Flat::I64(_) => Dt::Int(8),
+            Flat::Bool(_) => Dt::Bool,
+            // NaN is written `null`: a list of floats and None is an object array.
+            f if f.has_non_finite() => Dt::Object,
+            _ => Dt::Float(8),
+        },
+        Some(dt) => {
+            let (lo, hi) = match t.flat {
+                Flat::U8(v) => (0, v.iter().copied().max().map_or(0, i128::from)),
+                Flat::I64(v) => (
+                    v.iter().copied().min().map_or(0, i128::from),
+                    v.iter().copied().max().map_or(0, i128::from),
+                ),
+                _ => (0, 0),
+            };
+            let trivial = match (t.flat, dt) {
+                (_, Dt::Object | Dt::Other | Dt::Bool) => true,
+                (Flat::Bool(_), Dt::Int(_) | Dt::UInt(_) | Dt::Float(_) | Dt::Complex(_)) => true,
+                (Flat::U8(_) | Flat::I64(_), Dt::Float(_) | Dt::Complex(_) | Dt::DateTime) => true,
+                (Flat::F32(_) | Flat::F64(_), Dt::Float(_) | Dt::Complex(_)) => true,
+                (Flat::U8(_) | Flat::I64(_), Dt::Int(_) | Dt::UInt(_)) => dt
+                    .int_range()
+                    .is_some_and(|(min, max)| min <= lo && hi <= max),
+                _ => false,
+            };
+            if !trivial {
+                for i in 0..n {
+                    cast(&t.leaf(i), dt)?;
+                }
+            }
+            dt
+        }
+    };
+    let dt = string_width(dt, || {
+        (0..n)
+            .map(|i| t.leaf(i).py_str().chars().count())
+            .max()
+            .unwrap_or(0)
+    });
+    Ok(Arr {
+        shape: t.shape.clone(),
+        dtype: dt,
+        src: Src::Typed(t.clone()),
+    })
+}
+
+/// A string dtype without a width gets its longest element's (`longest`); others stay.
+fn string_width(dt: Dt, longest: impl FnOnce() -> usize) -> Dt {
+    match dt {
+        Dt::Unicode(0) => Dt::Unicode(longest()),
+        Dt::Bytes(0) => Dt::Bytes(longest()),
+        other => other,
+    }
 }
 
 fn collect_json<'a>(v: &'a Value, depth: usize, out: &mut Vec<&'a Value>) {
@@ -546,6 +692,7 @@ fn infer<'x, 'a: 'x>(leaves: impl Iterator<Item = &'x Obj<'a>>) -> Result<Dt, Py
             Obj::Json(Value::Number(n)) if n.as_i64().is_some() => Dt::Int(8),
             Obj::Json(Value::Number(_)) => Dt::UInt(8),
             Obj::Float(_) => Dt::Float(8),
+            Obj::Int(_) => Dt::Int(8),
             Obj::Json(Value::String(s)) => Dt::Unicode(s.chars().count()),
             Obj::Str(s) => Dt::Unicode(s.chars().count()),
             Obj::NpScalar(Dt::PdStr, inner) => Dt::Unicode(inner.py_str().chars().count()),
@@ -679,6 +826,7 @@ pub fn cast<'a>(leaf: &Obj<'a>, dt: Dt) -> Result<Obj<'a>, PyErr> {
                     _ => float_to_int(n.as_f64().unwrap_or(f64::NAN))?,
                 },
                 Obj::Float(f) => float_to_int(*f)?,
+                Obj::Int(i) => i128::from(*i),
                 Obj::Json(Value::String(s)) => py_int(s).ok_or_else(|| {
                     PyErr::value(format!(
                         "invalid literal for int() with base 10: {}",
@@ -712,6 +860,7 @@ pub fn cast<'a>(leaf: &Obj<'a>, dt: Dt) -> Result<Obj<'a>, PyErr> {
             Obj::Json(Value::Bool(b)) => Ok(Obj::Float(f64::from(u8::from(*b)))),
             Obj::Json(Value::Number(n)) => Ok(Obj::Float(n.as_f64().unwrap_or(f64::NAN))),
             Obj::Float(f) => Ok(Obj::Float(*f)),
+            Obj::Int(i) => Ok(Obj::Float(*i as f64)),
             Obj::None | Obj::Json(Value::Null) => Ok(Obj::Float(f64::NAN)),
             Obj::Json(Value::String(s)) => py_float(s).map(Obj::Float).ok_or_else(|| {
                 PyErr::value(format!(
@@ -748,6 +897,7 @@ pub fn cast<'a>(leaf: &Obj<'a>, dt: Dt) -> Result<Obj<'a>, PyErr> {
             Obj::None | Obj::Json(Value::Null) => Ok(Obj::None),
             Obj::Json(Value::Bool(_)) => Ok(leaf.clone()),
             Obj::Json(Value::Number(n)) if !n.is_f64() => Ok(leaf.clone()),
+            Obj::Int(_) => Ok(leaf.clone()),
             Obj::Json(Value::String(s)) if super::pd::parses_as_numpy_datetime(s) => {
                 Ok(leaf.clone())
             }

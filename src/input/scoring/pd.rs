@@ -90,6 +90,7 @@ pub fn infer_cells(cells: &[Obj<'_>]) -> Dt {
             Obj::Json(Value::Number(_)) => ints += 1,
             Obj::Float(f) if f.is_nan() => nans += 1,
             Obj::Float(_) => floats += 1,
+            Obj::Int(_) => ints += 1,
             Obj::Json(Value::String(_)) | Obj::Str(_) => strs += 1,
             Obj::None | Obj::Json(Value::Null) => nones += 1,
             Obj::NpScalar(dt, _) => match dt.kind() {
@@ -562,7 +563,11 @@ pub fn to_numeric(col: &Column<'_>) -> Result<(), PyErr> {
                     str_repr(s)
                 )));
             }
-            Obj::Json(Value::Array(_) | Value::Object(_)) | Obj::List(_) | Obj::Arr(_) => {
+            Obj::Json(Value::Array(_) | Value::Object(_))
+            | Obj::List(_)
+            | Obj::Arr(_)
+            | Obj::Typed(_)
+            | Obj::Dict(_) => {
                 return Err(PyErr::type_error(format!(
                     "Invalid object type at position {i}"
                 )));
@@ -582,7 +587,11 @@ pub fn parses_as_numpy_datetime(text: &str) -> bool {
 pub fn to_datetime(col: &Column<'_>) -> Result<(), PyErr> {
     for c in &col.cells {
         match c {
-            Obj::None | Obj::Json(Value::Null) | Obj::Json(Value::Number(_)) | Obj::Float(_) => {}
+            Obj::None
+            | Obj::Json(Value::Null)
+            | Obj::Json(Value::Number(_))
+            | Obj::Float(_)
+            | Obj::Int(_) => {}
             Obj::Json(Value::String(_)) | Obj::Str(_) => {
                 let text = c.py_str();
                 let text = text.as_str();

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
-use super::np::{Arr, Dt};
+use super::np::{Arr, Dt, Typed};
 
 /// A Python object on its way through MLflow's request handling.
 #[derive(Debug, Clone)]
@@ -27,6 +27,13 @@ pub enum Obj<'a> {
     Arr(Rc<Arr<'a>>),
     /// A `bytes` object (after base64 decoding), by length.
     Bytes(usize),
+    /// A Python int made on the way (an element of a typed tensor).
+    Int(i64),
+    /// A nested list standing for a typed tensor as the request writes it (see
+    /// [`Typed`]): read in place, never made into JSON values.
+    Typed(Rc<Typed<'a>>),
+    /// A dict made on the way (the named tensors of a typed request).
+    Dict(Rc<Vec<(Value, Obj<'a>)>>),
 }
 
 impl<'a> Obj<'a> {
@@ -49,6 +56,9 @@ impl<'a> Obj<'a> {
             Obj::NpScalar(dt, _) => dt.scalar_type_name(),
             Obj::Arr(_) => "ndarray".into(),
             Obj::Bytes(_) => "bytes".into(),
+            Obj::Int(_) => "int".into(),
+            Obj::Typed(_) => "list".into(),
+            Obj::Dict(_) => "dict".into(),
         }
     }
 
@@ -71,19 +81,22 @@ impl<'a> Obj<'a> {
     pub fn is_np_scalar(&self) -> bool {
         match self {
             Obj::Json(v) => matches!(v, Value::Bool(_) | Value::Number(_) | Value::String(_)),
-            Obj::Float(_) | Obj::Str(_) | Obj::NpScalar(..) | Obj::Bytes(_) => true,
-            Obj::None | Obj::List(_) | Obj::Arr(_) => false,
+            Obj::Float(_) | Obj::Str(_) | Obj::NpScalar(..) | Obj::Bytes(_) | Obj::Int(_) => true,
+            Obj::None | Obj::List(_) | Obj::Arr(_) | Obj::Typed(_) | Obj::Dict(_) => false,
         }
     }
 
     /// Whether it is a Python list.
     pub fn is_list(&self) -> bool {
-        matches!(self, Obj::Json(Value::Array(_)) | Obj::List(_))
+        matches!(
+            self,
+            Obj::Json(Value::Array(_)) | Obj::List(_) | Obj::Typed(_)
+        )
     }
 
     /// Whether it is a Python dict.
     pub fn is_dict(&self) -> bool {
-        matches!(self, Obj::Json(Value::Object(_)))
+        matches!(self, Obj::Json(Value::Object(_)) | Obj::Dict(_))
     }
 
     /// The items of a list (or the rows of an array along its first axis).
@@ -91,6 +104,7 @@ impl<'a> Obj<'a> {
         match self {
             Obj::Json(Value::Array(items)) => Some(items.iter().map(Obj::Json).collect()),
             Obj::List(items) => Some(items.as_ref().clone()),
+            Obj::Typed(t) => Some(t.items()),
             Obj::Arr(a) if !a.shape.is_empty() => Some(a.rows()),
             _ => None,
         }
@@ -101,6 +115,7 @@ impl<'a> Obj<'a> {
         match self {
             Obj::Json(Value::Array(items)) => Some(items.len()),
             Obj::List(items) => Some(items.len()),
+            Obj::Typed(t) => t.shape.first().copied(),
             Obj::Arr(a) => a.shape.first().copied(),
             _ => None,
         }
@@ -136,6 +151,18 @@ impl<'a> Obj<'a> {
             },
             Obj::Arr(a) => format!("array(<{}>)", a.dtype.name()),
             Obj::Bytes(n) => format!("b'<{n} bytes>'"),
+            Obj::Int(i) => i.to_string(),
+            Obj::Typed(t) => {
+                let inner: Vec<String> = t.items().iter().map(Obj::py_repr).collect();
+                format!("[{}]", inner.join(", "))
+            }
+            Obj::Dict(items) => {
+                let inner: Vec<String> = items
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", json_repr(k), v.py_repr()))
+                    .collect();
+                format!("{{{}}}", inner.join(", "))
+            }
         }
     }
 
@@ -145,6 +172,7 @@ impl<'a> Obj<'a> {
             Obj::Json(Value::Number(n)) => n.as_f64(),
             Obj::Json(Value::Bool(b)) => Some(f64::from(u8::from(*b))),
             Obj::Float(f) => Some(*f),
+            Obj::Int(i) => Some(*i as f64),
             Obj::NpScalar(_, inner) => inner.as_f64(),
             _ => None,
         }

@@ -156,6 +156,14 @@ impl InspectorApp {
             Command::SaveRequest => self.pick(ctx, Purpose::SaveRequest),
             Command::PickBinaryCell(row, col) => self.pick(ctx, Purpose::BinaryCell(row, col)),
             Command::Copy(text) => ctx.copy_text(text),
+            Command::CopyRequest(format) => {
+                let Some(request) = self.built_request() else {
+                    return;
+                };
+                self.tasks.spawn(TaskName::Copy, ctx, move || {
+                    TaskResult::Copied(request.to_json_string(format))
+                });
+            }
             Command::Predict => {
                 let Some(loaded) = &mut self.loaded else {
                     return;
@@ -180,7 +188,7 @@ impl InspectorApp {
                     return;
                 };
                 let (body, input) = (
-                    run.body.clone(),
+                    run.request.clone(),
                     format!("{} (run {} again)", run.input, run.number),
                 );
                 self.send(ctx, body, Some(input));

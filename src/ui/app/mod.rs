@@ -124,6 +124,14 @@ pub struct InspectorApp {
 }
 
 impl InspectorApp {
+    /// The request the Test tab last built, if any (shared, for a worker to write out).
+    fn built_request(&self) -> Option<Arc<crate::input::request::Request>> {
+        self.loaded
+            .as_ref()
+            .and_then(|l| l.panels.test.prepared.as_ref())
+            .map(|p| p.request.clone())
+    }
+
     /// Creates the app, restoring saved settings, and opens `path` if given.
     pub fn new(cc: &eframe::CreationContext<'_>, path: Option<PathBuf>) -> Self {
         let settings: Settings = cc

@@ -51,21 +51,22 @@ impl InspectorApp {
                 });
             }
             Purpose::SaveRequest => {
-                let Some(body) = self
-                    .loaded
-                    .as_ref()
-                    .and_then(|l| l.panels.test.prepared.as_ref())
-                    .map(|p| p.body.clone())
-                else {
+                let Some(request) = self.built_request() else {
                     return;
                 };
                 self.tasks.spawn(TaskName::Save, ctx, move || {
-                    let result = serde_json::to_vec_pretty(body.as_ref())
-                        .map_err(|e| e.to_string())
-                        .and_then(|bytes| {
-                            std::fs::write(&first, bytes)
-                                .map_err(|e| format!("{}: {e}", first.display()))
+                    // Streamed to the file: pretty when small, one line when large.
+                    use std::io::Write as _;
+                    let result = std::fs::File::create(&first)
+                        .map(std::io::BufWriter::new)
+                        .and_then(|mut out| {
+                            request.write_readable(
+                                crate::input::request::BodyFormat::Mlflow,
+                                &mut out,
+                            )?;
+                            out.flush()
                         })
+                        .map_err(|e| format!("{}: {e}", first.display()))
                         .map(|()| first);
                     TaskResult::Saved(result)
                 });

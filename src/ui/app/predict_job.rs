@@ -3,12 +3,12 @@
 use super::*;
 
 impl InspectorApp {
-    /// Sends a body to the chosen backend on a worker (asking first before running the
+    /// Sends a request to the chosen backend on a worker (asking first before running the
     /// model's code locally).
     pub(super) fn send(
         &mut self,
         ctx: &egui::Context,
-        body: Arc<serde_json::Value>,
+        request: Arc<crate::input::request::Request>,
         input: Option<String>,
     ) {
         use crate::ui::predict_panel::{BackendKind, Run, Running};
@@ -21,13 +21,13 @@ impl InspectorApp {
         }
         if predict.backend == BackendKind::Local && !self.settings.is_trusted(&loaded.folder) {
             predict.trust_prompt = true;
-            predict.pending = Some((body, input));
+            predict.pending = Some((request, input));
             return;
         }
         let choice = predict.backend.choice(&self.settings.endpoint_url);
         let label = choice.label();
         let input = input
-            .unwrap_or_else(|| crate::ui::test_panel::input_summary(&loaded.panels.test, &body));
+            .unwrap_or_else(|| crate::ui::test_panel::input_summary(&loaded.panels.test, &request));
         let settings = self.settings.backend.clone();
         let runner = loaded.runner.clone();
         let cancel = Arc::new(AtomicBool::new(false));
@@ -47,7 +47,7 @@ impl InspectorApp {
         predict.error = None;
         self.tasks.spawn(TaskName::Predict, ctx, move || {
             let result = match runner.lock() {
-                Ok(mut r) => r.predict(&choice, &settings, &body, &cancel),
+                Ok(mut r) => r.predict(&choice, &settings, &request, &cancel),
                 Err(_) => Err(crate::predict::PredictError::NotRunnable(
                     "an earlier predict failed badly; close and open the model again".into(),
                 )),
@@ -81,9 +81,9 @@ impl InspectorApp {
                     number,
                     backend: label,
                     input,
-                    input_digest: crate::predict::answer::fingerprint(&body),
-                    input_glimpse: crate::predict::answer::first_values(&body, 6),
-                    body,
+                    input_digest: request.fingerprint(),
+                    input_glimpse: request.first_values(6),
+                    request,
                     result,
                     sections,
                     summary,

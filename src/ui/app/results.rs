@@ -51,9 +51,13 @@ impl InspectorApp {
                         Ok(prepared) => {
                             if fill_editor {
                                 test.source = crate::ui::test_panel::SourceKind::Json;
-                                test.json_text =
-                                    serde_json::to_string_pretty(prepared.body.as_ref())
-                                        .unwrap_or_default();
+                                // On the worker's result, once: an example is small.
+                                let mut text = Vec::new();
+                                let _ = prepared.request.write_readable(
+                                    crate::input::request::BodyFormat::Mlflow,
+                                    &mut text,
+                                );
+                                test.json_text = String::from_utf8(text).unwrap_or_default();
                             }
                             test.preview_texture = prepared.preview.as_ref().map(|img| {
                                 let size = [img.width() as usize, img.height() as usize];
@@ -69,7 +73,7 @@ impl InspectorApp {
                                 std::mem::take(&mut loaded.panels.predict.predict_after_prepare);
                             if send {
                                 if prepared.verdict.is_ok() {
-                                    self.commands.push(Command::Send(prepared.body.clone()));
+                                    self.commands.push(Command::Send(prepared.request.clone()));
                                 } else {
                                     loaded.panels.predict.error = Some(
                                         "Not sent: MLflow would refuse this request (see the problems above).".into(),
@@ -85,6 +89,7 @@ impl InspectorApp {
                         }
                     }
                 }
+                TaskResult::Copied(text) => ctx.copy_text(text),
                 TaskResult::Saved(result) => {
                     if let Some(loaded) = &mut self.loaded {
                         loaded.panels.test.saved = Some(result);

@@ -56,8 +56,8 @@ pub struct Run {
     pub backend: String,
     /// What was sent, in a few words.
     pub input: String,
-    /// The body sent (for Re-run).
-    pub body: Arc<serde_json::Value>,
+    /// The request sent (for Re-run).
+    pub request: Arc<crate::input::request::Request>,
     /// The body's fingerprint (six hex digits): equal for the same input.
     pub input_digest: String,
     /// The body's first values, for telling inputs apart.
@@ -156,7 +156,7 @@ pub struct PredictState {
     /// The trust question is open.
     pub trust_prompt: bool,
     /// The body (and its input summary) waiting for the trust answer.
-    pub pending: Option<(Arc<serde_json::Value>, Option<String>)>,
+    pub pending: Option<(Arc<crate::input::request::Request>, Option<String>)>,
     /// The class names in use: a labels file's lines or the model's own list.
     pub labels: Option<crate::model::classes::ClassNames>,
     /// Labels files found beside the model.

@@ -401,7 +401,7 @@ pub fn test_ui(
 }
 
 /// What a request holds, in a few words, for the history.
-pub fn input_summary(state: &TestState, body: &serde_json::Value) -> String {
+pub fn input_summary(state: &TestState, request: &crate::input::request::Request) -> String {
     let name = |p: &PathBuf| {
         p.file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -426,9 +426,8 @@ pub fn input_summary(state: &TestState, body: &serde_json::Value) -> String {
         SourceKind::Fill => "filled tensor".into(),
         SourceKind::Json => "JSON".into(),
     };
-    let params = body
-        .get("params")
-        .and_then(|p| p.as_object())
+    let params = request
+        .params()
         .filter(|p| !p.is_empty())
         .map(|p| format!(" + {}", crate::text::count(p.len(), "param", "params")))
         .unwrap_or_default();

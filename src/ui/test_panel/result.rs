@@ -135,9 +135,7 @@ pub(super) fn result_ui(
         let url = "http://127.0.0.1:5000/invocations";
         let model = card.root.display().to_string();
         if ui.button("Copy body").clicked() {
-            commands.push(Command::Copy(
-                serde_json::to_string(prepared.body.as_ref()).unwrap_or_default(),
-            ));
+            commands.push(Command::CopyRequest(request::BodyFormat::Mlflow));
         }
         if ui
             .button("Copy as curl")
@@ -169,10 +167,7 @@ pub(super) fn result_ui(
             .on_hover_text("The same request for Azure ML's /score: {\"input_data\": ...}")
             .clicked()
         {
-            let azure = request::mlflow_to_azure(&prepared.body);
-            commands.push(Command::Copy(
-                serde_json::to_string(&azure).unwrap_or_default(),
-            ));
+            commands.push(Command::CopyRequest(request::BodyFormat::AzureMl));
         }
     });
     ui.label(
