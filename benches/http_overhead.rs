@@ -30,9 +30,8 @@ fn main() {
         .unwrap_or(1000);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let card = model::open(&root.join("tests/fixtures/models/sklearn_iris")).expect("opens");
-    let body = build_request(&card, &InputSource::Example, None, None, BodyFormat::Mlflow)
-        .expect("a request");
-    let text = serde_json::to_string(&body).expect("JSON");
+    let body = build_request(&card, &InputSource::Example, None, None).expect("a request");
+    let text = body.to_json_string(BodyFormat::Mlflow);
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()

@@ -1,6 +1,7 @@
 //! The library paths the app takes, timed (issue 7): opening a model folder until the card is
 //! ready, an image file to the signature's uint8 [1, 300, 300, 3] tensor, and a warm native
-//! ONNX predict of the bundled example. `scripts/bench.sh` runs these beside MLflow's own Python
+//! ONNX predict of the bundled example, and a JSON request file read typed or as JSON values
+//! (issue 15). `scripts/bench.sh` runs these beside MLflow's own Python
 //! path and writes the ratios; `cargo bench --bench inspector` runs them alone.
 
 use std::path::{Path, PathBuf};
@@ -8,7 +9,8 @@ use std::sync::OnceLock;
 
 use mlmodel_inspector::input::build::{InputSource, build_request, image_inputs};
 use mlmodel_inspector::input::image::{ImageOptions, ImageTarget, decode, images_to_tensor};
-use mlmodel_inspector::input::request::BodyFormat;
+use mlmodel_inspector::input::request::{BodyFormat, Request};
+use mlmodel_inspector::input::validate::{Model, validate};
 use mlmodel_inspector::model;
 use mlmodel_inspector::predict::onnx::OnnxBackend;
 
@@ -132,14 +134,8 @@ mod onnx_predict {
     fn bundled_example_warm(bencher: divan::Bencher, batch: usize) {
         let card = model::open(&repo("assets/example-model")).expect("opens");
         let photos = vec![repo("assets/sample-china.jpg"); batch];
-        let body = build_request(
-            &card,
-            &InputSource::Images(photos),
-            None,
-            None,
-            BodyFormat::Mlflow,
-        )
-        .expect("a request");
+        let body =
+            build_request(&card, &InputSource::Images(photos), None, None).expect("a request");
         let backend = OnnxBackend::load(&card).expect("loads");
         backend.predict(&body).expect("warms");
         bencher.bench(|| backend.predict(&body).expect("predicts"));
@@ -152,7 +148,7 @@ mod onnx_predict {
         let (card, target, options) = example_target();
         let photo = decode(&repo("assets/sample-china.jpg")).expect("decodes");
         let photos = vec![photo; batch];
-        let Ok(mlmodel_inspector::input::image::Tensor::U8(array)) =
+        let Ok(mlmodel_inspector::input::tensor::Tensor::U8(array)) =
             images_to_tensor(&photos, &target, &options)
         else {
             panic!("a uint8 tensor");
@@ -163,5 +159,75 @@ mod onnx_predict {
         bencher
             .with_inputs(|| vec![tensor.clone()])
             .bench_values(|feeds| backend.run_tensors(feeds).expect("runs").0);
+    }
+}
+
+/// A JSON request file of the bundled example's uint8 [N, 300, 300, 3] tensor (as `--dry-run`
+/// or Save writes it), read the two ways the app can: typed tensors in one pass
+/// (`Request::parse`), or serde_json values walked afterwards (how every request was read before
+/// issue 15, and how any body not of plain numbers still is).
+mod json_request {
+    use super::*;
+
+    fn text(batch: usize) -> String {
+        let card = model::open(&repo("assets/example-model")).expect("opens");
+        let photos = vec![repo("assets/sample-china.jpg"); batch];
+        build_request(&card, &InputSource::Images(photos), None, None)
+            .expect("a request")
+            .to_json_string(BodyFormat::Mlflow)
+    }
+
+    /// Text to typed tensors, checked against the signature.
+    #[divan::bench(args = [1, 32])]
+    fn parse_typed(bencher: divan::Bencher, batch: usize) {
+        let card = model::open(&repo("assets/example-model")).expect("opens");
+        let text = text(batch);
+        bencher.bench(|| {
+            let request = Request::parse(&text).expect("parses");
+            assert!(matches!(request, Request::Tensors { .. }));
+            assert!(validate(Model::of(&card), &request).is_ok());
+            request
+        });
+    }
+
+    /// Text to serde_json values, checked by walking them (the validation walk is the one the
+    /// old path took; the walk into a tract tensor came on top, in `as_values_to_answer`).
+    #[divan::bench(args = [1, 32])]
+    fn parse_as_values(bencher: divan::Bencher, batch: usize) {
+        let card = model::open(&repo("assets/example-model")).expect("opens");
+        let text = text(batch);
+        bencher.bench(|| {
+            let (value, _) = model::lenient_json::parse(&text).expect("parses");
+            let request = Request::Json(value);
+            assert!(validate(Model::of(&card), &request).is_ok());
+            request
+        });
+    }
+
+    /// The whole native path from the file's text to the answer: typed.
+    #[divan::bench(args = [1, 32])]
+    fn typed_to_answer(bencher: divan::Bencher, batch: usize) {
+        let card = model::open(&repo("assets/example-model")).expect("opens");
+        let text = text(batch);
+        let backend = OnnxBackend::load(&card).expect("loads");
+        bencher.bench(|| {
+            let request = Request::parse(&text).expect("parses");
+            assert!(validate(Model::of(&card), &request).is_ok());
+            backend.predict(&request).expect("predicts")
+        });
+    }
+
+    /// The same through serde_json values (parse, validation walk, walk into tract's tensor).
+    #[divan::bench(args = [1, 32])]
+    fn as_values_to_answer(bencher: divan::Bencher, batch: usize) {
+        let card = model::open(&repo("assets/example-model")).expect("opens");
+        let text = text(batch);
+        let backend = OnnxBackend::load(&card).expect("loads");
+        bencher.bench(|| {
+            let (value, _) = model::lenient_json::parse(&text).expect("parses");
+            let request = Request::Json(value);
+            assert!(validate(Model::of(&card), &request).is_ok());
+            backend.predict(&request).expect("predicts")
+        });
     }
 }

@@ -41,6 +41,35 @@ batch32=()
 for _ in $(seq 32); do batch32+=(--image assets/sample-china.jpg); done
 target/release/mlmodel-inspector predict assets/example-model "${batch32[@]}" --repeat 50 > /dev/null
 
+echo "== item 7: a batch of 32 images as whole processes (issue 15)"
+# 32 twelve-megapixel JPEGs (the divan run above made the file) and 32 copies of the small photo.
+big32=(); py_big32=(); small32=(); py_small32=()
+for _ in $(seq 32); do
+  big32+=(--image "$big"); py_big32+=("$big")
+  small32+=(--image assets/sample-china.jpg); py_small32+=(assets/sample-china.jpg)
+done
+rss() { /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ {printf "%.0f MiB", $2 / 1024}'; }
+echo "peak RSS, 32 x 12 MP, native predict: $(rss target/release/mlmodel-inspector predict assets/example-model "${big32[@]}")"
+echo "peak RSS, 32 x 12 MP, --dry-run (body to stdout): $(rss target/release/mlmodel-inspector predict assets/example-model "${big32[@]}" --dry-run)"
+echo "peak RSS, 32 x 12 MP, Python PIL + mlflow.pyfunc: $(rss "$python" scripts/bench_batch_python.py assets/example-model "${py_big32[@]}")"
+"$python" - "$python" "$big" <<'PY'
+import statistics, subprocess, sys, time
+py, big = sys.argv[1], sys.argv[2]
+def once(cmd):
+    s = time.perf_counter(); subprocess.run(cmd, capture_output=True, check=True); return time.perf_counter() - s
+for label, photo, n in [("32 small photos (640x427)", "assets/sample-china.jpg", 5), ("32 twelve-megapixel JPEGs", big, 3)]:
+    ours_cmd = ["target/release/mlmodel-inspector", "predict", "assets/example-model"] + ["--image", photo] * 32
+    theirs_cmd = [py, "scripts/bench_batch_python.py", "assets/example-model"] + [photo] * 32
+    ours, theirs = [], []
+    once(ours_cmd); once(theirs_cmd)
+    for i in range(n):
+        pair = [(ours, ours_cmd), (theirs, theirs_cmd)]
+        for bucket, cmd in (pair if i % 2 else pair[::-1]):
+            bucket.append(once(cmd))
+    o, t = statistics.median(ours), statistics.median(theirs)
+    print(f"whole-process batch predict, {label}: ours {o * 1e3:.0f} ms; Python PIL + mlflow.pyfunc {t * 1e3:.0f} ms; ratio {t / o:.1f}x")
+PY
+
 # Items 4 and 5: the sklearn iris fixture through MLflow's own scoring server.
 iris=tests/fixtures/models/sklearn_iris
 export PATH="$(dirname "$python"):$PATH"
