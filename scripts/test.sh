@@ -31,6 +31,8 @@ echo "== MLflow reference: re-run the pinned mlflow on every fixture and signatu
 "$python" tests/fixtures/mlflow_reference.py --check
 echo "== MLflow reference: re-run the scoring server's invocations on every validation case"
 "$python" tests/fixtures/validation_reference.py --check
+echo "== ONNX reference: what the pinned onnx package reports of every fixture ONNX model"
+"$python" tests/fixtures/onnx_reference.py --check
 
 echo "== cargo test"
 cargo test --all-targets --locked
