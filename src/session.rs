@@ -26,6 +26,90 @@ pub enum SessionError {
     /// The folder (local, or the remote model's mirror) is not a readable MLflow model.
     #[error(transparent)]
     Model(#[from] OpenError),
+    /// An ONNX file could not be read.
+    #[error(transparent)]
+    Graph(#[from] crate::predict::PredictError),
+    /// The model has no ONNX file to show.
+    #[error("{}: the model has no ONNX file (no onnx flavor and no .onnx file in its folder)", .0.display())]
+    NoOnnx(std::path::PathBuf),
+    /// The file asked for is not one of the model's ONNX files.
+    #[error("{file}: not an ONNX file of the model (its ONNX files: {known})")]
+    NotOnnx {
+        /// The file asked for.
+        file: String,
+        /// The model's ONNX files.
+        known: String,
+    },
+}
+
+/// The graph of one of a model's ONNX files, and how the signature compares with it.
+#[derive(Debug, Clone)]
+pub struct GraphReport {
+    /// What is inside the file.
+    pub facts: crate::predict::graph::GraphFacts,
+    /// Each disagreement between the MLflow signature and the graph (checked for the onnx
+    /// flavor's own file only: the signature describes that one).
+    pub mismatches: Vec<String>,
+}
+
+/// Reads `file` (default: the onnx flavor's file, else the first `.onnx` in the folder) of the
+/// model, fetching it first when the model is on a tracking server, and compares its graph with
+/// the signature. External data is never read: its size comes from the weights' dims.
+pub fn read_graph(
+    card: &ModelCard,
+    remote: Option<&mut RemoteModel>,
+    file: Option<&str>,
+    progress: &crate::predict::graph::ReadProgress,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<GraphReport, SessionError> {
+    use crate::predict::graph;
+    let files = graph::onnx_files(card);
+    let rel = match file {
+        Some(f) => {
+            let f = f.trim_start_matches("./");
+            files
+                .iter()
+                .find(|k| k.as_str() == f)
+                .cloned()
+                .ok_or_else(|| SessionError::NotOnnx {
+                    file: f.to_string(),
+                    known: if files.is_empty() {
+                        "none".to_string()
+                    } else {
+                        files.join(", ")
+                    },
+                })?
+        }
+        None => files
+            .first()
+            .cloned()
+            .ok_or_else(|| SessionError::NoOnnx(card.root.clone()))?,
+    };
+    let mut on_server = Vec::new();
+    if let Some(remote) = remote {
+        if remote.is_placeholder(&rel) {
+            remote.fetch(Some(std::slice::from_ref(&rel)), &Progress::default())?;
+        }
+        on_server = remote
+            .files
+            .iter()
+            .filter(|f| !f.fetched)
+            .map(|f| f.path.clone())
+            .collect();
+    }
+    let mut facts = graph::read_graph(&card.root, &rel, progress, cancel)?;
+    for ext in &mut facts.external_data {
+        if on_server.contains(&ext.file) {
+            ext.bytes = None;
+            ext.on_server = true;
+        }
+    }
+    let mismatches = if crate::predict::onnx::onnx_data(card).as_deref() == Some(rel.as_str()) {
+        graph::check::signature_mismatches(card.signature.valid(), &facts)
+    } else {
+        Vec::new()
+    };
+    Ok(GraphReport { facts, mismatches })
 }
 
 /// An open model: its card, and where it came from when that was a tracking server.

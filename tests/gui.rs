@@ -1448,19 +1448,10 @@ fn the_window_and_the_command_line_build_the_same_request_from_the_same_choices(
 
 /// `predict MODEL ARGS --dry-run`: the request the command line builds.
 fn cli_dry_run(model: &Path, args: &[&str]) -> serde_json::Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
-        .arg("predict")
-        .arg(model)
-        .args(args)
-        .arg("--dry-run")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let mut all = vec![std::ffi::OsStr::new("predict"), model.as_os_str()];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    all.push(std::ffi::OsStr::new("--dry-run"));
+    common::cli_json(&all)
 }
 
 #[test]
@@ -1491,4 +1482,73 @@ fn fill_means_the_same_in_the_window_and_on_the_command_line() {
         "{cli}"
     );
     assert_eq!(window, cli);
+}
+
+#[test]
+fn the_graph_tab_shows_what_is_inside_the_onnx_file_and_names_each_mismatch() {
+    let mut h = app_with(Some(model("onnx_signature_mismatch")), Settings::default());
+    // Read on a worker after the open: the mismatches join the header's warnings.
+    assert!(
+        shows(&h, "⚠ 6 warnings"),
+        "the header counts the mismatches"
+    );
+    tab(&mut h, "Graph ⚠");
+    assert!(shows(&h, "6 ways the signature and the graph disagree:"));
+    assert!(shows(
+        &h,
+        "• input 'pixels': the signature says float32, the graph takes uint8"
+    ));
+    assert!(shows(&h, "Mean brightness of an 8x8 patch, scaled."));
+    assert!(shows(&h, "uint8 [batch, 8, 8, 3]"));
+    assert!(shows(
+        &h,
+        "The native runtime (tract) cannot run Tag: predict with the local MLflow backend."
+    ));
+    assert!(shows(&h, "2 initializers, 23 parameters, 104 B"));
+    // The node list, searched.
+    h.get_by_label("Nodes (4)").click();
+    h.run_steps(2);
+    assert!(shows(&h, "4 of 4 nodes"));
+    h.get_by_role_and_label(Role::TextInput, "Search nodes")
+        .focus();
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::TextInput, "Search nodes")
+        .type_text("reduce");
+    h.run_steps(2);
+    assert!(shows(&h, "1 of 4 nodes"), "searched by op and name");
+    h.get_by_label_contains("ReduceMean").click();
+    h.run_steps(2);
+    assert!(shows(&h, "mean (ReduceMean)"), "the node's details");
+    // The drawing: a box per node and one per input and output, the selection kept.
+    h.get_by_label("Drawing").click();
+    h.run_steps(3);
+    assert!(shows(&h, "7 boxes; drag to pan"));
+    assert!(shows(&h, "mean (ReduceMean)"));
+}
+
+#[test]
+fn a_model_without_onnx_has_no_graph_tab_and_an_onnx_file_opens_it_from_artifacts() {
+    let h = app_with(Some(model("sklearn_iris")), Settings::default());
+    assert!(h.query_by_label("Graph").is_none());
+    let mut h = app_with(
+        Some(common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Artifacts");
+    // The file's row (the MLmodel shown in the preview names it too).
+    h.get_by_role_and_label(Role::Button, "model.onnx").click();
+    h.run_steps(2);
+    h.get_by_label("Show graph").click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert_eq!(h.state().settings.tab, Tab::Graph);
+    assert!(shows(
+        &h,
+        "✔ The MLflow signature matches the graph's inputs and outputs."
+    ));
+    assert!(shows(
+        &h,
+        "✔ The native runtime (tract) runs every op of this graph."
+    ));
+    assert!(shows(&h, "GlobalAveragePool"));
 }

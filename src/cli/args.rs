@@ -81,6 +81,27 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         tracking_uri: Option<String>,
     },
+    /// Print what is inside the model's ONNX graph: header, inputs and outputs, operators (and
+    /// those the native runtime cannot run), weights, and how the signature compares with it.
+    Graph {
+        /// The model: a folder, its `MLmodel` file, a folder one level above it, or a URI on a
+        /// tracking server (`models:/NAME/VERSION`, `models:/NAME@ALIAS`, `models:/NAME/latest`,
+        /// `models:/MODEL_ID`, `runs:/RUN_ID/PATH`, `mlflow-artifacts:/PATH`).
+        model: PathBuf,
+        /// The tracking server for a URI (default: MLFLOW_TRACKING_URI). Credentials come from
+        /// MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
+        /// Which .onnx file of the folder (default: the onnx flavor's, else the first one).
+        #[arg(long, value_name = "REL_PATH")]
+        file: Option<String>,
+        /// Also list every node (name, op, inputs, outputs, attributes).
+        #[arg(long)]
+        nodes: bool,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Build the request the scoring server takes, check it with MLflow's rules, send it, and
     /// print the answer (`{"predictions": ...}`); with --dry-run, print the request instead.
     ///

@@ -1,6 +1,6 @@
-//! The command line: no subcommand opens the window; `show` prints a model card, `predict`
-//! builds, checks and sends a request, `openapi` describes the endpoint, using the same
-//! library calls as the GUI.
+//! The command line: no subcommand opens the window; `show` prints a model card, `graph` what
+//! is inside its ONNX file, `predict` builds, checks and sends a request, `openapi` describes
+//! the endpoint, using the same library calls as the GUI.
 
 use std::process::ExitCode;
 
@@ -13,6 +13,7 @@ use crate::predict::local::EnvManager;
 
 mod args;
 mod card_text;
+mod graph;
 mod predict;
 
 pub use args::{
@@ -55,6 +56,31 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 text.push_str(&render_card(&card));
                 text
+            };
+            print_out(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph {
+            model,
+            tracking_uri,
+            file,
+            nodes,
+            json,
+        } => {
+            let crate::session::Opened { card, mut remote } =
+                crate::session::open(&model, tracking_uri.as_deref())?;
+            let report = crate::session::read_graph(
+                &card,
+                remote.as_mut(),
+                file.as_deref(),
+                &Default::default(),
+                &std::sync::atomic::AtomicBool::new(false),
+            )?;
+            let out = if json {
+                serde_json::to_string_pretty(&graph::graph_json(&report, nodes))
+                    .context("cannot write the graph as JSON")?
+            } else {
+                graph::graph_text(&report, nodes)
             };
             print_out(&out)?;
             Ok(ExitCode::SUCCESS)

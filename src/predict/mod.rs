@@ -9,6 +9,7 @@
 //! returns a [`Reply`]: the predictions, or the rejection as the server phrased it.
 
 pub mod answer;
+pub mod graph;
 pub mod http;
 pub mod local;
 pub mod onnx;

@@ -132,7 +132,7 @@ pub struct GraphInput {
 
 /// A `ZipMap` node at the end of the graph: its output is rebuilt from its input.
 #[derive(Debug, Clone)]
-struct ZipMap {
+pub(crate) struct ZipMap {
     /// The tensor it reads ([N, C] probabilities).
     input: String,
     /// The labels it zips with, as JSON keys.
@@ -719,7 +719,7 @@ fn graph_input(info: &pb::ValueInfoProto) -> GraphInput {
     }
 }
 
-fn find_zipmaps(graph: &pb::GraphProto, outputs: &[String]) -> HashMap<String, ZipMap> {
+pub(crate) fn find_zipmaps(graph: &pb::GraphProto, outputs: &[String]) -> HashMap<String, ZipMap> {
     let mut found = HashMap::new();
     for node in &graph.node {
         if node.op_type != "ZipMap" {

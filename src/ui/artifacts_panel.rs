@@ -109,7 +109,7 @@ pub fn artifacts_ui(
             egui::ScrollArea::vertical()
                 .id_salt("artifact_preview_scroll")
                 .auto_shrink(false)
-                .show(ui, |ui| preview_ui(ui, card, files, text_height));
+                .show(ui, |ui| preview_ui(ui, card, files, text_height, commands));
         });
     let dragged = shown.response.rect.width();
     if (dragged - preview_width).abs() > 1.0 && ui.ctx().input(|i| i.pointer.any_down()) {
@@ -197,7 +197,13 @@ fn name_cell(ui: &mut Ui, width: f32, button: egui::Button<'_>) -> egui::Respons
     response
 }
 
-fn preview_ui(ui: &mut Ui, card: &ModelCard, files: &mut FilesState, text_height: f32) {
+fn preview_ui(
+    ui: &mut Ui,
+    card: &ModelCard,
+    files: &mut FilesState,
+    text_height: f32,
+    commands: &mut Vec<Command>,
+) {
     let Some(selected) = files.selected.clone() else {
         ui.label(RichText::new("Select a file to see what it is.").weak());
         return;
@@ -212,6 +218,14 @@ fn preview_ui(ui: &mut Ui, card: &ModelCard, files: &mut FilesState, text_height
             ))
             .weak(),
         );
+    }
+    if selected.to_ascii_lowercase().ends_with(".onnx")
+        && ui
+            .button("Show graph")
+            .on_hover_text("Everything inside this ONNX file, on the Graph tab")
+            .clicked()
+    {
+        commands.push(Command::ShowGraph(selected.clone()));
     }
     match &files.preview {
         Some((rel, Ok(preview))) if *rel == selected => match preview {

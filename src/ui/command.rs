@@ -21,6 +21,13 @@ pub enum Command {
     CloseModel,
     /// Show this tab.
     SetTab(Tab),
+    /// Read this ONNX file of the model (the onnx flavor's when `None`) for the Graph tab, on a
+    /// worker.
+    ReadGraph(Option<String>),
+    /// Show this ONNX file on the Graph tab (from the Artifacts tab).
+    ShowGraph(String),
+    /// Lay the graph out again with long linear chains folded or not.
+    FoldGraphChains(bool),
     /// Use this theme.
     SetTheme(ThemeChoice),
     /// Read this file of the model (relative path) for preview, on a worker.

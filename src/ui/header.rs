@@ -6,8 +6,14 @@ use super::widgets::{chip_ui, mono_value_ui, warn_color};
 use crate::model::{Location, ModelCard};
 use crate::text::human_size;
 
-/// Draws the header of an open model, with its warnings.
-pub fn header_ui(ui: &mut Ui, card: &ModelCard, remote: Option<&crate::source::RemoteModel>) {
+/// Draws the header of an open model, with its warnings (the card's, then `extra` ones found
+/// later, such as the ONNX graph's disagreements with the signature).
+pub fn header_ui(
+    ui: &mut Ui,
+    card: &ModelCard,
+    remote: Option<&crate::source::RemoteModel>,
+    extra: &[String],
+) {
     let m = &card.mlmodel;
     ui.add_space(4.0);
     ui.horizontal_wrapped(|ui| {
@@ -78,19 +84,25 @@ pub fn header_ui(ui: &mut Ui, card: &ModelCard, remote: Option<&crate::source::R
             ui.add_space(12.0);
         }
     });
-    if !card.warnings.is_empty() {
+    let count = card.warnings.len() + extra.len();
+    if count > 0 {
         let color = warn_color(ui);
         egui::CollapsingHeader::new(
             RichText::new(format!(
                 "⚠ {}",
-                crate::text::count(card.warnings.len(), "warning", "warnings")
+                crate::text::count(count, "warning", "warnings")
             ))
             .color(color),
         )
         .id_salt("warnings")
-        .default_open(card.warnings.len() <= 3)
+        .default_open(count <= 3)
         .show(ui, |ui| {
-            for w in &card.warnings {
+            for w in card
+                .warnings
+                .iter()
+                .map(|w| w.to_string())
+                .chain(extra.iter().cloned())
+            {
                 ui.add(
                     egui::Label::new(RichText::new(format!("• {w}")).color(color))
                         .selectable(true)

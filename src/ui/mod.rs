@@ -9,6 +9,7 @@ mod example_panel;
 pub mod file_picker;
 mod flavors_panel;
 pub mod frame_stats;
+pub mod graph_panel;
 mod header;
 pub mod predict_panel;
 pub mod settings;

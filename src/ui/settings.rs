@@ -21,18 +21,21 @@ pub enum Tab {
     Example,
     /// The files of the folder.
     Artifacts,
+    /// What is inside the ONNX graph (models with an ONNX file only).
+    Graph,
     /// Where predictions are made.
     Test,
 }
 
 impl Tab {
     /// Every tab, in order.
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Flavors,
         Tab::Signature,
         Tab::Environment,
         Tab::Example,
         Tab::Artifacts,
+        Tab::Graph,
         Tab::Test,
     ];
 
@@ -44,6 +47,7 @@ impl Tab {
             Tab::Environment => "Environment",
             Tab::Example => "Input example",
             Tab::Artifacts => "Artifacts",
+            Tab::Graph => "Graph",
             Tab::Test => "Test",
         }
     }

@@ -55,6 +55,30 @@ pub enum TaskResult {
     Copied(String),
     /// A pasted image was kept as a file (or not).
     Pasted(Result<PathBuf, String>),
+    /// An ONNX file's graph was read and laid out (or not). `generation` ties it to its model.
+    Graph {
+        /// The model it was read for.
+        generation: u64,
+        /// The file.
+        file: String,
+        /// The graph with its signature check and drawing, or why not.
+        result: Result<
+            (
+                std::sync::Arc<crate::session::GraphReport>,
+                std::sync::Arc<crate::predict::graph::layout::Layout>,
+            ),
+            std::sync::Arc<crate::session::SessionError>,
+        >,
+    },
+    /// The graph was laid out again (chains folded or not).
+    GraphLaidOut {
+        /// The model it was laid out for.
+        generation: u64,
+        /// Whether chains are folded.
+        fold: bool,
+        /// The drawing.
+        layout: std::sync::Arc<crate::predict::graph::layout::Layout>,
+    },
     /// Thumbnails of chosen images: each picture with its size in pixels, or why not.
     Thumbnails(Vec<(PathBuf, Result<Thumbnail, String>)>),
     /// A predict finished (or failed, or was cancelled).
@@ -117,6 +141,10 @@ pub enum TaskName {
     Browse,
     /// Keeping a pasted image as a file.
     Paste,
+    /// Reading an ONNX file's graph and laying it out.
+    Graph,
+    /// Laying the graph out again.
+    GraphLayout,
     /// Decoding thumbnails of the chosen images.
     Thumbnails,
 }

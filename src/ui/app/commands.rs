@@ -51,6 +51,12 @@ impl InspectorApp {
                 self.loaded = None;
             }
             Command::SetTab(tab) => self.settings.tab = tab,
+            Command::ReadGraph(file) => self.read_graph(ctx, file),
+            Command::ShowGraph(file) => {
+                self.settings.tab = Tab::Graph;
+                self.read_graph(ctx, Some(file));
+            }
+            Command::FoldGraphChains(fold) => self.fold_graph_chains(ctx, fold),
             Command::SetTheme(theme) => {
                 self.settings.theme = theme;
                 ctx.set_theme(theme.preference());

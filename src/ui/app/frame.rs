@@ -174,11 +174,24 @@ impl InspectorApp {
             return;
         };
         egui::Panel::top("model_header").show(ui, |ui| {
-            header::header_ui(ui, &loaded.card, loaded.remote.as_ref());
+            let graph_warnings: Vec<String> = loaded
+                .panels
+                .graph
+                .mismatches()
+                .iter()
+                .map(|m| format!("The signature does not match the ONNX graph: {m}"))
+                .collect();
+            header::header_ui(ui, &loaded.card, loaded.remote.as_ref(), &graph_warnings);
             ui.add_space(4.0);
             ui.horizontal(|ui| {
                 for tab in Tab::ALL {
+                    if tab == Tab::Graph && loaded.onnx_files.is_empty() {
+                        continue;
+                    }
                     let label = match tab {
+                        Tab::Graph if !loaded.panels.graph.mismatches().is_empty() => {
+                            format!("{} ⚠", tab.title())
+                        }
                         Tab::Signature
                             if matches!(
                                 loaded.card.signature,
@@ -271,6 +284,13 @@ impl InspectorApp {
                     artifacts_panel::artifacts_ui(ui, card, &mut panels.files, commands)
                 }
                 Tab::Test => test_panel::test_ui(ui, card, &mut panels.test, preparing, commands),
+                Tab::Graph if loaded.onnx_files.is_empty() => flavors_panel::flavors_ui(ui, card),
+                Tab::Graph => crate::ui::graph_panel::graph_ui(
+                    ui,
+                    &loaded.onnx_files,
+                    &mut panels.graph,
+                    commands,
+                ),
             }
         });
     }

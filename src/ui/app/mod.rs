@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 
 mod commands;
 mod frame;
+mod graph_job;
 mod pick;
 mod predict_job;
 mod results;
@@ -41,6 +42,8 @@ pub struct PanelState {
     pub test: super::test_panel::TestState,
     /// The Test tab's predict half.
     pub predict: super::predict_panel::PredictState,
+    /// The Graph tab.
+    pub graph: super::graph_panel::GraphView,
 }
 
 /// An open model with its view state.
@@ -61,6 +64,8 @@ pub struct Loaded {
     pub remote: Option<crate::source::RemoteModel>,
     /// Progress of fetching the remote model's files for a predict.
     pub fetch: Arc<crate::source::Progress>,
+    /// The model's ONNX files (the onnx flavor's first): the Graph tab shows when there is one.
+    pub onnx_files: Vec<String>,
 }
 
 impl Loaded {
@@ -75,7 +80,9 @@ impl Loaded {
         let log = runner.log();
         let server_pid = runner.server_pid();
         let folder = std::path::absolute(&card.root).unwrap_or_else(|_| card.root.clone());
+        let onnx_files = crate::predict::graph::onnx_files(&card);
         Self {
+            onnx_files,
             folder,
             remote,
             fetch,
@@ -103,6 +110,8 @@ pub struct InspectorApp {
     generation: u64,
     pending_open: Option<PathBuf>,
     pending_preview: Option<String>,
+    /// A graph read asked for while another ran (that one is cancelled first).
+    pending_graph: Option<Option<String>>,
     prepare_generation: u64,
     predict_generation: u64,
     title: String,
@@ -160,6 +169,7 @@ impl InspectorApp {
             generation: 0,
             pending_open: None,
             pending_preview: None,
+            pending_graph: None,
             prepare_generation: 0,
             predict_generation: 0,
             title: String::new(),

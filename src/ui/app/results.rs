@@ -192,7 +192,15 @@ impl InspectorApp {
                             let crate::session::Opened { card, remote } = *opened;
                             self.settings.remember(&path);
                             self.tracking.open = false;
-                            self.loaded = Some(Box::new(Loaded::new(card, remote)));
+                            let loaded = Loaded::new(card, remote);
+                            // An ONNX model's graph is read at once on a worker, so the
+                            // signature check joins the warnings (opening never reads it).
+                            let has_onnx_flavor =
+                                crate::predict::onnx::onnx_data(&loaded.card).is_some();
+                            self.loaded = Some(Box::new(loaded));
+                            if has_onnx_flavor {
+                                self.commands.push(Command::ReadGraph(None));
+                            }
                             let images = std::mem::take(&mut self.images_on_open);
                             if !images.is_empty() {
                                 self.settings.tab = Tab::Test;
@@ -204,6 +212,16 @@ impl InspectorApp {
                         }
                     }
                 }
+                TaskResult::Graph {
+                    generation,
+                    file,
+                    result,
+                } => self.graph_read(ctx, generation, file, result),
+                TaskResult::GraphLaidOut {
+                    generation,
+                    fold,
+                    layout,
+                } => self.graph_laid_out(generation, fold, layout),
                 TaskResult::Models(result) => self.tracking.models = Some(result),
                 TaskResult::Versions(name, result) => {
                     self.tracking.versions.retain(|(n, _)| *n != name);

@@ -1,0 +1,191 @@
+//! `mlmodel-inspector graph`: what is inside a model's ONNX file, as text or one JSON document.
+
+use serde_json::{Value, json};
+
+use crate::predict::graph::{Dim, GraphFacts, NodeFacts, ValueFacts};
+use crate::session::GraphReport;
+use crate::text::human_size;
+
+fn dim_json(d: &Dim) -> Value {
+    match d {
+        Dim::Fixed(n) => json!(n),
+        Dim::Symbol(s) => json!(s),
+        Dim::Unknown => Value::Null,
+    }
+}
+
+fn value_json(v: &ValueFacts) -> Value {
+    json!({
+        "name": v.name,
+        "dtype": v.dtype,
+        "shape": v.shape.as_ref().map(|dims| dims.iter().map(dim_json).collect::<Vec<_>>()),
+    })
+}
+
+fn node_json(n: &NodeFacts) -> Value {
+    let attributes: serde_json::Map<String, Value> = n
+        .attributes
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    json!({
+        "name": n.name,
+        "op_type": n.op_type,
+        "domain": n.domain,
+        "inputs": n.inputs,
+        "outputs": n.outputs,
+        "attributes": attributes,
+    })
+}
+
+/// The `--json` document (`node_list`: also every node).
+pub fn graph_json(report: &GraphReport, node_list: bool) -> Value {
+    let f = &report.facts;
+    let mut doc = json!({
+        "file": f.file,
+        "file_bytes": f.file_bytes,
+        "ir_version": f.ir_version,
+        "opset": f.opset.iter().map(|(d, v)| json!({"domain": d, "version": v})).collect::<Vec<_>>(),
+        "producer": {"name": f.producer_name, "version": f.producer_version},
+        "doc_string": f.doc_string,
+        "metadata": f.metadata.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "inputs": f.inputs.iter().map(value_json).collect::<Vec<_>>(),
+        "outputs": f.outputs.iter().map(value_json).collect::<Vec<_>>(),
+        "nodes": f.nodes.len(),
+        "ops": f.ops,
+        "custom_domains": f.custom_domains,
+        "unsupported_ops": f.unsupported_ops,
+        "initializers": f.initializers,
+        "parameters": f.parameters,
+        "initializer_bytes": f.initializer_bytes,
+        "external_data": f.external_data.iter().map(|e| e.file.clone()).collect::<Vec<_>>(),
+        "external_data_files": f.external_data.iter().map(|e| json!({
+            "file": e.file,
+            "bytes": e.bytes,
+            "present": e.bytes.is_some(),
+            "on_server": e.on_server,
+        })).collect::<Vec<_>>(),
+        "signature_mismatches": report.mismatches,
+    });
+    if node_list && let Some(obj) = doc.as_object_mut() {
+        obj.insert(
+            "node_list".into(),
+            Value::Array(f.nodes.iter().map(node_json).collect()),
+        );
+    }
+    doc
+}
+
+fn values_text(out: &mut String, title: &str, values: &[ValueFacts]) {
+    out.push_str(&format!("\n{title}\n"));
+    if values.is_empty() {
+        out.push_str("  (none)\n");
+    }
+    let width = values
+        .iter()
+        .map(|v| v.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    for v in values {
+        out.push_str(&format!("  {:width$}  {}\n", v.name, v.type_label()));
+    }
+}
+
+fn header_text(f: &GraphFacts) -> String {
+    let mut out = format!(
+        "{} ({}): ONNX IR version {}, opset {}",
+        f.file,
+        human_size(f.file_bytes),
+        f.ir_version,
+        f.opset_text()
+    );
+    if !f.producer_name.is_empty() {
+        out.push_str(&format!(
+            "\nProduced by {}{}",
+            f.producer_name,
+            if f.producer_version.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", f.producer_version)
+            }
+        ));
+    }
+    if !f.doc_string.trim().is_empty() {
+        out.push_str(&format!("\nDoc: {}", f.doc_string.trim()));
+    }
+    for (k, v) in &f.metadata {
+        out.push_str(&format!("\nMetadata {k}: {v}"));
+    }
+    out.push('\n');
+    out
+}
+
+/// The text `graph` prints (`node_list`: also every node).
+pub fn graph_text(report: &GraphReport, node_list: bool) -> String {
+    let f = &report.facts;
+    let mut out = header_text(f);
+    values_text(&mut out, "Inputs", &f.inputs);
+    values_text(&mut out, "Outputs", &f.outputs);
+    let ops: Vec<String> = f.ops.iter().map(|(op, n)| format!("{op} {n}")).collect();
+    out.push_str(&format!(
+        "\nOperators: {} nodes, {} op types\n  {}\n",
+        f.nodes.len(),
+        f.ops.len(),
+        ops.join(", ")
+    ));
+    if !f.custom_domains.is_empty() {
+        out.push_str(&format!(
+            "  Custom domains: {}\n",
+            f.custom_domains.join(", ")
+        ));
+    }
+    if f.unsupported_ops.is_empty() {
+        out.push_str("  The native runtime (tract) runs every op.\n");
+    } else {
+        out.push_str(&format!(
+            "  The native runtime (tract) cannot run: {} (predict with the local MLflow backend)\n",
+            f.unsupported_ops.join(", ")
+        ));
+    }
+    out.push_str(&format!("\nWeights: {}\n", f.weights_text()));
+    for e in &f.external_data {
+        out.push_str(&format!("  External data {}: {}\n", e.file, e.state_text()));
+    }
+    if report.mismatches.is_empty() {
+        out.push_str("\nSignature check: the signature matches the graph.\n");
+    } else {
+        out.push_str(&format!(
+            "\nSignature check: {} mismatch{}\n",
+            report.mismatches.len(),
+            if report.mismatches.len() == 1 {
+                ""
+            } else {
+                "es"
+            }
+        ));
+        for m in &report.mismatches {
+            out.push_str(&format!("  - {m}\n"));
+        }
+    }
+    if node_list {
+        out.push_str("\nNodes\n");
+        for (i, n) in f.nodes.iter().enumerate() {
+            let name = if n.name.is_empty() {
+                format!("#{i}")
+            } else {
+                n.name.clone()
+            };
+            out.push_str(&format!(
+                "  {name}: {} ({}) -> ({})",
+                n.op_type,
+                n.inputs.join(", "),
+                n.outputs.join(", ")
+            ));
+            for (k, v) in &n.attributes {
+                out.push_str(&format!(" {k}={v}"));
+            }
+            out.push('\n');
+        }
+    }
+    out.trim_end().to_string()
+}
