@@ -1015,12 +1015,18 @@ fn typed_to_tract(input: &GraphInput, t: &crate::input::tensor::Tensor) -> Resul
             make(Tensor::from_shape(&shape, &data))
         }};
     }
+    // A tensor of the graph's own type is copied once, as it is.
+    match (elem, flat) {
+        (Elem::U8, Flat::U8(v)) => return make(Tensor::from_shape(&shape, v)),
+        (Elem::I64, Flat::I64(v)) => return make(Tensor::from_shape(&shape, v)),
+        (Elem::F32, Flat::F32(v)) => return make(Tensor::from_shape(&shape, v)),
+        (Elem::F64, Flat::F64(v)) => return make(Tensor::from_shape(&shape, v)),
+        (Elem::Bool, Flat::Bool(v)) => return make(Tensor::from_shape(&shape, v)),
+        _ => {}
+    }
     match elem {
         Elem::F32 | Elem::F16 => {
-            let data: Vec<f32> = match flat {
-                Flat::F32(v) => v.to_vec(),
-                _ => (0..flat.len()).map(|i| as_f64(i) as f32).collect(),
-            };
+            let data: Vec<f32> = (0..flat.len()).map(|i| as_f64(i) as f32).collect();
             let t = make(Tensor::from_shape(&shape, &data))?;
             if elem == Elem::F16 {
                 make(t.cast_to_dt(DatumType::F16).map(|c| c.into_owned()))
