@@ -248,7 +248,7 @@ fn summary_ui(ui: &mut Ui, report: &GraphReport) {
                 row(ui, "Doc", f.doc_string.trim().to_string());
             }
             for (k, v) in &f.metadata {
-                row(ui, k, v.clone());
+                row(ui, &format!("Metadata {k}"), v.clone());
             }
         });
     for (title, values) in [("Inputs", &f.inputs), ("Outputs", &f.outputs)] {
@@ -470,10 +470,10 @@ fn drawing_ui(
     let size = Vec2::new(layout.size[0].max(1.0), layout.size[1].max(1.0));
     let whole = Rect::from_min_size(Pos2::ZERO, size).expand(20.0);
     if view.fit || view.scene_rect == Rect::NOTHING {
-        // Fit the width, starting at the top (a tall graph is scrolled down).
+        // Fit the width, never above 1:1, starting at the top (a tall graph is scrolled down).
         let avail = ui.available_size();
         let aspect = avail.y.max(1.0) / avail.x.max(1.0);
-        let width = whole.width().max(400.0);
+        let width = whole.width().max(avail.x);
         view.scene_rect = Rect::from_min_size(whole.min, Vec2::new(width, width * aspect));
         view.fit = false;
     }
