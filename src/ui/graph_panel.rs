@@ -551,7 +551,7 @@ fn drawing_ui(
                     painter.text(
                         r.center(),
                         egui::Align2::CENTER_CENTER,
-                        crate::text::elide(&b.label, 36),
+                        crate::text::elide(&b.label, 40),
                         egui::FontId::proportional(12.0),
                         text,
                     );

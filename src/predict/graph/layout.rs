@@ -25,7 +25,7 @@ pub enum BoxKind {
 pub struct LaidBox {
     /// What it stands for.
     pub kind: BoxKind,
-    /// Its label (`Conv`, `images`, `Conv -> Relu -> … (12 nodes)`).
+    /// Its label (`Conv`, `images`, `Conv … Softmax (12 nodes)`).
     pub label: String,
     /// Left, top, width, height.
     pub rect: [f32; 4],
@@ -311,9 +311,8 @@ fn label_of(facts: &GraphFacts, members: &[usize], node_base: usize, output_base
         [u] => op(*u).to_string(),
         chain => {
             let first = chain.first().map_or("?", |&u| op(u));
-            let second = chain.get(1).map_or("?", |&u| op(u));
             let last = chain.last().map_or("?", |&u| op(u));
-            format!("{first} -> {second} -> … -> {last} ({} nodes)", chain.len())
+            format!("{first} … {last} ({} nodes)", chain.len())
         }
     }
 }
