@@ -62,36 +62,34 @@ pub fn describe(root: &Path, rel: &str) -> Result<Preview, String> {
         if size > ONNX_CAP {
             return Ok(Preview::TooLarge(size));
         }
-        let proto = crate::predict::onnx::read_proto(&path).map_err(|e| e.to_string())?;
-        let graph = proto.graph.as_ref();
-        let initializers: Vec<&str> = graph
-            .map(|g| g.initializer.iter().map(|t| t.name.as_str()).collect())
-            .unwrap_or_default();
-        let opset = proto
-            .opset_import
+        // The Graph tab's reading, summarised (no progress to show for a preview).
+        let facts = crate::predict::graph::read_graph(
+            root,
+            rel,
+            &Default::default(),
+            &std::sync::atomic::AtomicBool::new(false),
+        )
+        .map_err(|e| e.to_string())?;
+        let opset = facts
+            .opset
             .iter()
-            .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
-            .map(|o| o.version.to_string())
+            .find(|(d, _)| d.is_empty() || d == "ai.onnx")
+            .map(|(_, v)| v.to_string())
             .unwrap_or_else(|| "?".into());
-        let producer = format!("{} {}", proto.producer_name, proto.producer_version);
+        let producer = format!("{} {}", facts.producer_name, facts.producer_version);
+        let values = |vs: &[crate::predict::graph::ValueFacts]| {
+            vs.iter()
+                .map(|v| format!("{}: {}", v.name, v.type_label()))
+                .collect()
+        };
         return Ok(Preview::Onnx {
             summary: format!(
                 "{}, opset {opset}, {}",
                 producer.trim(),
-                crate::text::count(graph.map_or(0, |g| g.node.len()), "node", "nodes")
+                crate::text::count(facts.nodes.len(), "node", "nodes")
             ),
-            inputs: graph
-                .map(|g| {
-                    g.input
-                        .iter()
-                        .filter(|i| !initializers.contains(&i.name.as_str()))
-                        .map(describe_value)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            outputs: graph
-                .map(|g| g.output.iter().map(describe_value).collect())
-                .unwrap_or_default(),
+            inputs: values(&facts.inputs),
+            outputs: values(&facts.outputs),
         });
     }
     let head = read_head(&path, 4096).map_err(|e| format!("{rel}: {e}"))?;
@@ -154,41 +152,4 @@ pub fn hex_dump(bytes: &[u8]) -> String {
         out.push_str(&format!("{:08x}  {:<47}  {text}\n", i * 16, hex.join(" ")));
     }
     out
-}
-
-/// An input or output of a graph in words, with numpy's type names and symbolic dimensions
-/// by name: `images: uint8 [batch, 300, 300, 3]`.
-pub fn describe_value(info: &tract_onnx::pb::ValueInfoProto) -> String {
-    let tensor = info.r#type.as_ref().and_then(|t| match &t.value {
-        Some(tract_onnx::pb::type_proto::Value::TensorType(t)) => Some(t),
-        _ => None,
-    });
-    let Some(tensor) = tensor else {
-        return format!("{}: (not a tensor)", info.name);
-    };
-    let elem = crate::predict::onnx::Elem::from_onnx(tensor.elem_type)
-        .map(crate::predict::onnx::Elem::numpy)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("type {}", tensor.elem_type));
-    let dims: Vec<String> = tensor
-        .shape
-        .as_ref()
-        .map(|s| {
-            s.dim
-                .iter()
-                .map(|d| match &d.value {
-                    Some(tract_onnx::pb::tensor_shape_proto::dimension::Value::DimValue(v)) => {
-                        v.to_string()
-                    }
-                    Some(tract_onnx::pb::tensor_shape_proto::dimension::Value::DimParam(p))
-                        if !p.is_empty() =>
-                    {
-                        p.clone()
-                    }
-                    _ => "?".into(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    format!("{}: {elem} [{}]", info.name, dims.join(", "))
 }

@@ -13,6 +13,7 @@ pub mod graph;
 pub mod http;
 pub mod local;
 pub mod onnx;
+mod onnx_io;
 pub mod python;
 pub mod response;
 pub mod tract_fixes;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2};
+use egui::{Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2};
 
 use super::command::Command;
 use super::widgets::error_color;
@@ -66,6 +66,9 @@ pub struct GraphView {
     pub part: GraphPart,
     /// The node list's filter.
     pub search: String,
+    /// The nodes the filter found, for the query they answer (searched again only when the
+    /// query or the graph changes, not every frame).
+    hits: Option<(String, usize, Vec<usize>)>,
     /// The node whose details are shown.
     pub selected: Option<usize>,
     /// Whether long linear chains are folded in the drawing.
@@ -82,6 +85,7 @@ impl Default for GraphView {
             status: GraphStatus::Idle,
             part: GraphPart::Summary,
             search: String::new(),
+            hits: None,
             selected: None,
             fold_chains: true,
             scene_rect: Rect::NOTHING,
@@ -384,7 +388,16 @@ fn nodes_ui(ui: &mut Ui, facts: &GraphFacts, view: &mut GraphView) {
         )
         .labelled_by(label.id);
     });
-    let hits = facts.search(&view.search);
+    // The graph's identity: its address, which changes with each read.
+    let graph_id = std::ptr::from_ref(facts) as usize;
+    let fresh = view
+        .hits
+        .as_ref()
+        .is_some_and(|(q, id, _)| *q == view.search && *id == graph_id);
+    if !fresh {
+        view.hits = Some((view.search.clone(), graph_id, facts.search(&view.search)));
+    }
+    let hits: &[usize] = view.hits.as_ref().map_or(&[], |(_, _, h)| h.as_slice());
     ui.label(format!("{} of {} nodes", hits.len(), facts.nodes.len()));
     if let Some(i) = view.selected
         && let Some(n) = facts.nodes.get(i)
@@ -559,7 +572,6 @@ fn drawing_ui(
                         clicked = Some(i);
                     }
                 }
-                let _ = Color32::TRANSPARENT;
             });
     });
     if let Some(b) = clicked.and_then(|b| layout.boxes.get(b)) {

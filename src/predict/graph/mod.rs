@@ -346,22 +346,13 @@ pub fn facts(root: &Path, rel: &str, bytes: &[u8], proto: &pb::ModelProto) -> Gr
     }
 }
 
-/// numpy's name for an ONNX `TensorProto.DataType` code.
+/// numpy's name for an ONNX `TensorProto.DataType` code (the native runtime's names, then the
+/// types it does not feed).
 pub fn dtype_name(code: i32) -> String {
+    if let Some(elem) = super::onnx::Elem::from_onnx(code) {
+        return elem.numpy().to_string();
+    }
     match code {
-        1 => "float32",
-        2 => "uint8",
-        3 => "int8",
-        4 => "uint16",
-        5 => "int16",
-        6 => "int32",
-        7 => "int64",
-        8 => "string",
-        9 => "bool",
-        10 => "float16",
-        11 => "float64",
-        12 => "uint32",
-        13 => "uint64",
         14 => "complex64",
         15 => "complex128",
         16 => "bfloat16",
