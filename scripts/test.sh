@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust suite, and the check that the recorded MLflow verdicts are still
 # what the pinned pip mlflow says. Installs what the tests need when it is missing.
+#
+#   scripts/test.sh           everything, as CI runs it: lints (clippy, in the same compile as the
+#                             tests), the MLflow/ONNX reference checks, every Rust test
+#   scripts/test.sh --quick   the inner loop: the library and command-line tests without the
+#                             window (no gui feature), no lints, no reference re-checks
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
+if [ "${1:-}" = "--quick" ]; then
+  shift
+  # Without the gui feature neither egui nor the window code is compiled, and the build is kept
+  # apart from the full one (another feature set), so switching between the two rebuilds nothing.
+  scripts/python-env.sh >/dev/null   # some tests run the pinned mlflow
+  exec cargo test --locked --no-default-features --lib --bins --test it -- "$@"
+fi
+
 # Debian packages the tests use: a venv for the pinned mlflow; Xvfb, xwininfo and ImageMagick for
-# the real-window test; the X11, xkbcommon, Vulkan and GL libraries the window loads at run time.
+# the real-window test; the X11, xkbcommon and OpenGL (Mesa's llvmpipe) libraries the window
+# loads at run time.
 packages=(xvfb x11-utils imagemagick desktop-file-utils libglib2.0-bin shared-mime-info libx11-6 libxcursor1 libxrandr2 libxi6
-  libxkbcommon-x11-0 libvulkan1 mesa-vulkan-drivers libegl1 libgl1-mesa-dri)
+  libxkbcommon-x11-0 libegl1 libegl-mesa0 libgl1 libglx-mesa0 libgl1-mesa-dri)
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 missing=()
 for p in "${packages[@]}"; do
@@ -25,7 +39,28 @@ fi
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 chmod 700 "$XDG_RUNTIME_DIR" 2>/dev/null || true
 
-python="$(scripts/python-env.sh)"
+# The venv is made (pip, a few minutes the first time) while the tests compile.
+venv_log="$(mktemp)"
+scripts/python-env.sh >"$venv_log" 2>&1 &
+venv_pid=$!
+
+# One compile does the tests and the lints: clippy's driver wraps rustc for this crate's own
+# targets (as `cargo clippy` does), so nothing is compiled twice. Every target is built in the
+# dev profile, the benches too (they are compiled and linted here, run by scripts/bench.sh).
+echo "== build and lint (clippy -D warnings) every target"
+export RUSTC_WORKSPACE_WRAPPER="${RUSTC_WORKSPACE_WRAPPER-$(command -v clippy-driver || true)}"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+if [ -z "$RUSTC_WORKSPACE_WRAPPER" ]; then
+  echo "clippy-driver is missing: rustup component add clippy" >&2
+  exit 1
+fi
+cargo test --all-targets --locked --no-run
+
+if ! wait "$venv_pid"; then
+  cat "$venv_log" >&2
+  exit 1
+fi
+python="$(tail -n 1 "$venv_log")"
 
 echo "== MLflow reference: re-run the pinned mlflow on every fixture and signature case"
 "$python" tests/fixtures/mlflow_reference.py --check
@@ -35,7 +70,7 @@ echo "== ONNX reference: what the pinned onnx package reports of every fixture O
 "$python" tests/fixtures/onnx_reference.py --check
 
 echo "== cargo test"
-cargo test --all-targets --locked
+cargo test --lib --bins --tests --locked
 
 echo "== OpenAPI documents: openapi-spec-validator on every fixture model"
 "$python" tests/fixtures/check_openapi.py "${CARGO_TARGET_DIR:-target}/debug/mlmodel-inspector"

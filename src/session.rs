@@ -416,7 +416,7 @@ pub fn answer_lines(view: &AnswerView) -> Vec<String> {
         let title = section.name.as_deref().unwrap_or("predictions");
         let rows = match &section.kind {
             Kind::Scores(rows) => rows.len(),
-            Kind::Table { rows, .. } => rows.len(),
+            Kind::Table { total, .. } => *total,
             _ => continue,
         };
         let more = if rows > 1 {
@@ -434,14 +434,41 @@ pub fn answer_lines(view: &AnswerView) -> Vec<String> {
                     lines.push(format!("{title}: {} {score:.4}{more}", name(class, given)));
                 }
             }
-            Kind::Table { rows, .. } if section.indices.is_some() => {
-                let shown: Vec<String> = rows
-                    .iter()
-                    .take(8)
-                    .filter_map(|r| r.first().and_then(serde_json::Value::as_f64))
-                    .map(|f| name(f as usize, None))
-                    .collect();
-                let rest = rows.len().saturating_sub(shown.len());
+            Kind::Table {
+                columns,
+                rows,
+                total,
+            } => {
+                let text = |v: &serde_json::Value| match v {
+                    serde_json::Value::String(s) => crate::text::elide(s, 60),
+                    other => crate::text::elide(&other.to_string(), 60),
+                };
+                // Class indices by name, one column's first values, or a record's first row.
+                let shown: Vec<String> = if section.indices.is_some() {
+                    rows.iter()
+                        .take(8)
+                        .filter_map(|r| r.first().and_then(serde_json::Value::as_f64))
+                        .map(|f| name(f as usize, None))
+                        .collect()
+                } else if columns.len() == 1 {
+                    rows.iter()
+                        .take(8)
+                        .filter_map(|r| r.first().map(text))
+                        .collect()
+                } else {
+                    rows.first()
+                        .map(|r| {
+                            let cells: Vec<String> = columns
+                                .iter()
+                                .zip(r)
+                                .take(8)
+                                .map(|(c, v)| format!("{c}={}", text(v)))
+                                .collect();
+                            vec![format!("{{{}}}", cells.join(", "))]
+                        })
+                        .unwrap_or_default()
+                };
+                let rest = total.saturating_sub(shown.len());
                 let tail = if rest > 0 {
                     format!(", … {rest} more")
                 } else {

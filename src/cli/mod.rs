@@ -188,7 +188,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.
-fn print_out(text: &str) -> anyhow::Result<()> {
+fn print_out(text: impl std::fmt::Display) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {

@@ -138,12 +138,12 @@ fn send_request(
             non_finite,
             ..
         } => {
-            let text = if *wrapped {
-                raw.trim().to_string()
+            // Written from the body as received (no copy of an answer that may be 100 MB).
+            if *wrapped {
+                print_out(raw.trim())?;
             } else {
-                format!("{{\"predictions\": {}}}", raw.trim())
-            };
-            print_out(&text)?;
+                print_out(format_args!("{{\"predictions\": {}}}", raw.trim()))?;
+            }
             if *non_finite {
                 eprintln!(
                     "note: the answer holds NaN or Infinity tokens (as Python's json writes them)"

@@ -587,7 +587,6 @@ pub struct Prepared {
 
 /// Shape, element kind and first values of each tensor in an `{"inputs": ...}` body.
 fn summarize_tensors(body: &Value, schema: &crate::model::signature::Schema) -> Option<String> {
-    use crate::model::example::TensorExample;
     let dtype_of = |name: &str| {
         schema
             .tensors()
@@ -597,8 +596,8 @@ fn summarize_tensors(body: &Value, schema: &crate::model::signature::Schema) -> 
             .unwrap_or_default()
     };
     let one = |name: &str, value: &Value| {
-        let t = TensorExample::from_value(value.clone());
-        let dims: Vec<String> = t.shape.iter().map(ToString::to_string).collect();
+        let (shape, _) = crate::model::example::shape_of(value);
+        let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
         let label = format!("{} [{}]", dtype_of(name), dims.join(", "));
         let mut firsts = Vec::new();
         let mut stack = vec![value];

@@ -57,6 +57,33 @@ impl ElementKind {
     }
 }
 
+/// The shape of a nested list (from the first element at each depth) and whether lengths
+/// differ somewhere (then the shape stops where they do), read without copying the value.
+pub fn shape_of(value: &Value) -> (Vec<usize>, bool) {
+    let mut shape = Vec::new();
+    let mut level: Vec<&Value> = vec![value];
+    loop {
+        let Some(Some(first)) = level.first().map(|v| v.as_array().map(Vec::len)) else {
+            return (shape, false);
+        };
+        if level
+            .iter()
+            .any(|v| v.as_array().map(Vec::len) != Some(first))
+        {
+            return (shape, true);
+        }
+        shape.push(first);
+        level = level
+            .iter()
+            .filter_map(|v| v.as_array())
+            .flatten()
+            .collect();
+        if level.is_empty() {
+            return (shape, false);
+        }
+    }
+}
+
 /// A nested list read as a tensor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TensorExample {
@@ -73,30 +100,7 @@ pub struct TensorExample {
 impl TensorExample {
     /// Reads a JSON value as a tensor.
     pub fn from_value(value: Value) -> Self {
-        let mut shape = Vec::new();
-        let mut ragged = false;
-        // Shape from the first element at each depth; raggedness checked over all.
-        let mut level: Vec<&Value> = vec![&value];
-        loop {
-            let lens: Vec<Option<usize>> =
-                level.iter().map(|v| v.as_array().map(Vec::len)).collect();
-            let Some(Some(first)) = lens.first().copied() else {
-                break;
-            };
-            if lens.iter().any(|l| *l != Some(first)) {
-                ragged = true;
-                break;
-            }
-            shape.push(first);
-            level = level
-                .iter()
-                .filter_map(|v| v.as_array())
-                .flatten()
-                .collect();
-            if level.is_empty() {
-                break;
-            }
-        }
+        let (shape, ragged) = shape_of(&value);
         let mut element = ElementKind::Empty;
         visit_leaves(&value, &mut |leaf| {
             let kind = match leaf {

@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-use crate::model::example::TensorExample;
+/// The most rows of an answer a table keeps (see [`Kind::Table`]).
+pub const TABLE_ROWS_KEPT: usize = 10_000;
 
 /// Rows of class scores (`None` for NaN or a missing value).
 pub type ScoreRows = Vec<Vec<Option<f64>>>;
@@ -17,8 +18,12 @@ pub enum Kind {
     Table {
         /// Column names.
         columns: Vec<String>,
-        /// Cells.
+        /// Cells of the first rows, at most [`TABLE_ROWS_KEPT`] (the rest are in the answer's
+        /// JSON): a view shows a few hundred, and a copy of every cell of a long answer would
+        /// take many times its size.
         rows: Vec<Vec<Value>>,
+        /// How many rows the answer has.
+        total: usize,
     },
     /// Image-shaped numbers: one picture per batch item.
     Images(Vec<Picture>),
@@ -78,8 +83,8 @@ pub fn sections(predictions: &Value) -> Vec<Section> {
 }
 
 fn section(name: Option<String>, value: &Value) -> Section {
-    let tensor = TensorExample::from_value(value.clone());
-    let shape = (!tensor.ragged && value.is_array()).then(|| tensor.shape.clone());
+    let (dims, ragged) = crate::model::example::shape_of(value);
+    let shape = (!ragged && value.is_array()).then_some(dims);
     if let Some((classes, rows)) = label_maps(value) {
         return Section {
             name,
@@ -90,9 +95,19 @@ fn section(name: Option<String>, value: &Value) -> Section {
         };
     }
     let kind = classify(value, shape.as_deref());
-    let indices = match &kind {
-        Kind::Table { columns, rows } if columns.len() == 1 && columns[0] == "prediction" => {
-            crate::model::classes::index_answer(rows.iter().filter_map(|r| r.first()))
+    // Class indices are judged on every row, not only the rows the table keeps.
+    let indices = match (&kind, value) {
+        (Kind::Table { columns, .. }, Value::Array(items))
+            if columns.len() == 1 && columns[0] == "prediction" =>
+        {
+            crate::model::classes::index_answer(items.iter().map(|v| {
+                match v {
+                    Value::Array(one) => one.first(),
+                    Value::Object(record) => record.get("prediction"),
+                    other => Some(other),
+                }
+                .unwrap_or(&Value::Null)
+            }))
         }
         _ => None,
     };
@@ -138,9 +153,15 @@ fn classify(value: &Value, shape: Option<&[usize]>) -> Kind {
     let Value::Array(items) = value else {
         return Kind::Value(value.clone());
     };
+    let total = items.len();
+    let kept = items.get(..TABLE_ROWS_KEPT).unwrap_or(items);
     if !items.is_empty() && items.iter().all(Value::is_object) {
-        let (columns, rows) = crate::model::example::records_to_rows(items);
-        return Kind::Table { columns, rows };
+        let (columns, rows) = crate::model::example::records_to_rows(kept);
+        return Kind::Table {
+            columns,
+            rows,
+            total,
+        };
     }
     let numeric = || {
         let mut all = true;
@@ -154,7 +175,8 @@ fn classify(value: &Value, shape: Option<&[usize]>) -> Kind {
     match shape {
         Some([_]) => Kind::Table {
             columns: vec!["prediction".into()],
-            rows: items.iter().map(|v| vec![v.clone()]).collect(),
+            rows: kept.iter().map(|v| vec![v.clone()]).collect(),
+            total,
         },
         Some([_, c]) if *c >= 2 && numeric() => Kind::Scores(
             items
@@ -168,10 +190,11 @@ fn classify(value: &Value, shape: Option<&[usize]>) -> Kind {
         ),
         Some([_, 1]) => Kind::Table {
             columns: vec!["prediction".into()],
-            rows: items
+            rows: kept
                 .iter()
                 .map(|v| vec![v.get(0).cloned().unwrap_or(Value::Null)])
                 .collect(),
+            total,
         },
         Some(dims) if numeric() => match images(value, dims) {
             Some(pictures) => Kind::Images(pictures),
@@ -345,10 +368,10 @@ pub fn summary(predictions: &Value) -> String {
                         first.unwrap_or_default()
                     )
                 }
-                Kind::Table { columns, rows } => {
+                Kind::Table { columns, total, .. } => {
                     format!(
                         "{} × {}",
-                        crate::text::count(rows.len(), "row", "rows"),
+                        crate::text::count(*total, "row", "rows"),
                         crate::text::count(columns.len(), "column", "columns")
                     )
                 }
@@ -594,7 +617,8 @@ mod tests {
             s[0].kind,
             Kind::Table {
                 columns: vec!["a".into(), "b".into()],
-                rows: vec![vec![json!(1), json!("x")], vec![json!(2), Value::Null]]
+                rows: vec![vec![json!(1), json!("x")], vec![json!(2), Value::Null]],
+                total: 2,
             }
         );
         let s = sections(&json!([0, 1, 2]));

@@ -365,6 +365,15 @@ impl OnnxBackend {
             .collect();
         let outputs: Vec<String> = graph.output.iter().map(|o| o.name.clone()).collect();
         let zipmaps = find_zipmaps(graph, &outputs);
+        // tract looks operators up by type alone: a custom domain's op must not run as ONNX's
+        // op of the same name, and one tract lacks is named before it fails deep in a plan.
+        if let Some(op) = super::graph::unsupported_ops(graph).into_iter().next() {
+            let detail = match op.split_once(':') {
+                Some((domain, _)) => format!("an operator of the custom domain {domain}"),
+                None => "not among tract-onnx's operators".to_string(),
+            };
+            return Err(PredictError::UnsupportedOp { path, op, detail });
+        }
         let parsed = onnx
             .parse(&proto, Some(&dir))
             .map_err(|e| tract_error(&path, &e))?;

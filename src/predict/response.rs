@@ -50,14 +50,14 @@ impl std::fmt::Display for Rejection {
 }
 
 /// Reads an HTTP answer.
-pub fn read_reply(url: &str, status: u16, body: &str) -> Result<Reply, PredictError> {
+pub fn read_reply(url: &str, status: u16, body: String) -> Result<Reply, PredictError> {
     if (200..300).contains(&status) {
         let (value, non_finite) =
-            lenient_json::parse(body).map_err(|e| PredictError::InvalidResponse {
+            lenient_json::parse(&body).map_err(|e| PredictError::InvalidResponse {
                 url: url.to_string(),
                 status,
                 error: e.to_string(),
-                snippet: snippet(body),
+                snippet: snippet(&body),
             })?;
         let (value, wrapped) = match value {
             Value::Object(mut map) if map.len() == 1 && map.contains_key("predictions") => {
@@ -69,10 +69,10 @@ pub fn read_reply(url: &str, status: u16, body: &str) -> Result<Reply, PredictEr
             value,
             wrapped,
             non_finite,
-            raw: body.to_string(),
+            raw: body,
         });
     }
-    Ok(Reply::Rejected(rejection(status, body)))
+    Ok(Reply::Rejected(rejection(status, &body)))
 }
 
 /// Turns an error body (MLflow's JSON, Azure's `{"message"}`, or plain text) into a rejection.
@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn non_finite_tokens_are_read() {
-        let reply = read_reply("u", 200, r#"{"predictions": [NaN, Infinity, 1.5]}"#);
+        let reply = read_reply("u", 200, r#"{"predictions": [NaN, Infinity, 1.5]}"#.into());
         match reply {
             Ok(Reply::Predictions {
                 value, non_finite, ..

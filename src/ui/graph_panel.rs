@@ -281,7 +281,7 @@ fn summary_ui(ui: &mut Ui, report: &GraphReport) {
     let most = ops.first().map_or(1, |(_, n)| **n).max(1);
     egui::Grid::new("graph_ops").num_columns(3).show(ui, |ui| {
         for (op, n) in ops.iter().take(40) {
-            let unsupported = f.unsupported_ops.contains(op);
+            let unsupported = f.op_type_unsupported(op);
             let text = RichText::new(op.as_str()).monospace();
             ui.label(if unsupported {
                 text.color(error_color(ui))
@@ -536,10 +536,7 @@ fn drawing_ui(
                             (visuals.selection.bg_fill, visuals.selection.stroke.color)
                         }
                         BoxKind::Node(n)
-                            if facts
-                                .nodes
-                                .get(*n)
-                                .is_some_and(|n| facts.unsupported_ops.contains(&n.op_type)) =>
+                            if facts.nodes.get(*n).is_some_and(|n| facts.is_unsupported(n)) =>
                         {
                             (
                                 visuals.error_fg_color.gamma_multiply(0.35),

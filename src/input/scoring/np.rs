@@ -846,6 +846,16 @@ pub fn cast<'a>(leaf: &Obj<'a>, dt: Dt) -> Result<Obj<'a>, PyErr> {
                     )));
                 }
             };
+            // numpy converts through a C long first: past it only uint64 takes a value
+            // (up to its own limit); anything else is too large before any bounds check.
+            let long = i128::from(i64::MIN)..=i128::from(i64::MAX);
+            let through_ulong = dt.name() == "uint64" && value <= range.1;
+            if !(long.contains(&value) || through_ulong) {
+                return Err(PyErr {
+                    kind: "OverflowError",
+                    message: "Python int too large to convert to C long".into(),
+                });
+            }
             if value < range.0 || value > range.1 {
                 return Err(PyErr {
                     kind: "OverflowError",

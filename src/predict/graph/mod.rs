@@ -105,7 +105,7 @@ pub struct ExternalFile {
 }
 
 /// Everything the Graph view and `mlmodel-inspector graph` show of one .onnx file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GraphFacts {
     /// The file, relative to the model folder.
     pub file: String,
@@ -135,7 +135,7 @@ pub struct GraphFacts {
     pub ops: BTreeMap<String, usize>,
     /// Domains of nodes that are neither ONNX's nor ONNX-ML's.
     pub custom_domains: Vec<String>,
-    /// Op types tract (the native runtime) cannot run, sorted.
+    /// Operators tract (the native runtime) cannot run, sorted, named by [`op_label`].
     pub unsupported_ops: Vec<String>,
     /// The number of initializers (weights).
     pub initializers: usize,
@@ -195,6 +195,60 @@ pub fn read_graph(
     let proto = <pb::ModelProto as prost::Message>::decode(bytes.as_slice())
         .map_err(|e| graph_error(&path, format!("cannot read the ONNX file: {e}")))?;
     Ok(facts(root, rel, &bytes, &proto))
+}
+
+/// Whether a node of this domain is one of ONNX's own (`""`, `ai.onnx`, `ai.onnx.ml`).
+fn onnx_domain(domain: &str) -> bool {
+    matches!(domain, "" | "ai.onnx" | "ai.onnx.ml")
+}
+
+/// How an operator is named where it matters which runtime has it: its type for ONNX's own
+/// domains, `domain:type` for any other (`com.microsoft:Gelu`).
+pub fn op_label(domain: &str, op_type: &str) -> String {
+    if onnx_domain(domain) {
+        op_type.to_string()
+    } else {
+        format!("{domain}:{op_type}")
+    }
+}
+
+/// The operators of a graph's top-level nodes that tract (the native runtime) cannot run, each
+/// once, sorted, named by [`op_label`]: a type of ONNX's own domains that tract's registry
+/// lacks, and every operator of another domain (tract looks operators up by type alone, so it
+/// would run a custom domain's `Relu` as ONNX's). A ZipMap that gives a graph output is left
+/// out: the app rebuilds it, as onnxruntime's.
+pub fn unsupported_ops(graph: &pb::GraphProto) -> Vec<String> {
+    let output_names: Vec<String> = graph.output.iter().map(|o| o.name.clone()).collect();
+    let handled = super::onnx::find_zipmaps(graph, &output_names);
+    let register = tract_onnx::onnx().op_register;
+    let mut unsupported: Vec<String> = graph
+        .node
+        .iter()
+        .filter(|n| !onnx_domain(&n.domain) || !register.0.contains_key(&n.op_type))
+        .filter(|n| {
+            !(n.op_type == "ZipMap" && n.output.first().is_some_and(|o| handled.contains_key(o)))
+        })
+        .map(|n| op_label(&n.domain, &n.op_type))
+        .collect();
+    unsupported.sort();
+    unsupported.dedup();
+    unsupported
+}
+
+impl GraphFacts {
+    /// Whether the native runtime cannot run this node (see [`unsupported_ops`]).
+    pub fn is_unsupported(&self, node: &NodeFacts) -> bool {
+        self.unsupported_ops
+            .iter()
+            .any(|u| *u == op_label(&node.domain, &node.op_type))
+    }
+
+    /// Whether the native runtime cannot run some node of this op type (any domain).
+    pub fn op_type_unsupported(&self, op_type: &str) -> bool {
+        self.unsupported_ops
+            .iter()
+            .any(|u| u.rsplit(':').next() == Some(op_type))
+    }
 }
 
 fn read_with_progress(
@@ -270,21 +324,7 @@ pub fn facts(root: &Path, rel: &str, bytes: &[u8], proto: &pb::ModelProto) -> Gr
         .collect();
     custom_domains.sort();
     custom_domains.dedup();
-    let output_names: Vec<String> = graph.output.iter().map(|o| o.name.clone()).collect();
-    let handled = super::onnx::find_zipmaps(graph, &output_names);
-    let register = tract_onnx::onnx().op_register;
-    let mut unsupported: Vec<String> = graph
-        .node
-        .iter()
-        .filter(|n| !register.0.contains_key(&n.op_type))
-        .filter(|n| {
-            // A ZipMap that gives a graph output is rebuilt by the app, as onnxruntime's.
-            !(n.op_type == "ZipMap" && n.output.first().is_some_and(|o| handled.contains_key(o)))
-        })
-        .map(|n| n.op_type.clone())
-        .collect();
-    unsupported.sort();
-    unsupported.dedup();
+    let unsupported = unsupported_ops(graph);
     let mut parameters = 0u64;
     let mut initializer_bytes = 0u64;
     for t in &graph.initializer {
@@ -540,5 +580,54 @@ impl GraphFacts {
     /// The path of the file on disk.
     pub fn path(&self, root: &Path) -> PathBuf {
         root.join(&self.file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(op_type: &str, domain: &str, output: &str) -> pb::NodeProto {
+        pb::NodeProto {
+            op_type: op_type.into(),
+            domain: domain.into(),
+            input: vec!["x".into()],
+            output: vec![output.into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ops_tract_cannot_run_are_found_by_domain_and_type() {
+        let graph = pb::GraphProto {
+            node: vec![
+                node("Relu", "", "a"),
+                node("Relu", "ai.onnx", "b"),
+                // Same type as ONNX's, another domain: tract would run it as ONNX's Relu.
+                node("Relu", "com.custom", "c"),
+                node("Frobnicate", "", "d"),
+                node("LinearClassifier", "ai.onnx.ml", "e"),
+                node("Gelu", "com.microsoft", "f"),
+                node("Gelu", "com.microsoft", "g"),
+                node("Frobnicate", "", "h"),
+            ],
+            ..Default::default()
+        };
+        let got = unsupported_ops(&graph);
+        assert_eq!(got, ["Frobnicate", "com.custom:Relu", "com.microsoft:Gelu"]);
+        let facts = GraphFacts {
+            nodes: graph.node.iter().map(node_facts).collect(),
+            unsupported_ops: got,
+            ..Default::default()
+        };
+        let flagged: Vec<bool> = facts
+            .nodes
+            .iter()
+            .map(|n| facts.is_unsupported(n))
+            .collect();
+        assert_eq!(flagged, [false, false, true, true, false, true, true, true]);
+        assert!(facts.op_type_unsupported("Relu"));
+        assert!(facts.op_type_unsupported("Gelu"));
+        assert!(!facts.op_type_unsupported("LinearClassifier"));
     }
 }

@@ -164,9 +164,13 @@ pub(super) fn section_view_ui(
             section.classes.as_deref(),
             commands,
         ),
-        Kind::Table { columns, rows } => match section.indices {
-            Some(count) => index_table_ui(ui, state, index, rows, count, commands),
-            None => table_ui(ui, index, columns, rows, None),
+        Kind::Table {
+            columns,
+            rows,
+            total,
+        } => match section.indices {
+            Some(count) => index_table_ui(ui, state, index, (rows, *total), count, commands),
+            None => table_ui(ui, index, columns, (rows, *total), None),
         },
         Kind::Images(pictures) => {
             ui.horizontal_wrapped(|ui| {
@@ -356,7 +360,7 @@ pub(super) fn index_table_ui(
     ui: &mut Ui,
     state: &PredictState,
     index: usize,
-    rows: &[Vec<serde_json::Value>],
+    (rows, total): (&[Vec<serde_json::Value>], usize),
     class_count: usize,
     commands: &mut Vec<Command>,
 ) {
@@ -373,8 +377,8 @@ pub(super) fn index_table_ui(
             Some(n) => format!("{n} (class {class})"),
             None => format!("class {class}"),
         };
-        let text = if rows.len() > 1 {
-            format!("{text} — row 0 of {}", rows.len())
+        let text = if total > 1 {
+            format!("{text} — row 0 of {total}")
         } else {
             text
         };
@@ -389,7 +393,7 @@ pub(super) fn index_table_ui(
         ui,
         index,
         &["prediction".to_string()],
-        rows,
+        (rows, total),
         Some(("class name", &name_column)),
     );
 }
@@ -409,7 +413,7 @@ pub(super) fn table_ui(
     ui: &mut Ui,
     index: usize,
     columns: &[String],
-    rows: &[Vec<serde_json::Value>],
+    (rows, total): (&[Vec<serde_json::Value>], usize),
     extra: Option<ExtraColumn<'_>>,
 ) {
     const MAX_ROWS: usize = 200;
@@ -438,11 +442,12 @@ pub(super) fn table_ui(
                 }
             });
     });
-    if rows.len() > MAX_ROWS {
+    let drawn = rows.len().min(MAX_ROWS);
+    if total > drawn {
         ui.label(
             RichText::new(format!(
                 "{} more rows: see Raw JSON or copy the answer",
-                rows.len() - MAX_ROWS
+                total - drawn
             ))
             .weak(),
         );

@@ -1,11 +1,9 @@
 //! The command line as a user runs it (`show`, `predict --dry-run`, `openapi`): output on
 //! stdout, errors on stderr, exit codes.
 
-mod common;
-
 use std::process::Command;
 
-use common::{bad, handmade, model, repo};
+use crate::common::{bad, handmade, model, repo};
 use serde_json::{Value, json};
 
 /// Runs the binary: exit code, stdout, stderr.
@@ -479,7 +477,7 @@ fn predict_repeat_prints_warm_latency_percentiles() {
 
 #[test]
 fn endpoint_requests_carry_the_headers_format_and_path_asked_for() {
-    let server = common::RecordingServer::start(200, r#"{"predictions": [0]}"#);
+    let server = crate::common::RecordingServer::start(200, r#"{"predictions": [0]}"#);
     let iris = model("sklearn_iris");
     // A bare server root gets MLflow's /invocations; --header values go with the request.
     let (code, out, err) = predict(&[
@@ -524,7 +522,7 @@ fn endpoint_requests_carry_the_headers_format_and_path_asked_for() {
 
 #[test]
 fn tracking_credentials_reach_the_server() {
-    let server = common::RecordingServer::start(
+    let server = crate::common::RecordingServer::start(
         401,
         r#"{"error_code": "UNAUTHENTICATED", "message": "You are not authenticated."}"#,
     );
@@ -637,7 +635,7 @@ fn auto_never_runs_a_models_code_without_consent() {
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
         .args(["predict", folder.to_str().unwrap()])
-        .env("MLMODEL_INSPECTOR_PYTHON", common::venv_python())
+        .env("MLMODEL_INSPECTOR_PYTHON", crate::common::venv_python())
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -1,8 +1,6 @@
 //! What the model card holds for folders written by real MLflow and taken from its documentation.
 
-mod common;
-
-use common::{handmade, model, repo};
+use crate::common::{handmade, model, repo};
 use mlmodel_inspector::model::environment::Source;
 use mlmodel_inspector::model::example::{ElementKind, ExampleData};
 use mlmodel_inspector::model::flavors::{FlavorView, PyFuncEnv};

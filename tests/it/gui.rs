@@ -1,13 +1,10 @@
 //! The real app driven through egui_kittest: open fixture folders, switch tabs, and check what
 //! a person would read. No display or GPU is needed.
-#![cfg(feature = "gui")]
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{bad, handmade, model};
+use crate::common::{bad, handmade, model};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -34,7 +31,7 @@ fn app_at(
 /// The bundled example open on its Test tab.
 fn example_on_test_tab() -> Harness<'static, InspectorApp> {
     let mut h = app_with(
-        Some(common::repo("assets/example-model")),
+        Some(crate::common::repo("assets/example-model")),
         Settings::default(),
     );
     tab(&mut h, "Test");
@@ -180,7 +177,7 @@ fn the_welcome_screen_offers_the_bundled_example_with_its_photo() {
     );
     assert_eq!(
         card.mlmodel_text,
-        std::fs::read_to_string(common::repo("assets/example-model/MLmodel")).unwrap()
+        std::fs::read_to_string(crate::common::repo("assets/example-model/MLmodel")).unwrap()
     );
     // Straight to the Test tab with the photo chosen: one click from Predict.
     assert!(shows(&h, "Tensor (unnamed): uint8 [-1, 300, 300, 3]"));
@@ -333,7 +330,7 @@ fn settings_survive_a_restart() {
 fn test_tab_turns_a_dropped_photo_into_the_signatures_tensor() {
     let mut h = example_on_test_tab();
     assert!(shows(&h, "Tensor (unnamed): uint8 [-1, 300, 300, 3]"));
-    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
     assert!(
         h.state().card().is_some(),
         "an image dropped on the Test tab is an input, not a model"
@@ -437,7 +434,7 @@ fn test_tab_checks_the_input_example_and_json_edits() {
 #[test]
 fn a_batch_of_32_images_builds_off_the_ui_thread() {
     let mut h = example_on_test_tab();
-    let photo = common::repo("assets/sample-china.jpg");
+    let photo = crate::common::repo("assets/sample-china.jpg");
     h.state_mut().loaded.as_mut().unwrap().panels.test.images = vec![photo; 32];
     h.run_steps(2);
     h.get_by_label("Build and check request").click();
@@ -473,7 +470,7 @@ fn a_batch_of_32_images_builds_off_the_ui_thread() {
 #[test]
 fn test_tab_takes_npy_files_named_after_the_tensors() {
     let dir = tempfile::tempdir().unwrap();
-    let npy = common::repo("tests/fixtures/npy");
+    let npy = crate::common::repo("tests/fixtures/npy");
     std::fs::copy(npy.join("img_f32.npy"), dir.path().join("img.npy")).unwrap();
     std::fs::copy(npy.join("ids_i64.npy"), dir.path().join("ids.npy")).unwrap();
     let mut h = app_with(Some(model("pyfunc_tensors_named")), Settings::default());
@@ -507,7 +504,7 @@ fn free_image_dimensions_are_asked_for() {
         &h,
         "The signature leaves the image size free (-1): resize to"
     ));
-    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
     build(&mut h);
     assert!(
         shows(&h, "float32 [1, 224, 224, 3]"),
@@ -581,7 +578,7 @@ fn letterbox_offers_a_padding_colour() {
     h.get_by_label("Letterbox").click();
     h.run_steps(2);
     assert!(shows(&h, "padding"));
-    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
     build(&mut h);
     assert!(shows(&h, "✔ MLflow's scoring server accepts this request."));
 }
@@ -594,7 +591,7 @@ fn float_images_can_be_normalised_with_mean_and_std() {
     h.get_by_label("mean/std").click();
     h.run_steps(2);
     assert!(shows(&h, "(x/255 − mean) / std per channel:"));
-    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
     build(&mut h);
     let summary = h
         .state()
@@ -618,11 +615,11 @@ fn float_images_can_be_normalised_with_mean_and_std() {
 
 #[test]
 fn every_fixture_model_gets_a_valid_request_from_the_form_and_from_the_example() {
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(common::repo("tests/fixtures/models"))
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(crate::common::repo("tests/fixtures/models"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    folders.push(common::repo("assets/example-model"));
+    folders.push(crate::common::repo("assets/example-model"));
     folders.sort();
     for folder in folders {
         let mut h = app_with(Some(folder.clone()), Settings::default());
@@ -636,7 +633,7 @@ fn every_fixture_model_gets_a_valid_request_from_the_form_and_from_the_example()
         // Images fill one image-shaped tensor; a model of several tensors is filled instead.
         let has_images = shows(&h, "Choose images…") && inputs == 1;
         if has_images {
-            drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+            drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
         }
         let is_tensor = h
             .state()
@@ -694,7 +691,7 @@ fn predict(harness: &mut Harness<'static, InspectorApp>) {
 #[test]
 fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
     let mut h = example_on_test_tab();
-    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
     assert!(shows(&h, "ONNX in-process (tract)"));
     predict(&mut h);
     // The image became uint8 [1, 300, 300, 3], and the answer reads as class probabilities
@@ -774,7 +771,7 @@ fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
     // A second image joins the batch: a different input, and an answer of another shape.
     drop_path(
         &mut h,
-        &common::repo("tests/fixtures/images/china_300_pil.png"),
+        &crate::common::repo("tests/fixtures/images/china_300_pil.png"),
     );
     predict(&mut h);
     assert!(shows(&h, "Answer — run 4"));
@@ -790,7 +787,7 @@ fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
 #[test]
 fn a_pyfunc_model_predicts_through_mlflow_after_the_trust_question() {
     let mut settings = Settings::default();
-    settings.backend.python = Some(common::venv_python());
+    settings.backend.python = Some(crate::common::venv_python());
     let mut h = app_with(Some(model("pyfunc_scaler")), settings);
     tab(&mut h, "Test");
     assert!(shows(&h, "MLflow scoring server (local Python)"));
@@ -873,7 +870,7 @@ fn a_pyfunc_model_predicts_through_mlflow_after_the_trust_question() {
 #[test]
 fn a_classifier_answering_indices_is_read_through_its_class_names() {
     let mut settings = Settings::default();
-    settings.backend.python = Some(common::venv_python());
+    settings.backend.python = Some(crate::common::venv_python());
     let mut h = app_with(Some(model("sklearn_iris_class_names")), settings);
     tab(&mut h, "Test");
     settle(&mut h);
@@ -909,7 +906,7 @@ fn a_classifier_answering_indices_is_read_through_its_class_names() {
 #[test]
 fn cancel_stops_a_hung_prediction_and_the_app_stays_usable() {
     let mut settings = Settings::default();
-    settings.backend.python = Some(common::venv_python());
+    settings.backend.python = Some(crate::common::venv_python());
     let folder = std::path::absolute(model("pyfunc_scaler")).unwrap();
     settings.trusted.push(folder);
     let mut h = app_with(Some(model("pyfunc_scaler")), settings);
@@ -1003,7 +1000,7 @@ fn wait_group_gone(pid: u32, what: &str) {
 fn keyboard_shortcuts_open_predict_and_close() {
     use mlmodel_inspector::ui::tasks::TaskName;
     let mut h = example_on_test_tab();
-    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
     // Ctrl+Enter predicts.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
     h.step();
@@ -1031,7 +1028,7 @@ fn keyboard_shortcuts_open_predict_and_close() {
 #[test]
 fn the_local_server_ends_when_the_model_closes_and_when_the_app_exits() {
     let mut settings = Settings::default();
-    settings.backend.python = Some(common::venv_python());
+    settings.backend.python = Some(crate::common::venv_python());
     settings
         .trusted
         .push(std::path::absolute(model("pyfunc_scaler")).unwrap());
@@ -1061,7 +1058,7 @@ fn the_local_server_ends_when_the_model_closes_and_when_the_app_exits() {
 #[test]
 fn an_endpoint_gets_the_request_with_its_headers() {
     use mlmodel_inspector::ui::predict_panel::BackendKind;
-    let server = common::RecordingServer::start(200, r#"{"predictions": [2, 0]}"#);
+    let server = crate::common::RecordingServer::start(200, r#"{"predictions": [2, 0]}"#);
     let mut settings = Settings {
         endpoint_url: server.url.clone(),
         ..Settings::default()
@@ -1098,9 +1095,13 @@ fn test_tab_at(
         theme,
         ..Settings::default()
     };
-    let mut h = app_at(size, Some(common::repo("assets/example-model")), settings);
+    let mut h = app_at(
+        size,
+        Some(crate::common::repo("assets/example-model")),
+        settings,
+    );
     tab(&mut h, "Test");
-    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
     h
 }
 
@@ -1214,7 +1215,7 @@ fn predict_waits_for_an_input_and_says_why() {
     assert!(!shows(&h, "Answer — run 1"));
     assert!(!shows(&h, "no image given"));
     // With one, it runs, and the answer leads with the top class in words.
-    drop_path(&mut h, &common::repo("assets/sample-china.jpg"));
+    drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
     assert!(!shows(&h, "Choose an image first"));
     predict(&mut h);
     assert!(shows(&h, "building (0) — 0.5396"));
@@ -1340,7 +1341,7 @@ fn without_a_desktop_dialog_the_apps_own_browser_opens_a_model() {
 #[test]
 fn the_files_tab_says_what_each_file_is() {
     let mut h = app_with(
-        Some(common::repo("assets/example-model")),
+        Some(crate::common::repo("assets/example-model")),
         Settings::default(),
     );
     tab(&mut h, "Artifacts");
@@ -1402,7 +1403,7 @@ fn the_window_and_the_command_line_build_the_same_request_from_the_same_choices(
     use mlmodel_inspector::session::{ImageSpec, ResizeKind, ScalingKind};
     // A float image tensor with free height and width: every image choice matters.
     let dir = tensor_model("float32", "[-1, -1, -1, 3]");
-    let photo = common::repo("assets/sample-china.jpg");
+    let photo = crate::common::repo("assets/sample-china.jpg");
     let mut h = app_with(Some(dir.path().to_path_buf()), Settings::default());
     tab(&mut h, "Test");
     drop_path(&mut h, &photo);
@@ -1458,7 +1459,7 @@ fn cli_dry_run(model: &Path, args: &[&str]) -> serde_json::Value {
     let mut all = vec![std::ffi::OsStr::new("predict"), model.as_os_str()];
     all.extend(args.iter().map(std::ffi::OsStr::new));
     all.push(std::ffi::OsStr::new("--dry-run"));
-    common::cli_json(&all)
+    crate::common::cli_json(&all)
 }
 
 #[test]
@@ -1509,7 +1510,7 @@ fn the_graph_tab_shows_what_is_inside_the_onnx_file_and_names_each_mismatch() {
     assert!(shows(&h, "uint8 [batch, 8, 8, 3]"));
     assert!(shows(
         &h,
-        "The native runtime (tract) cannot run Tag: predict with the local MLflow backend."
+        "The native runtime (tract) cannot run com.example.custom:Tag: predict with the local MLflow backend."
     ));
     assert!(shows(&h, "2 initializers, 23 parameters, 104 B"));
     // The node list, searched.
@@ -1538,7 +1539,7 @@ fn a_model_without_onnx_has_no_graph_tab_and_an_onnx_file_opens_it_from_artifact
     let h = app_with(Some(model("sklearn_iris")), Settings::default());
     assert!(h.query_by_label("Graph").is_none());
     let mut h = app_with(
-        Some(common::repo("assets/example-model")),
+        Some(crate::common::repo("assets/example-model")),
         Settings::default(),
     );
     tab(&mut h, "Artifacts");
@@ -1558,4 +1559,94 @@ fn a_model_without_onnx_has_no_graph_tab_and_an_onnx_file_opens_it_from_artifact
         "✔ The native runtime (tract) runs every op of this graph."
     ));
     assert!(shows(&h, "GlobalAveragePool"));
+}
+
+/// The same choices made with the Test tab's widgets (clicked and typed, as a person does) and
+/// with the command line's flags send the same bytes: both requests are sent to a recording
+/// endpoint, and the bodies it received are compared byte for byte.
+#[test]
+fn the_window_widgets_and_the_command_line_send_the_same_bytes() {
+    use mlmodel_inspector::ui::predict_panel::BackendKind;
+    let server = crate::common::RecordingServer::start(200, r#"{"predictions": [[0.5]]}"#);
+    // A float image tensor with free height and width: every image choice matters.
+    let dir = tensor_model("float32", "[-1, -1, -1, 3]");
+    let photo = crate::common::repo("assets/sample-china.jpg");
+    let settings = Settings {
+        endpoint_url: server.url.clone(),
+        ..Settings::default()
+    };
+    let mut h = app_with(Some(dir.path().to_path_buf()), settings);
+    tab(&mut h, "Test");
+    drop_path(&mut h, &photo);
+    for choice in ["Letterbox", "mean/std", "Grayscale in every channel"] {
+        h.get_by_label(choice).click();
+        h.run_steps(2);
+    }
+    h.get_by_label("ImageNet").click();
+    h.run_steps(2);
+    for (field, value) in [("width", "12"), ("height", "20")] {
+        h.get_by_role_and_label(Role::SpinButton, field).click();
+        h.run_steps(2);
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        h.get_by_role_and_label(Role::SpinButton, field)
+            .type_text(value);
+        h.run_steps(1);
+        h.key_press(egui::Key::Enter);
+        h.run_steps(2);
+    }
+    let state = &h.state().loaded.as_ref().unwrap().panels.test.image;
+    assert_eq!(state.free_size, (12, 20), "typed into the size fields");
+    h.state_mut()
+        .loaded
+        .as_mut()
+        .unwrap()
+        .panels
+        .predict
+        .backend = BackendKind::Url;
+    h.run_steps(2);
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 1"));
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("predict")
+        .arg(dir.path())
+        .args(["--image", photo.to_str().unwrap()])
+        .args(["--resize", "letterbox", "--scaling", "mean-std"])
+        .args(["--mean", "0.485,0.456,0.406", "--std", "0.229,0.224,0.225"])
+        .args(["--color", "grayscale", "--image-size", "12x20"])
+        .args(["--backend", &server.url])
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let sent = server.requests();
+    assert_eq!(sent.len(), 2, "one request from each front end");
+    let (window, cli) = (&sent[0].body, &sent[1].body);
+    let body: serde_json::Value = serde_json::from_slice(cli).unwrap();
+    assert_eq!(
+        body["inputs"][0].as_array().map(Vec::len),
+        Some(20),
+        "height 20"
+    );
+    assert_eq!(
+        body["inputs"][0][0].as_array().map(Vec::len),
+        Some(12),
+        "width 12"
+    );
+    // Grey in every channel: the same value before each channel's ImageNet mean and std.
+    let px = &body["inputs"][0][0][0];
+    let grey = |c: usize, mean: f64, std: f64| (px[c].as_f64().unwrap() * std + mean) * 255.0;
+    assert!(
+        (grey(0, 0.485, 0.229) - grey(1, 0.456, 0.224)).abs() < 1e-3,
+        "{px}"
+    );
+    assert!(
+        window == cli,
+        "the window sent {} bytes, the command line {}; first difference at byte {:?}",
+        window.len(),
+        cli.len(),
+        window.iter().zip(cli.iter()).position(|(a, b)| a != b)
+    );
 }

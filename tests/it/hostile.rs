@@ -3,8 +3,6 @@
 //! outside the model folder, and allocates nothing the input's size does not justify. The
 //! time bounds here are hang guards far above the expected milliseconds, not benchmarks.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -123,7 +121,7 @@ fn image_model(shape: &str) -> tempfile::TempDir {
 
 #[test]
 fn image_tensors_larger_than_a_request_may_be_are_refused_before_decoding() {
-    let photo = common::repo("assets/sample-china.jpg");
+    let photo = crate::common::repo("assets/sample-china.jpg");
     for (shape, says) in [
         ("[-1, 100000, 100000, 3]", "images 100000 pixels in height"),
         (
@@ -151,7 +149,7 @@ fn image_tensors_larger_than_a_request_may_be_are_refused_before_decoding() {
 #[test]
 fn a_jpeg_cut_short_is_refused_not_half_grey() {
     let dir = tempfile::tempdir().unwrap();
-    let whole = std::fs::read(common::repo("assets/sample-china.jpg")).unwrap();
+    let whole = std::fs::read(crate::common::repo("assets/sample-china.jpg")).unwrap();
     let cut = dir.path().join("cut.jpg");
     std::fs::write(&cut, &whole[..20_000]).unwrap();
     let err = mlmodel_inspector::input::image::decode(&cut)
@@ -160,7 +158,8 @@ fn a_jpeg_cut_short_is_refused_not_half_grey() {
     assert!(err.starts_with(&cut.display().to_string()), "{err}");
     assert!(err.contains("cut short"), "{err}");
     assert!(
-        mlmodel_inspector::input::image::decode(&common::repo("assets/sample-china.jpg")).is_ok()
+        mlmodel_inspector::input::image::decode(&crate::common::repo("assets/sample-china.jpg"))
+            .is_ok()
     );
 }
 
@@ -398,7 +397,7 @@ fn a_huge_answer_is_refused_with_its_limit() {
             }
         }
     });
-    let card = Arc::new(model::open(&common::model("sklearn_iris")).unwrap());
+    let card = Arc::new(model::open(&crate::common::model("sklearn_iris")).unwrap());
     let cancel = AtomicBool::new(false);
     let started = Instant::now();
     let err = Runner::new(card)
@@ -413,6 +412,236 @@ fn a_huge_answer_is_refused_with_its_limit() {
     assert!(started.elapsed() < Duration::from_secs(60), "hang guard");
     assert!(
         err.contains("larger than the 134.2 MB this app reads"),
+        "{err}"
+    );
+}
+
+/// A server that answers every POST with `{"predictions": [0.123456789, ...]}` of `bytes`
+/// bytes in all (to within a number), streamed in chunks.
+fn big_answer_server(bytes: usize) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/invocations", listener.local_addr().unwrap());
+    let head = "{\"predictions\": [";
+    let item = "0.123456789, ";
+    let count = (bytes - head.len() - 20) / item.len();
+    let body_len = head.len() + count * item.len() + "0.5]}".len();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let _ = std::io::copy(
+                &mut reader.by_ref().take(length as u64),
+                &mut std::io::sink(),
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body_len}\r\nConnection: close\r\n\r\n{head}"
+            );
+            let chunk = item.repeat(10_000);
+            let mut left = count;
+            while left >= 10_000 {
+                if stream.write_all(chunk.as_bytes()).is_err() {
+                    break;
+                }
+                left -= 10_000;
+            }
+            let _ = stream.write_all(item.repeat(left).as_bytes());
+            let _ = stream.write_all(b"0.5]}");
+        }
+    });
+    url
+}
+
+/// Runs the command line, waits for it with `wait4` and gives its exit status and peak
+/// resident memory in bytes (its own, not this test process's).
+#[allow(clippy::zombie_processes)] // waited for with wait4, which std's handle cannot see
+fn run_measured(args: &[&std::ffi::OsStr]) -> (i32, u64, String) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut stderr = String::new();
+    child.stderr.unwrap().read_to_string(&mut stderr).unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value to be filled; the pid is our own child, not yet
+    // waited for (std's handle is dropped without a wait).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, usage.ru_maxrss as u64 * 1024, stderr)
+}
+
+/// An answer just under the cap is read and shown, within a stated peak memory: at most 10
+/// times the answer's size for the worst shape, a flat list of 10 million numbers (the parse
+/// holds the body's text and a serde_json tree of 80 bytes a number; the table of the answer
+/// keeps its first rows only). Measured 2026-12-04: 932 MiB for 127 MiB (it was 3.7 GiB while
+/// the table copied every row and the reader copied the body twice). `--nocapture` prints it.
+#[test]
+fn an_answer_just_under_the_cap_is_read_within_a_stated_peak_memory() {
+    let cap = mlmodel_inspector::predict::http::MAX_ANSWER_BYTES as usize;
+    let url = big_answer_server(cap - (1 << 20));
+    let model = crate::common::repo("assets/example-model");
+    let photo = crate::common::repo("assets/sample-china.jpg");
+    let started = Instant::now();
+    let (code, peak, stderr) = run_measured(&[
+        "predict".as_ref(),
+        model.as_os_str(),
+        "--image".as_ref(),
+        photo.as_os_str(),
+        "--backend".as_ref(),
+        url.as_ref(),
+    ]);
+    assert!(started.elapsed() < Duration::from_secs(120), "hang guard");
+    assert_eq!(code, 0, "{stderr}");
+    println!(
+        "answer {} MiB read with a peak RSS of {} MiB",
+        (cap - (1 << 20)) >> 20,
+        peak >> 20
+    );
+    assert!(
+        stderr.contains("answer:"),
+        "the answer is shown in words: {stderr}"
+    );
+    let size = (cap - (1 << 20)) as u64;
+    assert!(
+        peak <= 10 * size,
+        "peak RSS {} MiB for a {} MiB answer, over the stated 10 times its size",
+        peak >> 20,
+        size >> 20
+    );
+}
+
+/// MLflow's default ONNX save (weights in a `.data` file beside `model.onnx`), copied to a
+/// scratch folder `model/` whose `model.onnx` names its weights at `location` instead; the
+/// real weights are also placed at `scratch/outside.data`, so a reader that followed the
+/// location out of the folder would find a working file.
+fn external_data_named(location: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    use prost::Message as _;
+    use tract_onnx::pb;
+    let fixture = crate::common::model("onnx_external_data");
+    let scratch = tempfile::tempdir().unwrap();
+    let folder = scratch.path().join("model");
+    std::fs::create_dir(&folder).unwrap();
+    let mut data_file = None;
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".data") {
+            data_file = Some(entry.path());
+        } else {
+            std::fs::copy(entry.path(), folder.join(&name)).unwrap();
+        }
+    }
+    let data_file = data_file.expect("the fixture keeps its weights in a .data file");
+    std::fs::copy(&data_file, scratch.path().join("outside.data")).unwrap();
+    let bytes = std::fs::read(folder.join("model.onnx")).unwrap();
+    let mut proto = pb::ModelProto::decode(bytes.as_slice()).unwrap();
+    let mut renamed = 0;
+    for t in &mut proto.graph.as_mut().unwrap().initializer {
+        for e in &mut t.external_data {
+            if e.key == "location" {
+                e.value = location.replace("{scratch}", scratch.path().to_str().unwrap());
+                renamed += 1;
+            }
+        }
+    }
+    assert!(renamed > 0, "the fixture's weights are external data");
+    std::fs::write(folder.join("model.onnx"), proto.encode_to_vec()).unwrap();
+    (scratch, folder)
+}
+
+#[test]
+fn nothing_the_model_names_is_read_from_outside_its_folder() {
+    // ONNX external data whose location climbs out, is absolute, or is a link out: predict
+    // refuses with the location named, and the Graph facts do not size the file.
+    for (location, want) in [
+        ("../outside.data", "climbs out of the model folder"),
+        (
+            "{scratch}/outside.data",
+            "is an absolute path, outside the model folder",
+        ),
+        ("link.data", "symbolic link"),
+    ] {
+        let (scratch, folder) = external_data_named(location);
+        std::os::unix::fs::symlink(
+            scratch.path().join("outside.data"),
+            folder.join("link.data"),
+        )
+        .unwrap();
+        let err = native_predict_error(&folder);
+        assert!(err.contains("ONNX external data"), "{location}: {err}");
+        assert!(err.contains(want), "{location}: {err}");
+        let facts = mlmodel_inspector::predict::graph::read_graph(
+            &folder,
+            "model.onnx",
+            &Default::default(),
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(facts.external_data.len(), 1, "{location}");
+        assert_eq!(
+            facts.external_data[0].bytes, None,
+            "{location}: a file outside the folder is not even sized"
+        );
+    }
+
+    // An input example, a labels file beside the model and a file on the Files tab, each a
+    // name that leads out of the folder.
+    let scratch = tempfile::tempdir().unwrap();
+    let folder = scratch.path().join("model");
+    std::fs::create_dir(&folder).unwrap();
+    let secret = scratch.path().join("secret.txt");
+    std::fs::write(&secret, "cat\ndog\n").unwrap();
+    std::fs::write(scratch.path().join("example.json"), "[[1.0, 2.0]]").unwrap();
+    std::fs::write(
+        folder.join("MLmodel"),
+        "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n\
+         saved_input_example_info:\n  artifact_path: ../example.json\n  type: ndarray\n  format: tf-serving\n\
+         signature:\n  inputs: '[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"float64\", \"shape\": [-1, 2]}}]'\n  outputs: '[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"float64\", \"shape\": [-1, 2]}}]'\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&secret, folder.join("labels.txt")).unwrap();
+    std::os::unix::fs::symlink(&secret, folder.join("notes.txt")).unwrap();
+    let card = model::open(&folder).unwrap();
+    let example = card
+        .input_example
+        .as_ref()
+        .expect("the MLmodel names an example");
+    let err = example.data.as_ref().unwrap_err();
+    assert!(err.contains("climbs out of the model folder"), "{err}");
+    assert!(
+        card.warnings
+            .iter()
+            .any(|w| w.to_string().contains("../example.json")),
+        "the warning names the file: {:?}",
+        card.warnings
+    );
+    assert!(
+        mlmodel_inspector::session::label_candidates(&folder).is_empty(),
+        "a labels file that links out of the folder is not offered"
+    );
+    let preview = mlmodel_inspector::preview::describe(&folder, "notes.txt");
+    let err = preview.unwrap_err();
+    assert!(
+        err.contains("symbolic link") && err.contains("outside the model folder"),
         "{err}"
     );
 }

@@ -2,13 +2,11 @@
 //! artifact store), logged and registered with MLflow's own client, opened by every URI form.
 //! The card must equal the card of the same model opened as a folder, and predict must work.
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{model, repo, tracking_server};
+use crate::common::{model, repo, tracking_server};
 use mlmodel_inspector::input::build::{InputSource, build_request};
 use mlmodel_inspector::model::{self, ModelCard, json::card_to_json};
 use mlmodel_inspector::predict::{BackendChoice, BackendSettings, Reply, Runner};
@@ -223,7 +221,7 @@ fn a_registered_pyfunc_model_predicts_through_mlflow() {
     let mut runner = Runner::new(Arc::new(card));
     runner.set_remote(remote);
     let settings = BackendSettings {
-        python: Some(common::venv_python()),
+        python: Some(crate::common::venv_python()),
         ..BackendSettings::default()
     };
     let outcome = runner

@@ -4,7 +4,6 @@
 //! more than a blank frame.
 //!
 //! Needs `Xvfb`, `xwininfo` and ImageMagick's `import`: scripts/test.sh installs them.
-#![cfg(feature = "gui")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

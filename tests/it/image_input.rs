@@ -1,9 +1,7 @@
 //! A real photo becomes the `uint8 [-1, 300, 300, 3]` tensor of the bundled example's signature,
 //! and agrees with what PIL + numpy make of it (tests/fixtures/make_image_reference.py).
 
-mod common;
-
-use common::repo;
+use crate::common::repo;
 use mlmodel_inspector::input::image::{self, ImageOptions, ImageTarget};
 use mlmodel_inspector::input::tensor::Tensor;
 use mlmodel_inspector::model;

@@ -1,10 +1,8 @@
 //! Every bad folder gets a clear message naming the file and the problem; nothing panics.
 
-mod common;
-
 use std::path::Path;
 
-use common::{bad, model};
+use crate::common::{bad, model};
 use mlmodel_inspector::model::{self, OpenError};
 
 fn open_error(path: &Path) -> String {

@@ -2,8 +2,6 @@
 //! from the pinned pip mlflow (scripts/test.sh makes `.venv`), and endpoints at URLs. Answers
 //! are compared with MLflow's Python API on the same body (tests/fixtures/mlflow_predict.py).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -24,7 +22,7 @@ use serde_json::{Value, json};
 
 fn settings() -> BackendSettings {
     BackendSettings {
-        python: Some(common::venv_python()),
+        python: Some(crate::common::venv_python()),
         ..BackendSettings::default()
     }
 }
@@ -47,8 +45,8 @@ fn mlflow_answer(model: &Path, body: &Request) -> (u16, Value) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("body.json");
     std::fs::write(&file, body.to_json_bytes(BodyFormat::Mlflow)).unwrap();
-    let out = Command::new(common::venv_python())
-        .arg(common::repo("tests/fixtures/mlflow_predict.py"))
+    let out = Command::new(crate::common::venv_python())
+        .arg(crate::common::repo("tests/fixtures/mlflow_predict.py"))
         .arg(model)
         .arg(&file)
         .output()
@@ -94,7 +92,7 @@ fn assert_close(a: &Value, b: &Value, tol: f64) {
 fn sample_photo_body(card: &ModelCard) -> Request {
     build_request(
         card,
-        &InputSource::Images(vec![common::repo("assets/sample-china.jpg")]),
+        &InputSource::Images(vec![crate::common::repo("assets/sample-china.jpg")]),
         None,
         None,
     )
@@ -120,7 +118,7 @@ fn wait_gone(pgid: u32) {
 
 #[test]
 fn bundled_example_natively_matches_mlflow_and_reads_as_probabilities() {
-    let path = common::repo("assets/example-model");
+    let path = crate::common::repo("assets/example-model");
     let card = card(&path);
     let body = sample_photo_body(&card);
     assert!(validate(Model::of(&card), &body).is_ok());
@@ -161,12 +159,12 @@ fn a_batch_of_photos_natively_matches_mlflow_item_by_item() {
     // Three different pictures (the photo, the flower PNG, the photo again): tract runs a conv
     // batch item by item (tract_fixes), so the batch answer must equal MLflow's for the batch
     // and each row the answer for its picture alone.
-    let path = common::repo("assets/example-model");
+    let path = crate::common::repo("assets/example-model");
     let card = card(&path);
     let photos = vec![
-        common::repo("assets/sample-china.jpg"),
-        common::repo("tests/fixtures/images/china_300_pil.png"),
-        common::repo("assets/icon.png"),
+        crate::common::repo("assets/sample-china.jpg"),
+        crate::common::repo("tests/fixtures/images/china_300_pil.png"),
+        crate::common::repo("assets/icon.png"),
     ];
     let body = build_request(&card, &InputSource::Images(photos.clone()), None, None).unwrap();
     let mut runner = Runner::new(card.clone());
@@ -197,7 +195,7 @@ fn a_batch_of_photos_natively_matches_mlflow_item_by_item() {
 
 #[test]
 fn named_onnx_tensors_natively_match_mlflow() {
-    let path = common::model("onnx_named_inputs");
+    let path = crate::common::model("onnx_named_inputs");
     let card = card(&path);
     let mut runner = Runner::new(card.clone());
     let cancel = AtomicBool::new(false);
@@ -235,7 +233,7 @@ fn named_onnx_tensors_natively_match_mlflow() {
 fn onnx_saved_with_mlflows_defaults_runs_natively_with_its_external_weights() {
     // mlflow.onnx.save_model's defaults: the weights in a `*.data` file beside model.onnx, no
     // signature (the body comes from the input example).
-    let path = common::model("onnx_external_data");
+    let path = crate::common::model("onnx_external_data");
     let data_files: Vec<_> = std::fs::read_dir(&path)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -285,10 +283,13 @@ fn local_mlflow_server_matches_mlflow_for_each_kind_of_model() {
         "params": {"scale": 3.0}
     });
     let cases: Vec<(PathBuf, Option<Request>)> = vec![
-        (common::model("sklearn_iris"), None),
-        (common::model("pyfunc_scaler"), Some(req(params_body))),
-        (common::model("pyfunc_tensors_named"), None),
-        (common::repo("assets/example-model"), None),
+        (crate::common::model("sklearn_iris"), None),
+        (
+            crate::common::model("pyfunc_scaler"),
+            Some(req(params_body)),
+        ),
+        (crate::common::model("pyfunc_tensors_named"), None),
+        (crate::common::repo("assets/example-model"), None),
     ];
     for (path, body) in cases {
         let card = card(&path);
@@ -350,7 +351,7 @@ fn local_mlflow_server_matches_mlflow_for_each_kind_of_model() {
 
 #[test]
 fn server_faults_are_reported_and_the_runner_stays_usable() {
-    let path = common::model("pyfunc_scaler");
+    let path = crate::common::model("pyfunc_scaler");
     let card = card(&path);
     let mut runner = Runner::new(card.clone());
     let cancel = AtomicBool::new(false);
@@ -476,12 +477,12 @@ fn server_faults_are_reported_and_the_runner_stays_usable() {
 
 #[test]
 fn python_without_mlflow_and_a_taken_port_are_explained() {
-    let card = card(&common::model("sklearn_iris"));
+    let card = card(&crate::common::model("sklearn_iris"));
     let body = example_body(&card);
     let cancel = AtomicBool::new(false);
     // A real Python with no mlflow: a fresh venv.
     let dir = tempfile::tempdir().unwrap();
-    let status = Command::new(common::venv_python())
+    let status = Command::new(crate::common::venv_python())
         .args(["-m", "venv", "--without-pip"])
         .arg(dir.path().join("bare"))
         .status()
@@ -573,7 +574,7 @@ fn canned_server(status: u16, body: &'static str) -> String {
 
 #[test]
 fn endpoints_answering_errors_bad_json_or_nothing_are_reported() {
-    let card = card(&common::model("sklearn_iris"));
+    let card = card(&crate::common::model("sklearn_iris"));
     let body = example_body(&card);
     let cancel = AtomicBool::new(false);
     let mut runner = Runner::new(card.clone());
@@ -655,12 +656,12 @@ fn a_killed_app_leaves_no_server_behind() {
     // killed (SIGKILL) mid-request; every process serving that folder must go.
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("killed-app-model");
-    copy_dir(&common::model("pyfunc_scaler"), &folder);
+    copy_dir(&crate::common::model("pyfunc_scaler"), &folder);
     let mut app = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
         .arg("predict")
         .arg(&folder)
         .args(["--backend", "local", "--python"])
-        .arg(common::venv_python())
+        .arg(crate::common::venv_python())
         .args([
             "--params",
             r#"{"mode": "sleep", "seconds": 120.0}"#,
@@ -763,7 +764,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn skl2onnx_zipmap_runs_natively_with_mlflows_answer() {
     // tract has no ZipMap: the graph runs up to the tensor ZipMap reads, and the list of
     // {label: probability} maps is rebuilt, as onnxruntime returns it through MLflow.
-    let path = common::model("onnx_sklearn_zipmap");
+    let path = crate::common::model("onnx_sklearn_zipmap");
     let card = card(&path);
     let body =
         req(json!({"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]}));
@@ -805,7 +806,7 @@ g = helper.make_graph([n], "g", [helper.make_tensor_value_info("x", TensorProto.
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)])
 onnx.save(m, sys.argv[1])
 "#;
-    let status = Command::new(common::venv_python())
+    let status = Command::new(crate::common::venv_python())
         .args(["-c", script])
         .arg(folder.join("model.onnx"))
         .status()
@@ -824,13 +825,13 @@ onnx.save(m, sys.argv[1])
         Err(e @ PredictError::UnsupportedOp { .. }) => {
             if let PredictError::UnsupportedOp { op, .. } = &e {
                 assert_eq!(
-                    op, "Frobnicate",
+                    op, "com.example:Frobnicate",
                     "the operator, typed, for the window's offer"
                 );
             }
             let m = e.to_string();
             assert!(
-                m.contains("tract cannot run the ONNX operator Frobnicate"),
+                m.contains("tract cannot run the ONNX operator com.example:Frobnicate (an operator of the custom domain com.example)"),
                 "{m}"
             );
             assert!(
@@ -849,7 +850,7 @@ onnx.save(m, sys.argv[1])
 #[test]
 fn a_server_that_cannot_load_the_model_names_the_cause_and_the_fix() {
     // An MLflow 2 fastai model under MLflow 3: the flavor module is gone.
-    let card = card(&common::handmade("fastai_docs"));
+    let card = card(&crate::common::handmade("fastai_docs"));
     let cancel = AtomicBool::new(false);
     let started = Instant::now();
     let err = Runner::new(card)

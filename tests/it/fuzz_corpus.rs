@@ -1,10 +1,8 @@
 //! The saved fuzz corpus (fuzz/corpus/, grown by scripts/fuzz.sh) replayed through each
 //! target: every input that once reached new code must still parse without a panic.
 
-mod common;
-
 fn replay(target: &str, run: fn(&[u8])) {
-    let dir = common::repo("fuzz/corpus").join(target);
+    let dir = crate::common::repo("fuzz/corpus").join(target);
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let data = std::fs::read(entry.path()).unwrap();

@@ -1,0 +1,22 @@
+//! The integration tests, in one binary: one build and one link after a change to the library,
+//! instead of one per area. Each module is an area; `common` holds the paths, the tracking
+//! server and the small servers they share. `cargo test --test it MODULE::` runs one area.
+
+mod common;
+
+mod bad_folders;
+mod card;
+mod cli;
+mod desktop;
+mod fidelity;
+mod fuzz_corpus;
+mod graph;
+#[cfg(feature = "gui")]
+mod gui;
+mod hostile;
+mod image_input;
+mod predict;
+mod tracking;
+mod validation;
+#[cfg(feature = "gui")]
+mod window;
