@@ -73,17 +73,13 @@ mod open {
         dir
     }
 
-    /// Flat in the weights: the example with its model.onnx grown (sparsely, no disk used) to
-    /// 1 KB and to 1 GB. Opening reads the MLmodel and the small files, never the weights.
+    /// Flat in the weights: a real ONNX model (y = x · W) whose weights are 1 KB or 1 GB,
+    /// written inline in its model.onnx. Opening reads the MLmodel and the small files, never
+    /// the weights.
     #[divan::bench(args = [1_000u64, 1_000_000_000])]
-    fn example_with_weights_of_bytes(bencher: divan::Bencher, bytes: u64) {
-        let dir = example_copy();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(dir.path().join("model.onnx"))
-            .and_then(|f| f.set_len(bytes))
-            .expect("resized");
-        bencher.bench(|| model::open(dir.path()).expect("opens"));
+    fn real_model_with_weights_of_bytes(bencher: divan::Bencher, bytes: u64) {
+        let dir = super::large_model::matmul_model(bytes);
+        bencher.bench(|| model::open(dir).expect("opens"));
     }
 
     /// The example beside an artifact tree of 10,000 files (100 folders of 100), listed whole.
@@ -227,6 +223,143 @@ mod json_request {
             let request = Request::Json(value);
             assert!(validate(Model::of(&card), &request).is_ok());
             backend.predict(&request).expect("predicts")
+        });
+    }
+}
+
+/// Real ONNX models of any size, and what the app does with them whose cost might follow the
+/// size of the weights: opening the window on one, and reading its graph for the Graph tab.
+mod large_model {
+    use super::*;
+    use egui_kittest::Harness;
+    use mlmodel_inspector::predict::graph::{ReadProgress, read_graph};
+    use mlmodel_inspector::ui::InspectorApp;
+    use mlmodel_inspector::ui::settings::Settings;
+    use prost::Message as _;
+    use std::sync::atomic::AtomicBool;
+    use tract_onnx::pb;
+
+    fn value(name: &str, dims: &[pb::tensor_shape_proto::dimension::Value]) -> pb::ValueInfoProto {
+        use pb::tensor_shape_proto::Dimension;
+        pb::ValueInfoProto {
+            name: name.into(),
+            r#type: Some(pb::TypeProto {
+                value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                    elem_type: 1,
+                    shape: Some(pb::TensorShapeProto {
+                        dim: dims
+                            .iter()
+                            .map(|d| Dimension {
+                                value: Some(d.clone()),
+                                ..Default::default()
+                            })
+                            .collect(),
+                    }),
+                })),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// A model folder (MLmodel with the onnx flavor and a matching signature) whose
+    /// model.onnx computes y = x · W, W a float32 [n, n] of about `bytes`, inline. Written
+    /// once per size under the temporary folder (not committed).
+    pub fn matmul_model(bytes: u64) -> &'static Path {
+        static MADE: std::sync::Mutex<Vec<(u64, &'static Path)>> =
+            std::sync::Mutex::new(Vec::new());
+        let mut made = MADE.lock().expect("not poisoned");
+        if let Some((_, p)) = made.iter().find(|(b, _)| *b == bytes) {
+            return p;
+        }
+        use pb::tensor_shape_proto::dimension::Value::{DimParam, DimValue};
+        let n = ((bytes / 4) as f64).sqrt().max(1.0) as i64;
+        let dir = std::env::temp_dir().join(format!("mlmodel-inspector-bench-matmul-{bytes}"));
+        let onnx = dir.join("model.onnx");
+        if !onnx.is_file() {
+            std::fs::create_dir_all(&dir).expect("a folder");
+            let weights = pb::TensorProto {
+                name: "W".into(),
+                dims: vec![n, n],
+                data_type: 1,
+                raw_data: (0..n * n * 4).map(|i| (i % 251) as u8).collect(),
+                ..Default::default()
+            };
+            let model = pb::ModelProto {
+                ir_version: 8,
+                producer_name: "mlmodel-inspector bench".into(),
+                opset_import: vec![pb::OperatorSetIdProto {
+                    domain: String::new(),
+                    version: 17,
+                }],
+                graph: Some(pb::GraphProto {
+                    name: "matmul".into(),
+                    node: vec![pb::NodeProto {
+                        op_type: "MatMul".into(),
+                        input: vec!["x".into(), "W".into()],
+                        output: vec!["y".into()],
+                        ..Default::default()
+                    }],
+                    initializer: vec![weights],
+                    input: vec![value("x", &[DimParam("batch".into()), DimValue(n)])],
+                    output: vec![value("y", &[DimParam("batch".into()), DimValue(n)])],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            std::fs::write(&onnx, model.encode_to_vec()).expect("model.onnx written");
+            let spec = |name: &str| {
+                format!(
+                    r#"[{{"name": "{name}", "type": "tensor", "tensor-spec": {{"dtype": "float32", "shape": [-1, {n}]}}}}]"#
+                )
+            };
+            std::fs::write(
+                dir.join("MLmodel"),
+                format!(
+                    "flavors:\n  onnx:\n    data: model.onnx\n    onnx_version: 1.17.0\n  python_function:\n    loader_module: mlflow.onnx\n    data: model.onnx\nsignature:\n  inputs: '{}'\n  outputs: '{}'\n",
+                    spec("x"),
+                    spec("y")
+                ),
+            )
+            .expect("MLmodel written");
+        }
+        let leaked: &'static Path = Box::leak(dir.into_boxed_path());
+        made.push((bytes, leaked));
+        leaked
+    }
+
+    /// The window opened on the model until its card is drawn (the Graph tab is not shown:
+    /// nothing reads the weights).
+    #[divan::bench(args = [1_000u64, 1_000_000_000], sample_count = 20)]
+    fn window_opens_real_model_with_weights_of_bytes(bencher: divan::Bencher, bytes: u64) {
+        let dir = matmul_model(bytes).to_path_buf();
+        bencher.bench(|| {
+            let path = dir.clone();
+            let mut h = Harness::builder()
+                .with_size([1280.0, 900.0])
+                .build_eframe(move |cc| {
+                    InspectorApp::with_settings(&cc.egui_ctx, Settings::default(), Some(path))
+                });
+            while h.state().loaded.is_none() {
+                h.step();
+            }
+            h.run_steps(2);
+            h
+        });
+    }
+
+    /// The Graph tab's read: the file streamed once, the weights' values skipped.
+    #[divan::bench(args = [1_000u64, 1_000_000_000], sample_count = 20)]
+    fn graph_of_real_model_with_weights_of_bytes(bencher: divan::Bencher, bytes: u64) {
+        let dir = matmul_model(bytes);
+        bencher.bench(|| {
+            read_graph(
+                dir,
+                "model.onnx",
+                &ReadProgress::default(),
+                &AtomicBool::new(false),
+            )
+            .expect("reads")
         });
     }
 }

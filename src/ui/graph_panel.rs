@@ -30,8 +30,10 @@ pub enum GraphPart {
 /// Where reading the graph stands.
 #[derive(Default)]
 pub enum GraphStatus {
-    /// Not asked yet.
+    /// Not read yet: it is read when the tab is first shown (opening a model never reads it).
     #[default]
+    NotRead,
+    /// A read was cancelled: read again only when asked.
     Idle,
     /// Being read on a worker.
     Reading {
@@ -82,7 +84,7 @@ pub struct GraphView {
 impl Default for GraphView {
     fn default() -> Self {
         Self {
-            status: GraphStatus::Idle,
+            status: GraphStatus::NotRead,
             part: GraphPart::Summary,
             search: String::new(),
             hits: None,
@@ -107,6 +109,15 @@ impl GraphView {
 /// Draws the Graph tab; `files` are the model's ONNX files.
 pub fn graph_ui(ui: &mut Ui, files: &[String], view: &mut GraphView, commands: &mut Vec<Command>) {
     match &view.status {
+        GraphStatus::NotRead => {
+            // First shown: read the model's ONNX file now (on a worker).
+            commands.push(Command::ReadGraph(None));
+            ui.horizontal_wrapped(|ui| {
+                ui.spinner();
+                ui.label("Reading the ONNX file…");
+            });
+            return;
+        }
         GraphStatus::Idle => {
             ui.horizontal_wrapped(|ui| {
                 for f in files {

@@ -1495,12 +1495,20 @@ fn fill_means_the_same_in_the_window_and_on_the_command_line() {
 #[test]
 fn the_graph_tab_shows_what_is_inside_the_onnx_file_and_names_each_mismatch() {
     let mut h = app_with(Some(model("onnx_signature_mismatch")), Settings::default());
-    // Read on a worker after the open: the mismatches join the header's warnings.
+    // Opening never reads the ONNX file: the Graph tab does, when it is first shown.
+    assert!(matches!(
+        h.state().loaded.as_ref().unwrap().panels.graph.status,
+        mlmodel_inspector::ui::graph_panel::GraphStatus::NotRead
+    ));
+    assert!(!shows(&h, "⚠ 6 warnings"));
+    tab(&mut h, "Graph");
+    settle(&mut h);
+    // Read on a worker: the mismatches join the header's warnings and mark the tab.
     assert!(
         shows(&h, "⚠ 6 warnings"),
         "the header counts the mismatches"
     );
-    tab(&mut h, "Graph ⚠");
+    assert!(shows(&h, "Graph ⚠"));
     assert!(shows(&h, "6 ways the signature and the graph disagree:"));
     assert!(shows(
         &h,
@@ -1649,4 +1657,30 @@ fn the_window_widgets_and_the_command_line_send_the_same_bytes() {
         cli.len(),
         window.iter().zip(cli.iter()).position(|(a, b)| a != b)
     );
+}
+
+/// MLflow's default ONNX save with its weights file gone: the Graph tab still reads the graph
+/// and says which file of the weights is missing, in the error colour.
+#[test]
+fn the_graph_tab_names_a_missing_weights_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut data_file = None;
+    for entry in std::fs::read_dir(model("onnx_external_data")).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".data") {
+            data_file = Some(name);
+        } else {
+            std::fs::copy(entry.path(), dir.path().join(&name)).unwrap();
+        }
+    }
+    let data_file = data_file.expect("the fixture keeps its weights in a .data file");
+    let mut h = app_with(Some(dir.path().to_path_buf()), Settings::default());
+    tab(&mut h, "Graph");
+    settle(&mut h);
+    assert!(shows(&h, &format!("External data {data_file}: missing")));
+    assert!(shows(
+        &h,
+        "✔ The MLflow signature matches the graph's inputs and outputs."
+    ));
 }

@@ -132,12 +132,7 @@ fn the_cache_is_reused_and_files_come_when_predict_needs_them() {
         remote.is_placeholder("model.onnx"),
         "weights are not fetched to show the card"
     );
-    let data_file = std::fs::read_dir(repo("assets/example-model"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n.ends_with(".data"))
-        .expect("the example keeps its weights as ONNX external data");
+    let data_file = example_data_file();
     assert!(remote.is_placeholder(&data_file));
     let remote_dir = remote.dir.clone();
     let weights = remote.dir.join("model.onnx");
@@ -379,6 +374,111 @@ fn the_command_line_shows_and_predicts_by_uri() {
     );
 }
 
+/// Steps the window until its background work is done (opening, listing, downloading).
+#[cfg(feature = "gui")]
+fn settle(h: &mut egui_kittest::Harness<'static, mlmodel_inspector::ui::InspectorApp>) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(300) {
+        h.step();
+        if !h.state().is_busy() && h.state().opening.is_none() {
+            h.run_steps(4);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("the app stayed busy for 5 minutes");
+}
+
+/// The Graph of a model on a tracking server: reading it fetches `model.onnx` (a placeholder
+/// until then) and not the weights MLflow saved beside it as external data, which the facts
+/// (and so the Graph tab) say are still on the server.
+#[test]
+fn a_remote_graph_fetches_its_onnx_file_and_leaves_the_weights_on_the_server() {
+    let server = tracking_server();
+    let (mut remote, card) = open_remote(
+        "models:/example-onnx/1",
+        &server.scratch.join("cache-graph"),
+    );
+    let data_file = example_data_file();
+    assert!(remote.is_placeholder("model.onnx"));
+    let report = mlmodel_inspector::session::read_graph(
+        &card,
+        Some(&mut remote),
+        None,
+        &Default::default(),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert!(report.mismatches.is_empty(), "{:?}", report.mismatches);
+    assert!(
+        !remote.is_placeholder("model.onnx"),
+        "fetched for the graph"
+    );
+    assert!(
+        remote.is_placeholder(&data_file),
+        "the weights stay on the server"
+    );
+    let ext = &report.facts.external_data;
+    assert_eq!(ext.len(), 1);
+    assert_eq!(ext[0].file, data_file);
+    assert!(ext[0].on_server);
+    assert_eq!(
+        ext[0].state_text(),
+        "on the tracking server (fetched for a predict)"
+    );
+}
+
+/// The bundled example's weights file (ONNX external data, as MLflow saves it by default).
+fn example_data_file() -> String {
+    std::fs::read_dir(repo("assets/example-model"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with(".data"))
+        .expect("the example keeps its weights as ONNX external data")
+}
+
+/// Opening a registered ONNX model in the window reads no graph: the Graph tab reads it when
+/// it is first shown.
+#[cfg(feature = "gui")]
+#[test]
+fn the_window_reads_a_remote_models_graph_only_when_its_tab_is_shown() {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+    use mlmodel_inspector::ui::InspectorApp;
+    use mlmodel_inspector::ui::graph_panel::GraphStatus;
+    use mlmodel_inspector::ui::settings::Settings;
+
+    let server = tracking_server();
+    let settings = Settings {
+        tracking_uri: server.url.clone(),
+        ..Settings::default()
+    };
+    let uri = std::path::PathBuf::from("models:/example-onnx/1");
+    let mut h = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| InspectorApp::with_settings(&cc.egui_ctx, settings, Some(uri)));
+    settle(&mut h);
+    let loaded = h.state().loaded.as_ref().expect("the model opened");
+    assert!(loaded.remote.is_some(), "from the tracking server");
+    assert!(
+        matches!(loaded.panels.graph.status, GraphStatus::NotRead),
+        "opening reads no graph"
+    );
+    h.get_by_label("Graph").click();
+    h.step();
+    settle(&mut h);
+    let shown = |text: &str| h.query_all_by_label_contains(text).next().is_some();
+    assert!(shown(
+        "✔ The MLflow signature matches the graph's inputs and outputs."
+    ));
+    // Files up to 1 MiB come with the card: this model's 2.4 KB of weights are here already.
+    assert!(shown(&format!(
+        "External data {}: 2.4 KB",
+        example_data_file()
+    )));
+}
+
 #[cfg(feature = "gui")]
 #[test]
 fn the_window_browses_the_registry_and_opens_a_version() {
@@ -387,18 +487,6 @@ fn the_window_browses_the_registry_and_opens_a_version() {
     use mlmodel_inspector::ui::InspectorApp;
     use mlmodel_inspector::ui::settings::Settings;
 
-    fn settle(h: &mut Harness<'static, InspectorApp>) {
-        let start = std::time::Instant::now();
-        while start.elapsed() < std::time::Duration::from_secs(300) {
-            h.step();
-            if !h.state().is_busy() && h.state().opening.is_none() {
-                h.run_steps(4);
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        panic!("the app stayed busy for 5 minutes");
-    }
     let server = tracking_server();
     let mut h = Harness::builder()
         .with_size([1280.0, 900.0])

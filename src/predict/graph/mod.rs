@@ -9,12 +9,12 @@
 
 pub mod check;
 pub mod layout;
+mod stream;
 mod types_pb;
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use tract_onnx::pb;
 
@@ -179,7 +179,8 @@ fn graph_error(path: &Path, message: impl Into<String>) -> PredictError {
 }
 
 /// Reads `rel` (an .onnx file inside the model folder `root`) and gathers its facts. The file
-/// is read in chunks, counted in `progress`; `cancel` stops it between chunks.
+/// is streamed once, its weights' values skipped (memory follows the graph, not the weights),
+/// counted in `progress`; `cancel` stops it between fields.
 pub fn read_graph(
     root: &Path,
     rel: &str,
@@ -191,10 +192,11 @@ pub fn read_graph(
         ReadError::Missing => graph_error(&shown, "the ONNX file is missing"),
         other => graph_error(&shown, other.to_string()),
     })?;
-    let bytes = read_with_progress(&path, progress, cancel)?;
+    let (bytes, file_bytes) =
+        stream::read_without_weights(&path, GRAPH_FILE_CAP, progress, cancel)?;
     let proto = <pb::ModelProto as prost::Message>::decode(bytes.as_slice())
         .map_err(|e| graph_error(&path, format!("cannot read the ONNX file: {e}")))?;
-    Ok(facts(root, rel, &bytes, &proto))
+    Ok(facts(root, rel, file_bytes, &bytes, &proto))
 }
 
 /// Whether a node of this domain is one of ONNX's own (`""`, `ai.onnx`, `ai.onnx.ml`).
@@ -251,52 +253,22 @@ impl GraphFacts {
     }
 }
 
-fn read_with_progress(
-    path: &Path,
-    progress: &ReadProgress,
-    cancel: &AtomicBool,
-) -> Result<Vec<u8>, PredictError> {
-    let io = |e: std::io::Error| graph_error(path, e.to_string());
-    let file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
-    if size > GRAPH_FILE_CAP {
-        return Err(graph_error(
-            path,
-            format!(
-                "the file is {}, more than the {} a protobuf can hold",
-                crate::text::human_size(size),
-                crate::text::human_size(GRAPH_FILE_CAP)
-            ),
-        ));
-    }
-    progress.total.store(size, Ordering::Relaxed);
-    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    let mut reader = file.take(GRAPH_FILE_CAP);
-    let mut chunk = vec![0u8; 1 << 20];
-    loop {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(PredictError::Cancelled);
-        }
-        let n = reader.read(&mut chunk).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(chunk.get(..n).unwrap_or_default());
-        progress.read.fetch_add(n as u64, Ordering::Relaxed);
-    }
-    Ok(out)
-}
-
 /// The facts of a parsed model; `rel` is the file's path in the folder `root`.
 ///
-/// `bytes` is the file's content, decoded once more for the composite types of inputs and
-/// outputs (`seq(map(int64,float32))`) that tract's types drop.
-pub fn facts(root: &Path, rel: &str, bytes: &[u8], proto: &pb::ModelProto) -> GraphFacts {
+/// `bytes` is the model's protobuf (its weights' values may be left out), decoded once more
+/// for the composite types of inputs and outputs (`seq(map(int64,float32))`) that tract's
+/// types drop; `file_bytes` is the file's size.
+pub fn facts(
+    root: &Path,
+    rel: &str,
+    file_bytes: u64,
+    bytes: &[u8],
+    proto: &pb::ModelProto,
+) -> GraphFacts {
     let full = <types_pb::ModelTypes as prost::Message>::decode(bytes)
         .ok()
         .and_then(|m| m.graph)
         .unwrap_or_default();
-    let file_bytes = bytes.len() as u64;
     let empty = pb::GraphProto::default();
     let graph = proto.graph.as_ref().unwrap_or(&empty);
     let initializer_names: HashSet<&str> =

@@ -192,15 +192,9 @@ impl InspectorApp {
                             let crate::session::Opened { card, remote } = *opened;
                             self.settings.remember(&path);
                             self.tracking.open = false;
-                            let loaded = Loaded::new(card, remote);
-                            // An ONNX model's graph is read at once on a worker, so the
-                            // signature check joins the warnings (opening never reads it).
-                            let has_onnx_flavor =
-                                crate::predict::onnx::onnx_data(&loaded.card).is_some();
-                            self.loaded = Some(Box::new(loaded));
-                            if has_onnx_flavor {
-                                self.commands.push(Command::ReadGraph(None));
-                            }
+                            // The ONNX graph is read when the Graph tab is first shown,
+                            // so a model of any size opens at once.
+                            self.loaded = Some(Box::new(Loaded::new(card, remote)));
                             let images = std::mem::take(&mut self.images_on_open);
                             if !images.is_empty() {
                                 self.settings.tab = Tab::Test;
