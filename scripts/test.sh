@@ -5,17 +5,29 @@
 #   scripts/test.sh           everything, as CI runs it: lints (clippy, in the same compile as the
 #                             tests), the MLflow/ONNX reference checks, every Rust test
 #   scripts/test.sh --quick   the inner loop: the library and command-line tests without the
-#                             window (no gui feature), no lints, no reference re-checks
+#                             window tests and the MLflow/ONNX reference re-checks; extra
+#                             arguments go to the test binaries (a filter: `card::`)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
+# One compile does the tests and the lints: clippy's driver wraps rustc for this crate's own
+# targets (as `cargo clippy` does), so nothing is compiled twice. The quick loop compiles the
+# same way, so switching between it and the whole run rebuilds nothing.
+export RUSTC_WORKSPACE_WRAPPER="${RUSTC_WORKSPACE_WRAPPER-$(command -v clippy-driver || true)}"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+if [ -z "$RUSTC_WORKSPACE_WRAPPER" ]; then
+  echo "clippy-driver is missing: rustup component add clippy" >&2
+  exit 1
+fi
+
 if [ "${1:-}" = "--quick" ]; then
   shift
-  # Without the gui feature neither egui nor the window code is compiled, and the build is kept
-  # apart from the full one (another feature set), so switching between the two rebuilds nothing.
+  # The window's tests (kittest and the real window) are left out; the rest runs as in CI.
+  # (The crate's window code is still compiled: egui_kittest needs eframe with a renderer, so
+  # a build without the gui feature would compile every GUI crate a second way, not fewer.)
   scripts/python-env.sh >/dev/null   # some tests run the pinned mlflow
-  exec cargo test --locked --no-default-features --lib --bins --test it -- "$@"
+  exec cargo test --locked --lib --bins --test it -- --skip gui:: --skip window:: "$@"
 fi
 
 # Debian packages the tests use: a venv for the pinned mlflow; Xvfb, xwininfo and ImageMagick for
@@ -44,16 +56,9 @@ venv_log="$(mktemp)"
 scripts/python-env.sh >"$venv_log" 2>&1 &
 venv_pid=$!
 
-# One compile does the tests and the lints: clippy's driver wraps rustc for this crate's own
-# targets (as `cargo clippy` does), so nothing is compiled twice. Every target is built in the
-# dev profile, the benches too (they are compiled and linted here, run by scripts/bench.sh).
+# Every target is built in the dev profile, the benches too (they are compiled and linted
+# here, run by scripts/bench.sh).
 echo "== build and lint (clippy -D warnings) every target"
-export RUSTC_WORKSPACE_WRAPPER="${RUSTC_WORKSPACE_WRAPPER-$(command -v clippy-driver || true)}"
-export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
-if [ -z "$RUSTC_WORKSPACE_WRAPPER" ]; then
-  echo "clippy-driver is missing: rustup component add clippy" >&2
-  exit 1
-fi
 cargo test --all-targets --locked --no-run
 
 if ! wait "$venv_pid"; then
