@@ -282,7 +282,9 @@ mod large_model {
                 name: "W".into(),
                 dims: vec![n, n],
                 data_type: 1,
-                raw_data: (0..n * n * 4).map(|i| (i % 251) as u8).collect(),
+                raw_data: (0..n * n)
+                    .flat_map(|i| ((i % 1000) as f32 * 1e-6).to_le_bytes())
+                    .collect(),
                 ..Default::default()
             };
             let model = pb::ModelProto {
