@@ -127,12 +127,7 @@ pub fn graph_text(report: &GraphReport, node_list: bool) -> String {
     values_text(&mut out, "Inputs", &f.inputs);
     values_text(&mut out, "Outputs", &f.outputs);
     let ops: Vec<String> = f.ops.iter().map(|(op, n)| format!("{op} {n}")).collect();
-    out.push_str(&format!(
-        "\nOperators: {} nodes, {} op types\n  {}\n",
-        f.nodes.len(),
-        f.ops.len(),
-        ops.join(", ")
-    ));
+    out.push_str(&format!("\n{}\n  {}\n", f.operators_text(), ops.join(", ")));
     if !f.custom_domains.is_empty() {
         out.push_str(&format!(
             "  Custom domains: {}\n",

@@ -279,14 +279,7 @@ fn summary_ui(ui: &mut Ui, report: &GraphReport) {
                 }
             });
     }
-    heading(
-        ui,
-        &format!(
-            "Operators: {} nodes, {} op types",
-            f.nodes.len(),
-            f.ops.len()
-        ),
-    );
+    heading(ui, &f.operators_text());
     let mut ops: Vec<(&String, &usize)> = f.ops.iter().collect();
     ops.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let most = ops.first().map_or(1, |(_, n)| **n).max(1);

@@ -510,11 +510,26 @@ impl ExternalFile {
 impl GraphFacts {
     /// `5 initializers, 627 parameters, 2.5 KB`.
     pub fn weights_text(&self) -> String {
+        use crate::text::count;
         format!(
-            "{} initializers, {} parameters, {}",
-            self.initializers,
-            self.parameters,
+            "{}, {}, {}",
+            count(self.initializers, "initializer", "initializers"),
+            count(
+                usize::try_from(self.parameters).unwrap_or(usize::MAX),
+                "parameter",
+                "parameters"
+            ),
             crate::text::human_size(self.initializer_bytes)
+        )
+    }
+
+    /// `Operators: 4 nodes, 3 op types`.
+    pub fn operators_text(&self) -> String {
+        use crate::text::count;
+        format!(
+            "Operators: {}, {}",
+            count(self.nodes.len(), "node", "nodes"),
+            count(self.ops.len(), "op type", "op types")
         )
     }
 

@@ -185,6 +185,12 @@ fn message(
             }
             (2, rule) => {
                 let n = s.varint()?;
+                if n > s.len.saturating_sub(s.pos) {
+                    return Err(ReadStop::Bad(format!(
+                        "a field of {n} bytes at byte {} runs past the end of the file ({} bytes): the file is cut short or not ONNX",
+                        s.pos, s.len
+                    )));
+                }
                 if n > end.saturating_sub(s.pos) {
                     return Err(ReadStop::Bad(format!(
                         "a field of {n} bytes at byte {} runs past the message that holds it",
@@ -374,7 +380,8 @@ mod tests {
         };
         let err = read(&path).unwrap_err().to_string();
         assert!(err.contains("cannot read the ONNX file"), "{err}");
-        assert!(err.contains("runs past"), "{err}");
+        assert!(err.contains("runs past the end of the file"), "{err}");
+        assert!(err.contains("the file is cut short"), "{err}");
         // An If whose branch holds an If whose branch holds … 100 deep.
         let mut graph = pb::GraphProto::default();
         for _ in 0..100 {
