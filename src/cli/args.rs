@@ -174,16 +174,27 @@ pub enum Command {
         /// Check and print the request body, sending nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Where the model runs: `auto` (onnx for models with the onnx flavor; other models need
-        /// an explicit `local`, which runs the model's code, or a URL),
-        /// `onnx` (in-process, no Python), `local` (MLflow's scoring server started for the
-        /// folder; this runs the model's code), or the URL of a running scoring server.
-        #[arg(long, value_name = "auto|onnx|local|URL", default_value = "auto")]
+        /// Where the model runs: `auto` (onnxruntime for models with the onnx flavor; other
+        /// models need an explicit `local`, which runs the model's code, or a URL),
+        /// `onnxruntime` (in-process on the ONNX Runtime library of the chosen Python's
+        /// onnxruntime package, ORT_DYLIB_PATH or the system's; tract where none loads),
+        /// `onnx` or `tract` (in-process with tract, no Python), `local` (MLflow's scoring
+        /// server started for the folder; this runs the model's code), or the URL of a running
+        /// scoring server.
+        #[arg(
+            long,
+            value_name = "auto|onnxruntime|onnx|local|URL",
+            default_value = "auto"
+        )]
         backend: String,
         /// The Python with mlflow for the local backend (default: MLMODEL_INSPECTOR_PYTHON, the
         /// active virtualenv or conda env, then python3 on PATH).
         #[arg(long, value_name = "PATH")]
         python: Option<PathBuf>,
+        /// The ONNX Runtime library for `--backend onnxruntime` (default: ORT_DYLIB_PATH, the
+        /// onnxruntime package of the Python above, then the system's).
+        #[arg(long, value_name = "PATH")]
+        ort_lib: Option<PathBuf>,
         /// The port of the local server (default: a free one), as in the window's backend
         /// settings.
         #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]

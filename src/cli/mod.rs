@@ -118,6 +118,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             labels,
             backend,
             python,
+            ort_lib,
             port,
             env_manager,
             header,
@@ -156,6 +157,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let mut settings = BackendSettings {
                 python,
+                ort_lib,
                 env_manager: match env_manager {
                     EnvManagerArg::Local => EnvManager::Local,
                     EnvManagerArg::Uv => EnvManager::Uv,

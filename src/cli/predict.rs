@@ -131,6 +131,9 @@ fn send_request(
     if repeat > 1 {
         eprintln!("{}", latency_line(&latencies));
     }
+    if let Some(note) = &outcome.note {
+        eprintln!("note: {note}");
+    }
     match &outcome.reply {
         Reply::Predictions {
             raw,
@@ -172,9 +175,13 @@ fn send_request(
                         )
                     })
                     .unwrap_or_default();
+                // The in-process runtimes say which ran, with its version.
+                let what = match &outcome.runtime {
+                    Some(runtime) => format!("in-process on {runtime},"),
+                    None => choice.label(),
+                };
                 eprintln!(
-                    "note: {}{server} ready in {:.0} ms; prediction took {:.1} ms",
-                    choice.label(),
+                    "note: {what}{server} ready in {:.0} ms; prediction took {:.1} ms",
                     outcome.startup.as_secs_f64() * 1e3,
                     outcome.latency.as_secs_f64() * 1e3
                 );

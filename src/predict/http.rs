@@ -109,6 +109,8 @@ impl Endpoint {
             reply,
             latency,
             startup: Duration::ZERO,
+            runtime: None,
+            note: None,
         })
     }
 }

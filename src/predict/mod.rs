@@ -1,7 +1,9 @@
 //! Running a model: one interface over three backends (UI-free; the GUI and the command line
 //! both call it).
 //!
-//! - [`onnx`]: models with the `onnx` flavor run in-process with tract, no Python;
+//! - [`onnxruntime`]: models with the `onnx` flavor run in-process on the ONNX Runtime library
+//!   the user has (the one MLflow's onnx flavor uses), no Python;
+//! - [`onnx`]: the same models in-process with tract, where no ONNX Runtime is found;
 //! - [`local`]: any pyfunc model runs in MLflow's own scoring server, started for the folder;
 //! - [`http`]: any running scoring server (MLflow, Azure ML, Databricks) at a URL.
 //!
@@ -14,6 +16,7 @@ pub mod http;
 pub mod local;
 pub mod onnx;
 mod onnx_io;
+pub mod onnxruntime;
 pub mod python;
 pub mod response;
 pub mod tract_fixes;
@@ -105,6 +108,9 @@ pub enum PredictError {
 pub enum BackendChoice {
     /// In-process ONNX with tract.
     Onnx,
+    /// In-process ONNX on the user's ONNX Runtime library; tract answers (with a note saying
+    /// why) when no library can be loaded.
+    OnnxRuntime,
     /// MLflow's scoring server started for the folder.
     Local,
     /// A running endpoint.
@@ -112,20 +118,22 @@ pub enum BackendChoice {
 }
 
 impl BackendChoice {
-    /// Reads the command line's `--backend` value: `auto`, `onnx`, `local` or a URL.
-    /// `auto` is onnx for models with the onnx flavor; it never starts a model's own code:
-    /// for any other model it asks for consent (`--backend local`) or an endpoint.
+    /// Reads the command line's `--backend` value: `auto`, `onnxruntime` (`ort`), `onnx`
+    /// (`tract`), `local` or a URL. `auto` is onnxruntime for models with the onnx flavor
+    /// (tract where no ONNX Runtime library is found); it never starts a model's own code: for
+    /// any other model it asks for consent (`--backend local`) or an endpoint.
     pub fn parse(text: &str, has_onnx: bool) -> Result<Self, String> {
         match text {
-            "auto" if has_onnx => Ok(Self::Onnx),
+            "auto" if has_onnx => Ok(Self::OnnxRuntime),
             "auto" => Err("this model runs its own Python code (it has no onnx flavor to run in-process), and `--backend auto` never starts a model's code. To run it, pass --backend local (MLflow's scoring server for this folder with your Python: this runs the model's code, so only for a model you trust) or --backend URL for an endpoint that serves it".into()),
-            "onnx" => Ok(Self::Onnx),
+            "onnx" | "tract" => Ok(Self::Onnx),
+            "onnxruntime" | "ort" => Ok(Self::OnnxRuntime),
             "local" => Ok(Self::Local),
             url if url.starts_with("http://") || url.starts_with("https://") => {
                 Ok(Self::Url(url.to_string()))
             }
             other => Err(format!(
-                "--backend {other:?}: expected auto, onnx, local or an http(s):// URL"
+                "--backend {other:?}: expected auto, onnxruntime, onnx (tract), local or an http(s):// URL"
             )),
         }
     }
@@ -134,6 +142,7 @@ impl BackendChoice {
     pub fn label(&self) -> String {
         match self {
             Self::Onnx => "ONNX (tract)".into(),
+            Self::OnnxRuntime => "ONNX Runtime (in-process)".into(),
             Self::Local => "MLflow (local)".into(),
             Self::Url(url) => url.clone(),
         }
@@ -151,6 +160,12 @@ pub struct Outcome {
     /// Time spent before the call making the backend ready (server start, plan optimisation);
     /// zero when it was warm.
     pub startup: Duration,
+    /// The runtime that answered, with its version, for the in-process backends
+    /// (`onnxruntime 1.32.0 (CPUExecutionProvider)`, `tract 0.23.9`).
+    pub runtime: Option<String>,
+    /// Something the user should know about this call: ONNX Runtime was asked for but could
+    /// not be loaded, so tract answered (the reason, naming the library).
+    pub note: Option<String>,
 }
 
 impl Outcome {
@@ -167,6 +182,9 @@ impl Outcome {
 pub struct BackendSettings {
     /// A Python chosen by the user (empty: find one).
     pub python: Option<PathBuf>,
+    /// The ONNX Runtime library to load (empty: `ORT_DYLIB_PATH`, the Python's onnxruntime
+    /// package, the system's).
+    pub ort_lib: Option<PathBuf>,
     /// `--env-manager` for the local server.
     pub env_manager: local::EnvManager,
     /// A fixed port for the local server (`None`: a free one).
@@ -181,6 +199,7 @@ impl Default for BackendSettings {
     fn default() -> Self {
         Self {
             python: None,
+            ort_lib: None,
             env_manager: local::EnvManager::Local,
             port: None,
             timeout_s: 60,
@@ -208,11 +227,18 @@ pub fn parse_header(line: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
+/// What an ONNX Runtime library was looked up with: the library given, the Python.
+type OrtLookup = (Option<PathBuf>, Option<PathBuf>);
+
 /// The backends of one open model, kept warm between predictions: the ONNX plan and the local
 /// server. Dropping it stops the server.
 pub struct Runner {
     card: std::sync::Arc<crate::model::ModelCard>,
     onnx: Option<onnx::OnnxBackend>,
+    ort: Option<onnxruntime::OrtBackend>,
+    /// Why no ONNX Runtime could be loaded, for the library and Python settings it was looked
+    /// up with (a changed setting looks again).
+    ort_unavailable: Option<(OrtLookup, String)>,
     server: Option<local::LocalServer>,
     server_settings: Option<BackendSettings>,
     log: std::sync::Arc<local::Log>,
@@ -244,6 +270,8 @@ impl Runner {
         Self {
             card,
             onnx: None,
+            ort: None,
+            ort_unavailable: None,
             server: None,
             server_settings: None,
             log: std::sync::Arc::new(local::Log::default()),
@@ -355,6 +383,46 @@ impl Runner {
         cancel: &std::sync::atomic::AtomicBool,
     ) -> Result<Outcome, PredictError> {
         match choice {
+            BackendChoice::OnnxRuntime => {
+                let mut startup = Duration::ZERO;
+                let asked = (settings.ort_lib.clone(), settings.python.clone());
+                let looked = self
+                    .ort_unavailable
+                    .as_ref()
+                    .is_some_and(|(key, _)| *key == asked);
+                if self.ort.is_none() && !looked {
+                    let started = std::time::Instant::now();
+                    match onnxruntime::ensure(
+                        settings.ort_lib.as_deref(),
+                        settings.python.as_deref(),
+                    ) {
+                        Ok(_) => {
+                            let card = self.card.clone();
+                            let backend = onnxruntime::OrtBackend::load_with(&card, |files| {
+                                self.complete_remote(cancel, Some(files)).map(|_| ())
+                            })?;
+                            self.ort = Some(backend);
+                            self.ort_unavailable = None;
+                        }
+                        Err(why) => self.ort_unavailable = Some((asked, why.0)),
+                    }
+                    startup += started.elapsed();
+                }
+                if let Some(backend) = &self.ort {
+                    let mut outcome = backend.predict(request)?;
+                    outcome.startup += startup;
+                    return Ok(outcome);
+                }
+                let why = self
+                    .ort_unavailable
+                    .as_ref()
+                    .map(|(_, why)| why.clone())
+                    .unwrap_or_default();
+                let mut outcome = self.predict(&BackendChoice::Onnx, settings, request, cancel)?;
+                outcome.startup += startup;
+                outcome.note = Some(format!("ONNX Runtime unavailable: {why}; tract answered"));
+                Ok(outcome)
+            }
             BackendChoice::Onnx => {
                 let mut startup = Duration::ZERO;
                 if self.onnx.is_none() {

@@ -188,7 +188,7 @@ pub fn onnx_data(card: &ModelCard) -> Option<String> {
 }
 
 /// The checked path of a file the model names: inside the folder and a regular file.
-fn model_file(root: &Path, rel: &str, what: &str) -> Result<PathBuf, PredictError> {
+pub(super) fn model_file(root: &Path, rel: &str, what: &str) -> Result<PathBuf, PredictError> {
     file_inside(root, rel).map_err(|e| {
         let shown = root.join(rel);
         onnx_error(
@@ -247,6 +247,57 @@ pub fn external_data(proto: &pb::ModelProto, onnx_rel: &str) -> Vec<String> {
     out
 }
 
+/// The onnx flavor's .onnx file for a backend: its path in the folder, its checked path and its
+/// protobuf; `fetch` is called with the file, then with the external data files it names
+/// (a model mirrored from a tracking server), and each of those is checked to be a regular
+/// file inside the folder before any runtime reads it.
+pub fn read_model(
+    card: &ModelCard,
+    fetch: &mut impl FnMut(&[String]) -> Result<(), PredictError>,
+) -> Result<(String, PathBuf, pb::ModelProto), PredictError> {
+    let rel = onnx_data(card).ok_or_else(|| {
+        PredictError::NotRunnable(format!(
+            "{}: the model has no onnx flavor; predict it with the MLflow (local) backend",
+            card.root.join("MLmodel").display()
+        ))
+    })?;
+    fetch(std::slice::from_ref(&rel))?;
+    let path = model_file(&card.root, &rel, "the ONNX file the onnx flavor names")?;
+    let proto = read_proto(&path)?;
+    let externals = external_data(&proto, &rel);
+    fetch(&externals)?;
+    check_external_data(&card.root, &externals)?;
+    Ok((rel, path, proto))
+}
+
+/// Each external data file (weights MLflow saved beside the .onnx file) checked the way every
+/// file of the model is: a regular file inside the folder.
+fn check_external_data(root: &Path, externals: &[String]) -> Result<(), PredictError> {
+    for rel in externals {
+        model_file(
+            root,
+            rel,
+            "a file of the model's weights (ONNX external data)",
+        )?;
+    }
+    Ok(())
+}
+
+/// A graph's inputs fed at run time (initializers listed as inputs left out) and its output
+/// names.
+pub fn graph_io(graph: &pb::GraphProto) -> (Vec<GraphInput>, Vec<String>) {
+    let initializers: std::collections::HashSet<&str> =
+        graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let inputs = graph
+        .input
+        .iter()
+        .filter(|i| !initializers.contains(i.name.as_str()))
+        .map(graph_input)
+        .collect();
+    let outputs = graph.output.iter().map(|o| o.name.clone()).collect();
+    (inputs, outputs)
+}
+
 /// Reads an .onnx file's protobuf (the graph and the inline weights; external data stays on
 /// disk until the model is prepared).
 pub fn read_proto(path: &Path) -> Result<pb::ModelProto, PredictError> {
@@ -303,16 +354,7 @@ impl OnnxBackend {
         card: &ModelCard,
         mut fetch: impl FnMut(&[String]) -> Result<(), PredictError>,
     ) -> Result<Self, PredictError> {
-        let rel = onnx_data(card).ok_or_else(|| {
-            PredictError::NotRunnable(format!(
-                "{}: the model has no onnx flavor; predict it with the MLflow (local) backend",
-                card.root.join("MLmodel").display()
-            ))
-        })?;
-        fetch(std::slice::from_ref(&rel))?;
-        let path = model_file(&card.root, &rel, "the ONNX file the onnx flavor names")?;
-        let proto = read_proto(&path)?;
-        fetch(&external_data(&proto, &rel))?;
+        let (rel, _, proto) = read_model(card, &mut fetch)?;
         Self::from_proto(&card.root, &rel, proto, tensor_signature(card))
     }
 
@@ -337,15 +379,8 @@ impl OnnxBackend {
         tensor_signature: bool,
     ) -> Result<Self, PredictError> {
         let path = root.join(onnx_rel);
-        // Weights saved as external data (MLflow's default): each file checked the way every
-        // file of the model is, before tract reads it.
-        for rel in external_data(&proto, onnx_rel) {
-            model_file(
-                root,
-                &rel,
-                "a file of the model's weights (ONNX external data)",
-            )?;
-        }
+        // Weights saved as external data (MLflow's default), checked before tract reads them.
+        check_external_data(root, &external_data(&proto, onnx_rel))?;
         let dir = path
             .parent()
             .map(|d| d.to_string_lossy().into_owned())
@@ -355,15 +390,7 @@ impl OnnxBackend {
             .graph
             .as_ref()
             .ok_or_else(|| onnx_error(&path, "the ONNX file holds no graph"))?;
-        let initializers: std::collections::HashSet<&str> =
-            graph.initializer.iter().map(|t| t.name.as_str()).collect();
-        let inputs: Vec<GraphInput> = graph
-            .input
-            .iter()
-            .filter(|i| !initializers.contains(i.name.as_str()))
-            .map(graph_input)
-            .collect();
-        let outputs: Vec<String> = graph.output.iter().map(|o| o.name.clone()).collect();
+        let (inputs, outputs) = graph_io(graph);
         let zipmaps = find_zipmaps(graph, &outputs);
         // tract looks operators up by type alone: a custom domain's op must not run as ONNX's
         // op of the same name, and one tract lacks is named before it fails deep in a plan.
@@ -531,13 +558,7 @@ impl OnnxBackend {
     /// Runs the model on a request: typed tensors are fed as they are (converted to the graph's
     /// element types), a JSON body is read into tensors first.
     pub fn predict(&self, request: &Request) -> Result<Outcome, PredictError> {
-        let (feeds, frame_request) = match request {
-            Request::Tensors { tensors, .. } => (self.typed_feeds(tensors), false),
-            Request::Json(body) => (
-                self.feeds(body),
-                body.get("dataframe_split").is_some() || body.get("dataframe_records").is_some(),
-            ),
-        };
+        let (feeds, frame_request) = request_feeds(&self.inputs, request);
         let feeds = match feeds {
             Ok(f) => f,
             Err(message) => return Ok(refused(message)),
@@ -552,146 +573,185 @@ impl OnnxBackend {
             .map_err(|e| onnx_error(&self.path, format!("output {name}: {e}")))?;
             outputs.insert(name.clone(), value);
         }
-        let predictions = if frame_request && !self.tensor_signature {
-            match records(&outputs) {
-                Ok(r) => r,
-                Err(message) => return Ok(refused(message)),
-            }
-        } else {
-            Value::Object(outputs)
-        };
-        let latency = started.elapsed();
-        let raw = serde_json::to_string(&json!({ "predictions": predictions })).unwrap_or_default();
-        Ok(Outcome {
-            reply: Reply::Predictions {
-                value: predictions,
-                wrapped: true,
-                non_finite: raw.contains("null") && has_non_finite(&results),
-                raw,
-            },
-            latency,
-            startup,
-        })
-    }
-
-    /// The tensors to feed, in graph input order, from typed tensors (matched by name, or the
-    /// one unnamed tensor to the one graph input).
-    fn typed_feeds(&self, tensors: &Tensors) -> Result<Vec<Tensor>, String> {
-        match tensors {
-            Tensors::One(t) => {
-                let [input] = self.inputs.as_slice() else {
-                    return Err(format!(
-                        "Unable to map numpy array input to the expected model input. Numpy arrays can only be used as input for MLflow ONNX models that have a single input. This model requires {} inputs. Please pass in data as either a dictionary or a DataFrame with the following tensors: {}.",
-                        self.inputs.len(),
-                        self.input_list()
-                    ));
-                };
-                Ok(vec![typed_to_tract(input, t)?])
-            }
-            Tensors::Named(ts) => self
-                .inputs
-                .iter()
-                .map(|input| {
-                    let (_, t) = ts.iter().find(|(n, _)| *n == input.name).ok_or_else(|| {
-                        format!(
-                            "the request has no tensor named {:?}; the ONNX graph needs {}",
-                            input.name,
-                            self.input_list()
-                        )
-                    })?;
-                    typed_to_tract(input, t)
-                })
-                .collect(),
-        }
-    }
-
-    /// The tensors to feed, in graph input order, from a request body.
-    fn feeds(&self, body: &Value) -> Result<Vec<Tensor>, String> {
-        if let Some(data) = body.get("inputs").or_else(|| body.get("instances")) {
-            // Borrowed, not copied: an image batch is hundreds of thousands of numbers.
-            let data = crate::input::request::rows_to_columns(data);
-            let named: Vec<(&GraphInput, &Value)> = match &*data {
-                Value::Object(map) => {
-                    let mut out = Vec::new();
-                    for input in &self.inputs {
-                        let value = map.get(&input.name).ok_or_else(|| {
-                            format!(
-                                "the request has no tensor named {:?}; the ONNX graph needs {}",
-                                input.name,
-                                self.input_list()
-                            )
-                        })?;
-                        out.push((input, value));
-                    }
-                    out
-                }
-                other => {
-                    let [input] = self.inputs.as_slice() else {
-                        return Err(format!(
-                            "Unable to map numpy array input to the expected model input. Numpy arrays can only be used as input for MLflow ONNX models that have a single input. This model requires {} inputs. Please pass in data as either a dictionary or a DataFrame with the following tensors: {}.",
-                            self.inputs.len(),
-                            self.input_list()
-                        ));
-                    };
-                    vec![(input, other)]
-                }
-            };
-            return named
-                .into_iter()
-                .map(|(input, value)| to_tensor(input, value))
-                .collect();
-        }
-        let named: Vec<(&GraphInput, Value)> = if let Some((columns, rows)) = frame(body) {
-            if let [input] = self.inputs.as_slice() {
-                vec![(
-                    input,
-                    Value::Array(rows.into_iter().map(Value::Array).collect()),
-                )]
-            } else {
-                let mut out = Vec::new();
-                for input in &self.inputs {
-                    let index = columns
-                        .iter()
-                        .position(|c| c == &input.name)
-                        .ok_or_else(|| {
-                            format!(
-                                "the frame has no column named {:?}; the ONNX graph needs {}",
-                                input.name,
-                                self.input_list()
-                            )
-                        })?;
-                    let column: Vec<Value> = rows
-                        .iter()
-                        .map(|r| r.get(index).cloned().unwrap_or(Value::Null))
-                        .collect();
-                    out.push((input, Value::Array(column)));
-                }
-                out
-            }
-        } else {
-            return Err(
-                "the body has none of inputs, instances, dataframe_split or dataframe_records"
-                    .into(),
-            );
-        };
-        named
-            .iter()
-            .map(|(input, value)| to_tensor(input, value))
-            .collect()
-    }
-
-    fn input_list(&self) -> String {
-        let names: Vec<String> = self
-            .inputs
-            .iter()
-            .map(|i| format!("{:?}", i.name))
-            .collect();
-        format!("[{}]", names.join(", "))
+        let mut outcome = answer(
+            outputs,
+            frame_request && !self.tensor_signature,
+            has_non_finite(&results),
+            started,
+        );
+        outcome.startup += startup;
+        outcome.runtime = Some(tract_label());
+        Ok(outcome)
     }
 }
 
+/// tract's version, as Cargo.lock pins it (a test keeps the two equal).
+pub const TRACT_VERSION: &str = "0.23.9";
+
+/// The runtime label of the tract backend: `tract 0.23.9`.
+pub fn tract_label() -> String {
+    format!("tract {TRACT_VERSION}")
+}
+
+/// The answer from the outputs (output name to JSON, in the graph's order) as MLflow's onnx
+/// flavor gives it: records for a frame request to a column-based model, else the object;
+/// `started` is when the run began (the latency ends now).
+pub(super) fn answer(
+    outputs: Map<String, Value>,
+    as_records: bool,
+    non_finite: bool,
+    started: Instant,
+) -> Outcome {
+    let predictions = if as_records {
+        match records(&outputs) {
+            Ok(r) => r,
+            Err(message) => return refused(message),
+        }
+    } else {
+        Value::Object(outputs)
+    };
+    let latency = started.elapsed();
+    let raw = serde_json::to_string(&json!({ "predictions": predictions })).unwrap_or_default();
+    Outcome {
+        reply: Reply::Predictions {
+            value: predictions,
+            wrapped: true,
+            non_finite: non_finite && raw.contains("null"),
+            raw,
+        },
+        latency,
+        startup: Duration::ZERO,
+        runtime: None,
+        note: None,
+    }
+}
+
+/// The tensors to feed, in graph input order, and whether the request is a frame
+/// (`dataframe_split`, `dataframe_records`); a refusal's message instead of the tensors.
+pub(super) fn request_feeds(
+    inputs: &[GraphInput],
+    request: &Request,
+) -> (Result<Vec<Tensor>, String>, bool) {
+    match request {
+        Request::Tensors { tensors, .. } => (typed_feeds(inputs, tensors), false),
+        Request::Json(body) => (
+            json_feeds(inputs, body),
+            body.get("dataframe_split").is_some() || body.get("dataframe_records").is_some(),
+        ),
+    }
+}
+
+/// The tensors to feed, in graph input order, from typed tensors (matched by name, or the
+/// one unnamed tensor to the one graph input).
+fn typed_feeds(inputs: &[GraphInput], tensors: &Tensors) -> Result<Vec<Tensor>, String> {
+    match tensors {
+        Tensors::One(t) => {
+            let [input] = inputs else {
+                return Err(format!(
+                    "Unable to map numpy array input to the expected model input. Numpy arrays can only be used as input for MLflow ONNX models that have a single input. This model requires {} inputs. Please pass in data as either a dictionary or a DataFrame with the following tensors: {}.",
+                    inputs.len(),
+                    input_list(inputs)
+                ));
+            };
+            Ok(vec![typed_to_tract(input, t)?])
+        }
+        Tensors::Named(ts) => inputs
+            .iter()
+            .map(|input| {
+                let (_, t) = ts.iter().find(|(n, _)| *n == input.name).ok_or_else(|| {
+                    format!(
+                        "the request has no tensor named {:?}; the ONNX graph needs {}",
+                        input.name,
+                        input_list(inputs)
+                    )
+                })?;
+                typed_to_tract(input, t)
+            })
+            .collect(),
+    }
+}
+
+/// The tensors to feed, in graph input order, from a request body.
+fn json_feeds(inputs: &[GraphInput], body: &Value) -> Result<Vec<Tensor>, String> {
+    if let Some(data) = body.get("inputs").or_else(|| body.get("instances")) {
+        // Borrowed, not copied: an image batch is hundreds of thousands of numbers.
+        let data = crate::input::request::rows_to_columns(data);
+        let named: Vec<(&GraphInput, &Value)> = match &*data {
+            Value::Object(map) => {
+                let mut out = Vec::new();
+                for input in inputs {
+                    let value = map.get(&input.name).ok_or_else(|| {
+                        format!(
+                            "the request has no tensor named {:?}; the ONNX graph needs {}",
+                            input.name,
+                            input_list(inputs)
+                        )
+                    })?;
+                    out.push((input, value));
+                }
+                out
+            }
+            other => {
+                let [input] = inputs else {
+                    return Err(format!(
+                        "Unable to map numpy array input to the expected model input. Numpy arrays can only be used as input for MLflow ONNX models that have a single input. This model requires {} inputs. Please pass in data as either a dictionary or a DataFrame with the following tensors: {}.",
+                        inputs.len(),
+                        input_list(inputs)
+                    ));
+                };
+                vec![(input, other)]
+            }
+        };
+        return named
+            .into_iter()
+            .map(|(input, value)| to_tensor(input, value))
+            .collect();
+    }
+    let named: Vec<(&GraphInput, Value)> = if let Some((columns, rows)) = frame(body) {
+        if let [input] = inputs {
+            vec![(
+                input,
+                Value::Array(rows.into_iter().map(Value::Array).collect()),
+            )]
+        } else {
+            let mut out = Vec::new();
+            for input in inputs {
+                let index = columns
+                    .iter()
+                    .position(|c| c == &input.name)
+                    .ok_or_else(|| {
+                        format!(
+                            "the frame has no column named {:?}; the ONNX graph needs {}",
+                            input.name,
+                            input_list(inputs)
+                        )
+                    })?;
+                let column: Vec<Value> = rows
+                    .iter()
+                    .map(|r| r.get(index).cloned().unwrap_or(Value::Null))
+                    .collect();
+                out.push((input, Value::Array(column)));
+            }
+            out
+        }
+    } else {
+        return Err(
+            "the body has none of inputs, instances, dataframe_split or dataframe_records".into(),
+        );
+    };
+    named
+        .iter()
+        .map(|(input, value)| to_tensor(input, value))
+        .collect()
+}
+
+fn input_list(inputs: &[GraphInput]) -> String {
+    let names: Vec<String> = inputs.iter().map(|i| format!("{:?}", i.name)).collect();
+    format!("[{}]", names.join(", "))
+}
+
 /// A refusal from our side, worded as the server would answer it.
-fn refused(message: String) -> Outcome {
+pub(super) fn refused(message: String) -> Outcome {
     Outcome {
         reply: Reply::Rejected(Rejection {
             status: 400,
@@ -701,10 +761,12 @@ fn refused(message: String) -> Outcome {
         }),
         latency: Duration::ZERO,
         startup: Duration::ZERO,
+        runtime: None,
+        note: None,
     }
 }
 
-fn graph_input(info: &pb::ValueInfoProto) -> GraphInput {
+pub(super) fn graph_input(info: &pb::ValueInfoProto) -> GraphInput {
     let tensor = info.r#type.as_ref().and_then(|t| match &t.value {
         Some(pb::type_proto::Value::TensorType(t)) => Some(t),
         _ => None,

@@ -878,3 +878,185 @@ fn a_server_that_cannot_load_the_model_names_the_cause_and_the_fix() {
     assert!(!text.contains("Traceback"), "{text}");
     assert!(text.lines().count() == 1, "{text}");
 }
+
+/// The ONNX models MLflow saved for the tests (and the bundled example), each with a body MLflow
+/// accepts: the sample photo for the image model, the saved input example for the others. The
+/// model whose signature disagrees with its graph (and uses a custom op) is left out: MLflow
+/// cannot run it either.
+fn onnx_fixtures() -> Vec<(PathBuf, Request)> {
+    let mut out = Vec::new();
+    let example = crate::common::repo("assets/example-model");
+    let example_card = card(&example);
+    out.push((example, sample_photo_body(&example_card)));
+    let mut names: Vec<String> = std::fs::read_dir(crate::common::repo("tests/fixtures/models"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("onnx_") && n != "onnx_signature_mismatch")
+        .collect();
+    names.sort();
+    assert!(names.len() >= 3, "{names:?}");
+    for name in names {
+        let path = crate::common::model(&name);
+        let body = example_body(&card(&path));
+        out.push((path, body));
+    }
+    out
+}
+
+/// MLflow's onnx flavor runs on ONNX Runtime; the same library, loaded in-process from the test
+/// venv's pinned pip onnxruntime (found through the chosen Python), gives MLflow's answer to
+/// within 1e-6 for every ONNX fixture, MLflow's default external-data save included, warm on
+/// the second call.
+#[test]
+fn onnx_runtime_in_process_gives_mlflows_numbers_for_every_onnx_fixture() {
+    let cancel = AtomicBool::new(false);
+    for (path, body) in onnx_fixtures() {
+        let mut runner = Runner::new(card(&path));
+        let first = runner
+            .predict(&BackendChoice::OnnxRuntime, &settings(), &body, &cancel)
+            .unwrap();
+        assert_eq!(first.note, None, "{}: ONNX Runtime loaded", path.display());
+        assert_eq!(
+            first.runtime.as_deref(),
+            Some("onnxruntime 1.32.0 (CPUExecutionProvider)"),
+            "{}",
+            path.display()
+        );
+        let (status, theirs) = mlflow_answer(&path, &body);
+        assert_eq!(status, 200, "{}", path.display());
+        let ours = json!({ "predictions": predictions(&first) });
+        assert_close(&ours, &theirs, 1e-6);
+        let second = runner
+            .predict(&BackendChoice::OnnxRuntime, &settings(), &body, &cancel)
+            .unwrap();
+        assert!(!second.cold(), "{}: the session is kept", path.display());
+        assert_eq!(predictions(&second), predictions(&first));
+    }
+}
+
+/// `predict --backend onnxruntime` as a process of its own (ONNX Runtime loads once per
+/// process): the library given or found, or why none could be used in one line naming it, and
+/// then tract's answer.
+fn cli_onnxruntime(
+    extra: &[&std::ffi::OsStr],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"));
+    cmd.arg("predict")
+        .arg(crate::common::repo("assets/example-model"))
+        .arg("--image")
+        .arg(crate::common::repo("assets/sample-china.jpg"))
+        .args(["--backend", "onnxruntime"])
+        .args(extra)
+        .env_remove("ORT_DYLIB_PATH")
+        .env_remove("MLMODEL_INSPECTOR_PYTHON")
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("CONDA_PREFIX");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn without_a_usable_onnx_runtime_tract_answers_with_one_line_saying_why() {
+    let tract = "{\"predictions\":{\"probabilities\":[[0.5396271347999573,0.46037283539772034]]}}";
+    // Found through the Python: ONNX Runtime answers.
+    let venv = crate::common::venv_python();
+    let (code, out, err) = cli_onnxruntime(&["--python".as_ref(), venv.as_os_str()], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("in-process on onnxruntime 1.32.0 (CPUExecutionProvider)"),
+        "{err}"
+    );
+    assert!(!err.contains("tract"), "{err}");
+    assert!(
+        out.starts_with("{\"predictions\":{\"probabilities\":[[0.53962"),
+        "{out}"
+    );
+    // A file that is not a library, given on the command line and in ORT_DYLIB_PATH.
+    let not_a_library = crate::common::repo("assets/example-model/MLmodel");
+    for (extra, env) in [
+        (
+            vec!["--ort-lib".as_ref(), not_a_library.as_os_str()],
+            vec![],
+        ),
+        (vec![], vec![("ORT_DYLIB_PATH", not_a_library.as_os_str())]),
+    ] {
+        let (code, out, err) = cli_onnxruntime(&extra, &env);
+        assert_eq!(code, 0, "{err}");
+        let note: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("ONNX Runtime unavailable"))
+            .collect();
+        assert_eq!(note.len(), 1, "one line: {err}");
+        assert!(
+            note[0].contains(&not_a_library.display().to_string()),
+            "{err}"
+        );
+        assert!(note[0].contains("cannot load ONNX Runtime from"), "{err}");
+        assert!(
+            note[0].contains("invalid ELF header"),
+            "the loader's words: {err}"
+        );
+        assert!(note[0].ends_with("tract answered"), "{err}");
+        assert!(err.contains("in-process on tract"), "{err}");
+        assert_eq!(out.trim(), tract);
+    }
+    // A real shared library that is not ONNX Runtime's: the provider library pip's wheel ships
+    // beside it. (A library too old for ort's API, before 1.17, cannot be had from pip: those
+    // wheels ship no libonnxruntime.so, only a Python extension that exports no C API.)
+    let lib = venv
+        .parent()
+        .and_then(|bin| bin.parent())
+        .unwrap()
+        .join("lib");
+    let providers = std::fs::read_dir(&lib)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("python3")
+        })
+        .unwrap()
+        .join("site-packages/onnxruntime/capi/libonnxruntime_providers_shared.so");
+    assert!(providers.is_file(), "{}", providers.display());
+    let (code, out, err) = cli_onnxruntime(&["--ort-lib".as_ref(), providers.as_os_str()], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "note: ONNX Runtime unavailable: {} (as given) is not an ONNX Runtime library (it has no OrtGetApiBase); tract answered",
+            providers.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(out.trim(), tract);
+    // No library at all: a Python without the onnxruntime package, nothing in the system's
+    // library folders.
+    let bare = tempfile::tempdir().unwrap();
+    let status = Command::new(&venv)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(bare.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let python = bare.path().join("bin/python");
+    let (code, out, err) = cli_onnxruntime(&["--python".as_ref(), python.as_os_str()], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("note: ONNX Runtime unavailable: no ONNX Runtime library"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{} has no onnxruntime package", python.display())),
+        "{err}"
+    );
+    assert_eq!(out.trim(), tract);
+}
