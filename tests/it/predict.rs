@@ -1060,3 +1060,61 @@ fn without_a_usable_onnx_runtime_tract_answers_with_one_line_saying_why() {
     );
     assert_eq!(out.trim(), tract);
 }
+
+/// A model MLflow saved with `onnx_session_options` (3 intra-op threads pinned to two cores by
+/// an extra session config entry, sequential, basic optimisation): ONNX Runtime in-process
+/// answers as MLflow does. The options reach the session: the same folder with affinities that
+/// do not fit 3 threads is refused by ONNX Runtime's own check, which names the thread count,
+/// as MLflow's loader is.
+#[test]
+fn onnx_session_options_from_the_flavor_reach_onnx_runtime() {
+    let path = crate::common::model("onnx_session_options");
+    let cancel = AtomicBool::new(false);
+    let body = example_body(&card(&path));
+    let mut runner = Runner::new(card(&path));
+    let outcome = runner
+        .predict(&BackendChoice::OnnxRuntime, &settings(), &body, &cancel)
+        .unwrap();
+    assert_eq!(outcome.note, None);
+    let (status, theirs) = mlflow_answer(&path, &body);
+    assert_eq!(status, 200);
+    assert_close(
+        &json!({ "predictions": predictions(&outcome) }),
+        &theirs,
+        1e-6,
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&path, dir.path());
+    let mlmodel = std::fs::read_to_string(dir.path().join("MLmodel")).unwrap();
+    let unfit = mlmodel.replace(
+        "session.intra_op_thread_affinities: 1;2",
+        "session.intra_op_thread_affinities: '1'",
+    );
+    assert_ne!(unfit, mlmodel);
+    std::fs::write(dir.path().join("MLmodel"), unfit).unwrap();
+    let mut runner = Runner::new(card(dir.path()));
+    let err = runner
+        .predict(&BackendChoice::OnnxRuntime, &settings(), &body, &cancel)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("affinities: 1, thread_pool_size: 3"),
+        "ONNX Runtime's own words, with the flavor's thread count: {err}"
+    );
+    // MLflow's own loader refuses it with the same words.
+    let out = Command::new(crate::common::venv_python())
+        .args([
+            "-c",
+            "import sys, mlflow; mlflow.pyfunc.load_model(sys.argv[1])",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let theirs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        theirs.contains("affinities: 1, thread_pool_size: 3"),
+        "{theirs}"
+    );
+}
