@@ -149,6 +149,9 @@ pub enum BackendKind {
     /// In-process ONNX (tract): no Python, none of the model's code.
     #[default]
     Onnx,
+    /// In-process ONNX on the user's ONNX Runtime library (MLflow's own runtime), tract
+    /// where none loads: no Python runs, none of the model's code.
+    OnnxRuntime,
     /// MLflow's scoring server started for the folder: runs the model's code.
     Local,
     /// A running endpoint.
@@ -173,6 +176,7 @@ impl BackendKind {
     pub fn choice(self, url: &str) -> BackendChoice {
         match self {
             Self::Onnx => BackendChoice::Onnx,
+            Self::OnnxRuntime => BackendChoice::OnnxRuntime,
             Self::Local => BackendChoice::Local,
             Self::Url => BackendChoice::Url(url.trim().to_string()),
         }

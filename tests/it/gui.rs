@@ -1684,3 +1684,26 @@ fn the_graph_tab_names_a_missing_weights_file() {
         "✔ The MLflow signature matches the graph's inputs and outputs."
     ));
 }
+
+/// The Test tab's "ONNX Runtime in-process" runs the example on the venv's ONNX Runtime (the
+/// Python of the backend settings has the pinned onnxruntime) and says so beside the answer.
+#[test]
+fn onnx_runtime_is_a_backend_of_the_test_tab_and_names_its_version() {
+    let mut settings = Settings::default();
+    settings.backend.python = Some(crate::common::venv_python());
+    let mut h = app_with(Some(crate::common::repo("assets/example-model")), settings);
+    tab(&mut h, "Test");
+    drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
+    h.get_by_label("ONNX Runtime in-process").click();
+    h.run_steps(2);
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 1"));
+    assert!(
+        shows(
+            &h,
+            "in-process on onnxruntime 1.32.0 (CPUExecutionProvider)"
+        ),
+        "the runtime and its version beside the answer"
+    );
+    assert!(shows(&h, "0.5396"), "MLflow's number for the photo");
+}

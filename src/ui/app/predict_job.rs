@@ -75,6 +75,14 @@ impl InspectorApp {
                 labels,
             } = crate::session::read_answer(&result, &card, remembered.as_deref(), want_labels);
             let (raw_view, value_views) = Run::views(&result, &sections);
+            // ONNX Runtime's runs name the runtime that answered (tract where none loaded).
+            let label = match (&choice, &result) {
+                (crate::predict::BackendChoice::OnnxRuntime, Ok(o)) => o
+                    .runtime
+                    .as_ref()
+                    .map_or(label, |r| format!("in-process on {r}")),
+                _ => label,
+            };
             TaskResult::Predicted {
                 generation,
                 run: Box::new(Run {

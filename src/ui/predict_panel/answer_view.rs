@@ -96,6 +96,12 @@ pub(super) fn run_answer_ui(
         Reply::Predictions {
             raw, non_finite, ..
         } => {
+            if let Some(note) = &outcome.note {
+                ui.add(
+                    egui::Label::new(RichText::new(format!("⚠ {note}")).color(warn_color(ui)))
+                        .wrap(),
+                );
+            }
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(ok_color(ui), "✔");
                 ui.label(timing);

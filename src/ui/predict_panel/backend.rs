@@ -25,6 +25,20 @@ pub(super) fn backend_choice_ui(
         {
             choice = BackendKind::Onnx;
         }
+        if ui
+            .add_enabled(
+                has_onnx,
+                egui::RadioButton::new(
+                    choice == BackendKind::OnnxRuntime,
+                    "ONNX Runtime in-process",
+                ),
+            )
+            .on_hover_text("Runs model.onnx on the ONNX Runtime library you have (the onnxruntime package of the Python in Settings, ORT_DYLIB_PATH or the system's): MLflow's own runtime, no Python runs; tract answers where none loads")
+            .on_disabled_hover_text("The model has no onnx flavor.")
+            .clicked()
+        {
+            choice = BackendKind::OnnxRuntime;
+        }
         ui.radio_value(&mut choice, BackendKind::Local, "MLflow scoring server (local Python)")
             .on_hover_text("Starts `python -m mlflow models serve` for this folder and keeps it warm: runs the model's code");
         ui.radio_value(&mut choice, BackendKind::Url, "Endpoint URL");
