@@ -209,7 +209,7 @@ pub enum Command {
         /// Seconds a prediction may take.
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
         timeout: u64,
-        /// Send the request N times (built once) and print `latency_ms p50=<ms> p95=<ms> n=<N>`
+        /// Send the request N times (built once) and print `latency_ms p50=<ms> p90=<ms> p95=<ms> n=<N>`
         /// on stderr: warm latency from a shell.
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,

@@ -195,14 +195,15 @@ fn send_request(
     }
 }
 
-/// `latency_ms p50=<ms> p95=<ms> n=<N>` (nearest-rank percentiles).
+/// `latency_ms p50=<ms> p90=<ms> p95=<ms> n=<N>` (nearest-rank percentiles).
 pub fn latency_line(latencies: &[std::time::Duration]) -> String {
     use crate::perf::nearest_rank;
     let mut ms: Vec<f64> = latencies.iter().map(|d| d.as_secs_f64() * 1e3).collect();
     ms.sort_by(f64::total_cmp);
     format!(
-        "latency_ms p50={:.3} p95={:.3} n={}",
+        "latency_ms p50={:.3} p90={:.3} p95={:.3} n={}",
         nearest_rank(&ms, 0.50),
+        nearest_rank(&ms, 0.90),
         nearest_rank(&ms, 0.95),
         ms.len()
     )
@@ -216,7 +217,13 @@ mod tests {
     #[test]
     fn percentiles_are_nearest_rank() {
         let l: Vec<Duration> = (1..=20).map(Duration::from_millis).collect();
-        assert_eq!(latency_line(&l), "latency_ms p50=10.000 p95=19.000 n=20");
-        assert_eq!(latency_line(&l[..1]), "latency_ms p50=1.000 p95=1.000 n=1");
+        assert_eq!(
+            latency_line(&l),
+            "latency_ms p50=10.000 p90=18.000 p95=19.000 n=20"
+        );
+        assert_eq!(
+            latency_line(&l[..1]),
+            "latency_ms p50=1.000 p90=1.000 p95=1.000 n=1"
+        );
     }
 }

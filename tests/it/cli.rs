@@ -468,11 +468,12 @@ fn predict_repeat_prints_warm_latency_percentiles() {
         .find(|l| l.starts_with("latency_ms "))
         .unwrap_or_else(|| panic!("{err}"));
     let fields: Vec<&str> = line.split(' ').collect();
-    assert_eq!(fields.len(), 4, "{line}");
+    assert_eq!(fields.len(), 5, "{line}");
     let p50: f64 = fields[1].strip_prefix("p50=").unwrap().parse().unwrap();
-    let p95: f64 = fields[2].strip_prefix("p95=").unwrap().parse().unwrap();
-    assert!(p50 > 0.0 && p95 >= p50, "{line}");
-    assert_eq!(fields[3], "n=7");
+    let p90: f64 = fields[2].strip_prefix("p90=").unwrap().parse().unwrap();
+    let p95: f64 = fields[3].strip_prefix("p95=").unwrap().parse().unwrap();
+    assert!(p50 > 0.0 && p90 >= p50 && p95 >= p90, "{line}");
+    assert_eq!(fields[4], "n=7");
     let (code, _, err) = predict(&[
         repo("assets/example-model").to_str().unwrap(),
         "--repeat",

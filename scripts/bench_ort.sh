@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# ONNX Runtime in-process (ours) vs tract (ours) vs mlflow.pyfunc (MLflow's Python path, which
+# runs onnxruntime), warm, on the bundled example (photos) and on the fixture MLflow saved with
+# external data, batch 1 and 32: three interleaved rounds, p50 and p90 of each. Issue 28;
+# results in BENCHMARKS.md. Needs a release build (cargo build --release --bin mlmodel-inspector).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+bin="${CARGO_TARGET_DIR:-target}/release/mlmodel-inspector"
+python="$(scripts/python-env.sh)"
+dir="$(mktemp -d)"
+"$python" scripts/bench_ort_python.py "$dir" --only-files >/dev/null
+photo=assets/sample-china.jpg
+photos32=()
+for _ in $(seq 32); do photos32+=(--image "$photo"); done
+run() { # NAME MODEL N ARGS...
+  local name=$1 model=$2 n=$3
+  shift 3
+  for backend in onnxruntime onnx; do
+    line=$("$bin" predict "$model" "$@" --backend "$backend" --python "$python" --repeat "$n" 2>&1 >/dev/null | grep '^latency_ms')
+    echo "$name $backend $line"
+  done
+}
+for round in 1 2 3; do
+  echo "== round $round"
+  run example_b1 assets/example-model 300 --image "$photo"
+  run example_b32 assets/example-model 50 "${photos32[@]}"
+  run external_b1 tests/fixtures/models/onnx_external_data 1000 --input "$dir/external_b1.json"
+  run external_b32 tests/fixtures/models/onnx_external_data 1000 --input "$dir/external_b32.json"
+  echo "python $("$python" scripts/bench_ort_python.py "$dir")"
+done
