@@ -558,12 +558,16 @@ impl OnnxBackend {
     /// Runs the model on a request: typed tensors are fed as they are (converted to the graph's
     /// element types), a JSON body is read into tensors first.
     pub fn predict(&self, request: &Request) -> Result<Outcome, PredictError> {
+        // The latency counts the request's conversion too (not a plan made on first use).
+        let converting = Instant::now();
         let (feeds, frame_request) = request_feeds(&self.inputs, request);
         let feeds = match feeds {
             Ok(f) => f,
             Err(message) => return Ok(refused(message)),
         };
+        let conversion = converting.elapsed();
         let (results, startup, started) = self.run_tensors(feeds)?;
+        let started = started.checked_sub(conversion).unwrap_or(started);
         let mut outputs = Map::new();
         for (name, result) in self.outputs.iter().zip(results.iter()) {
             let value = match self.zipmaps.get(name) {

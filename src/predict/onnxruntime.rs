@@ -587,7 +587,11 @@ impl OrtBackend {
         let eps: Vec<ort::ep::ExecutionProviderDispatch> = providers
             .iter()
             .filter_map(|p| match p.as_str() {
-                "CPUExecutionProvider" => Some(ort::ep::CPU::default().build()),
+                // ort's CPU provider turns the memory arena off; Python's (MLflow's) has it
+                // on, and without it a batch of 32 images ran 3.7x slower.
+                "CPUExecutionProvider" => {
+                    Some(ort::ep::CPU::default().with_arena_allocator(true).build())
+                }
                 _ => None,
             })
             .collect();
@@ -611,6 +615,8 @@ impl OrtBackend {
 
     /// Runs the model on a request, answering as MLflow's onnx flavor does.
     pub fn predict(&self, request: &Request) -> Result<Outcome, PredictError> {
+        // The latency counts the request's conversion too, as mlflow.pyfunc's predict does.
+        let started = Instant::now();
         let (feeds, frame_request) = super::onnx::request_feeds(&self.inputs, request);
         let feeds = match feeds {
             Ok(f) => f,
@@ -626,7 +632,6 @@ impl OrtBackend {
             path: self.path.clone(),
             message: "an earlier run of this session failed".into(),
         })?;
-        let started = Instant::now();
         let results = session
             .run(values)
             .map_err(|e| ort_error(&self.path, "run failed", e))?;
