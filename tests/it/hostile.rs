@@ -492,7 +492,7 @@ fn run_measured(args: &[&std::ffi::OsStr]) -> (i32, u64, String) {
 /// An answer just under the cap is read and shown, within a stated peak memory: at most 10
 /// times the answer's size for the worst shape, a flat list of 10 million numbers (the parse
 /// holds the body's text and a serde_json tree of 80 bytes a number; the table of the answer
-/// keeps its first rows only). Measured 2026-12-04: 932 MiB for 127 MiB (it was 3.7 GiB while
+/// keeps its first rows only). Measured 2026-12-04: 932 MiB for 127 MiB (it was 3.6 GiB while
 /// the table copied every row and the reader copied the body twice). `--nocapture` prints it.
 #[test]
 fn an_answer_just_under_the_cap_is_read_within_a_stated_peak_memory() {
