@@ -12,7 +12,6 @@ import logging
 import math
 import os
 import sys
-import time
 import warnings
 
 warnings.filterwarnings("ignore")
@@ -20,6 +19,7 @@ logging.getLogger("mlflow").setLevel(logging.ERROR)
 
 import mlflow  # noqa: E402
 import numpy as np  # noqa: E402
+from bench_python import timings_ms  # noqa: E402  (scripts/ is on the path when run)
 from PIL import Image  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,13 +30,7 @@ def nearest_rank(sorted_ms, q):
 
 
 def percentiles(fn, n):
-    fn()
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1e3)
-    times.sort()
+    times = sorted(timings_ms(fn, n))
     return {"p50": nearest_rank(times, 0.5), "p90": nearest_rank(times, 0.9), "n": n}
 
 

@@ -29,14 +29,19 @@ from PIL import Image  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def median_ms(fn, n):
+def timings_ms(fn, n):
+    """Each of n warm calls' time in milliseconds (one call first, untimed)."""
     fn()
     times = []
     for _ in range(n):
         t = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(times)
+    return times
+
+
+def median_ms(fn, n):
+    return statistics.median(timings_ms(fn, n))
 
 
 def onnx_only():

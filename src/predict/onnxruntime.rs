@@ -140,7 +140,7 @@ fn package_under_prefix(prefix: &Path) -> Option<PathBuf> {
 /// imports nothing), within 20 s.
 fn package_from_python(python: &Path) -> Option<PathBuf> {
     const ASK: &str = "import importlib.util as u\ns = u.find_spec('onnxruntime')\nprint(list(s.submodule_search_locations)[0] if s and s.submodule_search_locations else '')";
-    let mut child = Command::new(python)
+    let child = Command::new(python)
         .arg("-c")
         .arg(ASK)
         .stdin(Stdio::null())
@@ -148,20 +148,9 @@ fn package_from_python(python: &Path) -> Option<PathBuf> {
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() > Duration::from_secs(20) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(_) => return None,
-        }
-    }
-    let output = child.wait_with_output().ok()?;
+    let output = super::python::wait_at_most(child, Duration::from_secs(20))
+        .ok()
+        .flatten()?;
     let text = String::from_utf8_lossy(&output.stdout);
     let line = text.lines().next()?.trim();
     (!line.is_empty()).then(|| PathBuf::from(line))

@@ -131,6 +131,26 @@ for name in sys.argv[1:]:
 print(json.dumps(out))
 "#;
 
+/// Waits for a child process at most `limit`, then kills it: its output, or `None` when it ran
+/// out of time (a Python asked something must not hang the caller).
+pub fn wait_at_most(
+    mut child: std::process::Child,
+    limit: Duration,
+) -> std::io::Result<Option<std::process::Output>> {
+    let started = Instant::now();
+    loop {
+        match child.try_wait()? {
+            Some(_) => return child.wait_with_output().map(Some),
+            None if started.elapsed() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Ok(None);
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
 /// Asks an interpreter its version and package versions (reads metadata only; imports
 /// nothing of the model).
 pub fn probe(python: &Path, packages: &[String]) -> Result<PythonInfo, PredictError> {
@@ -140,7 +160,7 @@ pub fn probe(python: &Path, packages: &[String]) -> Result<PythonInfo, PredictEr
             names.push(p.clone());
         }
     }
-    let mut child = Command::new(python)
+    let child = Command::new(python)
         .arg("-c")
         .arg(PROBE)
         .args(&names)
@@ -154,25 +174,16 @@ pub fn probe(python: &Path, packages: &[String]) -> Result<PythonInfo, PredictEr
                 python.display()
             ))
         })?;
-    let started = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if started.elapsed() > Duration::from_secs(60) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(PredictError::Python(format!(
-                    "{}: gave no answer within 60 s",
-                    python.display()
-                )));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(PredictError::Python(format!("{}: {e}", python.display()))),
+    let output = match wait_at_most(child, Duration::from_secs(60)) {
+        Ok(Some(output)) => output,
+        Ok(None) => {
+            return Err(PredictError::Python(format!(
+                "{}: gave no answer within 60 s",
+                python.display()
+            )));
         }
-    }
-    let output = child
-        .wait_with_output()
-        .map_err(|e| PredictError::Python(format!("{}: {e}", python.display())))?;
+        Err(e) => return Err(PredictError::Python(format!("{}: {e}", python.display()))),
+    };
     let text = String::from_utf8_lossy(&output.stdout);
     let parsed: Value = serde_json::from_str(text.trim()).map_err(|_| {
         PredictError::Python(format!(

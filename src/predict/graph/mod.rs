@@ -240,9 +240,14 @@ pub fn unsupported_ops(graph: &pb::GraphProto) -> Vec<String> {
 impl GraphFacts {
     /// Whether the native runtime cannot run this node (see [`unsupported_ops`]).
     pub fn is_unsupported(&self, node: &NodeFacts) -> bool {
-        self.unsupported_ops
-            .iter()
-            .any(|u| *u == op_label(&node.domain, &node.op_type))
+        // Compared with op_label's form without making the label (called per drawn box).
+        self.unsupported_ops.iter().any(|u| {
+            if onnx_domain(&node.domain) {
+                *u == node.op_type
+            } else {
+                u.split_once(':') == Some((node.domain.as_str(), node.op_type.as_str()))
+            }
+        })
     }
 
     /// Whether the native runtime cannot run some node of this op type (any domain).
