@@ -159,11 +159,12 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
-    /// The backend that needs no consent: ONNX for a model with the onnx flavor, else `None`
-    /// (the model's own code would run: the command line asks for `--backend local`, the
-    /// window asks before the first Predict).
+    /// The backend that needs no consent: ONNX Runtime in-process for a model with the onnx
+    /// flavor (tract answers, saying why, where no library loads), else `None` (the model's
+    /// own code would run: the command line asks for `--backend local`, the window asks
+    /// before the first Predict). The same as the command line's `--backend auto`.
     pub fn auto(card: &ModelCard) -> Option<Self> {
-        crate::predict::onnx::onnx_data(card).map(|_| Self::Onnx)
+        crate::predict::onnx::onnx_data(card).map(|_| Self::OnnxRuntime)
     }
 
     /// The backend a model starts with in the window: [`BackendKind::auto`], else the local

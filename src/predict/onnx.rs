@@ -648,6 +648,19 @@ pub(super) fn request_feeds(
 /// The tensors to feed, in graph input order, from typed tensors (matched by name, or the
 /// one unnamed tensor to the one graph input).
 fn typed_feeds(inputs: &[GraphInput], tensors: &Tensors) -> Result<Vec<Tensor>, String> {
+    typed_pairs(inputs, tensors)?
+        .into_iter()
+        .map(|(input, t)| typed_to_tract(input, t))
+        .collect()
+}
+
+/// Each graph input with the typed tensor that feeds it (matched by name, or the one unnamed
+/// tensor to the one graph input), in graph input order; MLflow's refusal when they do not
+/// match.
+pub(super) fn typed_pairs<'a, 't>(
+    inputs: &'a [GraphInput],
+    tensors: &'t Tensors,
+) -> Result<Vec<(&'a GraphInput, &'t crate::input::tensor::Tensor)>, String> {
     match tensors {
         Tensors::One(t) => {
             let [input] = inputs else {
@@ -657,7 +670,7 @@ fn typed_feeds(inputs: &[GraphInput], tensors: &Tensors) -> Result<Vec<Tensor>, 
                     input_list(inputs)
                 ));
             };
-            Ok(vec![typed_to_tract(input, t)?])
+            Ok(vec![(input, t)])
         }
         Tensors::Named(ts) => inputs
             .iter()
@@ -669,7 +682,7 @@ fn typed_feeds(inputs: &[GraphInput], tensors: &Tensors) -> Result<Vec<Tensor>, 
                         input_list(inputs)
                     )
                 })?;
-                typed_to_tract(input, t)
+                Ok((input, t))
             })
             .collect(),
     }

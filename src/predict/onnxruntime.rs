@@ -606,15 +606,18 @@ impl OrtBackend {
     pub fn predict(&self, request: &Request) -> Result<Outcome, PredictError> {
         // The latency counts the request's conversion too, as mlflow.pyfunc's predict does.
         let started = Instant::now();
-        let (feeds, frame_request) = super::onnx::request_feeds(&self.inputs, request);
+        let (feeds, frame_request) = feeds(&self.inputs, request);
         let feeds = match feeds {
             Ok(f) => f,
             Err(message) => return Ok(super::onnx::refused(message)),
         };
         let mut values: Vec<(String, ort::session::SessionInputValue<'_>)> = Vec::new();
-        for (input, tensor) in self.inputs.iter().zip(&feeds) {
-            let value = to_ort(tensor)
-                .map_err(|m| ort_error(&self.path, &format!("input {}", input.name), m))?;
+        for (input, feed) in self.inputs.iter().zip(&feeds) {
+            let value = match feed {
+                Feed::Lent(t) => lend(input, t),
+                Feed::Made(t) => to_ort(t),
+            }
+            .map_err(|m| ort_error(&self.path, &format!("input {}", input.name), m))?;
             values.push((input.name.clone(), value));
         }
         let mut session = self.session.lock().map_err(|_| PredictError::Onnx {
@@ -653,6 +656,83 @@ impl OrtBackend {
         outcome.runtime = Some(self.label.clone());
         outcome.note = self.note.clone();
         Ok(outcome)
+    }
+}
+
+/// What feeds one graph input: the request's own typed tensor, lent to ONNX Runtime as it is,
+/// or a tensor converted from it (or from JSON) as the tract backend converts it.
+enum Feed<'r> {
+    /// A typed tensor of the graph's own element type: no copy (an image batch is megabytes).
+    Lent(&'r crate::input::tensor::Tensor),
+    /// A converted tensor.
+    Made(Tensor),
+}
+
+/// The feeds for a request, in graph input order, and whether the request is a frame; a
+/// refusal's message instead of the feeds.
+fn feeds<'r>(inputs: &[GraphInput], request: &'r Request) -> (Result<Vec<Feed<'r>>, String>, bool) {
+    use super::onnx::Elem;
+    use crate::input::tensor::Flat;
+    let Request::Tensors { tensors, .. } = request else {
+        let (made, frame) = super::onnx::request_feeds(inputs, request);
+        return (
+            made.map(|ts| ts.into_iter().map(Feed::Made).collect()),
+            frame,
+        );
+    };
+    let pairs = match super::onnx::typed_pairs(inputs, tensors) {
+        Ok(p) => p,
+        Err(message) => return (Err(message), false),
+    };
+    let fed = pairs
+        .into_iter()
+        .map(|(input, t)| {
+            let own_type = matches!(
+                (input.elem, t.flat()),
+                (Some(Elem::U8), Some(Flat::U8(_)))
+                    | (Some(Elem::I64), Some(Flat::I64(_)))
+                    | (Some(Elem::F32), Some(Flat::F32(_)))
+                    | (Some(Elem::F64), Some(Flat::F64(_)))
+                    | (Some(Elem::Bool), Some(Flat::Bool(_)))
+            );
+            if own_type {
+                super::onnx_io::check_dims(input, t.shape()).map(|()| Feed::Lent(t))
+            } else {
+                super::onnx_io::typed_to_tract(input, t).map(Feed::Made)
+            }
+        })
+        .collect();
+    (fed, false)
+}
+
+/// A typed tensor of the graph's own element type as an ONNX Runtime value borrowing its data.
+fn lend<'t>(
+    input: &GraphInput,
+    t: &'t crate::input::tensor::Tensor,
+) -> Result<ort::session::SessionInputValue<'t>, String> {
+    use crate::input::tensor::Flat;
+    let shape: Vec<i64> = t
+        .shape()
+        .iter()
+        .map(|&d| i64::try_from(d).unwrap_or(i64::MAX))
+        .collect();
+    let flat = t
+        .flat()
+        .ok_or_else(|| format!("{}: the tensor is not in standard layout", input.name))?;
+    fn view<'a, T: ort::value::PrimitiveTensorElementType + std::fmt::Debug + Clone + 'static>(
+        shape: Vec<i64>,
+        data: &'a [T],
+    ) -> Result<ort::session::SessionInputValue<'a>, String> {
+        TensorRef::from_array_view((shape, data))
+            .map(Into::into)
+            .map_err(|e| e.to_string())
+    }
+    match flat {
+        Flat::U8(v) => view(shape, v),
+        Flat::I64(v) => view(shape, v),
+        Flat::F32(v) => view(shape, v),
+        Flat::F64(v) => view(shape, v),
+        Flat::Bool(v) => view(shape, v),
     }
 }
 

@@ -690,9 +690,18 @@ fn predict(harness: &mut Harness<'static, InspectorApp>) {
 
 #[test]
 fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
-    let mut h = example_on_test_tab();
+    // The Python of the backend settings has the pinned onnxruntime.
+    let mut settings = Settings::default();
+    settings.backend.python = Some(crate::common::venv_python());
+    let mut h = app_with(Some(crate::common::repo("assets/example-model")), settings);
+    tab(&mut h, "Test");
     drop_path(&mut h, &crate::common::repo("assets/sample-china.jpg"));
+    // An ONNX model starts on ONNX Runtime in-process, as `--backend auto` does.
     assert!(shows(&h, "ONNX in-process (tract)"));
+    assert_eq!(
+        h.state().loaded.as_ref().unwrap().panels.predict.backend,
+        mlmodel_inspector::session::BackendKind::OnnxRuntime
+    );
     predict(&mut h);
     // The image became uint8 [1, 300, 300, 3], and the answer reads as class probabilities
     // with the labels file found beside the model.
@@ -705,7 +714,10 @@ fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
     );
     assert!(shows(&h, "landscape (1)"));
     assert!(shows(&h, "0.5396"), "the top probability on its bar");
-    assert!(shows(&h, "ONNX (tract) · cold"));
+    assert!(shows(
+        &h,
+        "in-process on onnxruntime 1.32.0 (CPUExecutionProvider) · cold"
+    ));
     // Softmax of probabilities changes the bars; raw restores them.
     h.get_by_label("softmax").click();
     h.run_steps(3);
@@ -715,7 +727,10 @@ fn the_bundled_example_predicts_from_an_image_natively_with_bars() {
     // Predict again: warm, and the history has both runs.
     predict(&mut h);
     assert!(shows(&h, "Answer — run 2"));
-    assert!(shows(&h, "ONNX (tract) · warm"));
+    assert!(shows(
+        &h,
+        "in-process on onnxruntime 1.32.0 (CPUExecutionProvider) · warm"
+    ));
     assert!(shows(&h, "image sample-china.jpg"));
     assert_eq!(
         h.state()

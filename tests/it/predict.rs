@@ -931,6 +931,18 @@ fn onnx_runtime_in_process_gives_mlflows_numbers_for_every_onnx_fixture() {
             .unwrap();
         assert!(!second.cold(), "{}: the session is kept", path.display());
         assert_eq!(predictions(&second), predictions(&first));
+        // The same body read as the app reads a request file (numbers become typed tensors,
+        // lent to ONNX Runtime without a copy when their type is the graph's): same answer.
+        let bytes = body.to_json_bytes(BodyFormat::Mlflow);
+        let typed = Request::parse(std::str::from_utf8(&bytes).unwrap()).unwrap();
+        let third = runner
+            .predict(&BackendChoice::OnnxRuntime, &settings(), &typed, &cancel)
+            .unwrap();
+        assert_close(
+            &json!({ "predictions": predictions(&third) }),
+            &theirs,
+            1e-6,
+        );
     }
 }
 
