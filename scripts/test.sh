@@ -73,6 +73,8 @@ echo "== MLflow reference: re-run the scoring server's invocations on every vali
 "$python" tests/fixtures/validation_reference.py --check
 echo "== ONNX reference: what the pinned onnx package reports of every fixture ONNX model"
 "$python" tests/fixtures/onnx_reference.py --check
+echo "== Eval reference: MLflow's predictions and scikit-learn's metrics on every fixture dataset"
+"$python" tests/fixtures/eval_reference.py --check
 
 echo "== cargo test"
 cargo test --lib --bins --tests --locked

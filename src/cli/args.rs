@@ -142,28 +142,8 @@ pub enum Command {
         /// Inference params as a JSON object, e.g. '{"temperature": 0.2}'.
         #[arg(long, value_name = "JSON")]
         params: Option<String>,
-        /// How images are brought to the signature's height and width.
-        #[arg(long, value_enum, default_value_t = ResizeKind::Stretch)]
-        resize: ResizeKind,
-        /// The letterbox padding colour, 0–255 per channel.
-        #[arg(long, value_name = "R,G,B[,A]", value_parser = parse_pad, default_value = "0,0,0")]
-        pad: [u8; 4],
-        /// How pixels become numbers of a float tensor (integer tensors keep 0–255).
-        #[arg(long, value_enum, default_value_t = ScalingKind::Raw)]
-        scaling: ScalingKind,
-        /// Per-channel mean for --scaling mean-std, on the 0–1 scale (default: ImageNet's).
-        #[arg(long, value_name = "R,G,B", value_parser = parse_triple)]
-        mean: Option<[f32; 3]>,
-        /// Per-channel std for --scaling mean-std, on the 0–1 scale (default: ImageNet's).
-        #[arg(long, value_name = "R,G,B", value_parser = parse_triple)]
-        std: Option<[f32; 3]>,
-        /// The colour mode (default: the one the tensor's channel count asks for; grayscale on a
-        /// 3-channel tensor puts the grey in every channel).
-        #[arg(long, value_enum)]
-        color: Option<ColorMode>,
-        /// Width and height for images where the signature leaves them free (-1).
-        #[arg(long, value_name = "WxH", value_parser = parse_image_size, default_value = "224x224")]
-        image_size: (u32, u32),
+        #[command(flatten)]
+        image_args: ImageArgs,
         /// The body's form: MLflow's `/invocations` or Azure ML's `input_data`.
         #[arg(long, value_enum, default_value_t = FormatArg::Mlflow)]
         format: FormatArg,
@@ -174,49 +154,171 @@ pub enum Command {
         /// Check and print the request body, sending nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Where the model runs: `auto` (onnxruntime for models with the onnx flavor; other
-        /// models need an explicit `local`, which runs the model's code, or a URL),
-        /// `onnxruntime` (in-process on the ONNX Runtime library of the chosen Python's
-        /// onnxruntime package, ORT_DYLIB_PATH or the system's; tract where none loads),
-        /// `onnx` or `tract` (in-process with tract, no Python), `local` (MLflow's scoring
-        /// server started for the folder; this runs the model's code), or the URL of a running
-        /// scoring server.
-        #[arg(
-            long,
-            value_name = "auto|onnxruntime|onnx|local|URL",
-            default_value = "auto"
-        )]
-        backend: String,
-        /// The Python with mlflow for the local backend (default: MLMODEL_INSPECTOR_PYTHON, the
-        /// active virtualenv or conda env, then python3 on PATH).
-        #[arg(long, value_name = "PATH")]
-        python: Option<PathBuf>,
-        /// The ONNX Runtime library for `--backend onnxruntime` (default: ORT_DYLIB_PATH, the
-        /// onnxruntime package of the Python above, then the system's).
-        #[arg(long, value_name = "PATH")]
-        ort_lib: Option<PathBuf>,
-        /// The port of the local server (default: a free one), as in the window's backend
-        /// settings.
-        #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
-        port: Option<u16>,
-        /// How the local server gets the model's packages: the chosen Python as it is, or the
-        /// model's own environment built by uv or virtualenv.
-        #[arg(long, value_enum, default_value_t = EnvManagerArg::Local)]
-        env_manager: EnvManagerArg,
-        /// An HTTP header for a URL backend, e.g. 'Authorization: Bearer TOKEN'; repeatable.
-        #[arg(long, value_name = "'K: V'")]
-        header: Vec<String>,
-        /// Seconds a prediction may take.
-        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-        timeout: u64,
+        #[command(flatten)]
+        backend: BackendArgs,
         /// Send the request N times (built once) and print `latency_ms p50=<ms> p90=<ms> p95=<ms> n=<N>`
         /// on stderr: warm latency from a shell.
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,
     },
+    /// How the model does on a dataset: predict every image of a labelled folder (a subfolder
+    /// per class) or every row of a CSV or JSON-lines table, and print scikit-learn's metrics,
+    /// the confusion matrix and the most confident mistakes. Exit 0 when it ran (metrics are
+    /// not a verdict), 1 when no item could be predicted, 2 on bad arguments or a bad dataset.
+    Eval {
+        /// The model folder, or a models:/ or runs:/ URI with --tracking-uri.
+        model: PathBuf,
+        /// The tracking server for a models:/ or runs:/ URI.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
+        /// A folder of images: one subfolder per class, named after it (integer names are class
+        /// indices); a folder of images without subfolders gives predictions without metrics.
+        #[arg(long, value_name = "DIR", required_unless_present_any = ["csv", "jsonl"], conflicts_with_all = ["csv", "jsonl"])]
+        images: Option<PathBuf>,
+        /// A CSV file with a header row; its columns are matched to the signature by name.
+        #[arg(long, value_name = "FILE", conflicts_with = "jsonl")]
+        csv: Option<PathBuf>,
+        /// A JSON-lines file, one object a row; its keys are matched to the signature by name.
+        #[arg(long, value_name = "FILE")]
+        jsonl: Option<PathBuf>,
+        /// The table's column holding the labels (without it: predictions only).
+        #[arg(long, value_name = "COL", conflicts_with = "images")]
+        label: Option<String>,
+        /// A labels file, one class name a line, naming the model's output indices (default:
+        /// the names the model records, or a `*label*.txt` beside it that fits).
+        #[arg(long, value_name = "FILE")]
+        labels: Option<PathBuf>,
+        /// Classification or regression (default: read from the model's first answer).
+        #[arg(long, value_enum)]
+        task: Option<crate::eval::Task>,
+        /// Items per request (default: the signature's fixed batch, else 32 images or 256 rows
+        /// in-process, 8 images over HTTP).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+        batch: Option<u32>,
+        /// Write every item's prediction to this CSV file as results arrive (columns input,
+        /// label, prediction, score, error).
+        #[arg(long, value_name = "PREDS.csv")]
+        out: Option<PathBuf>,
+        /// Print one JSON document: n, failed, metrics, confusion_matrix, per_class, mistakes.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        image_args: ImageArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
 }
 
 /// `--fill`.
+/// How image files become tensors: the options of the Test tab's image settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImageArgs {
+    /// How images are brought to the signature's height and width.
+    #[arg(long, value_enum, default_value_t = ResizeKind::Stretch)]
+    pub resize: ResizeKind,
+    /// The letterbox padding colour, 0–255 per channel.
+    #[arg(long, value_name = "R,G,B[,A]", value_parser = parse_pad, default_value = "0,0,0")]
+    pub pad: [u8; 4],
+    /// How pixels become numbers of a float tensor (integer tensors keep 0–255).
+    #[arg(long, value_enum, default_value_t = ScalingKind::Raw)]
+    pub scaling: ScalingKind,
+    /// Per-channel mean for --scaling mean-std, on the 0–1 scale (default: ImageNet's).
+    #[arg(long, value_name = "R,G,B", value_parser = parse_triple)]
+    pub mean: Option<[f32; 3]>,
+    /// Per-channel std for --scaling mean-std, on the 0–1 scale (default: ImageNet's).
+    #[arg(long, value_name = "R,G,B", value_parser = parse_triple)]
+    pub std: Option<[f32; 3]>,
+    /// The colour mode (default: the one the tensor's channel count asks for; grayscale on a
+    /// 3-channel tensor puts the grey in every channel).
+    #[arg(long, value_enum)]
+    pub color: Option<ColorMode>,
+    /// Width and height for images where the signature leaves them free (-1).
+    #[arg(long, value_name = "WxH", value_parser = parse_image_size, default_value = "224x224")]
+    pub image_size: (u32, u32),
+}
+
+impl ImageArgs {
+    /// The session's image spec these options mean.
+    pub fn spec(&self) -> crate::session::ImageSpec {
+        crate::session::ImageSpec {
+            resize: self.resize,
+            pad: self.pad,
+            scaling: self.scaling,
+            mean_std: (
+                self.mean.unwrap_or(crate::session::IMAGENET_MEAN_STD.0),
+                self.std.unwrap_or(crate::session::IMAGENET_MEAN_STD.1),
+            ),
+            color: self.color,
+            free_size: self.image_size,
+        }
+    }
+}
+
+/// Where the model runs and the backend's settings: the Test tab's backend choice and settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackendArgs {
+    /// Where the model runs: `auto` (onnxruntime for models with the onnx flavor; other
+    /// models need an explicit `local`, which runs the model's code, or a URL),
+    /// `onnxruntime` (in-process on the ONNX Runtime library of the chosen Python's
+    /// onnxruntime package, ORT_DYLIB_PATH or the system's; tract where none loads),
+    /// `onnx` or `tract` (in-process with tract, no Python), `local` (MLflow's scoring
+    /// server started for the folder; this runs the model's code), or the URL of a running
+    /// scoring server.
+    #[arg(
+        long,
+        value_name = "auto|onnxruntime|onnx|local|URL",
+        default_value = "auto"
+    )]
+    pub backend: String,
+    /// The Python with mlflow for the local backend (default: MLMODEL_INSPECTOR_PYTHON, the
+    /// active virtualenv or conda env, then python3 on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// The ONNX Runtime library for `--backend onnxruntime` (default: ORT_DYLIB_PATH, the
+    /// onnxruntime package of the Python above, then the system's).
+    #[arg(long, value_name = "PATH")]
+    pub ort_lib: Option<PathBuf>,
+    /// The port of the local server (default: a free one), as in the window's backend
+    /// settings.
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// How the local server gets the model's packages: the chosen Python as it is, or the
+    /// model's own environment built by uv or virtualenv.
+    #[arg(long, value_enum, default_value_t = EnvManagerArg::Local)]
+    pub env_manager: EnvManagerArg,
+    /// An HTTP header for a URL backend, e.g. 'Authorization: Bearer TOKEN'; repeatable.
+    #[arg(long, value_name = "'K: V'")]
+    pub header: Vec<String>,
+    /// Seconds a prediction may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+}
+
+impl BackendArgs {
+    /// The backend settings these options mean.
+    pub fn settings(&self) -> anyhow::Result<crate::predict::BackendSettings> {
+        use crate::predict::local::EnvManager;
+        let mut settings = crate::predict::BackendSettings {
+            python: self.python.clone(),
+            ort_lib: self.ort_lib.clone(),
+            env_manager: match self.env_manager {
+                EnvManagerArg::Local => EnvManager::Local,
+                EnvManagerArg::Uv => EnvManager::Uv,
+                EnvManagerArg::Virtualenv => EnvManager::Virtualenv,
+            },
+            timeout_s: self.timeout,
+            port: self.port,
+            ..crate::predict::BackendSettings::default()
+        };
+        for line in &self.header {
+            settings
+                .headers
+                .push(crate::predict::parse_header(line).map_err(anyhow::Error::msg)?);
+        }
+        Ok(settings)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FillArg {
     /// All zeros (false for bool).

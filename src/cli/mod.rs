@@ -8,17 +8,16 @@ use anyhow::Context as _;
 
 use crate::input::build::InputSource;
 use crate::model;
-use crate::predict::BackendSettings;
-use crate::predict::local::EnvManager;
 
 mod args;
 mod card_text;
+mod eval;
 mod graph;
 mod predict;
 
 pub use args::{
-    Cli, Command, EnvManagerArg, FillArg, FormatArg, parse_image_size, parse_pad, parse_range,
-    parse_triple, parse_window_size,
+    BackendArgs, Cli, Command, EnvManagerArg, FillArg, FormatArg, ImageArgs, parse_image_size,
+    parse_pad, parse_range, parse_triple, parse_window_size,
 };
 pub use card_text::render_card;
 use card_text::{remote_json, remote_text};
@@ -106,23 +105,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             batch,
             free_axis,
             params,
-            resize,
-            pad,
-            scaling,
-            mean,
-            std,
-            color,
-            image_size,
+            image_args,
             format,
             dry_run,
             labels,
             backend,
-            python,
-            ort_lib,
-            port,
-            env_manager,
-            header,
-            timeout,
             repeat,
         } => {
             let source = if let Some(path) = input {
@@ -155,36 +142,50 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 InputSource::Example
             };
-            let mut settings = BackendSettings {
-                python,
-                ort_lib,
-                env_manager: match env_manager {
-                    EnvManagerArg::Local => EnvManager::Local,
-                    EnvManagerArg::Uv => EnvManager::Uv,
-                    EnvManagerArg::Virtualenv => EnvManager::Virtualenv,
-                },
-                timeout_s: timeout,
-                port,
-                ..BackendSettings::default()
-            };
-            for line in &header {
-                settings
-                    .headers
-                    .push(crate::predict::parse_header(line).map_err(anyhow::Error::msg)?);
-            }
-            let image = crate::session::ImageSpec {
-                resize,
-                pad,
-                scaling,
-                mean_std: (
-                    mean.unwrap_or(crate::session::IMAGENET_MEAN_STD.0),
-                    std.unwrap_or(crate::session::IMAGENET_MEAN_STD.1),
-                ),
-                color,
-                free_size: image_size,
-            };
-            let send = (!dry_run).then_some((backend, settings, repeat, labels));
+            let settings = backend.settings()?;
+            let image = image_args.spec();
+            let send = (!dry_run).then_some((backend.backend, settings, repeat, labels));
             predict::predict(model, tracking_uri, source, params, image, format, send)
+        }
+        Command::Eval {
+            model,
+            tracking_uri,
+            images,
+            csv,
+            jsonl,
+            label,
+            labels,
+            task,
+            batch,
+            out,
+            json,
+            image_args,
+            backend,
+        } => {
+            let dataset = match (images, csv.or(jsonl)) {
+                (Some(dir), _) => crate::eval::DatasetSpec::Images(dir),
+                (None, Some(file)) => crate::eval::DatasetSpec::Table { file, label },
+                (None, None) => {
+                    anyhow::bail!("give the dataset: --images DIR, --csv FILE or --jsonl FILE")
+                }
+            };
+            let options = crate::eval::EvalOptions {
+                batch: batch.map(|b| b as usize),
+                task,
+                labels,
+                image: image_args.spec(),
+            };
+            let settings = backend.settings()?;
+            eval::eval(eval::EvalArgs {
+                model,
+                tracking_uri,
+                dataset,
+                options,
+                backend: backend.backend,
+                settings,
+                out,
+                json,
+            })
         }
     }
 }

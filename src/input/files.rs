@@ -191,6 +191,16 @@ fn cell(text: &str) -> Value {
     }
 }
 
+/// A CSV reader's header row: the column names (`no header row: ...` when it cannot be read).
+pub fn csv_header<R: std::io::Read>(reader: &mut csv::Reader<R>) -> Result<Vec<String>, String> {
+    Ok(reader
+        .headers()
+        .map_err(|e| format!("no header row: {e}"))?
+        .iter()
+        .map(str::to_string)
+        .collect())
+}
+
 /// Reads a CSV file with a header row.
 pub fn read_csv(path: &Path) -> Result<CsvFrame, FileError> {
     let bytes = read(path)?;
@@ -201,12 +211,7 @@ pub fn read_csv(path: &Path) -> Result<CsvFrame, FileError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(&bytes[..]);
-    let columns: Vec<String> = reader
-        .headers()
-        .map_err(|e| err(format!("no header row: {e}")))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let columns = csv_header(&mut reader).map_err(err)?;
     let mut rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| err(format!("row {}: {e}", i + 2)))?;

@@ -1,0 +1,259 @@
+//! `eval`: run a model over a labelled folder or table through the chosen backend and print
+//! scikit-learn's metrics (text, or one JSON document with `--json`), with a progress bar on
+//! stderr and the predictions file written as results arrive. Ctrl+C stops the run and prints
+//! what is done.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+
+use super::print_out;
+use crate::eval::{DatasetSpec, EvalError, EvalOptions, EvalProgress, Report, Task};
+use crate::predict::{BackendChoice, BackendSettings, Runner};
+
+/// What `eval` was asked.
+pub struct EvalArgs {
+    pub model: PathBuf,
+    pub tracking_uri: Option<String>,
+    pub dataset: DatasetSpec,
+    pub options: EvalOptions,
+    pub backend: String,
+    pub settings: BackendSettings,
+    pub out: Option<PathBuf>,
+    pub json: bool,
+}
+
+/// Set by the first Ctrl+C: the run stops after the batch in flight and reports.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    // A second Ctrl+C ends the process at once.
+    // SAFETY: signal() is async-signal-safe; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+    }
+}
+
+fn catch_interrupt() {
+    let handler = on_interrupt as extern "C" fn(libc::c_int);
+    // SAFETY: the handler only stores to an atomic and resets the disposition.
+    unsafe {
+        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
+    }
+}
+
+pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let crate::session::Opened { card, remote } =
+        crate::session::open(&args.model, args.tracking_uri.as_deref())?;
+    let has_onnx = crate::session::BackendKind::auto(&card).is_some();
+    let choice = BackendChoice::parse(&args.backend, has_onnx).map_err(anyhow::Error::msg)?;
+    let plan = crate::eval::prepare(&card, &args.dataset, &args.options, &choice)?;
+    eprintln!("eval: {} through {}", plan.summary, choice.label());
+    for note in &plan.notes {
+        eprintln!("note: {note}");
+    }
+    let mut writer = match &args.out {
+        Some(path) => Some(crate::eval::out::PredictionsWriter::create(path)?),
+        None => None,
+    };
+    let card = std::sync::Arc::new(card);
+    let mut runner = Runner::new(card.clone());
+    if let Some(r) = remote {
+        runner.set_remote(r);
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(plan.total as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:32} {pos}/{len} items · {per_sec} · ETA {eta} {msg}",
+        )
+        .context("the progress bar's template")?,
+    );
+    catch_interrupt();
+    let progress = EvalProgress::default();
+    let mut write_error = None;
+    let result = crate::eval::run(
+        &plan,
+        &card,
+        &mut runner,
+        &choice,
+        &args.settings,
+        &progress,
+        &INTERRUPTED,
+        &mut |item| {
+            bar.set_position(progress.done.load(Ordering::Relaxed) as u64);
+            if item.error.is_some() {
+                bar.set_message(format!(
+                    "{} failed",
+                    progress.failed.load(Ordering::Relaxed)
+                ));
+            }
+            if let Some(w) = writer.as_mut()
+                && write_error.is_none()
+                && let Err(e) = w.write(item)
+            {
+                write_error = Some(e);
+            }
+        },
+    );
+    bar.finish_and_clear();
+    for mismatch in &runner.mismatches {
+        eprintln!("note: environment differs: {mismatch}");
+    }
+    runner.stop_server();
+    if let Some(e) = write_error {
+        eprintln!("error: the predictions file stopped being written: {e}");
+    }
+    let report = match result {
+        Ok(r) => r,
+        Err(e @ EvalError::Backend(_)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if report.cancelled {
+        eprintln!(
+            "note: stopped after {} of {} items; the metrics are of those",
+            report.n + report.failed,
+            plan.total
+        );
+    }
+    if let Some(names) = &report.names {
+        eprintln!("note: class names from {}", names.origin);
+    }
+    if args.json {
+        let mut doc = report.to_json();
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("backend".into(), choice.label().into());
+            obj.insert("elapsed_s".into(), report.elapsed.as_secs_f64().into());
+        }
+        print_out(serde_json::to_string_pretty(&doc).context("cannot write the report")?)?;
+    } else {
+        print_out(report_text(&report))?;
+    }
+    Ok(if report.n == 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn f(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".to_string(), |x| format!("{x:.4}"))
+}
+
+/// The report as text: counts, metrics, the per-class table, the confusion matrix, the most
+/// confident mistakes and the failures.
+pub fn report_text(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let total = report.n + report.failed;
+    let secs = report.elapsed.as_secs_f64();
+    let rate = if secs > 0.0 { total as f64 / secs } else { 0.0 };
+    let _ = writeln!(
+        s,
+        "{} predicted, {} failed ({total} items) in {secs:.1} s, {rate:.0} items/s",
+        report.n, report.failed
+    );
+    if let Some(c) = &report.classification {
+        let _ = writeln!(s, "accuracy  {}", f(c.accuracy));
+        let _ = writeln!(s, "macro F1  {}", f(c.macro_f1));
+        let width = c
+            .labels
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(5, 40);
+        let _ = writeln!(
+            s,
+            "\n{:width$}  precision  recall  f1      support",
+            "class"
+        );
+        for row in &c.per_class {
+            let _ = writeln!(
+                s,
+                "{:width$}  {:<9}  {:<6}  {:<6}  {}",
+                crate::text::elide(&row.label, width),
+                format!("{:.4}", row.precision),
+                format!("{:.4}", row.recall),
+                format!("{:.4}", row.f1),
+                row.support
+            );
+        }
+        if c.labels.len() <= 20 {
+            let cell = c
+                .matrix
+                .iter()
+                .flatten()
+                .map(|n| n.to_string().len())
+                .chain(c.labels.iter().map(|l| l.chars().count().min(12)))
+                .max()
+                .unwrap_or(1)
+                .max(5);
+            let _ = writeln!(
+                s,
+                "\nconfusion matrix (rows: true class, columns: predicted)"
+            );
+            let _ = write!(s, "{:width$}", "");
+            for l in &c.labels {
+                let _ = write!(s, "  {:>cell$}", crate::text::elide(l, cell));
+            }
+            let _ = writeln!(s);
+            for (label, row) in c.labels.iter().zip(&c.matrix) {
+                let _ = write!(s, "{:width$}", crate::text::elide(label, width));
+                for n in row {
+                    let _ = write!(s, "  {n:>cell$}");
+                }
+                let _ = writeln!(s);
+            }
+        } else {
+            let _ = writeln!(
+                s,
+                "\nconfusion matrix: {} classes, in the --json document",
+                c.labels.len()
+            );
+        }
+    } else if let Some(r) = &report.regression {
+        let _ = writeln!(s, "MAE   {}", f(r.mae));
+        let _ = writeln!(s, "RMSE  {}", f(r.rmse));
+        let _ = writeln!(s, "R²    {}", f(r.r2));
+    } else if report.labelled == 0 && report.n > 0 {
+        let _ = writeln!(s, "no labels: predictions only (--out writes them)");
+    }
+    if !report.mistakes.is_empty() {
+        let title = match report.task {
+            Some(Task::Regression) => "largest errors",
+            _ => "most confident mistakes",
+        };
+        let _ = writeln!(s, "\n{title}");
+        for m in &report.mistakes {
+            let tail = match (m.score, m.error) {
+                (Some(score), _) => format!(" ({score:.4})"),
+                (_, Some(e)) => format!(" (off by {})", crate::eval::number_text(e)),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                s,
+                "  {}: {} predicted {}{tail}",
+                m.id, m.label, m.prediction
+            );
+        }
+    }
+    if !report.failures.is_empty() {
+        let _ = writeln!(s, "\nfailed");
+        for (id, e) in report.failures.iter().take(20) {
+            let _ = writeln!(s, "  {id}: {}", crate::text::elide(e, 300));
+        }
+        if report.failed > 20 {
+            let _ = writeln!(s, "  … {} more (--out lists every one)", report.failed - 20);
+        }
+    }
+    s.trim_end().to_string()
+}

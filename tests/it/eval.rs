@@ -1,0 +1,434 @@
+//! `eval` on the fixture datasets (tests/fixtures/eval/, written with real photos and real
+//! MLflow models by tests/fixtures/eval_reference.py) through the real backends: ONNX Runtime
+//! and tract in-process, MLflow's scoring server for the scikit-learn models. The metrics must
+//! be scikit-learn's on MLflow's own predictions, as that script recorded them (and the test
+//! command re-checks): the same numbers, every item predicted alike, every fault recorded and
+//! the counts adding up.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde_json::Value;
+
+fn reference() -> Value {
+    let text =
+        std::fs::read_to_string(crate::common::repo("tests/fixtures/eval/reference.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Runs `eval --json --out FILE` and returns (exit code, the document, the predictions file's
+/// rows as (input, label, prediction, score, error), stderr).
+fn eval_cli(args: &[&std::ffi::OsStr]) -> (i32, Value, Vec<Vec<String>>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("preds.csv");
+    let output = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("eval")
+        .args(args)
+        .arg("--json")
+        .arg("--out")
+        .arg(&out)
+        .arg("--python")
+        .arg(crate::common::venv_python())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let doc = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    let rows = match csv::Reader::from_path(&out) {
+        Ok(mut r) => {
+            assert_eq!(
+                r.headers().unwrap().iter().collect::<Vec<_>>(),
+                ["input", "label", "prediction", "score", "error"]
+            );
+            r.records()
+                .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    };
+    (output.status.code().unwrap_or(-1), doc, rows, stderr)
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12)
+}
+
+/// The document agrees with the recorded reference: counts, metrics, matrix, per-class rows,
+/// each item's prediction (from the predictions file) and which items failed.
+fn assert_matches(name: &str, doc: &Value, rows: &[Vec<String>], want: &Value) {
+    let failed: Vec<&String> = want["failed"].as_object().unwrap().keys().collect();
+    assert_eq!(doc["n"], want["n"], "{name}: items predicted");
+    assert_eq!(doc["failed"], failed.len(), "{name}: items failed");
+    assert_eq!(
+        rows.len() as u64,
+        want["n"].as_u64().unwrap() + failed.len() as u64,
+        "{name}: the predictions file has a row per item"
+    );
+    for (key, value) in want["metrics"].as_object().unwrap() {
+        let ours = doc["metrics"][key].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            close(ours, value.as_f64().unwrap()),
+            "{name}: {key} {ours} != scikit-learn's {value}"
+        );
+    }
+    if let Some(cm) = want.get("confusion_matrix") {
+        assert_eq!(doc["confusion_matrix"], *cm, "{name}: confusion matrix");
+        let ours = doc["per_class"].as_array().unwrap();
+        let theirs = want["per_class"].as_array().unwrap();
+        assert_eq!(ours.len(), theirs.len());
+        for (o, t) in ours.iter().zip(theirs) {
+            assert_eq!(o["label"], t["label"]);
+            assert_eq!(o["support"], t["support"]);
+            for k in ["precision", "recall", "f1"] {
+                assert!(
+                    close(o[k].as_f64().unwrap(), t[k].as_f64().unwrap()),
+                    "{name}: {} {k}",
+                    t["label"]
+                );
+            }
+        }
+    }
+    let predictions = want["predictions"].as_object().unwrap();
+    for row in rows {
+        let [input, _label, prediction, _score, error] = row.as_slice() else {
+            panic!("{name}: a row of {} cells", row.len());
+        };
+        if failed.contains(&input) {
+            assert!(!error.is_empty(), "{name}: {input} failed with its error");
+            if let Some(message) = want["failed"][input].as_str()
+                && !message.contains("Truncated")
+            {
+                // MLflow's own words for the bad row (PIL's for the corrupt image differ).
+                assert_eq!(error, message, "{name}: {input}");
+            }
+            continue;
+        }
+        assert!(error.is_empty(), "{name}: {input}: {error}");
+        match &predictions[input] {
+            Value::String(s) => assert_eq!(prediction, s, "{name}: {input}"),
+            Value::Number(n) => assert!(
+                close(prediction.parse().unwrap(), n.as_f64().unwrap()),
+                "{name}: {input}: {prediction} != {n}"
+            ),
+            other => panic!("{name}: {input}: no reference prediction ({other})"),
+        }
+    }
+}
+
+/// The labelled photos through the colour classifier, in-process on ONNX Runtime and on
+/// tract: scikit-learn's accuracy, macro F1, per-class table and confusion matrix on MLflow's
+/// predictions; the corrupt image is recorded and the run completes.
+#[test]
+fn a_labelled_image_folder_gives_scikit_learns_numbers_on_both_in_process_runtimes() {
+    let want = &reference()["images"];
+    let model = crate::common::model("onnx_colour_classifier");
+    let images = crate::common::repo("tests/fixtures/eval/images");
+    for backend in ["onnxruntime", "onnx"] {
+        let (code, doc, rows, stderr) = eval_cli(&[
+            model.as_os_str(),
+            "--images".as_ref(),
+            images.as_os_str(),
+            "--backend".as_ref(),
+            backend.as_ref(),
+        ]);
+        assert_eq!(code, 0, "{backend}: {stderr}");
+        assert!(
+            stderr.contains("33 images in 2 classes (china, flower)"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("class names from MLmodel metadata.class_names"),
+            "{stderr}"
+        );
+        assert_matches(backend, &doc, &rows, want);
+        let broken = rows.iter().find(|r| r[0] == "flower/broken.png").unwrap();
+        assert!(broken[4].contains("broken.png"), "{broken:?}");
+        // The most confident mistakes first, with their scores.
+        let mistakes = doc["mistakes"].as_array().unwrap();
+        assert_eq!(mistakes.len(), 4, "the four china crops read as flower");
+        let scores: Vec<f64> = mistakes
+            .iter()
+            .map(|m| m["score"].as_f64().unwrap())
+            .collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+        // float32 scores, written as the answer gives them: MLflow's within 1e-6.
+        let top = &mistakes[0];
+        let theirs = want["scores"][top["id"].as_str().unwrap()]
+            .as_f64()
+            .unwrap();
+        assert!(
+            (top["score"].as_f64().unwrap() - theirs).abs() < 1e-6,
+            "{top}"
+        );
+    }
+}
+
+/// Iris as a CSV through MLflow's scoring server started for the folder: the class indices the
+/// model answers are named by its recorded class names; the row with a text sepal_width fails
+/// with MLflow's message and the other 149 are counted.
+#[test]
+fn iris_as_a_csv_through_the_local_server_gives_scikit_learns_numbers() {
+    let want = &reference()["iris"];
+    let (code, doc, rows, stderr) = eval_cli(&[
+        crate::common::model("sklearn_iris_class_names").as_os_str(),
+        "--csv".as_ref(),
+        crate::common::repo("tests/fixtures/eval/iris.csv").as_os_str(),
+        "--label".as_ref(),
+        "species".as_ref(),
+        "--backend".as_ref(),
+        "local".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(doc["task"], "classification");
+    assert_matches("iris", &doc, &rows, want);
+}
+
+/// The diabetes regression as CSV and as JSON lines through the local server: MAE, RMSE and R²
+/// as scikit-learn gives them, and the largest errors first.
+#[test]
+fn a_regression_table_gives_scikit_learns_errors_as_csv_and_json_lines() {
+    for (name, flag, file) in [
+        ("diabetes_csv", "--csv", "diabetes.csv"),
+        ("diabetes_jsonl", "--jsonl", "diabetes.jsonl"),
+    ] {
+        let want = &reference()[name];
+        let (code, doc, rows, stderr) = eval_cli(&[
+            crate::common::model("sklearn_diabetes").as_os_str(),
+            flag.as_ref(),
+            crate::common::repo(&format!("tests/fixtures/eval/{file}")).as_os_str(),
+            "--label".as_ref(),
+            "target".as_ref(),
+            "--backend".as_ref(),
+            "local".as_ref(),
+            "--batch".as_ref(),
+            "50".as_ref(),
+        ]);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        assert_eq!(doc["task"], "regression");
+        assert_matches(name, &doc, &rows, want);
+        let errors: Vec<f64> = doc["mistakes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["error"].as_f64().unwrap())
+            .collect();
+        assert_eq!(errors.len(), 5);
+        assert!(errors.windows(2).all(|w| w[0] >= w[1]), "{errors:?}");
+    }
+}
+
+fn copy_images(from: &Path, to: &Path) -> usize {
+    std::fs::create_dir_all(to).unwrap();
+    let mut n = 0;
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name().unwrap() != "broken.png" {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Class folders named by index (`0`, `1`) are the model's classes by position; a flat folder
+/// gives predictions without metrics.
+#[test]
+fn integer_class_folders_are_indices_and_a_flat_folder_gives_predictions_only() {
+    let want = &reference()["images"];
+    let model = crate::common::model("onnx_colour_classifier");
+    let src = crate::common::repo("tests/fixtures/eval/images");
+    let dir = tempfile::tempdir().unwrap();
+    copy_images(&src.join("china"), &dir.path().join("0"));
+    copy_images(&src.join("flower"), &dir.path().join("1"));
+    let (code, doc, _, stderr) = eval_cli(&[
+        model.as_os_str(),
+        "--images".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(doc["confusion_matrix"], want["confusion_matrix"]);
+    assert_eq!(doc["metrics"]["accuracy"], want["metrics"]["accuracy"]);
+
+    let flat = tempfile::tempdir().unwrap();
+    let n = copy_images(&src.join("flower"), flat.path());
+    let (code, doc, rows, stderr) = eval_cli(&[
+        model.as_os_str(),
+        "--images".as_ref(),
+        flat.path().as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(doc["n"], n);
+    assert_eq!(doc["labelled"], 0);
+    assert!(doc.get("metrics").is_none(), "{doc}");
+    assert!(
+        rows.iter().all(|r| r[1].is_empty() && r[2] == "flower"),
+        "{rows:?}"
+    );
+}
+
+/// Exit 2 with the problem named before anything runs: a missing label column, columns the
+/// model requires, a folder that is not there; exit 1 when no item could be predicted.
+#[test]
+fn bad_datasets_are_refused_before_anything_runs_and_nothing_predicted_exits_1() {
+    let iris = crate::common::model("sklearn_iris_class_names");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("t.csv");
+    std::fs::write(&csv, "sepal_length,petal_width,species\n5.1,0.2,setosa\n").unwrap();
+    let (code, _, _, stderr) = eval_cli(&[
+        iris.as_os_str(),
+        "--csv".as_ref(),
+        csv.as_os_str(),
+        "--label".as_ref(),
+        "kind".as_ref(),
+        "--backend".as_ref(),
+        "local".as_ref(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no column \"kind\" to read labels from (its columns: sepal_length, petal_width, species)"),
+        "{stderr}"
+    );
+    let (code, _, _, stderr) = eval_cli(&[
+        iris.as_os_str(),
+        "--csv".as_ref(),
+        csv.as_os_str(),
+        "--label".as_ref(),
+        "species".as_ref(),
+        "--backend".as_ref(),
+        "local".as_ref(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("no column for sepal_width, petal_length that the model requires"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("scoring server"),
+        "nothing started: {stderr}"
+    );
+    let model = crate::common::model("onnx_colour_classifier");
+    let missing = dir.path().join("nowhere");
+    let (code, _, _, stderr) =
+        eval_cli(&[model.as_os_str(), "--images".as_ref(), missing.as_os_str()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nowhere"), "{stderr}");
+    // Only a corrupt image: the run completes, nothing predicted.
+    let broken = dir.path().join("broken/flower");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::copy(
+        crate::common::repo("tests/fixtures/eval/images/flower/broken.png"),
+        broken.join("broken.png"),
+    )
+    .unwrap();
+    let (code, doc, rows, stderr) = eval_cli(&[
+        model.as_os_str(),
+        "--images".as_ref(),
+        dir.path().join("broken").as_os_str(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        (doc["n"].as_u64(), doc["failed"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(rows.len(), 1);
+}
+
+/// Cancelling keeps what is done: the report covers the items finished before the stop, and
+/// its counts add up.
+#[test]
+fn a_cancelled_run_reports_the_items_done() {
+    use mlmodel_inspector::eval::{self, DatasetSpec, EvalOptions, EvalProgress};
+    use mlmodel_inspector::predict::{BackendChoice, BackendSettings, Runner};
+    let card = std::sync::Arc::new(
+        mlmodel_inspector::model::open(&crate::common::model("onnx_colour_classifier")).unwrap(),
+    );
+    let options = EvalOptions {
+        batch: Some(4),
+        ..EvalOptions::default()
+    };
+    let spec = DatasetSpec::Images(crate::common::repo("tests/fixtures/eval/images"));
+    let plan = eval::prepare(&card, &spec, &options, &BackendChoice::Onnx).unwrap();
+    assert_eq!((plan.total, plan.batch), (33, 4));
+    let mut runner = Runner::new(card.clone());
+    let progress = EvalProgress::default();
+    let cancel = AtomicBool::new(false);
+    let mut seen = Vec::new();
+    let report = eval::run(
+        &plan,
+        &card,
+        &mut runner,
+        &BackendChoice::Onnx,
+        &BackendSettings::default(),
+        &progress,
+        &cancel,
+        &mut |item| {
+            seen.push(item.id.clone());
+            if seen.len() == 6 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+    )
+    .unwrap();
+    assert!(report.cancelled);
+    assert_eq!(seen.len(), 8, "the batch in flight finishes: {seen:?}");
+    assert_eq!(report.n + report.failed, 8);
+    assert_eq!(progress.done.load(Ordering::Relaxed), 8);
+    let c = report.classification.unwrap();
+    assert_eq!(c.matrix.iter().flatten().sum::<u64>(), 8);
+}
+
+/// Ctrl+C stops a run through the local server: the metrics of what is done are printed, the
+/// predictions file holds exactly those items, and the counts add up.
+#[test]
+fn ctrl_c_stops_the_run_and_prints_the_metrics_of_what_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("preds.csv");
+    let child = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("eval")
+        .arg(crate::common::model("sklearn_iris_class_names"))
+        .arg("--csv")
+        .arg(crate::common::repo("tests/fixtures/eval/iris.csv"))
+        .args([
+            "--label",
+            "species",
+            "--backend",
+            "local",
+            "--batch",
+            "1",
+            "--json",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .arg("--python")
+        .arg(crate::common::venv_python())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until a few items are done (the server starts first), then press Ctrl+C.
+    let started = std::time::Instant::now();
+    loop {
+        let rows = std::fs::read_to_string(&out).map_or(0, |t| t.lines().count());
+        if rows > 3 {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 120, "no items after 120 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["cancelled"], true);
+    let done = doc["n"].as_u64().unwrap() + doc["failed"].as_u64().unwrap();
+    assert!((4..150).contains(&done), "{done} items done");
+    let rows = std::fs::read_to_string(&out).unwrap().lines().count() as u64 - 1;
+    assert_eq!(rows, done, "the file holds the items done");
+    assert!(doc["metrics"]["accuracy"].as_f64().is_some());
+    assert!(
+        stderr.contains(&format!("stopped after {done} of 150 items")),
+        "{stderr}"
+    );
+}
