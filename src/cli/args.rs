@@ -195,6 +195,11 @@ pub enum Command {
         /// in-process, 8 images over HTTP).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
         batch: Option<u32>,
+        /// Requests in flight at once when the backend is an endpoint URL (each on its own
+        /// connection; a 429 or 503 answer is retried with backoff); other backends take one
+        /// batch at a time.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+        concurrency: u32,
         /// Write every item's prediction to this CSV file as results arrive (columns input,
         /// label, prediction, score, error).
         #[arg(long, value_name = "PREDS.csv")]

@@ -157,6 +157,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             labels,
             task,
             batch,
+            concurrency,
             out,
             json,
             image_args,
@@ -174,6 +175,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 task,
                 labels,
                 image: image_args.spec(),
+                concurrency: Some(concurrency as usize),
             };
             let settings = backend.settings()?;
             eval::eval(eval::EvalArgs {

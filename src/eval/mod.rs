@@ -13,30 +13,32 @@
 pub mod dataset;
 pub mod metrics;
 pub mod out;
+mod run;
 
-use std::ops::Range;
+pub use run::{RETRIES, run};
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::input::build::cell_value;
 use crate::input::image::{ImageOptions, ImageTarget};
-use crate::input::request::{BodyFormat, Inputs, Request, Tensors};
 use crate::model::ModelCard;
 use crate::model::classes::ClassNames;
 use crate::model::signature::ColType;
-use crate::predict::answer::{Kind, Section};
-use crate::predict::{BackendChoice, BackendSettings, PredictError, Reply, Runner};
-use dataset::{Cell, ImageFolder, TableKind, TableReader};
-use metrics::{Classification, ClassificationReport, Regression, RegressionReport};
+use crate::predict::{BackendChoice, PredictError};
+use dataset::{ImageFolder, TableKind, TableReader};
+use metrics::{ClassificationReport, RegressionReport};
 
 /// The largest batch sent at once.
 pub const MAX_BATCH: usize = 4096;
 
 /// How many mistakes a report keeps (the most confident first).
 pub const MISTAKES_KEPT: usize = 5;
+
+/// The most requests an endpoint is sent at once.
+pub const MAX_CONCURRENCY: usize = 64;
 
 /// How many failed items a report lists (all are counted).
 pub const FAILURES_KEPT: usize = 1000;
@@ -77,6 +79,8 @@ pub struct EvalOptions {
     pub labels: Option<PathBuf>,
     /// How image files become tensors (as on the Test tab and `predict`).
     pub image: crate::session::ImageSpec,
+    /// Requests in flight at once for an endpoint URL (`None`: one).
+    pub concurrency: Option<usize>,
 }
 
 /// Why an evaluation cannot run (the run itself records item failures and goes on).
@@ -111,6 +115,8 @@ pub struct Plan {
     pub total: usize,
     /// Items per request.
     pub batch: usize,
+    /// Requests in flight at once (an endpoint URL; other backends take one at a time).
+    pub concurrency: usize,
     /// Whether items have labels (metrics are computed only then).
     pub labelled: bool,
     /// The task, when known before the first answer (images: classification).
@@ -137,9 +143,27 @@ enum Data {
         path: PathBuf,
         kind: TableKind,
         label: Option<usize>,
-        /// Sent columns: name, index in the file, type from the signature.
-        send: Vec<(String, usize, ColType)>,
+        /// Sent columns.
+        send: Vec<SentColumn>,
+        /// How the rows are sent.
+        form: TableForm,
     },
+}
+
+/// A column of a table that is sent: its name, its index in the file, its type in the
+/// signature (`Any` without one).
+type SentColumn = (String, usize, ColType);
+
+/// How a table's rows are sent.
+#[derive(Debug, Clone, PartialEq)]
+enum TableForm {
+    /// `dataframe_split` with the sent columns (a column signature, or none).
+    Frame,
+    /// `{"inputs": [[...], ...]}`: each row one item of the single tensor ([-1, k], the k sent
+    /// columns), named when the tensor is.
+    Matrix(Option<String>),
+    /// `{"inputs": {"name": [...], ...}}`: each sent column a named 1-D tensor.
+    Tensors,
 }
 
 fn names_text(names: &[String]) -> String {
@@ -263,7 +287,7 @@ pub fn prepare(
                     }
                 })?),
             };
-            let send = match_columns(card, file, &columns, label_index, &mut notes)?;
+            let (send, form) = match_columns(card, file, &columns, label_index, &mut notes)?;
             let total = dataset::count_rows(file, kind)?;
             if total == 0 {
                 return Err(EvalError::Dataset(dataset::DatasetError::Empty {
@@ -288,6 +312,7 @@ pub fn prepare(
                     kind,
                     label: label_index,
                     send,
+                    form,
                 },
                 total,
                 label_index.is_some(),
@@ -309,10 +334,23 @@ pub fn prepare(
             "batches of {fixed}: the signature fixes the batch axis (--batch {asked} ignored)"
         ));
     }
+    let concurrency = match backend {
+        BackendChoice::Url(_) => options.concurrency.unwrap_or(1).clamp(1, MAX_CONCURRENCY),
+        _ => {
+            if options.concurrency.is_some_and(|c| c > 1) {
+                notes.push(
+                    "--concurrency is for an endpoint URL; this backend takes one batch at a time"
+                        .into(),
+                );
+            }
+            1
+        }
+    };
     Ok(Plan {
         data,
         total,
         batch,
+        concurrency,
         labelled,
         task: options.task.or(task),
         names,
@@ -330,27 +368,105 @@ fn match_columns(
     columns: &[String],
     label: Option<usize>,
     notes: &mut Vec<String>,
-) -> Result<Vec<(String, usize, ColType)>, EvalError> {
-    let specs = card
-        .signature
-        .valid()
-        .and_then(|s| s.inputs.as_ref())
-        .filter(|s| !s.is_tensor())
-        .map(|s| s.columns())
-        .unwrap_or_default();
-    let named = !specs.is_empty() && specs.iter().all(|s| s.name.is_some());
-    if !named {
-        return Ok(columns
+) -> Result<(Vec<SentColumn>, TableForm), EvalError> {
+    let inputs = card.signature.valid().and_then(|s| s.inputs.as_ref());
+    let all_but_label = || -> Vec<SentColumn> {
+        columns
             .iter()
             .enumerate()
             .filter(|(i, _)| Some(*i) != label)
             .map(|(i, c)| (c.clone(), i, ColType::Any))
-            .collect());
+            .collect()
+    };
+    if let Some(schema) = inputs.filter(|s| s.is_tensor()) {
+        // MLflow's onnx flavor flattens the outputs of a frame: tensors are sent as tensors.
+        let tensors = schema.tensors();
+        return match tensors.as_slice() {
+            [one] if one.shape.len() == 2 => {
+                let send = all_but_label();
+                if let Some(&k) = one.shape.get(1)
+                    && k > 0
+                    && usize::try_from(k).ok() != Some(send.len())
+                {
+                    return Err(EvalError::Mismatch(format!(
+                        "{}: the model's tensor is {} ({k} values an item); the table has {} columns besides the label: {}",
+                        file.display(),
+                        one.type_label(),
+                        send.len(),
+                        names_text(&send.iter().map(|(n, _, _)| n.clone()).collect::<Vec<_>>())
+                    )));
+                }
+                Ok((send, TableForm::Matrix(one.name.clone())))
+            }
+            many if !many.is_empty()
+                && many.iter().all(|t| t.name.is_some() && t.shape.len() == 1) =>
+            {
+                let names: Vec<String> = many.iter().filter_map(|t| t.name.clone()).collect();
+                let send = by_name(file, columns, label, &names, &names, notes)?;
+                Ok((
+                    send.into_iter()
+                        .map(|(n, i)| (n, i, ColType::Any))
+                        .collect(),
+                    TableForm::Tensors,
+                ))
+            }
+            _ => Err(EvalError::Mismatch(format!(
+                "{}: the model takes {}; a table feeds one tensor of shape [-1, columns] or one column for each 1-D named tensor",
+                file.display(),
+                tensors
+                    .iter()
+                    .map(|t| match &t.name {
+                        Some(n) => format!("{n}: {}", t.type_label()),
+                        None => t.type_label(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        };
     }
+    if inputs.is_none() && crate::predict::onnx::onnx_data(card).is_some() {
+        // No signature on an ONNX model: its one input takes the rows as a matrix.
+        return Ok((all_but_label(), TableForm::Matrix(None)));
+    }
+    let specs = inputs.map(|s| s.columns()).unwrap_or_default();
+    let named = !specs.is_empty() && specs.iter().all(|s| s.name.is_some());
+    if !named {
+        return Ok((all_but_label(), TableForm::Frame));
+    }
+    let all: Vec<String> = specs.iter().filter_map(|s| s.name.clone()).collect();
+    let required: Vec<String> = specs
+        .iter()
+        .filter(|s| s.is_required())
+        .filter_map(|s| s.name.clone())
+        .collect();
+    let send = by_name(file, columns, label, &all, &required, notes)?;
+    Ok((
+        send.into_iter()
+            .map(|(n, i)| {
+                let ty = specs
+                    .iter()
+                    .find(|s| s.name.as_ref() == Some(&n))
+                    .map_or(ColType::Any, |s| s.ty.clone());
+                (n, i, ty)
+            })
+            .collect(),
+        TableForm::Frame,
+    ))
+}
+
+/// The file's columns for the model's inputs `names`, by name: a `required` one missing stops
+/// the run (all of them listed); the file's columns the model does not name are noted.
+fn by_name(
+    file: &Path,
+    columns: &[String],
+    label: Option<usize>,
+    names: &[String],
+    required: &[String],
+    notes: &mut Vec<String>,
+) -> Result<Vec<(String, usize)>, EvalError> {
     let mut send = Vec::new();
     let mut missing = Vec::new();
-    for spec in &specs {
-        let Some(name) = &spec.name else { continue };
+    for name in names {
         match columns.iter().position(|c| c == name) {
             Some(i) if Some(i) == label => {
                 return Err(EvalError::Mismatch(format!(
@@ -358,8 +474,8 @@ fn match_columns(
                     file.display()
                 )));
             }
-            Some(i) => send.push((name.clone(), i, spec.ty.clone())),
-            None if spec.is_required() => missing.push(name.clone()),
+            Some(i) => send.push((name.clone(), i)),
+            None if required.contains(name) => missing.push(name.clone()),
             None => {}
         }
     }
@@ -374,7 +490,7 @@ fn match_columns(
     let extra: Vec<String> = columns
         .iter()
         .enumerate()
-        .filter(|(i, c)| Some(*i) != label && !specs.iter().any(|s| s.name.as_ref() == Some(*c)))
+        .filter(|(i, c)| Some(*i) != label && !names.contains(c))
         .map(|(_, c)| c.clone())
         .collect();
     if !extra.is_empty() {
@@ -428,6 +544,8 @@ pub struct EvalProgress {
     pub done: AtomicUsize,
     /// Items failed.
     pub failed: AtomicUsize,
+    /// Requests sent again after a 429 or 503.
+    pub retries: AtomicUsize,
 }
 
 /// One item's outcome, as the predictions file and the window's table show it.
@@ -474,6 +592,8 @@ pub struct Report {
     pub labelled: usize,
     /// Items failed.
     pub failed: usize,
+    /// Requests sent again after an endpoint answered 429 or 503.
+    pub retries: usize,
     /// Whether the run was stopped before the end.
     pub cancelled: bool,
     /// The classification metrics.
@@ -503,6 +623,7 @@ impl Report {
         doc.insert("n".into(), self.n.into());
         doc.insert("labelled".into(), self.labelled.into());
         doc.insert("failed".into(), self.failed.into());
+        doc.insert("retries".into(), self.retries.into());
         doc.insert("cancelled".into(), self.cancelled.into());
         let number = |v: Option<f64>| {
             v.and_then(serde_json::Number::from_f64)
@@ -544,588 +665,9 @@ impl Report {
     }
 }
 
-/// An item waiting for its answer.
-struct Pending {
-    id: String,
-    label: Option<String>,
-}
-
-/// What one row of an answer says.
-#[derive(Debug, Clone, PartialEq)]
-enum Predicted {
-    Class { label: String, score: Option<f64> },
-    Number(f64),
-}
-
-/// The running counts.
-struct Tally<'a> {
-    plan: &'a Plan,
-    task: Option<Task>,
-    names: Option<ClassNames>,
-    names_looked: bool,
-    classification: Classification,
-    regression: Regression,
-    mistakes: Vec<(f64, usize, Mistake)>,
-    failures: Vec<(String, String)>,
-    n: usize,
-    labelled: usize,
-    failed: usize,
-    seen: usize,
-    progress: &'a EvalProgress,
-}
-
-impl Tally<'_> {
-    fn fail(&mut self, item: &Pending, error: String, on_item: &mut dyn FnMut(&ItemResult)) {
-        self.failed += 1;
-        self.progress.failed.fetch_add(1, Ordering::Relaxed);
-        self.progress.done.fetch_add(1, Ordering::Relaxed);
-        if self.failures.len() < FAILURES_KEPT {
-            self.failures.push((item.id.clone(), error.clone()));
-        }
-        on_item(&ItemResult {
-            id: item.id.clone(),
-            label: item.label.clone(),
-            prediction: None,
-            score: None,
-            error: Some(error),
-        });
-    }
-
-    fn keep_mistake(&mut self, key: f64, mistake: Mistake) {
-        self.seen += 1;
-        self.mistakes.push((key, self.seen, mistake));
-        // Worst first; among equals, the first seen.
-        self.mistakes
-            .sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        self.mistakes.truncate(MISTAKES_KEPT);
-    }
-
-    fn predicted(
-        &mut self,
-        item: &Pending,
-        predicted: Predicted,
-        on_item: &mut dyn FnMut(&ItemResult),
-    ) {
-        let (prediction, score) = match &predicted {
-            Predicted::Class { label, score } => (label.clone(), *score),
-            Predicted::Number(x) => (number_text(*x), None),
-        };
-        let mut error = None;
-        let mut label = item.label.clone();
-        match (self.task, &predicted, &item.label) {
-            (_, _, None) => {}
-            (Some(Task::Regression), Predicted::Number(x), Some(text)) => {
-                match text.trim().parse::<f64>() {
-                    Ok(truth) if truth.is_finite() => {
-                        self.regression.add(truth, *x);
-                        self.labelled += 1;
-                        let e = (truth - x).abs();
-                        if e > 0.0 {
-                            self.keep_mistake(
-                                e,
-                                Mistake {
-                                    id: item.id.clone(),
-                                    label: text.clone(),
-                                    prediction: prediction.clone(),
-                                    score: None,
-                                    error: Some(e),
-                                },
-                            );
-                        }
-                    }
-                    _ => error = Some(metrics::MetricError::NotANumber(text.clone()).to_string()),
-                }
-            }
-            (Some(Task::Regression), Predicted::Class { .. }, Some(_)) => {
-                error = Some(
-                    "the model answered a class where a number was expected (--task regression)"
-                        .into(),
-                );
-            }
-            (_, _, Some(text)) => {
-                let truth = truth_label(text, self.names.as_ref());
-                label = truth.clone().or(label);
-                if let Some(truth) = truth {
-                    match self.classification.add(&truth, &prediction) {
-                        Ok(()) => {
-                            self.labelled += 1;
-                            if truth != prediction {
-                                self.keep_mistake(
-                                    score.unwrap_or(f64::NEG_INFINITY),
-                                    Mistake {
-                                        id: item.id.clone(),
-                                        label: truth,
-                                        prediction: prediction.clone(),
-                                        score,
-                                        error: None,
-                                    },
-                                );
-                            }
-                        }
-                        Err(e) => error = Some(e.to_string()),
-                    }
-                }
-            }
-        }
-        if let Some(error) = error {
-            return self.fail(item, error, on_item);
-        }
-        self.n += 1;
-        self.progress.done.fetch_add(1, Ordering::Relaxed);
-        on_item(&ItemResult {
-            id: item.id.clone(),
-            label,
-            prediction: Some(prediction),
-            score,
-            error: None,
-        });
-    }
-}
-
 /// A number as text, as Python's `repr` writes it (the shortest that reads back the same).
 pub fn number_text(x: f64) -> String {
     serde_json::Number::from_f64(x).map_or_else(|| x.to_string(), |n| n.to_string())
-}
-
-/// A float as the answer's rows give it.
-fn as_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::Array(a) if a.len() == 1 => a.first().and_then(as_f64),
-        _ => None,
-    }
-}
-
-/// Reads an answer into one prediction per item.
-fn read_rows(
-    sections: &[Section],
-    count: usize,
-    task: &mut Option<Task>,
-    names: Option<&ClassNames>,
-) -> Result<Vec<Predicted>, String> {
-    let class_name = |section: &Section, i: usize| -> String {
-        section
-            .classes
-            .as_ref()
-            .and_then(|c| c.get(i).cloned())
-            .or_else(|| names.and_then(|n| n.name(i)).map(str::to_string))
-            .unwrap_or_else(|| i.to_string())
-    };
-    if let Some(section) = sections
-        .iter()
-        .find(|s| matches!(s.kind, Kind::Scores(_)))
-        .filter(|_| *task != Some(Task::Regression))
-    {
-        let Kind::Scores(rows) = &section.kind else {
-            return Err("no scores".into());
-        };
-        if rows.len() != count {
-            return Err(format!(
-                "the answer has {} rows for {count} items",
-                rows.len()
-            ));
-        }
-        *task = Some(Task::Classification);
-        return rows
-            .iter()
-            .map(|row| {
-                let (i, score) = crate::predict::answer::top_k(row, 1)
-                    .into_iter()
-                    .next()
-                    .ok_or("an empty row of scores")?;
-                Ok(Predicted::Class {
-                    label: class_name(section, i),
-                    score,
-                })
-            })
-            .collect();
-    }
-    let section = sections
-        .iter()
-        .find(|s| matches!(&s.kind, Kind::Table { columns, .. } if !columns.is_empty()))
-        .ok_or("the answer has neither class scores nor one value per item")?;
-    let Kind::Table { rows, total, .. } = &section.kind else {
-        return Err("no table".into());
-    };
-    if *total != count || rows.len() != count {
-        return Err(format!("the answer has {total} rows for {count} items"));
-    }
-    let cells: Vec<&Value> = rows.iter().filter_map(|r| r.first()).collect();
-    if cells.len() != count {
-        return Err("the answer has a row without a value".into());
-    }
-    if task.is_none() {
-        let integral = cells.iter().all(|v| match as_f64(v) {
-            Some(f) => f.fract() == 0.0,
-            None => true,
-        });
-        *task = Some(if integral {
-            Task::Classification
-        } else {
-            Task::Regression
-        });
-    }
-    cells
-        .into_iter()
-        .map(|v| match (*task, v) {
-            (Some(Task::Regression), v) => as_f64(v)
-                .map(Predicted::Number)
-                .ok_or_else(|| format!("the model answered {v} where a number was expected")),
-            (_, Value::String(s)) => Ok(Predicted::Class {
-                label: s.clone(),
-                score: None,
-            }),
-            (_, v) => Ok(Predicted::Class {
-                label: match as_f64(v).filter(|f| f.fract() == 0.0 && *f >= 0.0) {
-                    Some(f) => class_name(section, f as usize),
-                    None => match v {
-                        Value::Array(a) if a.len() == 1 => a[0].to_string(),
-                        other => other.to_string(),
-                    },
-                },
-                score: None,
-            }),
-        })
-        .collect()
-}
-
-/// Whether a backend error would be the same for every item (the run stops).
-fn fatal(e: &PredictError) -> bool {
-    matches!(
-        e,
-        PredictError::NotRunnable(_)
-            | PredictError::Python(_)
-            | PredictError::ServerStart(_)
-            | PredictError::ServerFailed { .. }
-            | PredictError::UnsupportedOp { .. }
-            | PredictError::Cancelled
-    )
-}
-
-/// Everything a batch is sent with.
-struct Sender<'a> {
-    card: &'a ModelCard,
-    runner: &'a mut Runner,
-    choice: &'a BackendChoice,
-    settings: &'a BackendSettings,
-    cancel: &'a AtomicBool,
-}
-
-impl Sender<'_> {
-    /// Predicts `items` with the requests `make` builds for a range of them. A refused or
-    /// failed batch is sent again item by item, so only the items at fault fail.
-    fn send(
-        &mut self,
-        tally: &mut Tally<'_>,
-        items: &[Pending],
-        make: &dyn Fn(Range<usize>) -> Result<Request, String>,
-        on_item: &mut dyn FnMut(&ItemResult),
-    ) -> Result<(), EvalError> {
-        let whole = 0..items.len();
-        match self.try_send(tally, whole.clone(), make) {
-            Ok(rows) => {
-                for (item, row) in items.iter().zip(rows) {
-                    tally.predicted(item, row, on_item);
-                }
-                Ok(())
-            }
-            Err(Failure::Fatal(e)) => Err(EvalError::Backend(e)),
-            Err(Failure::Item(message)) if items.len() == 1 => {
-                tally.fail(&items[0], message, on_item);
-                Ok(())
-            }
-            Err(Failure::Item(_)) => {
-                for (i, item) in items.iter().enumerate() {
-                    if self.cancel.load(Ordering::Relaxed) {
-                        return Err(EvalError::Backend(PredictError::Cancelled));
-                    }
-                    match self.try_send(tally, i..i + 1, make) {
-                        Ok(mut rows) => match rows.pop() {
-                            Some(row) => tally.predicted(item, row, on_item),
-                            None => tally.fail(item, "no answer for the item".into(), on_item),
-                        },
-                        Err(Failure::Fatal(e)) => return Err(EvalError::Backend(e)),
-                        Err(Failure::Item(message)) => tally.fail(item, message, on_item),
-                    }
-                }
-                Ok(())
-            }
-        }
-    }
-
-    fn try_send(
-        &mut self,
-        tally: &mut Tally<'_>,
-        range: Range<usize>,
-        make: &dyn Fn(Range<usize>) -> Result<Request, String>,
-    ) -> Result<Vec<Predicted>, Failure> {
-        let count = range.len();
-        let request = make(range).map_err(Failure::Item)?;
-        let verdict = crate::input::validate::validate(
-            crate::input::validate::Model::of(self.card),
-            &request,
-        );
-        if let Some(problem) = verdict.problems.first() {
-            return Err(Failure::Item(problem.message.clone()));
-        }
-        let outcome = self
-            .runner
-            .predict(self.choice, self.settings, &request, self.cancel)
-            .map_err(|e| {
-                if fatal(&e) {
-                    Failure::Fatal(e)
-                } else {
-                    Failure::Item(e.to_string())
-                }
-            })?;
-        let value = match &outcome.reply {
-            Reply::Predictions { value, .. } => value,
-            Reply::Rejected(r) => return Err(Failure::Item(r.to_string())),
-        };
-        let sections = crate::predict::answer::sections(value);
-        if tally.names.is_none() && !tally.names_looked {
-            // A labels file beside the model that fits the answer, as the Test tab finds it.
-            tally.names_looked = true;
-            tally.names = crate::session::read_outcome(&outcome, self.card, None, true).labels;
-        }
-        read_rows(&sections, count, &mut tally.task, tally.names.as_ref()).map_err(Failure::Item)
-    }
-}
-
-enum Failure {
-    Fatal(PredictError),
-    Item(String),
-}
-
-/// Runs the plan: batches through the chosen backend, each item's result to `on_item` as it
-/// comes (for a predictions file or a table), the metrics at the end. Stops early, keeping
-/// what is done, when `cancel` is set.
-#[allow(clippy::too_many_arguments)]
-pub fn run(
-    plan: &Plan,
-    card: &ModelCard,
-    runner: &mut Runner,
-    choice: &BackendChoice,
-    settings: &BackendSettings,
-    progress: &EvalProgress,
-    cancel: &AtomicBool,
-    on_item: &mut dyn FnMut(&ItemResult),
-) -> Result<Report, EvalError> {
-    let started = Instant::now();
-    progress.total.store(plan.total, Ordering::Relaxed);
-    let mut tally = Tally {
-        plan,
-        task: plan.task,
-        names: plan.names.clone(),
-        names_looked: plan.names.is_some(),
-        classification: Classification::default(),
-        regression: Regression::default(),
-        mistakes: Vec::new(),
-        failures: Vec::new(),
-        n: 0,
-        labelled: 0,
-        failed: 0,
-        seen: 0,
-        progress,
-    };
-    let mut sender = Sender {
-        card,
-        runner,
-        choice,
-        settings,
-        cancel,
-    };
-    let stopped = match &plan.data {
-        Data::Images {
-            folder,
-            input,
-            target,
-            options,
-        } => run_images(
-            &mut sender,
-            &mut tally,
-            folder,
-            input,
-            target,
-            options,
-            on_item,
-        ),
-        Data::Table {
-            path,
-            kind,
-            label,
-            send,
-        } => run_table(&mut sender, &mut tally, path, *kind, *label, send, on_item),
-    };
-    let cancelled = match stopped {
-        Ok(()) => cancel.load(Ordering::Relaxed),
-        Err(EvalError::Backend(PredictError::Cancelled)) => true,
-        Err(e) => return Err(e),
-    };
-    let order: Vec<String> = tally
-        .names
-        .as_ref()
-        .map(|n| n.names.clone())
-        .unwrap_or_default();
-    let (classification, regression) = match (plan.labelled, tally.task) {
-        (false, _) | (_, None) => (None, None),
-        (true, Some(Task::Classification)) => (Some(tally.classification.report(&order)), None),
-        (true, Some(Task::Regression)) => (None, Some(tally.regression.report())),
-    };
-    Ok(Report {
-        task: tally.task,
-        n: tally.n,
-        labelled: tally.labelled,
-        failed: tally.failed,
-        cancelled,
-        classification,
-        regression,
-        mistakes: tally.mistakes.into_iter().map(|(_, _, m)| m).collect(),
-        failures: tally.failures,
-        names: tally.names,
-        elapsed: started.elapsed(),
-    })
-}
-
-fn run_images(
-    sender: &mut Sender<'_>,
-    tally: &mut Tally<'_>,
-    folder: &ImageFolder,
-    input: &Option<String>,
-    target: &ImageTarget,
-    options: &ImageOptions,
-    on_item: &mut dyn FnMut(&ItemResult),
-) -> Result<(), EvalError> {
-    use crate::input::image;
-    let batch = tally.plan.batch;
-    let mut start = 0;
-    while start < folder.len() {
-        if sender.cancel.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        let end = (start + batch).min(folder.len());
-        let items: Vec<dataset::ImageItem> = (start..end).filter_map(|i| folder.item(i)).collect();
-        start = end;
-        // Decoded and brought to the tensor's size on every core; a file that cannot be read
-        // is that item's failure.
-        let (w, h) = target
-            .size_for(options.free_size, 1)
-            .map_err(|e| EvalError::Mismatch(e.to_string()))?;
-        let decoded: Vec<Result<::image::DynamicImage, String>> = crate::perf::map_on_cores(
-            &items,
-            |part| {
-                Ok::<_, ()>(
-                    part.iter()
-                        .map(|item| {
-                            image::decode(&item.path)
-                                .map(|d| image::resize(&d, w, h, options.resize).into())
-                                .map_err(|e| e.to_string())
-                        })
-                        .collect(),
-                )
-            },
-            || (),
-        )
-        .unwrap_or_else(|()| {
-            items
-                .iter()
-                .map(|_| Err("the image decoder stopped unexpectedly".to_string()))
-                .collect()
-        });
-        let mut pending = Vec::new();
-        let mut images = Vec::new();
-        for (item, result) in items.into_iter().zip(decoded) {
-            let p = Pending {
-                id: item.id,
-                label: item.label,
-            };
-            match result {
-                Ok(img) => {
-                    pending.push(p);
-                    images.push(img);
-                }
-                Err(e) => tally.fail(&p, e, on_item),
-            }
-        }
-        if pending.is_empty() {
-            continue;
-        }
-        let make = |range: Range<usize>| -> Result<Request, String> {
-            let part = images.get(range).ok_or("no such items")?;
-            let tensor =
-                image::images_to_tensor(part, target, options).map_err(|e| e.to_string())?;
-            let tensors = match input {
-                None => Tensors::One(tensor),
-                Some(n) => Tensors::Named(vec![(n.clone(), tensor)]),
-            };
-            Ok(Request::tensors(tensors, None))
-        };
-        sender.send(tally, &pending, &make, on_item)?;
-    }
-    Ok(())
-}
-
-fn run_table(
-    sender: &mut Sender<'_>,
-    tally: &mut Tally<'_>,
-    path: &Path,
-    kind: TableKind,
-    label: Option<usize>,
-    send: &[(String, usize, ColType)],
-    on_item: &mut dyn FnMut(&ItemResult),
-) -> Result<(), EvalError> {
-    let mut table = TableReader::open(path, kind)?;
-    let columns: Vec<String> = send.iter().map(|(n, _, _)| n.clone()).collect();
-    let batch = tally.plan.batch;
-    loop {
-        if sender.cancel.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        let mut pending = Vec::new();
-        let mut rows: Vec<Vec<Value>> = Vec::new();
-        let mut end = false;
-        while pending.len() < batch {
-            let Some(row) = table.next_row() else {
-                end = true;
-                break;
-            };
-            match row {
-                Err((id, problem)) => tally.fail(&Pending { id, label: None }, problem, on_item),
-                Ok(row) => {
-                    let label = label
-                        .and_then(|i| row.cells.get(i))
-                        .and_then(Cell::label_text);
-                    rows.push(
-                        send.iter()
-                            .map(|(_, i, ty)| match row.cells.get(*i) {
-                                Some(Cell::Text(t)) => cell_value(t, ty),
-                                Some(Cell::Json(v)) => v.clone(),
-                                None => Value::Null,
-                            })
-                            .collect(),
-                    );
-                    pending.push(Pending { id: row.id, label });
-                }
-            }
-        }
-        if !pending.is_empty() {
-            let make = |range: Range<usize>| -> Result<Request, String> {
-                let part = rows.get(range).ok_or("no such rows")?;
-                Ok(Request::Json(crate::input::request::body(
-                    &Inputs::Frame {
-                        columns: columns.clone(),
-                        rows: part.to_vec(),
-                    },
-                    None,
-                    BodyFormat::Mlflow,
-                )))
-            };
-            sender.send(tally, &pending, &make, on_item)?;
-        }
-        if end {
-            return Ok(());
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1154,55 +696,5 @@ mod tests {
         assert_eq!(truth_label("2.0", None).as_deref(), Some("2"));
         assert_eq!(truth_label("bird", Some(&n)).as_deref(), Some("bird"));
         assert_eq!(truth_label("  ", None), None);
-    }
-
-    fn table(values: Vec<Value>) -> Vec<Section> {
-        crate::predict::answer::sections(&Value::Array(values))
-    }
-
-    #[test]
-    fn answers_read_as_classes_or_numbers() {
-        let n = names(&["setosa", "versicolor", "virginica"]);
-        let mut task = None;
-        let rows = read_rows(&table(vec![0.into(), 2.into()]), 2, &mut task, Some(&n)).unwrap();
-        assert_eq!(task, Some(Task::Classification));
-        assert_eq!(
-            rows[1],
-            Predicted::Class {
-                label: "virginica".into(),
-                score: None
-            }
-        );
-        let mut task = None;
-        let rows = read_rows(&table(vec![1.5.into(), 2.into()]), 2, &mut task, None).unwrap();
-        assert_eq!(task, Some(Task::Regression));
-        assert_eq!(rows[0], Predicted::Number(1.5));
-        let mut task = None;
-        let scores = crate::predict::answer::sections(&serde_json::json!([[0.2, 0.8], [0.9, 0.1]]));
-        let rows = read_rows(&scores, 2, &mut task, Some(&names(&["a", "b"]))).unwrap();
-        assert_eq!(
-            rows,
-            vec![
-                Predicted::Class {
-                    label: "b".into(),
-                    score: Some(0.8)
-                },
-                Predicted::Class {
-                    label: "a".into(),
-                    score: Some(0.9)
-                }
-            ]
-        );
-        let e = read_rows(&scores, 3, &mut task, None).unwrap_err();
-        assert_eq!(e, "the answer has 2 rows for 3 items");
-        let mut task = None;
-        let rows = read_rows(&table(vec!["x".into()]), 1, &mut task, None).unwrap();
-        assert_eq!(
-            rows[0],
-            Predicted::Class {
-                label: "x".into(),
-                score: None
-            }
-        );
     }
 }

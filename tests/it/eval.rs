@@ -306,6 +306,19 @@ fn bad_datasets_are_refused_before_anything_runs_and_nothing_predicted_exits_1()
         !stderr.contains("scoring server"),
         "nothing started: {stderr}"
     );
+    // A table for an image model: the tensor it takes is named.
+    let (code, _, _, stderr) = eval_cli(&[
+        crate::common::repo("assets/example-model").as_os_str(),
+        "--csv".as_ref(),
+        csv.as_os_str(),
+        "--label".as_ref(),
+        "species".as_ref(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the model takes uint8 [-1, 300, 300, 3]; a table feeds one tensor of shape [-1, columns]"),
+        "{stderr}"
+    );
     let model = crate::common::model("onnx_colour_classifier");
     let missing = dir.path().join("nowhere");
     let (code, _, _, stderr) =
@@ -430,5 +443,321 @@ fn ctrl_c_stops_the_run_and_prints_the_metrics_of_what_is_done() {
     assert!(
         stderr.contains(&format!("stopped after {done} of 150 items")),
         "{stderr}"
+    );
+}
+
+/// A proxy in front of a real MLflow scoring server: it answers every `every`-th request
+/// itself with `status` (MLflow's error form) and forwards the others, each after `delay`
+/// (an endpoint's latency); it counts the requests and the most it had in flight at once.
+struct FaultyProxy {
+    url: String,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    peak: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// How many rows each refused request carried.
+    refused: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+fn faulty_proxy(upstream: String, every: usize, status: u16, delay: u64) -> FaultyProxy {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/invocations", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (count, top, refusals) = (requests.clone(), peak.clone(), refused.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (count, top, in_flight, upstream, refusals) = (
+                count.clone(),
+                top.clone(),
+                in_flight.clone(),
+                upstream.clone(),
+                refusals.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':')
+                        && k.trim().eq_ignore_ascii_case("content-length")
+                    {
+                        length = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                top.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(delay));
+                let (code, answer) = if n % every == 0 {
+                    let rows =
+                        serde_json::from_slice::<Value>(&body).unwrap()["dataframe_split"]["data"]
+                            .as_array()
+                            .map_or(0, Vec::len);
+                    refusals.lock().unwrap().push(rows);
+                    (
+                        status,
+                        format!(
+                            "{{\"error_code\": \"TEMPORARILY_UNAVAILABLE\", \"message\": \"request {n} refused by the test proxy\"}}"
+                        ),
+                    )
+                } else {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    let mut response = agent
+                        .post(&upstream)
+                        .header("Content-Type", "application/json")
+                        .send(&body[..])
+                        .unwrap();
+                    (
+                        response.status().as_u16(),
+                        response.body_mut().read_to_string().unwrap(),
+                    )
+                };
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            });
+        }
+    });
+    FaultyProxy {
+        url,
+        requests,
+        peak,
+        refused,
+    }
+}
+
+/// MLflow's scoring server for the iris model, started as the local backend starts it, and
+/// its /invocations URL.
+fn iris_server() -> (mlmodel_inspector::predict::Runner, String) {
+    use mlmodel_inspector::predict::{BackendChoice, BackendSettings, Runner};
+    let card = std::sync::Arc::new(
+        mlmodel_inspector::model::open(&crate::common::model("sklearn_iris_class_names")).unwrap(),
+    );
+    let request = mlmodel_inspector::input::build::build_request(
+        &card,
+        &mlmodel_inspector::input::build::InputSource::Example,
+        None,
+        None,
+    )
+    .unwrap();
+    let mut runner = Runner::new(card);
+    let settings = BackendSettings {
+        python: Some(crate::common::venv_python()),
+        ..BackendSettings::default()
+    };
+    runner
+        .predict(
+            &BackendChoice::Local,
+            &settings,
+            &request,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+    let (port, _) = runner.server_info().unwrap();
+    (runner, format!("http://127.0.0.1:{port}/invocations"))
+}
+
+/// An endpoint that fails every tenth request (HTTP 500): at most `--concurrency` requests in
+/// flight, each failed batch sent again item by item, the items that still fail recorded with
+/// the endpoint's error, and the counts adding up; every item predicted has MLflow's answer.
+#[test]
+fn an_endpoint_failing_every_tenth_request_loses_only_those_items() {
+    let (_server, upstream) = iris_server();
+    let proxy = faulty_proxy(upstream, 10, 500, 20);
+    let want = &reference()["iris"];
+    let (code, doc, rows, stderr) = eval_cli(&[
+        crate::common::model("sklearn_iris_class_names").as_os_str(),
+        "--csv".as_ref(),
+        crate::common::repo("tests/fixtures/eval/iris.csv").as_os_str(),
+        "--label".as_ref(),
+        "species".as_ref(),
+        "--backend".as_ref(),
+        proxy.url.as_ref(),
+        "--batch".as_ref(),
+        "5".as_ref(),
+        "--concurrency".as_ref(),
+        "4".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let (n, failed) = (doc["n"].as_u64().unwrap(), doc["failed"].as_u64().unwrap());
+    assert_eq!(n + failed, 150, "the counts add up");
+    assert_eq!(rows.len(), 150);
+    // A refused batch is sent again item by item; an item fails when its own request is the
+    // one refused. The counts say which happened, whatever the interleaving.
+    let refused = proxy.refused.lock().unwrap().clone();
+    assert!(refused.len() >= 3, "{refused:?}");
+    let lost = refused.iter().filter(|&&rows| rows == 1).count() as u64;
+    assert_eq!(
+        failed,
+        1 + lost,
+        "the bad row and each refused single item: {refused:?}"
+    );
+    let predictions = want["predictions"].as_object().unwrap();
+    for row in &rows {
+        if row[4].is_empty() {
+            assert_eq!(
+                predictions[&row[0]].as_str(),
+                Some(row[2].as_str()),
+                "{row:?}"
+            );
+        } else if row[0] != "line 76" {
+            assert!(
+                row[4].contains("HTTP 500") && row[4].contains("refused by the test proxy"),
+                "{row:?}"
+            );
+        }
+    }
+    let sent = proxy.requests.load(Ordering::SeqCst);
+    assert!(sent >= 30, "{sent} requests");
+    let peak = proxy.peak.load(Ordering::SeqCst);
+    assert!(
+        (2..=4).contains(&peak),
+        "at most 4 in flight, and more than one: {peak}"
+    );
+    assert_eq!(doc["retries"], 0, "500 is not retried");
+}
+
+/// 429 and 503 mean "later": the request is sent again after a backoff, and every item gets
+/// MLflow's answer, so the metrics are scikit-learn's.
+#[test]
+fn an_endpoint_answering_503_is_retried_and_nothing_is_lost() {
+    let (_server, upstream) = iris_server();
+    let proxy = faulty_proxy(upstream, 10, 503, 0);
+    let want = &reference()["iris"];
+    let (code, doc, rows, stderr) = eval_cli(&[
+        crate::common::model("sklearn_iris_class_names").as_os_str(),
+        "--csv".as_ref(),
+        crate::common::repo("tests/fixtures/eval/iris.csv").as_os_str(),
+        "--label".as_ref(),
+        "species".as_ref(),
+        "--backend".as_ref(),
+        proxy.url.as_ref(),
+        "--batch".as_ref(),
+        "5".as_ref(),
+        "--concurrency".as_ref(),
+        "2".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_matches("iris through a 503-ing endpoint", &doc, &rows, want);
+    assert!(doc["retries"].as_u64().unwrap() >= 2, "{}", doc["retries"]);
+}
+
+/// Items are read, predicted and dropped: a hundred times the rows or ten times the images
+/// costs no more memory than the small run, within a margin (peak RSS of the whole command
+/// line, measured with wait4; `--nocapture` prints the figures).
+#[test]
+fn memory_stays_flat_as_the_dataset_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = crate::common::model("onnx_external_data");
+    let table = |rows: usize| {
+        let path = dir.path().join(format!("rows{rows}.csv"));
+        let mut text = String::from("a,b,c,d,label\n");
+        for i in 0..rows {
+            let x = (i % 97) as f64 / 10.0;
+            text.push_str(&format!(
+                "{x},{},{},{},{}\n",
+                x * 0.5,
+                7.0 - x,
+                x * x / 20.0,
+                i % 3
+            ));
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let measure = |args: &[&std::ffi::OsStr]| {
+        let mut all: Vec<&std::ffi::OsStr> = vec!["eval".as_ref()];
+        all.extend_from_slice(args);
+        let (code, peak, stderr) = crate::common::run_measured(&all);
+        assert_eq!(code, 0, "{stderr}");
+        peak
+    };
+    let (small, large) = (table(1_000), table(100_000));
+    let peaks: Vec<u64> = [&small, &large]
+        .iter()
+        .map(|t| {
+            measure(&[
+                model.as_os_str(),
+                "--csv".as_ref(),
+                t.as_os_str(),
+                "--label".as_ref(),
+                "label".as_ref(),
+                "--backend".as_ref(),
+                "onnx".as_ref(),
+            ])
+        })
+        .collect();
+    println!(
+        "table: 1,000 rows {} KiB, 100,000 rows {} KiB",
+        peaks[0] / 1024,
+        peaks[1] / 1024
+    );
+    assert!(
+        peaks[1] < peaks[0] + peaks[0] / 4 + (16 << 20),
+        "100,000 rows took {} KiB against {} KiB for 1,000",
+        peaks[1] / 1024,
+        peaks[0] / 1024
+    );
+    // Images: 32 photos, then the same photos ten times over (hard links).
+    let src = crate::common::repo("tests/fixtures/eval/images");
+    let folder = |copies: usize| {
+        let root = dir.path().join(format!("images{copies}"));
+        for class in ["china", "flower"] {
+            std::fs::create_dir_all(root.join(class)).unwrap();
+            for e in std::fs::read_dir(src.join(class)).unwrap() {
+                let p = e.unwrap().path();
+                if p.file_name().unwrap() == "broken.png" {
+                    continue;
+                }
+                for k in 0..copies {
+                    let name = format!("{k}_{}", p.file_name().unwrap().to_string_lossy());
+                    std::fs::hard_link(&p, root.join(class).join(name)).unwrap();
+                }
+            }
+        }
+        root
+    };
+    let (few, many) = (folder(1), folder(10));
+    let model = crate::common::model("onnx_colour_classifier");
+    let peaks: Vec<u64> = [&few, &many]
+        .iter()
+        .map(|d| {
+            measure(&[
+                model.as_os_str(),
+                "--images".as_ref(),
+                d.as_os_str(),
+                "--backend".as_ref(),
+                "onnx".as_ref(),
+            ])
+        })
+        .collect();
+    println!(
+        "images: 32 {} KiB, 320 {} KiB",
+        peaks[0] / 1024,
+        peaks[1] / 1024
+    );
+    assert!(
+        peaks[1] < peaks[0] + peaks[0] / 4 + (16 << 20),
+        "320 images took {} KiB against {} KiB for 32",
+        peaks[1] / 1024,
+        peaks[0] / 1024
     );
 }

@@ -462,33 +462,6 @@ fn big_answer_server(bytes: usize) -> String {
     url
 }
 
-/// Runs the command line, waits for it with `wait4` and gives its exit status and peak
-/// resident memory in bytes (its own, not this test process's).
-#[allow(clippy::zombie_processes)] // waited for with wait4, which std's handle cannot see
-fn run_measured(args: &[&std::ffi::OsStr]) -> (i32, u64, String) {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut stderr = String::new();
-    child.stderr.unwrap().read_to_string(&mut stderr).unwrap();
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value to be filled; the pid is our own child, not yet
-    // waited for (std's handle is dropped without a wait).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (code, usage.ru_maxrss as u64 * 1024, stderr)
-}
-
 /// An answer just under the cap is read and shown, within a stated peak memory: at most 10
 /// times the answer's size for the worst shape, a flat list of 10 million numbers (the parse
 /// holds the body's text and a serde_json tree of 80 bytes a number; the table of the answer
@@ -501,7 +474,7 @@ fn an_answer_just_under_the_cap_is_read_within_a_stated_peak_memory() {
     let model = crate::common::repo("assets/example-model");
     let photo = crate::common::repo("assets/sample-china.jpg");
     let started = Instant::now();
-    let (code, peak, stderr) = run_measured(&[
+    let (code, peak, stderr) = crate::common::run_measured(&[
         "predict".as_ref(),
         model.as_os_str(),
         "--image".as_ref(),

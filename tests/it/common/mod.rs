@@ -239,3 +239,30 @@ impl RecordingServer {
         self.requests.lock().unwrap().clone()
     }
 }
+
+/// Runs the command line, waits for it with `wait4` and gives its exit status and peak
+/// resident memory in bytes (its own, not this test process's).
+#[allow(clippy::zombie_processes)] // waited for with wait4, which std's handle cannot see
+pub fn run_measured(args: &[&std::ffi::OsStr]) -> (i32, u64, String) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.unwrap(), &mut stderr).unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value to be filled; the pid is our own child, not yet
+    // waited for (std's handle is dropped without a wait).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, usage.ru_maxrss as u64 * 1024, stderr)
+}

@@ -1,0 +1,966 @@
+//! The run: the dataset read batch by batch, each batch checked with MLflow's rules and sent
+//! through the chosen backend, its answer read into one prediction per item and tallied.
+//! In-process backends and the local server take one batch at a time; an endpoint URL takes
+//! up to `concurrency` at once, each worker on its own connection, with retries on 429 and 503.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::dataset::{self, Cell, ImageFolder, TableReader};
+use super::metrics::{self, Classification, Regression};
+use super::{
+    Data, EvalError, EvalProgress, FAILURES_KEPT, ItemResult, MAX_CONCURRENCY, MISTAKES_KEPT,
+    Mistake, Plan, Report, TableForm, Task, number_text, truth_label,
+};
+use crate::input::build::cell_value;
+use crate::input::image::{ImageOptions, ImageTarget};
+use crate::input::request::{BodyFormat, Inputs, Request, Tensors};
+use crate::model::ModelCard;
+use crate::model::classes::ClassNames;
+use crate::predict::answer::{Kind, Section};
+use crate::predict::{BackendChoice, BackendSettings, PredictError, Reply, Runner};
+
+/// An item waiting for its answer.
+struct Pending {
+    id: String,
+    label: Option<String>,
+}
+
+/// What one row of an answer says.
+#[derive(Debug, Clone, PartialEq)]
+enum Predicted {
+    Class { label: String, score: Option<f64> },
+    Number(f64),
+}
+
+/// The running counts.
+struct Tally<'a> {
+    plan: &'a Plan,
+    task: Option<Task>,
+    names: Option<ClassNames>,
+    names_looked: bool,
+    classification: Classification,
+    regression: Regression,
+    mistakes: Vec<(f64, usize, Mistake)>,
+    failures: Vec<(String, String)>,
+    n: usize,
+    labelled: usize,
+    failed: usize,
+    seen: usize,
+    progress: &'a EvalProgress,
+}
+
+impl Tally<'_> {
+    fn fail(&mut self, item: &Pending, error: String, on_item: &mut dyn FnMut(&ItemResult)) {
+        self.failed += 1;
+        self.progress.failed.fetch_add(1, Ordering::Relaxed);
+        self.progress.done.fetch_add(1, Ordering::Relaxed);
+        if self.failures.len() < FAILURES_KEPT {
+            self.failures.push((item.id.clone(), error.clone()));
+        }
+        on_item(&ItemResult {
+            id: item.id.clone(),
+            label: item.label.clone(),
+            prediction: None,
+            score: None,
+            error: Some(error),
+        });
+    }
+
+    fn keep_mistake(&mut self, key: f64, mistake: Mistake) {
+        self.seen += 1;
+        self.mistakes.push((key, self.seen, mistake));
+        // Worst first; among equals, the first seen.
+        self.mistakes
+            .sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        self.mistakes.truncate(MISTAKES_KEPT);
+    }
+
+    fn predicted(
+        &mut self,
+        item: &Pending,
+        predicted: Predicted,
+        on_item: &mut dyn FnMut(&ItemResult),
+    ) {
+        let (prediction, score) = match &predicted {
+            Predicted::Class { label, score } => (label.clone(), *score),
+            Predicted::Number(x) => (number_text(*x), None),
+        };
+        let mut error = None;
+        let mut label = item.label.clone();
+        match (self.task, &predicted, &item.label) {
+            (_, _, None) => {}
+            (Some(Task::Regression), Predicted::Number(x), Some(text)) => {
+                match text.trim().parse::<f64>() {
+                    Ok(truth) if truth.is_finite() => {
+                        self.regression.add(truth, *x);
+                        self.labelled += 1;
+                        let e = (truth - x).abs();
+                        if e > 0.0 {
+                            self.keep_mistake(
+                                e,
+                                Mistake {
+                                    id: item.id.clone(),
+                                    label: text.clone(),
+                                    prediction: prediction.clone(),
+                                    score: None,
+                                    error: Some(e),
+                                },
+                            );
+                        }
+                    }
+                    _ => error = Some(metrics::MetricError::NotANumber(text.clone()).to_string()),
+                }
+            }
+            (Some(Task::Regression), Predicted::Class { .. }, Some(_)) => {
+                error = Some(
+                    "the model answered a class where a number was expected (--task regression)"
+                        .into(),
+                );
+            }
+            (_, _, Some(text)) => {
+                let truth = truth_label(text, self.names.as_ref());
+                label = truth.clone().or(label);
+                if let Some(truth) = truth {
+                    match self.classification.add(&truth, &prediction) {
+                        Ok(()) => {
+                            self.labelled += 1;
+                            if truth != prediction {
+                                self.keep_mistake(
+                                    score.unwrap_or(f64::NEG_INFINITY),
+                                    Mistake {
+                                        id: item.id.clone(),
+                                        label: truth,
+                                        prediction: prediction.clone(),
+                                        score,
+                                        error: None,
+                                    },
+                                );
+                            }
+                        }
+                        Err(e) => error = Some(e.to_string()),
+                    }
+                }
+            }
+        }
+        if let Some(error) = error {
+            return self.fail(item, error, on_item);
+        }
+        self.n += 1;
+        self.progress.done.fetch_add(1, Ordering::Relaxed);
+        on_item(&ItemResult {
+            id: item.id.clone(),
+            label,
+            prediction: Some(prediction),
+            score,
+            error: None,
+        });
+    }
+}
+
+/// A float as the answer's rows give it.
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::Array(a) if a.len() == 1 => a.first().and_then(as_f64),
+        _ => None,
+    }
+}
+
+/// Reads an answer into one prediction per item.
+fn read_rows(
+    sections: &[Section],
+    count: usize,
+    task: &mut Option<Task>,
+    names: Option<&ClassNames>,
+) -> Result<Vec<Predicted>, String> {
+    let class_name = |section: &Section, i: usize| -> String {
+        section
+            .classes
+            .as_ref()
+            .and_then(|c| c.get(i).cloned())
+            .or_else(|| names.and_then(|n| n.name(i)).map(str::to_string))
+            .unwrap_or_else(|| i.to_string())
+    };
+    if let Some(section) = sections
+        .iter()
+        .find(|s| matches!(s.kind, Kind::Scores(_)))
+        .filter(|_| *task != Some(Task::Regression))
+    {
+        let Kind::Scores(rows) = &section.kind else {
+            return Err("no scores".into());
+        };
+        if rows.len() != count {
+            return Err(format!(
+                "the answer has {} rows for {count} items",
+                rows.len()
+            ));
+        }
+        *task = Some(Task::Classification);
+        return rows
+            .iter()
+            .map(|row| {
+                let (i, score) = crate::predict::answer::top_k(row, 1)
+                    .into_iter()
+                    .next()
+                    .ok_or("an empty row of scores")?;
+                Ok(Predicted::Class {
+                    label: class_name(section, i),
+                    score,
+                })
+            })
+            .collect();
+    }
+    let section = sections
+        .iter()
+        .find(|s| matches!(&s.kind, Kind::Table { columns, .. } if !columns.is_empty()))
+        .ok_or("the answer has neither class scores nor one value per item")?;
+    let Kind::Table { rows, total, .. } = &section.kind else {
+        return Err("no table".into());
+    };
+    if *total != count || rows.len() != count {
+        return Err(format!("the answer has {total} rows for {count} items"));
+    }
+    let cells: Vec<&Value> = rows.iter().filter_map(|r| r.first()).collect();
+    if cells.len() != count {
+        return Err("the answer has a row without a value".into());
+    }
+    if task.is_none() {
+        let integral = cells.iter().all(|v| match as_f64(v) {
+            Some(f) => f.fract() == 0.0,
+            None => true,
+        });
+        *task = Some(if integral {
+            Task::Classification
+        } else {
+            Task::Regression
+        });
+    }
+    cells
+        .into_iter()
+        .map(|v| match (*task, v) {
+            (Some(Task::Regression), v) => as_f64(v)
+                .map(Predicted::Number)
+                .ok_or_else(|| format!("the model answered {v} where a number was expected")),
+            (_, Value::String(s)) => Ok(Predicted::Class {
+                label: s.clone(),
+                score: None,
+            }),
+            (_, v) => Ok(Predicted::Class {
+                label: match as_f64(v).filter(|f| f.fract() == 0.0 && *f >= 0.0) {
+                    Some(f) => class_name(section, f as usize),
+                    None => match v {
+                        Value::Array(a) if a.len() == 1 => a[0].to_string(),
+                        other => other.to_string(),
+                    },
+                },
+                score: None,
+            }),
+        })
+        .collect()
+}
+
+/// Whether a backend error would be the same for every item (the run stops).
+fn fatal(e: &PredictError) -> bool {
+    matches!(
+        e,
+        PredictError::NotRunnable(_)
+            | PredictError::Python(_)
+            | PredictError::ServerStart(_)
+            | PredictError::ServerFailed { .. }
+            | PredictError::UnsupportedOp { .. }
+            | PredictError::Cancelled
+    )
+}
+
+/// How a batch's data becomes a request: image tensors for the signature's image input, or a
+/// frame of the sent columns.
+enum Shape<'a> {
+    Images {
+        input: &'a Option<String>,
+        target: &'a ImageTarget,
+        options: &'a ImageOptions,
+    },
+    Rows {
+        columns: Vec<String>,
+        form: &'a TableForm,
+    },
+}
+
+/// A batch read from the dataset: its items and their data, kept until it is answered (a
+/// failed batch is sent again item by item).
+struct Batch {
+    items: Vec<Pending>,
+    data: BatchData,
+}
+
+enum BatchData {
+    Images(Vec<::image::DynamicImage>),
+    Rows(Vec<Vec<Value>>),
+}
+
+impl Shape<'_> {
+    /// The request for items `range` of a batch.
+    fn request(&self, data: &BatchData, range: Range<usize>) -> Result<Request, String> {
+        match (self, data) {
+            (
+                Shape::Images {
+                    input,
+                    target,
+                    options,
+                },
+                BatchData::Images(images),
+            ) => {
+                let part = images.get(range).ok_or("no such items")?;
+                let tensor = crate::input::image::images_to_tensor(part, target, options)
+                    .map_err(|e| e.to_string())?;
+                let tensors = match input {
+                    None => Tensors::One(tensor),
+                    Some(n) => Tensors::Named(vec![(n.clone(), tensor)]),
+                };
+                Ok(Request::tensors(tensors, None))
+            }
+            (Shape::Rows { columns, form }, BatchData::Rows(rows)) => {
+                let part = rows.get(range).ok_or("no such rows")?;
+                let matrix = || Value::Array(part.iter().cloned().map(Value::Array).collect());
+                Ok(Request::Json(match form {
+                    TableForm::Frame => crate::input::request::body(
+                        &Inputs::Frame {
+                            columns: columns.clone(),
+                            rows: part.to_vec(),
+                        },
+                        None,
+                        BodyFormat::Mlflow,
+                    ),
+                    TableForm::Matrix(None) => serde_json::json!({ "inputs": matrix() }),
+                    TableForm::Matrix(Some(name)) => {
+                        serde_json::json!({ "inputs": { name.as_str(): matrix() } })
+                    }
+                    TableForm::Tensors => {
+                        let mut inputs = serde_json::Map::new();
+                        for (c, name) in columns.iter().enumerate() {
+                            let column = part
+                                .iter()
+                                .map(|r| r.get(c).cloned().unwrap_or(Value::Null))
+                                .collect();
+                            inputs.insert(name.clone(), Value::Array(column));
+                        }
+                        serde_json::json!({ "inputs": inputs })
+                    }
+                }))
+            }
+            _ => Err("the batch does not fit the dataset".into()),
+        }
+    }
+}
+
+/// Reads the dataset batch by batch: images decoded and brought to the tensor's size on every
+/// core, rows converted to the signature's types. Items that cannot be read fail here.
+enum Producer<'a> {
+    Images {
+        folder: &'a ImageFolder,
+        next: usize,
+        size: (u32, u32),
+        resize: crate::input::image::Resize,
+    },
+    Table {
+        table: Box<TableReader>,
+        label: Option<usize>,
+        send: &'a [super::SentColumn],
+        done: bool,
+    },
+}
+
+impl Producer<'_> {
+    fn next(
+        &mut self,
+        batch: usize,
+        tally: &mut Tally<'_>,
+        on_item: &mut dyn FnMut(&ItemResult),
+    ) -> Option<Batch> {
+        match self {
+            Producer::Images {
+                folder,
+                next,
+                size,
+                resize,
+            } => loop {
+                if *next >= folder.len() {
+                    return None;
+                }
+                let end = (*next + batch).min(folder.len());
+                let items: Vec<dataset::ImageItem> =
+                    (*next..end).filter_map(|i| folder.item(i)).collect();
+                *next = end;
+                let (w, h) = *size;
+                let resize = *resize;
+                let decoded: Vec<Result<::image::DynamicImage, String>> =
+                    crate::perf::map_on_cores(
+                        &items,
+                        |part| {
+                            Ok::<_, ()>(
+                                part.iter()
+                                    .map(|item| {
+                                        crate::input::image::decode(&item.path)
+                                            .map(|d| {
+                                                crate::input::image::resize(&d, w, h, resize).into()
+                                            })
+                                            .map_err(|e| e.to_string())
+                                    })
+                                    .collect(),
+                            )
+                        },
+                        || (),
+                    )
+                    .unwrap_or_else(|()| {
+                        items
+                            .iter()
+                            .map(|_| Err("the image decoder stopped unexpectedly".to_string()))
+                            .collect()
+                    });
+                let mut pending = Vec::new();
+                let mut images = Vec::new();
+                for (item, result) in items.into_iter().zip(decoded) {
+                    let p = Pending {
+                        id: item.id,
+                        label: item.label,
+                    };
+                    match result {
+                        Ok(img) => {
+                            pending.push(p);
+                            images.push(img);
+                        }
+                        Err(e) => tally.fail(&p, e, on_item),
+                    }
+                }
+                if !pending.is_empty() {
+                    return Some(Batch {
+                        items: pending,
+                        data: BatchData::Images(images),
+                    });
+                }
+            },
+            Producer::Table {
+                table,
+                label,
+                send,
+                done,
+            } => {
+                let mut pending = Vec::new();
+                let mut rows: Vec<Vec<Value>> = Vec::new();
+                while !*done && pending.len() < batch {
+                    let Some(row) = table.next_row() else {
+                        *done = true;
+                        break;
+                    };
+                    match row {
+                        Err((id, problem)) => {
+                            tally.fail(&Pending { id, label: None }, problem, on_item)
+                        }
+                        Ok(row) => {
+                            let label = label
+                                .and_then(|i| row.cells.get(i))
+                                .and_then(Cell::label_text);
+                            rows.push(
+                                send.iter()
+                                    .map(|(_, i, ty)| match row.cells.get(*i) {
+                                        Some(Cell::Text(t)) => cell_value(t, ty),
+                                        Some(Cell::Json(v)) => v.clone(),
+                                        None => Value::Null,
+                                    })
+                                    .collect(),
+                            );
+                            pending.push(Pending { id: row.id, label });
+                        }
+                    }
+                }
+                (!pending.is_empty()).then_some(Batch {
+                    items: pending,
+                    data: BatchData::Rows(rows),
+                })
+            }
+        }
+    }
+}
+
+/// How many times a request an endpoint answered 429 or 503 is sent again.
+pub const RETRIES: u32 = 5;
+
+/// The wait before the first retry; each next one waits twice as long.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+/// Whether an answer says "later": 429 (too many requests) or 503 (unavailable).
+fn busy(result: &Result<crate::predict::Outcome, PredictError>) -> bool {
+    match result {
+        Ok(o) => matches!(&o.reply, Reply::Rejected(r) if matches!(r.status, 429 | 503)),
+        Err(PredictError::InvalidResponse { status, .. }) => matches!(status, 429 | 503),
+        Err(_) => false,
+    }
+}
+
+/// Calls `send` again while the answer is 429 or 503, waiting 250 ms, 500 ms, 1 s, ... between
+/// (at most [`RETRIES`] times, or until cancelled).
+fn with_retries(
+    progress: &EvalProgress,
+    cancel: &AtomicBool,
+    mut send: impl FnMut() -> Result<crate::predict::Outcome, PredictError>,
+) -> Result<crate::predict::Outcome, PredictError> {
+    let mut result = send();
+    let mut wait = FIRST_BACKOFF;
+    for _ in 0..RETRIES {
+        if !busy(&result) {
+            break;
+        }
+        let until = Instant::now() + wait;
+        while Instant::now() < until {
+            if cancel.load(Ordering::Relaxed) {
+                return result;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        progress.retries.fetch_add(1, Ordering::Relaxed);
+        wait *= 2;
+        result = send();
+    }
+    result
+}
+
+/// A request as a backend's failure or answer: the run stops on a fatal error.
+fn outcome_failure(e: PredictError) -> Failure {
+    if fatal(&e) {
+        Failure::Fatal(e)
+    } else {
+        Failure::Item(e.to_string())
+    }
+}
+
+/// Builds and checks the request for items `range` of a batch: MLflow's own rules, so a bad
+/// item fails as the server would refuse it, without being sent.
+fn checked_request(
+    card: &ModelCard,
+    shape: &Shape<'_>,
+    data: &BatchData,
+    range: Range<usize>,
+) -> Result<Request, Failure> {
+    let request = shape.request(data, range).map_err(Failure::Item)?;
+    let verdict =
+        crate::input::validate::validate(crate::input::validate::Model::of(card), &request);
+    match verdict.problems.first() {
+        Some(problem) => Err(Failure::Item(problem.message.clone())),
+        None => Ok(request),
+    }
+}
+
+/// Everything a batch is sent with.
+struct Sender<'a> {
+    card: &'a ModelCard,
+    runner: &'a mut Runner,
+    choice: &'a BackendChoice,
+    settings: &'a BackendSettings,
+    cancel: &'a AtomicBool,
+    progress: &'a EvalProgress,
+}
+
+impl Sender<'_> {
+    /// Predicts a batch through the runner. A refused or failed batch is sent again item by
+    /// item, so only the items at fault fail.
+    fn send(
+        &mut self,
+        tally: &mut Tally<'_>,
+        batch: &Batch,
+        shape: &Shape<'_>,
+        on_item: &mut dyn FnMut(&ItemResult),
+    ) -> Result<(), EvalError> {
+        let answered = self.try_send(batch, shape, 0..batch.items.len());
+        self.settle(tally, batch, shape, answered, on_item)
+    }
+
+    /// Tallies a batch's answer, or sends its items one by one when it failed.
+    fn settle(
+        &mut self,
+        tally: &mut Tally<'_>,
+        batch: &Batch,
+        shape: &Shape<'_>,
+        answered: Result<crate::predict::Outcome, Failure>,
+        on_item: &mut dyn FnMut(&ItemResult),
+    ) -> Result<(), EvalError> {
+        let items = &batch.items;
+        match answered.and_then(|o| self.read(tally, &o, items.len())) {
+            Ok(rows) => {
+                for (item, row) in items.iter().zip(rows) {
+                    tally.predicted(item, row, on_item);
+                }
+                Ok(())
+            }
+            Err(Failure::Fatal(e)) => Err(EvalError::Backend(e)),
+            Err(Failure::Item(message)) if items.len() == 1 => {
+                tally.fail(&items[0], message, on_item);
+                Ok(())
+            }
+            Err(Failure::Item(_)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if self.cancel.load(Ordering::Relaxed) {
+                        return Err(EvalError::Backend(PredictError::Cancelled));
+                    }
+                    let answered = self.try_send(batch, shape, i..i + 1);
+                    match answered.and_then(|o| self.read(tally, &o, 1)) {
+                        Ok(mut rows) => match rows.pop() {
+                            Some(row) => tally.predicted(item, row, on_item),
+                            None => tally.fail(item, "no answer for the item".into(), on_item),
+                        },
+                        Err(Failure::Fatal(e)) => return Err(EvalError::Backend(e)),
+                        Err(Failure::Item(message)) => tally.fail(item, message, on_item),
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn try_send(
+        &mut self,
+        batch: &Batch,
+        shape: &Shape<'_>,
+        range: Range<usize>,
+    ) -> Result<crate::predict::Outcome, Failure> {
+        let request = checked_request(self.card, shape, &batch.data, range)?;
+        let (runner, choice, settings, cancel) =
+            (&mut *self.runner, self.choice, self.settings, self.cancel);
+        with_retries(self.progress, cancel, || {
+            runner.predict(choice, settings, &request, cancel)
+        })
+        .map_err(outcome_failure)
+    }
+
+    /// An answer as one prediction per item (the class names looked up at the first one).
+    fn read(
+        &self,
+        tally: &mut Tally<'_>,
+        outcome: &crate::predict::Outcome,
+        count: usize,
+    ) -> Result<Vec<Predicted>, Failure> {
+        let value = match &outcome.reply {
+            Reply::Predictions { value, .. } => value,
+            Reply::Rejected(r) => return Err(Failure::Item(r.to_string())),
+        };
+        let sections = crate::predict::answer::sections(value);
+        if tally.names.is_none() && !tally.names_looked {
+            // A labels file beside the model that fits the answer, as the Test tab finds it.
+            tally.names_looked = true;
+            tally.names = crate::session::read_outcome(outcome, self.card, None, true).labels;
+        }
+        read_rows(&sections, count, &mut tally.task, tally.names.as_ref()).map_err(Failure::Item)
+    }
+}
+
+enum Failure {
+    Fatal(PredictError),
+    Item(String),
+}
+
+/// Runs the plan: batches through the chosen backend (an endpoint URL gets up to
+/// `concurrency` requests at once), each item's result to `on_item` as it comes (for a
+/// predictions file or a table), the metrics at the end. Stops early, keeping what is done,
+/// when `cancel` is set.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    plan: &Plan,
+    card: &ModelCard,
+    runner: &mut Runner,
+    choice: &BackendChoice,
+    settings: &BackendSettings,
+    progress: &EvalProgress,
+    cancel: &AtomicBool,
+    on_item: &mut dyn FnMut(&ItemResult),
+) -> Result<Report, EvalError> {
+    let started = Instant::now();
+    progress.total.store(plan.total, Ordering::Relaxed);
+    let mut tally = Tally {
+        plan,
+        task: plan.task,
+        names: plan.names.clone(),
+        names_looked: plan.names.is_some(),
+        classification: Classification::default(),
+        regression: Regression::default(),
+        mistakes: Vec::new(),
+        failures: Vec::new(),
+        n: 0,
+        labelled: 0,
+        failed: 0,
+        seen: 0,
+        progress,
+    };
+    let (shape, mut producer) = match &plan.data {
+        Data::Images {
+            folder,
+            input,
+            target,
+            options,
+        } => (
+            Shape::Images {
+                input,
+                target,
+                options,
+            },
+            Producer::Images {
+                folder,
+                next: 0,
+                size: target
+                    .size_for(options.free_size, 1)
+                    .map_err(|e| EvalError::Mismatch(e.to_string()))?,
+                resize: options.resize,
+            },
+        ),
+        Data::Table {
+            path,
+            kind,
+            label,
+            send,
+            form,
+        } => (
+            Shape::Rows {
+                columns: send.iter().map(|(n, _, _)| n.clone()).collect(),
+                form,
+            },
+            Producer::Table {
+                table: Box::new(TableReader::open(path, *kind)?),
+                label: *label,
+                send,
+                done: false,
+            },
+        ),
+    };
+    let mut sender = Sender {
+        card,
+        runner,
+        choice,
+        settings,
+        cancel,
+        progress,
+    };
+    let stopped = match choice {
+        BackendChoice::Url(url) => run_pool(
+            &mut sender,
+            &mut tally,
+            &mut producer,
+            &shape,
+            url,
+            plan.concurrency,
+            on_item,
+        ),
+        _ => loop {
+            if cancel.load(Ordering::Relaxed) {
+                break Ok(());
+            }
+            let Some(batch) = producer.next(plan.batch, &mut tally, on_item) else {
+                break Ok(());
+            };
+            if let Err(e) = sender.send(&mut tally, &batch, &shape, on_item) {
+                break Err(e);
+            }
+        },
+    };
+    let cancelled = match stopped {
+        Ok(()) => cancel.load(Ordering::Relaxed),
+        Err(EvalError::Backend(PredictError::Cancelled)) => true,
+        Err(e) => return Err(e),
+    };
+    let order: Vec<String> = tally
+        .names
+        .as_ref()
+        .map(|n| n.names.clone())
+        .unwrap_or_default();
+    let (classification, regression) = match (plan.labelled, tally.task) {
+        (false, _) | (_, None) => (None, None),
+        (true, Some(Task::Classification)) => (Some(tally.classification.report(&order)), None),
+        (true, Some(Task::Regression)) => (None, Some(tally.regression.report())),
+    };
+    Ok(Report {
+        task: tally.task,
+        n: tally.n,
+        labelled: tally.labelled,
+        failed: tally.failed,
+        retries: progress.retries.load(Ordering::Relaxed),
+        cancelled,
+        classification,
+        regression,
+        mistakes: tally.mistakes.into_iter().map(|(_, _, m)| m).collect(),
+        failures: tally.failures,
+        names: tally.names,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// An endpoint's run: `concurrency` workers, each with its own connection, send the batches
+/// this thread reads (at most `concurrency` in flight); this thread tallies the answers as
+/// they come and sends a failed batch's items one by one.
+#[allow(clippy::too_many_arguments)]
+fn run_pool(
+    sender: &mut Sender<'_>,
+    tally: &mut Tally<'_>,
+    producer: &mut Producer<'_>,
+    shape: &Shape<'_>,
+    url: &str,
+    concurrency: usize,
+    on_item: &mut dyn FnMut(&ItemResult),
+) -> Result<(), EvalError> {
+    use std::sync::mpsc;
+    type Answered = (Batch, Result<crate::predict::Outcome, Failure>);
+    let concurrency = concurrency.clamp(1, MAX_CONCURRENCY);
+    let batch_size = tally.plan.batch;
+    let (card, settings, cancel, progress) =
+        (sender.card, sender.settings, sender.cancel, sender.progress);
+    let (job_tx, job_rx) = mpsc::sync_channel::<Batch>(0);
+    let job_rx = std::sync::Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<Answered>();
+    std::thread::scope(|scope| {
+        for _ in 0..concurrency {
+            let done_tx = done_tx.clone();
+            let job_rx = &job_rx;
+            let mut endpoint = crate::predict::http::Endpoint::new(url);
+            endpoint.headers = settings.headers.clone();
+            endpoint.timeout = settings.timeout();
+            scope.spawn(move || {
+                loop {
+                    let next = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(batch) = next else { return };
+                    let answered = checked_request(card, shape, &batch.data, 0..batch.items.len())
+                        .and_then(|request| {
+                            with_retries(progress, cancel, || endpoint.predict(&request))
+                                .map_err(outcome_failure)
+                        });
+                    if done_tx.send((batch, answered)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut in_flight = 0usize;
+        let mut result = Ok(());
+        let settle = |sender: &mut Sender<'_>,
+                      tally: &mut Tally<'_>,
+                      (batch, answered): Answered,
+                      on_item: &mut dyn FnMut(&ItemResult)| {
+            sender.settle(tally, &batch, shape, answered, on_item)
+        };
+        loop {
+            // Answers that came meanwhile first; then, with a free worker, the next batch.
+            while let Ok(answered) = done_rx.try_recv() {
+                in_flight -= 1;
+                if result.is_ok() {
+                    result = settle(sender, tally, answered, on_item);
+                }
+            }
+            if result.is_err() || cancel.load(Ordering::Relaxed) {
+                break;
+            }
+            if in_flight >= concurrency {
+                match done_rx.recv() {
+                    Ok(answered) => {
+                        in_flight -= 1;
+                        result = settle(sender, tally, answered, on_item);
+                    }
+                    Err(_) => break,
+                }
+                continue;
+            }
+            let Some(batch) = producer.next(batch_size, tally, on_item) else {
+                break;
+            };
+            if job_tx.send(batch).is_err() {
+                break;
+            }
+            in_flight += 1;
+        }
+        drop(job_tx);
+        // The requests in flight finish (and are counted) before the run ends.
+        while in_flight > 0 {
+            let Ok(answered) = done_rx.recv() else { break };
+            in_flight -= 1;
+            if result.is_ok() && !cancel.load(Ordering::Relaxed) {
+                result = settle(sender, tally, answered, on_item);
+            } else if result.is_ok() {
+                // Cancelled: the batch's answer still counts when it came whole.
+                let (batch, answered) = answered;
+                if let Ok(outcome) = answered
+                    && let Ok(rows) = sender.read(tally, &outcome, batch.items.len())
+                {
+                    for (item, row) in batch.items.iter().zip(rows) {
+                        tally.predicted(item, row, on_item);
+                    }
+                }
+            }
+        }
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> ClassNames {
+        ClassNames {
+            origin: "test".into(),
+            file: None,
+            names: v.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn table(values: Vec<Value>) -> Vec<Section> {
+        crate::predict::answer::sections(&Value::Array(values))
+    }
+
+    #[test]
+    fn answers_read_as_classes_or_numbers() {
+        let n = names(&["setosa", "versicolor", "virginica"]);
+        let mut task = None;
+        let rows = read_rows(&table(vec![0.into(), 2.into()]), 2, &mut task, Some(&n)).unwrap();
+        assert_eq!(task, Some(Task::Classification));
+        assert_eq!(
+            rows[1],
+            Predicted::Class {
+                label: "virginica".into(),
+                score: None
+            }
+        );
+        let mut task = None;
+        let rows = read_rows(&table(vec![1.5.into(), 2.into()]), 2, &mut task, None).unwrap();
+        assert_eq!(task, Some(Task::Regression));
+        assert_eq!(rows[0], Predicted::Number(1.5));
+        let mut task = None;
+        let scores = crate::predict::answer::sections(&serde_json::json!([[0.2, 0.8], [0.9, 0.1]]));
+        let rows = read_rows(&scores, 2, &mut task, Some(&names(&["a", "b"]))).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                Predicted::Class {
+                    label: "b".into(),
+                    score: Some(0.8)
+                },
+                Predicted::Class {
+                    label: "a".into(),
+                    score: Some(0.9)
+                }
+            ]
+        );
+        let e = read_rows(&scores, 3, &mut task, None).unwrap_err();
+        assert_eq!(e, "the answer has 2 rows for 3 items");
+        let mut task = None;
+        let rows = read_rows(&table(vec!["x".into()]), 1, &mut task, None).unwrap();
+        assert_eq!(
+            rows[0],
+            Predicted::Class {
+                label: "x".into(),
+                score: None
+            }
+        );
+    }
+}
