@@ -36,7 +36,8 @@ measure ours_local_100k "$bin" eval tests/fixtures/models/sklearn_iris_class_nam
 grep -o '"elapsed_s": [0-9.]*' "$dir/out"
 echo "== an endpoint: mlflow models serve --workers 4"
 port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-MLFLOW_DISABLE_TELEMETRY=true "$python" -m mlflow models serve -m tests/fixtures/models/sklearn_iris_class_names --env-manager local --port "$port" --workers 4 >"$dir/serve.log" 2>&1 &
+# uvicorn (the server --workers starts) lives beside the venv's python.
+PATH="$(dirname "$python"):$PATH" MLFLOW_DISABLE_TELEMETRY=true "$python" -m mlflow models serve -m tests/fixtures/models/sklearn_iris_class_names --env-manager local --port "$port" --workers 4 >"$dir/serve.log" 2>&1 &
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 1; done
 for c in 1 4 16; do
   measure "endpoint_c$c" "$bin" eval tests/fixtures/models/sklearn_iris_class_names --csv "$dir/iris10k.csv" --label species --backend "http://127.0.0.1:$port/invocations" --batch 50 --concurrency "$c" --json

@@ -96,7 +96,7 @@ pub enum EvalError {
     #[error("{0}")]
     Labels(String),
     /// The backend cannot run the model at all (it would fail every item the same way).
-    #[error("the backend cannot run the model: {0}")]
+    #[error("{0}")]
     Backend(PredictError),
 }
 
@@ -674,7 +674,8 @@ pub fn number_text(x: f64) -> String {
 mod tests {
     use super::*;
 
-    fn names(v: &[&str]) -> ClassNames {
+    /// Class names for a test.
+    pub(super) fn names(v: &[&str]) -> ClassNames {
         ClassNames {
             origin: "test".into(),
             file: None,

@@ -532,6 +532,8 @@ fn with_retries(
 fn outcome_failure(e: PredictError) -> Failure {
     if fatal(&e) {
         Failure::Fatal(e)
+    } else if matches!(e, PredictError::Connection { .. }) {
+        Failure::Unreachable(e)
     } else {
         Failure::Item(e.to_string())
     }
@@ -588,36 +590,37 @@ impl Sender<'_> {
         on_item: &mut dyn FnMut(&ItemResult),
     ) -> Result<(), EvalError> {
         let items = &batch.items;
-        match answered.and_then(|o| self.read(tally, &o, items.len())) {
+        let failure = match answered.and_then(|o| self.read(tally, &o, items.len())) {
             Ok(rows) => {
                 for (item, row) in items.iter().zip(rows) {
                     tally.predicted(item, row, on_item);
                 }
-                Ok(())
+                return Ok(());
             }
-            Err(Failure::Fatal(e)) => Err(EvalError::Backend(e)),
-            Err(Failure::Item(message)) if items.len() == 1 => {
-                tally.fail(&items[0], message, on_item);
-                Ok(())
+            Err(f) => f,
+        };
+        let message = judge(failure, tally)?;
+        if let [item] = items.as_slice() {
+            tally.fail(item, message, on_item);
+            return Ok(());
+        }
+        for (i, item) in items.iter().enumerate() {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(EvalError::Backend(PredictError::Cancelled));
             }
-            Err(Failure::Item(_)) => {
-                for (i, item) in items.iter().enumerate() {
-                    if self.cancel.load(Ordering::Relaxed) {
-                        return Err(EvalError::Backend(PredictError::Cancelled));
-                    }
-                    let answered = self.try_send(batch, shape, i..i + 1);
-                    match answered.and_then(|o| self.read(tally, &o, 1)) {
-                        Ok(mut rows) => match rows.pop() {
-                            Some(row) => tally.predicted(item, row, on_item),
-                            None => tally.fail(item, "no answer for the item".into(), on_item),
-                        },
-                        Err(Failure::Fatal(e)) => return Err(EvalError::Backend(e)),
-                        Err(Failure::Item(message)) => tally.fail(item, message, on_item),
-                    }
+            let answered = self.try_send(batch, shape, i..i + 1);
+            match answered.and_then(|o| self.read(tally, &o, 1)) {
+                Ok(mut rows) => match rows.pop() {
+                    Some(row) => tally.predicted(item, row, on_item),
+                    None => tally.fail(item, "no answer for the item".into(), on_item),
+                },
+                Err(f) => {
+                    let message = judge(f, tally)?;
+                    tally.fail(item, message, on_item);
                 }
-                Ok(())
             }
         }
+        Ok(())
     }
 
     fn try_send(
@@ -657,8 +660,23 @@ impl Sender<'_> {
 }
 
 enum Failure {
+    /// The same for every item: the run stops.
     Fatal(PredictError),
+    /// Nobody answered (connection refused, reset): the run stops when it happens before any
+    /// item was predicted (a wrong URL, a server that is down), else it is the item's.
+    Unreachable(PredictError),
+    /// The item's (or the batch's, sent again item by item).
     Item(String),
+}
+
+/// A failure as an item's error, or the run's end.
+fn judge(failure: Failure, tally: &Tally<'_>) -> Result<String, EvalError> {
+    match failure {
+        Failure::Fatal(e) => Err(EvalError::Backend(e)),
+        Failure::Unreachable(e) if tally.n == 0 => Err(EvalError::Backend(e)),
+        Failure::Unreachable(e) => Ok(e.to_string()),
+        Failure::Item(message) => Ok(message),
+    }
 }
 
 /// Runs the plan: batches through the chosen backend (an endpoint URL gets up to
@@ -904,15 +922,8 @@ fn run_pool(
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::names;
     use super::*;
-
-    fn names(v: &[&str]) -> ClassNames {
-        ClassNames {
-            origin: "test".into(),
-            file: None,
-            names: v.iter().map(|s| s.to_string()).collect(),
-        }
-    }
 
     fn table(values: Vec<Value>) -> Vec<Section> {
         crate::predict::answer::sections(&Value::Array(values))

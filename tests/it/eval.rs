@@ -306,6 +306,22 @@ fn bad_datasets_are_refused_before_anything_runs_and_nothing_predicted_exits_1()
         !stderr.contains("scoring server"),
         "nothing started: {stderr}"
     );
+    // An endpoint nobody answers at: one line, not an error per item.
+    let (code, _, rows, stderr) = eval_cli(&[
+        iris.as_os_str(),
+        "--csv".as_ref(),
+        crate::common::repo("tests/fixtures/eval/iris.csv").as_os_str(),
+        "--label".as_ref(),
+        "species".as_ref(),
+        "--backend".as_ref(),
+        "http://127.0.0.1:9/invocations".as_ref(),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("error: http://127.0.0.1:9/invocations: connection refused"),
+        "{stderr}"
+    );
+    assert!(rows.is_empty(), "{rows:?}");
     // A table for an image model: the tensor it takes is named.
     let (code, _, _, stderr) = eval_cli(&[
         crate::common::repo("assets/example-model").as_os_str(),
@@ -575,6 +591,24 @@ fn iris_server() -> (mlmodel_inspector::predict::Runner, String) {
     (runner, format!("http://127.0.0.1:{port}/invocations"))
 }
 
+/// `eval` of iris.csv through an endpoint URL, in batches of 5, `concurrency` at once.
+fn iris_through(url: &str, concurrency: u32) -> (i32, Value, Vec<Vec<String>>, String) {
+    let concurrency = concurrency.to_string();
+    eval_cli(&[
+        crate::common::model("sklearn_iris_class_names").as_os_str(),
+        "--csv".as_ref(),
+        crate::common::repo("tests/fixtures/eval/iris.csv").as_os_str(),
+        "--label".as_ref(),
+        "species".as_ref(),
+        "--backend".as_ref(),
+        url.as_ref(),
+        "--batch".as_ref(),
+        "5".as_ref(),
+        "--concurrency".as_ref(),
+        concurrency.as_ref(),
+    ])
+}
+
 /// An endpoint that fails every tenth request (HTTP 500): at most `--concurrency` requests in
 /// flight, each failed batch sent again item by item, the items that still fail recorded with
 /// the endpoint's error, and the counts adding up; every item predicted has MLflow's answer.
@@ -583,19 +617,7 @@ fn an_endpoint_failing_every_tenth_request_loses_only_those_items() {
     let (_server, upstream) = iris_server();
     let proxy = faulty_proxy(upstream, 10, 500, 20);
     let want = &reference()["iris"];
-    let (code, doc, rows, stderr) = eval_cli(&[
-        crate::common::model("sklearn_iris_class_names").as_os_str(),
-        "--csv".as_ref(),
-        crate::common::repo("tests/fixtures/eval/iris.csv").as_os_str(),
-        "--label".as_ref(),
-        "species".as_ref(),
-        "--backend".as_ref(),
-        proxy.url.as_ref(),
-        "--batch".as_ref(),
-        "5".as_ref(),
-        "--concurrency".as_ref(),
-        "4".as_ref(),
-    ]);
+    let (code, doc, rows, stderr) = iris_through(&proxy.url, 4);
     assert_eq!(code, 0, "{stderr}");
     let (n, failed) = (doc["n"].as_u64().unwrap(), doc["failed"].as_u64().unwrap());
     assert_eq!(n + failed, 150, "the counts add up");
@@ -642,19 +664,7 @@ fn an_endpoint_answering_503_is_retried_and_nothing_is_lost() {
     let (_server, upstream) = iris_server();
     let proxy = faulty_proxy(upstream, 10, 503, 0);
     let want = &reference()["iris"];
-    let (code, doc, rows, stderr) = eval_cli(&[
-        crate::common::model("sklearn_iris_class_names").as_os_str(),
-        "--csv".as_ref(),
-        crate::common::repo("tests/fixtures/eval/iris.csv").as_os_str(),
-        "--label".as_ref(),
-        "species".as_ref(),
-        "--backend".as_ref(),
-        proxy.url.as_ref(),
-        "--batch".as_ref(),
-        "5".as_ref(),
-        "--concurrency".as_ref(),
-        "2".as_ref(),
-    ]);
+    let (code, doc, rows, stderr) = iris_through(&proxy.url, 2);
     assert_eq!(code, 0, "{stderr}");
     assert_matches("iris through a 503-ing endpoint", &doc, &rows, want);
     assert!(doc["retries"].as_u64().unwrap() >= 2, "{}", doc["retries"]);
