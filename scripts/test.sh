@@ -75,6 +75,8 @@ echo "== ONNX reference: what the pinned onnx package reports of every fixture O
 "$python" tests/fixtures/onnx_reference.py --check
 echo "== Eval reference: MLflow's predictions and scikit-learn's metrics on every fixture dataset"
 "$python" tests/fixtures/eval_reference.py --check
+echo "== Diff reference: MLflow's scoring server on A's requests sent to A and to B, every fixture pair"
+"$python" tests/fixtures/diff_reference.py --check
 
 echo "== cargo test"
 cargo test --lib --bins --tests --locked

@@ -6,6 +6,7 @@
 //! - [`input`]: building model inputs: image files to tensors, request bodies, MLflow's checks.
 //! - [`predict`]: running a model: native ONNX (tract), MLflow's local scoring server, endpoints.
 //! - [`source`]: models on a tracking server: URIs, the REST client, the cache.
+//! - [`diff`]: is model B a drop-in replacement for model A: the verdict and every change.
 //! - [`eval`]: how a model does on a labelled folder or table, with scikit-learn's metrics.
 //! - [`preview`]: what a file of the model is, for the Files tab (text, ONNX, .npy, image, hex).
 //! - [`perf`]: spreading a batch over the cores, percentiles of timings.
@@ -15,6 +16,7 @@
 //!   functions as the GUI.
 
 pub mod cli;
+pub mod diff;
 pub mod eval;
 pub mod fuzz;
 pub mod input;

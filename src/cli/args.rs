@@ -161,6 +161,23 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,
     },
+    /// Is B a drop-in replacement for A? Compares two models (folders, or models:/ and runs:/
+    /// URIs with --tracking-uri) and prints the verdict, "B accepts every request A accepts"
+    /// or "Breaking:" with each reason, then every change by section. Exit 0 when B is a
+    /// drop-in replacement, 1 when breaking, 2 when a model cannot be read.
+    Diff {
+        /// Model A, the one in use.
+        a: PathBuf,
+        /// Model B, the candidate.
+        b: PathBuf,
+        /// The tracking server for models:/ or runs:/ URIs.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
+        /// Print one JSON document: {"compatible", "changes": [{"section", "item", "a", "b",
+        /// "breaking"}]}.
+        #[arg(long)]
+        json: bool,
+    },
     /// How the model does on a dataset: predict every image of a labelled folder (a subfolder
     /// per class) or every row of a CSV or JSON-lines table, and print scikit-learn's metrics,
     /// the confusion matrix and the most confident mistakes. Exit 0 when it ran (metrics are

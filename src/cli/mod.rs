@@ -11,6 +11,7 @@ use crate::model;
 
 mod args;
 mod card_text;
+mod diff;
 mod eval;
 mod graph;
 mod predict;
@@ -147,6 +148,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let send = (!dry_run).then_some((backend.backend, settings, repeat, labels));
             predict::predict(model, tracking_uri, source, params, image, format, send)
         }
+        Command::Diff {
+            a,
+            b,
+            tracking_uri,
+            json,
+        } => diff::diff(&a, &b, tracking_uri.as_deref(), json),
         Command::Eval {
             model,
             tracking_uri,

@@ -8,6 +8,7 @@ mod bad_folders;
 mod card;
 mod cli;
 mod desktop;
+mod diff;
 mod eval;
 mod fidelity;
 mod fuzz_corpus;

@@ -1,0 +1,81 @@
+//! `diff A B`: the verdict (drop-in or breaking, with each reason) and the changes by section,
+//! as text or one JSON document; the exit code is the verdict.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::print_out;
+use crate::diff::{Comparison, SECTIONS};
+
+pub fn diff(
+    a: &Path,
+    b: &Path,
+    tracking_uri: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let open = |which: &str, path: &Path| {
+        crate::session::open(path, tracking_uri)
+            .with_context(|| format!("model {which} ({}) cannot be read", path.display()))
+    };
+    let card_a = open("A", a)?.card;
+    let card_b = open("B", b)?.card;
+    let comparison = crate::diff::diff(&card_a, &card_b);
+    if json {
+        print_out(
+            serde_json::to_string_pretty(&comparison.to_json())
+                .context("cannot write the comparison")?,
+        )?;
+    } else {
+        print_out(text(
+            &comparison,
+            &card_a.display_name(),
+            &card_b.display_name(),
+        ))?;
+    }
+    Ok(if comparison.compatible() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The verdict, then each section's changes (breaking ones marked), equal sections in one line.
+pub fn text(c: &Comparison, a: &str, b: &str) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    if c.compatible() {
+        let _ = writeln!(s, "Drop-in: B ({b}) accepts every request A ({a}) accepts.");
+    } else {
+        let _ = writeln!(
+            s,
+            "Breaking: B ({b}) is not a drop-in replacement for A ({a})."
+        );
+        for reason in c.reasons() {
+            let _ = writeln!(s, "  - {reason}");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "({} of A's requests checked against B's signature)",
+        c.requests_checked
+    );
+    for section in SECTIONS {
+        let changes: Vec<_> = c.changes.iter().filter(|x| x.section == section).collect();
+        if changes.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\n{section}");
+        for x in changes {
+            let mark = if x.breaking { "BREAKING " } else { "" };
+            let side = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
+            let _ = writeln!(s, "  {mark}{}: {} -> {}", x.item, side(&x.a), side(&x.b));
+        }
+    }
+    let equal = c.equal_sections();
+    if !equal.is_empty() {
+        let _ = writeln!(s, "\nequal: {}", equal.join(", "));
+    }
+    s.trim_end().to_string()
+}
