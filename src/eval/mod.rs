@@ -154,6 +154,17 @@ enum Data {
 /// signature (`Any` without one).
 type SentColumn = (String, usize, ColType);
 
+impl Plan {
+    /// The table's label column (its index in the file), when the dataset is a labelled
+    /// table.
+    pub fn label_column(&self) -> Option<usize> {
+        match &self.data {
+            Data::Table { label, .. } => *label,
+            Data::Images { .. } => None,
+        }
+    }
+}
+
 /// How a table's rows are sent.
 #[derive(Debug, Clone, PartialEq)]
 enum TableForm {

@@ -28,6 +28,18 @@ pub enum Command {
     ShowGraph(String),
     /// Lay the graph out again with long linear chains folded or not.
     FoldGraphChains(bool),
+    /// Evaluate tab: choose an image folder (native dialog, on a worker).
+    PickEvalFolder,
+    /// Evaluate tab: choose a CSV or JSON-lines table (native dialog, on a worker).
+    PickEvalTable,
+    /// Evaluate tab: use this dataset (read and matched to the model on a worker).
+    EvalDataset(PathBuf),
+    /// Evaluate tab: read the labels from this column of the table (`None`: none).
+    EvalLabel(Option<String>),
+    /// Evaluate tab: run the evaluation through the Test tab's backend, on a worker.
+    EvalRun,
+    /// Evaluate tab: stop the run (the items done are kept).
+    EvalCancel,
     /// Use this theme.
     SetTheme(ThemeChoice),
     /// Read this file of the model (relative path) for preview, on a worker.

@@ -22,6 +22,10 @@ pub enum Purpose {
     BinaryCell(usize, usize),
     /// Where to save the request.
     SaveRequest,
+    /// A folder of images to evaluate on.
+    EvalFolder,
+    /// A CSV or JSON-lines table to evaluate on.
+    EvalTable,
 }
 
 impl Purpose {
@@ -33,6 +37,8 @@ impl Purpose {
             Purpose::Labels => "Choose a labels file (one label a line)",
             Purpose::BinaryCell(..) => "Choose a file for this binary cell",
             Purpose::SaveRequest => "Save request",
+            Purpose::EvalFolder => "Choose a folder of images (a subfolder per class)",
+            Purpose::EvalTable => "Choose a CSV or JSON-lines table",
         }
     }
 
@@ -41,6 +47,7 @@ impl Purpose {
             Purpose::Images => &crate::input::image::IMAGE_EXTENSIONS,
             Purpose::DataFiles => &["npy", "csv"],
             Purpose::Labels => &["txt", "csv", "labels"],
+            Purpose::EvalTable => &["csv", "jsonl", "ndjson", "json"],
             _ => &[],
         }
     }
@@ -80,7 +87,7 @@ pub fn native(purpose: Purpose) -> NativeAnswer {
         dialog = dialog.add_filter("Files", exts);
     }
     let picked: Vec<PathBuf> = match purpose {
-        Purpose::ModelFolder => dialog.pick_folder().into_iter().collect(),
+        Purpose::ModelFolder | Purpose::EvalFolder => dialog.pick_folder().into_iter().collect(),
         Purpose::SaveRequest => dialog
             .set_file_name("request.json")
             .save_file()
@@ -120,7 +127,7 @@ impl Browser {
     /// folders in a window of `screen` size.
     pub fn open(purpose: Purpose, start: &Path, screen: egui::Vec2) -> Self {
         let mut dialog = match purpose {
-            Purpose::ModelFolder => egui_file::FileDialog::select_folder(),
+            Purpose::ModelFolder | Purpose::EvalFolder => egui_file::FileDialog::select_folder(),
             Purpose::SaveRequest => {
                 egui_file::FileDialog::save_file().default_filename("request.json")
             }

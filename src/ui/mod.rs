@@ -5,6 +5,7 @@ pub mod app;
 mod artifacts_panel;
 pub mod command;
 mod environment_panel;
+pub mod eval_panel;
 mod example_panel;
 pub mod file_picker;
 mod flavors_panel;

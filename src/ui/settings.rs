@@ -25,11 +25,13 @@ pub enum Tab {
     Graph,
     /// Where predictions are made.
     Test,
+    /// How the model does on a whole dataset.
+    Evaluate,
 }
 
 impl Tab {
     /// Every tab, in order.
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Flavors,
         Tab::Signature,
         Tab::Environment,
@@ -37,6 +39,7 @@ impl Tab {
         Tab::Artifacts,
         Tab::Graph,
         Tab::Test,
+        Tab::Evaluate,
     ];
 
     /// The tab's title.
@@ -49,6 +52,7 @@ impl Tab {
             Tab::Artifacts => "Artifacts",
             Tab::Graph => "Graph",
             Tab::Test => "Test",
+            Tab::Evaluate => "Evaluate",
         }
     }
 }

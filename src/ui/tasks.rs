@@ -26,6 +26,22 @@ pub enum TaskResult {
         super::file_picker::Purpose,
         super::file_picker::NativeAnswer,
     ),
+    /// An evaluation dataset was read and matched to the model (or not).
+    EvalPrepared {
+        /// The model it was read for.
+        generation: u64,
+        /// The dataset's path, as asked.
+        path: PathBuf,
+        /// The plan and the table's columns, or why not.
+        result: Result<(std::sync::Arc<crate::eval::Plan>, Vec<String>), String>,
+    },
+    /// An evaluation finished (or stopped).
+    Evaluated {
+        /// The model it ran for.
+        generation: u64,
+        /// The report and every item's result, or why it could not run.
+        result: Result<Box<(crate::eval::Report, Vec<crate::eval::ItemResult>)>, String>,
+    },
     /// A small file of the model was read for preview.
     Preview {
         /// The file, relative to the model folder.
@@ -147,6 +163,10 @@ pub enum TaskName {
     GraphLayout,
     /// Decoding thumbnails of the chosen images.
     Thumbnails,
+    /// Reading an evaluation dataset and matching it to the model.
+    EvalPrepare,
+    /// An evaluation run.
+    Eval,
 }
 
 /// The running tasks and the channel they report on.

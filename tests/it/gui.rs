@@ -1722,3 +1722,80 @@ fn onnx_runtime_is_a_backend_of_the_test_tab_and_names_its_version() {
     );
     assert!(shows(&h, "0.5396"), "MLflow's number for the photo");
 }
+
+/// The Evaluate tab: a labelled folder dropped on it is read and matched to the model,
+/// Evaluate runs through the Test tab's backend on a worker, and the window shows the command
+/// line's and scikit-learn's numbers (tests/fixtures/eval/reference.json): accuracy, macro F1,
+/// the per-class rows, the confusion matrix; clicking a cell lists exactly its items.
+#[test]
+fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
+    let text =
+        std::fs::read_to_string(crate::common::repo("tests/fixtures/eval/reference.json")).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let want = &reference["images"];
+    let mut settings = Settings::default();
+    settings.backend.python = Some(crate::common::venv_python());
+    let mut h = app_with(
+        Some(crate::common::model("onnx_colour_classifier")),
+        settings,
+    );
+    tab(&mut h, "Evaluate");
+    assert!(
+        shows(&h, "through ONNX Runtime (in-process)"),
+        "the Test tab's choice"
+    );
+    drop_path(&mut h, &crate::common::repo("tests/fixtures/eval/images"));
+    assert!(shows(&h, "33 images in 2 classes (china, flower)"));
+    h.get_by_label("▶ Evaluate").click();
+    h.step();
+    settle(&mut h);
+    assert!(
+        shows(&h, "32 predicted, 1 failed"),
+        "the corrupt image counted"
+    );
+    let metric = |k: &str| want["metrics"][k].as_f64().unwrap();
+    assert!(shows(&h, &format!("accuracy {:.4}", metric("accuracy"))));
+    assert!(shows(&h, &format!("macro F1 {:.4}", metric("macro_f1"))));
+    for row in want["per_class"].as_array().unwrap() {
+        for k in ["precision", "recall", "f1"] {
+            assert!(
+                shows(&h, &format!("{:.4}", row[k].as_f64().unwrap())),
+                "{} {k}",
+                row["label"]
+            );
+        }
+    }
+    assert!(
+        shows(&h, "flower/broken.png"),
+        "the failed item with its error"
+    );
+    // The cell of china predicted as flower: its count, then exactly its items.
+    let matrix = &want["confusion_matrix"]["matrix"];
+    let count = matrix[0][1].as_u64().unwrap();
+    h.query_all_by_label(&count.to_string())
+        .next()
+        .expect("the cell")
+        .click();
+    h.run_steps(3);
+    assert!(shows(
+        &h,
+        &format!("{count} items of china predicted as flower")
+    ));
+    let predictions = want["predictions"].as_object().unwrap();
+    let expected: Vec<&String> = predictions
+        .iter()
+        .filter(|(id, p)| id.starts_with("china/") && *p == "flower")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(expected.len() as u64, count);
+    for id in expected {
+        assert!(shows(&h, id), "{id} listed");
+    }
+    // Items of other cells are not (the list of every item stays folded).
+    let right = predictions
+        .iter()
+        .find(|(id, p)| id.starts_with("china/") && *p == "china")
+        .map(|(id, _)| id)
+        .unwrap();
+    assert!(!shows(&h, right), "{right} is not in the cell");
+}

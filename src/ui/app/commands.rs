@@ -51,6 +51,20 @@ impl InspectorApp {
                 self.loaded = None;
             }
             Command::SetTab(tab) => self.settings.tab = tab,
+            Command::PickEvalFolder => self.pick(ctx, Purpose::EvalFolder),
+            Command::PickEvalTable => self.pick(ctx, Purpose::EvalTable),
+            Command::EvalDataset(path) => self.eval_dataset(ctx, path),
+            Command::EvalLabel(label) => self.eval_label(ctx, label),
+            Command::EvalRun => self.eval_run(ctx),
+            Command::EvalCancel => {
+                if let Some(running) = self
+                    .loaded
+                    .as_ref()
+                    .and_then(|l| l.panels.eval.running.as_ref())
+                {
+                    running.cancel.store(true, Ordering::Relaxed);
+                }
+            }
             Command::ReadGraph(file) => self.read_graph(ctx, file),
             Command::ShowGraph(file) => {
                 self.settings.tab = Tab::Graph;

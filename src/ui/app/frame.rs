@@ -6,6 +6,7 @@ impl InspectorApp {
     pub(super) fn handle_input(&mut self, ctx: &egui::Context) {
         let mut commands = Vec::new();
         let testing = self.loaded.is_some() && self.settings.tab == Tab::Test;
+        let evaluating = self.loaded.is_some() && self.settings.tab == Tab::Evaluate;
         ctx.input_mut(|i| {
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)) {
                 commands.push(Command::PickFolder);
@@ -58,7 +59,10 @@ impl InspectorApp {
                     .extension()
                     .and_then(|e| e.to_str())
                     .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "npy" | "csv"));
-                if testing && is_image {
+                if evaluating {
+                    // A folder or a table dropped on the Evaluate tab is its dataset.
+                    commands.push(Command::EvalDataset(path.to_path_buf()));
+                } else if testing && is_image {
                     images.push(path.to_path_buf());
                 } else if testing && is_data {
                     data_files.push(path.to_path_buf());
@@ -291,6 +295,15 @@ impl InspectorApp {
                     &mut panels.graph,
                     commands,
                 ),
+                Tab::Evaluate => {
+                    panels.predict.ensure_initialized(card);
+                    let backend = panels
+                        .predict
+                        .backend
+                        .choice(&self.settings.endpoint_url)
+                        .label();
+                    crate::ui::eval_panel::eval_ui(ui, &mut panels.eval, &backend, commands)
+                }
             }
         });
     }

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 mod commands;
+mod eval_job;
 mod frame;
 mod graph_job;
 mod pick;
@@ -44,6 +45,8 @@ pub struct PanelState {
     pub predict: super::predict_panel::PredictState,
     /// The Graph tab.
     pub graph: super::graph_panel::GraphView,
+    /// The Evaluate tab.
+    pub eval: super::eval_panel::EvalView,
 }
 
 /// An open model with its view state.

@@ -39,6 +39,9 @@ impl InspectorApp {
             Purpose::Images => self.commands.push(Command::AddImages(paths)),
             Purpose::DataFiles => self.commands.push(Command::AddDataFiles(paths)),
             Purpose::Labels => self.commands.push(Command::UseLabels(Some(first))),
+            Purpose::EvalFolder | Purpose::EvalTable => {
+                self.commands.push(Command::EvalDataset(first));
+            }
             Purpose::BinaryCell(row, col) => {
                 self.tasks.spawn(TaskName::ImageDialog, ctx, move || {
                     TaskResult::BinaryCell(

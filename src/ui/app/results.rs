@@ -211,6 +211,12 @@ impl InspectorApp {
                     file,
                     result,
                 } => self.graph_read(ctx, generation, file, result),
+                TaskResult::EvalPrepared {
+                    generation,
+                    path,
+                    result,
+                } => self.eval_prepared(generation, path, result),
+                TaskResult::Evaluated { generation, result } => self.evaluated(generation, result),
                 TaskResult::GraphLaidOut {
                     generation,
                     fold,

@@ -185,9 +185,13 @@ impl PredictState {
         self.shown.and_then(|i| self.history.get(i))
     }
 
-    fn init(&mut self, card: &ModelCard) {
-        self.initialized = true;
-        self.backend = BackendKind::initial(card);
+    /// Sets the backend the model starts with, once (the Test tab and the Evaluate tab, which
+    /// uses the Test tab's choice, both call it before reading the choice).
+    pub fn ensure_initialized(&mut self, card: &ModelCard) {
+        if !self.initialized {
+            self.initialized = true;
+            self.backend = BackendKind::initial(card);
+        }
     }
 }
 
@@ -205,9 +209,7 @@ pub fn predict_ui(
     missing_input: Option<&str>,
     commands: &mut Vec<Command>,
 ) {
-    if !state.initialized {
-        state.init(card);
-    }
+    state.ensure_initialized(card);
     section_ui(ui, "Predict");
     backend_choice_ui(ui, card, state, settings, commands);
     if state.show_settings {

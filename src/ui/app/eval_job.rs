@@ -1,0 +1,229 @@
+//! The Evaluate tab's jobs: the dataset read and matched to the model on a worker (again when
+//! the label column changes), and the run through the Test tab's backend on a worker that
+//! holds the model's runner, with progress the tab reads and Cancel.
+
+use super::*;
+use crate::eval::{DatasetSpec, EvalOptions, EvalProgress};
+use crate::ui::eval_panel::{EvalRunning, Evaluated, Planned};
+
+/// Column names taken for the label when a table is first chosen.
+const LABEL_GUESSES: [&str; 8] = [
+    "label", "labels", "target", "class", "y", "species", "category", "truth",
+];
+
+impl InspectorApp {
+    /// Uses `path` as the Evaluate tab's dataset.
+    pub(super) fn eval_dataset(&mut self, ctx: &egui::Context, path: PathBuf) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let view = &mut loaded.panels.eval;
+        view.path = path.display().to_string();
+        view.label = None;
+        view.selected = None;
+        self.prepare_eval(ctx, true);
+    }
+
+    /// Reads the labels from `label` (a column of the chosen table).
+    pub(super) fn eval_label(&mut self, ctx: &egui::Context, label: Option<String>) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        loaded.panels.eval.label = label;
+        self.prepare_eval(ctx, false);
+    }
+
+    /// Reads the dataset and matches it to the model on a worker; `guess` picks a label
+    /// column by its name when the table has a usual one.
+    fn prepare_eval(&mut self, ctx: &egui::Context, guess: bool) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let view = &mut loaded.panels.eval;
+        let path = PathBuf::from(view.path.trim());
+        let label = view.label.clone();
+        let card = loaded.card.clone();
+        let choice = loaded
+            .panels
+            .predict
+            .backend
+            .choice(&self.settings.endpoint_url);
+        let labels = self.settings.labels_for(&loaded.folder).cloned();
+        // Images become tensors as on the Test tab.
+        let image = loaded.panels.test.image.clone();
+        let generation = self.generation;
+        view.preparing = true;
+        let spawned = self.tasks.spawn(TaskName::EvalPrepare, ctx, move || {
+            let result = (|| {
+                let (spec, columns) = if path.is_dir() {
+                    (DatasetSpec::Images(path.clone()), Vec::new())
+                } else {
+                    let table = crate::eval::dataset::TableReader::open(
+                        &path,
+                        crate::eval::dataset::TableKind::of(&path),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    let columns = table.columns.clone();
+                    let label = label.or_else(|| {
+                        guess
+                            .then(|| {
+                                columns
+                                    .iter()
+                                    .find(|c| {
+                                        LABEL_GUESSES.contains(&c.to_ascii_lowercase().as_str())
+                                    })
+                                    .cloned()
+                            })
+                            .flatten()
+                    });
+                    (
+                        DatasetSpec::Table {
+                            file: path.clone(),
+                            label,
+                        },
+                        columns,
+                    )
+                };
+                let options = EvalOptions {
+                    labels,
+                    image,
+                    ..EvalOptions::default()
+                };
+                let plan = crate::eval::prepare(&card, &spec, &options, &choice)
+                    .map_err(|e| e.to_string())?;
+                Ok((Arc::new(plan), columns))
+            })();
+            TaskResult::EvalPrepared {
+                generation,
+                path,
+                result,
+            }
+        });
+        if !spawned {
+            // One read at a time: the newest choice is read when this one ends.
+            view.preparing = false;
+        }
+    }
+
+    /// The dataset was read: its plan (and the label column it settled on) or why not.
+    pub(super) fn eval_prepared(
+        &mut self,
+        generation: u64,
+        path: PathBuf,
+        result: Result<(Arc<crate::eval::Plan>, Vec<String>), String>,
+    ) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        if generation != self.generation {
+            return;
+        }
+        let view = &mut loaded.panels.eval;
+        view.preparing = false;
+        if path != std::path::Path::new(view.path.trim()) {
+            return;
+        }
+        view.planned = Some(result.map(|(plan, columns)| {
+            if view.label.is_none() && plan.labelled && !columns.is_empty() {
+                view.label = plan_label(&plan, &columns);
+            }
+            Planned { plan, columns }
+        }));
+    }
+
+    /// Runs the evaluation through the Test tab's backend on a worker.
+    pub(super) fn eval_run(&mut self, ctx: &egui::Context) {
+        use crate::ui::predict_panel::BackendKind;
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        loaded.panels.predict.ensure_initialized(&loaded.card);
+        let backend = loaded.panels.predict.backend;
+        let view = &mut loaded.panels.eval;
+        let Some(Ok(planned)) = &view.planned else {
+            return;
+        };
+        if view.running.is_some() || self.tasks.is_running(TaskName::Eval) {
+            return;
+        }
+        if backend == BackendKind::Local && !self.settings.is_trusted(&loaded.folder) {
+            view.result = Some(Err(
+                "MLflow's scoring server runs the model's own code: predict once on the Test tab and answer its question first, or choose an in-process backend there".into(),
+            ));
+            return;
+        }
+        let choice = backend.choice(&self.settings.endpoint_url);
+        let label = choice.label();
+        let plan = planned.plan.clone();
+        let card = loaded.card.clone();
+        let runner = loaded.runner.clone();
+        let settings = self.settings.backend.clone();
+        let progress = Arc::new(EvalProgress::default());
+        progress.total.store(plan.total, Ordering::Relaxed);
+        let cancel = Arc::new(AtomicBool::new(false));
+        view.running = Some(EvalRunning {
+            progress: progress.clone(),
+            cancel: cancel.clone(),
+            started: std::time::Instant::now(),
+            backend: label,
+        });
+        view.result = None;
+        view.selected = None;
+        let generation = self.generation;
+        self.tasks.spawn(TaskName::Eval, ctx, move || {
+            let mut items = Vec::new();
+            let result = match runner.lock() {
+                Ok(mut runner) => crate::eval::run(
+                    &plan,
+                    &card,
+                    &mut runner,
+                    &choice,
+                    &settings,
+                    &progress,
+                    &cancel,
+                    &mut |item| {
+                        if items.len() < crate::ui::eval_panel::ITEMS_KEPT {
+                            items.push(item.clone());
+                        }
+                    },
+                )
+                .map_err(|e| e.to_string()),
+                Err(_) => Err("an earlier run failed badly; close and open the model again".into()),
+            };
+            TaskResult::Evaluated {
+                generation,
+                result: result.map(|report| Box::new((report, items))),
+            }
+        });
+    }
+
+    /// The run ended: its report, or why it could not run.
+    pub(super) fn evaluated(
+        &mut self,
+        generation: u64,
+        result: Result<Box<(crate::eval::Report, Vec<crate::eval::ItemResult>)>, String>,
+    ) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        if generation != self.generation {
+            return;
+        }
+        let view = &mut loaded.panels.eval;
+        let backend = view.running.take().map(|r| r.backend).unwrap_or_default();
+        view.result = Some(result.map(|done| {
+            let (report, items) = *done;
+            Evaluated {
+                report,
+                items,
+                backend,
+            }
+        }));
+    }
+}
+
+/// The label column the plan read (the guessed one), by elimination: the one column of the
+/// table the plan does not send.
+fn plan_label(plan: &crate::eval::Plan, columns: &[String]) -> Option<String> {
+    plan.label_column().and_then(|i| columns.get(i).cloned())
+}

@@ -1,0 +1,425 @@
+//! The Evaluate tab: choose a labelled image folder or a table (its label column from a list),
+//! see what matches the model before anything runs, press Evaluate (through the Test tab's
+//! backend, on a worker, with progress and Cancel), and read the metrics: accuracy and macro
+//! F1 with a per-class table and the confusion matrix (click a cell for its items), or MAE,
+//! RMSE and R²; the most confident mistakes; the failed items with their errors.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use egui::{Color32, RichText, Ui};
+
+use super::command::Command;
+use crate::eval::{EvalProgress, ItemResult, Plan, Report};
+
+/// The most item results kept for the view (the predictions file has them all).
+pub const ITEMS_KEPT: usize = 200_000;
+
+/// A dataset matched to the model, ready to run.
+pub struct Planned {
+    /// The plan the run takes.
+    pub plan: Arc<Plan>,
+    /// The table's columns (empty for a folder), for the label choice.
+    pub columns: Vec<String>,
+}
+
+/// A run under way.
+pub struct EvalRunning {
+    /// Items done and failed, written by the worker.
+    pub progress: Arc<EvalProgress>,
+    /// Set by Cancel.
+    pub cancel: Arc<AtomicBool>,
+    /// When it started.
+    pub started: Instant,
+    /// The backend's name.
+    pub backend: String,
+}
+
+/// A finished run.
+pub struct Evaluated {
+    /// What it found.
+    pub report: Report,
+    /// Every item's result (the first [`ITEMS_KEPT`]).
+    pub items: Vec<ItemResult>,
+    /// The backend's name.
+    pub backend: String,
+}
+
+/// The tab's state for the open model (not saved).
+#[derive(Default)]
+pub struct EvalView {
+    /// The dataset's path as typed or chosen.
+    pub path: String,
+    /// The table's label column.
+    pub label: Option<String>,
+    /// The dataset matched to the model, or why it cannot be evaluated.
+    pub planned: Option<Result<Planned, String>>,
+    /// Whether the dataset is being read.
+    pub preparing: bool,
+    /// The run under way.
+    pub running: Option<EvalRunning>,
+    /// The last run, or why it stopped.
+    pub result: Option<Result<Evaluated, String>>,
+    /// The confusion matrix cell whose items are listed (true row, predicted column).
+    pub selected: Option<(usize, usize)>,
+}
+
+/// Draws the tab.
+pub fn eval_ui(ui: &mut Ui, view: &mut EvalView, backend: &str, commands: &mut Vec<Command>) {
+    egui::ScrollArea::vertical()
+        .id_salt("eval_scroll")
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            ui.set_max_width(ui.available_width());
+            dataset_ui(ui, view, commands);
+            ui.add_space(8.0);
+            run_ui(ui, view, backend, commands);
+            ui.add_space(8.0);
+            result_ui(ui, view);
+        });
+}
+
+fn dataset_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
+    ui.heading("Dataset");
+    ui.label(
+        RichText::new(
+            "A folder of images with one subfolder per class (integer names are class indices), \
+             or a CSV or JSON-lines table with a label column. Drop it on this tab, or:",
+        )
+        .weak(),
+    );
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("Choose image folder…").clicked() {
+            commands.push(Command::PickEvalFolder);
+        }
+        if ui.button("Choose table…").clicked() {
+            commands.push(Command::PickEvalTable);
+        }
+        let label = ui.label("Path:");
+        let edit = ui
+            .add(
+                egui::TextEdit::singleline(&mut view.path)
+                    .hint_text("/data/photos or /data/rows.csv")
+                    .desired_width(ui.available_width().clamp(120.0, 520.0)),
+            )
+            .labelled_by(label.id);
+        if edit.lost_focus() && !view.path.trim().is_empty() {
+            commands.push(Command::EvalDataset(view.path.trim().into()));
+        }
+    });
+    if view.preparing {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Reading the dataset…");
+        });
+    }
+    match &view.planned {
+        None => {}
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        Some(Ok(planned)) => {
+            ui.label(RichText::new(&planned.plan.summary).strong());
+            if !planned.columns.is_empty() {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label("Label column:");
+                    let shown = view
+                        .label
+                        .clone()
+                        .unwrap_or_else(|| "none (predictions only)".into());
+                    egui::ComboBox::from_id_salt("eval_label")
+                        .selected_text(shown)
+                        .show_ui(ui, |ui| {
+                            if ui
+                                .selectable_label(view.label.is_none(), "none (predictions only)")
+                                .clicked()
+                            {
+                                commands.push(Command::EvalLabel(None));
+                            }
+                            for c in &planned.columns {
+                                if ui
+                                    .selectable_label(view.label.as_ref() == Some(c), c)
+                                    .clicked()
+                                {
+                                    commands.push(Command::EvalLabel(Some(c.clone())));
+                                }
+                            }
+                        });
+                });
+            }
+            for note in &planned.plan.notes {
+                ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {note}"));
+            }
+        }
+    }
+}
+
+fn run_ui(ui: &mut Ui, view: &mut EvalView, backend: &str, commands: &mut Vec<Command>) {
+    let ready = matches!(view.planned, Some(Ok(_))) && !view.preparing;
+    match &view.running {
+        None => {
+            ui.horizontal_wrapped(|ui| {
+                if ui
+                    .add_enabled(ready, egui::Button::new("▶ Evaluate"))
+                    .on_disabled_hover_text("Choose a dataset first")
+                    .clicked()
+                {
+                    commands.push(Command::EvalRun);
+                }
+                ui.label(
+                    RichText::new(format!("through {backend} (the Test tab's choice)")).weak(),
+                );
+            });
+        }
+        Some(running) => {
+            let total = running.progress.total.load(Ordering::Relaxed).max(1);
+            let done = running.progress.done.load(Ordering::Relaxed);
+            let failed = running.progress.failed.load(Ordering::Relaxed);
+            let secs = running.started.elapsed().as_secs_f64();
+            let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
+            let eta = if rate > 0.0 {
+                format!("{:.0} s left", (total.saturating_sub(done)) as f64 / rate)
+            } else {
+                "starting".into()
+            };
+            ui.add(
+                egui::ProgressBar::new(done as f32 / total as f32).text(format!(
+                    "{done} of {total} items · {rate:.0} items/s · {eta}"
+                )),
+            );
+            ui.horizontal_wrapped(|ui| {
+                if failed > 0 {
+                    ui.colored_label(ui.visuals().warn_fg_color, format!("{failed} failed"));
+                }
+                ui.label(RichText::new(format!("through {}", running.backend)).weak());
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Stop; the items done are kept")
+                    .clicked()
+                {
+                    commands.push(Command::EvalCancel);
+                }
+            });
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+/// A heat colour for `n` of `max`, on the theme's background.
+fn heat(ui: &Ui, n: u64, max: u64) -> Color32 {
+    let t = if max == 0 { 0.0 } else { n as f32 / max as f32 };
+    let base = ui.visuals().extreme_bg_color;
+    let hot = ui.visuals().selection.bg_fill;
+    base.lerp_to_gamma(hot, t.clamp(0.0, 1.0))
+}
+
+fn result_ui(ui: &mut Ui, view: &mut EvalView) {
+    let Some(result) = &view.result else {
+        return;
+    };
+    let done = match result {
+        Err(e) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+            return;
+        }
+        Ok(done) => done,
+    };
+    let r = &done.report;
+    ui.separator();
+    let secs = r.elapsed.as_secs_f64();
+    let mut line = format!(
+        "{} predicted, {} failed in {secs:.1} s through {}",
+        r.n, r.failed, done.backend
+    );
+    if r.cancelled {
+        line.push_str(" (cancelled: the metrics are of the items done)");
+    }
+    if r.retries > 0 {
+        line.push_str(&format!(", {} retries", r.retries));
+    }
+    ui.label(line);
+    let big = |v: Option<f64>| v.map_or_else(|| "n/a".to_string(), |x| format!("{x:.4}"));
+    if let Some(c) = &r.classification {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                RichText::new(format!("accuracy {}", big(c.accuracy)))
+                    .size(22.0)
+                    .strong(),
+            );
+            ui.add_space(16.0);
+            ui.label(
+                RichText::new(format!("macro F1 {}", big(c.macro_f1)))
+                    .size(22.0)
+                    .strong(),
+            );
+        });
+        if let Some(names) = &r.names {
+            ui.label(RichText::new(format!("class names from {}", names.origin)).weak());
+        }
+        ui.add_space(6.0);
+        ui.label(RichText::new("Per class").strong());
+        egui::ScrollArea::horizontal()
+            .id_salt("eval_per_class")
+            .show(ui, |ui| {
+                egui::Grid::new("eval_per_class_grid")
+                    .striped(true)
+                    .num_columns(5)
+                    .show(ui, |ui| {
+                        for h in ["class", "precision", "recall", "F1", "support"] {
+                            ui.label(RichText::new(h).strong());
+                        }
+                        ui.end_row();
+                        for row in &c.per_class {
+                            ui.label(crate::text::elide(&row.label, 40))
+                                .on_hover_text(&row.label);
+                            ui.label(format!("{:.4}", row.precision));
+                            ui.label(format!("{:.4}", row.recall));
+                            ui.label(format!("{:.4}", row.f1));
+                            ui.label(row.support.to_string());
+                            ui.end_row();
+                        }
+                    });
+            });
+        ui.add_space(6.0);
+        ui.label(RichText::new("Confusion matrix (rows: true class, columns: predicted; click a cell for its items)").strong());
+        let max = c.matrix.iter().flatten().copied().max().unwrap_or(0);
+        egui::ScrollArea::both()
+            .id_salt("eval_matrix")
+            .max_height(360.0)
+            .show(ui, |ui| {
+                egui::Grid::new("eval_matrix_grid")
+                    .spacing([2.0, 2.0])
+                    .show(ui, |ui| {
+                        ui.label("");
+                        for l in &c.labels {
+                            ui.label(RichText::new(crate::text::elide(l, 12)).small())
+                                .on_hover_text(l);
+                        }
+                        ui.end_row();
+                        for (t, row) in c.matrix.iter().enumerate() {
+                            let label = c.labels.get(t).map(String::as_str).unwrap_or("");
+                            ui.label(crate::text::elide(label, 16)).on_hover_text(label);
+                            for (p, n) in row.iter().enumerate() {
+                                let selected = view.selected == Some((t, p));
+                                let cell =
+                                    egui::Button::new(RichText::new(n.to_string()).monospace())
+                                        .fill(heat(ui, *n, max))
+                                        .selected(selected)
+                                        .min_size(egui::vec2(44.0, 24.0));
+                                let predicted = c.labels.get(p).map(String::as_str).unwrap_or("");
+                                if ui
+                                    .add(cell)
+                                    .on_hover_text(format!(
+                                        "{n} items of {label} predicted as {predicted}"
+                                    ))
+                                    .clicked()
+                                {
+                                    view.selected = if selected { None } else { Some((t, p)) };
+                                }
+                            }
+                            ui.end_row();
+                        }
+                    });
+            });
+        if let Some((t, p)) = view.selected
+            && let (Some(truth), Some(predicted)) = (c.labels.get(t), c.labels.get(p))
+        {
+            let items: Vec<&ItemResult> = done
+                .items
+                .iter()
+                .filter(|i| {
+                    i.label.as_ref() == Some(truth) && i.prediction.as_ref() == Some(predicted)
+                })
+                .collect();
+            ui.label(
+                RichText::new(format!(
+                    "{} items of {truth} predicted as {predicted}",
+                    items.len()
+                ))
+                .strong(),
+            );
+            items_ui(ui, "eval_cell_items", &items);
+        }
+    } else if let Some(reg) = &r.regression {
+        ui.horizontal_wrapped(|ui| {
+            for (name, v) in [("MAE", reg.mae), ("RMSE", reg.rmse), ("R²", reg.r2)] {
+                ui.label(
+                    RichText::new(format!("{name} {}", big(v)))
+                        .size(22.0)
+                        .strong(),
+                );
+                ui.add_space(16.0);
+            }
+        });
+    } else if r.n > 0 {
+        ui.label("No labels: predictions only.");
+    }
+    if !r.mistakes.is_empty() {
+        ui.add_space(6.0);
+        let title = if r.regression.is_some() {
+            "Largest errors"
+        } else {
+            "Most confident mistakes"
+        };
+        ui.label(RichText::new(title).strong());
+        for m in &r.mistakes {
+            let tail = match (m.score, m.error) {
+                (Some(s), _) => format!(" ({s:.4})"),
+                (_, Some(e)) => format!(" (off by {})", crate::eval::number_text(e)),
+                _ => String::new(),
+            };
+            ui.label(format!(
+                "{}: {} predicted {}{tail}",
+                m.id, m.label, m.prediction
+            ));
+        }
+    }
+    if !r.failures.is_empty() {
+        ui.add_space(6.0);
+        ui.label(RichText::new(format!("Failed items ({})", r.failed)).strong());
+        for (id, e) in r.failures.iter().take(200) {
+            ui.add(egui::Label::new(format!("{id}: {e}")).wrap());
+        }
+    }
+    let all: Vec<&ItemResult> = done.items.iter().collect();
+    ui.add_space(6.0);
+    egui::CollapsingHeader::new(format!("Every item ({})", all.len()))
+        .id_salt("eval_all_items")
+        .show(ui, |ui| items_ui(ui, "eval_all_items_grid", &all));
+}
+
+/// Items as a grid: input, label, prediction, score, error (the first 500).
+fn items_ui(ui: &mut Ui, id: &str, items: &[&ItemResult]) {
+    egui::ScrollArea::both()
+        .id_salt(id)
+        .max_height(260.0)
+        .show(ui, |ui| {
+            egui::Grid::new(id)
+                .striped(true)
+                .num_columns(5)
+                .show(ui, |ui| {
+                    for h in ["input", "label", "prediction", "score", "error"] {
+                        ui.label(RichText::new(h).strong());
+                    }
+                    ui.end_row();
+                    for item in items.iter().take(500) {
+                        ui.label(&item.id);
+                        ui.label(item.label.as_deref().unwrap_or(""));
+                        ui.label(item.prediction.as_deref().unwrap_or(""));
+                        ui.label(item.score.map(|s| format!("{s:.4}")).unwrap_or_default());
+                        ui.label(
+                            item.error
+                                .as_deref()
+                                .map(|e| crate::text::elide(e, 120))
+                                .unwrap_or_default(),
+                        );
+                        ui.end_row();
+                    }
+                });
+            if items.len() > 500 {
+                ui.label(RichText::new(format!("… {} more", items.len() - 500)).weak());
+            }
+        });
+}
