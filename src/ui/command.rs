@@ -40,6 +40,10 @@ pub enum Command {
     EvalRun,
     /// Evaluate tab: stop the run (the items done are kept).
     EvalCancel,
+    /// Evaluate tab: export every item's prediction as CSV (dialog and write on a worker).
+    EvalExport,
+    /// Evaluate tab: put this image on the Test tab and show it there.
+    EvalOpenImage(PathBuf),
     /// Use this theme.
     SetTheme(ThemeChoice),
     /// Read this file of the model (relative path) for preview, on a worker.

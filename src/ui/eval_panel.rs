@@ -34,6 +34,8 @@ pub struct EvalRunning {
     pub started: Instant,
     /// The backend's name.
     pub backend: String,
+    /// The image folder evaluated (`None` for a table).
+    pub images: Option<std::path::PathBuf>,
 }
 
 /// A finished run.
@@ -44,6 +46,8 @@ pub struct Evaluated {
     pub items: Vec<ItemResult>,
     /// The backend's name.
     pub backend: String,
+    /// The image folder evaluated (`None` for a table): its items open on the Test tab.
+    pub images: Option<std::path::PathBuf>,
 }
 
 /// The tab's state for the open model (not saved).
@@ -63,6 +67,8 @@ pub struct EvalView {
     pub result: Option<Result<Evaluated, String>>,
     /// The confusion matrix cell whose items are listed (true row, predicted column).
     pub selected: Option<(usize, usize)>,
+    /// Where the predictions were last exported, or why not.
+    pub exported: Option<Result<std::path::PathBuf, String>>,
 }
 
 /// Draws the tab.
@@ -76,7 +82,7 @@ pub fn eval_ui(ui: &mut Ui, view: &mut EvalView, backend: &str, commands: &mut V
             ui.add_space(8.0);
             run_ui(ui, view, backend, commands);
             ui.add_space(8.0);
-            result_ui(ui, view);
+            result_ui(ui, view, commands);
         });
 }
 
@@ -215,7 +221,7 @@ fn heat(ui: &Ui, n: u64, max: u64) -> Color32 {
     base.lerp_to_gamma(hot, t.clamp(0.0, 1.0))
 }
 
-fn result_ui(ui: &mut Ui, view: &mut EvalView) {
+fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
     let Some(result) = &view.result else {
         return;
     };
@@ -239,7 +245,27 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView) {
     if r.retries > 0 {
         line.push_str(&format!(", {} retries", r.retries));
     }
-    ui.label(line);
+    ui.horizontal_wrapped(|ui| {
+        ui.label(line);
+        if ui
+            .button("Export CSV…")
+            .on_hover_text("Every item: input, label, prediction, score, error (as eval --out)")
+            .clicked()
+        {
+            commands.push(Command::EvalExport);
+        }
+    });
+    match &view.exported {
+        Some(Ok(path)) => {
+            ui.label(RichText::new(format!("Exported to {}", path.display())).weak());
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        None => {}
+    }
+    // Image items open on the Test tab.
+    let images = done.images.as_deref();
     let big = |v: Option<f64>| v.map_or_else(|| "n/a".to_string(), |x| format!("{x:.4}"));
     if let Some(c) = &r.classification {
         ui.horizontal_wrapped(|ui| {
@@ -340,7 +366,7 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView) {
                 ))
                 .strong(),
             );
-            items_ui(ui, "eval_cell_items", &items);
+            items_ui(ui, "eval_cell_items", &items, images, commands);
         }
     } else if let Some(reg) = &r.regression {
         ui.horizontal_wrapped(|ui| {
@@ -353,6 +379,28 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView) {
                 ui.add_space(16.0);
             }
         });
+        let pairs: Vec<(f64, f64)> = done
+            .items
+            .iter()
+            .filter_map(|i| {
+                let t = i.label.as_deref()?.trim().parse::<f64>().ok()?;
+                let p = i.prediction.as_deref()?.trim().parse::<f64>().ok()?;
+                (t.is_finite() && p.is_finite()).then_some((t, p))
+            })
+            .collect();
+        if !pairs.is_empty() {
+            ui.add_space(6.0);
+            ui.horizontal_wrapped(|ui| {
+                ui.vertical(|ui| {
+                    ui.label(RichText::new("Predicted against true").strong());
+                    scatter_ui(ui, &pairs);
+                });
+                ui.vertical(|ui| {
+                    ui.label(RichText::new("Residuals (predicted − true)").strong());
+                    histogram_ui(ui, &pairs);
+                });
+            });
+        }
     } else if r.n > 0 {
         ui.label("No labels: predictions only.");
     }
@@ -387,11 +435,20 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView) {
     ui.add_space(6.0);
     egui::CollapsingHeader::new(format!("Every item ({})", all.len()))
         .id_salt("eval_all_items")
-        .show(ui, |ui| items_ui(ui, "eval_all_items_grid", &all));
+        .show(ui, |ui| {
+            items_ui(ui, "eval_all_items_grid", &all, images, commands)
+        });
 }
 
-/// Items as a grid: input, label, prediction, score, error (the first 500).
-fn items_ui(ui: &mut Ui, id: &str, items: &[&ItemResult]) {
+/// Items as a grid: input, label, prediction, score, error (the first 500); an image item
+/// of a folder (`images`) opens on the Test tab when clicked.
+fn items_ui(
+    ui: &mut Ui,
+    id: &str,
+    items: &[&ItemResult],
+    images: Option<&std::path::Path>,
+    commands: &mut Vec<Command>,
+) {
     egui::ScrollArea::both()
         .id_salt(id)
         .max_height(260.0)
@@ -405,7 +462,20 @@ fn items_ui(ui: &mut Ui, id: &str, items: &[&ItemResult]) {
                     }
                     ui.end_row();
                     for item in items.iter().take(500) {
-                        ui.label(&item.id);
+                        match images {
+                            Some(root) => {
+                                if ui
+                                    .link(&item.id)
+                                    .on_hover_text("Open this image on the Test tab")
+                                    .clicked()
+                                {
+                                    commands.push(Command::EvalOpenImage(root.join(&item.id)));
+                                }
+                            }
+                            None => {
+                                ui.label(&item.id);
+                            }
+                        }
                         ui.label(item.label.as_deref().unwrap_or(""));
                         ui.label(item.prediction.as_deref().unwrap_or(""));
                         ui.label(item.score.map(|s| format!("{s:.4}")).unwrap_or_default());
@@ -422,4 +492,112 @@ fn items_ui(ui: &mut Ui, id: &str, items: &[&ItemResult]) {
                 ui.label(RichText::new(format!("… {} more", items.len() - 500)).weak());
             }
         });
+}
+
+/// The side of a plot, in points.
+const PLOT_SIDE: f32 = 260.0;
+
+/// Most points drawn in the scatter (the first ones).
+const SCATTER_POINTS: usize = 20_000;
+
+/// A plot's frame: the rect and the painter, with the axis values at its corners.
+fn plot_frame(ui: &mut Ui, x: (f64, f64), y: (f64, f64)) -> (egui::Rect, egui::Painter) {
+    let (response, painter) =
+        ui.allocate_painter(egui::vec2(PLOT_SIDE, PLOT_SIDE), egui::Sense::hover());
+    let rect = response.rect.shrink2(egui::vec2(6.0, 14.0));
+    let visuals = ui.visuals();
+    painter.rect_filled(rect, 2.0, visuals.extreme_bg_color);
+    painter.rect_stroke(
+        rect,
+        2.0,
+        visuals.widgets.noninteractive.bg_stroke,
+        egui::StrokeKind::Inside,
+    );
+    let font = egui::FontId::proportional(10.0);
+    let color = visuals.weak_text_color();
+    let text = |v: f64| crate::text::elide(&format!("{v:.3}"), 10);
+    painter.text(
+        rect.left_bottom(),
+        egui::Align2::LEFT_TOP,
+        text(x.0),
+        font.clone(),
+        color,
+    );
+    painter.text(
+        rect.right_bottom(),
+        egui::Align2::RIGHT_TOP,
+        text(x.1),
+        font.clone(),
+        color,
+    );
+    painter.text(
+        rect.left_top(),
+        egui::Align2::LEFT_BOTTOM,
+        text(y.1),
+        font,
+        color,
+    );
+    (rect, painter)
+}
+
+fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if lo < hi {
+        (lo, hi)
+    } else {
+        (lo - 1.0, lo + 1.0)
+    }
+}
+
+/// Predicted (y) against true (x), the same scale on both axes, with the line y = x.
+fn scatter_ui(ui: &mut Ui, pairs: &[(f64, f64)]) {
+    let span = range(pairs.iter().flat_map(|(t, p)| [*t, *p]));
+    let (rect, painter) = plot_frame(ui, span, span);
+    let at = |t: f64, p: f64| {
+        let fx = ((t - span.0) / (span.1 - span.0)) as f32;
+        let fy = ((p - span.0) / (span.1 - span.0)) as f32;
+        egui::pos2(
+            rect.left() + fx * rect.width(),
+            rect.bottom() - fy * rect.height(),
+        )
+    };
+    let weak = ui.visuals().weak_text_color();
+    painter.line_segment(
+        [at(span.0, span.0), at(span.1, span.1)],
+        egui::Stroke::new(1.0, weak),
+    );
+    let dot = ui.visuals().selection.bg_fill;
+    for (t, p) in pairs.iter().take(SCATTER_POINTS) {
+        painter.circle_filled(at(*t, *p), 2.0, dot);
+    }
+}
+
+/// The residuals in 20 bins.
+fn histogram_ui(ui: &mut Ui, pairs: &[(f64, f64)]) {
+    const BINS: usize = 20;
+    let residuals: Vec<f64> = pairs.iter().map(|(t, p)| p - t).collect();
+    let span = range(residuals.iter().copied());
+    let mut counts = [0usize; BINS];
+    for r in &residuals {
+        let i = (((r - span.0) / (span.1 - span.0)) * BINS as f64) as usize;
+        counts[i.min(BINS - 1)] += 1;
+    }
+    let top = counts.iter().copied().max().unwrap_or(1).max(1);
+    let (rect, painter) = plot_frame(ui, span, (0.0, top as f64));
+    let width = rect.width() / BINS as f32;
+    let fill = ui.visuals().selection.bg_fill;
+    for (i, n) in counts.iter().enumerate() {
+        let h = rect.height() * *n as f32 / top as f32;
+        let left = rect.left() + i as f32 * width;
+        painter.rect_filled(
+            egui::Rect::from_min_max(
+                egui::pos2(left + 1.0, rect.bottom() - h),
+                egui::pos2(left + width - 1.0, rect.bottom()),
+            ),
+            0.0,
+            fill,
+        );
+    }
 }

@@ -26,6 +26,8 @@ pub enum Purpose {
     EvalFolder,
     /// A CSV or JSON-lines table to evaluate on.
     EvalTable,
+    /// Where to export an evaluation's predictions (CSV).
+    EvalExport,
 }
 
 impl Purpose {
@@ -39,6 +41,7 @@ impl Purpose {
             Purpose::SaveRequest => "Save request",
             Purpose::EvalFolder => "Choose a folder of images (a subfolder per class)",
             Purpose::EvalTable => "Choose a CSV or JSON-lines table",
+            Purpose::EvalExport => "Export the predictions as CSV",
         }
     }
 
@@ -93,6 +96,11 @@ pub fn native(purpose: Purpose) -> NativeAnswer {
             .save_file()
             .into_iter()
             .collect(),
+        Purpose::EvalExport => dialog
+            .set_file_name("predictions.csv")
+            .save_file()
+            .into_iter()
+            .collect(),
         p if p.multiple() => dialog.pick_files().unwrap_or_default(),
         _ => dialog.pick_file().into_iter().collect(),
     };
@@ -130,6 +138,9 @@ impl Browser {
             Purpose::ModelFolder | Purpose::EvalFolder => egui_file::FileDialog::select_folder(),
             Purpose::SaveRequest => {
                 egui_file::FileDialog::save_file().default_filename("request.json")
+            }
+            Purpose::EvalExport => {
+                egui_file::FileDialog::save_file().default_filename("predictions.csv")
             }
             _ => egui_file::FileDialog::open_file().multi_select(purpose.multiple()),
         }

@@ -65,6 +65,8 @@ pub enum TaskResult {
         /// Whether the JSON editor should be filled with the body (Load input example).
         fill_editor: bool,
     },
+    /// An evaluation's predictions were exported (or not).
+    EvalExported(Result<PathBuf, String>),
     /// The request was saved to a file (or not).
     Saved(Result<PathBuf, String>),
     /// A request's body was written as text for the clipboard.

@@ -1798,4 +1798,60 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         .map(|(id, _)| id)
         .unwrap();
     assert!(!shows(&h, right), "{right} is not in the cell");
+    // An item of the cell opens on the Test tab, as an image input.
+    let first = predictions
+        .iter()
+        .find(|(id, p)| id.starts_with("china/") && *p == "flower")
+        .map(|(id, _)| id.clone())
+        .unwrap();
+    h.query_all_by_label(&first).next().unwrap().click();
+    h.step();
+    settle(&mut h);
+    assert_eq!(
+        h.state().settings.tab,
+        mlmodel_inspector::ui::settings::Tab::Test
+    );
+    let file = first.trim_start_matches("china/");
+    assert!(shows(&h, file), "{file} among the Test tab's images");
+}
+
+/// A regression table on the Evaluate tab through MLflow's scoring server (the Test tab's
+/// choice, the folder trusted): the label column guessed from its name, MAE, RMSE and R² as
+/// scikit-learn gives them, and the predicted-against-true and residual plots.
+#[test]
+fn the_evaluate_tab_gives_a_regressions_errors_through_the_local_server() {
+    let text =
+        std::fs::read_to_string(crate::common::repo("tests/fixtures/eval/reference.json")).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let want = &reference["diabetes_csv"];
+    let model = crate::common::model("sklearn_diabetes");
+    let mut settings = Settings::default();
+    settings.backend.python = Some(crate::common::venv_python());
+    settings.trusted = vec![std::path::absolute(&model).unwrap()];
+    let mut h = app_with(Some(model), settings);
+    tab(&mut h, "Test");
+    h.get_by_label("MLflow scoring server (local Python)")
+        .click();
+    h.run_steps(2);
+    tab(&mut h, "Evaluate");
+    assert!(shows(&h, "through MLflow (local)"));
+    drop_path(
+        &mut h,
+        &crate::common::repo("tests/fixtures/eval/diabetes.csv"),
+    );
+    assert!(
+        shows(&h, "142 rows of diabetes.csv, labels in \"target\""),
+        "the label column guessed"
+    );
+    h.get_by_label("▶ Evaluate").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "142 predicted, 0 failed"));
+    for (name, key) in [("MAE", "mae"), ("RMSE", "rmse"), ("R²", "r2")] {
+        let v = want["metrics"][key].as_f64().unwrap();
+        assert!(shows(&h, &format!("{name} {v:.4}")), "{name}");
+    }
+    assert!(shows(&h, "Predicted against true"));
+    assert!(shows(&h, "Residuals (predicted − true)"));
+    assert!(shows(&h, "Largest errors"));
 }

@@ -56,6 +56,11 @@ impl InspectorApp {
             Command::EvalDataset(path) => self.eval_dataset(ctx, path),
             Command::EvalLabel(label) => self.eval_label(ctx, label),
             Command::EvalRun => self.eval_run(ctx),
+            Command::EvalExport => self.pick(ctx, Purpose::EvalExport),
+            Command::EvalOpenImage(path) => {
+                self.settings.tab = Tab::Test;
+                self.commands.push(Command::AddImages(vec![path]));
+            }
             Command::EvalCancel => {
                 if let Some(running) = self
                     .loaded

@@ -155,6 +155,10 @@ impl InspectorApp {
         let choice = backend.choice(&self.settings.endpoint_url);
         let label = choice.label();
         let plan = planned.plan.clone();
+        let images = planned
+            .columns
+            .is_empty()
+            .then(|| PathBuf::from(view.path.trim()));
         let card = loaded.card.clone();
         let runner = loaded.runner.clone();
         let settings = self.settings.backend.clone();
@@ -166,9 +170,11 @@ impl InspectorApp {
             cancel: cancel.clone(),
             started: std::time::Instant::now(),
             backend: label,
+            images,
         });
         view.result = None;
         view.selected = None;
+        view.exported = None;
         let generation = self.generation;
         self.tasks.spawn(TaskName::Eval, ctx, move || {
             let mut items = Vec::new();
@@ -197,6 +203,24 @@ impl InspectorApp {
         });
     }
 
+    /// Writes the last run's items to `path` as the command line's `--out` does, on a worker.
+    pub(super) fn eval_export(&mut self, ctx: &egui::Context, path: PathBuf) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let Some(Ok(done)) = &loaded.panels.eval.result else {
+            return;
+        };
+        let items = done.items.clone();
+        self.tasks.spawn(TaskName::Save, ctx, move || {
+            let result = crate::eval::out::PredictionsWriter::create(&path)
+                .and_then(|mut w| items.iter().try_for_each(|i| w.write(i)))
+                .map(|()| path)
+                .map_err(|e| e.to_string());
+            TaskResult::EvalExported(result)
+        });
+    }
+
     /// The run ended: its report, or why it could not run.
     pub(super) fn evaluated(
         &mut self,
@@ -210,13 +234,18 @@ impl InspectorApp {
             return;
         }
         let view = &mut loaded.panels.eval;
-        let backend = view.running.take().map(|r| r.backend).unwrap_or_default();
+        let (backend, images) = view
+            .running
+            .take()
+            .map(|r| (r.backend, r.images))
+            .unwrap_or_default();
         view.result = Some(result.map(|done| {
             let (report, items) = *done;
             Evaluated {
                 report,
                 items,
                 backend,
+                images,
             }
         }));
     }

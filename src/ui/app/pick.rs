@@ -42,6 +42,7 @@ impl InspectorApp {
             Purpose::EvalFolder | Purpose::EvalTable => {
                 self.commands.push(Command::EvalDataset(first));
             }
+            Purpose::EvalExport => self.eval_export(ctx, first),
             Purpose::BinaryCell(row, col) => {
                 self.tasks.spawn(TaskName::ImageDialog, ctx, move || {
                     TaskResult::BinaryCell(

@@ -90,6 +90,11 @@ impl InspectorApp {
                     }
                 }
                 TaskResult::Copied(text) => ctx.copy_text(text),
+                TaskResult::EvalExported(result) => {
+                    if let Some(loaded) = &mut self.loaded {
+                        loaded.panels.eval.exported = Some(result);
+                    }
+                }
                 TaskResult::Saved(result) => {
                     if let Some(loaded) = &mut self.loaded {
                         loaded.panels.test.saved = Some(result);
