@@ -69,6 +69,10 @@ pub struct EvalView {
     pub selected: Option<(usize, usize)>,
     /// Where the predictions were last exported, or why not.
     pub exported: Option<Result<std::path::PathBuf, String>>,
+    /// The column the list of every item is sorted by, and whether ascending.
+    pub sort: Option<(usize, bool)>,
+    /// That list's order (indices into the items), made when a column is clicked.
+    pub order: Option<Vec<usize>>,
 }
 
 /// Draws the tab.
@@ -366,7 +370,7 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
                 ))
                 .strong(),
             );
-            items_ui(ui, "eval_cell_items", &items, images, commands);
+            items_ui(ui, "eval_cell_items", &items, images, commands, None);
         }
     } else if let Some(reg) = &r.regression {
         ui.horizontal_wrapped(|ui| {
@@ -431,13 +435,62 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
             ui.add(egui::Label::new(format!("{id}: {e}")).wrap());
         }
     }
-    let all: Vec<&ItemResult> = done.items.iter().collect();
+    // Every item, in the order of the column clicked last (sorted once, on the click).
+    let all: Vec<&ItemResult> = match &view.order {
+        Some(order) => order.iter().filter_map(|&i| done.items.get(i)).collect(),
+        None => done.items.iter().collect(),
+    };
+    let mut sort = view.sort;
     ui.add_space(6.0);
     egui::CollapsingHeader::new(format!("Every item ({})", all.len()))
         .id_salt("eval_all_items")
         .show(ui, |ui| {
-            items_ui(ui, "eval_all_items_grid", &all, images, commands)
+            items_ui(
+                ui,
+                "eval_all_items_grid",
+                &all,
+                images,
+                commands,
+                Some(&mut sort),
+            )
         });
+    if sort != view.sort {
+        view.sort = sort;
+        view.order = sort.map(|(column, ascending)| sorted(&done.items, column, ascending));
+    }
+}
+
+/// The items' indices ordered by `column` (0 input, 1 label, 2 prediction, 3 score, 4 error;
+/// scores as numbers, missing ones last).
+fn sorted(items: &[ItemResult], column: usize, ascending: bool) -> Vec<usize> {
+    let text = |i: &ItemResult| -> String {
+        match column {
+            0 => i.id.clone(),
+            1 => i.label.clone().unwrap_or_default(),
+            2 => i.prediction.clone().unwrap_or_default(),
+            _ => i.error.clone().unwrap_or_default(),
+        }
+    };
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    if column == 3 {
+        order.sort_by(|&a, &b| {
+            let (x, y) = (items[a].score, items[b].score);
+            match (x, y) {
+                (Some(x), Some(y)) if ascending => x.total_cmp(&y),
+                (Some(x), Some(y)) => y.total_cmp(&x),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        });
+    } else {
+        let keys: Vec<String> = items.iter().map(text).collect();
+        order.sort_by(|&a, &b| {
+            let o = keys[a].cmp(&keys[b]);
+            if ascending { o } else { o.reverse() }
+        });
+    }
+    order
 }
 
 /// Items as a grid: input, label, prediction, score, error (the first 500); an image item
@@ -448,6 +501,7 @@ fn items_ui(
     items: &[&ItemResult],
     images: Option<&std::path::Path>,
     commands: &mut Vec<Command>,
+    mut sort: Option<&mut Option<(usize, bool)>>,
 ) {
     egui::ScrollArea::both()
         .id_salt(id)
@@ -457,8 +511,30 @@ fn items_ui(
                 .striped(true)
                 .num_columns(5)
                 .show(ui, |ui| {
-                    for h in ["input", "label", "prediction", "score", "error"] {
-                        ui.label(RichText::new(h).strong());
+                    for (c, h) in ["input", "label", "prediction", "score", "error"]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        match sort.as_deref_mut() {
+                            Some(sort) => {
+                                let mark = match *sort {
+                                    Some((s, true)) if s == c => " ⏶",
+                                    Some((s, false)) if s == c => " ⏷",
+                                    _ => "",
+                                };
+                                if ui
+                                    .button(RichText::new(format!("{h}{mark}")).strong())
+                                    .on_hover_text("Sort by this column")
+                                    .clicked()
+                                {
+                                    let ascending = !matches!(*sort, Some((s, true)) if s == c);
+                                    *sort = Some((c, ascending));
+                                }
+                            }
+                            None => {
+                                ui.label(RichText::new(h).strong());
+                            }
+                        }
                     }
                     ui.end_row();
                     for item in items.iter().take(500) {

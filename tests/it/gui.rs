@@ -1769,6 +1769,39 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         shows(&h, "flower/broken.png"),
         "the failed item with its error"
     );
+    // Every item, sorted by score (click: ascending; again: descending) as the user sees it:
+    // the lowest score's item above the highest's, then below it.
+    h.get_by_label("Every item (33)").click();
+    h.run_steps(3);
+    let scores = want["scores"].as_object().unwrap();
+    let low = scores
+        .iter()
+        .min_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap()))
+        .unwrap()
+        .0
+        .clone();
+    let high = scores
+        .iter()
+        .max_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap()))
+        .unwrap()
+        .0
+        .clone();
+    let y = |h: &Harness<'static, InspectorApp>, id: &str| {
+        h.query_all_by_label(id)
+            .map(|n| n.rect().top())
+            .fold(f32::MIN, f32::max)
+    };
+    h.get_by_label("score").click();
+    h.run_steps(3);
+    assert!(y(&h, &low) < y(&h, &high), "ascending: {low} before {high}");
+    h.get_by_label("score ⏶").click();
+    h.run_steps(3);
+    assert!(
+        y(&h, &high) < y(&h, &low),
+        "descending: {high} before {low}"
+    );
+    h.get_by_label("Every item (33)").click();
+    h.run_steps(3);
     // The cell of china predicted as flower: its count, then exactly its items.
     let matrix = &want["confusion_matrix"]["matrix"];
     let count = matrix[0][1].as_u64().unwrap();

@@ -175,6 +175,8 @@ impl InspectorApp {
         view.result = None;
         view.selected = None;
         view.exported = None;
+        view.sort = None;
+        view.order = None;
         let generation = self.generation;
         self.tasks.spawn(TaskName::Eval, ctx, move || {
             let mut items = Vec::new();
