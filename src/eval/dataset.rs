@@ -16,10 +16,9 @@ pub const MAX_ITEMS: usize = 2_000_000;
 /// The longest line of a JSON-lines file read (a row of a table, not a file).
 pub const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
 
-/// File name endings read as images (case-insensitive); other files are skipped.
-pub const IMAGE_EXTENSIONS: [&str; 9] = [
-    "jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif", "jfif",
-];
+/// File name endings read as images (case-insensitive), as on the Test tab; other files are
+/// skipped.
+use crate::input::image::IMAGE_EXTENSIONS;
 
 /// Why a dataset cannot be read at all (before anything runs, or its file failing mid-way).
 #[derive(Debug, thiserror::Error)]

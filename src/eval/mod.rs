@@ -10,6 +10,7 @@
 //!    row, a failed request) is recorded with its error and the run goes on; cancelling keeps
 //!    what is done.
 
+mod batches;
 pub mod dataset;
 pub mod metrics;
 pub mod out;

@@ -9,24 +9,23 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::dataset::{self, Cell, ImageFolder, TableReader};
+use super::batches::{Batch, BatchData, Producer, Shape};
+use super::dataset::TableReader;
 use super::metrics::{self, Classification, Regression};
 use super::{
     Data, EvalError, EvalProgress, FAILURES_KEPT, ItemResult, MAX_CONCURRENCY, MISTAKES_KEPT,
-    Mistake, Plan, Report, TableForm, Task, number_text, truth_label,
+    Mistake, Plan, Report, Task, number_text, truth_label,
 };
-use crate::input::build::cell_value;
-use crate::input::image::{ImageOptions, ImageTarget};
-use crate::input::request::{BodyFormat, Inputs, Request, Tensors};
+use crate::input::request::Request;
 use crate::model::ModelCard;
 use crate::model::classes::ClassNames;
 use crate::predict::answer::{Kind, Section};
 use crate::predict::{BackendChoice, BackendSettings, PredictError, Reply, Runner};
 
 /// An item waiting for its answer.
-struct Pending {
-    id: String,
-    label: Option<String>,
+pub(super) struct Pending {
+    pub(super) id: String,
+    pub(super) label: Option<String>,
 }
 
 /// What one row of an answer says.
@@ -37,7 +36,7 @@ enum Predicted {
 }
 
 /// The running counts.
-struct Tally<'a> {
+pub(super) struct Tally<'a> {
     plan: &'a Plan,
     task: Option<Task>,
     names: Option<ClassNames>,
@@ -54,7 +53,12 @@ struct Tally<'a> {
 }
 
 impl Tally<'_> {
-    fn fail(&mut self, item: &Pending, error: String, on_item: &mut dyn FnMut(&ItemResult)) {
+    pub(super) fn fail(
+        &mut self,
+        item: &Pending,
+        error: String,
+        on_item: &mut dyn FnMut(&ItemResult),
+    ) {
         self.failed += 1;
         self.progress.failed.fetch_add(1, Ordering::Relaxed);
         self.progress.done.fetch_add(1, Ordering::Relaxed);
@@ -274,216 +278,6 @@ fn fatal(e: &PredictError) -> bool {
             | PredictError::UnsupportedOp { .. }
             | PredictError::Cancelled
     )
-}
-
-/// How a batch's data becomes a request: image tensors for the signature's image input, or a
-/// frame of the sent columns.
-enum Shape<'a> {
-    Images {
-        input: &'a Option<String>,
-        target: &'a ImageTarget,
-        options: &'a ImageOptions,
-    },
-    Rows {
-        columns: Vec<String>,
-        form: &'a TableForm,
-    },
-}
-
-/// A batch read from the dataset: its items and their data, kept until it is answered (a
-/// failed batch is sent again item by item).
-struct Batch {
-    items: Vec<Pending>,
-    data: BatchData,
-}
-
-enum BatchData {
-    Images(Vec<::image::DynamicImage>),
-    Rows(Vec<Vec<Value>>),
-}
-
-impl Shape<'_> {
-    /// The request for items `range` of a batch.
-    fn request(&self, data: &BatchData, range: Range<usize>) -> Result<Request, String> {
-        match (self, data) {
-            (
-                Shape::Images {
-                    input,
-                    target,
-                    options,
-                },
-                BatchData::Images(images),
-            ) => {
-                let part = images.get(range).ok_or("no such items")?;
-                let tensor = crate::input::image::images_to_tensor(part, target, options)
-                    .map_err(|e| e.to_string())?;
-                let tensors = match input {
-                    None => Tensors::One(tensor),
-                    Some(n) => Tensors::Named(vec![(n.clone(), tensor)]),
-                };
-                Ok(Request::tensors(tensors, None))
-            }
-            (Shape::Rows { columns, form }, BatchData::Rows(rows)) => {
-                let part = rows.get(range).ok_or("no such rows")?;
-                let matrix = || Value::Array(part.iter().cloned().map(Value::Array).collect());
-                Ok(Request::Json(match form {
-                    TableForm::Frame => crate::input::request::body(
-                        &Inputs::Frame {
-                            columns: columns.clone(),
-                            rows: part.to_vec(),
-                        },
-                        None,
-                        BodyFormat::Mlflow,
-                    ),
-                    TableForm::Matrix(None) => serde_json::json!({ "inputs": matrix() }),
-                    TableForm::Matrix(Some(name)) => {
-                        serde_json::json!({ "inputs": { name.as_str(): matrix() } })
-                    }
-                    TableForm::Tensors => {
-                        let mut inputs = serde_json::Map::new();
-                        for (c, name) in columns.iter().enumerate() {
-                            let column = part
-                                .iter()
-                                .map(|r| r.get(c).cloned().unwrap_or(Value::Null))
-                                .collect();
-                            inputs.insert(name.clone(), Value::Array(column));
-                        }
-                        serde_json::json!({ "inputs": inputs })
-                    }
-                }))
-            }
-            _ => Err("the batch does not fit the dataset".into()),
-        }
-    }
-}
-
-/// Reads the dataset batch by batch: images decoded and brought to the tensor's size on every
-/// core, rows converted to the signature's types. Items that cannot be read fail here.
-enum Producer<'a> {
-    Images {
-        folder: &'a ImageFolder,
-        next: usize,
-        size: (u32, u32),
-        resize: crate::input::image::Resize,
-    },
-    Table {
-        table: Box<TableReader>,
-        label: Option<usize>,
-        send: &'a [super::SentColumn],
-        done: bool,
-    },
-}
-
-impl Producer<'_> {
-    fn next(
-        &mut self,
-        batch: usize,
-        tally: &mut Tally<'_>,
-        on_item: &mut dyn FnMut(&ItemResult),
-    ) -> Option<Batch> {
-        match self {
-            Producer::Images {
-                folder,
-                next,
-                size,
-                resize,
-            } => loop {
-                if *next >= folder.len() {
-                    return None;
-                }
-                let end = (*next + batch).min(folder.len());
-                let items: Vec<dataset::ImageItem> =
-                    (*next..end).filter_map(|i| folder.item(i)).collect();
-                *next = end;
-                let (w, h) = *size;
-                let resize = *resize;
-                let decoded: Vec<Result<::image::DynamicImage, String>> =
-                    crate::perf::map_on_cores(
-                        &items,
-                        |part| {
-                            Ok::<_, ()>(
-                                part.iter()
-                                    .map(|item| {
-                                        crate::input::image::decode(&item.path)
-                                            .map(|d| {
-                                                crate::input::image::resize(&d, w, h, resize).into()
-                                            })
-                                            .map_err(|e| e.to_string())
-                                    })
-                                    .collect(),
-                            )
-                        },
-                        || (),
-                    )
-                    .unwrap_or_else(|()| {
-                        items
-                            .iter()
-                            .map(|_| Err("the image decoder stopped unexpectedly".to_string()))
-                            .collect()
-                    });
-                let mut pending = Vec::new();
-                let mut images = Vec::new();
-                for (item, result) in items.into_iter().zip(decoded) {
-                    let p = Pending {
-                        id: item.id,
-                        label: item.label,
-                    };
-                    match result {
-                        Ok(img) => {
-                            pending.push(p);
-                            images.push(img);
-                        }
-                        Err(e) => tally.fail(&p, e, on_item),
-                    }
-                }
-                if !pending.is_empty() {
-                    return Some(Batch {
-                        items: pending,
-                        data: BatchData::Images(images),
-                    });
-                }
-            },
-            Producer::Table {
-                table,
-                label,
-                send,
-                done,
-            } => {
-                let mut pending = Vec::new();
-                let mut rows: Vec<Vec<Value>> = Vec::new();
-                while !*done && pending.len() < batch {
-                    let Some(row) = table.next_row() else {
-                        *done = true;
-                        break;
-                    };
-                    match row {
-                        Err((id, problem)) => {
-                            tally.fail(&Pending { id, label: None }, problem, on_item)
-                        }
-                        Ok(row) => {
-                            let label = label
-                                .and_then(|i| row.cells.get(i))
-                                .and_then(Cell::label_text);
-                            rows.push(
-                                send.iter()
-                                    .map(|(_, i, ty)| match row.cells.get(*i) {
-                                        Some(Cell::Text(t)) => cell_value(t, ty),
-                                        Some(Cell::Json(v)) => v.clone(),
-                                        None => Value::Null,
-                                    })
-                                    .collect(),
-                            );
-                            pending.push(Pending { id: row.id, label });
-                        }
-                    }
-                }
-                (!pending.is_empty()).then_some(Batch {
-                    items: pending,
-                    data: BatchData::Rows(rows),
-                })
-            }
-        }
-    }
 }
 
 /// How many times a request an endpoint answered 429 or 503 is sent again.

@@ -711,40 +711,45 @@ fn lend<'t>(
     t: &'t crate::input::tensor::Tensor,
 ) -> Result<ort::session::SessionInputValue<'t>, String> {
     use crate::input::tensor::Flat;
-    let shape: Vec<i64> = t
-        .shape()
-        .iter()
-        .map(|&d| i64::try_from(d).unwrap_or(i64::MAX))
-        .collect();
+    let shape = ort_shape(t.shape());
     let flat = t
         .flat()
         .ok_or_else(|| format!("{}: the tensor is not in standard layout", input.name))?;
-    fn view<'a, T: ort::value::PrimitiveTensorElementType + std::fmt::Debug + Clone + 'static>(
-        shape: Vec<i64>,
-        data: &'a [T],
-    ) -> Result<ort::session::SessionInputValue<'a>, String> {
-        TensorRef::from_array_view((shape, data))
-            .map(Into::into)
-            .map_err(|e| e.to_string())
-    }
     match flat {
-        Flat::U8(v) => view(shape, v),
-        Flat::I64(v) => view(shape, v),
-        Flat::F32(v) => view(shape, v),
-        Flat::F64(v) => view(shape, v),
-        Flat::Bool(v) => view(shape, v),
+        Flat::U8(v) => borrowed(shape, v),
+        Flat::I64(v) => borrowed(shape, v),
+        Flat::F32(v) => borrowed(shape, v),
+        Flat::F64(v) => borrowed(shape, v),
+        Flat::Bool(v) => borrowed(shape, v),
     }
+}
+
+/// A shape as ONNX Runtime takes it.
+fn ort_shape(shape: &[usize]) -> Vec<i64> {
+    shape
+        .iter()
+        .map(|&d| i64::try_from(d).unwrap_or(i64::MAX))
+        .collect()
+}
+
+/// An ONNX Runtime value borrowing `data`, of `shape`.
+fn borrowed<T: ort::value::PrimitiveTensorElementType + std::fmt::Debug + Clone + 'static>(
+    shape: Vec<i64>,
+    data: &[T],
+) -> Result<ort::session::SessionInputValue<'_>, String> {
+    TensorRef::from_array_view((shape, data))
+        .map(Into::into)
+        .map_err(|e| e.to_string())
 }
 
 /// A tract tensor (the feeds the request became) as an ONNX Runtime value borrowing its data.
 fn to_ort(t: &Tensor) -> Result<ort::session::SessionInputValue<'_>, String> {
     use tract_onnx::prelude::DatumType as D;
-    let shape: Vec<i64> = t
-        .shape()
-        .iter()
-        .map(|&d| i64::try_from(d).unwrap_or(i64::MAX))
-        .collect();
-    fn view<'a, T: Datum + ort::value::PrimitiveTensorElementType + std::fmt::Debug>(
+    let shape = ort_shape(t.shape());
+    fn view<
+        'a,
+        T: Datum + ort::value::PrimitiveTensorElementType + std::fmt::Debug + Clone + 'static,
+    >(
         t: &'a Tensor,
         shape: Vec<i64>,
     ) -> Result<ort::session::SessionInputValue<'a>, String> {
@@ -753,9 +758,7 @@ fn to_ort(t: &Tensor) -> Result<ort::session::SessionInputValue<'_>, String> {
             .map_err(|e| e.to_string())?
             .to_slice()
             .ok_or("the tensor is not contiguous")?;
-        TensorRef::from_array_view((shape, data))
-            .map(Into::into)
-            .map_err(|e| e.to_string())
+        borrowed(shape, data)
     }
     match t.datum_type() {
         D::F32 => view::<f32>(t, shape),

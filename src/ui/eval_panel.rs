@@ -48,6 +48,20 @@ pub struct Evaluated {
     pub backend: String,
     /// The image folder evaluated (`None` for a table): its items open on the Test tab.
     pub images: Option<std::path::PathBuf>,
+    /// (true, predicted) of each item of a regression, for the plots (read once).
+    pub pairs: Vec<(f64, f64)>,
+}
+
+/// (true, predicted) of each item whose label and prediction are finite numbers.
+pub fn number_pairs(items: &[ItemResult]) -> Vec<(f64, f64)> {
+    items
+        .iter()
+        .filter_map(|i| {
+            let t = i.label.as_deref()?.trim().parse::<f64>().ok()?;
+            let p = i.prediction.as_deref()?.trim().parse::<f64>().ok()?;
+            (t.is_finite() && p.is_finite()).then_some((t, p))
+        })
+        .collect()
 }
 
 /// The tab's state for the open model (not saved).
@@ -61,12 +75,17 @@ pub struct EvalView {
     pub planned: Option<Result<Planned, String>>,
     /// Whether the dataset is being read.
     pub preparing: bool,
+    /// A read asked for while another ran (with whether to guess the label column): it starts
+    /// when that one ends.
+    pub reprepare: Option<bool>,
     /// The run under way.
     pub running: Option<EvalRunning>,
     /// The last run, or why it stopped.
     pub result: Option<Result<Evaluated, String>>,
     /// The confusion matrix cell whose items are listed (true row, predicted column).
     pub selected: Option<(usize, usize)>,
+    /// That cell's items (indices into the run's items), found when it was clicked.
+    pub cell_items: Vec<usize>,
     /// Where the predictions were last exported, or why not.
     pub exported: Option<Result<std::path::PathBuf, String>>,
     /// The column the list of every item is sorted by, and whether ascending.
@@ -347,6 +366,17 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
                                     .clicked()
                                 {
                                     view.selected = if selected { None } else { Some((t, p)) };
+                                    // The cell's items, found once on the click.
+                                    view.cell_items = done
+                                        .items
+                                        .iter()
+                                        .enumerate()
+                                        .filter(|(_, i)| {
+                                            i.label.as_deref() == Some(label)
+                                                && i.prediction.as_deref() == Some(predicted)
+                                        })
+                                        .map(|(k, _)| k)
+                                        .collect();
                                 }
                             }
                             ui.end_row();
@@ -356,12 +386,10 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
         if let Some((t, p)) = view.selected
             && let (Some(truth), Some(predicted)) = (c.labels.get(t), c.labels.get(p))
         {
-            let items: Vec<&ItemResult> = done
-                .items
+            let items: Vec<&ItemResult> = view
+                .cell_items
                 .iter()
-                .filter(|i| {
-                    i.label.as_ref() == Some(truth) && i.prediction.as_ref() == Some(predicted)
-                })
+                .filter_map(|&k| done.items.get(k))
                 .collect();
             ui.label(
                 RichText::new(format!(
@@ -383,25 +411,17 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
                 ui.add_space(16.0);
             }
         });
-        let pairs: Vec<(f64, f64)> = done
-            .items
-            .iter()
-            .filter_map(|i| {
-                let t = i.label.as_deref()?.trim().parse::<f64>().ok()?;
-                let p = i.prediction.as_deref()?.trim().parse::<f64>().ok()?;
-                (t.is_finite() && p.is_finite()).then_some((t, p))
-            })
-            .collect();
+        let pairs = &done.pairs;
         if !pairs.is_empty() {
             ui.add_space(6.0);
             ui.horizontal_wrapped(|ui| {
                 ui.vertical(|ui| {
                     ui.label(RichText::new("Predicted against true").strong());
-                    scatter_ui(ui, &pairs);
+                    scatter_ui(ui, pairs);
                 });
                 ui.vertical(|ui| {
                     ui.label(RichText::new("Residuals (predicted − true)").strong());
-                    histogram_ui(ui, &pairs);
+                    histogram_ui(ui, pairs);
                 });
             });
         }
@@ -436,15 +456,16 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
         }
     }
     // Every item, in the order of the column clicked last (sorted once, on the click).
-    let all: Vec<&ItemResult> = match &view.order {
-        Some(order) => order.iter().filter_map(|&i| done.items.get(i)).collect(),
-        None => done.items.iter().collect(),
-    };
     let mut sort = view.sort;
     ui.add_space(6.0);
-    egui::CollapsingHeader::new(format!("Every item ({})", all.len()))
+    egui::CollapsingHeader::new(format!("Every item ({})", done.items.len()))
         .id_salt("eval_all_items")
         .show(ui, |ui| {
+            // Listed only while open.
+            let all: Vec<&ItemResult> = match &view.order {
+                Some(order) => order.iter().filter_map(|&i| done.items.get(i)).collect(),
+                None => done.items.iter().collect(),
+            };
             items_ui(
                 ui,
                 "eval_all_items_grid",

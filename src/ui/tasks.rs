@@ -9,6 +9,14 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 /// A decoded thumbnail and the full picture's size in pixels.
 pub type Thumbnail = (image::RgbaImage, (u32, u32));
 
+/// A finished evaluation: its report, every item's result, and a regression's (true,
+/// predicted) pairs for the plots.
+pub type EvalDone = Box<(
+    crate::eval::Report,
+    Vec<crate::eval::ItemResult>,
+    Vec<(f64, f64)>,
+)>;
+
 /// What a finished task brings back.
 #[derive(Debug)]
 pub enum TaskResult {
@@ -40,7 +48,7 @@ pub enum TaskResult {
         /// The model it ran for.
         generation: u64,
         /// The report and every item's result, or why it could not run.
-        result: Result<Box<(crate::eval::Report, Vec<crate::eval::ItemResult>)>, String>,
+        result: Result<EvalDone, String>,
     },
     /// A small file of the model was read for preview.
     Preview {

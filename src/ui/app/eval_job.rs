@@ -21,6 +21,7 @@ impl InspectorApp {
         view.path = path.display().to_string();
         view.label = None;
         view.selected = None;
+        view.cell_items.clear();
         self.prepare_eval(ctx, true);
     }
 
@@ -101,13 +102,14 @@ impl InspectorApp {
         });
         if !spawned {
             // One read at a time: the newest choice is read when this one ends.
-            view.preparing = false;
+            view.reprepare = Some(guess);
         }
     }
 
     /// The dataset was read: its plan (and the label column it settled on) or why not.
     pub(super) fn eval_prepared(
         &mut self,
+        ctx: &egui::Context,
         generation: u64,
         path: PathBuf,
         result: Result<(Arc<crate::eval::Plan>, Vec<String>), String>,
@@ -120,6 +122,11 @@ impl InspectorApp {
         }
         let view = &mut loaded.panels.eval;
         view.preparing = false;
+        if let Some(guess) = view.reprepare.take() {
+            // The dataset or its label changed while this read ran: read it again.
+            self.prepare_eval(ctx, guess);
+            return;
+        }
         if path != std::path::Path::new(view.path.trim()) {
             return;
         }
@@ -174,6 +181,7 @@ impl InspectorApp {
         });
         view.result = None;
         view.selected = None;
+        view.cell_items.clear();
         view.exported = None;
         view.sort = None;
         view.order = None;
@@ -200,7 +208,15 @@ impl InspectorApp {
             };
             TaskResult::Evaluated {
                 generation,
-                result: result.map(|report| Box::new((report, items))),
+                result: result.map(|report| {
+                    // The plots' numbers, read here rather than on the UI thread.
+                    let pairs = if report.regression.is_some() {
+                        crate::ui::eval_panel::number_pairs(&items)
+                    } else {
+                        Vec::new()
+                    };
+                    Box::new((report, items, pairs))
+                }),
             }
         });
     }
@@ -227,7 +243,7 @@ impl InspectorApp {
     pub(super) fn evaluated(
         &mut self,
         generation: u64,
-        result: Result<Box<(crate::eval::Report, Vec<crate::eval::ItemResult>)>, String>,
+        result: Result<crate::ui::tasks::EvalDone, String>,
     ) {
         let Some(loaded) = &mut self.loaded else {
             return;
@@ -242,8 +258,9 @@ impl InspectorApp {
             .map(|r| (r.backend, r.images))
             .unwrap_or_default();
         view.result = Some(result.map(|done| {
-            let (report, items) = *done;
+            let (report, items, pairs) = *done;
             Evaluated {
+                pairs,
                 report,
                 items,
                 backend,

@@ -220,7 +220,7 @@ impl InspectorApp {
                     generation,
                     path,
                     result,
-                } => self.eval_prepared(generation, path, result),
+                } => self.eval_prepared(ctx, generation, path, result),
                 TaskResult::Evaluated { generation, result } => self.evaluated(generation, result),
                 TaskResult::GraphLaidOut {
                     generation,
