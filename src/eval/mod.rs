@@ -207,7 +207,7 @@ pub fn prepare(
             let targets = crate::input::build::image_inputs(card);
             let Some((input, target)) = targets.into_iter().next() else {
                 return Err(EvalError::Mismatch(format!(
-                    "{}: the model's signature has no image-shaped tensor input (rank 3 or 4 with 1, 3 or 4 channels), so images cannot be evaluated; evaluate a table with --csv",
+                    "{}: the model's signature has no image-shaped tensor input (rank 3 or 4 with 1, 3 or 4 channels), so images cannot be evaluated; evaluate a table of its inputs (CSV or JSON lines) instead",
                     dir.display()
                 )));
             };
