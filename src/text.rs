@@ -22,6 +22,21 @@ pub fn elide(s: &str, max: usize) -> String {
     }
 }
 
+/// At most `max` characters of `s` (at least 3), cut in the middle when longer: names that
+/// differ at their ends (`class_name_024`, `class_name_025`) stay apart.
+pub fn elide_middle(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    let max = max.max(3);
+    if n <= max {
+        return s.to_string();
+    }
+    let tail = (max - 1) / 2;
+    let head = max - 1 - tail;
+    let start: String = s.chars().take(head).collect();
+    let end: String = s.chars().skip(n - tail).collect();
+    format!("{start}…{end}")
+}
+
 /// The start of a body, for messages.
 pub fn snippet(body: &str) -> String {
     let trimmed = body.trim();
@@ -71,7 +86,17 @@ pub fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::count;
+    use super::{count, elide_middle};
+
+    #[test]
+    fn a_long_name_keeps_its_start_and_its_end() {
+        assert_eq!(
+            elide_middle("a_rather_long_class_name_024", 13),
+            "a_rath…me_024"
+        );
+        assert_eq!(elide_middle("short", 13), "short");
+        assert_eq!(elide_middle("éèêëēėę", 5).chars().count(), 5);
+    }
 
     #[test]
     fn one_is_singular_and_the_rest_plural() {

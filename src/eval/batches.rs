@@ -203,15 +203,7 @@ impl Producer<'_> {
                             let label = label
                                 .and_then(|i| row.cells.get(i))
                                 .and_then(Cell::label_text);
-                            rows.push(
-                                send.iter()
-                                    .map(|(_, i, ty)| match row.cells.get(*i) {
-                                        Some(Cell::Text(t)) => cell_value(t, ty),
-                                        Some(Cell::Json(v)) => v.clone(),
-                                        None => Value::Null,
-                                    })
-                                    .collect(),
-                            );
+                            rows.push(row_values(&row, send));
                             pending.push(Pending { id: row.id, label });
                         }
                     }
@@ -223,4 +215,15 @@ impl Producer<'_> {
             }
         }
     }
+}
+
+/// A row's sent cells, converted to the signature's types.
+pub(super) fn row_values(row: &dataset::Row, send: &[super::SentColumn]) -> Vec<Value> {
+    send.iter()
+        .map(|(_, i, ty)| match row.cells.get(*i) {
+            Some(Cell::Text(t)) => cell_value(t, ty),
+            Some(Cell::Json(v)) => v.clone(),
+            None => Value::Null,
+        })
+        .collect()
 }

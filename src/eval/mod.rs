@@ -156,6 +156,53 @@ enum Data {
 type SentColumn = (String, usize, ColType);
 
 impl Plan {
+    /// The request a run sends for the table row `id` (`line N`) alone, as JSON: what the Test
+    /// tab opens when an item of the table is clicked. `None` for an image folder.
+    pub fn row_request(&self, id: &str) -> Option<Result<Value, EvalError>> {
+        let Data::Table {
+            path,
+            kind,
+            send,
+            form,
+            ..
+        } = &self.data
+        else {
+            return None;
+        };
+        Some((|| {
+            let mut table = TableReader::open(path, *kind)?;
+            while let Some(row) = table.next_row() {
+                match row {
+                    Ok(row) if row.id == id => {
+                        let shape = batches::Shape::Rows {
+                            columns: send.iter().map(|(n, _, _)| n.clone()).collect(),
+                            form,
+                        };
+                        let data = batches::BatchData::Rows(vec![batches::row_values(&row, send)]);
+                        return match shape.request(&data, 0..1) {
+                            Ok(crate::input::request::Request::Json(v)) => Ok(v),
+                            Ok(other) => {
+                                Ok(other.to_value(crate::input::request::BodyFormat::Mlflow))
+                            }
+                            Err(e) => Err(EvalError::Mismatch(format!("{id}: {e}"))),
+                        };
+                    }
+                    Err((rid, problem)) if rid == id => {
+                        return Err(EvalError::Mismatch(format!(
+                            "{} {id}: {problem}",
+                            path.display()
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+            Err(EvalError::Mismatch(format!(
+                "{} has no {id} any more",
+                path.display()
+            )))
+        })())
+    }
+
     /// The table's label column (its index in the file), when the dataset is a labelled
     /// table.
     pub fn label_column(&self) -> Option<usize> {

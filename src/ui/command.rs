@@ -42,8 +42,11 @@ pub enum Command {
     EvalCancel,
     /// Evaluate tab: export every item's prediction as CSV (dialog and write on a worker).
     EvalExport,
-    /// Evaluate tab: put this image on the Test tab and show it there.
+    /// Evaluate tab: make this image the Test tab's input and show it there.
     EvalOpenImage(PathBuf),
+    /// Evaluate tab: make a row of the evaluated table (`line N`) the Test tab's input, as the
+    /// run sent it (read on a worker).
+    EvalOpenRow(String),
     /// Use this theme.
     SetTheme(ThemeChoice),
     /// Read this file of the model (relative path) for preview, on a worker.

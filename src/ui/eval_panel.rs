@@ -11,6 +11,7 @@ use std::time::Instant;
 use egui::{Color32, RichText, Ui};
 
 use super::command::Command;
+use super::test_panel::ThumbnailTexture;
 use crate::eval::{EvalProgress, ItemResult, Plan, Report};
 
 /// The most item results kept for the view (the predictions file has them all).
@@ -36,6 +37,8 @@ pub struct EvalRunning {
     pub backend: String,
     /// The image folder evaluated (`None` for a table).
     pub images: Option<std::path::PathBuf>,
+    /// The plan it runs (a table's rows are read again from it when one is opened).
+    pub plan: Arc<Plan>,
 }
 
 /// A finished run.
@@ -50,6 +53,156 @@ pub struct Evaluated {
     pub images: Option<std::path::PathBuf>,
     /// (true, predicted) of each item of a regression, for the plots (read once).
     pub pairs: Vec<(f64, f64)>,
+    /// The plan it ran (a table's rows are read again from it when one is opened).
+    pub plan: Option<Arc<Plan>>,
+}
+
+/// Most thumbnails shown for a confusion-matrix cell (the first items; the list below has
+/// them all).
+pub const CELL_THUMBNAILS: usize = 48;
+
+/// Up to this many classes the confusion matrix is a grid of numbered buttons; above it, a
+/// painted heat map whose numbers show on hover.
+const GRID_CLASSES: usize = 12;
+
+/// The confusion matrix as a grid of buttons, each with its count; returns the cell clicked.
+fn matrix_grid_ui(
+    ui: &mut Ui,
+    labels: &[String],
+    matrix: &[Vec<u64>],
+    selected: Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    let max = matrix.iter().flatten().copied().max().unwrap_or(0);
+    let mut clicked = None;
+    // At most GRID_CLASSES rows: it scrolls sideways only, the page scrolls it up and down.
+    egui::ScrollArea::horizontal()
+        .id_salt("eval_matrix")
+        .show(ui, |ui| {
+            egui::Grid::new("eval_matrix_grid")
+                .spacing([2.0, 2.0])
+                .show(ui, |ui| {
+                    ui.label("");
+                    for l in labels {
+                        ui.label(RichText::new(crate::text::elide_middle(l, 12)).small())
+                            .on_hover_text(l);
+                    }
+                    ui.end_row();
+                    for (t, row) in matrix.iter().enumerate() {
+                        let label = labels.get(t).map(String::as_str).unwrap_or("");
+                        ui.label(crate::text::elide_middle(label, 16))
+                            .on_hover_text(label);
+                        for (p, n) in row.iter().enumerate() {
+                            let cell = egui::Button::new(RichText::new(n.to_string()).monospace())
+                                .fill(heat(ui, *n, max))
+                                .selected(selected == Some((t, p)))
+                                .min_size(egui::vec2(44.0, 24.0));
+                            let predicted = labels.get(p).map(String::as_str).unwrap_or("");
+                            if ui
+                                .add(cell)
+                                .on_hover_text(format!(
+                                    "{n} items of {label} predicted as {predicted}"
+                                ))
+                                .clicked()
+                            {
+                                clicked = Some((t, p));
+                            }
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+    clicked
+}
+
+/// The side of a heat map cell, in points: the labels beside them stay readable.
+const MAP_CELL: f32 = 14.0;
+
+/// Room for the row labels (left) and the column labels (top, turned), in points.
+const MAP_MARGIN: f32 = 150.0;
+
+/// A painted heat map for many classes: a small square a cell, the class names along both
+/// edges (the columns' turned), the count and names on hover, a click selects; it scrolls
+/// sideways when it is wider than the tab. Returns the cell clicked.
+fn matrix_map_ui(
+    ui: &mut Ui,
+    labels: &[String],
+    matrix: &[Vec<u64>],
+    selected: Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    let n = matrix.len();
+    let max = matrix.iter().flatten().copied().max().unwrap_or(0);
+    let mut clicked = None;
+    // Scrolls sideways only: the page scrolls it up and down, its labels with it.
+    egui::ScrollArea::horizontal()
+        .id_salt("eval_matrix_map")
+        .show(ui, |ui| {
+            let side = MAP_MARGIN + n as f32 * MAP_CELL;
+            let (response, painter) =
+                ui.allocate_painter(egui::vec2(side, side), egui::Sense::click());
+            let origin = response.rect.min + egui::vec2(MAP_MARGIN, MAP_MARGIN);
+            let visuals = ui.visuals().clone();
+            let font = egui::FontId::proportional(MAP_CELL - 3.0);
+            let text_color = visuals.text_color();
+            let clip = painter.clip_rect();
+            for (i, label) in labels.iter().enumerate().take(n) {
+                let text = crate::text::elide_middle(label, 22);
+                let y = origin.y + (i as f32 + 0.5) * MAP_CELL;
+                // Row label, right-aligned to the map.
+                painter.text(
+                    egui::pos2(origin.x - 4.0, y),
+                    egui::Align2::RIGHT_CENTER,
+                    &text,
+                    font.clone(),
+                    text_color,
+                );
+                // Column label, turned to read upwards, ending at the map.
+                let x = origin.x + (i as f32 + 0.5) * MAP_CELL;
+                let galley = painter.layout_no_wrap(text, font.clone(), text_color);
+                let at = egui::pos2(x - galley.size().y / 2.0, origin.y - 4.0);
+                painter.add(
+                    egui::epaint::TextShape::new(at, galley, text_color)
+                        .with_angle(-std::f32::consts::FRAC_PI_2),
+                );
+            }
+            for (t, row) in matrix.iter().enumerate() {
+                for (p, count) in row.iter().enumerate() {
+                    let rect = egui::Rect::from_min_size(
+                        origin + egui::vec2(p as f32 * MAP_CELL, t as f32 * MAP_CELL),
+                        egui::vec2(MAP_CELL, MAP_CELL),
+                    );
+                    if !clip.intersects(rect) {
+                        continue;
+                    }
+                    painter.rect_filled(rect.shrink(0.5), 1.0, heat(ui, *count, max));
+                    if selected == Some((t, p)) {
+                        painter.rect_stroke(
+                            rect,
+                            1.0,
+                            visuals.selection.stroke,
+                            egui::StrokeKind::Inside,
+                        );
+                    }
+                }
+            }
+            let cell_at = |pos: egui::Pos2| {
+                let d = pos - origin;
+                let (p, t) = ((d.x / MAP_CELL).floor(), (d.y / MAP_CELL).floor());
+                (p >= 0.0 && t >= 0.0 && (p as usize) < n && (t as usize) < n)
+                    .then_some((t as usize, p as usize))
+            };
+            if let Some((t, p)) = response.hover_pos().and_then(cell_at) {
+                let count = matrix.get(t).and_then(|r| r.get(p)).copied().unwrap_or(0);
+                let truth = labels.get(t).map(String::as_str).unwrap_or("");
+                let predicted = labels.get(p).map(String::as_str).unwrap_or("");
+                response.clone().on_hover_text_at_pointer(format!(
+                    "{count} items of {truth} predicted as {predicted}"
+                ));
+            }
+            if response.clicked() {
+                clicked = response.interact_pointer_pos().and_then(cell_at);
+            }
+        });
+    clicked
 }
 
 /// (true, predicted) of each item whose label and prediction are finite numbers.
@@ -92,6 +245,31 @@ pub struct EvalView {
     pub sort: Option<(usize, bool)>,
     /// That list's order (indices into the items), made when a column is clicked.
     pub order: Option<Vec<usize>>,
+    /// Thumbnails of the selected cell's first images, decoded on a worker.
+    pub thumbnails: Vec<(std::path::PathBuf, Result<ThumbnailTexture, String>)>,
+    /// The table row being read to open on the Test tab, or why it could not be.
+    pub opening_row: Option<Result<String, String>>,
+}
+
+impl EvalView {
+    /// The image files of the selected cell's first items (those a thumbnail is shown for).
+    pub fn cell_images(&self) -> Vec<std::path::PathBuf> {
+        let Some(Ok(done)) = &self.result else {
+            return Vec::new();
+        };
+        let Some(root) = &done.images else {
+            return Vec::new();
+        };
+        if self.selected.is_none() {
+            return Vec::new();
+        }
+        self.cell_items
+            .iter()
+            .take(CELL_THUMBNAILS)
+            .filter_map(|&k| done.items.get(k))
+            .map(|i| root.join(&i.id))
+            .collect()
+    }
 }
 
 /// Draws the tab.
@@ -287,6 +465,18 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
         }
         None => {}
     }
+    match &view.opening_row {
+        Some(Ok(id)) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("Reading {id} to open on the Test tab…"));
+            });
+        }
+        Some(Err(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        None => {}
+    }
     // Image items open on the Test tab.
     let images = done.images.as_deref();
     let big = |v: Option<f64>| v.map_or_else(|| "n/a".to_string(), |x| format!("{x:.4}"));
@@ -309,8 +499,9 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
         }
         ui.add_space(6.0);
         ui.label(RichText::new("Per class").strong());
-        egui::ScrollArea::horizontal()
+        egui::ScrollArea::both()
             .id_salt("eval_per_class")
+            .max_height(240.0)
             .show(ui, |ui| {
                 egui::Grid::new("eval_per_class_grid")
                     .striped(true)
@@ -333,56 +524,28 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
             });
         ui.add_space(6.0);
         ui.label(RichText::new("Confusion matrix (rows: true class, columns: predicted; click a cell for its items)").strong());
-        let max = c.matrix.iter().flatten().copied().max().unwrap_or(0);
-        egui::ScrollArea::both()
-            .id_salt("eval_matrix")
-            .max_height(360.0)
-            .show(ui, |ui| {
-                egui::Grid::new("eval_matrix_grid")
-                    .spacing([2.0, 2.0])
-                    .show(ui, |ui| {
-                        ui.label("");
-                        for l in &c.labels {
-                            ui.label(RichText::new(crate::text::elide(l, 12)).small())
-                                .on_hover_text(l);
-                        }
-                        ui.end_row();
-                        for (t, row) in c.matrix.iter().enumerate() {
-                            let label = c.labels.get(t).map(String::as_str).unwrap_or("");
-                            ui.label(crate::text::elide(label, 16)).on_hover_text(label);
-                            for (p, n) in row.iter().enumerate() {
-                                let selected = view.selected == Some((t, p));
-                                let cell =
-                                    egui::Button::new(RichText::new(n.to_string()).monospace())
-                                        .fill(heat(ui, *n, max))
-                                        .selected(selected)
-                                        .min_size(egui::vec2(44.0, 24.0));
-                                let predicted = c.labels.get(p).map(String::as_str).unwrap_or("");
-                                if ui
-                                    .add(cell)
-                                    .on_hover_text(format!(
-                                        "{n} items of {label} predicted as {predicted}"
-                                    ))
-                                    .clicked()
-                                {
-                                    view.selected = if selected { None } else { Some((t, p)) };
-                                    // The cell's items, found once on the click.
-                                    view.cell_items = done
-                                        .items
-                                        .iter()
-                                        .enumerate()
-                                        .filter(|(_, i)| {
-                                            i.label.as_deref() == Some(label)
-                                                && i.prediction.as_deref() == Some(predicted)
-                                        })
-                                        .map(|(k, _)| k)
-                                        .collect();
-                                }
-                            }
-                            ui.end_row();
-                        }
-                    });
-            });
+        let clicked = if c.labels.len() <= GRID_CLASSES {
+            matrix_grid_ui(ui, &c.labels, &c.matrix, view.selected)
+        } else {
+            matrix_map_ui(ui, &c.labels, &c.matrix, view.selected)
+        };
+        if let Some((t, p)) = clicked {
+            let selected = view.selected == Some((t, p));
+            view.selected = if selected { None } else { Some((t, p)) };
+            view.thumbnails.clear();
+            // The cell's items, found once on the click.
+            let label = c.labels.get(t).map(String::as_str).unwrap_or("");
+            let predicted = c.labels.get(p).map(String::as_str).unwrap_or("");
+            view.cell_items = done
+                .items
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| {
+                    i.label.as_deref() == Some(label) && i.prediction.as_deref() == Some(predicted)
+                })
+                .map(|(k, _)| k)
+                .collect();
+        }
         if let Some((t, p)) = view.selected
             && let (Some(truth), Some(predicted)) = (c.labels.get(t), c.labels.get(p))
         {
@@ -398,6 +561,9 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
                 ))
                 .strong(),
             );
+            if images.is_some() {
+                gallery_ui(ui, &view.thumbnails, &items, commands);
+            }
             items_ui(ui, "eval_cell_items", &items, images, commands, None);
         }
     } else if let Some(reg) = &r.regression {
@@ -570,7 +736,13 @@ fn items_ui(
                                 }
                             }
                             None => {
-                                ui.label(&item.id);
+                                if ui
+                                    .link(&item.id)
+                                    .on_hover_text("Open this row on the Test tab, as it was sent")
+                                    .clicked()
+                                {
+                                    commands.push(Command::EvalOpenRow(item.id.clone()));
+                                }
                             }
                         }
                         ui.label(item.label.as_deref().unwrap_or(""));
@@ -589,6 +761,68 @@ fn items_ui(
                 ui.label(RichText::new(format!("… {} more", items.len() - 500)).weak());
             }
         });
+}
+
+/// The side of a cell's thumbnail, in points.
+const THUMB_SIDE: f32 = 72.0;
+
+/// The selected cell's first images as thumbnails (decoded on a worker; a spinner until then):
+/// hover for the file, click to open it on the Test tab.
+fn gallery_ui(
+    ui: &mut Ui,
+    thumbnails: &[(std::path::PathBuf, Result<ThumbnailTexture, String>)],
+    items: &[&ItemResult],
+    commands: &mut Vec<Command>,
+) {
+    let shown = items.len().min(CELL_THUMBNAILS);
+    ui.horizontal_wrapped(|ui| {
+        for item in items.iter().take(shown) {
+            let found = thumbnails
+                .iter()
+                .find(|(p, _)| p.ends_with(std::path::Path::new(&item.id)));
+            let hover = format!(
+                "{}\npredicted {}{}",
+                item.id,
+                item.prediction.as_deref().unwrap_or("?"),
+                item.score.map(|s| format!(" ({s:.4})")).unwrap_or_default()
+            );
+            let size = egui::vec2(THUMB_SIDE, THUMB_SIDE);
+            let response = match found {
+                Some((path, Ok((texture, _)))) => {
+                    let r = ui
+                        .add(
+                            egui::Button::image(egui::Image::new(texture).max_size(size))
+                                .min_size(size),
+                        )
+                        .on_hover_text(hover);
+                    let name = format!("thumbnail of {}", item.id);
+                    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+                    r.clicked().then(|| path.clone())
+                }
+                Some((_, Err(e))) => {
+                    ui.add_sized(size, egui::Label::new(RichText::new("⚠").size(24.0)))
+                        .on_hover_text(format!("{}: {e}", item.id));
+                    None
+                }
+                None => {
+                    ui.add_sized(size, egui::Spinner::new());
+                    None
+                }
+            };
+            if let Some(path) = response {
+                commands.push(Command::EvalOpenImage(path));
+            }
+        }
+    });
+    if items.len() > shown {
+        ui.label(
+            RichText::new(format!(
+                "the first {shown} shown; all {} are listed below",
+                items.len()
+            ))
+            .weak(),
+        );
+    }
 }
 
 /// The side of a plot, in points.

@@ -73,6 +73,16 @@ pub enum TaskResult {
         /// Whether the JSON editor should be filled with the body (Load input example).
         fill_editor: bool,
     },
+    /// A row of the evaluated table was read: the request the run sent for it, as pretty
+    /// JSON text, or why not.
+    EvalRow {
+        /// The model it was read for.
+        generation: u64,
+        /// The request's text, or why not.
+        result: Result<String, String>,
+    },
+    /// Thumbnails of a confusion-matrix cell's images (or why each is not an image).
+    EvalThumbnails(Vec<(PathBuf, Result<Thumbnail, String>)>),
     /// An evaluation's predictions were exported (or not).
     EvalExported(Result<PathBuf, String>),
     /// The request was saved to a file (or not).
@@ -177,6 +187,10 @@ pub enum TaskName {
     EvalPrepare,
     /// An evaluation run.
     Eval,
+    /// Reading a row of the evaluated table for the Test tab.
+    EvalRow,
+    /// Decoding thumbnails of a confusion-matrix cell's images.
+    EvalThumbnails,
 }
 
 /// The running tasks and the channel they report on.

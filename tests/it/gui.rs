@@ -1729,9 +1729,7 @@ fn onnx_runtime_is_a_backend_of_the_test_tab_and_names_its_version() {
 /// the per-class rows, the confusion matrix; clicking a cell lists exactly its items.
 #[test]
 fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
-    let text =
-        std::fs::read_to_string(crate::common::repo("tests/fixtures/eval/reference.json")).unwrap();
-    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let reference = eval_reference();
     let want = &reference["images"];
     let mut settings = Settings::default();
     settings.backend.python = Some(crate::common::venv_python());
@@ -1753,18 +1751,7 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         shows(&h, "32 predicted, 1 failed"),
         "the corrupt image counted"
     );
-    let metric = |k: &str| want["metrics"][k].as_f64().unwrap();
-    assert!(shows(&h, &format!("accuracy {:.4}", metric("accuracy"))));
-    assert!(shows(&h, &format!("macro F1 {:.4}", metric("macro_f1"))));
-    for row in want["per_class"].as_array().unwrap() {
-        for k in ["precision", "recall", "f1"] {
-            assert!(
-                shows(&h, &format!("{:.4}", row[k].as_f64().unwrap())),
-                "{} {k}",
-                row["label"]
-            );
-        }
-    }
+    shows_classification_numbers(&h, want);
     assert!(
         shows(&h, "flower/broken.png"),
         "the failed item with its error"
@@ -1821,6 +1808,7 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         .map(|(id, _)| id)
         .collect();
     assert_eq!(expected.len() as u64, count);
+    let expected_ids: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
     for id in expected {
         assert!(shows(&h, id), "{id} listed");
     }
@@ -1831,12 +1819,20 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         .map(|(id, _)| id)
         .unwrap();
     assert!(!shows(&h, right), "{right} is not in the cell");
-    // An item of the cell opens on the Test tab, as an image input.
-    let first = predictions
-        .iter()
-        .find(|(id, p)| id.starts_with("china/") && *p == "flower")
-        .map(|(id, _)| id.clone())
-        .unwrap();
+    // The cell's images as thumbnails (decoded on a worker), one for each of its items.
+    settle(&mut h);
+    for id in &expected_ids {
+        assert!(
+            h.query_by_label(&format!("thumbnail of {id}")).is_some(),
+            "{id}'s thumbnail"
+        );
+    }
+    assert!(
+        h.query_by_label(&format!("thumbnail of {right}")).is_none(),
+        "no thumbnail of another cell's {right}"
+    );
+    // An item of the cell opens on the Test tab, as the only image input.
+    let first = expected_ids[0].clone();
     h.query_all_by_label(&first).next().unwrap().click();
     h.step();
     settle(&mut h);
@@ -1846,18 +1842,68 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
     );
     let file = first.trim_start_matches("china/");
     assert!(shows(&h, file), "{file} among the Test tab's images");
+    // Its thumbnail does the same, and the image replaces the one there.
+    tab(&mut h, "Evaluate");
+    let second = expected_ids[1].clone();
+    h.get_by_label(&format!("thumbnail of {second}")).click();
+    h.step();
+    settle(&mut h);
+    let images = &h.state().loaded.as_ref().unwrap().panels.test.images;
+    assert_eq!(images.len(), 1, "{images:?}");
+    assert!(images[0].ends_with(&second), "{images:?}");
 }
 
-/// A regression table on the Evaluate tab through MLflow's scoring server (the Test tab's
-/// choice, the folder trusted): the label column guessed from its name, MAE, RMSE and R² as
-/// scikit-learn gives them, and the predicted-against-true and residual plots.
-#[test]
-fn the_evaluate_tab_gives_a_regressions_errors_through_the_local_server() {
+/// Whether the Evaluate tab shows a classification's accuracy, macro F1 and per-class numbers
+/// as the reference gives them (to 4 places).
+fn shows_classification_numbers(h: &Harness<'static, InspectorApp>, want: &serde_json::Value) {
+    let metric = |k: &str| want["metrics"][k].as_f64().unwrap();
+    assert!(shows(h, &format!("accuracy {:.4}", metric("accuracy"))));
+    assert!(shows(h, &format!("macro F1 {:.4}", metric("macro_f1"))));
+    for row in want["per_class"].as_array().unwrap() {
+        for k in ["precision", "recall", "f1"] {
+            assert!(
+                shows(h, &format!("{:.4}", row[k].as_f64().unwrap())),
+                "{} {k}",
+                row["label"]
+            );
+        }
+    }
+}
+
+/// Clicks the Evaluate tab's item `id` (a table row): the Test tab shows, with the row's
+/// request in the JSON editor; returns its text and value.
+fn open_row(h: &mut Harness<'static, InspectorApp>, id: &str) -> (String, serde_json::Value) {
+    h.get_by_label(id).click();
+    h.step();
+    settle(h);
+    assert_eq!(
+        h.state().settings.tab,
+        mlmodel_inspector::ui::settings::Tab::Test
+    );
+    let text = h
+        .state()
+        .loaded
+        .as_ref()
+        .unwrap()
+        .panels
+        .test
+        .json_text
+        .clone();
+    let body = serde_json::from_str(&text).unwrap();
+    (text, body)
+}
+
+/// The eval fixtures' reference numbers (scikit-learn's and MLflow's, by eval_reference.py).
+fn eval_reference() -> serde_json::Value {
     let text =
         std::fs::read_to_string(crate::common::repo("tests/fixtures/eval/reference.json")).unwrap();
-    let reference: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let want = &reference["diabetes_csv"];
-    let model = crate::common::model("sklearn_diabetes");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The window on the fixture `model`, trusted, with MLflow's scoring server chosen on the Test
+/// tab, showing the Evaluate tab.
+fn evaluate_through_local_server(model: &str) -> Harness<'static, InspectorApp> {
+    let model = crate::common::model(model);
     let mut settings = Settings::default();
     settings.backend.python = Some(crate::common::venv_python());
     settings.trusted = vec![std::path::absolute(&model).unwrap()];
@@ -1867,24 +1913,135 @@ fn the_evaluate_tab_gives_a_regressions_errors_through_the_local_server() {
         .click();
     h.run_steps(2);
     tab(&mut h, "Evaluate");
+    h
+}
+
+/// A regression table on the Evaluate tab through MLflow's scoring server (the Test tab's
+/// choice, the folder trusted): the label column guessed from its name, MAE, RMSE and R² as
+/// scikit-learn gives them, and the predicted-against-true and residual plots.
+#[test]
+fn the_evaluate_tab_gives_a_regressions_errors_through_the_local_server() {
+    let reference = eval_reference();
+    let mut h = evaluate_through_local_server("sklearn_diabetes");
     assert!(shows(&h, "through MLflow (local)"));
-    drop_path(
-        &mut h,
-        &crate::common::repo("tests/fixtures/eval/diabetes.csv"),
-    );
+    // The rows as CSV, then as JSON lines: the same numbers (the server stays warm).
+    for (file, key) in [
+        ("diabetes.csv", "diabetes_csv"),
+        ("diabetes.jsonl", "diabetes_jsonl"),
+    ] {
+        let want = &reference[key];
+        drop_path(
+            &mut h,
+            &crate::common::repo(&format!("tests/fixtures/eval/{file}")),
+        );
+        assert!(
+            shows(&h, &format!("142 rows of {file}, labels in \"target\"")),
+            "the label column guessed"
+        );
+        h.get_by_label("▶ Evaluate").click();
+        h.step();
+        settle(&mut h);
+        assert!(shows(&h, "142 predicted, 0 failed"));
+        for (name, key) in [("MAE", "mae"), ("RMSE", "rmse"), ("R²", "r2")] {
+            let v = want["metrics"][key].as_f64().unwrap();
+            assert!(shows(&h, &format!("{name} {v:.4}")), "{file} {name}");
+        }
+    }
+    assert!(shows(&h, "Predicted against true"));
+    assert!(shows(&h, "Residuals (predicted − true)"));
+    assert!(shows(&h, "Largest errors"));
+    // A row opens on the Test tab as the run sent it: a frame of the row's feature columns.
+    h.get_by_label("Every item (142)").click();
+    h.run_steps(3);
+    let (text, body) = open_row(&mut h, "line 1");
+    let csv =
+        std::fs::read_to_string(crate::common::repo("tests/fixtures/eval/diabetes.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let first: Vec<f64> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let split = &body["dataframe_split"];
+    assert_eq!(split["columns"], serde_json::json!(header[..10]), "{text}");
+    for (k, want) in first[..10].iter().enumerate() {
+        assert_eq!(split["data"][0][k].as_f64(), Some(*want), "{text}");
+    }
     assert!(
-        shows(&h, "142 rows of diabetes.csv, labels in \"target\""),
+        shows(&h, "MLflow's scoring server accepts this request"),
+        "checked at once"
+    );
+}
+
+/// Iris as a CSV on the Evaluate tab through MLflow's scoring server: the label column guessed,
+/// scikit-learn's numbers, the row MLflow refuses listed with MLflow's error, and a confusion
+/// matrix cell listing exactly its rows, each opening on the Test tab.
+#[test]
+fn the_evaluate_tab_gives_iris_numbers_and_a_cells_rows_through_the_local_server() {
+    let reference = eval_reference();
+    let want = &reference["iris"];
+    let mut h = evaluate_through_local_server("sklearn_iris_class_names");
+    drop_path(&mut h, &crate::common::repo("tests/fixtures/eval/iris.csv"));
+    assert!(
+        shows(&h, "150 rows of iris.csv, labels in \"species\""),
         "the label column guessed"
     );
     h.get_by_label("▶ Evaluate").click();
     h.step();
     settle(&mut h);
-    assert!(shows(&h, "142 predicted, 0 failed"));
-    for (name, key) in [("MAE", "mae"), ("RMSE", "rmse"), ("R²", "r2")] {
-        let v = want["metrics"][key].as_f64().unwrap();
-        assert!(shows(&h, &format!("{name} {v:.4}")), "{name}");
+    assert!(shows(&h, "149 predicted, 1 failed"));
+    shows_classification_numbers(&h, want);
+    let (failed, error) = want["failed"].as_object().unwrap().iter().next().unwrap();
+    assert!(
+        shows(&h, &format!("{failed}: {}", error.as_str().unwrap())),
+        "MLflow's own refusal of {failed}"
+    );
+    // The cell of versicolor predicted as virginica lists exactly its rows.
+    let count = want["confusion_matrix"]["matrix"][1][2].as_u64().unwrap();
+    h.get_by_label(&count.to_string()).click();
+    h.run_steps(3);
+    assert!(shows(
+        &h,
+        &format!("{count} items of versicolor predicted as virginica")
+    ));
+    let predictions = want["predictions"].as_object().unwrap();
+    let csv = std::fs::read_to_string(crate::common::repo("tests/fixtures/eval/iris.csv")).unwrap();
+    let truth = |id: &str| -> String {
+        let n: usize = id.trim_start_matches("line ").parse().unwrap();
+        csv.lines()
+            .nth(n - 1)
+            .unwrap()
+            .rsplit(',')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let expected: Vec<&String> = predictions
+        .iter()
+        .filter(|(id, p)| truth(id) == "versicolor" && *p == "virginica")
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(expected.len() as u64, count);
+    for id in &expected {
+        assert_eq!(h.query_all_by_label(id).count(), 1, "{id} listed once");
     }
-    assert!(shows(&h, "Predicted against true"));
-    assert!(shows(&h, "Residuals (predicted − true)"));
-    assert!(shows(&h, "Largest errors"));
+    // One opens on the Test tab as the frame the run sent.
+    let id = expected[0].clone();
+    let (text, body) = open_row(&mut h, &id);
+    let n: usize = id.trim_start_matches("line ").parse().unwrap();
+    let row: Vec<f64> = csv
+        .lines()
+        .nth(n - 1)
+        .unwrap()
+        .split(',')
+        .take(4)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert_eq!(
+        body["dataframe_split"]["data"][0],
+        serde_json::json!(row),
+        "{text}"
+    );
 }

@@ -59,8 +59,13 @@ impl InspectorApp {
             Command::EvalExport => self.pick(ctx, Purpose::EvalExport),
             Command::EvalOpenImage(path) => {
                 self.settings.tab = Tab::Test;
+                if let Some(loaded) = &mut self.loaded {
+                    // That image alone is the input.
+                    loaded.panels.test.images.clear();
+                }
                 self.commands.push(Command::AddImages(vec![path]));
             }
+            Command::EvalOpenRow(id) => self.eval_open_row(ctx, id),
             Command::EvalCancel => {
                 if let Some(running) = self
                     .loaded

@@ -178,6 +178,7 @@ impl InspectorApp {
             started: std::time::Instant::now(),
             backend: label,
             images,
+            plan: plan.clone(),
         });
         view.result = None;
         view.selected = None;
@@ -185,6 +186,8 @@ impl InspectorApp {
         view.exported = None;
         view.sort = None;
         view.order = None;
+        view.thumbnails.clear();
+        view.opening_row = None;
         let generation = self.generation;
         self.tasks.spawn(TaskName::Eval, ctx, move || {
             let mut items = Vec::new();
@@ -239,6 +242,55 @@ impl InspectorApp {
         });
     }
 
+    /// Reads the evaluated table's row `id` on a worker, to open it on the Test tab as the run
+    /// sent it.
+    pub(super) fn eval_open_row(&mut self, ctx: &egui::Context, id: String) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let view = &mut loaded.panels.eval;
+        let Some(Ok(done)) = &view.result else {
+            return;
+        };
+        let Some(plan) = done.plan.clone() else {
+            return;
+        };
+        let generation = self.generation;
+        let shown = id.clone();
+        let spawned = self.tasks.spawn(TaskName::EvalRow, ctx, move || {
+            let result = match plan.row_request(&id) {
+                Some(Ok(body)) => serde_json::to_string_pretty(&body).map_err(|e| e.to_string()),
+                Some(Err(e)) => Err(e.to_string()),
+                None => Err(format!("{id} is not a row of a table")),
+            };
+            TaskResult::EvalRow { generation, result }
+        });
+        if spawned {
+            view.opening_row = Some(Ok(shown));
+        }
+    }
+
+    /// A row was read: its request becomes the Test tab's JSON, checked at once.
+    pub(super) fn eval_row_read(&mut self, generation: u64, result: Result<String, String>) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        if generation != self.generation {
+            return;
+        }
+        match result {
+            Ok(text) => {
+                loaded.panels.eval.opening_row = None;
+                let test = &mut loaded.panels.test;
+                test.source = crate::ui::test_panel::SourceKind::Json;
+                test.json_text = text;
+                self.settings.tab = Tab::Test;
+                self.commands.push(Command::Prepare);
+            }
+            Err(e) => loaded.panels.eval.opening_row = Some(Err(e)),
+        }
+    }
+
     /// The run ended: its report, or why it could not run.
     pub(super) fn evaluated(
         &mut self,
@@ -252,10 +304,10 @@ impl InspectorApp {
             return;
         }
         let view = &mut loaded.panels.eval;
-        let (backend, images) = view
+        let (backend, images, plan) = view
             .running
             .take()
-            .map(|r| (r.backend, r.images))
+            .map(|r| (r.backend, r.images, Some(r.plan)))
             .unwrap_or_default();
         view.result = Some(result.map(|done| {
             let (report, items, pairs) = *done;
@@ -265,6 +317,7 @@ impl InspectorApp {
                 items,
                 backend,
                 images,
+                plan,
             }
         }));
     }

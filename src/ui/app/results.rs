@@ -90,6 +90,24 @@ impl InspectorApp {
                     }
                 }
                 TaskResult::Copied(text) => ctx.copy_text(text),
+                TaskResult::EvalRow { generation, result } => {
+                    self.eval_row_read(generation, result);
+                }
+                TaskResult::EvalThumbnails(done) => {
+                    let Some(loaded) = &mut self.loaded else {
+                        continue;
+                    };
+                    let view = &mut loaded.panels.eval;
+                    let wanted = view.cell_images();
+                    for (path, result) in done {
+                        // Only for the cell still selected.
+                        if !wanted.contains(&path) {
+                            continue;
+                        }
+                        let entry = result.map(|t| upload(ctx, "eval thumbnail", &path, t));
+                        view.thumbnails.push((path, entry));
+                    }
+                }
                 TaskResult::EvalExported(result) => {
                     if let Some(loaded) = &mut self.loaded {
                         loaded.panels.eval.exported = Some(result);
@@ -118,18 +136,7 @@ impl InspectorApp {
                         if !test.images.contains(&path) {
                             continue;
                         }
-                        let entry = result.map(|(picture, size)| {
-                            let image = egui::ColorImage::from_rgba_unmultiplied(
-                                [picture.width() as usize, picture.height() as usize],
-                                picture.as_raw(),
-                            );
-                            let texture = ctx.load_texture(
-                                format!("thumbnail {}", path.display()),
-                                image,
-                                egui::TextureOptions::LINEAR,
-                            );
-                            (texture, size)
-                        });
+                        let entry = result.map(|t| upload(ctx, "thumbnail", &path, t));
                         test.thumbnails.push((path, entry));
                     }
                 }
@@ -269,18 +276,55 @@ impl InspectorApp {
                 .collect();
             if !wanted.is_empty() {
                 self.tasks.spawn(TaskName::Thumbnails, ctx, move || {
-                    TaskResult::Thumbnails(
-                        wanted
-                            .into_iter()
-                            .map(|p| {
-                                let r = crate::input::image::thumbnail(&p, 96)
-                                    .map_err(|e| e.to_string());
-                                (p, r)
-                            })
-                            .collect(),
-                    )
+                    TaskResult::Thumbnails(thumbnails(wanted))
+                });
+            }
+        }
+        // Thumbnails for the selected confusion-matrix cell's first images.
+        if let Some(loaded) = &mut self.loaded
+            && !self.tasks.is_running(TaskName::EvalThumbnails)
+        {
+            let view = &mut loaded.panels.eval;
+            let wanted: Vec<PathBuf> = view
+                .cell_images()
+                .into_iter()
+                .filter(|p| !view.thumbnails.iter().any(|(q, _)| q == p))
+                .collect();
+            if !wanted.is_empty() {
+                self.tasks.spawn(TaskName::EvalThumbnails, ctx, move || {
+                    TaskResult::EvalThumbnails(thumbnails(wanted))
                 });
             }
         }
     }
+}
+
+/// Thumbnails of `paths` (96 pixels on the long side), or why each is not an image.
+fn thumbnails(paths: Vec<PathBuf>) -> Vec<(PathBuf, Result<crate::ui::tasks::Thumbnail, String>)> {
+    paths
+        .into_iter()
+        .map(|p| {
+            let r = crate::input::image::thumbnail(&p, 96).map_err(|e| e.to_string());
+            (p, r)
+        })
+        .collect()
+}
+
+/// A decoded thumbnail uploaded as a texture named after its file.
+fn upload(
+    ctx: &egui::Context,
+    what: &str,
+    path: &std::path::Path,
+    (picture, size): crate::ui::tasks::Thumbnail,
+) -> crate::ui::test_panel::ThumbnailTexture {
+    let image = egui::ColorImage::from_rgba_unmultiplied(
+        [picture.width() as usize, picture.height() as usize],
+        picture.as_raw(),
+    );
+    let texture = ctx.load_texture(
+        format!("{what} {}", path.display()),
+        image,
+        egui::TextureOptions::LINEAR,
+    );
+    (texture, size)
 }
