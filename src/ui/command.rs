@@ -47,6 +47,20 @@ pub enum Command {
     /// Evaluate tab: make a row of the evaluated table (`line N`) the Test tab's input, as the
     /// run sent it (read on a worker).
     EvalOpenRow(String),
+    /// Compare: open this folder or model URI as B beside the open model A.
+    CompareOpen(PathBuf),
+    /// Compare: choose B's folder (dialog on a worker).
+    PickCompareFolder,
+    /// Compare: forget B (its backend stops).
+    CompareClose,
+    /// Compare: run B on this backend.
+    CompareBackendB(super::predict_panel::BackendKind),
+    /// Compare: send the Test tab's request to A and B.
+    CompareSend,
+    /// Compare: run the Evaluate tab's dataset through A and B.
+    CompareDataset,
+    /// Compare: stop the dataset run.
+    CompareCancel,
     /// Use this theme.
     SetTheme(ThemeChoice),
     /// Read this file of the model (relative path) for preview, on a worker.

@@ -28,6 +28,8 @@ pub enum Purpose {
     EvalTable,
     /// Where to export an evaluation's predictions (CSV).
     EvalExport,
+    /// Model B's folder, to compare with the open model.
+    CompareFolder,
 }
 
 impl Purpose {
@@ -42,6 +44,7 @@ impl Purpose {
             Purpose::EvalFolder => "Choose a folder of images (a subfolder per class)",
             Purpose::EvalTable => "Choose a CSV or JSON-lines table",
             Purpose::EvalExport => "Export the predictions as CSV",
+            Purpose::CompareFolder => "Choose model B's folder, to compare with the open model",
         }
     }
 
@@ -90,7 +93,9 @@ pub fn native(purpose: Purpose) -> NativeAnswer {
         dialog = dialog.add_filter("Files", exts);
     }
     let picked: Vec<PathBuf> = match purpose {
-        Purpose::ModelFolder | Purpose::EvalFolder => dialog.pick_folder().into_iter().collect(),
+        Purpose::ModelFolder | Purpose::EvalFolder | Purpose::CompareFolder => {
+            dialog.pick_folder().into_iter().collect()
+        }
         Purpose::SaveRequest => dialog
             .set_file_name("request.json")
             .save_file()
@@ -135,7 +140,9 @@ impl Browser {
     /// folders in a window of `screen` size.
     pub fn open(purpose: Purpose, start: &Path, screen: egui::Vec2) -> Self {
         let mut dialog = match purpose {
-            Purpose::ModelFolder | Purpose::EvalFolder => egui_file::FileDialog::select_folder(),
+            Purpose::ModelFolder | Purpose::EvalFolder | Purpose::CompareFolder => {
+                egui_file::FileDialog::select_folder()
+            }
             Purpose::SaveRequest => {
                 egui_file::FileDialog::save_file().default_filename("request.json")
             }
@@ -230,7 +237,10 @@ pub fn browser_ui(ctx: &egui::Context, browser: &mut Browser, recent: &[PathBuf]
         return BrowserAnswer::Picked(vec![path]);
     }
     if let Some(folder) = jump {
-        if browser.purpose == Purpose::ModelFolder {
+        if matches!(
+            browser.purpose,
+            Purpose::ModelFolder | Purpose::CompareFolder
+        ) {
             return BrowserAnswer::Picked(vec![folder]);
         }
         browser.dialog.set_path(folder);

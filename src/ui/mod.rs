@@ -4,6 +4,7 @@
 pub mod app;
 mod artifacts_panel;
 pub mod command;
+pub mod compare_panel;
 mod environment_panel;
 pub mod eval_panel;
 mod example_panel;

@@ -27,11 +27,13 @@ pub enum Tab {
     Test,
     /// How the model does on a whole dataset.
     Evaluate,
+    /// Another model (B) beside this one (shown while one is open).
+    Compare,
 }
 
 impl Tab {
     /// Every tab, in order.
-    pub const ALL: [Tab; 8] = [
+    pub const ALL: [Tab; 9] = [
         Tab::Flavors,
         Tab::Signature,
         Tab::Environment,
@@ -40,6 +42,7 @@ impl Tab {
         Tab::Graph,
         Tab::Test,
         Tab::Evaluate,
+        Tab::Compare,
     ];
 
     /// The tab's title.
@@ -53,6 +56,7 @@ impl Tab {
             Tab::Graph => "Graph",
             Tab::Test => "Test",
             Tab::Evaluate => "Evaluate",
+            Tab::Compare => "Compare",
         }
     }
 }

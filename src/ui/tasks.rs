@@ -83,6 +83,29 @@ pub enum TaskResult {
     },
     /// Thumbnails of a confusion-matrix cell's images (or why each is not an image).
     EvalThumbnails(Vec<(PathBuf, Result<Thumbnail, String>)>),
+    /// Model B was opened and compared with A (or not).
+    CompareOpened {
+        /// The model A it was opened beside.
+        generation: u64,
+        /// B as asked for.
+        path: PathBuf,
+        /// B and the comparison, or why not.
+        result: Result<Box<(crate::session::Opened, crate::diff::Comparison)>, String>,
+    },
+    /// A and B answered the same request (or could not be asked).
+    CompareAnswered {
+        /// The model A it was asked beside.
+        generation: u64,
+        /// Both answers and their difference, or why not.
+        result: Result<Box<super::compare_panel::BothAnswers>, String>,
+    },
+    /// A and B ran over the same dataset (or could not).
+    CompareDatasetDone {
+        /// The model A it ran beside.
+        generation: u64,
+        /// Their agreement, or why not.
+        result: Result<Box<super::compare_panel::DatasetCompared>, String>,
+    },
     /// An evaluation's predictions were exported (or not).
     EvalExported(Result<PathBuf, String>),
     /// The request was saved to a file (or not).
@@ -189,6 +212,12 @@ pub enum TaskName {
     Eval,
     /// Reading a row of the evaluated table for the Test tab.
     EvalRow,
+    /// Opening model B and comparing it with A.
+    CompareOpen,
+    /// Sending the Test tab's request to A and B.
+    CompareAnswers,
+    /// Running the Evaluate tab's dataset through A and B.
+    CompareDataset,
     /// Decoding thumbnails of a confusion-matrix cell's images.
     EvalThumbnails,
 }

@@ -27,6 +27,7 @@ pub fn tracking_ui(
     tracking_uri: &mut String,
     browsing: bool,
     opening: bool,
+    comparing: bool,
     commands: &mut Vec<Command>,
 ) {
     let mut open = state.open;
@@ -140,7 +141,7 @@ pub fn tracking_ui(
                                 Some(Err(e)) => {
                                     ui.colored_label(error_color(ui), e);
                                 }
-                                Some(Ok(versions)) => versions_ui(ui, &m.name, versions, opening, commands),
+                                Some(Ok(versions)) => versions_ui(ui, &m.name, versions, opening, comparing, commands),
                             }
                         });
                         if header.fully_open()
@@ -164,13 +165,14 @@ fn versions_ui(
     name: &str,
     versions: &[ModelVersion],
     opening: bool,
+    comparing: bool,
     commands: &mut Vec<Command>,
 ) {
     egui::Grid::new(("versions", name))
         .striped(true)
-        .num_columns(5)
+        .num_columns(6)
         .show(ui, |ui| {
-            for h in ["Version", "Aliases", "Stage", "Source run", ""] {
+            for h in ["Version", "Aliases", "Stage", "Source run", "", ""] {
                 ui.label(RichText::new(h).strong());
             }
             ui.end_row();
@@ -194,6 +196,14 @@ fn versions_ui(
                     .clicked()
                 {
                     commands.push(Command::Open(v.uri(name).into()));
+                }
+                if comparing
+                    && ui
+                        .add_enabled(ready && !opening, egui::Button::new("Compare").small())
+                        .on_hover_text(format!("Compare {} with the open model", v.uri(name)))
+                        .clicked()
+                {
+                    commands.push(Command::CompareOpen(v.uri(name).into()));
                 }
                 ui.end_row();
             }

@@ -19,7 +19,7 @@ fn reference() -> Value {
 
 /// Runs `eval --json --out FILE` and returns (exit code, the document, the predictions file's
 /// rows as (input, label, prediction, score, error), stderr).
-fn eval_cli(args: &[&std::ffi::OsStr]) -> (i32, Value, Vec<Vec<String>>, String) {
+pub(crate) fn eval_cli(args: &[&std::ffi::OsStr]) -> (i32, Value, Vec<Vec<String>>, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("preds.csv");
     let output = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))

@@ -2045,3 +2045,253 @@ fn the_evaluate_tab_gives_iris_numbers_and_a_cells_rows_through_the_local_server
         "{text}"
     );
 }
+
+/// A folder dropped with Shift held, as the platform layer hands it over.
+fn shift_drop(harness: &mut Harness<'static, InspectorApp>, path: &Path) {
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::ModifiersChanged(egui::Modifiers::SHIFT));
+    harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path.to_path_buf())));
+    harness.step();
+    harness
+        .input_mut()
+        .events
+        .push(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
+    settle(harness);
+}
+
+/// Every fixture pair on the Compare tab (B dropped with Shift beside A): the verdict, each
+/// reason, each change with both sides (breaking ones marked) and the equal sections folded,
+/// exactly as `diff --json` gives them.
+#[test]
+fn the_compare_tab_shows_diffs_verdict_and_changes_for_every_fixture_pair() {
+    let root = crate::common::repo("tests/fixtures/diff");
+    let mut pairs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    pairs.sort();
+    assert_eq!(pairs.len(), 7);
+    for pair in pairs {
+        let (a, b) = (pair.join("a"), pair.join("b"));
+        // The command line's document (exit 1 for a breaking pair).
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+            .arg("diff")
+            .args([&a, &b])
+            .arg("--json")
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut h = app_with(Some(a), Settings::default());
+        shift_drop(&mut h, &b);
+        let name = pair.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(
+            h.state().settings.tab,
+            mlmodel_inspector::ui::settings::Tab::Compare,
+            "{name}"
+        );
+        if doc["compatible"] == true {
+            assert!(
+                shows(&h, "✔ Drop-in: B (b) accepts every request A (a) accepts."),
+                "{name}"
+            );
+            assert!(!shows(&h, "✖ Breaking"), "{name}");
+        } else {
+            assert!(
+                shows(
+                    &h,
+                    "✖ Breaking: B (b) is not a drop-in replacement for A (a)."
+                ),
+                "{name}"
+            );
+        }
+        for reason in doc["reasons"].as_array().unwrap() {
+            let reason = reason.as_str().unwrap();
+            assert!(shows(&h, &format!("• {reason}")), "{name}: {reason}");
+        }
+        let requests = doc["requests_checked"].as_u64().unwrap();
+        assert!(
+            shows(
+                &h,
+                &format!("{requests} of A's requests checked against B's signature")
+            ),
+            "{name}"
+        );
+        let changes = doc["changes"].as_array().unwrap();
+        for c in changes {
+            let item = c["item"].as_str().unwrap();
+            assert!(
+                h.query_all_by_label(item).next().is_some(),
+                "{name}: {item}"
+            );
+            for side in ["a", "b"] {
+                let text = c[side].as_str().unwrap_or("(none)");
+                assert!(
+                    h.query_all_by_label(text).next().is_some(),
+                    "{name}: {item} {side} = {text}"
+                );
+            }
+        }
+        let breaking = changes.iter().filter(|c| c["breaking"] == true).count();
+        assert_eq!(h.query_all_by_label("BREAKING").count(), breaking, "{name}");
+        for section in doc["equal_sections"].as_array().unwrap() {
+            let section = section.as_str().unwrap();
+            assert!(shows(&h, &format!("{section}: equal")), "{name}: {section}");
+        }
+        for section in mlmodel_inspector::diff::SECTIONS {
+            let n = changes.iter().filter(|c| c["section"] == section).count();
+            if n > 0 {
+                let word = if n == 1 { "change" } else { "changes" };
+                assert!(
+                    shows(&h, &format!("{section}: {n} {word}")),
+                    "{name}: {section}"
+                );
+            }
+        }
+        // Closing forgets B and the tab goes.
+        h.get_by_label("Close comparison").click();
+        h.run_steps(3);
+        assert!(h.query_by_label("Compare").is_none(), "{name}");
+    }
+}
+
+/// The Test tab's request answered by A and B through their own MLflow scoring servers, side
+/// by side: the pair whose param `k` defaults to 1 in A and 2 in B, so B answers twice A's
+/// numbers; the difference shown is the one of the two real answers. B comes from the Compare…
+/// menu's recent models.
+#[test]
+fn the_compare_tab_sends_one_request_to_both_and_shows_their_difference() {
+    let pair = crate::common::repo("tests/fixtures/diff/param_default");
+    let (a, b) = (pair.join("a"), pair.join("b"));
+    let mut settings = Settings::default();
+    settings.backend.python = Some(crate::common::venv_python());
+    settings.trusted = vec![
+        std::path::absolute(&a).unwrap(),
+        std::path::absolute(&b).unwrap(),
+    ];
+    settings.recent = vec![b.clone()];
+    let mut h = app_with(Some(a), settings);
+    tab(&mut h, "Test");
+    h.get_by_label("JSON").click();
+    h.run_steps(2);
+    // A's serving example, without params: each side answers with its own default k.
+    h.state_mut().loaded.as_mut().unwrap().panels.test.json_text =
+        std::fs::read_to_string(pair.join("a/serving_input_example.json")).unwrap();
+    h.get_by_label("Compare…").click();
+    h.run_steps(2);
+    h.get_by_label(&b.display().to_string()).click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "A runs on MLflow (local)"));
+    h.get_by_label("▶ Send the Test tab's request to both")
+        .click();
+    h.step();
+    settle(&mut h);
+    let compare = &h.state().loaded.as_ref().unwrap().panels.compare;
+    let both = compare.answers.as_ref().unwrap().as_ref().unwrap();
+    let x = both.a.result.as_ref().unwrap().clone();
+    let y = both.b.result.as_ref().unwrap().clone();
+    // The real answers: B's numbers are twice A's.
+    let numbers = |v: &serde_json::Value| -> Vec<f64> {
+        let mut out = Vec::new();
+        fn walk(v: &serde_json::Value, out: &mut Vec<f64>) {
+            match v {
+                serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+                serde_json::Value::Object(m) => m.values().for_each(|v| walk(v, out)),
+                other => out.extend(other.as_f64()),
+            }
+        }
+        walk(v, &mut out);
+        out
+    };
+    let (na, nb) = (numbers(&x), numbers(&y));
+    assert_eq!(na.len(), 2, "one number a row: {x}");
+    for (p, q) in na.iter().zip(&nb) {
+        assert_eq!(2.0 * p, *q, "{x} {y}");
+    }
+    let largest = na.iter().copied().fold(0.0, f64::max);
+    assert!(shows(
+        &h,
+        &format!(
+            "2 changed cells, max abs difference {}, max rel difference 0.5",
+            mlmodel_inspector::eval::number_text(largest)
+        )
+    ));
+    assert!(shows(&h, "A · MLflow (local)"));
+    assert!(shows(&h, "B · MLflow (local)"));
+}
+
+/// The Evaluate tab's table run through A and B (iris refitted with another C, both on MLflow's
+/// scoring server): the agreement rate and the rows where they differ are those of the command
+/// line's two `eval --out` files.
+#[test]
+fn the_compare_tab_runs_the_evaluate_dataset_through_both_and_gives_their_agreement() {
+    let pair = crate::common::repo("tests/fixtures/diff/retrained");
+    let (a, b) = (pair.join("a"), pair.join("b"));
+    let iris = crate::common::repo("tests/fixtures/eval/iris.csv");
+    // The command line's predictions of each, matched by row.
+    let preds = |model: &Path| -> Vec<(String, String)> {
+        let (_, _, rows, stderr) = crate::eval::eval_cli(&[
+            model.as_os_str(),
+            "--csv".as_ref(),
+            iris.as_os_str(),
+            "--backend".as_ref(),
+            "local".as_ref(),
+        ]);
+        assert!(!rows.is_empty(), "{stderr}");
+        rows.into_iter()
+            .filter(|r| r[4].is_empty())
+            .map(|r| (r[0].clone(), r[2].clone()))
+            .collect()
+    };
+    let (pa, pb) = (preds(&a), preds(&b));
+    let differing: Vec<&String> = pa
+        .iter()
+        .filter(|(id, p)| pb.iter().any(|(j, q)| j == id && q != p))
+        .map(|(id, _)| id)
+        .collect();
+    let compared = pa.len();
+    let mut settings = Settings::default();
+    settings.backend.python = Some(crate::common::venv_python());
+    settings.trusted = vec![
+        std::path::absolute(&a).unwrap(),
+        std::path::absolute(&b).unwrap(),
+    ];
+    let mut h = app_with(Some(a), settings);
+    tab(&mut h, "Test");
+    h.get_by_label("MLflow scoring server (local Python)")
+        .click();
+    h.run_steps(2);
+    tab(&mut h, "Evaluate");
+    drop_path(&mut h, &iris);
+    shift_drop(&mut h, &b);
+    h.get_by_label("▶ Run both over the Evaluate tab's dataset")
+        .click();
+    h.step();
+    settle(&mut h);
+    let agree = compared - differing.len();
+    assert!(
+        shows(
+            &h,
+            &format!(
+                "Agreement {:.2}%: the same prediction on {agree} of {compared} items",
+                100.0 * agree as f64 / compared as f64
+            )
+        ),
+        "{differing:?}"
+    );
+    if !differing.is_empty() {
+        assert!(shows(
+            &h,
+            &format!("Where they differ ({})", differing.len())
+        ));
+    }
+    for id in differing {
+        assert!(h.query_all_by_label(id).next().is_some(), "{id} listed");
+    }
+}

@@ -561,4 +561,51 @@ fn the_window_browses_the_registry_and_opens_a_version() {
             .map(|p| p.display().to_string()),
         Some("models:/iris-folder/1".into())
     );
+    // Another version beside it: Compare… → Registry version… → Compare on the newest.
+    h.get_by_label("Compare…").click();
+    h.run_steps(2);
+    h.get_by_label("Registry version…").click();
+    h.step();
+    settle(&mut h);
+    if h.query_all_by_label("Compare").next().is_none() {
+        h.query_all_by_label_contains("iris-folder")
+            .last()
+            .unwrap()
+            .click();
+        h.step();
+        settle(&mut h);
+    }
+    h.query_all_by_label("Compare").next().unwrap().click();
+    h.step();
+    settle(&mut h);
+    let compare = &h.state().loaded.as_ref().unwrap().panels.compare;
+    let b = compare.b.as_ref().expect("B opened");
+    let uri = b.card.source.clone().unwrap();
+    assert!(uri.starts_with("models:/iris-folder/"), "{uri}");
+    assert_ne!(uri, "models:/iris-folder/1");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .args([
+            "diff",
+            "models:/iris-folder/1",
+            &uri,
+            "--json",
+            "--tracking-uri",
+        ])
+        .arg(&server.url)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verdict = if doc["compatible"] == true {
+        "✔ Drop-in"
+    } else {
+        "✖ Breaking"
+    };
+    assert!(
+        h.query_all_by_label_contains(verdict).next().is_some(),
+        "{doc:#}"
+    );
+    assert!(
+        h.query_all_by_label_contains(&uri).next().is_some(),
+        "B's source in the header"
+    );
 }

@@ -66,6 +66,33 @@ impl InspectorApp {
                 self.commands.push(Command::AddImages(vec![path]));
             }
             Command::EvalOpenRow(id) => self.eval_open_row(ctx, id),
+            Command::CompareOpen(path) => self.compare_open(ctx, path),
+            Command::PickCompareFolder => self.pick(ctx, Purpose::CompareFolder),
+            Command::CompareClose => {
+                if let Some(loaded) = &mut self.loaded {
+                    // B's backends stop as its runner goes.
+                    loaded.panels.compare = Default::default();
+                    if self.settings.tab == Tab::Compare {
+                        self.settings.tab = Tab::Flavors;
+                    }
+                }
+            }
+            Command::CompareBackendB(kind) => {
+                if let Some(loaded) = &mut self.loaded {
+                    loaded.panels.compare.backend_b = kind;
+                }
+            }
+            Command::CompareSend => self.compare_send(ctx),
+            Command::CompareDataset => self.compare_dataset(ctx),
+            Command::CompareCancel => {
+                if let Some(running) = self
+                    .loaded
+                    .as_ref()
+                    .and_then(|l| l.panels.compare.dataset_running.as_ref())
+                {
+                    running.cancel.store(true, Ordering::Relaxed);
+                }
+            }
             Command::EvalCancel => {
                 if let Some(running) = self
                     .loaded

@@ -7,7 +7,10 @@ impl InspectorApp {
         let mut commands = Vec::new();
         let testing = self.loaded.is_some() && self.settings.tab == Tab::Test;
         let evaluating = self.loaded.is_some() && self.settings.tab == Tab::Evaluate;
+        let open = self.loaded.is_some();
         ctx.input_mut(|i| {
+            // A folder dropped with Shift held is B, beside the open model.
+            let shift = i.modifiers.shift;
             if i.consume_shortcut(&KeyboardShortcut::new(Modifiers::COMMAND, Key::O)) {
                 commands.push(Command::PickFolder);
             }
@@ -59,7 +62,9 @@ impl InspectorApp {
                     .extension()
                     .and_then(|e| e.to_str())
                     .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "npy" | "csv"));
-                if evaluating {
+                if open && shift {
+                    commands.push(Command::CompareOpen(path.to_path_buf()));
+                } else if evaluating {
                     // A folder or a table dropped on the Evaluate tab is its dataset.
                     commands.push(Command::EvalDataset(path.to_path_buf()));
                 } else if testing && is_image {
@@ -125,6 +130,47 @@ impl InspectorApp {
                         }
                     }
                 });
+                if let Some(loaded) = &self.loaded {
+                    let a = loaded.folder.clone();
+                    ui.menu_button("Compare…", |ui| {
+                        ui.label(
+                            RichText::new(
+                                "Open B beside this model (or drop a folder with Shift held)",
+                            )
+                            .weak(),
+                        );
+                        if ui.button("Model folder…").clicked() {
+                            self.commands.push(Command::PickCompareFolder);
+                            ui.close();
+                        }
+                        if ui
+                            .button("Registry version…")
+                            .on_hover_text(
+                                "Browse the tracking server; each version offers Compare",
+                            )
+                            .clicked()
+                        {
+                            self.commands.push(Command::ShowTracking(true));
+                            ui.close();
+                        }
+                        let recent: Vec<&PathBuf> = self
+                            .settings
+                            .recent
+                            .iter()
+                            .filter(|p| std::path::absolute(p).ok().as_ref() != Some(&a))
+                            .collect();
+                        if !recent.is_empty() {
+                            ui.separator();
+                            ui.label(RichText::new("Recent").weak());
+                        }
+                        for path in recent {
+                            if ui.button(path.display().to_string()).clicked() {
+                                self.commands.push(Command::CompareOpen(path.clone()));
+                                ui.close();
+                            }
+                        }
+                    });
+                }
                 if self.loaded.is_some() && ui.button("Close").on_hover_text("Ctrl+W").clicked() {
                     self.commands.push(Command::CloseModel);
                 }
@@ -190,6 +236,9 @@ impl InspectorApp {
             ui.horizontal(|ui| {
                 for tab in Tab::ALL {
                     if tab == Tab::Graph && loaded.onnx_files.is_empty() {
+                        continue;
+                    }
+                    if tab == Tab::Compare && !loaded.panels.compare.active() {
                         continue;
                     }
                     let label = match tab {
@@ -295,6 +344,24 @@ impl InspectorApp {
                     &mut panels.graph,
                     commands,
                 ),
+                Tab::Compare if !panels.compare.active() => flavors_panel::flavors_ui(ui, card),
+                Tab::Compare => {
+                    panels.predict.ensure_initialized(card);
+                    let a = crate::ui::compare_panel::SideA {
+                        card,
+                        backend: panels
+                            .predict
+                            .backend
+                            .choice(&self.settings.endpoint_url)
+                            .label(),
+                        missing_input: panels.test.missing_input(),
+                        dataset: match &panels.eval.planned {
+                            Some(Ok(p)) if !panels.eval.preparing => Some(p.plan.summary.clone()),
+                            _ => None,
+                        },
+                    };
+                    crate::ui::compare_panel::compare_ui(ui, &a, &mut panels.compare, commands)
+                }
                 Tab::Evaluate => {
                     panels.predict.ensure_initialized(card);
                     let backend = panels

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 mod commands;
+mod compare_job;
 mod eval_job;
 mod frame;
 mod graph_job;
@@ -47,6 +48,8 @@ pub struct PanelState {
     pub graph: super::graph_panel::GraphView,
     /// The Evaluate tab.
     pub eval: super::eval_panel::EvalView,
+    /// The Compare tab: model B beside this one.
+    pub compare: super::compare_panel::CompareView,
 }
 
 /// An open model with its view state.
@@ -271,6 +274,7 @@ impl eframe::App for InspectorApp {
                 &mut self.settings.tracking_uri,
                 browsing,
                 opening,
+                self.loaded.is_some(),
                 &mut self.commands,
             );
         }

@@ -36,6 +36,7 @@ impl InspectorApp {
         };
         match purpose {
             Purpose::ModelFolder => self.commands.push(Command::Open(first)),
+            Purpose::CompareFolder => self.commands.push(Command::CompareOpen(first)),
             Purpose::Images => self.commands.push(Command::AddImages(paths)),
             Purpose::DataFiles => self.commands.push(Command::AddDataFiles(paths)),
             Purpose::Labels => self.commands.push(Command::UseLabels(Some(first))),

@@ -80,16 +80,43 @@ impl InspectorApp {
                                     );
                                 }
                             }
+                            let compare = &mut loaded.panels.compare;
+                            if std::mem::take(&mut compare.send_after_prepare) {
+                                if prepared.verdict.is_ok() {
+                                    self.commands.push(Command::CompareSend);
+                                } else {
+                                    compare.answers = Some(Err(
+                                        "Not sent: MLflow would refuse the Test tab's request for A (see the problems there).".into(),
+                                    ));
+                                }
+                            }
                             test.prepared = Some(*prepared);
                         }
                         Err(e) => {
                             test.prepared = None;
-                            test.error = Some(e);
                             loaded.panels.predict.predict_after_prepare = false;
+                            let compare = &mut loaded.panels.compare;
+                            if std::mem::take(&mut compare.send_after_prepare) {
+                                compare.answers = Some(Err(format!(
+                                    "The Test tab's request cannot be built: {e}"
+                                )));
+                            }
+                            test.error = Some(e);
                         }
                     }
                 }
                 TaskResult::Copied(text) => ctx.copy_text(text),
+                TaskResult::CompareOpened {
+                    generation,
+                    path: _,
+                    result,
+                } => self.compare_opened(generation, result),
+                TaskResult::CompareAnswered { generation, result } => {
+                    self.compare_answered(generation, result);
+                }
+                TaskResult::CompareDatasetDone { generation, result } => {
+                    self.compare_dataset_done(generation, result);
+                }
                 TaskResult::EvalRow { generation, result } => {
                     self.eval_row_read(generation, result);
                 }

@@ -9,6 +9,9 @@
 //! the same code as the pre-flight check. Every other difference (flavors, environment, input
 //! example, files, metadata) is listed and marked as not breaking.
 
+pub mod agreement;
+pub mod answers;
+
 use serde_json::Value;
 
 use crate::input::build::{FillKind, InputSource, build_request};

@@ -1,0 +1,379 @@
+//! The Compare tab's jobs: model B opened and compared with A on a worker; the Test tab's
+//! request sent to both at once, each through its own backend kept warm; the Evaluate tab's
+//! dataset run through both.
+
+use super::*;
+use crate::ui::compare_panel::{
+    BothAnswers, CompareView, DatasetCompared, DatasetRunning, SideAnswer,
+};
+use crate::ui::predict_panel::BackendKind;
+
+/// Lines of each answer's JSON shown side by side.
+const ANSWER_LINES: usize = 60;
+
+impl InspectorApp {
+    /// Opens `path` (a folder or a model URI) as B beside the open model, on a worker.
+    pub(super) fn compare_open(&mut self, ctx: &egui::Context, path: PathBuf) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        if self.tasks.is_running(TaskName::CompareOpen) {
+            return;
+        }
+        loaded.panels.compare = CompareView {
+            opening: Some(path.clone()),
+            source: path.display().to_string(),
+            ..CompareView::default()
+        };
+        self.settings.tab = Tab::Compare;
+        self.tracking.open = false;
+        let a = loaded.card.clone();
+        let generation = self.generation;
+        let tracking_uri = self.settings.tracking_uri.clone();
+        self.tasks.spawn(TaskName::CompareOpen, ctx, move || {
+            let result = crate::session::open(&path, Some(&tracking_uri))
+                .map_err(|e| e.to_string())
+                .map(|opened| {
+                    let comparison = crate::diff::diff(&a, &opened.card);
+                    Box::new((opened, comparison))
+                });
+            TaskResult::CompareOpened {
+                generation,
+                path,
+                result,
+            }
+        });
+    }
+
+    /// B opened (or not).
+    pub(super) fn compare_opened(
+        &mut self,
+        generation: u64,
+        result: Result<Box<(crate::session::Opened, crate::diff::Comparison)>, String>,
+    ) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        if generation != self.generation {
+            return;
+        }
+        let view = &mut loaded.panels.compare;
+        view.opening = None;
+        match result {
+            Ok(done) => {
+                let (opened, comparison) = *done;
+                let b = Loaded::new(opened.card, opened.remote);
+                view.backend_b = BackendKind::initial(&b.card);
+                view.b = Some(Box::new(b));
+                view.comparison = Some(comparison);
+                view.error = None;
+            }
+            Err(e) => view.error = Some(e),
+        }
+    }
+
+    /// Sends the Test tab's request to A and B at once, each on its own backend (built first
+    /// when it is not yet).
+    pub(super) fn compare_send(&mut self, ctx: &egui::Context) {
+        let request = self.built_request();
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        loaded.panels.predict.ensure_initialized(&loaded.card);
+        let backend_a = loaded.panels.predict.backend;
+        let view = &mut loaded.panels.compare;
+        let Some(b) = &view.b else {
+            return;
+        };
+        if view.answering || self.tasks.is_running(TaskName::CompareAnswers) {
+            return;
+        }
+        let Some(request) = request else {
+            // Built first, then sent (the Test tab's own Prepare).
+            view.send_after_prepare = true;
+            self.commands.push(Command::Prepare);
+            return;
+        };
+        // Running a model's own code needs the user's word, for each folder.
+        let untrusted: Vec<String> = [(backend_a, &loaded.folder), (view.backend_b, &b.folder)]
+            .into_iter()
+            .filter(|(kind, folder)| {
+                *kind == BackendKind::Local && !self.settings.is_trusted(folder)
+            })
+            .map(|(_, folder)| folder.display().to_string())
+            .collect();
+        if !untrusted.is_empty() {
+            view.answers = Some(Err(format!(
+                "MLflow's scoring server runs the model's own code: predict once on the Test tab of {} and answer its question first, or choose an in-process backend",
+                untrusted.join(" and ")
+            )));
+            return;
+        }
+        let input = crate::ui::test_panel::input_summary(&loaded.panels.test, &request);
+        let sides = [
+            (
+                loaded.runner.clone(),
+                backend_a.choice(&self.settings.endpoint_url),
+            ),
+            (
+                b.runner.clone(),
+                view.backend_b.choice(&self.settings.endpoint_url),
+            ),
+        ];
+        let settings = self.settings.backend.clone();
+        view.answering = true;
+        view.answers = None;
+        let generation = self.generation;
+        self.tasks.spawn(TaskName::CompareAnswers, ctx, move || {
+            let cancel = AtomicBool::new(false);
+            // Both at once: each side holds its own runner.
+            let [a, b] = std::thread::scope(|scope| {
+                let handles = sides.map(|(runner, choice)| {
+                    let (request, settings, cancel) = (&request, &settings, &cancel);
+                    scope.spawn(move || ask(&runner, &choice, settings, request, cancel))
+                });
+                handles.map(|h| {
+                    h.join().unwrap_or_else(|_| SideAnswer {
+                        backend: String::new(),
+                        result: Err("the backend stopped unexpectedly".into()),
+                        millis: None,
+                    })
+                })
+            });
+            let diff = match (&a.result, &b.result) {
+                (Ok(x), Ok(y)) => Some(crate::diff::answers::compare_answers(x, y)),
+                _ => None,
+            };
+            let texts = (answer_text(&a.result), answer_text(&b.result));
+            TaskResult::CompareAnswered {
+                generation,
+                result: Ok(Box::new(BothAnswers {
+                    input,
+                    a,
+                    b,
+                    diff,
+                    texts,
+                })),
+            }
+        });
+    }
+
+    /// Both answered.
+    pub(super) fn compare_answered(
+        &mut self,
+        generation: u64,
+        result: Result<Box<BothAnswers>, String>,
+    ) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        if generation != self.generation {
+            return;
+        }
+        let view = &mut loaded.panels.compare;
+        view.answering = false;
+        view.answers = Some(result.map(|b| *b));
+    }
+
+    /// Runs the Evaluate tab's dataset through A and B at once, each matched to its own model.
+    pub(super) fn compare_dataset(&mut self, ctx: &egui::Context) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        loaded.panels.predict.ensure_initialized(&loaded.card);
+        let backend_a = loaded.panels.predict.backend;
+        let Some(Ok(planned)) = &loaded.panels.eval.planned else {
+            return;
+        };
+        let view = &mut loaded.panels.compare;
+        let Some(b) = &view.b else {
+            return;
+        };
+        if view.dataset_running.is_some() || self.tasks.is_running(TaskName::CompareDataset) {
+            return;
+        }
+        let untrusted = [(backend_a, &loaded.folder), (view.backend_b, &b.folder)]
+            .into_iter()
+            .any(|(kind, folder)| kind == BackendKind::Local && !self.settings.is_trusted(folder));
+        if untrusted {
+            view.dataset = Some(Err("MLflow's scoring server runs the model's own code: predict once on the Test tab of each model it runs for and answer its question first, or choose an in-process backend".into()));
+            return;
+        }
+        let path = PathBuf::from(loaded.panels.eval.path.trim());
+        let spec = if planned.columns.is_empty() {
+            crate::eval::DatasetSpec::Images(path)
+        } else {
+            crate::eval::DatasetSpec::Table {
+                file: path,
+                label: loaded.panels.eval.label.clone(),
+            }
+        };
+        let plan_a = planned.plan.clone();
+        let summary = plan_a.summary.clone();
+        let options_b = crate::eval::EvalOptions {
+            labels: self.settings.labels_for(&b.folder).cloned(),
+            image: loaded.panels.test.image.clone(),
+            ..crate::eval::EvalOptions::default()
+        };
+        let choice_a = backend_a.choice(&self.settings.endpoint_url);
+        let choice_b = view.backend_b.choice(&self.settings.endpoint_url);
+        let (card_a, card_b) = (loaded.card.clone(), b.card.clone());
+        let (runner_a, runner_b) = (loaded.runner.clone(), b.runner.clone());
+        let settings = self.settings.backend.clone();
+        let progress = (
+            Arc::new(crate::eval::EvalProgress::default()),
+            Arc::new(crate::eval::EvalProgress::default()),
+        );
+        let cancel = Arc::new(AtomicBool::new(false));
+        view.dataset_running = Some(DatasetRunning {
+            progress: progress.clone(),
+            cancel: cancel.clone(),
+        });
+        view.dataset = None;
+        let generation = self.generation;
+        self.tasks.spawn(TaskName::CompareDataset, ctx, move || {
+            let result = (|| {
+                let plan_b = crate::eval::prepare(&card_b, &spec, &options_b, &choice_b)
+                    .map_err(|e| format!("B: {e}"))?;
+                progress.0.total.store(plan_a.total, Ordering::Relaxed);
+                progress.1.total.store(plan_b.total, Ordering::Relaxed);
+                let run = |plan: &crate::eval::Plan,
+                           card: &crate::model::ModelCard,
+                           runner: &Mutex<crate::predict::Runner>,
+                           choice: &crate::predict::BackendChoice,
+                           progress: &crate::eval::EvalProgress| {
+                    let mut items = Vec::new();
+                    let mut runner = runner
+                        .lock()
+                        .map_err(|_| "an earlier run failed badly".to_string())?;
+                    let report = crate::eval::run(
+                        plan,
+                        card,
+                        &mut runner,
+                        choice,
+                        &settings,
+                        progress,
+                        &cancel,
+                        &mut |item| {
+                            if items.len() < crate::ui::eval_panel::ITEMS_KEPT {
+                                items.push(item.clone());
+                            }
+                        },
+                    )
+                    .map_err(|e| e.to_string())?;
+                    Ok::<_, String>((report, items))
+                };
+                let (a, b) = std::thread::scope(|scope| {
+                    let a =
+                        scope.spawn(|| run(&plan_a, &card_a, &runner_a, &choice_a, &progress.0));
+                    let b =
+                        scope.spawn(|| run(&plan_b, &card_b, &runner_b, &choice_b, &progress.1));
+                    (a.join(), b.join())
+                });
+                let stopped = || "the run stopped unexpectedly".to_string();
+                let (report_a, items_a) =
+                    a.map_err(|_| stopped())?.map_err(|e| format!("A: {e}"))?;
+                let (report_b, items_b) =
+                    b.map_err(|_| stopped())?.map_err(|e| format!("B: {e}"))?;
+                Ok(Box::new(DatasetCompared {
+                    summary,
+                    agreement: crate::diff::agreement::agreement(&items_a, &items_b),
+                    metrics: (headline(&report_a), headline(&report_b)),
+                }))
+            })();
+            TaskResult::CompareDatasetDone { generation, result }
+        });
+    }
+
+    /// The dataset ran through both (or could not).
+    pub(super) fn compare_dataset_done(
+        &mut self,
+        generation: u64,
+        result: Result<Box<DatasetCompared>, String>,
+    ) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        if generation != self.generation {
+            return;
+        }
+        let view = &mut loaded.panels.compare;
+        view.dataset_running = None;
+        view.dataset = Some(result.map(|d| *d));
+    }
+}
+
+/// One side's answer: its predictions, or why none.
+fn ask(
+    runner: &Mutex<crate::predict::Runner>,
+    choice: &crate::predict::BackendChoice,
+    settings: &crate::predict::BackendSettings,
+    request: &crate::input::request::Request,
+    cancel: &AtomicBool,
+) -> SideAnswer {
+    let mut backend = choice.label();
+    let result = match runner.lock() {
+        Ok(mut r) => r.predict(choice, settings, request, cancel),
+        Err(_) => {
+            return SideAnswer {
+                backend,
+                result: Err(
+                    "an earlier predict failed badly; close and open the model again".into(),
+                ),
+                millis: None,
+            };
+        }
+    };
+    match result {
+        Ok(outcome) => {
+            if let Some(runtime) = &outcome.runtime {
+                backend = format!("in-process on {runtime}");
+            }
+            let millis = Some(outcome.latency.as_secs_f64() * 1000.0);
+            let result = match outcome.reply {
+                crate::predict::response::Reply::Predictions { value, .. } => Ok(value),
+                crate::predict::response::Reply::Rejected(r) => Err(r.to_string()),
+            };
+            SideAnswer {
+                backend,
+                result,
+                millis,
+            }
+        }
+        Err(e) => SideAnswer {
+            backend,
+            result: Err(e.to_string()),
+            millis: None,
+        },
+    }
+}
+
+/// The first lines of an answer as pretty JSON.
+fn answer_text(result: &Result<serde_json::Value, String>) -> String {
+    let Ok(value) = result else {
+        return String::new();
+    };
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= ANSWER_LINES {
+        text
+    } else {
+        format!(
+            "{}\n… {} more lines",
+            lines[..ANSWER_LINES].join("\n"),
+            lines.len() - ANSWER_LINES
+        )
+    }
+}
+
+/// A report's main metric in one line: accuracy, or MAE; empty without labels.
+fn headline(r: &crate::eval::Report) -> String {
+    let n = |v: Option<f64>| v.map_or_else(|| "n/a".into(), |x| format!("{x:.4}"));
+    if let Some(c) = &r.classification {
+        format!("accuracy {}, macro F1 {}", n(c.accuracy), n(c.macro_f1))
+    } else if let Some(g) = &r.regression {
+        format!("MAE {}, RMSE {}, R² {}", n(g.mae), n(g.rmse), n(g.r2))
+    } else {
+        String::new()
+    }
+}

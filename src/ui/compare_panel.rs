@@ -1,0 +1,535 @@
+//! The Compare tab: model B beside the open model A. On top the verdict (drop-in or breaking,
+//! with each reason), under it the changes by section (breaking ones marked, equal sections
+//! folded); then the Test tab's request answered by both, side by side with their
+//! difference; then the Evaluate tab's dataset run through both, with their agreement.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use egui::{RichText, Ui};
+
+use super::command::Command;
+use super::predict_panel::BackendKind;
+use super::widgets::{error_color, ok_color, warn_color};
+use crate::diff::agreement::Agreement;
+use crate::diff::answers::{AnswerDiff, DiffKind};
+use crate::diff::{Comparison, SECTIONS};
+use crate::eval::EvalProgress;
+use crate::model::ModelCard;
+
+/// One side's answer to the shared request.
+#[derive(Debug)]
+pub struct SideAnswer {
+    /// The backend that answered, in words.
+    pub backend: String,
+    /// The predictions, or why there are none.
+    pub result: Result<serde_json::Value, String>,
+    /// How long the call took (the backend's start excluded), in milliseconds.
+    pub millis: Option<f64>,
+}
+
+/// Both answers to the Test tab's request, and how they differ.
+#[derive(Debug)]
+pub struct BothAnswers {
+    /// What was sent, in words.
+    pub input: String,
+    /// A's answer.
+    pub a: SideAnswer,
+    /// B's answer.
+    pub b: SideAnswer,
+    /// Their difference, when both answered.
+    pub diff: Option<AnswerDiff>,
+    /// Each answer as pretty JSON (the first lines), made on the worker.
+    pub texts: (String, String),
+}
+
+/// The dataset run through both, under way.
+pub struct DatasetRunning {
+    /// A's progress and B's.
+    pub progress: (Arc<EvalProgress>, Arc<EvalProgress>),
+    /// Set by Cancel.
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// The dataset run through both, done.
+#[derive(Debug)]
+pub struct DatasetCompared {
+    /// What the dataset was, in words.
+    pub summary: String,
+    /// How A's and B's predictions agree.
+    pub agreement: Agreement,
+    /// A's and B's metric in one line each (accuracy or MAE), when labelled.
+    pub metrics: (String, String),
+}
+
+/// Model B and what has been compared (not saved).
+#[derive(Default)]
+pub struct CompareView {
+    /// B being opened (its path or URI).
+    pub opening: Option<std::path::PathBuf>,
+    /// Why B could not be opened.
+    pub error: Option<String>,
+    /// B, opened: its card, its own backends kept warm.
+    pub b: Option<Box<super::app::Loaded>>,
+    /// Where B came from, as given.
+    pub source: String,
+    /// The signatures' and files' comparison, made when B opened.
+    pub comparison: Option<Comparison>,
+    /// B's backend.
+    pub backend_b: BackendKind,
+    /// The request is being sent to both.
+    pub answering: bool,
+    /// Send to both once the Test tab's request is built.
+    pub send_after_prepare: bool,
+    /// Both answers, or why they could not be asked.
+    pub answers: Option<Result<BothAnswers, String>>,
+    /// The dataset run through both, under way.
+    pub dataset_running: Option<DatasetRunning>,
+    /// The dataset run through both, or why not.
+    pub dataset: Option<Result<DatasetCompared, String>>,
+}
+
+impl CompareView {
+    /// Whether there is a comparison to show (B open, opening, or failed to open).
+    pub fn active(&self) -> bool {
+        self.b.is_some() || self.opening.is_some() || self.error.is_some()
+    }
+}
+
+/// What the tab needs of model A.
+pub struct SideA<'a> {
+    /// A's card.
+    pub card: &'a ModelCard,
+    /// A's backend (the Test tab's), in words.
+    pub backend: String,
+    /// Why the Test tab has no request to send yet, if so.
+    pub missing_input: Option<&'a str>,
+    /// The Evaluate tab's dataset, in words, when one is ready.
+    pub dataset: Option<String>,
+}
+
+/// Draws the tab.
+pub fn compare_ui(ui: &mut Ui, a: &SideA<'_>, view: &mut CompareView, commands: &mut Vec<Command>) {
+    egui::ScrollArea::vertical()
+        .id_salt("compare_scroll")
+        .auto_shrink(false)
+        .show(ui, |ui| {
+            ui.set_max_width(ui.available_width());
+            header_ui(ui, a.card, view, commands);
+            let (Some(b), Some(comparison)) = (&view.b, &view.comparison) else {
+                return;
+            };
+            let b_card = b.card.clone();
+            verdict_ui(
+                ui,
+                comparison,
+                &a.card.display_name(),
+                &b_card.display_name(),
+            );
+            ui.add_space(6.0);
+            changes_ui(ui, comparison);
+            ui.add_space(10.0);
+            answers_ui(ui, a, &b_card, view, commands);
+            ui.add_space(10.0);
+            dataset_ui(ui, a, view, commands);
+        });
+}
+
+fn header_ui(ui: &mut Ui, a: &ModelCard, view: &CompareView, commands: &mut Vec<Command>) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("A").strong());
+        ui.label(RichText::new(a.root.display().to_string()).monospace());
+        ui.label("  against  ");
+        ui.label(RichText::new("B").strong());
+        // As the user gave it (a folder or a model URI); the folder read on hover.
+        let root = view
+            .b
+            .as_ref()
+            .map(|b| b.card.root.display().to_string())
+            .unwrap_or_default();
+        ui.label(RichText::new(&view.source).monospace())
+            .on_hover_text(root);
+        if ui
+            .button("Close comparison")
+            .on_hover_text("Forget B and stop its backend")
+            .clicked()
+        {
+            commands.push(Command::CompareClose);
+        }
+    });
+    if let Some(path) = &view.opening {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!("Opening B: {}…", path.display()));
+        });
+    }
+    if let Some(e) = &view.error {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("B cannot be opened: {e}")).color(error_color(ui)),
+            )
+            .wrap(),
+        );
+    }
+    ui.separator();
+}
+
+fn verdict_ui(ui: &mut Ui, c: &Comparison, a: &str, b: &str) {
+    if c.compatible() {
+        ui.label(
+            RichText::new(format!(
+                "✔ Drop-in: B ({b}) accepts every request A ({a}) accepts."
+            ))
+            .size(18.0)
+            .color(ok_color(ui)),
+        );
+    } else {
+        ui.label(
+            RichText::new(format!(
+                "✖ Breaking: B ({b}) is not a drop-in replacement for A ({a})."
+            ))
+            .size(18.0)
+            .color(error_color(ui)),
+        );
+        for reason in c.reasons() {
+            ui.add(egui::Label::new(format!("• {reason}")).wrap());
+        }
+    }
+    ui.label(
+        RichText::new(format!(
+            "{} of A's requests checked against B's signature",
+            c.requests_checked
+        ))
+        .weak(),
+    );
+}
+
+/// Each section: changed ones open with A's and B's sides in two columns that wrap, equal ones
+/// folded.
+fn changes_ui(ui: &mut Ui, c: &Comparison) {
+    for section in SECTIONS {
+        let changes: Vec<_> = c.changes.iter().filter(|x| x.section == section).collect();
+        if changes.is_empty() {
+            egui::CollapsingHeader::new(RichText::new(format!("{section}: equal")).weak())
+                .id_salt(("compare_section", section))
+                .default_open(false)
+                .show(ui, |ui| {
+                    ui.label(format!("A and B are the same in {section}."));
+                });
+            continue;
+        }
+        let breaking = changes.iter().filter(|x| x.breaking).count();
+        let mut title = format!(
+            "{section}: {}",
+            crate::text::count(changes.len(), "change", "changes")
+        );
+        if breaking > 0 {
+            title.push_str(&format!(", {breaking} breaking"));
+        }
+        egui::CollapsingHeader::new(RichText::new(title).strong())
+            .id_salt(("compare_section", section))
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.columns(2, |cols| {
+                    cols[0].label(RichText::new("A").weak());
+                    cols[1].label(RichText::new("B").weak());
+                });
+                for x in changes {
+                    ui.horizontal_wrapped(|ui| {
+                        if x.breaking {
+                            ui.label(RichText::new("BREAKING").strong().color(error_color(ui)));
+                        }
+                        ui.label(RichText::new(&x.item).strong());
+                    });
+                    let side = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
+                    ui.columns(2, |cols| {
+                        cols[0].add(egui::Label::new(RichText::new(side(&x.a)).monospace()).wrap());
+                        cols[1].add(egui::Label::new(RichText::new(side(&x.b)).monospace()).wrap());
+                    });
+                    if let Some(reason) = &x.reason {
+                        ui.add(
+                            egui::Label::new(RichText::new(reason).color(warn_color(ui))).wrap(),
+                        );
+                    }
+                    ui.add_space(4.0);
+                }
+            });
+    }
+}
+
+fn answers_ui(
+    ui: &mut Ui,
+    a: &SideA<'_>,
+    b_card: &ModelCard,
+    view: &mut CompareView,
+    commands: &mut Vec<Command>,
+) {
+    ui.heading("Same input, both answers");
+    let has_onnx = crate::predict::onnx::onnx_data(b_card).is_some();
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!(
+            "A runs on {} (the Test tab's choice); B runs on",
+            a.backend
+        ));
+        let mut choice = view.backend_b;
+        for (kind, label, enabled) in [
+            (
+                BackendKind::OnnxRuntime,
+                "ONNX Runtime in-process",
+                has_onnx,
+            ),
+            (BackendKind::Onnx, "ONNX in-process (tract)", has_onnx),
+            (
+                BackendKind::Local,
+                "MLflow scoring server (local Python)",
+                true,
+            ),
+        ] {
+            if ui
+                .add_enabled(enabled, egui::RadioButton::new(choice == kind, label))
+                .on_disabled_hover_text("B has no onnx flavor")
+                .clicked()
+            {
+                choice = kind;
+            }
+        }
+        if choice != view.backend_b {
+            commands.push(Command::CompareBackendB(choice));
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        let ready = a.missing_input.is_none() && !view.answering;
+        if ui
+            .add_enabled(
+                ready,
+                egui::Button::new("▶ Send the Test tab's request to both"),
+            )
+            .on_disabled_hover_text(a.missing_input.unwrap_or("Sending…"))
+            .clicked()
+        {
+            commands.push(Command::CompareSend);
+        }
+        if view.answering {
+            ui.spinner();
+            ui.label("Both are answering…");
+        }
+    });
+    match &view.answers {
+        None => {}
+        Some(Err(e)) => {
+            ui.add(egui::Label::new(RichText::new(e).color(error_color(ui))).wrap());
+        }
+        Some(Ok(both)) => both_ui(ui, both),
+    }
+}
+
+fn both_ui(ui: &mut Ui, both: &BothAnswers) {
+    ui.label(RichText::new(format!("Sent: {}", both.input)).weak());
+    match &both.diff {
+        Some(d) => difference_ui(ui, d),
+        None => {
+            ui.label(
+                RichText::new("Only one side answered: nothing to compare.").color(warn_color(ui)),
+            );
+        }
+    }
+    ui.columns(2, |cols| {
+        for (ui, (name, side, text)) in cols
+            .iter_mut()
+            .zip([("A", &both.a, &both.texts.0), ("B", &both.b, &both.texts.1)])
+        {
+            let time = side
+                .millis
+                .map(|ms| format!(" · {ms:.1} ms"))
+                .unwrap_or_default();
+            ui.label(RichText::new(format!("{name} · {}{time}", side.backend)).strong());
+            match &side.result {
+                Ok(value) => {
+                    ui.add(egui::Label::new(crate::predict::answer::summary(value)).wrap());
+                    egui::ScrollArea::vertical()
+                        .id_salt(("compare_answer", name))
+                        .max_height(220.0)
+                        .show(ui, |ui| {
+                            ui.add(egui::Label::new(RichText::new(text).monospace()).wrap());
+                        });
+                }
+                Err(e) => {
+                    ui.add(egui::Label::new(RichText::new(e).color(error_color(ui))).wrap());
+                }
+            }
+        }
+    });
+}
+
+/// The difference of two answers: one line, then each output's figures; a table's changed
+/// cells in a grid.
+fn difference_ui(ui: &mut Ui, d: &AnswerDiff) {
+    let color = if d.identical() {
+        ok_color(ui)
+    } else {
+        warn_color(ui)
+    };
+    ui.add(
+        egui::Label::new(
+            RichText::new(format!("Difference: {}", d.summary()))
+                .color(color)
+                .strong(),
+        )
+        .wrap(),
+    );
+    for o in &d.outputs {
+        let name = o.name.clone().unwrap_or_else(|| "answer".into());
+        match &o.kind {
+            DiffKind::Scores {
+                rows,
+                top1_agree,
+                rank_changes,
+                numbers,
+            } => {
+                ui.label(format!(
+                    "{name}: top-1 agreement {top1_agree} of {rows}, rank changes in {rank_changes}, max abs difference {}, max rel difference {}",
+                    crate::eval::number_text(numbers.max_abs),
+                    crate::eval::number_text(numbers.max_rel)
+                ));
+            }
+            DiffKind::Numbers(n) => {
+                ui.label(format!(
+                    "{name}: {} of {} values differ, max abs difference {}, max rel difference {}",
+                    n.differing,
+                    n.compared,
+                    crate::eval::number_text(n.max_abs),
+                    crate::eval::number_text(n.max_rel)
+                ));
+            }
+            DiffKind::Table { cells, changed, .. } if *changed > 0 => {
+                ui.label(format!("{name}: {}", o.kind));
+                egui::ScrollArea::both()
+                    .id_salt(("compare_cells", &name))
+                    .max_height(200.0)
+                    .show(ui, |ui| {
+                        egui::Grid::new(("compare_cells_grid", &name))
+                            .striped(true)
+                            .num_columns(4)
+                            .show(ui, |ui| {
+                                for h in ["row", "column", "A", "B"] {
+                                    ui.label(RichText::new(h).strong());
+                                }
+                                ui.end_row();
+                                for c in cells {
+                                    ui.label(c.row.to_string());
+                                    ui.label(&c.column);
+                                    ui.label(crate::text::elide(&c.a, 60));
+                                    ui.label(crate::text::elide(&c.b, 60));
+                                    ui.end_row();
+                                }
+                            });
+                        if *changed > cells.len() {
+                            ui.label(
+                                RichText::new(format!("… {} more", changed - cells.len())).weak(),
+                            );
+                        }
+                    });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn dataset_ui(ui: &mut Ui, a: &SideA<'_>, view: &mut CompareView, commands: &mut Vec<Command>) {
+    ui.heading("Over a dataset");
+    let Some(dataset) = &a.dataset else {
+        ui.label(
+            RichText::new("Choose a dataset on the Evaluate tab to run it through both.").weak(),
+        );
+        return;
+    };
+    match &view.dataset_running {
+        None => {
+            ui.horizontal_wrapped(|ui| {
+                if ui
+                    .button("▶ Run both over the Evaluate tab's dataset")
+                    .clicked()
+                {
+                    commands.push(Command::CompareDataset);
+                }
+                ui.label(RichText::new(dataset).weak());
+            });
+        }
+        Some(running) => {
+            for (name, p) in [("A", &running.progress.0), ("B", &running.progress.1)] {
+                let total = p.total.load(Ordering::Relaxed).max(1);
+                let done = p.done.load(Ordering::Relaxed);
+                ui.add(
+                    egui::ProgressBar::new(done as f32 / total as f32)
+                        .text(format!("{name}: {done} of {total} items")),
+                );
+            }
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::CompareCancel);
+            }
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+    match &view.dataset {
+        None => {}
+        Some(Err(e)) => {
+            ui.add(egui::Label::new(RichText::new(e).color(error_color(ui))).wrap());
+        }
+        Some(Ok(done)) => {
+            let g = &done.agreement;
+            let rate = g
+                .rate()
+                .map_or_else(|| "n/a".into(), |r| format!("{:.2}%", 100.0 * r));
+            ui.label(
+                RichText::new(format!(
+                    "Agreement {rate}: the same prediction on {} of {} items",
+                    g.agree, g.compared
+                ))
+                .size(18.0)
+                .strong(),
+            );
+            ui.label(RichText::new(&done.summary).weak());
+            if g.one_failed > 0 {
+                ui.label(
+                    RichText::new(format!("{} items failed on one side only", g.one_failed))
+                        .color(warn_color(ui)),
+                );
+            }
+            if !done.metrics.0.is_empty() {
+                ui.label(format!("A: {}   B: {}", done.metrics.0, done.metrics.1));
+            }
+            if !g.differing.is_empty() {
+                ui.label(
+                    RichText::new(format!("Where they differ ({})", g.differing.len())).strong(),
+                );
+                egui::ScrollArea::both()
+                    .id_salt("compare_differing")
+                    .max_height(260.0)
+                    .show(ui, |ui| {
+                        egui::Grid::new("compare_differing_grid")
+                            .striped(true)
+                            .num_columns(4)
+                            .show(ui, |ui| {
+                                for h in ["item", "label", "A", "B"] {
+                                    ui.label(RichText::new(h).strong());
+                                }
+                                ui.end_row();
+                                for d in g.differing.iter().take(500) {
+                                    ui.label(&d.id);
+                                    ui.label(d.label.as_deref().unwrap_or(""));
+                                    ui.label(crate::text::elide(&d.a, 80));
+                                    ui.label(crate::text::elide(&d.b, 80));
+                                    ui.end_row();
+                                }
+                            });
+                        if g.differing.len() > 500 {
+                            ui.label(
+                                RichText::new(format!("… {} more", g.differing.len() - 500)).weak(),
+                            );
+                        }
+                    });
+            }
+        }
+    }
+}
