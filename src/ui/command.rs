@@ -61,6 +61,8 @@ pub enum Command {
     CompareDataset,
     /// Compare: stop the dataset run.
     CompareCancel,
+    /// Compare: the user's word on running the models' code (then the action waiting for it).
+    CompareTrust(bool),
     /// Use this theme.
     SetTheme(ThemeChoice),
     /// Read this file of the model (relative path) for preview, on a worker.

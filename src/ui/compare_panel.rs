@@ -62,6 +62,19 @@ pub struct DatasetCompared {
     pub metrics: (String, String),
 }
 
+/// What the Compare tab runs on both models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareAction {
+    /// The Test tab's request, to both.
+    Send,
+    /// The Evaluate tab's dataset, through both.
+    Dataset,
+}
+
+/// A model whose own code would run in MLflow's scoring server and that the user has not yet
+/// said to trust: "A" or "B", and its card.
+pub type Untrusted = (&'static str, Arc<ModelCard>);
+
 /// Model B and what has been compared (not saved).
 #[derive(Default)]
 pub struct CompareView {
@@ -87,6 +100,8 @@ pub struct CompareView {
     pub dataset_running: Option<DatasetRunning>,
     /// The dataset run through both, or why not.
     pub dataset: Option<Result<DatasetCompared, String>>,
+    /// An action waiting for the user's word on running these models' code.
+    pub trust: Option<(CompareAction, Vec<Untrusted>)>,
 }
 
 impl CompareView {
@@ -115,6 +130,9 @@ pub fn compare_ui(ui: &mut Ui, a: &SideA<'_>, view: &mut CompareView, commands: 
         .auto_shrink(false)
         .show(ui, |ui| {
             ui.set_max_width(ui.available_width());
+            if let Some((_, models)) = &view.trust {
+                trust_ui(ui, models, commands);
+            }
             header_ui(ui, a.card, view, commands);
             let (Some(b), Some(comparison)) = (&view.b, &view.comparison) else {
                 return;
@@ -133,6 +151,42 @@ pub fn compare_ui(ui: &mut Ui, a: &SideA<'_>, view: &mut CompareView, commands: 
             ui.add_space(10.0);
             dataset_ui(ui, a, view, commands);
         });
+}
+
+/// Asks before MLflow's scoring server runs the code of A, B or both.
+fn trust_ui(ui: &mut Ui, models: &[Untrusted], commands: &mut Vec<Command>) {
+    let modal = egui::Modal::new(egui::Id::unique("compare_trust")).show(ui.ctx(), |ui| {
+        ui.set_max_width(560.0);
+        ui.heading("Run these models' code?");
+        ui.add_space(6.0);
+        for (name, card) in models {
+            ui.label(
+                RichText::new(format!(
+                    "{name}: MLflow's scoring server for {} loads the model. That runs:",
+                    card.root.display()
+                ))
+                .strong(),
+            );
+            for line in card.code_that_runs().lines {
+                ui.add(egui::Label::new(format!("•  {line}")).wrap());
+            }
+            ui.add_space(4.0);
+        }
+        ui.label("A model's own code can do anything your account can. Only continue if you trust where these folders came from.");
+        ui.label(RichText::new("The answer is remembered for each folder.").weak());
+        ui.add_space(8.0);
+        ui.horizontal_wrapped(|ui| {
+            if ui.button(RichText::new("Run them").strong()).clicked() {
+                commands.push(Command::CompareTrust(true));
+            }
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::CompareTrust(false));
+            }
+        });
+    });
+    if modal.should_close() {
+        commands.push(Command::CompareTrust(false));
+    }
 }
 
 fn header_ui(ui: &mut Ui, a: &ModelCard, view: &CompareView, commands: &mut Vec<Command>) {
@@ -243,8 +297,12 @@ fn changes_ui(ui: &mut Ui, c: &Comparison) {
                     });
                     let side = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".into());
                     ui.columns(2, |cols| {
-                        cols[0].add(egui::Label::new(RichText::new(side(&x.a)).monospace()).wrap());
-                        cols[1].add(egui::Label::new(RichText::new(side(&x.b)).monospace()).wrap());
+                        for (col, v) in cols.iter_mut().zip([&x.a, &x.b]) {
+                            // Not justified: a wrapped line keeps its spaces.
+                            col.vertical(|ui| {
+                                ui.add(egui::Label::new(RichText::new(side(v)).monospace()).wrap());
+                            });
+                        }
                     });
                     if let Some(reason) = &x.reason {
                         ui.add(
@@ -334,31 +392,37 @@ fn both_ui(ui: &mut Ui, both: &BothAnswers) {
         }
     }
     ui.columns(2, |cols| {
-        for (ui, (name, side, text)) in cols
+        for (col, (name, side, text)) in cols
             .iter_mut()
             .zip([("A", &both.a, &both.texts.0), ("B", &both.b, &both.texts.1)])
         {
-            let time = side
-                .millis
-                .map(|ms| format!(" · {ms:.1} ms"))
-                .unwrap_or_default();
-            ui.label(RichText::new(format!("{name} · {}{time}", side.backend)).strong());
-            match &side.result {
-                Ok(value) => {
-                    ui.add(egui::Label::new(crate::predict::answer::summary(value)).wrap());
-                    egui::ScrollArea::vertical()
-                        .id_salt(("compare_answer", name))
-                        .max_height(220.0)
-                        .show(ui, |ui| {
-                            ui.add(egui::Label::new(RichText::new(text).monospace()).wrap());
-                        });
-                }
-                Err(e) => {
-                    ui.add(egui::Label::new(RichText::new(e).color(error_color(ui))).wrap());
-                }
-            }
+            // Not justified: a wrapped line keeps its spaces.
+            col.vertical(|ui| side_ui(ui, name, side, text));
         }
     });
+}
+
+/// One side's answer: who answered and how fast, its summary and its JSON.
+fn side_ui(ui: &mut Ui, name: &str, side: &SideAnswer, text: &str) {
+    let time = side
+        .millis
+        .map(|ms| format!(" · {ms:.1} ms"))
+        .unwrap_or_default();
+    ui.label(RichText::new(format!("{name} · {}{time}", side.backend)).strong());
+    match &side.result {
+        Ok(value) => {
+            ui.add(egui::Label::new(crate::predict::answer::summary(value)).wrap());
+            egui::ScrollArea::vertical()
+                .id_salt(("compare_answer", name))
+                .max_height(220.0)
+                .show(ui, |ui| {
+                    ui.add(egui::Label::new(RichText::new(text).monospace()).wrap());
+                });
+        }
+        Err(e) => {
+            ui.add(egui::Label::new(RichText::new(e).color(error_color(ui))).wrap());
+        }
+    }
 }
 
 /// The difference of two answers: one line, then each output's figures; a table's changed

@@ -2170,10 +2170,8 @@ fn the_compare_tab_sends_one_request_to_both_and_shows_their_difference() {
     let (a, b) = (pair.join("a"), pair.join("b"));
     let mut settings = Settings::default();
     settings.backend.python = Some(crate::common::venv_python());
-    settings.trusted = vec![
-        std::path::absolute(&a).unwrap(),
-        std::path::absolute(&b).unwrap(),
-    ];
+    // A is trusted; B's code runs only once the user says so.
+    settings.trusted = vec![std::path::absolute(&a).unwrap()];
     settings.recent = vec![b.clone()];
     let mut h = app_with(Some(a), settings);
     tab(&mut h, "Test");
@@ -2192,6 +2190,21 @@ fn the_compare_tab_sends_one_request_to_both_and_shows_their_difference() {
         .click();
     h.step();
     settle(&mut h);
+    assert!(shows(&h, "Run these models' code?"));
+    assert!(shows(&h, "B: MLflow's scoring server for"), "B named");
+    assert!(
+        !shows(&h, "A: MLflow's scoring server for"),
+        "A is trusted already"
+    );
+    h.get_by_label("Run them").click();
+    h.step();
+    settle(&mut h);
+    assert!(
+        h.state()
+            .settings
+            .is_trusted(&std::path::absolute(&b).unwrap()),
+        "the answer remembered"
+    );
     let compare = &h.state().loaded.as_ref().unwrap().panels.compare;
     let both = compare.answers.as_ref().unwrap().as_ref().unwrap();
     let x = both.a.result.as_ref().unwrap().clone();
@@ -2294,4 +2307,96 @@ fn the_compare_tab_runs_the_evaluate_dataset_through_both_and_gives_their_agreem
     for id in differing {
         assert!(h.query_all_by_label(id).next().is_some(), "{id} listed");
     }
+}
+
+/// A folder that is no model, dropped as B: the Compare tab says why, naming it, and A stays
+/// open and usable; a good B afterwards replaces the error.
+#[test]
+fn a_bad_b_is_named_on_the_compare_tab_and_a_stays_usable() {
+    let pair = crate::common::repo("tests/fixtures/diff/retrained");
+    let mut h = app_with(Some(pair.join("a")), Settings::default());
+    let not_a_model = bad("not_a_model");
+    shift_drop(&mut h, &not_a_model);
+    assert!(shows(
+        &h,
+        &format!("B cannot be opened: {}", not_a_model.display())
+    ));
+    assert!(h.state().loaded.is_some(), "A is still open");
+    tab(&mut h, "Signature");
+    assert!(shows(&h, "sepal_length"), "A's signature");
+    shift_drop(&mut h, &pair.join("b"));
+    assert!(shows(&h, "✔ Drop-in"));
+    assert!(!shows(&h, "B cannot be opened"));
+}
+
+/// Class scores from two real ONNX classifiers (the colour classifier and its refit with a
+/// hundred times the regularisation), each on ONNX Runtime in-process: the Test tab's four
+/// photos go to both, and the tab gives the top-1 agreement, the rank changes and the largest
+/// gap that the two answers themselves show.
+#[test]
+fn the_compare_tab_gives_two_classifiers_top1_agreement_and_rank_changes() {
+    let a = crate::common::model("onnx_colour_classifier");
+    let b = crate::common::repo("tests/fixtures/compare/onnx_colour_classifier_weak");
+    let mut settings = Settings::default();
+    settings.backend.python = Some(crate::common::venv_python());
+    let mut h = app_with(Some(a), settings);
+    tab(&mut h, "Test");
+    let images = crate::common::repo("tests/fixtures/eval/images");
+    for file in [
+        "china/china_r0c0.png",
+        "china/china_r1c1.png",
+        "flower/flower_r0c1.png",
+        "flower/flower_r1c3.png",
+    ] {
+        drop_path(&mut h, &images.join(file));
+    }
+    shift_drop(&mut h, &b);
+    h.get_by_label("▶ Send the Test tab's request to both")
+        .click();
+    h.step();
+    settle(&mut h);
+    let compare = &h.state().loaded.as_ref().unwrap().panels.compare;
+    let both = compare.answers.as_ref().unwrap().as_ref().unwrap();
+    let rows = |v: &serde_json::Value| -> Vec<Vec<f64>> {
+        let v = v.get("probabilities").unwrap_or(v);
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap())
+                    .collect()
+            })
+            .collect()
+    };
+    let (x, y) = (
+        rows(both.a.result.as_ref().unwrap()),
+        rows(both.b.result.as_ref().unwrap()),
+    );
+    assert_eq!((x.len(), y.len()), (4, 4));
+    let top = |r: &[f64]| usize::from(r[1] > r[0]);
+    let agree = x.iter().zip(&y).filter(|(p, q)| top(p) == top(q)).count();
+    // Two classes: the ranking changes exactly where the top class does.
+    let changes = 4 - agree;
+    let gap = x
+        .iter()
+        .flatten()
+        .zip(y.iter().flatten())
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0, f64::max);
+    assert!(gap > 0.01, "the refit answers differently: {x:?} {y:?}");
+    assert!(
+        shows(
+            &h,
+            &format!(
+                "top-1 agreement {agree} of 4, rank changes in {changes}, max abs difference {}",
+                mlmodel_inspector::eval::number_text(gap)
+            )
+        ),
+        "{x:?} {y:?}"
+    );
+    assert!(shows(&h, "A · in-process on onnxruntime"));
+    assert!(shows(&h, "B · in-process on onnxruntime"));
 }

@@ -83,6 +83,7 @@ impl InspectorApp {
                 }
             }
             Command::CompareSend => self.compare_send(ctx),
+            Command::CompareTrust(yes) => self.compare_trust(yes),
             Command::CompareDataset => self.compare_dataset(ctx),
             Command::CompareCancel => {
                 if let Some(running) = self

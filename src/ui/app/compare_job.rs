@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::ui::compare_panel::{
-    BothAnswers, CompareView, DatasetCompared, DatasetRunning, SideAnswer,
+    BothAnswers, CompareAction, CompareView, DatasetCompared, DatasetRunning, SideAnswer, Untrusted,
 };
 use crate::ui::predict_panel::BackendKind;
 
@@ -80,12 +80,10 @@ impl InspectorApp {
             return;
         };
         loaded.panels.predict.ensure_initialized(&loaded.card);
+        loaded.panels.test.ensure_initialized(&loaded.card);
         let backend_a = loaded.panels.predict.backend;
         let view = &mut loaded.panels.compare;
-        let Some(b) = &view.b else {
-            return;
-        };
-        if view.answering || self.tasks.is_running(TaskName::CompareAnswers) {
+        if view.b.is_none() || view.answering || self.tasks.is_running(TaskName::CompareAnswers) {
             return;
         }
         let Some(request) = request else {
@@ -95,18 +93,15 @@ impl InspectorApp {
             return;
         };
         // Running a model's own code needs the user's word, for each folder.
-        let untrusted: Vec<String> = [(backend_a, &loaded.folder), (view.backend_b, &b.folder)]
-            .into_iter()
-            .filter(|(kind, folder)| {
-                *kind == BackendKind::Local && !self.settings.is_trusted(folder)
-            })
-            .map(|(_, folder)| folder.display().to_string())
-            .collect();
-        if !untrusted.is_empty() {
-            view.answers = Some(Err(format!(
-                "MLflow's scoring server runs the model's own code: predict once on the Test tab of {} and answer its question first, or choose an in-process backend",
-                untrusted.join(" and ")
-            )));
+        let untrusted = self.untrusted(backend_a, CompareAction::Send);
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let view = &mut loaded.panels.compare;
+        let Some(b) = &view.b else {
+            return;
+        };
+        if untrusted {
             return;
         }
         let input = crate::ui::test_panel::input_summary(&loaded.panels.test, &request);
@@ -158,6 +153,63 @@ impl InspectorApp {
         });
     }
 
+    /// Whether A or B would run its own code in MLflow's scoring server without the user's
+    /// word yet: then the tab asks, and `action` runs on a yes.
+    fn untrusted(&mut self, backend_a: BackendKind, action: CompareAction) -> bool {
+        let Some(loaded) = &mut self.loaded else {
+            return true;
+        };
+        let view = &mut loaded.panels.compare;
+        let Some(b) = &view.b else {
+            return true;
+        };
+        let models: Vec<Untrusted> = [
+            ("A", backend_a, &loaded.folder, &loaded.card),
+            ("B", view.backend_b, &b.folder, &b.card),
+        ]
+        .into_iter()
+        .filter(|(_, kind, folder, _)| {
+            *kind == BackendKind::Local && !self.settings.is_trusted(folder)
+        })
+        .map(|(name, _, _, card)| (name, card.clone()))
+        .collect();
+        if models.is_empty() {
+            return false;
+        }
+        view.trust = Some((action, models));
+        true
+    }
+
+    /// The user's word on running A's and B's code: on a yes their folders are trusted (and
+    /// remembered) and the action waiting runs.
+    pub(super) fn compare_trust(&mut self, yes: bool) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let view = &mut loaded.panels.compare;
+        let Some((action, models)) = view.trust.take() else {
+            return;
+        };
+        if !yes {
+            return;
+        }
+        for (name, _) in models {
+            let folder = match name {
+                "A" => Some(loaded.folder.clone()),
+                _ => view.b.as_ref().map(|b| b.folder.clone()),
+            };
+            if let Some(folder) = folder
+                && !self.settings.is_trusted(&folder)
+            {
+                self.settings.trusted.push(folder);
+            }
+        }
+        self.commands.push(match action {
+            CompareAction::Send => Command::CompareSend,
+            CompareAction::Dataset => Command::CompareDataset,
+        });
+    }
+
     /// Both answered.
     pub(super) fn compare_answered(
         &mut self,
@@ -182,6 +234,20 @@ impl InspectorApp {
         };
         loaded.panels.predict.ensure_initialized(&loaded.card);
         let backend_a = loaded.panels.predict.backend;
+        let view = &loaded.panels.compare;
+        if !matches!(loaded.panels.eval.planned, Some(Ok(_)))
+            || view.b.is_none()
+            || view.dataset_running.is_some()
+            || self.tasks.is_running(TaskName::CompareDataset)
+        {
+            return;
+        }
+        if self.untrusted(backend_a, CompareAction::Dataset) {
+            return;
+        }
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
         let Some(Ok(planned)) = &loaded.panels.eval.planned else {
             return;
         };
@@ -189,16 +255,6 @@ impl InspectorApp {
         let Some(b) = &view.b else {
             return;
         };
-        if view.dataset_running.is_some() || self.tasks.is_running(TaskName::CompareDataset) {
-            return;
-        }
-        let untrusted = [(backend_a, &loaded.folder), (view.backend_b, &b.folder)]
-            .into_iter()
-            .any(|(kind, folder)| kind == BackendKind::Local && !self.settings.is_trusted(folder));
-        if untrusted {
-            view.dataset = Some(Err("MLflow's scoring server runs the model's own code: predict once on the Test tab of each model it runs for and answer its question first, or choose an in-process backend".into()));
-            return;
-        }
         let path = PathBuf::from(loaded.panels.eval.path.trim());
         let spec = if planned.columns.is_empty() {
             crate::eval::DatasetSpec::Images(path)

@@ -347,6 +347,7 @@ impl InspectorApp {
                 Tab::Compare if !panels.compare.active() => flavors_panel::flavors_ui(ui, card),
                 Tab::Compare => {
                     panels.predict.ensure_initialized(card);
+                    panels.test.ensure_initialized(card);
                     let a = crate::ui::compare_panel::SideA {
                         card,
                         backend: panels

@@ -167,6 +167,14 @@ impl TestState {
         }
     }
 
+    /// Sets the defaults from the model once (the tab does it when first drawn; the Compare
+    /// tab, which sends its request, may come first).
+    pub fn ensure_initialized(&mut self, card: &ModelCard) {
+        if !self.initialized {
+            self.init(card);
+        }
+    }
+
     fn init(&mut self, card: &ModelCard) {
         self.initialized = true;
         self.image = crate::session::ImageSpec::default();
