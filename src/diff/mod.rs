@@ -626,12 +626,60 @@ fn files(a: &ModelCard, b: &ModelCard, changes: &mut Changes) {
             Some((_, sb)) if sb != sa => {
                 changes.add(S, path.clone(), Some(size(*sa)), Some(size(*sb)))
             }
+            // The same size: retrained weights often are; their bytes tell.
+            Some(_) if same_bytes(&a.root, &b.root, path, *sa) == Some(false) => changes.add(
+                S,
+                path.clone(),
+                Some(size(*sa)),
+                Some(format!("{}, other bytes", size(*sa))),
+            ),
             Some(_) => {}
         }
     }
     for (path, sb) in &lb {
         if !la.iter().any(|(p, _)| p == path) {
             changes.add(S, path.clone(), None, Some(size(*sb)));
+        }
+    }
+}
+
+/// Files of the same size up to this many bytes are compared byte for byte.
+pub const BYTES_COMPARED: u64 = 512 * 1024 * 1024;
+
+/// Whether the file `rel` of two model folders holds the same bytes, read side by side in
+/// chunks; `None` when it is larger than [`BYTES_COMPARED`] or either cannot be read (a remote
+/// model's weights not fetched yet, a link leading out of its folder).
+fn same_bytes(a: &std::path::Path, b: &std::path::Path, rel: &str, size: u64) -> Option<bool> {
+    use std::io::Read;
+    if size > BYTES_COMPARED {
+        return None;
+    }
+    let open = |root: &std::path::Path| {
+        let path = crate::model::fsutil::file_inside(root, rel).ok()?;
+        std::fs::File::open(path).ok()
+    };
+    let (mut fa, mut fb) = (open(a)?, open(b)?);
+    /// Fills `buf` as far as the file goes.
+    fn fill(f: &mut std::fs::File, buf: &mut [u8]) -> Option<usize> {
+        let mut n = 0;
+        while n < buf.len() {
+            match f.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+        Some(n)
+    }
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let (na, nb) = (fill(&mut fa, &mut ba)?, fill(&mut fb, &mut bb)?);
+        if na != nb || ba[..na] != bb[..nb] {
+            return Some(false);
+        }
+        if na == 0 {
+            return Some(true);
         }
     }
 }

@@ -181,6 +181,30 @@ fn every_change_is_listed_and_marked() {
 }
 
 /// The same model against itself is drop-in with every section equal; text says so in words.
+/// Retrained weights of the same size are a change of the file, found by its bytes (a copy of
+/// the folder is not).
+#[test]
+fn retrained_weights_of_the_same_size_are_listed_by_their_bytes() {
+    let (a, b) = pair("retrained");
+    let (code, doc, stderr) = diff_cli(&[&a, &b]);
+    assert_eq!(code, 0, "{stderr}");
+    let c = change(&doc, "files", "model.skops");
+    let size = c["a"].as_str().unwrap();
+    assert_eq!(
+        c["b"].as_str(),
+        Some(format!("{size}, other bytes").as_str())
+    );
+    assert_eq!(c["breaking"], false);
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&a).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.path().join(entry.file_name())).unwrap();
+    }
+    let (code, doc, stderr) = diff_cli(&[&a, &copy.path().display().to_string()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(doc["changes"], serde_json::json!([]), "{doc:#}");
+}
+
 #[test]
 fn a_model_against_itself_is_drop_in_and_the_text_says_so() {
     let a = crate::common::model("sklearn_iris").display().to_string();
