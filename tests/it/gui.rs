@@ -1756,6 +1756,43 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         shows(&h, "flower/broken.png"),
         "the failed item with its error"
     );
+    // Export CSV… through the app's own browser (as where no desktop dialog answers): the
+    // file holds what `eval --out` writes, every item with the reference's prediction.
+    h.state_mut().native_dialogs = Some(false);
+    h.get_by_label("Export CSV…").click();
+    h.run_steps(3);
+    assert!(shows(&h, "Export the predictions as CSV"));
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("preds.csv");
+    // The browser's path field (the tab has one too), drawn last.
+    h.query_all_by_role_and_label(Role::TextInput, "Path:")
+        .last()
+        .unwrap()
+        .focus();
+    h.run_steps(1);
+    h.query_all_by_role_and_label(Role::TextInput, "Path:")
+        .last()
+        .unwrap()
+        .type_text(file.to_str().unwrap());
+    h.run_steps(2);
+    h.get_by_label("Use this path").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, &format!("Exported to {}", file.display())));
+    let mut csv = csv::Reader::from_path(&file).unwrap();
+    assert_eq!(
+        csv.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["input", "label", "prediction", "score", "error"]
+    );
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 33, "32 predicted and the corrupt one");
+    let predictions = want["predictions"].as_object().unwrap();
+    for row in &rows {
+        match predictions.get(&row[0]) {
+            Some(p) => assert_eq!(p.as_str(), Some(&row[2]), "{row:?}"),
+            None => assert!(!row[4].is_empty(), "{row:?} failed with its error"),
+        }
+    }
     // Every item, sorted by score (click: ascending; again: descending) as the user sees it:
     // the lowest score's item above the highest's, then below it.
     h.get_by_label("Every item (33)").click();
