@@ -24,6 +24,8 @@ pub struct SideAnswer {
     pub backend: String,
     /// The predictions, or why there are none.
     pub result: Result<serde_json::Value, String>,
+    /// What the predictions are, in a few words (read once, on the worker).
+    pub summary: String,
     /// How long the call took (the backend's start excluded), in milliseconds.
     pub millis: Option<f64>,
 }
@@ -410,8 +412,8 @@ fn side_ui(ui: &mut Ui, name: &str, side: &SideAnswer, text: &str) {
         .unwrap_or_default();
     ui.label(RichText::new(format!("{name} · {}{time}", side.backend)).strong());
     match &side.result {
-        Ok(value) => {
-            ui.add(egui::Label::new(crate::predict::answer::summary(value)).wrap());
+        Ok(_) => {
+            ui.add(egui::Label::new(&side.summary).wrap());
             egui::ScrollArea::vertical()
                 .id_salt(("compare_answer", name))
                 .max_height(220.0)

@@ -131,6 +131,7 @@ impl InspectorApp {
                     h.join().unwrap_or_else(|_| SideAnswer {
                         backend: String::new(),
                         result: Err("the backend stopped unexpectedly".into()),
+                        summary: String::new(),
                         millis: None,
                     })
                 })
@@ -376,6 +377,7 @@ fn ask(
                 result: Err(
                     "an earlier predict failed badly; close and open the model again".into(),
                 ),
+                summary: String::new(),
                 millis: None,
             };
         }
@@ -390,36 +392,60 @@ fn ask(
                 crate::predict::response::Reply::Predictions { value, .. } => Ok(value),
                 crate::predict::response::Reply::Rejected(r) => Err(r.to_string()),
             };
+            let summary = result
+                .as_ref()
+                .map(crate::predict::answer::summary)
+                .unwrap_or_default();
             SideAnswer {
                 backend,
                 result,
+                summary,
                 millis,
             }
         }
         Err(e) => SideAnswer {
             backend,
             result: Err(e.to_string()),
+            summary: String::new(),
             millis: None,
         },
     }
 }
 
-/// The first lines of an answer as pretty JSON.
+/// Bytes of an answer written as pretty JSON for the view (the rest is cut).
+const ANSWER_BYTES: usize = 64 * 1024;
+
+/// The first lines of an answer as pretty JSON: written into a buffer that stops at
+/// [`ANSWER_BYTES`], so a huge answer is not written out whole.
 fn answer_text(result: &Result<serde_json::Value, String>) -> String {
+    /// A writer that takes bytes until it is full, then refuses.
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = ANSWER_BYTES.saturating_sub(self.0.len());
+            if room == 0 {
+                return Err(std::io::Error::other("full"));
+            }
+            let n = room.min(buf.len());
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
     let Ok(value) = result else {
         return String::new();
     };
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let mut out = Capped(Vec::new());
+    let whole = serde_json::to_writer_pretty(&mut out, value).is_ok();
+    let text = String::from_utf8_lossy(&out.0);
     let lines: Vec<&str> = text.lines().collect();
-    if lines.len() <= ANSWER_LINES {
-        text
-    } else {
-        format!(
-            "{}\n… {} more lines",
-            lines[..ANSWER_LINES].join("\n"),
-            lines.len() - ANSWER_LINES
-        )
+    if whole && lines.len() <= ANSWER_LINES {
+        return text.into_owned();
     }
+    let shown = lines.len().min(ANSWER_LINES);
+    format!("{}\n… (the rest cut)", lines[..shown].join("\n"))
 }
 
 /// A report's main metric in one line: accuracy, or MAE; empty without labels.
@@ -431,5 +457,18 @@ fn headline(r: &crate::eval::Report) -> String {
         format!("MAE {}, RMSE {}, R² {}", n(g.mae), n(g.rmse), n(g.r2))
     } else {
         String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_long_answer_is_cut_to_its_first_lines() {
+        let long = serde_json::json!((0..10_000).collect::<Vec<_>>());
+        let text = super::answer_text(&Ok(long));
+        assert_eq!(text.lines().count(), super::ANSWER_LINES + 1);
+        assert!(text.ends_with("… (the rest cut)"));
+        let short = serde_json::json!([1, 2]);
+        assert_eq!(super::answer_text(&Ok(short)), "[\n  1,\n  2\n]");
     }
 }
