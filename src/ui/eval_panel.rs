@@ -616,10 +616,28 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
     }
     if !r.failures.is_empty() {
         ui.add_space(6.0);
-        ui.label(RichText::new(format!("Failed items ({})", r.failed)).strong());
-        for (id, e) in r.failures.iter().take(200) {
-            ui.add(egui::Label::new(format!("{id}: {e}")).wrap());
-        }
+        let kept = if r.failures.len() < r.failed {
+            format!(", the first {} kept", r.failures.len())
+        } else {
+            String::new()
+        };
+        ui.label(RichText::new(format!("Failed items ({}{kept})", r.failed)).strong());
+        // In a box of their own, so hundreds of them do not push the rest away.
+        egui::ScrollArea::vertical()
+            .id_salt("eval_failures")
+            .max_height(160.0)
+            .auto_shrink([false, true])
+            .show(ui, |ui| {
+                for (id, e) in &r.failures {
+                    // Errors that already name the item's file are shown as they are.
+                    let text = if e.contains(id.as_str()) {
+                        e.clone()
+                    } else {
+                        format!("{id}: {e}")
+                    };
+                    ui.add(egui::Label::new(text).wrap());
+                }
+            });
     }
     // Every item, in the order of the column clicked last (sorted once, on the click).
     let mut sort = view.sort;

@@ -1752,9 +1752,10 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         "the corrupt image counted"
     );
     shows_classification_numbers(&h, want);
+    assert!(shows(&h, "Failed items (1)"));
     assert!(
-        shows(&h, "flower/broken.png"),
-        "the failed item with its error"
+        shows(&h, "flower/broken.png: cannot decode the image"),
+        "the failed item with its error, its name said once"
     );
     // Export CSV… through the app's own browser (as where no desktop dialog answers): the
     // file holds what `eval --out` writes, every item with the reference's prediction.
