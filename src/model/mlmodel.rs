@@ -233,9 +233,32 @@ pub fn parse_yaml(text: &str) -> Result<Value, String> {
                 loc.line(),
                 loc.column()
             ),
+            _ if message.contains("more than one document") => "YAML error: the text does not \
+                 read as one YAML document (PyYAML: expected '<document start>')"
+                .to_string(),
             _ => format!("YAML error: {message}"),
         }
     })
+}
+
+/// Where a file that does not parse does not look like YAML's `key: value` at all (a Python
+/// script or a notebook saved as `MLmodel`, as public repositories hold), says how it starts.
+fn not_yaml_hint(text: &str) -> String {
+    let Some(first) = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#') && l != &"---")
+    else {
+        return String::new();
+    };
+    let keyed = first.ends_with(':') || first.contains(": ") || first.starts_with("- ");
+    if keyed {
+        return String::new();
+    }
+    format!(
+        "; this is not an MLmodel file: it starts `{}`, where MLflow writes `flavors:` and other keys",
+        elide(first, 60)
+    )
 }
 
 /// A short name for the kind of a value, for messages (`an integer (42)`).
@@ -271,7 +294,7 @@ impl MlModel {
                     .into(),
             );
         }
-        let value = parse_yaml(text)?;
+        let value = parse_yaml(text).map_err(|e| format!("{e}{}", not_yaml_hint(text)))?;
         let raw = match value {
             Value::Object(map) => map,
             Value::Null => {
@@ -439,6 +462,24 @@ fn string_list(raw: &Map, key: &str, warnings: &mut Vec<Warning>) -> Option<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_script_saved_as_mlmodel_is_said_to_be_none() {
+        let script = "import urllib3, requests, json\n\n# NOTE: a token\nheader = {'a': 'b'}\npayload = {\"x\": [1]}\n";
+        let e = MlModel::parse(script, &mut Vec::new()).unwrap_err();
+        assert_eq!(
+            e,
+            "YAML error: the text does not read as one YAML document (PyYAML: expected \
+             '<document start>'); this is not an MLmodel file: it starts `import urllib3, \
+             requests, json`, where MLflow writes `flavors:` and other keys"
+        );
+        // Broken YAML that is keyed is told as YAML only.
+        let e = MlModel::parse("flavors:\n  a: [1\n", &mut Vec::new()).unwrap_err();
+        assert!(
+            e.starts_with("YAML error") && !e.contains("not an MLmodel"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn unknown_keys_are_kept_in_order() {
