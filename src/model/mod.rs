@@ -133,6 +133,23 @@ impl ModelCard {
         let mut lines = Vec::new();
         let mut model_code = false;
         let Some(py) = self.pyfunc() else {
+            if let Some(crate_flavor) = self.flavor("crate") {
+                // MLflow serves an R model through Rscript: R's mlflow package unserialises it.
+                let file = crate_flavor
+                    .config
+                    .get("model")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("crate.bin");
+                return CodeThatRuns {
+                    lines: vec![
+                        format!(
+                            "{file}, an R function saved with crate: R unserialises it, which runs R code"
+                        ),
+                        "Rscript and R's mlflow package".into(),
+                    ],
+                    model_code: true,
+                };
+            }
             return CodeThatRuns {
                 lines: vec!["nothing: the model has no python_function flavor".into()],
                 model_code: false,

@@ -555,3 +555,57 @@ mod phase_tests {
         }
     }
 }
+
+/// Whether `mlflow models serve` can serve the model, decided as MLflow's flavor backend
+/// registry decides (`_get_flavor_backend_for_local_model`): the `python_function` flavor
+/// first, then R's `crate` flavor when `Rscript` is on the PATH; anything else stops MLflow
+/// with "No suitable flavor backend was found for the model." Said before a server starts, in
+/// words that name the folder and what to do.
+pub fn servable(card: &crate::model::ModelCard) -> Result<(), String> {
+    if card.flavor("python_function").is_some() {
+        return Ok(());
+    }
+    let folder = card.root.display();
+    let names: Vec<&str> = card.flavors.iter().map(|f| f.name.as_str()).collect();
+    let names = if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    };
+    if card.flavor("crate").is_some() {
+        if on_path("Rscript") {
+            return Ok(());
+        }
+        return Err(format!(
+            "{folder}: this is an R model (its flavor is crate, with no python_function): \
+             `mlflow models serve` runs it with Rscript and R's mlflow package, and Rscript is \
+             not on the PATH here. Install R with the mlflow package, or predict through an \
+             endpoint URL that serves it"
+        ));
+    }
+    Err(format!(
+        "{folder}: MLflow cannot serve this model: it has no python_function flavor (its \
+         flavors: {names}), and `mlflow models serve` stops with \"No suitable flavor backend \
+         was found for the model.\" Predict through an endpoint URL that serves it"
+    ))
+}
+
+/// Whether an executable file called `name` is in one of the PATH's folders.
+fn on_path(name: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            let file = dir.join(name);
+            std::fs::metadata(&file).is_ok_and(|m| {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    m.is_file() && m.permissions().mode() & 0o111 != 0
+                }
+                #[cfg(not(unix))]
+                {
+                    m.is_file()
+                }
+            })
+        })
+    })
+}

@@ -467,6 +467,7 @@ impl Runner {
                         || s.port != settings.port
                         || s.timeout_s != settings.timeout_s
                 });
+                local::servable(&self.card).map_err(PredictError::NotRunnable)?;
                 let fetched = self.complete_remote(cancel, None)?;
                 if stale || !self.server_running() {
                     if self.server.is_some() {

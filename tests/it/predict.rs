@@ -1130,3 +1130,52 @@ fn onnx_session_options_from_the_flavor_reach_onnx_runtime() {
         "{theirs}"
     );
 }
+
+#[test]
+fn a_model_mlflow_cannot_serve_is_said_so_before_any_server_starts() {
+    // An R model from a public repository (crate flavor only): MLflow serves it with Rscript.
+    let r_model = crate::common::repo("tests/fixtures/public/models/kirenz__mlflow");
+    // The iris model with its python_function flavor taken out: MLflow stops with "No
+    // suitable flavor backend was found for the model." (checked with the pinned mlflow).
+    let stripped = tempfile::tempdir().unwrap();
+    copy_dir(&crate::common::model("sklearn_iris"), stripped.path());
+    let mlmodel = stripped.path().join("MLmodel");
+    let mut doc: serde_yaml::Mapping =
+        serde_yaml::from_str(&std::fs::read_to_string(&mlmodel).unwrap()).unwrap();
+    doc.get_mut("flavors")
+        .and_then(|f| f.as_mapping_mut())
+        .unwrap()
+        .remove("python_function");
+    std::fs::write(&mlmodel, serde_yaml::to_string(&doc).unwrap()).unwrap();
+    let rscript = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join("Rscript").is_file());
+    let cancel = AtomicBool::new(false);
+    let body = req(json!({"inputs": [[1.0, 2.0, 3.0, 4.0]]}));
+    for (folder, want) in [
+        (
+            stripped.path().to_path_buf(),
+            "MLflow cannot serve this model: it has no python_function flavor (its flavors: sklearn)",
+        ),
+        (r_model, "this is an R model (its flavor is crate"),
+    ] {
+        if want.contains("R model") && rscript {
+            continue;
+        }
+        let card = card(&folder);
+        let err = Runner::new(card.clone())
+            .predict(&BackendChoice::Local, &settings(), &body, &cancel)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "{err}");
+        assert!(err.starts_with(&folder.display().to_string()), "{err}");
+        // Said from the card: no server was started (its failure would say "could not load").
+        assert!(!err.contains("could not load"), "{err}");
+        // The trust prompt says what loading runs: R code for the R model, nothing otherwise.
+        let runs = card.code_that_runs();
+        if want.contains("R model") {
+            assert!(runs.model_code && runs.lines[0].starts_with("crate.bin, an R function"));
+        } else {
+            assert!(!runs.model_code);
+        }
+    }
+}

@@ -169,8 +169,10 @@ impl InspectorApp {
             ("B", view.backend_b, &b.folder, &b.card),
         ]
         .into_iter()
-        .filter(|(_, kind, folder, _)| {
-            *kind == BackendKind::Local && !self.settings.is_trusted(folder)
+        .filter(|(_, kind, folder, card)| {
+            *kind == BackendKind::Local
+                && !self.settings.is_trusted(folder)
+                && crate::predict::local::servable(card).is_ok()
         })
         .map(|(name, _, _, card)| (name, card.clone()))
         .collect();

@@ -153,7 +153,10 @@ impl InspectorApp {
         if view.running.is_some() || self.tasks.is_running(TaskName::Eval) {
             return;
         }
-        if backend == BackendKind::Local && !self.settings.is_trusted(&loaded.folder) {
+        if backend == BackendKind::Local
+            && !self.settings.is_trusted(&loaded.folder)
+            && crate::predict::local::servable(&loaded.card).is_ok()
+        {
             view.result = Some(Err(
                 "MLflow's scoring server runs the model's own code: predict once on the Test tab and answer its question first, or choose an in-process backend there".into(),
             ));

@@ -19,7 +19,11 @@ impl InspectorApp {
         if predict.running.is_some() || self.tasks.is_running(TaskName::Predict) {
             return;
         }
-        if predict.backend == BackendKind::Local && !self.settings.is_trusted(&loaded.folder) {
+        // A model MLflow cannot serve is not asked about: predict says why at once.
+        if predict.backend == BackendKind::Local
+            && !self.settings.is_trusted(&loaded.folder)
+            && crate::predict::local::servable(&loaded.card).is_ok()
+        {
             predict.trust_prompt = true;
             predict.pending = Some((request, input));
             return;
