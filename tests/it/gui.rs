@@ -2438,3 +2438,51 @@ fn the_compare_tab_gives_two_classifiers_top1_agreement_and_rank_changes() {
     assert!(shows(&h, "A · in-process on onnxruntime"));
     assert!(shows(&h, "B · in-process on onnxruntime"));
 }
+
+#[test]
+fn every_public_mlmodel_opens_and_each_of_its_tabs_draws() {
+    // The MLmodel files from public repositories (tests/fixtures/public/): each opens in the
+    // window with its name in the header and the files it names but lacks listed as warnings,
+    // and every tab it has draws. Files named MLmodel there that are none are refused with the
+    // file named, and the window stays usable.
+    let root = crate::common::repo("tests/fixtures/public");
+    let mut models: Vec<PathBuf> = std::fs::read_dir(root.join("models"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    models.sort();
+    assert!(models.len() >= 30);
+    for model in &models {
+        let name = model.file_name().unwrap().to_string_lossy().to_string();
+        let mut h = app_with(Some(model.clone()), Settings::default());
+        assert!(
+            h.state().loaded.is_some() && shows(&h, &name),
+            "{name}: opened, named in the header"
+        );
+        for title in Tab::ALL.map(Tab::title) {
+            // Graph is shown for ONNX models only, Compare while one is open.
+            let Some(node) = h.query_all_by_label(title).next() else {
+                continue;
+            };
+            node.click();
+            h.run_steps(3);
+            assert!(h.state().loaded.is_some(), "{name}: {title}");
+        }
+    }
+    for bad in ["SmartPracticeschool", "arpitdhn1998", "gauri-singhal4"] {
+        let folder = std::fs::read_dir(root.join("bad"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(bad))
+            .unwrap();
+        let h = app_with(Some(folder.clone()), Settings::default());
+        assert!(h.state().loaded.is_none(), "{bad}");
+        let file = folder.join("MLmodel").display().to_string();
+        assert!(shows(&h, &file), "{bad}: the error names {file}");
+        assert!(
+            shows(&h, "not an MLmodel file") || shows(&h, "is not a text file"),
+            "{bad}: says what is wrong"
+        );
+        assert!(shows(&h, "Open model folder…"), "{bad}: still usable");
+    }
+}
