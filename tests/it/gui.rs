@@ -2475,8 +2475,14 @@ fn every_public_mlmodel_opens_and_each_of_its_tabs_draws() {
             .map(|e| e.unwrap().path())
             .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(bad))
             .unwrap();
-        let h = app_with(Some(folder.clone()), Settings::default());
+        // At the smallest size: the long message wraps beside Dismiss, which stays inside.
+        let h = app_at([900.0, 600.0], Some(folder.clone()), Settings::default());
         assert!(h.state().loaded.is_none(), "{bad}");
+        let dismiss = h.get_by_label("Dismiss").rect();
+        assert!(
+            dismiss.right() <= 900.0,
+            "{bad}: Dismiss cut at {dismiss:?}"
+        );
         let file = folder.join("MLmodel").display().to_string();
         assert!(shows(&h, &file), "{bad}: the error names {file}");
         assert!(

@@ -205,16 +205,22 @@ impl InspectorApp {
                     crate::ui::widgets::error_color(ui),
                     RichText::new("✖").strong(),
                 );
-                ui.add(
-                    egui::Label::new(
-                        RichText::new(&error).color(crate::ui::widgets::error_color(ui)),
-                    )
-                    .selectable(true)
-                    .wrap(),
-                );
-                if ui.small_button("Dismiss").clicked() {
-                    self.commands.push(Command::DismissError);
-                }
+                // Dismiss is placed first, at the right edge, so a long message wraps in the
+                // width left beside it instead of pushing the button out of the window.
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
+                    if ui.small_button("Dismiss").clicked() {
+                        self.commands.push(Command::DismissError);
+                    }
+                    ui.with_layout(egui::Layout::top_down(egui::Align::Min), |ui| {
+                        ui.add(
+                            egui::Label::new(
+                                RichText::new(&error).color(crate::ui::widgets::error_color(ui)),
+                            )
+                            .selectable(true)
+                            .wrap(),
+                        );
+                    });
+                });
             });
         });
     }
