@@ -562,7 +562,7 @@ mod phase_tests {
 /// with "No suitable flavor backend was found for the model." Said before a server starts, in
 /// words that name the folder and what to do.
 pub fn servable(card: &crate::model::ModelCard) -> Result<(), String> {
-    if card.flavor("python_function").is_some() {
+    if serving_flavor(card) == Some("python_function") {
         return Ok(());
     }
     let folder = card.root.display();
@@ -572,7 +572,7 @@ pub fn servable(card: &crate::model::ModelCard) -> Result<(), String> {
     } else {
         names.join(", ")
     };
-    if card.flavor("crate").is_some() {
+    if serving_flavor(card) == Some("crate") {
         if on_path("Rscript") {
             return Ok(());
         }
@@ -588,6 +588,16 @@ pub fn servable(card: &crate::model::ModelCard) -> Result<(), String> {
          flavors: {names}), and `mlflow models serve` stops with \"No suitable flavor backend \
          was found for the model.\" Predict through an endpoint URL that serves it"
     ))
+}
+
+/// The flavor `mlflow models serve` would load the model through, read from the card alone
+/// (no file or PATH is looked at, so the window asks it while drawing): `python_function`,
+/// else R's `crate`, else none, in MLflow's order. Whether the model's code may run at all
+/// (the trust prompt) follows from it; [`servable`] adds whether it can run here.
+pub fn serving_flavor(card: &crate::model::ModelCard) -> Option<&'static str> {
+    ["python_function", "crate"]
+        .into_iter()
+        .find(|name| card.flavor(name).is_some())
 }
 
 /// Whether an executable file called `name` is in one of the PATH's folders.

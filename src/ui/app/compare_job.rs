@@ -172,7 +172,7 @@ impl InspectorApp {
         .filter(|(_, kind, folder, card)| {
             *kind == BackendKind::Local
                 && !self.settings.is_trusted(folder)
-                && crate::predict::local::servable(card).is_ok()
+                && crate::predict::local::serving_flavor(card).is_some()
         })
         .map(|(name, _, _, card)| (name, card.clone()))
         .collect();

@@ -155,7 +155,7 @@ impl InspectorApp {
         }
         if backend == BackendKind::Local
             && !self.settings.is_trusted(&loaded.folder)
-            && crate::predict::local::servable(&loaded.card).is_ok()
+            && crate::predict::local::serving_flavor(&loaded.card).is_some()
         {
             view.result = Some(Err(
                 "MLflow's scoring server runs the model's own code: predict once on the Test tab and answer its question first, or choose an in-process backend there".into(),

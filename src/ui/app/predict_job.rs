@@ -19,10 +19,10 @@ impl InspectorApp {
         if predict.running.is_some() || self.tasks.is_running(TaskName::Predict) {
             return;
         }
-        // A model MLflow cannot serve is not asked about: predict says why at once.
+        // A model with no flavor MLflow serves runs no code: not asked about, predict says why.
         if predict.backend == BackendKind::Local
             && !self.settings.is_trusted(&loaded.folder)
-            && crate::predict::local::servable(&loaded.card).is_ok()
+            && crate::predict::local::serving_flavor(&loaded.card).is_some()
         {
             predict.trust_prompt = true;
             predict.pending = Some((request, input));
