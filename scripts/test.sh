@@ -30,10 +30,11 @@ if [ "${1:-}" = "--quick" ]; then
   exec cargo test --locked --lib --bins --test it -- --skip gui:: --skip window:: "$@"
 fi
 
-# Debian packages the tests use: a venv for the pinned mlflow; Xvfb, xwininfo and ImageMagick for
+# Debian packages the tests use: GNU time (the hostile tests' peak memory); a venv for the
+# pinned mlflow; Xvfb, xwininfo and ImageMagick for
 # the real-window test; the X11, xkbcommon and OpenGL (Mesa's llvmpipe) libraries the window
 # loads at run time.
-packages=(xvfb x11-utils imagemagick desktop-file-utils libglib2.0-bin shared-mime-info libx11-6 libxcursor1 libxrandr2 libxi6
+packages=(time xvfb x11-utils imagemagick desktop-file-utils libglib2.0-bin shared-mime-info libx11-6 libxcursor1 libxrandr2 libxi6
   libxkbcommon-x11-0 libegl1 libegl-mesa0 libgl1 libglx-mesa0 libgl1-mesa-dri)
 if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
 missing=()

@@ -2,6 +2,46 @@
 //! number, elided strings, the start of a body for messages, human sizes, base64), so that
 //! `source/`, `predict/` and `input/` need not import each other for them.
 
+/// Which front end this process is: messages that tell the user to change a setting name it
+/// as that front end has it (`--timeout` on the command line, the backend settings in the
+/// window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrontEnd {
+    /// The desktop window (the default).
+    Window,
+    /// A command-line subcommand.
+    CommandLine,
+}
+
+static COMMAND_LINE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+impl FrontEnd {
+    /// Records the front end of this process (the command line sets it at start).
+    pub fn set(front: FrontEnd) {
+        COMMAND_LINE.store(
+            front == FrontEnd::CommandLine,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// The front end of this process.
+    pub fn current() -> FrontEnd {
+        if COMMAND_LINE.load(std::sync::atomic::Ordering::Relaxed) {
+            FrontEnd::CommandLine
+        } else {
+            FrontEnd::Window
+        }
+    }
+
+    /// `window` in the window, `command_line` on the command line.
+    pub fn says(window: &'static str, command_line: &'static str) -> &'static str {
+        match Self::current() {
+            FrontEnd::Window => window,
+            FrontEnd::CommandLine => command_line,
+        }
+    }
+}
+
 /// `n` and the noun, singular for one and plural otherwise: `count(1, "row", "rows")` is
 /// `"1 row"`, `count(0, "entry", "entries")` is `"0 entries"`.
 pub fn count(n: usize, one: &str, many: &str) -> String {
@@ -46,6 +86,58 @@ pub fn snippet(body: &str) -> String {
     elide(&trimmed.replace('\n', " "), 200)
 }
 
+/// `s` safe to print on a terminal as one cell of a table: control characters (newlines,
+/// escape sequences such as `\x1b[2J`, bidirectional overrides) written as escapes (`\n`,
+/// `\x1b`, `\u{202e}`) instead of acted on. Text without them comes back as it is.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(s, false)
+}
+
+/// As [`printable`], but keeps line breaks and tabs (for text of several lines, a doc
+/// string).
+pub fn printable_lines(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(s, true)
+}
+
+fn escape_controls(s: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && !(keep_lines && matches!(c, '\n' | '\t')))
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !unsafe_char(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A whole number with its thousands separated by commas: `thousands(62000000)` is
+/// `"62,000,000"`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Bytes as a short human-readable size, e.g. `12.3 KB`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
@@ -86,7 +178,23 @@ pub fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, elide_middle};
+    use super::{count, elide_middle, printable, printable_lines, thousands};
+
+    #[test]
+    fn control_characters_are_escaped_for_the_terminal() {
+        assert_eq!(printable("cat"), "cat");
+        assert_eq!(printable("a\nb\x1b[2Jc\td"), "a\\nb\\x1b[2Jc\\td");
+        assert_eq!(printable("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(printable_lines("one\ntwo\x07"), "one\ntwo\\x07");
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(62_000_000), "62,000,000");
+    }
 
     #[test]
     fn a_long_name_keeps_its_start_and_its_end() {

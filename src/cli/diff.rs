@@ -47,6 +47,13 @@ pub fn text(c: &Comparison, a: &str, b: &str) -> String {
     let mut s = String::new();
     if c.compatible() {
         let _ = writeln!(s, "Drop-in: B ({b}) accepts every request A ({a}) accepts.");
+        if !c.warnings_b.is_empty() {
+            let _ = writeln!(
+                s,
+                "  but B's folder has {}: see below before replacing A with it.",
+                crate::text::count(c.warnings_b.len(), "warning", "warnings")
+            );
+        }
     } else {
         let _ = writeln!(
             s,
@@ -61,6 +68,15 @@ pub fn text(c: &Comparison, a: &str, b: &str) -> String {
         "({} of A's requests checked against B's signature)",
         c.requests_checked
     );
+    for (side, name, warnings) in [("A", a, &c.warnings_a), ("B", b, &c.warnings_b)] {
+        if warnings.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "\nWarnings about {side} ({name}), as `show` gives them:");
+        for w in warnings {
+            let _ = writeln!(s, "  - {w}");
+        }
+    }
     for section in SECTIONS {
         let changes: Vec<_> = c.changes.iter().filter(|x| x.section == section).collect();
         if changes.is_empty() {

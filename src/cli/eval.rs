@@ -51,12 +51,24 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let has_onnx = crate::session::BackendKind::auto(&card).is_some();
     let choice = BackendChoice::parse(&args.backend, has_onnx).map_err(anyhow::Error::msg)?;
     let plan = crate::eval::prepare(&card, &args.dataset, &args.options, &choice)?;
-    eprintln!("eval: {} through {}", plan.summary, choice.label());
+    eprintln!(
+        "eval: {} through {}",
+        crate::text::printable(&plan.summary),
+        choice.label()
+    );
     for note in &plan.notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {}", crate::text::printable(note));
     }
     let mut writer = match &args.out {
-        Some(path) => Some(crate::eval::out::PredictionsWriter::create(path)?),
+        Some(path) => {
+            // Before anything is opened for writing: the file is none of the run's inputs.
+            let dataset = match &args.dataset {
+                DatasetSpec::Images(folder) => folder.as_path(),
+                DatasetSpec::Table { file, .. } => file.as_path(),
+            };
+            crate::eval::out::check_not_an_input(path, &[dataset, card.root.as_path()])?;
+            Some(crate::eval::out::PredictionsWriter::create(path)?)
+        }
         None => None,
     };
     let card = std::sync::Arc::new(card);
@@ -106,9 +118,27 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         eprintln!("note: environment differs: {mismatch}");
     }
     runner.stop_server();
-    if let Some(e) = write_error {
-        eprintln!("error: the predictions file stopped being written: {e}");
-    }
+    // The predictions file takes its place only when it was written whole.
+    let write_failed = match (writer, write_error) {
+        (_, Some(e)) => {
+            eprintln!("error: the predictions file stopped being written: {e}");
+            if let Some(path) = &args.out {
+                crate::eval::out::discard_partial(path);
+            }
+            true
+        }
+        (Some(w), None) => match w.finish() {
+            Ok(_) => false,
+            Err(e) => {
+                eprintln!("error: the predictions file could not be written: {e}");
+                if let Some(path) = &args.out {
+                    crate::eval::out::discard_partial(path);
+                }
+                true
+            }
+        },
+        (None, None) => false,
+    };
     let report = match result {
         Ok(r) => r,
         Err(e @ EvalError::Backend(_)) => {
@@ -117,6 +147,13 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(why) = &report.stopped {
+        eprintln!(
+            "error: {why}\nnote: the run stopped after {} of {} items; the metrics are of those",
+            report.n + report.failed,
+            plan.total
+        );
+    }
     if report.cancelled {
         eprintln!(
             "note: stopped after {} of {} items; the metrics are of those",
@@ -137,11 +174,20 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     } else {
         print_out(report_text(&report))?;
     }
-    Ok(if report.n == 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if report.n == 0 || write_failed || report.stopped.is_some() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+/// A label, value or name from the data as the text report shows it: at most `max`
+/// characters (cut in the middle) and its control characters escaped, so that neither a
+/// label of 300 MB nor one holding a terminal's escape sequences reaches the terminal.
+fn shown(s: &str, max: usize) -> String {
+    crate::text::printable(&crate::text::elide_middle(s, max)).into_owned()
 }
 
 fn f(v: Option<f64>) -> String {
@@ -180,7 +226,7 @@ pub fn report_text(report: &Report) -> String {
             let _ = writeln!(
                 s,
                 "{:width$}  {:<9}  {:<6}  {:<6}  {}",
-                crate::text::elide(&row.label, width),
+                shown(&row.label, width),
                 format!("{:.4}", row.precision),
                 format!("{:.4}", row.recall),
                 format!("{:.4}", row.f1),
@@ -203,16 +249,23 @@ pub fn report_text(report: &Report) -> String {
             );
             let _ = write!(s, "{:width$}", "");
             for l in &c.labels {
-                let _ = write!(s, "  {:>cell$}", crate::text::elide(l, cell));
+                let _ = write!(s, "  {:>cell$}", shown(l, cell));
             }
             let _ = writeln!(s);
             for (label, row) in c.labels.iter().zip(&c.matrix) {
-                let _ = write!(s, "{:width$}", crate::text::elide(label, width));
+                let _ = write!(s, "{:width$}", shown(label, width));
                 for n in row {
                     let _ = write!(s, "  {n:>cell$}");
                 }
                 let _ = writeln!(s);
             }
+        } else if c.matrix.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nconfusion matrix: {} classes, too many for the whole matrix; its {} cells that are not zero are in the --json document (\"cells\": [true, predicted, count])",
+                c.labels.len(),
+                c.cells.len()
+            );
         } else {
             let _ = writeln!(
                 s,
@@ -242,14 +295,16 @@ pub fn report_text(report: &Report) -> String {
             let _ = writeln!(
                 s,
                 "  {}: {} predicted {}{tail}",
-                m.id, m.label, m.prediction
+                shown(&m.id, 120),
+                shown(&m.label, 80),
+                shown(&m.prediction, 80)
             );
         }
     }
     if !report.failures.is_empty() {
         let _ = writeln!(s, "\nfailed");
         for (id, e) in report.failures.iter().take(20) {
-            let _ = writeln!(s, "  {id}: {}", crate::text::elide(e, 300));
+            let _ = writeln!(s, "  {}: {}", shown(id, 120), shown(e, 300));
         }
         if report.failed > 20 {
             let _ = writeln!(s, "  … {} more (--out lists every one)", report.failed - 20);

@@ -38,6 +38,36 @@ fn node_json(n: &NodeFacts) -> Value {
     })
 }
 
+/// Writes the `--json` document (`node_list`: also every node) to `out` as pretty JSON, the
+/// node list one node at a time (a graph of a million nodes is never one JSON tree).
+pub fn write_graph_json(
+    report: &GraphReport,
+    node_list: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let head = serde_json::to_string_pretty(&graph_json(report, false))?;
+    if !node_list {
+        return writeln!(out, "{head}");
+    }
+    // The document without its closing brace, then the list, then the brace.
+    let open = head
+        .trim_end()
+        .strip_suffix('}')
+        .unwrap_or(&head)
+        .trim_end();
+    write!(out, "{open},\n  \"node_list\": [")?;
+    for (i, n) in report.facts.nodes.iter().enumerate() {
+        let node = serde_json::to_string_pretty(&node_json(n))?;
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        out.write_all(node.replace('\n', "\n    ").as_bytes())?;
+    }
+    if report.facts.nodes.is_empty() {
+        writeln!(out, "]\n}}")
+    } else {
+        writeln!(out, "\n  ]\n}}")
+    }
+}
+
 /// The `--json` document (`node_list`: also every node).
 pub fn graph_json(report: &GraphReport, node_list: bool) -> Value {
     let f = &report.facts;
@@ -64,6 +94,7 @@ pub fn graph_json(report: &GraphReport, node_list: bool) -> Value {
             "bytes": e.bytes,
             "present": e.bytes.is_some(),
             "on_server": e.on_server,
+            "problem": e.problem,
         })).collect::<Vec<_>>(),
         "signature_mismatches": report.mismatches,
     });
@@ -120,6 +151,47 @@ fn header_text(f: &GraphFacts) -> String {
     out
 }
 
+/// Writes the text `graph` prints to `out` (`node_list`: also every node, written one at a
+/// time).
+pub fn write_graph_text(
+    report: &GraphReport,
+    node_list: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let head = graph_text(report, false);
+    if !node_list {
+        return writeln!(out, "{head}");
+    }
+    write!(out, "{head}\n\nNodes")?;
+    for (i, n) in report.facts.nodes.iter().enumerate() {
+        write!(out, "\n{}", node_line(i, n))?;
+    }
+    writeln!(out)
+}
+
+/// A node's line in the text list.
+fn node_line(i: usize, n: &NodeFacts) -> String {
+    let name = if n.name.is_empty() {
+        format!("#{i}")
+    } else {
+        crate::text::printable(&n.name).into_owned()
+    };
+    let mut line = format!(
+        "  {name}: {} ({}) -> ({})",
+        crate::text::printable(&n.op_type),
+        crate::text::printable(&n.inputs.join(", ")),
+        crate::text::printable(&n.outputs.join(", "))
+    );
+    for (k, v) in &n.attributes {
+        line.push_str(&format!(
+            " {}={}",
+            crate::text::printable(k),
+            crate::text::printable(v)
+        ));
+    }
+    line
+}
+
 /// The text `graph` prints (`node_list`: also every node).
 pub fn graph_text(report: &GraphReport, node_list: bool) -> String {
     let f = &report.facts;
@@ -165,20 +237,7 @@ pub fn graph_text(report: &GraphReport, node_list: bool) -> String {
     if node_list {
         out.push_str("\nNodes\n");
         for (i, n) in f.nodes.iter().enumerate() {
-            let name = if n.name.is_empty() {
-                format!("#{i}")
-            } else {
-                n.name.clone()
-            };
-            out.push_str(&format!(
-                "  {name}: {} ({}) -> ({})",
-                n.op_type,
-                n.inputs.join(", "),
-                n.outputs.join(", ")
-            ));
-            for (k, v) in &n.attributes {
-                out.push_str(&format!(" {k}={v}"));
-            }
+            out.push_str(&node_line(i, n));
             out.push('\n');
         }
     }

@@ -26,6 +26,9 @@ pub use predict::latency_line;
 
 /// Runs the command; `Err` is printed as `error: ...` with exit code 2.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if cli.command.is_some() {
+        crate::text::FrontEnd::set(crate::text::FrontEnd::CommandLine);
+    }
     let Some(command) = cli.command else {
         #[cfg(feature = "gui")]
         {
@@ -76,13 +79,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &Default::default(),
                 &std::sync::atomic::AtomicBool::new(false),
             )?;
-            let out = if json {
-                serde_json::to_string_pretty(&graph::graph_json(&report, nodes))
-                    .context("cannot write the graph as JSON")?
-            } else {
-                graph::graph_text(&report, nodes)
-            };
-            print_out(&out)?;
+            write_out(|out| {
+                if json {
+                    graph::write_graph_json(&report, nodes, out)
+                } else {
+                    graph::write_graph_text(&report, nodes, out)
+                }
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Openapi {
@@ -170,9 +173,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             image_args,
             backend,
         } => {
-            let dataset = match (images, csv.or(jsonl)) {
+            // The flag given says the table's form, whatever its file's name.
+            use crate::eval::dataset::TableKind;
+            let table = csv
+                .map(|f| (f, TableKind::Csv))
+                .or(jsonl.map(|f| (f, TableKind::JsonLines)));
+            let dataset = match (images, table) {
                 (Some(dir), _) => crate::eval::DatasetSpec::Images(dir),
-                (None, Some(file)) => crate::eval::DatasetSpec::Table { file, label },
+                (None, Some((file, kind))) => crate::eval::DatasetSpec::Table {
+                    file,
+                    label,
+                    kind: Some(kind),
+                },
                 (None, None) => {
                     anyhow::bail!("give the dataset: --images DIR, --csv FILE or --jsonl FILE")
                 }
@@ -200,6 +212,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.
+/// Writes to stdout through `write` (buffered); a closed pipe ends quietly.
+fn write_out(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
+}
+
 fn print_out(text: impl std::fmt::Display) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();

@@ -56,6 +56,11 @@ pub struct Comparison {
     pub changes: Vec<Change>,
     /// How many of A's requests (its example and generated ones) went through B's validator.
     pub requests_checked: usize,
+    /// What `show` warns about A's folder (a file linking out of it, an unreadable
+    /// environment file, ...), and about B's: a drop-in signature does not make up for them.
+    pub warnings_a: Vec<String>,
+    /// The same for B.
+    pub warnings_b: Vec<String>,
 }
 
 impl Comparison {
@@ -90,6 +95,7 @@ impl Comparison {
             "changes": self.changes,
             "equal_sections": self.equal_sections(),
             "requests_checked": self.requests_checked,
+            "warnings": {"a": self.warnings_a, "b": self.warnings_b},
         })
     }
 }
@@ -161,9 +167,12 @@ pub fn diff(a: &ModelCard, b: &ModelCard) -> Comparison {
     let mut changes = changes.0;
     // Stable by section, in the order of SECTIONS.
     changes.sort_by_key(|c| SECTIONS.iter().position(|s| *s == c.section));
+    let warnings = |c: &ModelCard| c.warnings.iter().map(ToString::to_string).collect();
     Comparison {
         changes,
         requests_checked,
+        warnings_a: warnings(a),
+        warnings_b: warnings(b),
     }
 }
 
@@ -240,9 +249,12 @@ fn columns(a: &[&ColSpec], b: &[&ColSpec], changes: &mut Changes) {
     let key = |c: &ColSpec, i: usize| c.name.clone().unwrap_or_else(|| format!("column {i}"));
     let a_keys: Vec<String> = a.iter().enumerate().map(|(i, c)| key(c, i)).collect();
     let b_keys: Vec<String> = b.iter().enumerate().map(|(i, c)| key(c, i)).collect();
+    // Looked up by name, so that 100,000 columns take one pass a side.
+    let b_at = first_index(&b_keys);
+    let a_at = first_index(&a_keys);
     for (i, ca) in a.iter().enumerate() {
         let name = &a_keys[i];
-        match b_keys.iter().position(|k| k == name) {
+        match b_at.get(name.as_str()).copied() {
             None => changes.add(S, name.clone(), Some(col_label(ca)), None),
             Some(j) => {
                 let cb = b[j];
@@ -280,7 +292,7 @@ fn columns(a: &[&ColSpec], b: &[&ColSpec], changes: &mut Changes) {
     }
     for (j, cb) in b.iter().enumerate() {
         let name = &b_keys[j];
-        if a_keys.contains(name) {
+        if a_at.contains_key(name.as_str()) {
             continue;
         }
         if cb.is_required() {
@@ -300,9 +312,19 @@ fn columns(a: &[&ColSpec], b: &[&ColSpec], changes: &mut Changes) {
 fn tensors(a: &[&TensorSpec], b: &[&TensorSpec], changes: &mut Changes) {
     const S: &str = "signature";
     let key = |t: &TensorSpec| t.name.clone().unwrap_or_else(|| "the tensor".to_string());
+    fn by_name<'t>(
+        side: &[&'t TensorSpec],
+    ) -> std::collections::HashMap<Option<&'t str>, &'t TensorSpec> {
+        let mut map = std::collections::HashMap::with_capacity(side.len());
+        for t in side {
+            map.entry(t.name.as_deref()).or_insert(*t);
+        }
+        map
+    }
+    let (a_by, b_by) = (by_name(a), by_name(b));
     for ta in a {
         let name = key(ta);
-        let Some(tb) = b.iter().find(|t| t.name == ta.name) else {
+        let Some(&tb) = b_by.get(&ta.name.as_deref()) else {
             changes.add(S, name, Some(ta.type_label()), None);
             continue;
         };
@@ -350,7 +372,7 @@ fn tensors(a: &[&TensorSpec], b: &[&TensorSpec], changes: &mut Changes) {
         }
     }
     for tb in b {
-        if !a.iter().any(|t| t.name == tb.name) {
+        if !a_by.contains_key(&tb.name.as_deref()) {
             let name = key(tb);
             changes.breaking(
                 S,
@@ -386,14 +408,15 @@ fn outputs(a: Option<&Schema>, b: Option<&Schema>, changes: &mut Changes) {
             .collect()
     };
     let (na, nb) = (names(a), names(b));
+    let (a_at, b_at) = (first_index(&na), first_index(&nb));
     for (i, sa) in a.specs.iter().enumerate() {
         let name = &na[i];
-        match nb.iter().position(|n| n == name) {
+        match b_at.get(name.as_str()).copied() {
             None => {
                 let renamed = (a.specs.len() == b.specs.len())
                     .then(|| nb.get(i))
                     .flatten()
-                    .filter(|n| !na.contains(n));
+                    .filter(|n| !a_at.contains_key(n.as_str()));
                 let reason = match renamed {
                     Some(to) => format!(
                         "the output {name:?} is called {to:?} in B: callers reading {name:?} break"
@@ -428,10 +451,11 @@ fn outputs(a: Option<&Schema>, b: Option<&Schema>, changes: &mut Changes) {
     }
     for (j, sb) in b.specs.iter().enumerate() {
         let name = &nb[j];
+        let in_a = a_at.contains_key(name.as_str());
         let renamed_to = a.specs.len() == b.specs.len()
-            && !na.contains(name)
-            && na.get(j).is_some_and(|n| !nb.contains(n));
-        if !na.contains(name) && !renamed_to {
+            && !in_a
+            && na.get(j).is_some_and(|n| !b_at.contains_key(n.as_str()));
+        if !in_a && !renamed_to {
             changes.add(S, name.clone(), None, Some(spec_label(sb)));
         }
     }
@@ -444,8 +468,16 @@ fn param_label(p: &ParamSpec) -> String {
 
 fn params(a: &[ParamSpec], b: &[ParamSpec], changes: &mut Changes) {
     const S: &str = "params";
+    fn by_name(side: &[ParamSpec]) -> std::collections::HashMap<&str, &ParamSpec> {
+        let mut map = std::collections::HashMap::with_capacity(side.len());
+        for p in side {
+            map.entry(p.name.as_str()).or_insert(p);
+        }
+        map
+    }
+    let (a_by, b_by) = (by_name(a), by_name(b));
     for pa in a {
-        match b.iter().find(|p| p.name == pa.name) {
+        match b_by.get(pa.name.as_str()).copied() {
             None => changes.breaking(
                 S,
                 pa.name.clone(),
@@ -487,7 +519,7 @@ fn params(a: &[ParamSpec], b: &[ParamSpec], changes: &mut Changes) {
         }
     }
     for pb in b {
-        if !a.iter().any(|p| p.name == pb.name) {
+        if !a_by.contains_key(pb.name.as_str()) {
             changes.add(S, pb.name.clone(), None, Some(param_label(pb)));
         }
     }
@@ -571,17 +603,19 @@ fn environment(a: &ModelCard, b: &ModelCard, changes: &mut Changes) {
             .collect()
     };
     let (ra, rb) = (rows(ea), rows(eb));
+    // Looked up by name (10,000 requirements a side are compared in one pass each).
+    let (ia, ib) = (first_by_name(&ra), first_by_name(&rb));
     for (name, spec) in &ra {
-        match rb.iter().find(|(n, _)| n == name) {
+        match ib.get(name.as_str()) {
             None => changes.add(S, name.clone(), Some(spec.clone()), None),
-            Some((_, other)) if other != spec => {
-                changes.add(S, name.clone(), Some(spec.clone()), Some(other.clone()))
+            Some(other) if *other != spec => {
+                changes.add(S, name.clone(), Some(spec.clone()), Some((*other).clone()))
             }
             Some(_) => {}
         }
     }
     for (name, spec) in &rb {
-        if !ra.iter().any(|(n, _)| n == name) {
+        if !ia.contains_key(name.as_str()) {
             changes.add(S, name.clone(), None, Some(spec.clone()));
         }
     }
@@ -619,13 +653,13 @@ fn files(a: &ModelCard, b: &ModelCard, changes: &mut Changes) {
             .collect()
     };
     let (la, lb) = (list(a), list(b));
+    // Looked up by path: 100,000 files a side are compared in one pass each.
+    let (ia, ib) = (first_by_name(&la), first_by_name(&lb));
     let size = |n: u64| crate::text::human_size(n);
     for (path, sa) in &la {
-        match lb.iter().find(|(p, _)| p == path) {
+        match ib.get(path.as_str()) {
             None => changes.add(S, path.clone(), Some(size(*sa)), None),
-            Some((_, sb)) if sb != sa => {
-                changes.add(S, path.clone(), Some(size(*sa)), Some(size(*sb)))
-            }
+            Some(&sb) if sb != sa => changes.add(S, path.clone(), Some(size(*sa)), Some(size(*sb))),
             // The same size: retrained weights often are; their bytes tell.
             Some(_) if same_bytes(&a.root, &b.root, path, *sa) == Some(false) => changes.add(
                 S,
@@ -637,10 +671,28 @@ fn files(a: &ModelCard, b: &ModelCard, changes: &mut Changes) {
         }
     }
     for (path, sb) in &lb {
-        if !la.iter().any(|(p, _)| p == path) {
+        if !ia.contains_key(path.as_str()) {
             changes.add(S, path.clone(), None, Some(size(*sb)));
         }
     }
+}
+
+/// Each name to the index of its first place.
+fn first_index(names: &[String]) -> std::collections::HashMap<&str, usize> {
+    let mut map = std::collections::HashMap::with_capacity(names.len());
+    for (i, name) in names.iter().enumerate() {
+        map.entry(name.as_str()).or_insert(i);
+    }
+    map
+}
+
+/// Each name of `(name, value)` pairs to its first value.
+fn first_by_name<T>(pairs: &[(String, T)]) -> std::collections::HashMap<&str, &T> {
+    let mut map = std::collections::HashMap::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        map.entry(name.as_str()).or_insert(value);
+    }
+    map
 }
 
 /// Files of the same size up to this many bytes are compared byte for byte.
@@ -709,18 +761,26 @@ fn metadata(a: &ModelCard, b: &ModelCard, changes: &mut Changes) {
     }
 }
 
-/// A-valid requests: A's input example, and requests the Test tab's generator makes from A's
-/// signature (fills of zeros, ones and random values for tensors; typical values and missing
-/// values for columns), each kept when A's validator accepts it.
-fn requests_of(a: &ModelCard) -> Vec<(String, crate::input::request::Request)> {
-    let mut out = Vec::new();
-    if a.input_example.is_some()
-        && let Ok(r) = build_request(a, &InputSource::Example, None, None)
-    {
-        out.push(("A's input example".to_string(), r));
+/// A-valid requests, each given to `each` as soon as it is made and dropped after (one
+/// request in memory at a time): A's input example, and requests the Test tab's generator
+/// makes from A's signature (fills of zeros, ones and random values for tensors; typical
+/// values and missing values for columns), each when A's validator accepts it.
+fn each_request_of(a: &ModelCard, mut each: impl FnMut(&str, crate::input::request::Request)) {
+    let mut offer = |name: &str, built: Result<crate::input::request::Request, _>| {
+        if let Ok(r) = built
+            && validate(Model::of(a), &r).is_ok()
+        {
+            each(name, r);
+        }
+    };
+    if a.input_example.is_some() {
+        offer(
+            "A's input example",
+            build_request(a, &InputSource::Example, None, None),
+        );
     }
     let Some(schema) = a.signature.valid().and_then(|s| s.inputs.as_ref()) else {
-        return out;
+        return;
     };
     if schema.is_tensor() {
         for (name, kind) in [
@@ -739,9 +799,10 @@ fn requests_of(a: &ModelCard) -> Vec<(String, crate::input::request::Request)> {
                 batch: 2,
                 free: 2,
             };
-            if let Ok(r) = build_request(a, &source, None, None) {
-                out.push((format!("a batch of two, {name}"), r));
-            }
+            offer(
+                &format!("a batch of two, {name}"),
+                build_request(a, &source, None, None),
+            );
         }
     } else {
         let cols = schema.columns();
@@ -760,13 +821,12 @@ fn requests_of(a: &ModelCard) -> Vec<(String, crate::input::request::Request)> {
                 columns: columns.clone(),
                 rows,
             };
-            if let Ok(r) = build_request(a, &source, None, None) {
-                out.push((format!("a row of {name}"), r));
-            }
+            offer(
+                &format!("a row of {name}"),
+                build_request(a, &source, None, None),
+            );
         }
     }
-    out.retain(|(_, r)| validate(Model::of(a), r).is_ok());
-    out
 }
 
 /// A cell the Test tab's grid would hold for a value of the type.
@@ -805,28 +865,29 @@ fn json_cell(ty: &ColType) -> String {
 /// Sends A's requests through B's validator: the ones B refuses make one breaking change,
 /// naming them and B's first refusal in MLflow's words.
 fn concrete(a: &ModelCard, b: &ModelCard, changes: &mut Changes) -> usize {
-    let requests = requests_of(a);
-    let mut refused: Vec<(&str, String)> = Vec::new();
-    for (name, request) in &requests {
-        let verdict = validate(Model::of(b), request);
+    let mut sent = 0usize;
+    let mut refused: Vec<(String, String)> = Vec::new();
+    each_request_of(a, |name, request| {
+        sent += 1;
+        let verdict = validate(Model::of(b), &request);
         if let Some(problem) = verdict.problems.first() {
-            refused.push((name, problem.message.clone()));
+            refused.push((name.to_string(), problem.message.clone()));
         }
-    }
+    });
     if let Some((_, first)) = refused.first() {
-        let names: Vec<&str> = refused.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = refused.iter().map(|(n, _)| n.as_str()).collect();
         changes.breaking(
             "signature",
             "A's requests",
-            Some(format!("{} accepted", requests.len())),
+            Some(format!("{sent} accepted")),
             Some(format!("{} refused: {}", refused.len(), names.join("; "))),
             format!(
                 "B refuses {} of A's {} requests ({}): {first}",
                 refused.len(),
-                requests.len(),
+                sent,
                 names.join("; ")
             ),
         );
     }
-    requests.len()
+    sent
 }

@@ -143,8 +143,8 @@ impl Producer<'_> {
                             Ok::<_, ()>(
                                 part.iter()
                                     .map(|item| {
-                                        crate::input::image::decode(&item.path)
-                                            .map(|d| {
+                                        crate::input::image::decode_held(&item.path)
+                                            .map(|(d, _room)| {
                                                 crate::input::image::resize(&d, w, h, resize).into()
                                             })
                                             .map_err(|e| e.to_string())

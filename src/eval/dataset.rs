@@ -59,8 +59,10 @@ pub enum DatasetError {
 pub struct ImageFolder {
     /// The folder.
     pub root: PathBuf,
-    /// The subfolders' names, sorted (empty for a flat folder).
+    /// The subfolders' names, sorted (empty for a flat folder), as text.
     pub classes: Vec<String>,
+    /// The subfolders' names as the system gives them (not always UTF-8), for their paths.
+    class_dirs: Vec<OsString>,
     /// Each image: its class (an index into `classes`) and its file name, in class order then
     /// name order.
     items: Vec<(Option<u32>, OsString)>,
@@ -91,8 +93,18 @@ fn hidden(name: &std::ffi::OsStr) -> bool {
     name.to_string_lossy().starts_with('.')
 }
 
-/// Sorted non-hidden entries of a folder: (name, is a folder). Capped at [`MAX_ITEMS`].
-fn entries(dir: &Path) -> Result<Vec<(OsString, bool)>, DatasetError> {
+/// What a folder entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Entry {
+    File,
+    Folder,
+    /// A symbolic link that leads out of the dataset's folder (or nowhere): not opened.
+    LinkOut,
+}
+
+/// Sorted non-hidden entries of a folder: (name, what it is). A link is followed only when
+/// it stays inside `root`, the dataset's folder. Capped at [`MAX_ITEMS`].
+fn entries(dir: &Path, root: &Path) -> Result<Vec<(OsString, Entry)>, DatasetError> {
     let read = std::fs::read_dir(dir).map_err(|e| DatasetError::Read {
         path: dir.to_path_buf(),
         problem: e.to_string(),
@@ -110,9 +122,20 @@ fn entries(dir: &Path) -> Result<Vec<(OsString, bool)>, DatasetError> {
         if out.len() >= MAX_ITEMS {
             return Err(DatasetError::TooMany(dir.to_path_buf()));
         }
-        // A link to a folder counts as a folder (metadata follows links).
-        let is_dir = std::fs::metadata(entry.path()).is_ok_and(|m| m.is_dir());
-        out.push((name, is_dir));
+        let path = entry.path();
+        let link = entry.file_type().is_ok_and(|t| t.is_symlink());
+        // A link counts as what it leads to, when that is inside the dataset's folder; the
+        // target is resolved without being opened.
+        if link
+            && !std::fs::canonicalize(&path).is_ok_and(|target| {
+                std::fs::canonicalize(root).is_ok_and(|r| target.starts_with(r))
+            })
+        {
+            out.push((name, Entry::LinkOut));
+            continue;
+        }
+        let is_dir = std::fs::metadata(&path).is_ok_and(|m| m.is_dir());
+        out.push((name, if is_dir { Entry::Folder } else { Entry::File }));
     }
     out.sort();
     Ok(out)
@@ -122,28 +145,45 @@ impl ImageFolder {
     /// Lists a folder: its subfolders are classes (their images are read one level down), or,
     /// without subfolders, its images are unlabelled.
     pub fn list(root: &Path) -> Result<Self, DatasetError> {
-        let top = entries(root)?;
-        let labelled = top.iter().any(|(_, d)| *d);
+        let top = entries(root, root)?;
+        let labelled = top.iter().any(|(_, e)| *e == Entry::Folder);
         let mut folder = ImageFolder {
             root: root.to_path_buf(),
             classes: Vec::new(),
+            class_dirs: Vec::new(),
             items: Vec::new(),
             skipped: Vec::new(),
         };
-        for (name, is_dir) in top {
+        let link_out = |shown: &str| format!("{shown} (a link out of the folder: not read)");
+        for (name, entry) in top {
             let shown = name.to_string_lossy().into_owned();
-            if !is_dir {
-                if labelled || !is_image(&name) {
-                    folder.skipped.push(shown);
-                } else {
-                    folder.items.push((None, name));
+            match entry {
+                Entry::LinkOut => {
+                    folder.skipped.push(link_out(&shown));
+                    continue;
                 }
-                continue;
+                Entry::File => {
+                    if labelled || !is_image(&name) {
+                        folder.skipped.push(shown);
+                    } else {
+                        folder.items.push((None, name));
+                    }
+                    continue;
+                }
+                Entry::Folder => {}
             }
             let class = u32::try_from(folder.classes.len()).unwrap_or(u32::MAX);
             folder.classes.push(shown.clone());
-            for (file, sub) in entries(&root.join(&name))? {
-                if sub || !is_image(&file) {
+            let files = entries(&root.join(&name), root)?;
+            folder.class_dirs.push(name);
+            for (file, entry) in files {
+                if entry == Entry::LinkOut {
+                    folder
+                        .skipped
+                        .push(link_out(&format!("{shown}/{}", file.to_string_lossy())));
+                    continue;
+                }
+                if entry == Entry::Folder || !is_image(&file) {
                     folder
                         .skipped
                         .push(format!("{shown}/{}", file.to_string_lossy()));
@@ -186,12 +226,13 @@ impl ImageFolder {
     pub fn item(&self, i: usize) -> Option<ImageItem> {
         let (class, name) = self.items.get(i)?;
         let label = class.and_then(|c| self.classes.get(c as usize)).cloned();
-        let (id, path) = match &label {
-            Some(l) => (
+        let dir = class.and_then(|c| self.class_dirs.get(c as usize));
+        let (id, path) = match (&label, dir) {
+            (Some(l), Some(dir)) => (
                 format!("{l}/{}", name.to_string_lossy()),
-                self.root.join(l).join(name),
+                self.root.join(dir).join(name),
             ),
-            None => (name.to_string_lossy().into_owned(), self.root.join(name)),
+            _ => (name.to_string_lossy().into_owned(), self.root.join(name)),
         };
         Some(ImageItem { id, path, label })
     }
@@ -260,8 +301,79 @@ pub struct TableReader {
     source: Source,
 }
 
+/// The bytes under a CSV record being read, and the quotes seen, shared by the table and
+/// its file's reader.
+#[derive(Debug, Default)]
+struct RecordCount {
+    /// Bytes read since the record began (the parser's buffer of 64 KiB ahead at most).
+    bytes: Counter,
+    /// `"` bytes read in the whole file.
+    quotes: Counter,
+    /// Bytes read in the whole file.
+    total: Counter,
+    /// Whether the file's end was reached.
+    end: std::sync::atomic::AtomicBool,
+    /// Whether a read was refused for a record over [`MAX_LINE_BYTES`].
+    over: std::sync::atomic::AtomicBool,
+}
+
+/// A count shared by the table and its reader (one thread at a time).
+#[derive(Debug, Default)]
+struct Counter(std::sync::atomic::AtomicU64);
+
+impl Counter {
+    fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    fn set(&self, v: u64) {
+        self.0.store(v, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A CSV file as its parser reads it: a record that passes [`MAX_LINE_BYTES`] makes the read
+/// fail, so that it is never held whole (a file of one endless line, `/dev/zero`, a cell of
+/// 300 MB).
+struct CappedFile {
+    file: BufReader<File>,
+    count: std::sync::Arc<RecordCount>,
+}
+
+impl Read for CappedFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let used = self.count.bytes.get();
+        if used > MAX_LINE_BYTES {
+            self.count
+                .over
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            return Err(std::io::Error::other(format!(
+                "a record longer than {MAX_LINE_BYTES} bytes"
+            )));
+        }
+        let n = self.file.read(buf)?;
+        let read = buf.get(..n).unwrap_or_default();
+        self.count.bytes.set(used + n as u64);
+        self.count.total.set(self.count.total.get() + n as u64);
+        if n == 0 && !buf.is_empty() {
+            self.count
+                .end
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let quotes = read.iter().filter(|&&b| b == b'"').count() as u64;
+        self.count.quotes.set(self.count.quotes.get() + quotes);
+        Ok(n)
+    }
+}
+
 enum Source {
-    Csv(csv::Reader<BufReader<File>>),
+    Csv {
+        reader: csv::Reader<CappedFile>,
+        count: std::sync::Arc<RecordCount>,
+        /// Whether the file stopped being read (a record over the cap).
+        ended: bool,
+        /// What to add to the parser's line numbers: 1 for a file whose lines end in CRLF
+        /// (the parser counts a CRLF's line feed with the next record).
+        line_offset: u64,
+    },
     Lines {
         reader: BufReader<File>,
         line: usize,
@@ -321,11 +433,32 @@ impl TableReader {
         };
         match kind {
             TableKind::Csv => {
+                let count = std::sync::Arc::new(RecordCount::default());
+                let mut file = BufReader::with_capacity(1 << 16, file);
+                // Whether the first line ends in CRLF, from the first 64 KiB.
+                let crlf = file.fill_buf().is_ok_and(|start| {
+                    start
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .is_some_and(|i| i > 0 && start.get(i - 1) == Some(&b'\r'))
+                });
                 let mut reader = csv::ReaderBuilder::new()
                     .has_headers(true)
                     .flexible(true)
-                    .from_reader(BufReader::new(file));
-                let columns = crate::input::files::csv_header(&mut reader).map_err(err)?;
+                    .buffer_capacity(1 << 16)
+                    .from_reader(CappedFile {
+                        file,
+                        count: count.clone(),
+                    });
+                let columns = match crate::input::files::csv_header(&mut reader) {
+                    Ok(columns) => columns,
+                    Err(_) if count.over.load(std::sync::atomic::Ordering::Relaxed) => {
+                        return Err(err(format!(
+                            "line 1: the header row is longer than {MAX_LINE_BYTES} bytes: is this a CSV file?"
+                        )));
+                    }
+                    Err(e) => return Err(err(e)),
+                };
                 if columns.iter().all(String::is_empty) {
                     return Err(DatasetError::Empty {
                         path: path.to_path_buf(),
@@ -335,7 +468,12 @@ impl TableReader {
                 Ok(Self {
                     path: path.to_path_buf(),
                     columns,
-                    source: Source::Csv(reader),
+                    source: Source::Csv {
+                        reader,
+                        count,
+                        ended: false,
+                        line_offset: u64::from(crlf),
+                    },
                 })
             }
             TableKind::JsonLines => {
@@ -389,13 +527,37 @@ impl TableReader {
     pub fn next_row(&mut self) -> Option<Result<Row, (String, String)>> {
         let columns = &self.columns;
         match &mut self.source {
-            Source::Csv(reader) => {
+            Source::Csv {
+                reader,
+                count,
+                ended,
+                line_offset,
+            } => {
+                if *ended {
+                    return None;
+                }
                 let mut record = csv::StringRecord::new();
+                // The line the record starts on, for a record too long to be read.
+                let next_line = reader.position().line() + *line_offset;
+                count.bytes.set(0);
                 match reader.read_record(&mut record) {
                     Ok(false) => None,
                     Ok(true) => {
-                        let line = record.position().map_or(0, csv::Position::line);
+                        let line = record.position().map_or(0, csv::Position::line) + *line_offset;
                         let id = format!("line {line}");
+                        // A quote never closed makes the rest of the file one record: the file
+                        // ends inside it with an odd number of quotes.
+                        let last = reader.position().line() + *line_offset;
+                        let at_end = count.end.load(std::sync::atomic::Ordering::Relaxed)
+                            && reader.position().byte() == count.total.get();
+                        if at_end && count.quotes.get() % 2 == 1 && last > line {
+                            return Some(Err((
+                                id,
+                                format!(
+                                    "a quote opened in this record is never closed: lines {line} to {last} were read as one record (close the quote, or remove it)"
+                                ),
+                            )));
+                        }
                         if record.len() != columns.len() {
                             return Some(Err((
                                 id,
@@ -411,10 +573,23 @@ impl TableReader {
                             cells: record.iter().map(|f| Cell::Text(f.to_string())).collect(),
                         }))
                     }
+                    Err(_) if count.over.load(std::sync::atomic::Ordering::Relaxed) => {
+                        *ended = true;
+                        Some(Err((
+                            format!("line {next_line}"),
+                            format!(
+                                "a record longer than {MAX_LINE_BYTES} bytes: the file is not read past it"
+                            ),
+                        )))
+                    }
                     Err(e) => {
-                        let line = e.position().map_or(0, csv::Position::line);
+                        let line = e.position().map_or(next_line, |p| p.line() + *line_offset);
                         if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                            return None;
+                            *ended = true;
+                            return Some(Err((
+                                format!("line {line}"),
+                                format!("the file could not be read further: {e}"),
+                            )));
                         }
                         Some(Err((format!("line {line}"), e.to_string())))
                     }

@@ -12,6 +12,10 @@ use serde::Serialize;
 /// classes (or labels that are ids), and the confusion matrix would grow with their square.
 pub const MAX_LABELS: usize = 10_000;
 
+/// Up to this many labels the report holds the whole confusion matrix; above, only its
+/// cells that are not zero (9,999 labels would be 100 million cells, 800 MB).
+pub const DENSE_LABELS: usize = 500;
+
 /// Counts of (true label, predicted label) pairs.
 #[derive(Debug, Clone, Default)]
 pub struct Classification {
@@ -60,8 +64,12 @@ pub struct ClassificationReport {
     /// The labels in the order of the matrix: the model's class names first (in their order),
     /// then any other label seen, sorted.
     pub labels: Vec<String>,
-    /// `matrix[t][p]`: items of label `t` predicted as label `p`.
+    /// `matrix[t][p]`: items of label `t` predicted as label `p`; empty when there are more
+    /// than [`DENSE_LABELS`] labels (see `cells`).
     pub matrix: Vec<Vec<u64>>,
+    /// The cells that are not zero, `(t, p, count)`, by row then column: the whole matrix
+    /// whatever its size.
+    pub cells: Vec<(usize, usize, u64)>,
     /// Per label, in the same order.
     pub per_class: Vec<ClassScores>,
 }
@@ -106,26 +114,45 @@ impl Classification {
         let mut rest: Vec<&String> = self.labels.iter().filter(|l| !order.contains(l)).collect();
         rest.sort();
         labels.extend(rest.into_iter().cloned());
-        let at: Vec<usize> = labels
+        // Where each interned label sits in the report's order.
+        let mut position = vec![usize::MAX; self.labels.len()];
+        for (at, l) in labels.iter().enumerate() {
+            if let Some(&i) = self.index.get(l) {
+                position[i] = at;
+            }
+        }
+        let mut cells: Vec<(usize, usize, u64)> = self
+            .pairs
             .iter()
-            .filter_map(|l| self.index.get(l).copied())
+            .filter(|(_, n)| **n > 0)
+            .filter_map(|(&(t, p), &n)| Some((*position.get(t)?, *position.get(p)?, n)))
             .collect();
-        let matrix: Vec<Vec<u64>> = at
-            .iter()
-            .map(|&t| {
-                at.iter()
-                    .map(|&p| self.pairs.get(&(t, p)).copied().unwrap_or(0))
-                    .collect()
-            })
-            .collect();
+        cells.sort_unstable();
+        let size = labels.len();
+        let (mut support, mut predicted, mut diagonal) =
+            (vec![0u64; size], vec![0u64; size], vec![0u64; size]);
+        for &(t, p, n) in &cells {
+            support[t] += n;
+            predicted[p] += n;
+            if t == p {
+                diagonal[t] = n;
+            }
+        }
+        let matrix: Vec<Vec<u64>> = if size <= DENSE_LABELS {
+            let mut m = vec![vec![0u64; size]; size];
+            for &(t, p, n) in &cells {
+                m[t][p] = n;
+            }
+            m
+        } else {
+            Vec::new()
+        };
         let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
         let per_class: Vec<ClassScores> = labels
             .iter()
             .enumerate()
             .map(|(i, label)| {
-                let tp = matrix[i][i];
-                let support: u64 = matrix[i].iter().sum();
-                let predicted: u64 = matrix.iter().map(|row| row[i]).sum();
+                let (tp, support, predicted) = (diagonal[i], support[i], predicted[i]);
                 // scikit-learn: (1 + b^2) tp / ((1 + b^2) tp + b^2 fn + fp), b = 1.
                 let denominator = (support + predicted) as f64;
                 ClassScores {
@@ -154,6 +181,7 @@ impl Classification {
             macro_f1,
             labels,
             matrix,
+            cells,
             per_class,
         }
     }
@@ -281,6 +309,24 @@ mod tests {
                 r2: None
             }
         );
+    }
+
+    #[test]
+    fn many_labels_keep_only_the_cells_that_are_not_zero() {
+        let mut m = Classification::default();
+        let n = DENSE_LABELS + 100;
+        for i in 0..n {
+            // Each label predicted as itself, and label 0 once as the last.
+            m.add(&format!("{i:05}"), &format!("{i:05}")).unwrap();
+        }
+        m.add("00000", &format!("{:05}", n - 1)).unwrap();
+        let r = m.report(&[]);
+        assert!(r.matrix.is_empty(), "no dense matrix past {DENSE_LABELS}");
+        assert_eq!(r.cells.len(), n + 1);
+        assert_eq!(r.cells[0], (0, 0, 1));
+        assert_eq!(r.cells[1], (0, n - 1, 1));
+        assert_eq!(r.per_class[0].support, 2);
+        assert_eq!(r.per_class[n - 1].precision, 0.5);
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub enum DatasetSpec {
         file: PathBuf,
         /// The column holding the labels (`None`: predictions only, no metrics).
         label: Option<String>,
+        /// CSV or JSON lines, as the user said (`--csv`, `--jsonl`); `None`: the file's name
+        /// says ([`TableKind::of`]).
+        kind: Option<TableKind>,
     },
 }
 
@@ -156,6 +159,14 @@ enum Data {
 type SentColumn = (String, usize, ColType);
 
 impl Plan {
+    /// The dataset read: the image folder or the table file.
+    pub fn dataset_path(&self) -> &Path {
+        match &self.data {
+            Data::Images { folder, .. } => &folder.root,
+            Data::Table { path, .. } => path,
+        }
+    }
+
     /// The request a run sends for the table row `id` (`line N`) alone, as JSON: what the Test
     /// tab opens when an item of the table is clicked. `None` for an image folder.
     pub fn row_request(&self, id: &str) -> Option<Result<Value, EvalError>> {
@@ -331,11 +342,12 @@ pub fn prepare(
                 fixed,
             )
         }
-        DatasetSpec::Table { file, label } => {
-            let kind = TableKind::of(file);
+        DatasetSpec::Table { file, label, kind } => {
+            let kind = kind.unwrap_or_else(|| TableKind::of(file));
             let table = TableReader::open(file, kind)?;
             let columns = table.columns.clone();
             drop(table);
+
             let label_index = match label {
                 None => None,
                 Some(l) => Some(columns.iter().position(|c| c == l).ok_or_else(|| {
@@ -347,6 +359,7 @@ pub fn prepare(
                 })?),
             };
             let (send, form) = match_columns(card, file, &columns, label_index, &mut notes)?;
+            repeated_columns(&columns, label_index, &send, &mut notes);
             let total = dataset::count_rows(file, kind)?;
             if total == 0 {
                 return Err(EvalError::Dataset(dataset::DatasetError::Empty {
@@ -416,6 +429,41 @@ pub fn prepare(
         notes,
         summary,
     })
+}
+
+/// Says, before anything runs, where a name is given to several columns and only one of them
+/// is read: the first is the label, or the first is the one a signature's column is matched
+/// to (columns sent by position, to a tensor, are each sent and not noted).
+fn repeated_columns(
+    columns: &[String],
+    label: Option<usize>,
+    send: &[SentColumn],
+    notes: &mut Vec<String>,
+) {
+    let mut places: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (i, c) in columns.iter().enumerate() {
+        places.entry(c.as_str()).or_default().push(i);
+    }
+    let mut repeated: Vec<(&str, Vec<usize>)> =
+        places.into_iter().filter(|(_, at)| at.len() > 1).collect();
+    repeated.sort_by_key(|(_, at)| at[0]);
+    let sent: std::collections::HashSet<usize> = send.iter().map(|(_, i, _)| *i).collect();
+    for (name, at) in repeated.iter().take(20) {
+        let numbers: Vec<String> = at.iter().map(|i| (i + 1).to_string()).collect();
+        let read = if label.is_some_and(|l| at.contains(&l)) {
+            "the first is read as the label"
+        } else if at.iter().filter(|i| sent.contains(i)).count() == 1 {
+            "only the first is read"
+        } else {
+            continue;
+        };
+        notes.push(format!(
+            "the column name {:?} is given to {} columns (numbers {}): {read}",
+            crate::text::elide_middle(name, 80),
+            at.len(),
+            numbers.join(", ")
+        ));
+    }
 }
 
 /// The columns to send, matched to the signature by name: a required one the table lacks
@@ -653,8 +701,11 @@ pub struct Report {
     pub failed: usize,
     /// Requests sent again after an endpoint answered 429 or 503.
     pub retries: usize,
-    /// Whether the run was stopped before the end.
+    /// Whether the run was stopped before the end by the user.
     pub cancelled: bool,
+    /// Why the run stopped before the end by itself (an endpoint that stopped answering),
+    /// with the metrics of what was done.
+    pub stopped: Option<String>,
     /// The classification metrics.
     pub classification: Option<ClassificationReport>,
     /// The regression metrics.
@@ -684,6 +735,9 @@ impl Report {
         doc.insert("failed".into(), self.failed.into());
         doc.insert("retries".into(), self.retries.into());
         doc.insert("cancelled".into(), self.cancelled.into());
+        if let Some(why) = &self.stopped {
+            doc.insert("stopped".into(), why.clone().into());
+        }
         let number = |v: Option<f64>| {
             v.and_then(serde_json::Number::from_f64)
                 .map_or(Value::Null, Value::Number)
@@ -693,10 +747,17 @@ impl Report {
                 "metrics".into(),
                 serde_json::json!({"accuracy": number(c.accuracy), "macro_f1": number(c.macro_f1)}),
             );
-            doc.insert(
-                "confusion_matrix".into(),
-                serde_json::json!({"labels": c.labels, "matrix": c.matrix}),
-            );
+            let matrix = if c.labels.len() <= metrics::DENSE_LABELS {
+                serde_json::json!({"labels": c.labels, "matrix": c.matrix})
+            } else {
+                // Too many labels for the whole matrix: the cells that are not zero.
+                serde_json::json!({
+                    "labels": c.labels,
+                    "sparse": true,
+                    "cells": c.cells.iter().map(|(t, p, n)| [*t as u64, *p as u64, *n]).collect::<Vec<_>>(),
+                })
+            };
+            doc.insert("confusion_matrix".into(), matrix);
             doc.insert(
                 "per_class".into(),
                 serde_json::to_value(&c.per_class).unwrap_or(Value::Null),

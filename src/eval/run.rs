@@ -50,9 +50,45 @@ pub(super) struct Tally<'a> {
     failed: usize,
     seen: usize,
     progress: &'a EvalProgress,
+    /// Requests in a row that found the endpoint down, and how.
+    down_streak: (Option<Down>, usize),
+    /// Why the run stopped early (the endpoint down), with what was done kept.
+    stopped: Option<String>,
 }
 
 impl Tally<'_> {
+    /// Counts a request that found the endpoint down; after [`STOP_AFTER`] in a row of the
+    /// same kind, the run stops (what was done is kept and reported).
+    fn endpoint_down(&mut self, how: Down, message: &str) -> Result<(), EvalError> {
+        self.down_streak = match self.down_streak {
+            (Some(kind), n) if kind == how => (Some(how), n + 1),
+            _ => (Some(how), 1),
+        };
+        let limit = if how == Down::Busy { 1 } else { STOP_AFTER };
+        if self.down_streak.1 < limit {
+            return Ok(());
+        }
+        let stop = if how == Down::Busy {
+            format!(
+                "stopped: a request was answered 'busy' (429 or 503) {} times in a row, over {:.1} s; the last said: {}",
+                RETRIES + 1,
+                FIRST_BACKOFF.as_secs_f64() * f64::from((1u32 << RETRIES) - 1),
+                crate::text::elide(message, 400)
+            )
+        } else {
+            format!(
+                "stopped: {STOP_AFTER} requests in a row {}; the last said: {}",
+                how.words(),
+                crate::text::elide(message, 400)
+            )
+        };
+        if self.n == 0 {
+            return Err(EvalError::Backend(PredictError::NotRunnable(stop)));
+        }
+        self.stopped = Some(stop);
+        Err(EvalError::Backend(PredictError::Cancelled))
+    }
+
     pub(super) fn fail(
         &mut self,
         item: &Pending,
@@ -116,7 +152,12 @@ impl Tally<'_> {
                             );
                         }
                     }
-                    _ => error = Some(metrics::MetricError::NotANumber(text.clone()).to_string()),
+                    _ => {
+                        error = Some(
+                            metrics::MetricError::NotANumber(crate::text::elide_middle(text, 80))
+                                .to_string(),
+                        )
+                    }
                 }
             }
             (Some(Task::Regression), Predicted::Class { .. }, Some(_)) => {
@@ -267,6 +308,32 @@ fn read_rows(
         .collect()
 }
 
+/// How many requests in a row may find the endpoint down the same way (no answer in time,
+/// nobody there) before the run stops. A request answered "busy" after every retry stops it
+/// at once: its retries were already that many refusals in a row.
+pub const STOP_AFTER: usize = 3;
+
+/// How a request found the endpoint down: likely the same for the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Down {
+    /// Nobody answered (connection refused, reset, closed).
+    Unreachable,
+    /// No answer within the timeout.
+    Timeout,
+    /// 429 or 503 after every retry.
+    Busy,
+}
+
+impl Down {
+    fn words(self) -> &'static str {
+        match self {
+            Down::Unreachable => "found nobody answering",
+            Down::Timeout => "got no answer in time",
+            Down::Busy => "were answered 'busy' (429 or 503) after every retry",
+        }
+    }
+}
+
 /// Whether a backend error would be the same for every item (the run stops).
 fn fatal(e: &PredictError) -> bool {
     matches!(
@@ -322,14 +389,37 @@ fn with_retries(
     result
 }
 
-/// A request as a backend's failure or answer: the run stops on a fatal error.
+/// A request as a backend's failure or answer: the run stops on a fatal error; an endpoint
+/// found down (no answer in time, nobody there, "later" after every retry) is said so.
 fn outcome_failure(e: PredictError) -> Failure {
-    if fatal(&e) {
-        Failure::Fatal(e)
-    } else if matches!(e, PredictError::Connection { .. }) {
-        Failure::Unreachable(e)
-    } else {
-        Failure::Item(e.to_string())
+    match e {
+        e if fatal(&e) => Failure::Fatal(e),
+        e @ PredictError::Connection { .. } => Failure::Down(Down::Unreachable, e),
+        e @ PredictError::Timeout { .. } => Failure::Down(Down::Timeout, e),
+        e @ PredictError::InvalidResponse {
+            status: 429 | 503, ..
+        } => Failure::Down(Down::Busy, e),
+        e => Failure::Item(e.to_string()),
+    }
+}
+
+/// What came back from a request, after its retries: an answer "busy" (429, 503) after every
+/// retry is the endpoint down, not the items' fault.
+fn after_retries(
+    result: Result<crate::predict::Outcome, PredictError>,
+) -> Result<crate::predict::Outcome, Failure> {
+    match result {
+        Ok(o) => match &o.reply {
+            Reply::Rejected(r) if matches!(r.status, 429 | 503) => Err(Failure::Down(
+                Down::Busy,
+                PredictError::Connection {
+                    url: String::new(),
+                    message: r.to_string(),
+                },
+            )),
+            _ => Ok(o),
+        },
+        Err(e) => Err(outcome_failure(e)),
     }
 }
 
@@ -386,6 +476,7 @@ impl Sender<'_> {
         let items = &batch.items;
         let failure = match answered.and_then(|o| self.read(tally, &o, items.len())) {
             Ok(rows) => {
+                tally.down_streak = (None, 0);
                 for (item, row) in items.iter().zip(rows) {
                     tally.predicted(item, row, on_item);
                 }
@@ -393,6 +484,16 @@ impl Sender<'_> {
             }
             Err(f) => f,
         };
+        if let Failure::Down(how, _) = &failure {
+            // Not split: every item would wait as long. The batch's items fail, and the run
+            // stops after STOP_AFTER such requests in a row.
+            let how = *how;
+            let message = judge(failure, tally)?;
+            for item in items {
+                tally.fail(item, message.clone(), on_item);
+            }
+            return tally.endpoint_down(how, &message);
+        }
         let message = judge(failure, tally)?;
         if let [item] = items.as_slice() {
             tally.fail(item, message, on_item);
@@ -404,10 +505,21 @@ impl Sender<'_> {
             }
             let answered = self.try_send(batch, shape, i..i + 1);
             match answered.and_then(|o| self.read(tally, &o, 1)) {
-                Ok(mut rows) => match rows.pop() {
-                    Some(row) => tally.predicted(item, row, on_item),
-                    None => tally.fail(item, "no answer for the item".into(), on_item),
-                },
+                Ok(mut rows) => {
+                    tally.down_streak = (None, 0);
+                    match rows.pop() {
+                        Some(row) => tally.predicted(item, row, on_item),
+                        None => tally.fail(item, "no answer for the item".into(), on_item),
+                    }
+                }
+                Err(Failure::Down(how, e)) => {
+                    // The endpoint went down meanwhile: the batch's other items are not sent.
+                    let message = judge(Failure::Down(how, e), tally)?;
+                    for rest in &items[i..] {
+                        tally.fail(rest, message.clone(), on_item);
+                    }
+                    return tally.endpoint_down(how, &message);
+                }
                 Err(f) => {
                     let message = judge(f, tally)?;
                     tally.fail(item, message, on_item);
@@ -426,10 +538,9 @@ impl Sender<'_> {
         let request = checked_request(self.card, shape, &batch.data, range)?;
         let (runner, choice, settings, cancel) =
             (&mut *self.runner, self.choice, self.settings, self.cancel);
-        with_retries(self.progress, cancel, || {
+        after_retries(with_retries(self.progress, cancel, || {
             runner.predict(choice, settings, &request, cancel)
-        })
-        .map_err(outcome_failure)
+        }))
     }
 
     /// An answer as one prediction per item (the class names looked up at the first one).
@@ -456,9 +567,11 @@ impl Sender<'_> {
 enum Failure {
     /// The same for every item: the run stops.
     Fatal(PredictError),
-    /// Nobody answered (connection refused, reset): the run stops when it happens before any
-    /// item was predicted (a wrong URL, a server that is down), else it is the item's.
-    Unreachable(PredictError),
+    /// The endpoint is down: nobody there (the run stops at once when nothing was predicted
+    /// yet: a wrong URL, a server that is not running), no answer in time, or "busy" after
+    /// every retry. The batch is not sent again item by item (each would wait as long); its
+    /// items fail, and the run stops after [`STOP_AFTER`] such requests in a row.
+    Down(Down, PredictError),
     /// The item's (or the batch's, sent again item by item).
     Item(String),
 }
@@ -467,9 +580,17 @@ enum Failure {
 fn judge(failure: Failure, tally: &Tally<'_>) -> Result<String, EvalError> {
     match failure {
         Failure::Fatal(e) => Err(EvalError::Backend(e)),
-        Failure::Unreachable(e) if tally.n == 0 => Err(EvalError::Backend(e)),
-        Failure::Unreachable(e) => Ok(e.to_string()),
+        Failure::Down(Down::Unreachable, e) if tally.n == 0 => Err(EvalError::Backend(e)),
+        Failure::Down(_, e) => Ok(down_message(&e)),
         Failure::Item(message) => Ok(message),
+    }
+}
+
+/// An endpoint-down error as an item's error (a "busy" answer carries no URL of its own).
+fn down_message(e: &PredictError) -> String {
+    match e {
+        PredictError::Connection { url, message } if url.is_empty() => message.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -504,6 +625,8 @@ pub fn run(
         failed: 0,
         seen: 0,
         progress,
+        down_streak: (None, 0),
+        stopped: None,
     };
     let (shape, mut producer) = match &plan.data {
         Data::Images {
@@ -580,6 +703,8 @@ pub fn run(
         Err(EvalError::Backend(PredictError::Cancelled)) => true,
         Err(e) => return Err(e),
     };
+    let stopped = tally.stopped.take();
+    let cancelled = cancelled && stopped.is_none();
     let order: Vec<String> = tally
         .names
         .as_ref()
@@ -597,6 +722,7 @@ pub fn run(
         failed: tally.failed,
         retries: progress.retries.load(Ordering::Relaxed),
         cancelled,
+        stopped,
         classification,
         regression,
         mistakes: tally.mistakes.into_iter().map(|(_, _, m)| m).collect(),
@@ -620,11 +746,19 @@ fn run_pool(
     on_item: &mut dyn FnMut(&ItemResult),
 ) -> Result<(), EvalError> {
     use std::sync::mpsc;
-    type Answered = (Batch, Result<crate::predict::Outcome, Failure>);
+    // The answer's share of the memory answers may take: held until it is tallied, so that
+    // answers waiting for their turn are bounded too.
+    type Answered = (
+        Batch,
+        Result<crate::predict::Outcome, Failure>,
+        Option<crate::predict::http::Reserved>,
+    );
     let concurrency = concurrency.clamp(1, MAX_CONCURRENCY);
     let batch_size = tally.plan.batch;
     let (card, settings, cancel, progress) =
         (sender.card, sender.settings, sender.cancel, sender.progress);
+    // This thread holds the answers the workers read until it tallies them.
+    let _tallying = crate::predict::http::Tallying::start();
     let (job_tx, job_rx) = mpsc::sync_channel::<Batch>(0);
     let job_rx = std::sync::Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel::<Answered>();
@@ -642,12 +776,19 @@ fn run_pool(
                         Err(_) => return,
                     };
                     let Ok(batch) = next else { return };
+                    let mut held = None;
                     let answered = checked_request(card, shape, &batch.data, 0..batch.items.len())
                         .and_then(|request| {
-                            with_retries(progress, cancel, || endpoint.predict(&request))
-                                .map_err(outcome_failure)
+                            after_retries(with_retries(progress, cancel, || {
+                                endpoint
+                                    .cancellable(&request, cancel)
+                                    .map(|(outcome, room)| {
+                                        held = Some(room);
+                                        outcome
+                                    })
+                            }))
                         });
-                    if done_tx.send((batch, answered)).is_err() {
+                    if done_tx.send((batch, answered, held)).is_err() {
                         return;
                     }
                 }
@@ -658,7 +799,7 @@ fn run_pool(
         let mut result = Ok(());
         let settle = |sender: &mut Sender<'_>,
                       tally: &mut Tally<'_>,
-                      (batch, answered): Answered,
+                      (batch, answered, _held): Answered,
                       on_item: &mut dyn FnMut(&ItemResult)| {
             sender.settle(tally, &batch, shape, answered, on_item)
         };
@@ -674,12 +815,13 @@ fn run_pool(
                 break;
             }
             if in_flight >= concurrency {
-                match done_rx.recv() {
+                match done_rx.recv_timeout(Duration::from_millis(50)) {
                     Ok(answered) => {
                         in_flight -= 1;
                         result = settle(sender, tally, answered, on_item);
                     }
-                    Err(_) => break,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
                 continue;
             }
@@ -700,7 +842,7 @@ fn run_pool(
                 result = settle(sender, tally, answered, on_item);
             } else if result.is_ok() {
                 // Cancelled: the batch's answer still counts when it came whole.
-                let (batch, answered) = answered;
+                let (batch, answered, _held) = answered;
                 if let Ok(outcome) = answered
                     && let Ok(rows) = sender.read(tally, &outcome, batch.items.len())
                 {

@@ -65,7 +65,56 @@ pub enum FillKind {
     },
 }
 
+/// The most values a filled request holds, all its tensors together (about 160 MB of
+/// numbers, and a JSON body of a few hundred MB).
+pub const MAX_FILL_VALUES: u64 = 20_000_000;
+
+/// The shape a fill gives `spec` (the first -1 is `batch`, later ones `free`) and how many
+/// values that is, the product checked: a shape such as `[-1, 2^32, 2^32]` is refused naming
+/// the input and its dimensions, not wrapped.
+pub fn fill_shape(
+    spec: &crate::model::signature::TensorSpec,
+    batch: usize,
+    free: usize,
+) -> Result<(Vec<usize>, u64), BuildError> {
+    let mut shape = Vec::with_capacity(spec.shape.len().min(64));
+    let mut count: u64 = 1;
+    let mut overflowed = false;
+    for (i, d) in spec.shape.iter().enumerate() {
+        let size = match (*d, i) {
+            (-1, 0) => batch as u64,
+            (-1, _) => free as u64,
+            (d, _) => u64::try_from(d).unwrap_or(0),
+        };
+        match count.checked_mul(size) {
+            Some(c) => count = c,
+            None => overflowed = true,
+        }
+        shape.push(usize::try_from(size).unwrap_or(usize::MAX));
+    }
+    if overflowed || count > MAX_FILL_VALUES {
+        let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
+        let name = spec
+            .name
+            .as_deref()
+            .map_or_else(|| "the input".to_string(), |n| format!("input `{n}`"));
+        let many = if overflowed {
+            "more values than a number can count".to_string()
+        } else {
+            format!("{} values", crate::text::thousands(count))
+        };
+        return Err(BuildError::Unnamed(format!(
+            "{name}: shape {:?} filled as [{}] (batch {batch}, other free dimensions {free}) is {many}, more than the {} a filled request may hold; make the batch or the free dimensions smaller",
+            spec.shape,
+            dims.join(", "),
+            crate::text::thousands(MAX_FILL_VALUES),
+        )));
+    }
+    Ok((shape, count))
+}
+
 /// A tensor of `spec`'s dtype filled by `kind`; the first -1 is `batch`, later ones `free`.
+/// At most [`MAX_FILL_VALUES`] values; the values are made in the tensor's own type.
 pub fn fill_tensor(
     spec: &crate::model::signature::TensorSpec,
     kind: FillKind,
@@ -73,22 +122,8 @@ pub fn fill_tensor(
     free: usize,
 ) -> Result<Tensor, BuildError> {
     use ndarray::{ArrayD, IxDyn};
-    let shape: Vec<usize> = spec
-        .shape
-        .iter()
-        .enumerate()
-        .map(|(i, d)| match (*d, i) {
-            (-1, 0) => batch,
-            (-1, _) => free,
-            (d, _) => usize::try_from(d).unwrap_or(0),
-        })
-        .collect();
-    let count: usize = shape.iter().product();
-    if count > 50_000_000 {
-        return Err(BuildError::Unnamed(format!(
-            "{count} values is too many to fill; make the free dimensions smaller"
-        )));
-    }
+    let (shape, count) = fill_shape(spec, batch, free)?;
+    let count = count as usize;
     // A small fixed-seed generator: the same request every time.
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {
@@ -97,13 +132,11 @@ pub fn fill_tensor(
         state ^= state << 17;
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
-    let values: Vec<f64> = (0..count)
-        .map(|_| match kind {
-            FillKind::Zeros => 0.0,
-            FillKind::Ones => 1.0,
-            FillKind::Random { low, high } => low + (high - low) * next(),
-        })
-        .collect();
+    let mut values = move || match kind {
+        FillKind::Zeros => 0.0,
+        FillKind::Ones => 1.0,
+        FillKind::Random { low, high } => low + (high - low) * next(),
+    };
     let dims = IxDyn(&shape);
     let bad = |e: ndarray::ShapeError| BuildError::Unnamed(format!("cannot shape the tensor: {e}"));
     let is_int = spec.dtype.starts_with("int") || spec.dtype.starts_with("uint");
@@ -111,24 +144,25 @@ pub fn fill_tensor(
         "uint8" => Tensor::U8(
             ArrayD::from_shape_vec(
                 dims,
-                values
-                    .iter()
-                    .map(|v| v.round().clamp(0.0, 255.0) as u8)
+                (0..count)
+                    .map(|_| values().round().clamp(0.0, 255.0) as u8)
                     .collect(),
             )
             .map_err(bad)?,
         ),
         "float32" | "float16" => Tensor::F32(
-            ArrayD::from_shape_vec(dims, values.iter().map(|v| *v as f32).collect())
+            ArrayD::from_shape_vec(dims, (0..count).map(|_| values() as f32).collect())
                 .map_err(bad)?,
         ),
-        "float64" => Tensor::F64(ArrayD::from_shape_vec(dims, values).map_err(bad)?),
+        "float64" => Tensor::F64(
+            ArrayD::from_shape_vec(dims, (0..count).map(|_| values()).collect()).map_err(bad)?,
+        ),
         "bool" => Tensor::Bool(
-            ArrayD::from_shape_vec(dims, values.iter().map(|v| *v >= 0.5).collect())
+            ArrayD::from_shape_vec(dims, (0..count).map(|_| values() >= 0.5).collect())
                 .map_err(bad)?,
         ),
         _ if is_int => Tensor::I64(
-            ArrayD::from_shape_vec(dims, values.iter().map(|v| v.round() as i64).collect())
+            ArrayD::from_shape_vec(dims, (0..count).map(|_| values().round() as i64).collect())
                 .map_err(bad)?,
             spec.dtype.clone(),
         ),
@@ -248,6 +282,20 @@ fn build_body(
                 .and_then(|s| s.inputs.as_ref())
                 .filter(|s| s.is_tensor())
                 .ok_or_else(|| BuildError::Unnamed("only tensor inputs can be filled".into()))?;
+            // The whole request is held to the cap, not each tensor.
+            let mut total: u64 = 0;
+            for t in schema.tensors() {
+                let (_, count) = fill_shape(t, *batch, *free)?;
+                total = total.saturating_add(count);
+            }
+            if total > MAX_FILL_VALUES {
+                return Err(BuildError::Unnamed(format!(
+                    "the {} inputs filled (batch {batch}, other free dimensions {free}) are {} values together, more than the {} a filled request may hold; make the batch or the free dimensions smaller",
+                    schema.tensors().len(),
+                    crate::text::thousands(total),
+                    crate::text::thousands(MAX_FILL_VALUES),
+                )));
+            }
             let mut named = Vec::new();
             for t in schema.tensors() {
                 named.push((t.name.clone(), fill_tensor(t, *kind, *batch, *free)?));
@@ -346,7 +394,8 @@ fn images_request(
         Err(_) => None,
     };
     let fit = |path: &PathBuf| -> Result<::image::DynamicImage, BuildError> {
-        let decoded = image::decode(path)?;
+        // The decoded pixels' room is held until they are brought to the tensor's size.
+        let (decoded, _room) = image::decode_held(path)?;
         progress.done.fetch_add(1, Relaxed);
         Ok(match size {
             Some((w, h)) => image::resize(&decoded, w, h, options.resize).into(),

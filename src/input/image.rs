@@ -14,7 +14,48 @@ use crate::model::signature::TensorSpec;
 pub const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"];
 
 /// The largest image file decoded.
-pub const IMAGE_FILE_CAP: u64 = 256_000_000;
+pub const IMAGE_FILE_CAP: u64 = 200_000_000;
+
+/// The most memory one image may take once decoded and brought to RGBA for resizing (its
+/// pixels, then 4 bytes a pixel): 8000x8000 RGB pixels (448 MB), twice a 33 MP photo. Larger
+/// images are refused with their size said, before they are decoded.
+pub const MAX_DECODED_BYTES: u64 = 480_000_000;
+
+/// What the images being decoded may take at once, across every worker of this process: a
+/// decode waits for room before it starts, reserving the file, its pixels and one copy of
+/// them (the colour conversion), until its caller drops what it got.
+pub const DECODE_MEMORY: u64 = 768_000_000;
+
+/// The room images being decoded are taking of [`DECODE_MEMORY`].
+static DECODE_ROOM: (std::sync::Mutex<u64>, std::sync::Condvar) =
+    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+/// A share of [`DECODE_MEMORY`], given back when dropped; taken once per image (never added
+/// to while held), so decodes waiting for room cannot hold each other up.
+#[derive(Debug)]
+pub struct DecodeRoom(u64);
+
+impl DecodeRoom {
+    fn take(bytes: u64) -> Self {
+        let bytes = bytes.min(DECODE_MEMORY);
+        let (lock, freed) = &DECODE_ROOM;
+        let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while *used + bytes > DECODE_MEMORY {
+            used = freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += bytes;
+        Self(bytes)
+    }
+}
+
+impl Drop for DecodeRoom {
+    fn drop(&mut self) {
+        let (lock, freed) = &DECODE_ROOM;
+        let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
+        *used = used.saturating_sub(self.0);
+        freed.notify_all();
+    }
+}
 
 /// Why images could not become a tensor.
 #[derive(Debug, thiserror::Error)]
@@ -318,8 +359,17 @@ impl ImageOptions {
     }
 }
 
-/// Decodes an image file (JPEG, PNG, WebP, BMP, TIFF, GIF), refusing files over the cap.
+/// Decodes an image file (JPEG, PNG, WebP, BMP, TIFF, GIF), refusing files over the cap and
+/// images that would take more than [`MAX_DECODED_BYTES`] once decoded.
 pub fn decode(path: &Path) -> Result<DynamicImage, ImageError> {
+    decode_held(path).map(|(image, _)| image)
+}
+
+/// As [`decode`], with the image's share of [`DECODE_MEMORY`]: the caller holds it while it
+/// works on the pixels (resizes them), so that images decoded at once on several workers stay
+/// within it.
+pub fn decode_held(path: &Path) -> Result<(DynamicImage, DecodeRoom), ImageError> {
+    use image::ImageDecoder as _;
     let err = |problem: String| ImageError::Decode {
         path: path.to_path_buf(),
         problem,
@@ -354,9 +404,33 @@ pub fn decode(path: &Path) -> Result<DynamicImage, ImageError> {
         }
         Some(_) => {}
     }
-    reader
-        .decode()
-        .map_err(|e| err(format!("cannot decode the image: {e}")))
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| err(format!("cannot decode the image: {e}")))?;
+    let (width, height) = decoder.dimensions();
+    let pixels = decoder.total_bytes();
+    let rgba = u64::from(width)
+        .saturating_mul(u64::from(height))
+        .saturating_mul(4);
+    let needs = pixels.saturating_add(rgba);
+    if needs > MAX_DECODED_BYTES {
+        return Err(err(format!(
+            "is {width}x{height} pixels, {} once decoded ({} with its RGBA copy for resizing), more than the {} an image may take here; make it smaller",
+            crate::text::human_size(pixels),
+            crate::text::human_size(needs),
+            crate::text::human_size(MAX_DECODED_BYTES)
+        )));
+    }
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    decoder
+        .set_limits(limits)
+        .map_err(|e| err(format!("cannot decode the image: {e}")))?;
+    let room = DecodeRoom::take((bytes.len() as u64).saturating_add(needs));
+    let image = DynamicImage::from_decoder(decoder)
+        .map_err(|e| err(format!("cannot decode the image: {e}")))?;
+    drop(bytes);
+    Ok((image, room))
 }
 
 /// Whether a JPEG's data ends before its end-of-image marker: its segments are walked from

@@ -218,12 +218,28 @@ fn prescan_yaml(text: &str) -> Result<(), String> {
 
 /// Parses YAML text the way `yaml.safe_load` would for MLflow's files, into ordered JSON values.
 ///
-/// Alias bombs are refused by the parser's repetition limit, deep nesting and unsafe tags by a
-/// pre-scan; errors carry the line.
+/// Alias bombs are refused by the parser's repetition limit (nested aliases) and by a budget
+/// on the values the reading builds (wide ones: [`super::yaml_budget`]), deep nesting and
+/// unsafe tags by a pre-scan; errors carry the line.
 pub fn parse_yaml(text: &str) -> Result<Value, String> {
     prescan_yaml(text)?;
-    serde_yaml::from_str::<Value>(text).map_err(|e| {
+    let read = super::yaml_budget::read(
+        serde_yaml::Deserializer::from_str(text),
+        super::yaml_budget::MAX_EXPANDED_BYTES,
+    );
+    read.map_err(|e| {
         let message = e.to_string();
+        if message.contains(super::yaml_budget::OVER_BUDGET) {
+            return format!(
+                "YAML error: its values would take more than {} MiB once read{}; refused",
+                super::yaml_budget::MAX_EXPANDED_BYTES >> 20,
+                if text.contains('*') {
+                    " (its aliases expand far beyond the file's size: an alias bomb)"
+                } else {
+                    ""
+                }
+            );
+        }
         if message.contains("repetition limit exceeded") {
             return "YAML error: repetition limit exceeded: its aliases expand far beyond the file's size (an alias bomb); refused".to_string();
         }

@@ -15,6 +15,7 @@ pub mod mlmodel;
 pub mod numpy;
 pub mod params;
 pub mod signature;
+pub mod yaml_budget;
 
 use std::path::{Path, PathBuf};
 

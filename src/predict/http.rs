@@ -8,11 +8,88 @@ use super::response::read_reply;
 use super::{Outcome, PredictError};
 use crate::input::request::{BodyFormat, Request};
 
-/// The largest answer read. An answer is held as its text and as a JSON tree (80 bytes a
-/// number), about 7 times its size for the worst shape, a long list of numbers: 932 MiB peak
-/// for a 127 MiB answer of 10 million numbers (tests/it/hostile.rs holds it under 10 times).
-/// Larger answers are refused with that said.
+/// The largest answer read. An answer is held as its text and as a JSON tree (64 bytes or
+/// more a value), so an answer of many short values would take many times its size:
+/// [`super::response::read_reply`] refuses one whose values would take more than 10 times its
+/// size. Larger answers are refused with that said.
 pub const MAX_ANSWER_BYTES: u64 = 128 << 20;
+
+/// What answers may take at once, read and parsed, across every request of this process
+/// (an evaluation's concurrent requests, the Compare tab's two models): a reader waits for
+/// room before reading an answer, reserving 10 times its size (the largest answer takes it
+/// all).
+pub const ANSWER_MEMORY: u64 = 1 << 30;
+
+/// What one answer reserves of [`ANSWER_MEMORY`] for each byte of it.
+const MEMORY_PER_BYTE: u64 = 10;
+
+/// An answer whose length the server does not say is read this far on a small reservation,
+/// then on one for the largest answer.
+const UNSIZED_FIRST: u64 = 1 << 20;
+
+/// The room answers are taking of [`ANSWER_MEMORY`].
+static ANSWER_ROOM: (Mutex<u64>, std::sync::Condvar) = (Mutex::new(0), std::sync::Condvar::new());
+
+/// A share of [`ANSWER_MEMORY`], given back when dropped. Taken once (never added to while
+/// held), so readers waiting for room cannot hold each other up.
+#[derive(Debug)]
+pub struct Reserved(u64);
+
+thread_local! {
+    /// Whether this thread holds answers others read (see [`Tallying`]).
+    static TALLYING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread, while alive, as the one that tallies answers other threads read
+/// and hold room for: its own reads take room without waiting for it, since only it would give
+/// that room back. What answers take is then at most [`ANSWER_MEMORY`] and one answer more.
+pub struct Tallying(());
+
+impl Tallying {
+    /// Marks the current thread.
+    pub fn start() -> Self {
+        TALLYING.with(|t| t.set(true));
+        Self(())
+    }
+}
+
+impl Drop for Tallying {
+    fn drop(&mut self) {
+        TALLYING.with(|t| t.set(false));
+    }
+}
+
+impl Reserved {
+    /// Waits until `bytes` of [`ANSWER_MEMORY`] are free (at most all of it) and takes them.
+    fn take(bytes: u64) -> Self {
+        let bytes = bytes.min(ANSWER_MEMORY);
+        let (lock, freed) = &ANSWER_ROOM;
+        let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let waits = !TALLYING.with(std::cell::Cell::get);
+        while waits && *used + bytes > ANSWER_MEMORY {
+            used = freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += bytes;
+        Self(bytes)
+    }
+
+    /// Gives back what is over `bytes`.
+    fn shrink_to(&mut self, bytes: u64) {
+        if bytes < self.0 {
+            let (lock, freed) = &ANSWER_ROOM;
+            let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
+            *used = used.saturating_sub(self.0 - bytes);
+            self.0 = bytes;
+            freed.notify_all();
+        }
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        self.shrink_to(0);
+    }
+}
 
 /// Where a request goes and how.
 #[derive(Debug, Clone)]
@@ -83,8 +160,80 @@ impl Endpoint {
         self.send(&request.to_json_bytes(format))
     }
 
+    /// Sends a request as [`Endpoint::predict`] does, and keeps the answer's share of
+    /// [`ANSWER_MEMORY`] until the caller drops it (an evaluation holds it until the answer is
+    /// tallied, so that answers waiting for their turn are bounded too).
+    pub fn predict_reserved(&self, request: &Request) -> Result<(Outcome, Reserved), PredictError> {
+        let format = match self.dialect() {
+            Dialect::Mlflow => BodyFormat::Mlflow,
+            Dialect::Azure => BodyFormat::AzureMl,
+        };
+        self.send_reserved(&request.to_json_bytes(format))
+    }
+
+    /// As [`Endpoint::predict`], but `cancel` ends the wait at once: the call goes on a
+    /// thread of its own, which is left to end at its timeout (its answer dropped), so that
+    /// Cancel or Ctrl+C never waits for a server that does not answer.
+    pub fn predict_cancellable(
+        &self,
+        request: &Request,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<Outcome, PredictError> {
+        self.cancellable(request, cancel)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// As [`Endpoint::predict_reserved`], ended at once by `cancel` as
+    /// [`Endpoint::predict_cancellable`] is.
+    pub fn cancellable(
+        &self,
+        request: &Request,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<(Outcome, Reserved), PredictError> {
+        use std::sync::atomic::Ordering;
+        if cancel.load(Ordering::Relaxed) {
+            return Err(PredictError::Cancelled);
+        }
+        let format = match self.dialect() {
+            Dialect::Mlflow => BodyFormat::Mlflow,
+            Dialect::Azure => BodyFormat::AzureMl,
+        };
+        let body = request.to_json_bytes(format);
+        let endpoint = self.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("endpoint-call".into())
+            .spawn(move || {
+                let _ = tx.send(endpoint.send_reserved(&body));
+            });
+        if spawned.is_err() {
+            // No thread to be had: the call is made here.
+            return self.predict_reserved(request);
+        }
+        loop {
+            match rx.recv_timeout(Duration::from_millis(20)) {
+                Ok(result) => return result,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(PredictError::Cancelled);
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(PredictError::Connection {
+                        url: self.url.clone(),
+                        message: "the call stopped unexpectedly".into(),
+                    });
+                }
+            }
+        }
+    }
+
     /// Sends JSON text as it is.
     pub fn send(&self, text: &[u8]) -> Result<Outcome, PredictError> {
+        self.send_reserved(text).map(|(outcome, _)| outcome)
+    }
+
+    fn send_reserved(&self, text: &[u8]) -> Result<(Outcome, Reserved), PredictError> {
         let agent = self.agent();
         let mut request = agent
             .post(&self.url)
@@ -97,21 +246,57 @@ impl Endpoint {
             .send(text)
             .map_err(|e| http_error(&self.url, self.timeout, e))?;
         let status = response.status().as_u16();
-        let answer = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER_BYTES)
-            .read_to_string()
-            .map_err(|e| http_error(&self.url, self.timeout, e))?;
+        let (bytes, held) = self.read_answer(response.body_mut())?;
         let latency = started.elapsed();
+        let answer = String::from_utf8(bytes).map_err(|e| PredictError::InvalidResponse {
+            url: self.url.clone(),
+            status,
+            error: format!("not UTF-8 text at byte {}", e.utf8_error().valid_up_to()),
+            snippet: crate::text::snippet(&String::from_utf8_lossy(
+                e.as_bytes().get(..200).unwrap_or_default(),
+            )),
+        })?;
         let reply = read_reply(&self.url, status, answer)?;
-        Ok(Outcome {
+        let outcome = Outcome {
             reply,
             latency,
             startup: Duration::ZERO,
             runtime: None,
             note: None,
-        })
+        };
+        Ok((outcome, held))
+    }
+
+    /// Reads an answer's bytes, holding 10 times its size of [`ANSWER_MEMORY`] (for its text
+    /// and the JSON made of it): all of it when the server gives its length, else a small
+    /// share for the first MiB and, past that, one for the largest answer.
+    fn read_answer(&self, body: &mut ureq::Body) -> Result<(Vec<u8>, Reserved), PredictError> {
+        use std::io::Read as _;
+        let failed = |e: std::io::Error| http_error(&self.url, self.timeout, ureq::Error::from(e));
+        let length = body.content_length();
+        if length.is_some_and(|n| n > MAX_ANSWER_BYTES) {
+            return Err(http_error(
+                &self.url,
+                self.timeout,
+                ureq::Error::BodyExceedsLimit(MAX_ANSWER_BYTES),
+            ));
+        }
+        let mut held = Reserved::take(MEMORY_PER_BYTE * length.unwrap_or(UNSIZED_FIRST));
+        let mut reader = body.with_config().limit(MAX_ANSWER_BYTES).reader();
+        let mut bytes = Vec::with_capacity(length.unwrap_or(0) as usize);
+        if length.is_none() {
+            (&mut reader)
+                .take(UNSIZED_FIRST + 1)
+                .read_to_end(&mut bytes)
+                .map_err(failed)?;
+            if bytes.len() as u64 > UNSIZED_FIRST {
+                drop(held);
+                held = Reserved::take(MEMORY_PER_BYTE * MAX_ANSWER_BYTES);
+            }
+        }
+        reader.read_to_end(&mut bytes).map_err(failed)?;
+        held.shrink_to(MEMORY_PER_BYTE * bytes.len() as u64);
+        Ok((bytes, held))
     }
 }
 
@@ -205,10 +390,15 @@ fn http_error(url: &str, timeout: Duration, error: ureq::Error) -> PredictError 
             };
         }
         ureq::Error::HostNotFound => "the host name was not found (check the URL)".to_string(),
-        ureq::Error::BodyExceedsLimit(_) => format!(
-            "the answer is larger than the {} this app reads (it holds an answer in memory while reading it); ask for fewer rows or outputs at once",
-            crate::text::human_size(MAX_ANSWER_BYTES)
-        ),
+        ureq::Error::BodyExceedsLimit(_) => {
+            return PredictError::TooLarge {
+                url: url.to_string(),
+                message: format!(
+                    "the answer is larger than the {} this app reads (it holds an answer in memory while reading it); ask for fewer rows or outputs at once",
+                    crate::text::human_size(MAX_ANSWER_BYTES)
+                ),
+            };
+        }
         ureq::Error::ConnectionFailed => {
             "the connection failed (is the server running?)".to_string()
         }

@@ -196,7 +196,11 @@ impl LocalServer {
             let port = match options.port {
                 Some(p) if port_taken(p) => {
                     return Err(PredictError::ServerStart(format!(
-                        "port {p} on 127.0.0.1 is in use by another program: choose another port in the backend settings, or leave it empty to pick a free one"
+                        "port {p} on 127.0.0.1 is in use by another program: {}",
+                        crate::text::FrontEnd::says(
+                            "choose another port in the backend settings, or leave it empty to pick a free one",
+                            "choose another with --port, or leave it out to pick a free one"
+                        )
                     )));
                 }
                 Some(p) => p,
@@ -378,8 +382,15 @@ impl LocalServer {
     }
 
     /// Sends a request to `/invocations`.
-    pub fn predict(&mut self, request: &Request) -> Result<Outcome, PredictError> {
-        let result = self.endpoint.predict(request);
+    pub fn predict(
+        &mut self,
+        request: &Request,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<Outcome, PredictError> {
+        let result = self.endpoint.predict_cancellable(request, cancel);
+        if matches!(result, Err(PredictError::Cancelled)) {
+            return result;
+        }
         if let Err(PredictError::Connection { .. }) = &result {
             // A broken connection: see whether the server went with it (its exit takes a
             // moment to reach the guard).

@@ -78,8 +78,17 @@ pub enum PredictError {
         /// What happened.
         message: String,
     },
+    /// The answer is more than this app reads at once (its size, or the values it holds):
+    /// fewer rows at once may do.
+    #[error("{url}: {message}")]
+    TooLarge {
+        /// The URL called.
+        url: String,
+        /// What is too large, and the limit.
+        message: String,
+    },
     /// No answer within the time allowed.
-    #[error("{url}: no answer after {} s; the server may be hung or the model slow (raise the timeout in the backend settings)", .after.as_secs())]
+    #[error("{url}: no answer after {} s; the server may be hung or the model slow ({})", .after.as_secs(), crate::text::FrontEnd::says("raise the timeout in the backend settings", "raise it with --timeout SECONDS"))]
     Timeout {
         /// The URL called.
         url: String,
@@ -455,7 +464,7 @@ impl Runner {
                     self.endpoint = Some(endpoint);
                 }
                 match &self.endpoint {
-                    Some(endpoint) => endpoint.predict(request),
+                    Some(endpoint) => endpoint.predict_cancellable(request, cancel),
                     None => Err(PredictError::NotRunnable(format!("{url}: no endpoint"))),
                 }
             }
@@ -539,7 +548,7 @@ impl Runner {
                     .server
                     .as_mut()
                     .ok_or_else(|| PredictError::ServerStart("the server is not running".into()))?;
-                let result = server.predict(request);
+                let result = server.predict(request, cancel);
                 if result.is_err() && !server.alive() {
                     self.stop_server();
                 }

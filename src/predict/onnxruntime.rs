@@ -295,8 +295,10 @@ pub fn load(candidate: &Candidate) -> Result<Loaded, Unavailable> {
             ),
         })
     })?;
+    // Telemetry off, as the app turns MLflow's off for the servers it starts.
     let env = builder
         .with_name("mlmodel-inspector")
+        .with_telemetry(false)
         .build()
         .map_err(|e| {
             Unavailable(format!(

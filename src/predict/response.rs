@@ -49,9 +49,66 @@ impl std::fmt::Display for Rejection {
     }
 }
 
+/// What one value of an answer is reckoned to take once read (a `serde_json::Value` in its
+/// list, with the room the list keeps for growth).
+const BYTES_PER_VALUE: usize = 64;
+
+/// An answer may take this many times its size once read, with [`VALUES_ALWAYS_READ`] values
+/// allowed whatever its size.
+pub const MEMORY_PER_ANSWER_BYTE: usize = 10;
+
+/// How many values any answer may hold (about 128 MiB of them).
+const VALUES_ALWAYS_READ: usize = 2_000_000;
+
+/// How many values (numbers, strings, lists, keys) a JSON text holds at most: its separators
+/// and openings outside strings, counted in one pass without parsing.
+fn values_in(text: &str) -> usize {
+    let mut count = 1usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in text.as_bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' | b':' | b'[' | b'{' => count += 1,
+            _ => {}
+        }
+    }
+    count
+}
+
+/// Refuses an answer whose values would take more than [`MEMORY_PER_ANSWER_BYTE`] times its
+/// size to read (a long list of zeros is 2 bytes a value as text, 64 once read).
+fn check_values(url: &str, body: &str) -> Result<(), PredictError> {
+    let values = values_in(body);
+    let allowed = VALUES_ALWAYS_READ
+        .max(body.len().saturating_mul(MEMORY_PER_ANSWER_BYTE - 1) / BYTES_PER_VALUE);
+    if values <= allowed {
+        return Ok(());
+    }
+    Err(PredictError::TooLarge {
+        url: url.to_string(),
+        message: format!(
+            "the answer holds about {} values in {}, more than this app reads at once ({} for an answer of this size: each value takes about {BYTES_PER_VALUE} bytes once read, and an answer may take at most {MEMORY_PER_ANSWER_BYTE} times its size); ask for fewer rows or outputs at once",
+            crate::text::thousands(values as u64),
+            crate::text::human_size(body.len() as u64),
+            crate::text::thousands(allowed as u64),
+        ),
+    })
+}
+
 /// Reads an HTTP answer.
 pub fn read_reply(url: &str, status: u16, body: String) -> Result<Reply, PredictError> {
     if (200..300).contains(&status) {
+        check_values(url, &body)?;
         let (value, non_finite) =
             lenient_json::parse(&body).map_err(|e| PredictError::InvalidResponse {
                 url: url.to_string(),

@@ -258,6 +258,21 @@ fn verdict_ui(ui: &mut Ui, c: &Comparison, a: &str, b: &str) {
         ))
         .weak(),
     );
+    for (side, warnings) in [("A", &c.warnings_a), ("B", &c.warnings_b)] {
+        if warnings.is_empty() {
+            continue;
+        }
+        ui.label(
+            RichText::new(format!(
+                "⚠ {side}'s folder: {}",
+                crate::text::count(warnings.len(), "warning", "warnings")
+            ))
+            .color(ui.visuals().warn_fg_color),
+        );
+        for w in warnings {
+            ui.add(egui::Label::new(format!("• {w}")).wrap());
+        }
+    }
 }
 
 /// Each section: changed ones open with A's and B's sides in two columns that wrap, equal ones

@@ -205,6 +205,50 @@ fn matrix_map_ui(
     clicked
 }
 
+/// Most cells [`matrix_cells_ui`] lists.
+const CELLS_LISTED: usize = 200;
+
+/// For more classes than a matrix can show: the cells that are not zero, mistakes first and
+/// the largest first, each a button that selects it. Returns the cell clicked.
+fn matrix_cells_ui(
+    ui: &mut Ui,
+    labels: &[String],
+    cells: &[(usize, usize, u64)],
+    selected: Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    let mut order: Vec<&(usize, usize, u64)> = cells.iter().collect();
+    order.sort_by_key(|&&(t, p, n)| (t == p, std::cmp::Reverse(n)));
+    ui.label(format!(
+        "{} classes are too many to draw as a matrix: {} of its {} cells that are not zero, mistakes first, largest first.",
+        labels.len(),
+        order.len().min(CELLS_LISTED),
+        cells.len()
+    ));
+    let mut clicked = None;
+    egui::ScrollArea::vertical()
+        .id_salt("eval_matrix_cells")
+        .max_height(240.0)
+        .show(ui, |ui| {
+            for &&(t, p, n) in order.iter().take(CELLS_LISTED) {
+                let truth = labels.get(t).map(String::as_str).unwrap_or("");
+                let predicted = labels.get(p).map(String::as_str).unwrap_or("");
+                let text = format!(
+                    "{}  {} predicted as {}",
+                    crate::text::count(n as usize, "item", "items"),
+                    crate::text::elide_middle(truth, 40),
+                    crate::text::elide_middle(predicted, 40)
+                );
+                if ui
+                    .selectable_label(selected == Some((t, p)), text)
+                    .clicked()
+                {
+                    clicked = Some((t, p));
+                }
+            }
+        });
+    clicked
+}
+
 /// (true, predicted) of each item whose label and prediction are finite numbers.
 pub fn number_pairs(items: &[ItemResult]) -> Vec<(f64, f64)> {
     items
@@ -446,6 +490,15 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
     if r.retries > 0 {
         line.push_str(&format!(", {} retries", r.retries));
     }
+    if let Some(why) = &r.stopped {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("The run {why}. The metrics are of the items done."))
+                    .color(ui.visuals().error_fg_color),
+            )
+            .wrap(),
+        );
+    }
     ui.horizontal_wrapped(|ui| {
         ui.label(line);
         if ui
@@ -524,7 +577,9 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
             });
         ui.add_space(6.0);
         ui.label(RichText::new("Confusion matrix (rows: true class, columns: predicted; click a cell for its items)").strong());
-        let clicked = if c.labels.len() <= GRID_CLASSES {
+        let clicked = if c.matrix.is_empty() && !c.labels.is_empty() {
+            matrix_cells_ui(ui, &c.labels, &c.cells, view.selected)
+        } else if c.labels.len() <= GRID_CLASSES {
             matrix_grid_ui(ui, &c.labels, &c.matrix, view.selected)
         } else {
             matrix_map_ui(ui, &c.labels, &c.matrix, view.selected)

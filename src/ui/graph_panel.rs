@@ -327,11 +327,14 @@ fn summary_ui(ui: &mut Ui, report: &GraphReport) {
     ui.label(f.weights_text());
     for e in &f.external_data {
         let text = format!("External data {}: {}", e.file, e.state_text());
-        ui.add(egui::Label::new(if e.bytes.is_none() && !e.on_server {
-            RichText::new(text).color(error_color(ui))
-        } else {
-            RichText::new(text)
-        }));
+        ui.add(
+            egui::Label::new(if e.bytes.is_none() && !e.on_server {
+                RichText::new(text).color(error_color(ui))
+            } else {
+                RichText::new(text)
+            })
+            .wrap(),
+        );
     }
 }
 

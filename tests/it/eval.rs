@@ -434,10 +434,12 @@ fn ctrl_c_stops_the_run_and_prints_the_metrics_of_what_is_done() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until a few items are done (the server starts first), then press Ctrl+C.
+    // Wait until a few items are done (the server starts first), then press Ctrl+C. The file
+    // grows beside its place until the run ends.
+    let partial = dir.path().join(".preds.csv.partial");
     let started = std::time::Instant::now();
     loop {
-        let rows = std::fs::read_to_string(&out).map_or(0, |t| t.lines().count());
+        let rows = std::fs::read_to_string(&partial).map_or(0, |t| t.lines().count());
         if rows > 3 {
             break;
         }
@@ -455,6 +457,7 @@ fn ctrl_c_stops_the_run_and_prints_the_metrics_of_what_is_done() {
     assert!((4..150).contains(&done), "{done} items done");
     let rows = std::fs::read_to_string(&out).unwrap().lines().count() as u64 - 1;
     assert_eq!(rows, done, "the file holds the items done");
+    assert!(!partial.exists(), "the file took its place");
     assert!(doc["metrics"]["accuracy"].as_f64().is_some());
     assert!(
         stderr.contains(&format!("stopped after {done} of 150 items")),

@@ -2492,3 +2492,148 @@ fn every_public_mlmodel_opens_and_each_of_its_tabs_draws() {
         assert!(shows(&h, "Open model folder…"), "{bad}: still usable");
     }
 }
+
+/// The window on the fixture `model` with `backend` chosen on the Test tab, showing the
+/// Evaluate tab.
+fn evaluate_through(
+    model_name: &str,
+    settings: Settings,
+    backend: mlmodel_inspector::ui::predict_panel::BackendKind,
+) -> Harness<'static, InspectorApp> {
+    let mut h = app_with(Some(model(model_name)), settings);
+    tab(&mut h, "Test");
+    h.state_mut()
+        .loaded
+        .as_mut()
+        .unwrap()
+        .panels
+        .predict
+        .backend = backend;
+    h.run_steps(2);
+    tab(&mut h, "Evaluate");
+    h
+}
+
+/// More labels than a matrix can show (600 distinct true labels, each predicted as one of
+/// iris's classes through tract): the Evaluate tab lists the cells that are not zero instead of
+/// a 600 x 600 matrix, says so, and a listed cell shows its items.
+#[test]
+fn the_evaluate_tab_lists_the_cells_of_a_matrix_too_large_to_draw() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("many.csv");
+    let mut text = String::from("a,b,c,d,label\n");
+    for i in 0..600 {
+        text.push_str(&format!("5.1,3.5,1.4,0.2,class{i:03}\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let mut h = evaluate_through(
+        "onnx_sklearn_zipmap",
+        Settings::default(),
+        mlmodel_inspector::ui::predict_panel::BackendKind::Onnx,
+    );
+    drop_path(&mut h, &csv);
+    settle(&mut h);
+    h.get_by_label("▶ Evaluate").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "600 predicted, 0 failed"));
+    // 600 true labels and the one class every row is predicted as.
+    assert!(
+        shows(
+            &h,
+            "601 classes are too many to draw as a matrix: 200 of its 600 cells that are not zero, mistakes first, largest first."
+        ),
+        "the cells are listed instead of a matrix"
+    );
+    h.query_all_by_label_contains("1 item  class000 predicted as")
+        .next()
+        .expect("the first label's cell is listed")
+        .click();
+    h.run_steps(3);
+    assert!(
+        shows(&h, "1 item of class000 predicted as") || shows(&h, "1 items of class000"),
+        "the cell's items are listed"
+    );
+    assert!(shows(&h, "line 2"), "its row");
+}
+
+/// An endpoint that stops answering, on the Evaluate tab: the run stops after three requests
+/// in a row with no answer in time (not every item waiting the timeout), says why in the
+/// window's own words, and keeps the metrics of what was done.
+#[test]
+fn the_evaluate_tab_stops_when_the_endpoint_stops_answering() {
+    use std::io::{BufReader, Write};
+    // Answers the first two requests as iris classes, then takes requests and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/invocations", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut served = 0;
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            while let Some(body) = crate::common::read_http_request(&mut reader) {
+                served += 1;
+                if served > 2 {
+                    let held = stream.try_clone();
+                    std::thread::spawn(move || {
+                        let _held = held;
+                        std::thread::sleep(std::time::Duration::from_secs(600));
+                    });
+                    break;
+                }
+                let answer = format!(
+                    "{{\"predictions\": {:?}}}",
+                    vec![0; crate::common::rows_of(&body)]
+                );
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        }
+    });
+    let mut settings = Settings {
+        endpoint_url: url,
+        ..Settings::default()
+    };
+    settings.backend.timeout_s = 1;
+    let mut h = evaluate_through(
+        "sklearn_iris_class_names",
+        settings,
+        mlmodel_inspector::ui::predict_panel::BackendKind::Url,
+    );
+    // Iris ten times over: six batches of 256 rows.
+    let iris =
+        std::fs::read_to_string(crate::common::repo("tests/fixtures/eval/iris.csv")).unwrap();
+    let (header, rows) = iris.split_once('\n').unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("iris10.csv");
+    std::fs::write(&csv, format!("{header}\n{}", rows.repeat(10))).unwrap();
+    drop_path(&mut h, &csv);
+    settle(&mut h);
+    let started = std::time::Instant::now();
+    h.get_by_label("▶ Evaluate").click();
+    h.step();
+    settle(&mut h);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "hang guard: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        shows(
+            &h,
+            "The run stopped: 3 requests in a row got no answer in time"
+        ),
+        "the reason, in the window"
+    );
+    assert!(
+        shows(&h, "raise the timeout in the backend settings"),
+        "the window's own setting is named"
+    );
+    assert!(
+        shows(&h, "The metrics are of the items done."),
+        "what was done is kept"
+    );
+}

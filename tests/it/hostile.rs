@@ -429,20 +429,7 @@ fn big_answer_server(bytes: usize) -> String {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut length = 0usize;
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                    break;
-                }
-                if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let _ = std::io::copy(
-                &mut reader.by_ref().take(length as u64),
-                &mut std::io::sink(),
-            );
+            let _ = crate::common::read_http_request(&mut reader);
             let _ = write!(
                 stream,
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body_len}\r\nConnection: close\r\n\r\n{head}"
@@ -506,7 +493,7 @@ fn an_answer_just_under_the_cap_is_read_within_a_stated_peak_memory() {
 /// scratch folder `model/` whose `model.onnx` names its weights at `location` instead; the
 /// real weights are also placed at `scratch/outside.data`, so a reader that followed the
 /// location out of the folder would find a working file.
-fn external_data_named(location: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+pub(crate) fn external_data_named(location: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     use prost::Message as _;
     use tract_onnx::pb;
     let fixture = crate::common::model("onnx_external_data");

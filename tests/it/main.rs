@@ -16,6 +16,9 @@ mod graph;
 #[cfg(feature = "gui")]
 mod gui;
 mod hostile;
+mod hostile_memory;
+mod hostile_misc;
+mod hostile_runs;
 mod image_input;
 mod predict;
 mod tracking;

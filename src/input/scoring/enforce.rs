@@ -632,9 +632,11 @@ fn enforce_tensor_schema(data: &Data<'_>, schema: &Schema) -> Result<(), Exc> {
     if schema.has_names() {
         match data {
             Data::Dict(dict) => {
+                let index = pd::label_index(dict.iter().map(|(k, _)| k));
                 for t in &tensors {
                     let Some(name) = &t.name_json else { continue };
-                    let Some((_, value)) = dict.iter().find(|(k, _)| pd::same_label(k, name))
+                    let Some((_, value)) =
+                        index.get(&pd::label_key(name)).and_then(|&i| dict.get(i))
                     else {
                         return Err(Exc::Py(PyErr {
                             kind: "KeyError",
@@ -652,9 +654,13 @@ fn enforce_tensor_schema(data: &Data<'_>, schema: &Schema) -> Result<(), Exc> {
                 Ok(())
             }
             Data::Frame(frame) => {
+                let index = frame.index();
                 for t in &tensors {
                     let Some(name) = &t.name_json else { continue };
-                    let Some(col) = frame.column(name) else {
+                    let Some(col) = index
+                        .get(&pd::label_key(name))
+                        .and_then(|&i| frame.columns.get(i))
+                    else {
                         return Err(Exc::Py(PyErr {
                             kind: "KeyError",
                             message: json_repr(name),
@@ -753,22 +759,27 @@ pub fn enforce_schema(data: Data<'_>, schema: &Schema) -> Result<Enforced, Exc> 
             Data::Dict(d) => d.iter().map(|(k, _)| k.clone()).collect(),
             _ => Vec::new(),
         };
-        let has = |n: &Value| actual.iter().any(|a| pd::same_label(a, n));
+        // By label key: one pass a side, whatever the number of columns.
+        let actual_keys: std::collections::HashSet<pd::LabelKey<'_>> =
+            actual.iter().map(pd::label_key).collect();
+        let named: std::collections::HashSet<pd::LabelKey<'_>> = required
+            .iter()
+            .chain(&optional)
+            .map(|n| pd::label_key(n))
+            .collect();
         let missing: Vec<String> = required
             .iter()
-            .filter(|n| !has(n))
+            .filter(|n| !actual_keys.contains(&pd::label_key(n)))
             .map(|n| json_repr(n))
             .collect();
-        let mut seen: Vec<&Value> = Vec::new();
+        let mut seen: std::collections::HashSet<pd::LabelKey<'_>> =
+            std::collections::HashSet::new();
         let extra: Vec<String> = actual
             .iter()
             .filter(|a| {
-                let dup = seen.iter().any(|s| pd::same_label(s, a));
-                seen.push(a);
-                !dup && !required
-                    .iter()
-                    .chain(&optional)
-                    .any(|n| pd::same_label(n, a))
+                let key = pd::label_key(a);
+                let first = seen.insert(key.clone());
+                first && !named.contains(&key)
             })
             .map(json_repr)
             .collect();
@@ -802,9 +813,13 @@ pub fn enforce_schema(data: Data<'_>, schema: &Schema) -> Result<Enforced, Exc> 
     };
     let cols = schema.columns();
     if schema.has_names() {
+        let index = frame.index();
         for c in cols {
             let Some(name) = &c.name_json else { continue };
-            let Some(col) = frame.column(name) else {
+            let Some(col) = index
+                .get(&pd::label_key(name))
+                .and_then(|&i| frame.columns.get(i))
+            else {
                 continue;
             };
             enforce_column(&col.name(), col, c)?;
@@ -882,21 +897,32 @@ fn dict_to_frame<'a>(dict: Vec<(Value, Obj<'a>)>, schema: &Schema) -> Result<Fra
 fn rows_to_frame<'a>(rows: Vec<Vec<(Value, Obj<'a>)>>) -> Result<Frame<'a>, Exc> {
     let n = rows.len();
     let mut labels: Vec<Value> = Vec::new();
-    for row in &rows {
-        for (k, _) in row {
-            if !labels.iter().any(|l| pd::same_label(l, k)) {
-                labels.push(k.clone());
+    {
+        let mut seen = std::collections::HashSet::new();
+        for row in &rows {
+            for (k, _) in row {
+                if seen.insert(pd::label_key(k)) {
+                    labels.push(k.clone());
+                }
             }
         }
     }
+    // Each row's values by label key, so a row of many keys is looked through once.
+    let row_index: Vec<std::collections::HashMap<pd::LabelKey<'_>, usize>> = rows
+        .iter()
+        .map(|row| pd::label_index(row.iter().map(|(k, _)| k)))
+        .collect();
     let columns = labels
         .into_iter()
         .map(|label| {
+            let key = pd::label_key(&label);
             let cells: Vec<Obj<'a>> = rows
                 .iter()
-                .map(|row| {
-                    row.iter()
-                        .find(|(k, _)| pd::same_label(k, &label))
+                .zip(&row_index)
+                .map(|(row, index)| {
+                    index
+                        .get(&key)
+                        .and_then(|&i| row.get(i))
                         .map(|(_, v)| match v {
                             // A 0-d array in a cell is its element.
                             Obj::Arr(a) if a.ndim() == 0 => {

@@ -779,14 +779,22 @@ fn cast_frame<'a>(mut frame: pd::Frame<'a>, schema: &Schema) -> Result<pd::Frame
             .map(|(c, s)| (c.label.clone(), s))
             .collect()
     };
-    for (label, spec) in pairs {
-        let Some(col) = frame.column(&label).cloned() else {
+    // Positions by label, found once: casting changes cells, never labels.
+    let positions: Vec<Option<usize>> = {
+        let index = frame.index();
+        pairs
+            .iter()
+            .map(|(label, _)| index.get(&pd::label_key(label)).copied())
+            .collect()
+    };
+    for ((_, spec), at) in pairs.into_iter().zip(positions) {
+        let Some(col) = at.and_then(|i| frame.columns.get(i)).cloned() else {
             continue;
         };
         let (target, cast) = cast_column(&col, spec, schema.is_tensor());
         match cast {
             Ok(new) => {
-                if let Some(slot) = frame.column_mut(&label) {
+                if let Some(slot) = at.and_then(|i| frame.columns.get_mut(i)) {
                     *slot = new;
                 }
             }
@@ -913,17 +921,29 @@ fn check_csv(model: Model<'_>, text: &str) -> Result<Accepted, Refusal> {
         columns: Vec::new(),
         rows: rows.len(),
     };
+    // read_csv's dtype keys are column names, or positions when they are integers: the first
+    // key that is either, found by lookups (one pass, whatever the number of columns).
+    let by_name = pd::label_index(dtypes.iter().map(|(n, _)| n));
+    let mut by_position: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    for (k, (n, _)) in dtypes.iter().enumerate() {
+        if let Some(p) = n.as_u64() {
+            by_position.entry(p).or_insert(k);
+        }
+    }
     for (i, name) in header.iter().enumerate() {
         let label = Value::String(name.clone());
         let texts: Vec<&str> = rows
             .iter()
             .map(|r| r.get(i).map(String::as_str).unwrap_or(""))
             .collect();
-        // read_csv's dtype keys are column names, or positions when they are integers.
-        let want = dtypes
-            .iter()
-            .find(|(n, _)| pd::same_label(n, &label) || n.as_u64() == Some(i as u64))
-            .map(|(_, d)| *d);
+        let first = [
+            by_name.get(&pd::label_key(&label)).copied(),
+            by_position.get(&(i as u64)).copied(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let want = first.and_then(|k| dtypes.get(k)).map(|(_, d)| *d);
         let column = csv_column(label, &texts, want).map_err(|e| fail(e.message))?;
         frame.columns.push(column);
     }

@@ -42,25 +42,49 @@ impl<'a> Frame<'a> {
     pub fn is_empty(&self) -> bool {
         self.columns.is_empty() || self.rows == 0
     }
+}
 
-    /// The column with this label.
-    pub fn column(&self, label: &Value) -> Option<&Column<'a>> {
-        self.columns.iter().find(|c| same_label(&c.label, label))
-    }
+/// A column label as a hash key with pandas' equality of labels: numbers by their value as
+/// a float (`1` and `1.0` alike, `0.0` and `-0.0` alike; `1` and `"1"` not), anything else as
+/// written. Lookups by label in a frame of many columns then take one pass, not one per
+/// column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LabelKey<'v> {
+    /// A number, by the bits of its value as a float.
+    Number(u64),
+    /// A string.
+    Str(&'v str),
+    /// Anything else, as JSON text.
+    Other(String),
+}
 
-    /// The column with this label, to change.
-    pub fn column_mut(&mut self, label: &Value) -> Option<&mut Column<'a>> {
-        self.columns
-            .iter_mut()
-            .find(|c| same_label(&c.label, label))
+/// The key of a label (see [`LabelKey`]).
+pub fn label_key(label: &Value) -> LabelKey<'_> {
+    match label {
+        Value::String(s) => LabelKey::Str(s),
+        Value::Number(n) => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            LabelKey::Number(if f == 0.0 { 0 } else { f.to_bits() })
+        }
+        other => LabelKey::Other(other.to_string()),
     }
 }
 
-/// Whether two column labels are the same to pandas (`1` and `1.0` are; `1` and `"1"` are not).
-pub fn same_label(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (x, y) => x == y,
+/// Each label's first position, by its key.
+pub fn label_index<'v>(
+    labels: impl IntoIterator<Item = &'v Value>,
+) -> std::collections::HashMap<LabelKey<'v>, usize> {
+    let mut index = std::collections::HashMap::new();
+    for (i, l) in labels.into_iter().enumerate() {
+        index.entry(label_key(l)).or_insert(i);
+    }
+    index
+}
+
+impl<'a> Frame<'a> {
+    /// The position of each column by its label's key (the first of equal labels).
+    pub fn index(&self) -> std::collections::HashMap<LabelKey<'_>, usize> {
+        label_index(self.columns.iter().map(|c| &c.label))
     }
 }
 
@@ -202,15 +226,21 @@ pub fn from_split<'a>(
 fn select<'a>(frame: Frame<'a>, labels: Option<Vec<Value>>) -> Frame<'a> {
     let Some(labels) = labels else { return frame };
     let rows = frame.rows;
+    let index = frame.index();
     let columns = labels
         .into_iter()
-        .map(|l| match frame.column(&l) {
-            Some(c) => c.clone(),
-            None => Column {
-                label: l,
-                dtype: Dt::Object,
-                cells: vec![Obj::Float(f64::NAN); rows],
-            },
+        .map(|l| {
+            match index
+                .get(&label_key(&l))
+                .and_then(|&i| frame.columns.get(i))
+            {
+                Some(c) => c.clone(),
+                None => Column {
+                    label: l,
+                    dtype: Dt::Object,
+                    cells: vec![Obj::Float(f64::NAN); rows],
+                },
+            }
         })
         .collect();
     Frame { columns, rows }

@@ -102,6 +102,9 @@ pub struct ExternalFile {
     pub bytes: Option<u64>,
     /// Whether it is still on the tracking server only (not fetched into the cache).
     pub on_server: bool,
+    /// Why it was not sized, when it was not: missing, or a path that leads out of the model
+    /// folder (not even looked at).
+    pub problem: Option<String>,
 }
 
 /// Everything the Graph view and `mlmodel-inspector graph` show of one .onnx file.
@@ -321,14 +324,19 @@ pub fn facts(
     let external_data = super::onnx::external_data(proto, rel)
         .into_iter()
         .map(|file| {
-            let bytes = file_inside(root, &file)
-                .ok()
-                .and_then(|p| std::fs::metadata(p).ok())
+            let sized = file_inside(root, &file)
+                .and_then(|p| std::fs::metadata(p).map_err(ReadError::from))
                 .map(|m| m.len());
+            let (bytes, problem) = match sized {
+                Ok(n) => (Some(n), None),
+                Err(ReadError::Missing) => (None, Some("missing".to_string())),
+                Err(e) => (None, Some(e.to_string())),
+            };
             ExternalFile {
                 file,
                 bytes,
                 on_server: false,
+                problem,
             }
         })
         .collect();
@@ -507,7 +515,10 @@ impl ExternalFile {
         match (self.bytes, self.on_server) {
             (_, true) => "on the tracking server (fetched for a predict)".to_string(),
             (Some(b), _) => crate::text::human_size(b),
-            (None, _) => "missing".to_string(),
+            (None, _) => self
+                .problem
+                .clone()
+                .unwrap_or_else(|| "missing".to_string()),
         }
     }
 }

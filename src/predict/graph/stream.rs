@@ -57,12 +57,28 @@ fn rule(msg: Msg, field: u64) -> Rule {
 /// Subgraphs may nest (an If inside a Loop inside …); deeper than this is refused.
 const MAX_DEPTH: u32 = 64;
 
+/// What the structure kept may take once decoded, reckoned as it is copied: a message
+/// (node, attribute, tensor, value info) costs [`MESSAGE_COST`], any other field kept its
+/// bytes and [`FIELD_COST`]. A file of millions of empty nodes (2 bytes each on disk, some
+/// hundreds once decoded) is refused when it passes this, before it takes the memory.
+pub const STRUCTURE_BUDGET: u64 = 512 << 20;
+
+/// A decoded message (a `NodeProto` and the facts made of it), reckoned.
+const MESSAGE_COST: u64 = 256;
+
+/// A decoded field besides its bytes (a `String` in a list), reckoned.
+const FIELD_COST: u64 = 32;
+
 struct Stream<'a> {
     reader: BufReader<std::fs::File>,
     pos: u64,
     len: u64,
     progress: &'a ReadProgress,
     cancel: &'a AtomicBool,
+    /// What is left of [`STRUCTURE_BUDGET`].
+    budget: u64,
+    /// Messages kept so far (for the message past the budget).
+    messages: u64,
 }
 
 /// Why the wire data could not be read (said with the byte offset).
@@ -74,6 +90,23 @@ impl Stream<'_> {
             format!("the file ends inside a message (at byte {})", self.pos)
         } else {
             e.to_string()
+        }
+    }
+
+    /// Counts what a kept field will take once decoded against the budget.
+    fn spend(&mut self, cost: u64, message: bool) -> Result<(), ReadStop> {
+        self.messages += u64::from(message);
+        match self.budget.checked_sub(cost) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => Err(ReadStop::Bad(format!(
+                "its structure (more than {} nodes, attributes and tensors by byte {}) would take more than {} once read, more than this app reads; the weights' values are not counted, only the graph's parts",
+                crate::text::thousands(self.messages),
+                self.pos,
+                crate::text::human_size(STRUCTURE_BUDGET)
+            ))),
         }
     }
 
@@ -171,6 +204,7 @@ fn message(
             }
             (0, _) => {
                 let v = s.varint()?;
+                s.spend(8, false)?;
                 put_varint(key, out);
                 put_varint(v, out);
             }
@@ -179,6 +213,7 @@ fn message(
                 if matches!(rule, Rule::Skip) {
                     s.skip(n)?;
                 } else {
+                    s.spend(8, false)?;
                     put_varint(key, out);
                     s.copy(n, out)?;
                 }
@@ -200,11 +235,13 @@ fn message(
                 match rule {
                     Rule::Skip => s.skip(n)?,
                     Rule::Keep => {
+                        s.spend(FIELD_COST + n, false)?;
                         put_varint(key, out);
                         put_varint(n, out);
                         s.copy(n, out)?;
                     }
                     Rule::Nested(inner) => {
+                        s.spend(MESSAGE_COST, true)?;
                         let mut kept = Vec::new();
                         message(s, inner, s.pos + n, &mut kept, depth + 1)?;
                         put_varint(key, out);
@@ -271,6 +308,8 @@ pub fn read_without_weights(
         len,
         progress,
         cancel,
+        budget: STRUCTURE_BUDGET,
+        messages: 0,
     };
     let mut out = Vec::new();
     match message(&mut stream, Msg::Model, len, &mut out, 0) {

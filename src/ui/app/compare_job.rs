@@ -265,6 +265,7 @@ impl InspectorApp {
             crate::eval::DatasetSpec::Table {
                 file: path,
                 label: loaded.panels.eval.label.clone(),
+                kind: None,
             }
         };
         let plan_a = planned.plan.clone();

@@ -81,6 +81,7 @@ impl InspectorApp {
                         DatasetSpec::Table {
                             file: path.clone(),
                             label,
+                            kind: None,
                         },
                         columns,
                     )
@@ -236,11 +237,23 @@ impl InspectorApp {
             return;
         };
         let items = done.items.clone();
+        // Never over what the run read: the dataset or the model folder.
+        let mut inputs = vec![loaded.card.root.clone()];
+        if let Some(plan) = &done.plan {
+            inputs.push(plan.dataset_path().to_path_buf());
+        }
         self.tasks.spawn(TaskName::Save, ctx, move || {
-            let result = crate::eval::out::PredictionsWriter::create(&path)
-                .and_then(|mut w| items.iter().try_for_each(|i| w.write(i)))
-                .map(|()| path)
-                .map_err(|e| e.to_string());
+            let inputs: Vec<&std::path::Path> = inputs.iter().map(PathBuf::as_path).collect();
+            let result = crate::eval::out::check_not_an_input(&path, &inputs)
+                .and_then(|()| crate::eval::out::PredictionsWriter::create(&path))
+                .and_then(|mut w| {
+                    items.iter().try_for_each(|i| w.write(i))?;
+                    w.finish()
+                })
+                .map_err(|e| {
+                    crate::eval::out::discard_partial(&path);
+                    e.to_string()
+                });
             TaskResult::EvalExported(result)
         });
     }

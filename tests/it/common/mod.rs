@@ -240,29 +240,148 @@ impl RecordingServer {
     }
 }
 
-/// Runs the command line, waits for it with `wait4` and gives its exit status and peak
-/// resident memory in bytes (its own, not this test process's).
-#[allow(clippy::zombie_processes)] // waited for with wait4, which std's handle cannot see
+/// Runs the command line and gives its exit status, peak resident memory in bytes (its own,
+/// not this test process's: see [`run_limited_with`]) and stderr.
 pub fn run_measured(args: &[&std::ffi::OsStr]) -> (i32, u64, String) {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+    let r = run_limited(args, 16 << 30);
+    (r.code, r.peak, r.stderr)
+}
+
+/// What a run of the command line under a memory limit did.
+#[derive(Debug)]
+pub struct Limited {
+    /// The exit code (-1 when a signal ended it, as an abort on allocation failure does).
+    pub code: i32,
+    /// Its peak resident memory, in bytes.
+    pub peak: u64,
+    /// Its standard output.
+    pub stdout: Vec<u8>,
+    /// Its standard error, as text.
+    pub stderr: String,
+    /// How long it ran.
+    pub elapsed: std::time::Duration,
+}
+
+/// Runs the command line with its address space limited to `limit` bytes (`setrlimit`), so
+/// that a regression that takes all the memory fails the test instead of the machine, and
+/// gives its exit code, peak resident memory, output and run time. glibc keeps two malloc
+/// arenas (its default of eight a core reserves address space the limit would count).
+pub fn run_limited(args: &[&std::ffi::OsStr], limit: u64) -> Limited {
+    run_limited_with(args, limit, |_| {})
+}
+
+/// As [`run_limited`], with `meanwhile` called once it runs with the negated id of its
+/// process group, for `kill` (to signal it, or to look at what it writes meanwhile).
+///
+/// The peak is GNU time's (`%M`, the `wait4` of its own child): a process forked from this
+/// test process and then exec'd keeps this process's resident size as its own peak (the
+/// kernel carries the old address space's high-water mark across exec), which would hide the
+/// command's own when tests run side by side; GNU time is small when it forks the command.
+pub fn run_limited_with(
+    args: &[&std::ffi::OsStr],
+    limit: u64,
+    meanwhile: impl FnOnce(i32) + Send + 'static,
+) -> Limited {
+    use std::io::Read as _;
+    use std::os::unix::process::CommandExt as _;
+    let started = std::time::Instant::now();
+    // Another build may be measured in its place (the figures of a fix's before and after).
+    let bin = std::env::var_os("MLMODEL_INSPECTOR_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_mlmodel-inspector").into());
+    let measured = tempfile::NamedTempFile::new().unwrap();
+    let mut command = std::process::Command::new("/usr/bin/time");
+    command
+        .args(["-f", "%M", "-o"])
+        .arg(measured.path())
+        .arg(bin)
         .args(args)
-        .stdout(std::process::Stdio::null())
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
+        .process_group(0);
+    // SAFETY: setrlimit and alarm are async-signal-safe; they run in the child between fork
+    // and exec, and pass to the command through GNU time.
+    unsafe {
+        command.pre_exec(move || {
+            let rlimit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &rlimit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // A hang guard: SIGALRM ends it after ten minutes.
+            libc::alarm(600);
+            Ok(())
+        });
+    }
+    let mut child = command
         .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.unwrap(), &mut stderr).unwrap();
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value to be filled; the pid is our own child, not yet
-    // waited for (std's handle is dropped without a wait).
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid);
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
+        .expect("/usr/bin/time (Debian's `time`, which scripts/test.sh installs)");
+    let group = -(child.id() as i32);
+    let watcher = std::thread::spawn(move || meanwhile(group));
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr_pipe.read_to_string(&mut s);
+        s
+    });
+    let mut stdout = Vec::new();
+    let _ = child.stdout.take().unwrap().read_to_end(&mut stdout);
+    let stderr = err_thread.join().unwrap();
+    let status = child.wait().unwrap();
+    let _ = watcher.join();
+    // GNU time exits with the command's code, or 128 + the signal that ended it.
+    let code = match status.code() {
+        Some(c) if c < 128 => c,
+        _ => -1,
     };
-    (code, usage.ru_maxrss as u64 * 1024, stderr)
+    let peak_kb: u64 = std::fs::read_to_string(measured.path())
+        .unwrap_or_default()
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0);
+    Limited {
+        code,
+        peak: peak_kb * 1024,
+        stdout,
+        stderr,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// `1 << 20`, for memory bounds in tests.
+pub const MIB: u64 = 1 << 20;
+
+/// Reads one HTTP request from a (keep-alive) connection: its request line, headers and the
+/// body its Content-Length gives; `None` when the peer closed the connection. For the small
+/// servers the tests stand in front of the app.
+pub fn read_http_request(reader: &mut impl std::io::BufRead) -> Option<Vec<u8>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut length = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+            break;
+        }
+        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(body)
+}
+
+/// How many rows a request body's `dataframe_split` has (1 when it has none).
+pub fn rows_of(body: &[u8]) -> usize {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["dataframe_split"]["data"].as_array().map(Vec::len))
+        .unwrap_or(1)
 }
