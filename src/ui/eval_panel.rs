@@ -228,6 +228,7 @@ fn matrix_cells_ui(
     egui::ScrollArea::vertical()
         .id_salt("eval_matrix_cells")
         .max_height(240.0)
+        .min_scrolled_height(240.0)
         .show(ui, |ui| {
             for &&(t, p, n) in order.iter().take(CELLS_LISTED) {
                 let truth = labels.get(t).map(String::as_str).unwrap_or("");
