@@ -28,7 +28,7 @@ pub fn diff(
                 .context("cannot write the comparison")?,
         )?;
     } else {
-        print_out(text(
+        super::print_text(&text(
             &comparison,
             &card_a.display_name(),
             &card_b.display_name(),

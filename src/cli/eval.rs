@@ -172,7 +172,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
         print_out(serde_json::to_string_pretty(&doc).context("cannot write the report")?)?;
     } else {
-        print_out(report_text(&report))?;
+        super::print_text(&report_text(&report))?;
     }
     Ok(
         if report.n == 0 || write_failed || report.stopped.is_some() {

@@ -159,6 +159,7 @@ pub fn write_graph_text(
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let head = graph_text(report, false);
+    let head = crate::text::printable_lines(&head);
     if !node_list {
         return writeln!(out, "{head}");
     }

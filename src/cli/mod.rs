@@ -46,21 +46,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let crate::session::Opened { card, remote } =
                 crate::session::open(&model, tracking_uri.as_deref())?;
-            let out = if json {
+            if json {
                 let mut doc = model::json::card_to_json(&card);
                 if let (Some(r), Some(obj)) = (&remote, doc.as_object_mut()) {
                     obj.insert("source".into(), remote_json(r));
                 }
-                serde_json::to_string_pretty(&doc).context("cannot write the card as JSON")?
+                print_out(
+                    serde_json::to_string_pretty(&doc).context("cannot write the card as JSON")?,
+                )?;
             } else {
                 let mut text = String::new();
                 if let Some(r) = &remote {
                     text.push_str(&remote_text(r));
                 }
                 text.push_str(&render_card(&card));
-                text
-            };
-            print_out(&out)?;
+                print_text(&text)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Graph {
@@ -222,6 +223,12 @@ fn write_out(
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write to stdout"),
     }
+}
+
+/// Prints text meant for a terminal (not JSON): control characters that came from the data
+/// (escape sequences, carriage returns) are written as escapes, line breaks kept.
+fn print_text(text: &str) -> anyhow::Result<()> {
+    print_out(crate::text::printable_lines(text))
 }
 
 fn print_out(text: impl std::fmt::Display) -> anyhow::Result<()> {

@@ -160,7 +160,7 @@ fn send_request(
             }
             let view = crate::session::read_outcome(&outcome, runner.card(), labels, true);
             for line in crate::session::answer_lines(&view) {
-                eprintln!("answer: {line}");
+                eprintln!("answer: {}", crate::text::printable(&line));
             }
             if let Some(names) = &view.labels {
                 eprintln!("note: class names from {}", names.origin);

@@ -131,6 +131,26 @@ fn text_from_the_data_cannot_drive_the_terminal() {
     assert!(!r.stderr.as_bytes().contains(&0x1b), "{}", r.stderr);
     assert!(text.contains("clear\\x1b[2Jme"), "{text}");
     assert!(text.contains("two\\nlines"), "{text}");
+
+    // `show`, `diff` and `graph` print what a model's files say the same way.
+    let model = dir.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    std::fs::write(
+        model.join("MLmodel"),
+        "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nmetadata:\n  note: \"clear\\e[2Jme\"\n  class_names: [\"a\\e[31mred\", b]\n",
+    )
+    .unwrap();
+    let iris = crate::common::model("sklearn_iris");
+    for args in [
+        vec![os("show"), model.as_os_str()],
+        vec![os("diff"), iris.as_os_str(), model.as_os_str()],
+    ] {
+        let r = run(&args);
+        assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+        let text = String::from_utf8_lossy(&r.stdout);
+        assert!(!r.stdout.contains(&0x1b), "{args:?}: {text}");
+        assert!(text.contains("\\x1b["), "{args:?}: {text}");
+    }
 }
 
 /// An unterminated quote merged the following rows into one label without a word; duplicate
