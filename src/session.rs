@@ -14,6 +14,20 @@ use crate::predict::answer::Section;
 use crate::predict::{BackendChoice, Outcome, Reply};
 use crate::source::{ModelUri, Progress, RemoteModel, SourceError, Tracking, UriError};
 
+/// The files of a remote model still on the tracking server (not fetched into its cache), by
+/// path in the folder; none for a folder.
+pub fn unfetched(remote: Option<&RemoteModel>) -> std::collections::HashSet<String> {
+    remote
+        .map(|r| {
+            r.files
+                .iter()
+                .filter(|f| !f.fetched)
+                .map(|f| f.path.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Why a model could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {

@@ -19,9 +19,13 @@ pub fn diff(
         crate::session::open(path, tracking_uri)
             .with_context(|| format!("model {which} ({}) cannot be read", path.display()))
     };
-    let card_a = open("A", a)?.card;
-    let card_b = open("B", b)?.card;
-    let comparison = crate::diff::diff(&card_a, &card_b);
+    let (opened_a, opened_b) = (open("A", a)?, open("B", b)?);
+    let (card_a, card_b) = (&opened_a.card, &opened_b.card);
+    // A remote model's weights not fetched into its cache: their bytes are not compared.
+    let ua = crate::session::unfetched(opened_a.remote.as_ref());
+    let ub = crate::session::unfetched(opened_b.remote.as_ref());
+    let comparison =
+        crate::diff::diff_with(card_a, card_b, &crate::diff::Unfetched { a: &ua, b: &ub });
     if json {
         print_out(
             serde_json::to_string_pretty(&comparison.to_json())

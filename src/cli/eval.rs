@@ -147,6 +147,9 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    for note in &report.runtime_notes {
+        eprintln!("note: {}", crate::text::printable(note));
+    }
     if let Some(why) = &report.stopped {
         eprintln!(
             "error: {why}\nnote: the run stopped after {} of {} items; the metrics are of those",
@@ -207,6 +210,9 @@ pub fn report_text(report: &Report) -> String {
         "{} predicted, {} failed ({total} items) in {secs:.1} s, {rate:.0} items/s",
         report.n, report.failed
     );
+    if let Some(runtime) = &report.runtime {
+        let _ = writeln!(s, "answered by {runtime}");
+    }
     if let Some(c) = &report.classification {
         let _ = writeln!(s, "accuracy  {}", f(c.accuracy));
         let _ = writeln!(s, "macro F1  {}", f(c.macro_f1));

@@ -12,6 +12,8 @@
 pub mod agreement;
 pub mod answers;
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use crate::input::build::{FillKind, InputSource, build_request};
@@ -139,8 +141,24 @@ impl Changes {
     }
 }
 
-/// Compares A with B.
+/// The files of each side still on a tracking server (a remote model's weights not fetched
+/// into its cache): their bytes are not there to compare.
+#[derive(Debug, Clone, Copy)]
+pub struct Unfetched<'a> {
+    /// A's, by path in the folder.
+    pub a: &'a HashSet<String>,
+    /// B's.
+    pub b: &'a HashSet<String>,
+}
+
+/// Compares A with B, two folders whose files are all there.
 pub fn diff(a: &ModelCard, b: &ModelCard) -> Comparison {
+    let none = HashSet::new();
+    diff_with(a, b, &Unfetched { a: &none, b: &none })
+}
+
+/// Compares A with B, either of which may be a remote model with files not fetched.
+pub fn diff_with(a: &ModelCard, b: &ModelCard, unfetched: &Unfetched<'_>) -> Comparison {
     let mut changes = Changes(Vec::new());
     let (sa, sb) = (a.signature.valid(), b.signature.valid());
     inputs(
@@ -162,7 +180,7 @@ pub fn diff(a: &ModelCard, b: &ModelCard) -> Comparison {
     flavors(a, b, &mut changes);
     environment(a, b, &mut changes);
     input_example(a, b, &mut changes);
-    files(a, b, &mut changes);
+    files(a, b, unfetched, &mut changes);
     metadata(a, b, &mut changes);
     let mut changes = changes.0;
     // Stable by section, in the order of SECTIONS.
@@ -642,7 +660,7 @@ fn input_example(a: &ModelCard, b: &ModelCard, changes: &mut Changes) {
     changes.add(S, "input_example", pa, pb);
 }
 
-fn files(a: &ModelCard, b: &ModelCard, changes: &mut Changes) {
+fn files(a: &ModelCard, b: &ModelCard, unfetched: &Unfetched<'_>, changes: &mut Changes) {
     const S: &str = "files";
     let list = |c: &ModelCard| -> Vec<(String, u64)> {
         c.artifacts
@@ -660,14 +678,34 @@ fn files(a: &ModelCard, b: &ModelCard, changes: &mut Changes) {
         match ib.get(path.as_str()) {
             None => changes.add(S, path.clone(), Some(size(*sa)), None),
             Some(&sb) if sb != sa => changes.add(S, path.clone(), Some(size(*sa)), Some(size(*sb))),
-            // The same size: retrained weights often are; their bytes tell.
-            Some(_) if same_bytes(&a.root, &b.root, path, *sa) == Some(false) => changes.add(
-                S,
-                path.clone(),
-                Some(size(*sa)),
-                Some(format!("{}, other bytes", size(*sa))),
-            ),
-            Some(_) => {}
+            // The same size: retrained weights often are; their bytes tell. Bytes that were
+            // not read are never called equal.
+            Some(_) => {
+                let unread = |side: &str, unfetched: &HashSet<String>| {
+                    unfetched
+                        .contains(path)
+                        .then(|| format!("{side}'s is still on the tracking server (not fetched)"))
+                };
+                let verdict = match unread("A", unfetched.a).or_else(|| unread("B", unfetched.b)) {
+                    Some(why) => Err(why),
+                    None => same_bytes(&a.root, &b.root, path),
+                };
+                match verdict {
+                    Ok(true) => {}
+                    Ok(false) => changes.add(
+                        S,
+                        path.clone(),
+                        Some(size(*sa)),
+                        Some(format!("{}, other bytes", size(*sa))),
+                    ),
+                    Err(why) => changes.add(
+                        S,
+                        path.clone(),
+                        Some(size(*sa)),
+                        Some(format!("{}, same size, not compared: {why}", size(*sa))),
+                    ),
+                }
+            }
         }
     }
     for (path, sb) in &lb {
@@ -695,43 +733,38 @@ fn first_by_name<T>(pairs: &[(String, T)]) -> std::collections::HashMap<&str, &T
     map
 }
 
-/// Files of the same size up to this many bytes are compared byte for byte.
-pub const BYTES_COMPARED: u64 = 512 * 1024 * 1024;
-
 /// Whether the file `rel` of two model folders holds the same bytes, read side by side in
-/// chunks; `None` when it is larger than [`BYTES_COMPARED`] or either cannot be read (a remote
-/// model's weights not fetched yet, a link leading out of its folder).
-fn same_bytes(a: &std::path::Path, b: &std::path::Path, rel: &str, size: u64) -> Option<bool> {
+/// chunks whatever its size; `Err` says why it could not be read (a link leading out of its
+/// folder, a file that is not there or cannot be opened).
+fn same_bytes(a: &std::path::Path, b: &std::path::Path, rel: &str) -> Result<bool, String> {
     use std::io::Read;
-    if size > BYTES_COMPARED {
-        return None;
-    }
-    let open = |root: &std::path::Path| {
-        let path = crate::model::fsutil::file_inside(root, rel).ok()?;
-        std::fs::File::open(path).ok()
+    let open = |side: &str, root: &std::path::Path| {
+        let path =
+            crate::model::fsutil::file_inside(root, rel).map_err(|e| format!("{side}'s {e}"))?;
+        std::fs::File::open(&path).map_err(|e| format!("{side}'s cannot be opened: {e}"))
     };
-    let (mut fa, mut fb) = (open(a)?, open(b)?);
+    let (mut fa, mut fb) = (open("A", a)?, open("B", b)?);
     /// Fills `buf` as far as the file goes.
-    fn fill(f: &mut std::fs::File, buf: &mut [u8]) -> Option<usize> {
+    fn fill(f: &mut std::fs::File, buf: &mut [u8]) -> Result<usize, String> {
         let mut n = 0;
         while n < buf.len() {
             match f.read(&mut buf[n..]) {
                 Ok(0) => break,
                 Ok(k) => n += k,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => return None,
+                Err(e) => return Err(format!("a read failed: {e}")),
             }
         }
-        Some(n)
+        Ok(n)
     }
     let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
     loop {
         let (na, nb) = (fill(&mut fa, &mut ba)?, fill(&mut fb, &mut bb)?);
         if na != nb || ba[..na] != bb[..nb] {
-            return Some(false);
+            return Ok(false);
         }
         if na == 0 {
-            return Some(true);
+            return Ok(true);
         }
     }
 }
@@ -890,4 +923,171 @@ fn concrete(a: &ModelCard, b: &ModelCard, changes: &mut Changes) -> usize {
         );
     }
     sent
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A model folder whose `MLmodel` holds `signature` (YAML, indented under `signature:`).
+    fn card(signature: &str) -> (tempfile::TempDir, ModelCard) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("MLmodel"),
+            format!(
+                "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n{signature}"
+            ),
+        )
+        .unwrap();
+        let card = crate::model::open(dir.path()).unwrap();
+        (dir, card)
+    }
+
+    /// The reasons B is not a drop-in for A.
+    fn reasons(a: &str, b: &str) -> Vec<String> {
+        let ((_da, a), (_db, b)) = (card(a), card(b));
+        diff(&a, &b).reasons()
+    }
+
+    fn has(reasons: &[String], text: &str) -> bool {
+        reasons.iter().any(|r| r.contains(text))
+    }
+
+    const COLUMNS_X: &str =
+        "  inputs: '[{\"name\": \"x\", \"type\": \"double\", \"required\": true}]'\n";
+
+    #[test]
+    fn a_removed_param_is_breaking() {
+        let a = format!(
+            "{COLUMNS_X}  params: '[{{\"name\": \"k\", \"type\": \"long\", \"default\": 1, \"shape\": null}}]'\n"
+        );
+        let r = reasons(&a, COLUMNS_X);
+        assert!(has(&r, "B has no param \"k\""), "{r:?}");
+    }
+
+    #[test]
+    fn a_narrowed_param_is_breaking() {
+        let param = |ty: &str, default: &str| {
+            format!(
+                "{COLUMNS_X}  params: '[{{\"name\": \"t\", \"type\": \"{ty}\", \"default\": {default}, \"shape\": null}}]'\n"
+            )
+        };
+        let r = reasons(&param("double", "0.5"), &param("long", "1"));
+        assert!(
+            has(&r, "the param \"t\" is long in B and double in A"),
+            "{r:?}"
+        );
+        // Widened is not.
+        let r = reasons(&param("long", "1"), &param("double", "0.5"));
+        assert!(!has(&r, "param"), "{r:?}");
+    }
+
+    #[test]
+    fn an_input_optional_in_a_and_required_in_b_is_breaking() {
+        let column = |required: bool| {
+            format!(
+                "  inputs: '[{{\"name\": \"x\", \"type\": \"double\", \"required\": true}}, {{\"name\": \"z\", \"type\": \"double\", \"required\": {required}}}]'\n"
+            )
+        };
+        let r = reasons(&column(false), &column(true));
+        assert!(
+            has(&r, "column \"z\" is optional in A and required in B"),
+            "{r:?}"
+        );
+        let r = reasons(&column(true), &column(false));
+        assert!(r.is_empty(), "required to optional is not: {r:?}");
+    }
+
+    #[test]
+    fn a_retyped_output_is_breaking() {
+        let output = |ty: &str| {
+            format!(
+                "{COLUMNS_X}  outputs: '[{{\"name\": \"y\", \"type\": \"{ty}\", \"required\": true}}]'\n"
+            )
+        };
+        let r = reasons(&output("double"), &output("string"));
+        assert!(
+            has(&r, "the output \"y\" is string in B and double in A"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn string_to_double_is_breaking() {
+        let input = |ty: &str| {
+            format!("  inputs: '[{{\"name\": \"s\", \"type\": \"{ty}\", \"required\": true}}]'\n")
+        };
+        let r = reasons(&input("string"), &input("double"));
+        assert!(
+            has(&r, "column \"s\" is double in B where A takes string"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn a_rank_change_alone_is_breaking() {
+        let tensor = |shape: &str| {
+            format!(
+                "  inputs: '[{{\"type\": \"tensor\", \"tensor-spec\": {{\"dtype\": \"float32\", \"shape\": {shape}}}}}]'\n"
+            )
+        };
+        let r = reasons(&tensor("[-1, 4]"), &tensor("[-1, 4, -1]"));
+        assert!(has(&r, "has rank 3 in B and 2 in A"), "{r:?}");
+    }
+
+    /// Same-size files whose bytes could not be read are listed as not compared, never left
+    /// out as equal: one that is not a regular file, and weights still on a tracking server.
+    #[test]
+    fn unread_bytes_are_never_called_equal() {
+        let (da, a) = card(COLUMNS_X);
+        let (db, b) = card(COLUMNS_X);
+        // Both listed with 0 bytes; B's is a FIFO, which is not read.
+        std::fs::write(da.path().join("weights.bin"), b"").unwrap();
+        let fifo = std::ffi::CString::new(db.path().join("weights.bin").to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo on a path in a fresh temporary folder.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let a = crate::model::open(&a.root).unwrap();
+        let b = crate::model::open(&b.root).unwrap();
+        let c = diff(&a, &b);
+        let w = c
+            .changes
+            .iter()
+            .find(|c| c.item == "weights.bin")
+            .expect("listed, not left out as equal");
+        assert_eq!(
+            w.b.as_deref(),
+            Some("0 B, same size, not compared: B's not a regular file"),
+            "{w:?}"
+        );
+        std::fs::remove_file(db.path().join("weights.bin")).unwrap();
+        std::fs::write(da.path().join("weights.bin"), b"12345678").unwrap();
+        // Both sides present and of the same size, but B's weights are not fetched.
+        std::fs::write(db.path().join("weights.bin"), b"12345678").unwrap();
+        let a = crate::model::open(&a.root).unwrap();
+        let b = crate::model::open(&b.root).unwrap();
+        let none = HashSet::new();
+        let remote: HashSet<String> = ["weights.bin".to_string()].into();
+        let c = diff_with(
+            &a,
+            &b,
+            &Unfetched {
+                a: &none,
+                b: &remote,
+            },
+        );
+        let w = c
+            .changes
+            .iter()
+            .find(|c| c.item == "weights.bin")
+            .expect("listed, not left out as equal");
+        assert_eq!(
+            w.b.as_deref(),
+            Some("8 B, same size, not compared: B's is still on the tracking server (not fetched)")
+        );
+        // Read, the same bytes are equal.
+        assert!(
+            diff(&a, &b).changes.iter().all(|c| c.item != "weights.bin"),
+            "equal bytes are equal"
+        );
+    }
 }

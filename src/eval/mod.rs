@@ -706,6 +706,12 @@ pub struct Report {
     /// Why the run stopped before the end by itself (an endpoint that stopped answering),
     /// with the metrics of what was done.
     pub stopped: Option<String>,
+    /// The runtime that answered, as the in-process backends name it (`onnxruntime 1.32.0
+    /// (CPUExecutionProvider)`, `tract 0.23.9`); `None` for a server, which does not say.
+    pub runtime: Option<String>,
+    /// What to know about it: why another runtime answered than the one asked for (ONNX
+    /// Runtime could not be loaded), and each change of runtime during the run.
+    pub runtime_notes: Vec<String>,
     /// The classification metrics.
     pub classification: Option<ClassificationReport>,
     /// The regression metrics.
@@ -737,6 +743,12 @@ impl Report {
         doc.insert("cancelled".into(), self.cancelled.into());
         if let Some(why) = &self.stopped {
             doc.insert("stopped".into(), why.clone().into());
+        }
+        if let Some(runtime) = &self.runtime {
+            doc.insert("runtime".into(), runtime.clone().into());
+        }
+        if !self.runtime_notes.is_empty() {
+            doc.insert("runtime_notes".into(), self.runtime_notes.clone().into());
         }
         let number = |v: Option<f64>| {
             v.and_then(serde_json::Number::from_f64)

@@ -54,6 +54,42 @@ pub(super) struct Tally<'a> {
     down_streak: (Option<Down>, usize),
     /// Why the run stopped early (the endpoint down), with what was done kept.
     stopped: Option<String>,
+    /// What answered, as the backend says it (`onnxruntime 1.32.0 (CPUExecutionProvider)`,
+    /// `tract 0.23.9`): the last answer's, with each change during the run.
+    answered: Answered,
+}
+
+/// The runtime that answered a run, as its answers said it.
+#[derive(Debug, Default)]
+struct Answered {
+    runtime: Option<String>,
+    changes: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Answered {
+    /// Takes in what one answer says of its runtime and why (a fallback's reason).
+    fn saw(&mut self, outcome: &crate::predict::Outcome) {
+        if let Some(now) = &outcome.runtime {
+            match &self.runtime {
+                Some(before) if before != now => {
+                    if self.changes.len() < 20 {
+                        self.changes
+                            .push(format!("the runtime changed from {before} to {now}"));
+                    }
+                    self.runtime = Some(now.clone());
+                }
+                Some(_) => {}
+                None => self.runtime = Some(now.clone()),
+            }
+        }
+        if let Some(note) = &outcome.note
+            && !self.notes.contains(note)
+            && self.notes.len() < 20
+        {
+            self.notes.push(note.clone());
+        }
+    }
 }
 
 impl Tally<'_> {
@@ -550,6 +586,7 @@ impl Sender<'_> {
         outcome: &crate::predict::Outcome,
         count: usize,
     ) -> Result<Vec<Predicted>, Failure> {
+        tally.answered.saw(outcome);
         let value = match &outcome.reply {
             Reply::Predictions { value, .. } => value,
             Reply::Rejected(r) => return Err(Failure::Item(r.to_string())),
@@ -627,6 +664,7 @@ pub fn run(
         progress,
         down_streak: (None, 0),
         stopped: None,
+        answered: Answered::default(),
     };
     let (shape, mut producer) = match &plan.data {
         Data::Images {
@@ -723,6 +761,13 @@ pub fn run(
         retries: progress.retries.load(Ordering::Relaxed),
         cancelled,
         stopped,
+        runtime: tally.answered.runtime.take(),
+        runtime_notes: tally
+            .answered
+            .notes
+            .drain(..)
+            .chain(tally.answered.changes.drain(..))
+            .collect(),
         classification,
         regression,
         mistakes: tally.mistakes.into_iter().map(|(_, _, m)| m).collect(),

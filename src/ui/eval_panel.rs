@@ -485,11 +485,21 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
         "{} predicted, {} failed in {secs:.1} s through {}",
         r.n, r.failed, done.backend
     );
+    // The runtime that answered, as it named itself (tract when ONNX Runtime could not load).
+    if let Some(runtime) = &r.runtime {
+        line.push_str(&format!(", answered by {runtime}"));
+    }
     if r.cancelled {
         line.push_str(" (cancelled: the metrics are of the items done)");
     }
     if r.retries > 0 {
         line.push_str(&format!(", {} retries", r.retries));
+    }
+    for note in &r.runtime_notes {
+        ui.add(
+            egui::Label::new(RichText::new(format!("⚠ {note}")).color(ui.visuals().warn_fg_color))
+                .wrap(),
+        );
     }
     if let Some(why) = &r.stopped {
         ui.add(

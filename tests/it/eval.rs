@@ -141,6 +141,13 @@ fn a_labelled_image_folder_gives_scikit_learns_numbers_on_both_in_process_runtim
             "{stderr}"
         );
         assert_matches(backend, &doc, &rows, want);
+        // The runtime that answered is named, as the runtime names itself.
+        let runtime = doc["runtime"].as_str().unwrap_or("");
+        let expected = match backend {
+            "onnxruntime" => "onnxruntime 1.32.0 (CPUExecutionProvider)",
+            _ => "tract 0.23",
+        };
+        assert!(runtime.starts_with(expected), "{backend}: {runtime}");
         let broken = rows.iter().find(|r| r[0] == "flower/broken.png").unwrap();
         assert!(broken[4].contains("broken.png"), "{broken:?}");
         // The most confident mistakes first, with their scores.
@@ -161,6 +168,53 @@ fn a_labelled_image_folder_gives_scikit_learns_numbers_on_both_in_process_runtim
             "{top}"
         );
     }
+}
+
+/// What answered is what is said: ONNX Runtime asked for but not loadable (a file that is no
+/// library) makes tract answer, and `eval` names tract in `runtime`, with the reason on
+/// stderr (it said "ONNX Runtime (in-process)"); `--backend auto` with the venv's Python picks
+/// ONNX Runtime and says so.
+#[test]
+fn eval_names_the_runtime_that_answered() {
+    let model = crate::common::model("onnx_colour_classifier");
+    let images = crate::common::repo("tests/fixtures/eval/images");
+    let not_a_library = crate::common::repo("assets/example-model/MLmodel");
+    let (code, doc, _, stderr) = eval_cli(&[
+        model.as_os_str(),
+        "--images".as_ref(),
+        images.as_os_str(),
+        "--backend".as_ref(),
+        "onnxruntime".as_ref(),
+        "--ort-lib".as_ref(),
+        not_a_library.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let runtime = doc["runtime"].as_str().unwrap_or("");
+    assert!(runtime.starts_with("tract 0.23"), "{runtime}");
+    let notes = doc["runtime_notes"].as_array().cloned().unwrap_or_default();
+    assert!(
+        notes.iter().any(|n| n.as_str().is_some_and(
+            |n| n.contains("ONNX Runtime unavailable") && n.contains("tract answered")
+        )),
+        "{notes:?}"
+    );
+    assert!(
+        stderr.contains("note: ONNX Runtime unavailable") && stderr.contains("MLmodel"),
+        "the reason, naming the file: {stderr}"
+    );
+    let (code, doc, _, stderr) = eval_cli(&[
+        model.as_os_str(),
+        "--images".as_ref(),
+        images.as_os_str(),
+        "--backend".as_ref(),
+        "auto".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        doc["runtime"], "onnxruntime 1.32.0 (CPUExecutionProvider)",
+        "auto picks the venv's ONNX Runtime: {stderr}"
+    );
+    assert!(doc.get("runtime_notes").is_none(), "{doc}");
 }
 
 /// Iris as a CSV through MLflow's scoring server started for the folder: the class indices the

@@ -1751,6 +1751,13 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         shows(&h, "32 predicted, 1 failed"),
         "the corrupt image counted"
     );
+    assert!(
+        shows(
+            &h,
+            "through ONNX Runtime (in-process), answered by onnxruntime 1.32.0 (CPUExecutionProvider)"
+        ),
+        "the runtime that answered, as it names itself"
+    );
     shows_classification_numbers(&h, want);
     assert!(shows(&h, "Failed items (1)"));
     assert!(

@@ -28,13 +28,23 @@ impl InspectorApp {
         self.settings.tab = Tab::Compare;
         self.tracking.open = false;
         let a = loaded.card.clone();
+        let unfetched_a = crate::session::unfetched(loaded.remote.as_ref());
         let generation = self.generation;
         let tracking_uri = self.settings.tracking_uri.clone();
         self.tasks.spawn(TaskName::CompareOpen, ctx, move || {
             let result = crate::session::open(&path, Some(&tracking_uri))
                 .map_err(|e| e.to_string())
                 .map(|opened| {
-                    let comparison = crate::diff::diff(&a, &opened.card);
+                    // Bytes of weights not fetched (either side) are never called equal.
+                    let unfetched_b = crate::session::unfetched(opened.remote.as_ref());
+                    let comparison = crate::diff::diff_with(
+                        &a,
+                        &opened.card,
+                        &crate::diff::Unfetched {
+                            a: &unfetched_a,
+                            b: &unfetched_b,
+                        },
+                    );
                     Box::new((opened, comparison))
                 });
             TaskResult::CompareOpened {
@@ -389,6 +399,10 @@ fn ask(
         Ok(outcome) => {
             if let Some(runtime) = &outcome.runtime {
                 backend = format!("in-process on {runtime}");
+            }
+            // Why another runtime answered than the one asked for (ONNX Runtime not loaded).
+            if let Some(note) = &outcome.note {
+                backend.push_str(&format!(" ({note})"));
             }
             let millis = Some(outcome.latency.as_secs_f64() * 1000.0);
             let result = match outcome.reply {
