@@ -78,6 +78,8 @@ echo "== Eval reference: MLflow's predictions and scikit-learn's metrics on ever
 "$python" tests/fixtures/eval_reference.py --check
 echo "== Diff reference: MLflow's scoring server on A's requests sent to A and to B, every fixture pair"
 "$python" tests/fixtures/diff_reference.py --check
+echo "== Casts reference: MLflow's scoring server on values it casts on the way to an ONNX model"
+"$python" tests/fixtures/casts_reference.py --check
 
 echo "== cargo test"
 cargo test --lib --bins --tests --locked

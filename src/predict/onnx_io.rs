@@ -127,6 +127,9 @@ pub(super) fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, Str
                 .ok_or_else(|| format!("{name}: {n} is not a number")),
             Value::Bool(b) => Ok(f64::from(u8::from(*b))),
             Value::Null => Ok(f64::NAN),
+            // A number written as text ("5.1"): MLflow's parsing reads it as Python's float().
+            Value::String(_) => crate::input::scoring::numpy_number(leaf, elem.numpy())
+                .map_err(|e| format!("{name}: {e}")),
             other => Err(format!(
                 "{name}: {} is not a number; the ONNX graph wants {}",
                 crate::model::mlmodel::describe(other),
@@ -150,11 +153,18 @@ pub(super) fn to_tensor(input: &GraphInput, value: &Value) -> Result<Tensor, Str
                     Value::Bool(b) => Some(if *b { 1 as $t } else { 0 as $t }),
                     _ => None,
                 }
-                .ok_or_else(|| {
-                    format!(
-                        "{name}: {leaf} does not fit {} for the ONNX graph",
-                        elem.numpy()
-                    )
+                .map(Ok)
+                .unwrap_or_else(|| {
+                    // What MLflow's parsing makes of it: a fraction dropped (174.4 is 174), a
+                    // number written as text read as Python's int(), in range or refused.
+                    crate::input::scoring::numpy_number(leaf, elem.numpy())
+                        .map(|whole| whole as $t)
+                        .map_err(|e| {
+                            format!(
+                                "{name}: {leaf} does not fit {} for the ONNX graph ({e})",
+                                elem.numpy()
+                            )
+                        })
                 })
             })?;
             Tensor::from_shape(&shape, &data).map_err(|e| format!("{name}: {e}"))
@@ -249,11 +259,13 @@ pub(super) fn typed_to_tract(
                     .iter()
                     .map(|&b| if b { 1 as $t } else { 0 as $t })
                     .collect()),
+                // As MLflow's parsing casts them (numpy's int() of a Python float): the
+                // fraction dropped, the whole number then in range or refused.
                 Flat::F32(_) | Flat::F64(_) => (0..flat.len())
                     .map(|i| {
                         let f = as_f64(i);
-                        (f.is_finite() && f.fract() == 0.0)
-                            .then(|| <$t>::try_from(f as i64).ok())
+                        (f.is_finite() && f.trunc().abs() < 9.223_372_036_854_776e18)
+                            .then(|| <$t>::try_from(f.trunc() as i64).ok())
                             .flatten()
                             .ok_or_else(|| flat.json(i).to_string())
                     })

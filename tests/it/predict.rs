@@ -1179,3 +1179,98 @@ fn a_model_mlflow_cannot_serve_is_said_so_before_any_server_starts() {
         }
     }
 }
+
+/// The rule tests/fixtures/casts_reference.py builds its images by: the i-th value (row-major
+/// over 64 x 64 x 3) of image `item`, a whole number below 250 and a fraction of .6.
+fn cast_pixel(item: usize, i: usize) -> f64 {
+    ((i * 37 + item * 101) % 250) as f64 + 0.6
+}
+
+/// A 64 x 64 x 3 image of `value(pixel)`, as nested JSON lists.
+fn cast_image(item: usize, value: impl Fn(f64) -> Value) -> Value {
+    let rows: Vec<Value> = (0..64)
+        .map(|r| {
+            Value::Array(
+                (0..64)
+                    .map(|c| {
+                        Value::Array(
+                            (0..3)
+                                .map(|k| value(cast_pixel(item, (r * 64 + c) * 3 + k)))
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Value::Array(rows)
+}
+
+/// MLflow casts values on the way to an ONNX model, and the app does the same on every path:
+/// floats with fractions for a uint8 input lose the fraction (the native paths refused
+/// 174.4), numbers written as text are read for a float32 and a uint8 input (refused as "not a
+/// number"), and a value out of uint8's range is refused in MLflow's words. The verdicts and
+/// numbers are the scoring server's (tests/fixtures/mlflow_reference/casts.json), for the
+/// pre-flight check, tract, and ONNX Runtime in-process, from the JSON as a request file gives
+/// it and as typed tensors.
+#[test]
+fn onnx_inputs_are_cast_as_mlflow_casts_them() {
+    let recorded: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::common::repo(
+            "tests/fixtures/mlflow_reference/casts.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let cases = [
+        (
+            "uint8_floats_with_fractions",
+            json!({"inputs": [cast_image(0, |v| json!(v)), cast_image(1, |v| json!(v))]}),
+        ),
+        (
+            "uint8_whole_numbers_as_text",
+            json!({"inputs": [
+                cast_image(0, |v| json!((v as u64).to_string())),
+                cast_image(1, |v| json!(format!(" {} ", v as u64)))
+            ]}),
+        ),
+        (
+            "uint8_out_of_range",
+            json!({"inputs": [cast_image(0, |v| json!(v + 100.0))]}),
+        ),
+        (
+            "float32_numbers_as_text",
+            json!({"inputs": [["5.1", "3.5", "1.4", "0.2"], ["6.7", " 3.0 ", "5.2", "2.3"], ["5_0", "2e0", "1E1", "1"]]}),
+        ),
+    ];
+    let cancel = AtomicBool::new(false);
+    for (name, body) in cases {
+        let want = &recorded["cases"][name];
+        let model_dir = crate::common::model(want["model"].as_str().unwrap());
+        let card = card(&model_dir);
+        for request in [Request::Json(body.clone()), req(body.clone())] {
+            let verdict = validate(Model::of(&card), &request);
+            if want["status"] != 200 {
+                let problem = verdict
+                    .problems
+                    .first()
+                    .expect("refused, as MLflow refuses");
+                assert!(
+                    problem.message.contains(want["message"].as_str().unwrap()),
+                    "{name}: {} vs {}",
+                    problem.message,
+                    want["message"]
+                );
+                continue;
+            }
+            assert!(verdict.is_ok(), "{name}: {:?}", verdict.problems);
+            for choice in [BackendChoice::Onnx, BackendChoice::OnnxRuntime] {
+                let mut runner = Runner::new(card.clone());
+                let outcome = runner
+                    .predict(&choice, &settings(), &request, &cancel)
+                    .unwrap_or_else(|e| panic!("{name} on {choice:?}: {e}"));
+                assert_close(predictions(&outcome), &want["predictions"], 1e-6);
+            }
+        }
+    }
+}

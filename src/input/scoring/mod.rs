@@ -1246,6 +1246,20 @@ fn invalid_elements(element: &str, bad: &[String]) -> String {
     )
 }
 
+/// numpy's cast of one JSON value to a number of the numpy dtype `dtype` (`np.array([value],
+/// dtype=dtype)`), as MLflow's parsing of `inputs` and `instances` makes it before a tensor
+/// reaches the model: a float's fraction dropped for an integer dtype, a string read as
+/// Python's `int()` or `float()` reads it. The value as a float (whole for an integer dtype, in
+/// its range), or numpy's error in its words (`Python integer 300 out of bounds for uint8`).
+pub fn numpy_number(value: &Value, dtype: &str) -> Result<f64, String> {
+    match np::cast(&py::Obj::Json(value), np::Dt::from_spec(dtype)) {
+        Ok(py::Obj::Float(f)) => Ok(f),
+        Ok(py::Obj::Int(i)) => Ok(i as f64),
+        Ok(other) => Err(format!("{} is not a number for {dtype}", other.type_name())),
+        Err(e) => Err(format!("{}: {}", e.kind, e.message)),
+    }
+}
+
 /// The meaningful part of one of MLflow's messages, as the pre-flight shows it: the detail
 /// after the Python reprs of the data and the schema, without the scoring-protocol notice or
 /// the echoed body.
