@@ -127,3 +127,73 @@ fn every_fixture_folder_reads_as_mlflow_reads_it() {
         "the MLmodel files from public repositories are covered"
     );
 }
+
+/// The command line over every public MLmodel file (tests/fixtures/public/): `show --json`
+/// reads it (exit 0, its flavors as written), `openapi` describes its endpoint (exit 0, an
+/// OpenAPI 3.1 document), `graph` says it has no ONNX file (exit 2, naming the folder), and
+/// `diff` of each file with the next gives a verdict whose first line matches its exit code
+/// (0 drop-in, 1 breaking). The three files named MLmodel that are none exit 2 naming the
+/// file and what is wrong.
+#[test]
+fn the_command_line_reads_every_public_mlmodel_file() {
+    let root = crate::common::repo("tests/fixtures/public");
+    let mut models: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("models"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    models.sort();
+    assert!(models.len() >= 30);
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (i, model) in models.iter().enumerate() {
+        let name = model.file_name().unwrap().to_string_lossy().to_string();
+        let (code, out, err) = run(&["show".as_ref(), model.as_os_str(), "--json".as_ref()]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let card: Value = serde_json::from_str(&out).unwrap();
+        assert!(card["flavors"].is_object(), "{name}: {out}");
+        let (code, out, err) = run(&["openapi".as_ref(), model.as_os_str()]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        assert!(
+            doc["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1")),
+            "{name}: {out}"
+        );
+        let (code, _, err) = run(&["graph".as_ref(), model.as_os_str()]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(
+            err.contains("the model has no ONNX file") && err.contains(&name),
+            "{name}: {err}"
+        );
+        if let Some(next) = models.get(i + 1) {
+            let (code, out, err) = run(&["diff".as_ref(), model.as_os_str(), next.as_os_str()]);
+            let first = out.lines().next().unwrap_or("");
+            match code {
+                0 => assert!(first.starts_with("Drop-in:"), "{name}: {first} {err}"),
+                1 => assert!(first.starts_with("Breaking:"), "{name}: {first} {err}"),
+                other => panic!("{name} against the next: exit {other}: {err}"),
+            }
+        }
+    }
+    for bad in std::fs::read_dir(root.join("bad")).unwrap() {
+        let folder = bad.unwrap().path();
+        let (code, _, err) = run(&["show".as_ref(), folder.as_os_str()]);
+        assert_eq!(code, 2, "{}: {err}", folder.display());
+        let file = folder.join("MLmodel").display().to_string();
+        assert!(err.contains(&file), "{err}");
+        assert!(
+            err.contains("not an MLmodel file") || err.contains("is not a text file"),
+            "{err}"
+        );
+    }
+}

@@ -1759,6 +1759,16 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         "the runtime that answered, as it names itself"
     );
     shows_classification_numbers(&h, want);
+    // The same numbers as the command line gives for the same folder on the same runtime.
+    let (code, doc, _, stderr) = crate::eval::eval_cli(&[
+        crate::common::model("onnx_colour_classifier").as_os_str(),
+        "--images".as_ref(),
+        crate::common::repo("tests/fixtures/eval/images").as_os_str(),
+        "--backend".as_ref(),
+        "onnxruntime".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    shows_classification_numbers(&h, &doc);
     assert!(shows(&h, "Failed items (1)"));
     assert!(
         shows(&h, "flower/broken.png: cannot decode the image"),
@@ -1898,20 +1908,67 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
     assert!(images[0].ends_with(&second), "{images:?}");
 }
 
-/// Whether the Evaluate tab shows a classification's accuracy, macro F1 and per-class numbers
-/// as the reference gives them (to 4 places).
+/// The text of the per-class table's cell in the row of `row` (its class) and the column
+/// headed `column`, as drawn: the label whose left edge is the column heading's and whose
+/// middle is in the class label's line.
+fn per_class_cell(
+    h: &Harness<'static, InspectorApp>,
+    row: &str,
+    column: &str,
+    value: &str,
+) -> bool {
+    let heading = h
+        .query_all_by_label(column)
+        .map(|n| n.rect())
+        .next()
+        .unwrap_or_else(|| panic!("the per-class table's {column:?} heading"));
+    let rows: Vec<egui::Rect> = h.query_all_by_label(row).map(|n| n.rect()).collect();
+    h.query_all_by_label(value).any(|n| {
+        let r = n.rect();
+        (r.left() - heading.left()).abs() < 2.0
+            && rows
+                .iter()
+                .any(|l| l.top() - 1.0 <= r.center().y && r.center().y <= l.bottom() + 1.0)
+    })
+}
+
+/// The Evaluate tab's accuracy, macro F1 and per-class table, read from their places (each
+/// number in its class's row and its column), equal to `want` to the 4 places shown: the
+/// command line's `eval --json` or scikit-learn's numbers.
 fn shows_classification_numbers(h: &Harness<'static, InspectorApp>, want: &serde_json::Value) {
     let metric = |k: &str| want["metrics"][k].as_f64().unwrap();
-    assert!(shows(h, &format!("accuracy {:.4}", metric("accuracy"))));
-    assert!(shows(h, &format!("macro F1 {:.4}", metric("macro_f1"))));
+    assert!(
+        h.query_all_by_label(&format!("accuracy {:.4}", metric("accuracy")))
+            .next()
+            .is_some(),
+        "accuracy {:.4}",
+        metric("accuracy")
+    );
+    assert!(
+        h.query_all_by_label(&format!("macro F1 {:.4}", metric("macro_f1")))
+            .next()
+            .is_some(),
+        "macro F1 {:.4}",
+        metric("macro_f1")
+    );
     for row in want["per_class"].as_array().unwrap() {
-        for k in ["precision", "recall", "f1"] {
+        let label = row["label"].as_str().unwrap();
+        for (k, column) in [
+            ("precision", "precision"),
+            ("recall", "recall"),
+            ("f1", "F1"),
+        ] {
+            let value = format!("{:.4}", row[k].as_f64().unwrap());
             assert!(
-                shows(h, &format!("{:.4}", row[k].as_f64().unwrap())),
-                "{} {k}",
-                row["label"]
+                per_class_cell(h, label, column, &value),
+                "{label}'s {column} is {value} in its row and column"
             );
         }
+        let support = row["support"].to_string();
+        assert!(
+            per_class_cell(h, label, "support", &support),
+            "{label}'s support is {support} in its row and column"
+        );
     }
 }
 
@@ -2466,7 +2523,9 @@ fn every_public_mlmodel_opens_and_each_of_its_tabs_draws() {
             h.state().loaded.is_some() && shows(&h, &name),
             "{name}: opened, named in the header"
         );
-        for title in Tab::ALL.map(Tab::title) {
+        let card = h.state().loaded.as_ref().unwrap().card.clone();
+        for tab in Tab::ALL {
+            let title = tab.title();
             // Graph is shown for ONNX models only, Compare while one is open.
             let Some(node) = h.query_all_by_label(title).next() else {
                 continue;
@@ -2474,6 +2533,11 @@ fn every_public_mlmodel_opens_and_each_of_its_tabs_draws() {
             node.click();
             h.run_steps(3);
             assert!(h.state().loaded.is_some(), "{name}: {title}");
+            // Something only this tab draws, read from the card.
+            let drawn = tab_text(&card, tab);
+            if let Some(text) = drawn {
+                assert!(shows(&h, &text), "{name}: the {title} tab shows {text:?}");
+            }
         }
     }
     for bad in ["SmartPracticeschool", "arpitdhn1998", "gauri-singhal4"] {
@@ -2497,6 +2561,55 @@ fn every_public_mlmodel_opens_and_each_of_its_tabs_draws() {
             "{bad}: says what is wrong"
         );
         assert!(shows(&h, "Open model folder…"), "{bad}: still usable");
+    }
+}
+
+/// A text only `tab` draws for `card`: a flavor's first setting, the inputs' heading, an
+/// environment file's name, the example's absence, the file list's MLmodel, the Test and
+/// Evaluate tabs' headings.
+fn tab_text(card: &mlmodel_inspector::model::ModelCard, tab: Tab) -> Option<String> {
+    match tab {
+        Tab::Flavors => card
+            .mlmodel
+            .flavors
+            .values()
+            .find_map(|v| v.as_object().and_then(|m| m.keys().next().cloned())),
+        Tab::Signature => Some(match &card.signature {
+            mlmodel_inspector::model::signature::SignatureState::Absent => {
+                "This model was saved without a signature.".into()
+            }
+            mlmodel_inspector::model::signature::SignatureState::Invalid { .. } => {
+                "MLflow would refuse to load this signature".into()
+            }
+            mlmodel_inspector::model::signature::SignatureState::Valid(sig) => {
+                match sig.inputs.as_ref() {
+                    Some(inputs) => format!("Inputs  ({} ", inputs.specs.len()),
+                    None => "No inputs schema.".into(),
+                }
+            }
+        }),
+        Tab::Environment => {
+            let env = &card.environment;
+            let files = [
+                env.conda.as_ref().map(|f| f.file.clone()),
+                env.python_env.as_ref().map(|f| f.file.clone()),
+                env.requirements.as_ref().map(|f| f.file.clone()),
+            ];
+            Some(
+                files
+                    .into_iter()
+                    .flatten()
+                    .next()
+                    .unwrap_or_else(|| "The model has no environment files.".into()),
+            )
+        }
+        Tab::Example => card.input_example.is_none().then(|| {
+            "The model was saved without an input example. The Test tab builds inputs from the signature.".into()
+        }),
+        Tab::Artifacts => Some("MLmodel".into()),
+        Tab::Test => Some("Predict".into()),
+        Tab::Evaluate => Some("Dataset".into()),
+        Tab::Graph | Tab::Compare => None,
     }
 }
 
