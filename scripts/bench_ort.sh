@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ONNX Runtime in-process (ours) vs tract (ours) vs mlflow.pyfunc (MLflow's Python path, which
 # runs onnxruntime), warm, on the bundled example (photos) and on the fixture MLflow saved with
-# external data, batch 1 and 32: three interleaved rounds, p50 and p90 of each. Issue 28;
-# results in BENCHMARKS.md. Needs a release build (cargo build --release --bin mlmodel-inspector).
+# external data, batch 1 and 32, and the example's pixels as JSON request files: three
+# interleaved rounds, p50 and p90 of each. Issues 28 and 39; results in BENCHMARKS.md. Needs a release build (cargo build --release --bin mlmodel-inspector).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -25,6 +25,9 @@ for round in 1 2 3; do
   echo "== round $round"
   run example_b1 assets/example-model 300 --image "$photo"
   run example_b32 assets/example-model 50 "${photos32[@]}"
+  # The same pixels as JSON request files (issue 39: converted once, then lent every run).
+  run example_json_b1 assets/example-model 300 --input "$dir/example_b1.json"
+  run example_json_b32 assets/example-model 50 --input "$dir/example_b32.json"
   run external_b1 tests/fixtures/models/onnx_external_data 1000 --input "$dir/external_b1.json"
   run external_b32 tests/fixtures/models/onnx_external_data 1000 --input "$dir/external_b32.json"
   echo "python $("$python" scripts/bench_ort_python.py "$dir")"

@@ -14,6 +14,21 @@ use crate::predict::answer::Section;
 use crate::predict::{BackendChoice, Outcome, Reply};
 use crate::source::{ModelUri, Progress, RemoteModel, SourceError, Tracking, UriError};
 
+/// For a backend in this process (tract, ONNX Runtime), the checked request cast to the
+/// signature's dtypes as MLflow's parsing casts it, so that each run lends its tensors as they
+/// are (`Request::cast_to_signature`); `None` for a server, or when nothing changes.
+pub fn cast_for(
+    choice: &BackendChoice,
+    card: &ModelCard,
+    request: &crate::input::request::Request,
+) -> Option<crate::input::request::Request> {
+    if !matches!(choice, BackendChoice::Onnx | BackendChoice::OnnxRuntime) {
+        return None;
+    }
+    let inputs = card.signature.valid()?.inputs.as_ref()?;
+    request.cast_to_signature(inputs)
+}
+
 /// The files of a remote model still on the tracking server (not fetched into its cache), by
 /// path in the folder; none for a folder.
 pub fn unfetched(remote: Option<&RemoteModel>) -> std::collections::HashSet<String> {

@@ -103,6 +103,10 @@ fn send_request(
     use crate::predict::{BackendChoice, Reply, Runner};
     let has_onnx = crate::session::BackendKind::auto(&card).is_some();
     let choice = BackendChoice::parse(backend, has_onnx).map_err(anyhow::Error::msg)?;
+    // In this process, the checked request is cast to its signature's dtypes once, as MLflow
+    // casts it, and every run lends it (a server gets the body as it is).
+    let cast = crate::session::cast_for(&choice, &card, request);
+    let request = cast.as_ref().unwrap_or(request);
     let mut runner = Runner::new(std::sync::Arc::new(card));
     if let Some(r) = remote {
         runner.set_remote(r);

@@ -117,6 +117,49 @@ impl Request {
         }
     }
 
+    /// The request with each typed tensor cast to its signature's dtype, as MLflow's parsing
+    /// casts it before the model gets it (`Tensor::cast_to`): for a backend in this process,
+    /// which then lends the tensors as they are on every run instead of converting them each
+    /// time. `None` when nothing changes (a JSON body, tensors already of their dtypes, no
+    /// tensor signature). Only for a request MLflow's checks accepted; a body sent to a server
+    /// is the request itself.
+    pub fn cast_to_signature(&self, schema: &crate::model::signature::Schema) -> Option<Request> {
+        let Request::Tensors { tensors, params } = self else {
+            return None;
+        };
+        if !schema.is_tensor() {
+            return None;
+        }
+        let specs = schema.tensors();
+        let dtype_of = |name: Option<&str>| {
+            specs
+                .iter()
+                .find(|s| s.name.as_deref() == name || (name.is_none() && specs.len() == 1))
+                .map(|s| s.dtype.as_str())
+        };
+        let mut changed = false;
+        let mut cast =
+            |name: Option<&str>, t: &Tensor| match dtype_of(name).and_then(|d| t.cast_to(d)) {
+                Some(c) => {
+                    changed = true;
+                    c
+                }
+                None => t.clone(),
+            };
+        let tensors = match tensors {
+            Tensors::One(t) => Tensors::One(cast(None, t)),
+            Tensors::Named(ts) => Tensors::Named(
+                ts.iter()
+                    .map(|(n, t)| (n.clone(), cast(Some(n), t)))
+                    .collect(),
+            ),
+        };
+        changed.then(|| Request::Tensors {
+            tensors,
+            params: params.clone(),
+        })
+    }
+
     /// The params the request carries.
     pub fn params(&self) -> Option<&Map<String, Value>> {
         match self {
@@ -534,6 +577,43 @@ pub fn mlflow_cli_predict(model: &str, body_file: &str) -> String {
 mod tests {
     use super::*;
     use ndarray::{ArrayD, IxDyn};
+
+    #[test]
+    fn a_json_request_is_cast_to_its_signatures_dtypes_once() {
+        let schema = crate::model::signature::parse_schema(&json!([
+            {"name": "img", "type": "tensor", "tensor-spec": {"dtype": "uint8", "shape": [-1, 2]}},
+            {"name": "x", "type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 2]}}
+        ]))
+        .unwrap();
+        // JSON numbers are read as int64 and float64.
+        let request =
+            Request::parse(r#"{"inputs": {"img": [[174, 2]], "x": [[1.5, 2.25]]}}"#).unwrap();
+        let cast = request.cast_to_signature(&schema).expect("both change");
+        let Request::Tensors {
+            tensors: Tensors::Named(ts),
+            ..
+        } = &cast
+        else {
+            panic!("{cast:?}")
+        };
+        assert_eq!(ts[0].1.dtype(), "uint8");
+        assert_eq!(ts[1].1.dtype(), "float32");
+        // The values MLflow's cast gives, and nothing to do a second time.
+        assert_eq!(
+            cast.to_value(BodyFormat::Mlflow),
+            json!({"inputs": {"img": [[174, 2]], "x": [[1.5, 2.25]]}})
+        );
+        assert!(cast.cast_to_signature(&schema).is_none());
+        // A fraction for uint8 is dropped, as numpy drops it.
+        let request = Request::parse(r#"{"inputs": {"img": [[174.6, 2.0]], "x": [[1, 2]]}}"#)
+            .unwrap()
+            .cast_to_signature(&schema)
+            .unwrap();
+        assert_eq!(
+            request.to_value(BodyFormat::Mlflow)["inputs"]["img"],
+            json!([[174, 2]])
+        );
+    }
 
     #[test]
     fn tensors_frames_and_params_take_mlflows_keys() {

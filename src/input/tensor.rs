@@ -165,6 +165,39 @@ impl Tensor {
         self.len() == 0
     }
 
+    /// The tensor as the numpy dtype `dtype` holds it, as MLflow's parsing casts a request's
+    /// values to its signature's dtype before they reach the model (`np.array(data,
+    /// dtype=...)`): float64 to float32, whole numbers to uint8 or int64, a float's fraction
+    /// dropped for an integer dtype. `None` when it already is, or for a dtype this tensor
+    /// type does not hold (int32, float16: those are converted where they are fed). For a
+    /// request MLflow's checks accepted, so every value fits.
+    pub fn cast_to(&self, dtype: &str) -> Option<Tensor> {
+        let whole = |x: f64| if x.is_finite() { x.trunc() } else { 0.0 };
+        let as_f64 = |t: &Tensor| -> ArrayD<f64> {
+            match t {
+                Tensor::U8(a) => a.mapv(f64::from),
+                Tensor::I64(a, _) => a.mapv(|x| x as f64),
+                Tensor::F32(a) => a.mapv(f64::from),
+                Tensor::F64(a) => a.clone(),
+                Tensor::Bool(a) => a.mapv(|b| f64::from(u8::from(b))),
+            }
+        };
+        if self.dtype() == dtype {
+            return None;
+        }
+        Some(match (dtype, self) {
+            ("uint8", Tensor::I64(a, _)) => Tensor::U8(a.mapv(|x| x as u8)),
+            ("uint8", other) => Tensor::U8(as_f64(other).mapv(|x| whole(x) as u8)),
+            ("float32", Tensor::U8(a)) => Tensor::F32(a.mapv(f32::from)),
+            ("float32", other) => Tensor::F32(as_f64(other).mapv(|x| x as f32)),
+            ("float64", other) => Tensor::F64(as_f64(other)),
+            ("int64", Tensor::U8(a)) => Tensor::I64(a.mapv(i64::from), dtype.into()),
+            ("int64", Tensor::I64(a, _)) => Tensor::I64(a.clone(), dtype.into()),
+            ("int64", other) => Tensor::I64(as_f64(other).mapv(|x| whole(x) as i64), dtype.into()),
+            _ => return None,
+        })
+    }
+
     /// The same tensor in standard (C) layout, copied only when it is not already.
     pub fn standard(self) -> Self {
         fn std<T: Clone>(a: ArrayD<T>) -> ArrayD<T> {

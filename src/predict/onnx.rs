@@ -889,13 +889,26 @@ mod tests {
             deep,
             "x: a list is not a number; the ONNX graph wants float32"
         );
+        // Text is read as MLflow's parsing reads it (Python's float()), and refused in its words.
         let text = to_tensor(&input(Elem::F32, vec![]), &json!([1, "a"])).unwrap_err();
         assert_eq!(
             text,
-            "x: a string (a) is not a number; the ONNX graph wants float32"
+            "x: ValueError: could not convert string to float: 'a'"
+        );
+        let read = to_tensor(&input(Elem::F32, vec![]), &json!([1, " 2.5 "])).unwrap();
+        assert_eq!(
+            read.to_plain_array_view::<f32>()
+                .unwrap()
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+            vec![1.0, 2.5]
         );
         let big = to_tensor(&input(Elem::U8, vec![]), &json!([1, 256])).unwrap_err();
-        assert_eq!(big, "x: 256 does not fit uint8 for the ONNX graph");
+        assert_eq!(
+            big,
+            "x: 256 does not fit uint8 for the ONNX graph (OverflowError: Python integer 256 out of bounds for uint8)"
+        );
         let rank = to_tensor(&input(Elem::U8, vec![None, None]), &json!([1])).unwrap_err();
         assert!(rank.contains("rank-2"), "{rank}");
         let empty = to_tensor(&input(Elem::I64, vec![]), &json!([[], []])).unwrap();

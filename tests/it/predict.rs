@@ -1272,5 +1272,28 @@ fn onnx_inputs_are_cast_as_mlflow_casts_them() {
                 assert_close(predictions(&outcome), &want["predictions"], 1e-6);
             }
         }
+        if want["status"] != 200 {
+            continue;
+        }
+        // From a request file on the command line, where the checked request is cast to the
+        // signature's dtypes once and lent to the runtime on every run (--repeat).
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("request.json");
+        std::fs::write(&file, body.to_string()).unwrap();
+        for backend in ["onnx", "onnxruntime"] {
+            let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+                .arg("predict")
+                .arg(&model_dir)
+                .arg("--input")
+                .arg(&file)
+                .args(["--backend", backend, "--repeat", "3", "--python"])
+                .arg(crate::common::venv_python())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{name} on {backend}: {stderr}");
+            let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_close(&answer["predictions"], &want["predictions"], 1e-6);
+        }
     }
 }

@@ -50,8 +50,11 @@ impl InspectorApp {
         });
         predict.error = None;
         self.tasks.spawn(TaskName::Predict, ctx, move || {
+            // In this process, cast to the signature's dtypes once, as MLflow casts it.
+            let cast = crate::session::cast_for(&choice, &card, &request);
+            let sent = cast.as_ref().unwrap_or(&request);
             let result = match runner.lock() {
-                Ok(mut r) => r.predict(&choice, &settings, &request, &cancel),
+                Ok(mut r) => r.predict(&choice, &settings, sent, &cancel),
                 Err(_) => Err(crate::predict::PredictError::NotRunnable(
                     "an earlier predict failed badly; close and open the model again".into(),
                 )),
