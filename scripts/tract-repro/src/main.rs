@@ -7,18 +7,24 @@ use std::time::Instant;
 use tract_onnx::prelude::*;
 
 fn main() -> TractResult<()> {
-    let path = std::env::args()
-        .nth(1)
-        .context("usage: tract-repro MODEL.onnx")?;
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: tract-repro MODEL.onnx [SIDE]");
+        std::process::exit(2);
+    };
+    // The images' side: 300 for the bundled example, 64 for make_conv_classifier.py's model.
+    let side: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
     for batch in [1usize, 32] {
-        let fact = InferenceFact::dt_shape(u8::datum_type(), tvec!(batch, 300, 300, 3));
+        let fact = InferenceFact::dt_shape(u8::datum_type(), tvec!(batch, side, side, 3));
         let plan = tract_onnx::onnx()
             .model_for_path(&path)?
             .with_input_fact(0, fact)?
             .into_optimized()?
             .into_runnable()?;
-        let data: Vec<u8> = (0..batch * 270_000).map(|i| (i % 251) as u8).collect();
-        let input = Tensor::from_shape(&[batch, 300, 300, 3], &data)?;
+        let data: Vec<u8> = (0..batch * side * side * 3).map(|i| (i % 251) as u8).collect();
+        let input = Tensor::from_shape(&[batch, side, side, 3], &data)?;
         let mut state = plan.spawn()?;
         let reps = if batch == 1 { 200 } else { 20 };
         let mut per_node: std::collections::BTreeMap<usize, (String, f64)> = Default::default();
