@@ -99,9 +99,10 @@ pub fn describe(root: &Path, rel: &str) -> Result<Preview, String> {
             return Ok(Preview::Npy { descr, shape });
         }
     }
-    // (The decoder's own limits refuse an image whose header claims more than 512 MB.)
+    // (An image that would take more than MAX_DECODED_BYTES is refused before decoding; its
+    // share of the decode memory is held until the thumbnail is made.)
     if ::image::guess_format(&head).is_ok()
-        && let Ok(image) = crate::input::image::decode(&path)
+        && let Ok((image, _room)) = crate::input::image::decode_held(&path)
     {
         let size = (image.width(), image.height());
         let thumbnail = image.thumbnail(512, 512).to_rgba8();

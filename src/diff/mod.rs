@@ -268,14 +268,13 @@ fn columns(a: &[&ColSpec], b: &[&ColSpec], changes: &mut Changes) {
     let a_keys: Vec<String> = a.iter().enumerate().map(|(i, c)| key(c, i)).collect();
     let b_keys: Vec<String> = b.iter().enumerate().map(|(i, c)| key(c, i)).collect();
     // Looked up by name, so that 100,000 columns take one pass a side.
-    let b_at = first_index(&b_keys);
-    let a_at = first_index(&a_keys);
+    let b_at = first_at(&b_keys, String::as_str);
+    let a_at = first_at(&a_keys, String::as_str);
     for (i, ca) in a.iter().enumerate() {
         let name = &a_keys[i];
-        match b_at.get(name.as_str()).copied() {
+        match b_at.get(name.as_str()).and_then(|&j| b.get(j)) {
             None => changes.add(S, name.clone(), Some(col_label(ca)), None),
-            Some(j) => {
-                let cb = b[j];
+            Some(&cb) => {
                 if ca.ty != cb.ty {
                     if widens(&ca.ty, &cb.ty) {
                         changes.add(S, name.clone(), Some(col_label(ca)), Some(col_label(cb)));
@@ -330,19 +329,13 @@ fn columns(a: &[&ColSpec], b: &[&ColSpec], changes: &mut Changes) {
 fn tensors(a: &[&TensorSpec], b: &[&TensorSpec], changes: &mut Changes) {
     const S: &str = "signature";
     let key = |t: &TensorSpec| t.name.clone().unwrap_or_else(|| "the tensor".to_string());
-    fn by_name<'t>(
-        side: &[&'t TensorSpec],
-    ) -> std::collections::HashMap<Option<&'t str>, &'t TensorSpec> {
-        let mut map = std::collections::HashMap::with_capacity(side.len());
-        for t in side {
-            map.entry(t.name.as_deref()).or_insert(*t);
-        }
-        map
-    }
-    let (a_by, b_by) = (by_name(a), by_name(b));
+    let (a_at, b_at) = (
+        first_at(a, |t| t.name.as_deref()),
+        first_at(b, |t| t.name.as_deref()),
+    );
     for ta in a {
         let name = key(ta);
-        let Some(&tb) = b_by.get(&ta.name.as_deref()) else {
+        let Some(&tb) = b_at.get(&ta.name.as_deref()).and_then(|&j| b.get(j)) else {
             changes.add(S, name, Some(ta.type_label()), None);
             continue;
         };
@@ -390,7 +383,7 @@ fn tensors(a: &[&TensorSpec], b: &[&TensorSpec], changes: &mut Changes) {
         }
     }
     for tb in b {
-        if !a_by.contains_key(&tb.name.as_deref()) {
+        if !a_at.contains_key(&tb.name.as_deref()) {
             let name = key(tb);
             changes.breaking(
                 S,
@@ -426,7 +419,7 @@ fn outputs(a: Option<&Schema>, b: Option<&Schema>, changes: &mut Changes) {
             .collect()
     };
     let (na, nb) = (names(a), names(b));
-    let (a_at, b_at) = (first_index(&na), first_index(&nb));
+    let (a_at, b_at) = (first_at(&na, String::as_str), first_at(&nb, String::as_str));
     for (i, sa) in a.specs.iter().enumerate() {
         let name = &na[i];
         match b_at.get(name.as_str()).copied() {
@@ -486,16 +479,12 @@ fn param_label(p: &ParamSpec) -> String {
 
 fn params(a: &[ParamSpec], b: &[ParamSpec], changes: &mut Changes) {
     const S: &str = "params";
-    fn by_name(side: &[ParamSpec]) -> std::collections::HashMap<&str, &ParamSpec> {
-        let mut map = std::collections::HashMap::with_capacity(side.len());
-        for p in side {
-            map.entry(p.name.as_str()).or_insert(p);
-        }
-        map
-    }
-    let (a_by, b_by) = (by_name(a), by_name(b));
+    let (a_at, b_at) = (
+        first_at(a, |p| p.name.as_str()),
+        first_at(b, |p| p.name.as_str()),
+    );
     for pa in a {
-        match b_by.get(pa.name.as_str()).copied() {
+        match b_at.get(pa.name.as_str()).and_then(|&j| b.get(j)) {
             None => changes.breaking(
                 S,
                 pa.name.clone(),
@@ -537,7 +526,7 @@ fn params(a: &[ParamSpec], b: &[ParamSpec], changes: &mut Changes) {
         }
     }
     for pb in b {
-        if !a_by.contains_key(pb.name.as_str()) {
+        if !a_at.contains_key(pb.name.as_str()) {
             changes.add(S, pb.name.clone(), None, Some(param_label(pb)));
         }
     }
@@ -622,12 +611,19 @@ fn environment(a: &ModelCard, b: &ModelCard, changes: &mut Changes) {
     };
     let (ra, rb) = (rows(ea), rows(eb));
     // Looked up by name (10,000 requirements a side are compared in one pass each).
-    let (ia, ib) = (first_by_name(&ra), first_by_name(&rb));
+    let (ia, ib) = (
+        first_at(&ra, |(name, _)| name.as_str()),
+        first_at(&rb, |(name, _)| name.as_str()),
+    );
     for (name, spec) in &ra {
-        match ib.get(name.as_str()) {
+        match ib
+            .get(name.as_str())
+            .and_then(|&j| rb.get(j))
+            .map(|(_, other)| other)
+        {
             None => changes.add(S, name.clone(), Some(spec.clone()), None),
-            Some(other) if *other != spec => {
-                changes.add(S, name.clone(), Some(spec.clone()), Some((*other).clone()))
+            Some(other) if other != spec => {
+                changes.add(S, name.clone(), Some(spec.clone()), Some(other.clone()))
             }
             Some(_) => {}
         }
@@ -672,12 +668,19 @@ fn files(a: &ModelCard, b: &ModelCard, unfetched: &Unfetched<'_>, changes: &mut 
     };
     let (la, lb) = (list(a), list(b));
     // Looked up by path: 100,000 files a side are compared in one pass each.
-    let (ia, ib) = (first_by_name(&la), first_by_name(&lb));
+    let (ia, ib) = (
+        first_at(&la, |(path, _)| path.as_str()),
+        first_at(&lb, |(path, _)| path.as_str()),
+    );
     let size = |n: u64| crate::text::human_size(n);
     for (path, sa) in &la {
-        match ib.get(path.as_str()) {
+        match ib
+            .get(path.as_str())
+            .and_then(|&j| lb.get(j))
+            .map(|(_, bytes)| bytes)
+        {
             None => changes.add(S, path.clone(), Some(size(*sa)), None),
-            Some(&sb) if sb != sa => changes.add(S, path.clone(), Some(size(*sa)), Some(size(*sb))),
+            Some(&sb) if sb != *sa => changes.add(S, path.clone(), Some(size(*sa)), Some(size(sb))),
             // The same size: retrained weights often are; their bytes tell. Bytes that were
             // not read are never called equal.
             Some(_) => {
@@ -715,20 +718,15 @@ fn files(a: &ModelCard, b: &ModelCard, unfetched: &Unfetched<'_>, changes: &mut 
     }
 }
 
-/// Each name to the index of its first place.
-fn first_index(names: &[String]) -> std::collections::HashMap<&str, usize> {
-    let mut map = std::collections::HashMap::with_capacity(names.len());
-    for (i, name) in names.iter().enumerate() {
-        map.entry(name.as_str()).or_insert(i);
-    }
-    map
-}
-
-/// Each name of `(name, value)` pairs to its first value.
-fn first_by_name<T>(pairs: &[(String, T)]) -> std::collections::HashMap<&str, &T> {
-    let mut map = std::collections::HashMap::with_capacity(pairs.len());
-    for (name, value) in pairs {
-        map.entry(name.as_str()).or_insert(value);
+/// Each item's key to the place of its first item with that key: lookups by name (columns,
+/// tensors, params, pins, files) take one pass a side, however many there are.
+fn first_at<'a, T, K: Eq + std::hash::Hash>(
+    items: &'a [T],
+    key: impl Fn(&'a T) -> K,
+) -> std::collections::HashMap<K, usize> {
+    let mut map = std::collections::HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        map.entry(key(item)).or_insert(i);
     }
     map
 }
@@ -926,168 +924,4 @@ fn concrete(a: &ModelCard, b: &ModelCard, changes: &mut Changes) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A model folder whose `MLmodel` holds `signature` (YAML, indented under `signature:`).
-    fn card(signature: &str) -> (tempfile::TempDir, ModelCard) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("MLmodel"),
-            format!(
-                "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n{signature}"
-            ),
-        )
-        .unwrap();
-        let card = crate::model::open(dir.path()).unwrap();
-        (dir, card)
-    }
-
-    /// The reasons B is not a drop-in for A.
-    fn reasons(a: &str, b: &str) -> Vec<String> {
-        let ((_da, a), (_db, b)) = (card(a), card(b));
-        diff(&a, &b).reasons()
-    }
-
-    fn has(reasons: &[String], text: &str) -> bool {
-        reasons.iter().any(|r| r.contains(text))
-    }
-
-    const COLUMNS_X: &str =
-        "  inputs: '[{\"name\": \"x\", \"type\": \"double\", \"required\": true}]'\n";
-
-    #[test]
-    fn a_removed_param_is_breaking() {
-        let a = format!(
-            "{COLUMNS_X}  params: '[{{\"name\": \"k\", \"type\": \"long\", \"default\": 1, \"shape\": null}}]'\n"
-        );
-        let r = reasons(&a, COLUMNS_X);
-        assert!(has(&r, "B has no param \"k\""), "{r:?}");
-    }
-
-    #[test]
-    fn a_narrowed_param_is_breaking() {
-        let param = |ty: &str, default: &str| {
-            format!(
-                "{COLUMNS_X}  params: '[{{\"name\": \"t\", \"type\": \"{ty}\", \"default\": {default}, \"shape\": null}}]'\n"
-            )
-        };
-        let r = reasons(&param("double", "0.5"), &param("long", "1"));
-        assert!(
-            has(&r, "the param \"t\" is long in B and double in A"),
-            "{r:?}"
-        );
-        // Widened is not.
-        let r = reasons(&param("long", "1"), &param("double", "0.5"));
-        assert!(!has(&r, "param"), "{r:?}");
-    }
-
-    #[test]
-    fn an_input_optional_in_a_and_required_in_b_is_breaking() {
-        let column = |required: bool| {
-            format!(
-                "  inputs: '[{{\"name\": \"x\", \"type\": \"double\", \"required\": true}}, {{\"name\": \"z\", \"type\": \"double\", \"required\": {required}}}]'\n"
-            )
-        };
-        let r = reasons(&column(false), &column(true));
-        assert!(
-            has(&r, "column \"z\" is optional in A and required in B"),
-            "{r:?}"
-        );
-        let r = reasons(&column(true), &column(false));
-        assert!(r.is_empty(), "required to optional is not: {r:?}");
-    }
-
-    #[test]
-    fn a_retyped_output_is_breaking() {
-        let output = |ty: &str| {
-            format!(
-                "{COLUMNS_X}  outputs: '[{{\"name\": \"y\", \"type\": \"{ty}\", \"required\": true}}]'\n"
-            )
-        };
-        let r = reasons(&output("double"), &output("string"));
-        assert!(
-            has(&r, "the output \"y\" is string in B and double in A"),
-            "{r:?}"
-        );
-    }
-
-    #[test]
-    fn string_to_double_is_breaking() {
-        let input = |ty: &str| {
-            format!("  inputs: '[{{\"name\": \"s\", \"type\": \"{ty}\", \"required\": true}}]'\n")
-        };
-        let r = reasons(&input("string"), &input("double"));
-        assert!(
-            has(&r, "column \"s\" is double in B where A takes string"),
-            "{r:?}"
-        );
-    }
-
-    #[test]
-    fn a_rank_change_alone_is_breaking() {
-        let tensor = |shape: &str| {
-            format!(
-                "  inputs: '[{{\"type\": \"tensor\", \"tensor-spec\": {{\"dtype\": \"float32\", \"shape\": {shape}}}}}]'\n"
-            )
-        };
-        let r = reasons(&tensor("[-1, 4]"), &tensor("[-1, 4, -1]"));
-        assert!(has(&r, "has rank 3 in B and 2 in A"), "{r:?}");
-    }
-
-    /// Same-size files whose bytes could not be read are listed as not compared, never left
-    /// out as equal: one that is not a regular file, and weights still on a tracking server.
-    #[test]
-    fn unread_bytes_are_never_called_equal() {
-        let (da, a) = card(COLUMNS_X);
-        let (db, b) = card(COLUMNS_X);
-        // Both listed with 0 bytes; B's is a FIFO, which is not read.
-        std::fs::write(da.path().join("weights.bin"), b"").unwrap();
-        let fifo = std::ffi::CString::new(db.path().join("weights.bin").to_str().unwrap()).unwrap();
-        // SAFETY: mkfifo on a path in a fresh temporary folder.
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
-        let a = crate::model::open(&a.root).unwrap();
-        let b = crate::model::open(&b.root).unwrap();
-        let c = diff(&a, &b);
-        let w = c
-            .changes
-            .iter()
-            .find(|c| c.item == "weights.bin")
-            .expect("listed, not left out as equal");
-        assert_eq!(
-            w.b.as_deref(),
-            Some("0 B, same size, not compared: B's not a regular file"),
-            "{w:?}"
-        );
-        std::fs::remove_file(db.path().join("weights.bin")).unwrap();
-        std::fs::write(da.path().join("weights.bin"), b"12345678").unwrap();
-        // Both sides present and of the same size, but B's weights are not fetched.
-        std::fs::write(db.path().join("weights.bin"), b"12345678").unwrap();
-        let a = crate::model::open(&a.root).unwrap();
-        let b = crate::model::open(&b.root).unwrap();
-        let none = HashSet::new();
-        let remote: HashSet<String> = ["weights.bin".to_string()].into();
-        let c = diff_with(
-            &a,
-            &b,
-            &Unfetched {
-                a: &none,
-                b: &remote,
-            },
-        );
-        let w = c
-            .changes
-            .iter()
-            .find(|c| c.item == "weights.bin")
-            .expect("listed, not left out as equal");
-        assert_eq!(
-            w.b.as_deref(),
-            Some("8 B, same size, not compared: B's is still on the tracking server (not fetched)")
-        );
-        // Read, the same bytes are equal.
-        assert!(
-            diff(&a, &b).changes.iter().all(|c| c.item != "weights.bin"),
-            "equal bytes are equal"
-        );
-    }
-}
+mod tests;

@@ -110,6 +110,8 @@ fn entries(dir: &Path, root: &Path) -> Result<Vec<(OsString, Entry)>, DatasetErr
         problem: e.to_string(),
     })?;
     let mut out = Vec::new();
+    // The dataset's folder resolved once, for the links found.
+    let root_real = std::fs::canonicalize(root).ok();
     for entry in read {
         let entry = entry.map_err(|e| DatasetError::Read {
             path: dir.to_path_buf(),
@@ -127,9 +129,8 @@ fn entries(dir: &Path, root: &Path) -> Result<Vec<(OsString, Entry)>, DatasetErr
         // A link counts as what it leads to, when that is inside the dataset's folder; the
         // target is resolved without being opened.
         if link
-            && !std::fs::canonicalize(&path).is_ok_and(|target| {
-                std::fs::canonicalize(root).is_ok_and(|r| target.starts_with(r))
-            })
+            && !std::fs::canonicalize(&path)
+                .is_ok_and(|target| root_real.as_ref().is_some_and(|r| target.starts_with(r)))
         {
             out.push((name, Entry::LinkOut));
             continue;

@@ -121,14 +121,15 @@ impl Classification {
                 position[i] = at;
             }
         }
+        let size = labels.len();
         let mut cells: Vec<(usize, usize, u64)> = self
             .pairs
             .iter()
             .filter(|(_, n)| **n > 0)
             .filter_map(|(&(t, p), &n)| Some((*position.get(t)?, *position.get(p)?, n)))
+            .filter(|&(t, p, _)| t < size && p < size)
             .collect();
         cells.sort_unstable();
-        let size = labels.len();
         let (mut support, mut predicted, mut diagonal) =
             (vec![0u64; size], vec![0u64; size], vec![0u64; size]);
         for &(t, p, n) in &cells {

@@ -430,11 +430,11 @@ fn with_retries(
 fn outcome_failure(e: PredictError) -> Failure {
     match e {
         e if fatal(&e) => Failure::Fatal(e),
-        e @ PredictError::Connection { .. } => Failure::Down(Down::Unreachable, e),
-        e @ PredictError::Timeout { .. } => Failure::Down(Down::Timeout, e),
+        e @ PredictError::Connection { .. } => Failure::Down(Down::Unreachable, e.to_string()),
+        e @ PredictError::Timeout { .. } => Failure::Down(Down::Timeout, e.to_string()),
         e @ PredictError::InvalidResponse {
             status: 429 | 503, ..
-        } => Failure::Down(Down::Busy, e),
+        } => Failure::Down(Down::Busy, e.to_string()),
         e => Failure::Item(e.to_string()),
     }
 }
@@ -446,13 +446,9 @@ fn after_retries(
 ) -> Result<crate::predict::Outcome, Failure> {
     match result {
         Ok(o) => match &o.reply {
-            Reply::Rejected(r) if matches!(r.status, 429 | 503) => Err(Failure::Down(
-                Down::Busy,
-                PredictError::Connection {
-                    url: String::new(),
-                    message: r.to_string(),
-                },
-            )),
+            Reply::Rejected(r) if matches!(r.status, 429 | 503) => {
+                Err(Failure::Down(Down::Busy, r.to_string()))
+            }
             _ => Ok(o),
         },
         Err(e) => Err(outcome_failure(e)),
@@ -608,7 +604,7 @@ enum Failure {
     /// yet: a wrong URL, a server that is not running), no answer in time, or "busy" after
     /// every retry. The batch is not sent again item by item (each would wait as long); its
     /// items fail, and the run stops after [`STOP_AFTER`] such requests in a row.
-    Down(Down, PredictError),
+    Down(Down, String),
     /// The item's (or the batch's, sent again item by item).
     Item(String),
 }
@@ -617,17 +613,12 @@ enum Failure {
 fn judge(failure: Failure, tally: &Tally<'_>) -> Result<String, EvalError> {
     match failure {
         Failure::Fatal(e) => Err(EvalError::Backend(e)),
-        Failure::Down(Down::Unreachable, e) if tally.n == 0 => Err(EvalError::Backend(e)),
-        Failure::Down(_, e) => Ok(down_message(&e)),
+        // Nothing was predicted yet: a wrong URL or a server that is not running.
+        Failure::Down(Down::Unreachable, message) if tally.n == 0 => {
+            Err(EvalError::Backend(PredictError::NotRunnable(message)))
+        }
+        Failure::Down(_, message) => Ok(message),
         Failure::Item(message) => Ok(message),
-    }
-}
-
-/// An endpoint-down error as an item's error (a "busy" answer carries no URL of its own).
-fn down_message(e: &PredictError) -> String {
-    match e {
-        PredictError::Connection { url, message } if url.is_empty() => message.clone(),
-        other => other.to_string(),
     }
 }
 

@@ -143,7 +143,8 @@ pub fn save_pasted(image: &RgbaImage, dir: &Path) -> Result<PathBuf, ImageError>
 /// A small picture of an image file for the list of chosen images: at most `side` pixels a
 /// side, with the file's own size. Decodes with the same checks as building a request.
 pub fn thumbnail(path: &Path, side: u32) -> Result<(RgbaImage, (u32, u32)), ImageError> {
-    let image = decode(path)?;
+    // The decoded pixels' room is held until the thumbnail is made of them.
+    let (image, _room) = decode_held(path)?;
     let size = (image.width(), image.height());
     Ok((image.thumbnail(side, side).to_rgba8(), size))
 }

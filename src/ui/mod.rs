@@ -5,6 +5,7 @@ pub mod app;
 mod artifacts_panel;
 pub mod command;
 pub mod compare_panel;
+pub mod confusion_matrix;
 mod environment_panel;
 pub mod eval_panel;
 mod example_panel;

@@ -201,14 +201,7 @@ fn wide_tensors(dir: &Path, count: usize, shape: &str) {
             )
         })
         .collect();
-    std::fs::write(
-        dir.join("MLmodel"),
-        format!(
-            "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n  inputs: '[{}]'\n",
-            specs.join(", ")
-        ),
-    )
-    .unwrap();
+    crate::common::model_with_inputs(dir, &specs);
 }
 
 /// Ten tensors of `[-1, 24999999]` passed the fill cap one by one (it was per tensor): `diff`
@@ -337,6 +330,20 @@ fn the_node_list_is_written_as_it_goes() {
     assert!(r.peak < 350 * MIB, "peak {} MiB", r.peak / MIB);
 }
 
+/// `eval MODEL --csv TABLE --label label --backend onnx` (tract, in-process).
+fn eval_table_args<'a>(model: &'a Path, table: &'a Path) -> Vec<&'a OsStr> {
+    vec![
+        os("eval"),
+        model.as_os_str(),
+        os("--csv"),
+        table.as_os_str(),
+        os("--label"),
+        os("label"),
+        os("--backend"),
+        os("onnx"),
+    ]
+}
+
 /// An iris table of `rows` rows whose label is a different class on every row.
 fn distinct_labels_csv(path: &Path, rows: usize) {
     let mut text = String::from("a,b,c,d,label\n");
@@ -356,16 +363,7 @@ fn a_confusion_matrix_of_thousands_of_labels_is_kept_sparse() {
     distinct_labels_csv(&csv, 9_990);
     assert!(std::fs::metadata(&csv).unwrap().len() < 400_000);
     let model = crate::common::model("onnx_sklearn_zipmap");
-    let args = [
-        os("eval"),
-        model.as_os_str(),
-        os("--csv"),
-        csv.as_os_str(),
-        os("--label"),
-        os("label"),
-        os("--backend"),
-        os("onnx"),
-    ];
+    let args = eval_table_args(&model, &csv);
     let r = run(&[&args[..], &[os("--json")]].concat());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.len() < 2 << 20, "{} bytes printed", r.stdout.len());
@@ -428,16 +426,7 @@ fn csv_records_are_capped_and_named_by_line() {
     file.write_all(b"\n5.1,3.5,1.4,0.2,0\n").unwrap();
     file.flush().unwrap();
     drop(file);
-    let args = [
-        os("eval"),
-        model.as_os_str(),
-        os("--csv"),
-        csv.as_os_str(),
-        os("--label"),
-        os("label"),
-        os("--backend"),
-        os("onnx"),
-    ];
+    let args = eval_table_args(&model, &csv);
     let mut json = args.to_vec();
     json.push(os("--json"));
     let r = run(&json);

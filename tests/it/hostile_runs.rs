@@ -307,14 +307,7 @@ fn wide_model(dir: &std::path::Path, columns: usize) {
     let specs: Vec<String> = (0..columns)
         .map(|i| format!("{{\"name\": \"c{i}\", \"type\": \"double\", \"required\": true}}"))
         .collect();
-    std::fs::write(
-        dir.join("MLmodel"),
-        format!(
-            "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n  inputs: '[{}]'\n",
-            specs.join(", ")
-        ),
-    )
-    .unwrap();
+    crate::common::model_with_inputs(dir, &specs);
     let names: Vec<String> = (0..columns).map(|i| format!("\"c{i}\"")).collect();
     let values = vec!["1.5"; columns].join(", ");
     std::fs::write(

@@ -327,7 +327,14 @@ impl InspectorApp {
             .unwrap_or_default();
         view.result = Some(result.map(|done| {
             let (report, items, pairs) = *done;
+            let listed_cells = report
+                .classification
+                .as_ref()
+                .filter(|c| c.matrix.is_empty())
+                .map(|c| crate::ui::confusion_matrix::listed_cells(&c.cells))
+                .unwrap_or_default();
             Evaluated {
+                listed_cells,
                 pairs,
                 report,
                 items,

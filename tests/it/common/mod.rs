@@ -385,3 +385,16 @@ pub fn rows_of(body: &[u8]) -> usize {
         .and_then(|v| v["dataframe_split"]["data"].as_array().map(Vec::len))
         .unwrap_or(1)
 }
+
+/// Writes an `MLmodel` of a pyfunc model whose input signature is `specs` (each one JSON
+/// object of MLflow's signature form) into `dir`.
+pub fn model_with_inputs(dir: &std::path::Path, specs: &[String]) {
+    std::fs::write(
+        dir.join("MLmodel"),
+        format!(
+            "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\nsignature:\n  inputs: '[{}]'\n",
+            specs.join(", ")
+        ),
+    )
+    .unwrap();
+}
