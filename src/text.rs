@@ -52,6 +52,23 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
     }
 }
 
+/// A time span for people: `12 ms` under a second, `4.2 s` under a minute, `3 min 05 s`
+/// after (never `0.0 s` for a run that took a few milliseconds).
+pub fn duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 1.0 {
+        format!(
+            "{} ms",
+            (secs * 1e3).round().max(if secs > 0.0 { 1.0 } else { 0.0 })
+        )
+    } else if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else {
+        let whole = d.as_secs();
+        format!("{} min {:02} s", whole / 60, whole % 60)
+    }
+}
+
 /// At most `max` characters of `s`, with an ellipsis when cut.
 pub fn elide(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -178,7 +195,17 @@ pub fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, elide_middle, printable, printable_lines, thousands};
+    use super::{count, duration, elide_middle, printable, printable_lines, thousands};
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration(Duration::from_millis(12)), "12 ms");
+        assert_eq!(duration(Duration::from_micros(200)), "1 ms");
+        assert_eq!(duration(Duration::ZERO), "0 ms");
+        assert_eq!(duration(Duration::from_millis(4_250)), "4.2 s");
+        assert_eq!(duration(Duration::from_secs(185)), "3 min 05 s");
+    }
 
     #[test]
     fn control_characters_are_escaped_for_the_terminal() {

@@ -133,6 +133,12 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// What is evaluated, in words (`32 images in 2 classes`).
     pub summary: String,
+    /// Class folders that are none of the model's classes (by its class names, or as indices
+    /// when it has none): their items can only count as mistakes.
+    pub unmatched: Vec<String>,
+    /// Whether no class folder is a class of the model: a run would score 0 without meaning
+    /// it, so the window asks first.
+    pub nothing_matches: bool,
 }
 
 #[derive(Debug)]
@@ -167,9 +173,10 @@ impl Plan {
         }
     }
 
-    /// The request a run sends for the table row `id` (`line N`) alone, as JSON: what the Test
-    /// tab opens when an item of the table is clicked. `None` for an image folder.
-    pub fn row_request(&self, id: &str) -> Option<Result<Value, EvalError>> {
+    /// The request a run sends for the table row `id` (`line N`) alone, as JSON, with the
+    /// row's sent cells as written: what the Test tab opens when an item of the table is
+    /// clicked (as a row of its table form when the model has one). `None` for an image folder.
+    pub fn row_request(&self, id: &str) -> Option<Result<RowRequest, EvalError>> {
         let Data::Table {
             path,
             kind,
@@ -189,14 +196,25 @@ impl Plan {
                             columns: send.iter().map(|(n, _, _)| n.clone()).collect(),
                             form,
                         };
+                        let cells = send
+                            .iter()
+                            .map(|(name, i, _)| {
+                                let text = match row.cells.get(*i) {
+                                    Some(dataset::Cell::Text(t)) => t.clone(),
+                                    Some(dataset::Cell::Json(Value::String(t))) => t.clone(),
+                                    Some(dataset::Cell::Json(Value::Null)) | None => String::new(),
+                                    Some(dataset::Cell::Json(v)) => v.to_string(),
+                                };
+                                (name.clone(), text)
+                            })
+                            .collect();
                         let data = batches::BatchData::Rows(vec![batches::row_values(&row, send)]);
-                        return match shape.request(&data, 0..1) {
-                            Ok(crate::input::request::Request::Json(v)) => Ok(v),
-                            Ok(other) => {
-                                Ok(other.to_value(crate::input::request::BodyFormat::Mlflow))
-                            }
-                            Err(e) => Err(EvalError::Mismatch(format!("{id}: {e}"))),
+                        let body = match shape.request(&data, 0..1) {
+                            Ok(crate::input::request::Request::Json(v)) => v,
+                            Ok(other) => other.to_value(crate::input::request::BodyFormat::Mlflow),
+                            Err(e) => return Err(EvalError::Mismatch(format!("{id}: {e}"))),
                         };
+                        return Ok(RowRequest { body, cells });
                     }
                     Err((rid, problem)) if rid == id => {
                         return Err(EvalError::Mismatch(format!(
@@ -222,6 +240,15 @@ impl Plan {
             Data::Images { .. } => None,
         }
     }
+}
+
+/// One row of an evaluated table, as the run sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowRequest {
+    /// The request for that row alone.
+    pub body: Value,
+    /// The sent columns' names and cells, as the file writes them (empty for a missing value).
+    pub cells: Vec<(String, String)>,
 }
 
 /// How a table's rows are sent.
@@ -253,12 +280,13 @@ pub fn prepare(
     options: &EvalOptions,
     backend: &BackendChoice,
 ) -> Result<Plan, EvalError> {
-    let names = match &options.labels {
+    let mut names = match &options.labels {
         Some(file) => Some(crate::session::read_labels(file).map_err(EvalError::Labels)?),
         None => card.classes.clone(),
     };
     let in_process = matches!(backend, BackendChoice::Onnx | BackendChoice::OnnxRuntime);
     let mut notes = Vec::new();
+    let mut unmatched = Vec::new();
     let (data, total, labelled, task, summary, default_batch, fixed) = match spec {
         DatasetSpec::Images(dir) => {
             let folder = ImageFolder::list(dir)?;
@@ -291,23 +319,71 @@ pub fn prepare(
                     names_text(&folder.skipped)
                 ));
             }
-            if let Some(names) = &names {
-                let unknown: Vec<String> = folder
+            // Names for the output's classes: a labels file beside the model that fits the
+            // signature's class count, as the first answer would find it.
+            let outputs = output_classes(card);
+            if names.is_none()
+                && let Some(k) = outputs
+            {
+                names = crate::session::label_candidates(&card.root)
+                    .iter()
+                    .filter_map(|c| crate::session::read_labels(c).ok())
+                    .find(|l| l.names.len() == k);
+            }
+            unmatched = match &names {
+                Some(names) => folder
                     .classes
                     .iter()
                     .filter(|c| {
                         truth_label(c, Some(names)).is_none_or(|t| !names.names.contains(&t))
                     })
                     .cloned()
-                    .collect();
-                if !unknown.is_empty() {
-                    notes.push(format!(
-                        "class folders the model has no class for ({} names {} classes): {}; their items count as mistakes",
+                    .collect(),
+                // Without names, a folder is a class index, below the output's count.
+                None => folder
+                    .classes
+                    .iter()
+                    .filter(|c| {
+                        integer(c.trim()).is_none_or(|i| {
+                            i < 0
+                                || outputs.is_some_and(|k| usize::try_from(i).is_ok_and(|i| i >= k))
+                        })
+                    })
+                    .cloned()
+                    .collect(),
+            };
+            if !unmatched.is_empty() {
+                let all = unmatched.len() == folder.classes.len();
+                let which = if all {
+                    format!(
+                        "none of the {} class folders is one of",
+                        folder.classes.len()
+                    )
+                } else {
+                    format!(
+                        "{} of the {} class folders {} not among",
+                        unmatched.len(),
+                        folder.classes.len(),
+                        if unmatched.len() == 1 { "is" } else { "are" }
+                    )
+                };
+                let why = match &names {
+                    Some(names) => format!(
+                        "{which} the model's classes ({}, from {}): {}",
+                        names_text(&names.names),
                         names.origin,
-                        names.names.len(),
-                        names_text(&unknown)
-                    ));
-                }
+                        names_text(&unmatched)
+                    ),
+                    None => format!(
+                        "{which} the model's classes: it records no class names and no labels file beside it fits, so folders must be class indices{}; not: {}",
+                        outputs.map_or_else(String::new, |k| format!(
+                            " (0 to {})",
+                            k.saturating_sub(1)
+                        )),
+                        names_text(&unmatched)
+                    ),
+                };
+                notes.push(format!("{why}; their items count as mistakes"));
             }
             // A fixed batch axis (or none) decides the batch.
             let fixed = match target.batch {
@@ -418,6 +494,13 @@ pub fn prepare(
             1
         }
     };
+    let nothing_matches = labelled
+        && total > 0
+        && !unmatched.is_empty()
+        && match &data {
+            Data::Images { folder, .. } => unmatched.len() == folder.classes.len(),
+            Data::Table { .. } => false,
+        };
     Ok(Plan {
         data,
         total,
@@ -425,10 +508,26 @@ pub fn prepare(
         concurrency,
         labelled,
         task: options.task.or(task),
+        nothing_matches,
+        unmatched,
         names,
         notes,
         summary,
     })
+}
+
+/// How many classes the model's single tensor output scores (`[-1, k]` or `[k]`, k > 1), when
+/// the signature says.
+fn output_classes(card: &ModelCard) -> Option<usize> {
+    let outputs = card.signature.valid()?.outputs.as_ref()?;
+    let [crate::model::signature::Spec::Tensor(t)] = outputs.specs.as_slice() else {
+        return None;
+    };
+    let k = match t.shape.as_slice() {
+        [_, k] | [k] => *k,
+        _ => return None,
+    };
+    usize::try_from(k).ok().filter(|k| *k > 1)
 }
 
 /// Says, before anything runs, where a name is given to several columns and only one of them

@@ -108,6 +108,9 @@ pub struct EvalView {
     pub thumbnails: Vec<(std::path::PathBuf, Result<ThumbnailTexture, String>)>,
     /// The table row being read to open on the Test tab, or why it could not be.
     pub opening_row: Option<Result<String, String>>,
+    /// Evaluate was pressed on a dataset where no class folder is a class of the model: the
+    /// question whether to run anyway is open.
+    pub confirm_unmatched: bool,
 }
 
 impl EvalView {
@@ -223,6 +226,7 @@ fn dataset_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
 
 fn run_ui(ui: &mut Ui, view: &mut EvalView, backend: &str, commands: &mut Vec<Command>) {
     let ready = matches!(view.planned, Some(Ok(_))) && !view.preparing;
+    let nothing_matches = matches!(&view.planned, Some(Ok(p)) if p.plan.nothing_matches);
     match &view.running {
         None => {
             ui.horizontal_wrapped(|ui| {
@@ -231,12 +235,19 @@ fn run_ui(ui: &mut Ui, view: &mut EvalView, backend: &str, commands: &mut Vec<Co
                     .on_disabled_hover_text("Choose a dataset first")
                     .clicked()
                 {
-                    commands.push(Command::EvalRun);
+                    if nothing_matches {
+                        view.confirm_unmatched = true;
+                    } else {
+                        commands.push(Command::EvalRun);
+                    }
                 }
                 ui.label(
                     RichText::new(format!("through {backend} (the Test tab's choice)")).weak(),
                 );
             });
+            if view.confirm_unmatched && nothing_matches && ready {
+                confirm_unmatched_ui(ui, view, commands);
+            }
         }
         Some(running) => {
             let total = running.progress.total.load(Ordering::Relaxed).max(1);
@@ -273,6 +284,38 @@ fn run_ui(ui: &mut Ui, view: &mut EvalView, backend: &str, commands: &mut Vec<Co
     }
 }
 
+/// The question asked before a run where no class folder is a class of the model.
+fn confirm_unmatched_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(1.0, ui.visuals().warn_fg_color))
+        .show(ui, |ui| {
+            ui.add(
+                egui::Label::new(
+                    RichText::new(
+                        "None of this folder's class folders is a class of the model (see above), \
+                         so every item would count as a mistake and the accuracy would be 0. \
+                         Check the folder, or choose the model's labels file on the Test tab.",
+                    )
+                    .color(ui.visuals().warn_fg_color),
+                )
+                .wrap(),
+            );
+            ui.horizontal_wrapped(|ui| {
+                if ui.button("Cancel").clicked() {
+                    view.confirm_unmatched = false;
+                }
+                if ui
+                    .button("Evaluate anyway")
+                    .on_hover_text("Run it: the predictions are still listed and exported")
+                    .clicked()
+                {
+                    view.confirm_unmatched = false;
+                    commands.push(Command::EvalRun);
+                }
+            });
+        });
+}
+
 fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
     let Some(result) = &view.result else {
         return;
@@ -286,10 +329,12 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
     };
     let r = &done.report;
     ui.separator();
-    let secs = r.elapsed.as_secs_f64();
     let mut line = format!(
-        "{} predicted, {} failed in {secs:.1} s through {}",
-        r.n, r.failed, done.backend
+        "{} predicted, {} failed in {} through {}",
+        r.n,
+        r.failed,
+        crate::text::duration(r.elapsed),
+        done.backend
     );
     // The runtime that answered, as it named itself (tract when ONNX Runtime could not load).
     if let Some(runtime) = &r.runtime {
@@ -428,15 +473,16 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
                 .collect();
             ui.label(
                 RichText::new(format!(
-                    "{} items of {truth} predicted as {predicted}",
-                    items.len()
+                    "{} labelled {truth} and predicted {predicted}",
+                    crate::text::count(items.len(), "item", "items")
                 ))
                 .strong(),
             );
             if images.is_some() {
                 gallery_ui(ui, &view.thumbnails, &items, commands);
             }
-            items_ui(ui, "eval_cell_items", &items, images, commands, None);
+            // In the tab's own scroll (not a box of its own): as tall as the tab.
+            items_ui(ui, "eval_cell_items", &items, images, commands, None, None);
         }
     } else if let Some(reg) = &r.regression {
         ui.horizontal_wrapped(|ui| {
@@ -522,6 +568,8 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
                 Some(order) => order.iter().filter_map(|&i| done.items.get(i)).collect(),
                 None => done.items.iter().collect(),
             };
+            // A box of its own, as tall as the window allows.
+            let tall = (ui.ctx().content_rect().height() - 160.0).max(200.0);
             items_ui(
                 ui,
                 "eval_all_items_grid",
@@ -529,6 +577,7 @@ fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
                 images,
                 commands,
                 Some(&mut sort),
+                Some(tall),
             )
         });
     if sort != view.sort {
@@ -571,7 +620,8 @@ fn sorted(items: &[ItemResult], column: usize, ascending: bool) -> Vec<usize> {
 }
 
 /// Items as a grid: input, label, prediction, score, error (the first 500); an image item
-/// of a folder (`images`) opens on the Test tab when clicked.
+/// of a folder (`images`) opens on the Test tab when clicked. In a scrolling box at most
+/// `max_height` tall, or (`None`) in the tab's own scroll, scrolling sideways only.
 fn items_ui(
     ui: &mut Ui,
     id: &str,
@@ -579,78 +629,80 @@ fn items_ui(
     images: Option<&std::path::Path>,
     commands: &mut Vec<Command>,
     mut sort: Option<&mut Option<(usize, bool)>>,
+    max_height: Option<f32>,
 ) {
-    egui::ScrollArea::both()
-        .id_salt(id)
-        .max_height(260.0)
-        .show(ui, |ui| {
-            egui::Grid::new(id)
-                .striped(true)
-                .num_columns(5)
-                .show(ui, |ui| {
-                    for (c, h) in ["input", "label", "prediction", "score", "error"]
-                        .into_iter()
-                        .enumerate()
-                    {
-                        match sort.as_deref_mut() {
-                            Some(sort) => {
-                                let mark = match *sort {
-                                    Some((s, true)) if s == c => " ⏶",
-                                    Some((s, false)) if s == c => " ⏷",
-                                    _ => "",
-                                };
-                                if ui
-                                    .button(RichText::new(format!("{h}{mark}")).strong())
-                                    .on_hover_text("Sort by this column")
-                                    .clicked()
-                                {
-                                    let ascending = !matches!(*sort, Some((s, true)) if s == c);
-                                    *sort = Some((c, ascending));
-                                }
+    let area = match max_height {
+        Some(h) => egui::ScrollArea::both().max_height(h),
+        None => egui::ScrollArea::horizontal(),
+    };
+    area.id_salt(id).auto_shrink([false, true]).show(ui, |ui| {
+        egui::Grid::new(id)
+            .striped(true)
+            .num_columns(5)
+            .show(ui, |ui| {
+                for (c, h) in ["input", "label", "prediction", "score", "error"]
+                    .into_iter()
+                    .enumerate()
+                {
+                    match sort.as_deref_mut() {
+                        Some(sort) => {
+                            let mark = match *sort {
+                                Some((s, true)) if s == c => " ⏶",
+                                Some((s, false)) if s == c => " ⏷",
+                                _ => "",
+                            };
+                            if ui
+                                .button(RichText::new(format!("{h}{mark}")).strong())
+                                .on_hover_text("Sort by this column")
+                                .clicked()
+                            {
+                                let ascending = !matches!(*sort, Some((s, true)) if s == c);
+                                *sort = Some((c, ascending));
                             }
-                            None => {
-                                ui.label(RichText::new(h).strong());
+                        }
+                        None => {
+                            ui.label(RichText::new(h).strong());
+                        }
+                    }
+                }
+                ui.end_row();
+                for item in items.iter().take(500) {
+                    match images {
+                        Some(root) => {
+                            if ui
+                                .link(&item.id)
+                                .on_hover_text("Open this image on the Test tab")
+                                .clicked()
+                            {
+                                commands.push(Command::EvalOpenImage(root.join(&item.id)));
+                            }
+                        }
+                        None => {
+                            if ui
+                                .link(&item.id)
+                                .on_hover_text("Open this row on the Test tab, as it was sent")
+                                .clicked()
+                            {
+                                commands.push(Command::EvalOpenRow(item.id.clone()));
                             }
                         }
                     }
+                    ui.label(item.label.as_deref().unwrap_or(""));
+                    ui.label(item.prediction.as_deref().unwrap_or(""));
+                    ui.label(item.score.map(|s| format!("{s:.4}")).unwrap_or_default());
+                    ui.label(
+                        item.error
+                            .as_deref()
+                            .map(|e| crate::text::elide(e, 120))
+                            .unwrap_or_default(),
+                    );
                     ui.end_row();
-                    for item in items.iter().take(500) {
-                        match images {
-                            Some(root) => {
-                                if ui
-                                    .link(&item.id)
-                                    .on_hover_text("Open this image on the Test tab")
-                                    .clicked()
-                                {
-                                    commands.push(Command::EvalOpenImage(root.join(&item.id)));
-                                }
-                            }
-                            None => {
-                                if ui
-                                    .link(&item.id)
-                                    .on_hover_text("Open this row on the Test tab, as it was sent")
-                                    .clicked()
-                                {
-                                    commands.push(Command::EvalOpenRow(item.id.clone()));
-                                }
-                            }
-                        }
-                        ui.label(item.label.as_deref().unwrap_or(""));
-                        ui.label(item.prediction.as_deref().unwrap_or(""));
-                        ui.label(item.score.map(|s| format!("{s:.4}")).unwrap_or_default());
-                        ui.label(
-                            item.error
-                                .as_deref()
-                                .map(|e| crate::text::elide(e, 120))
-                                .unwrap_or_default(),
-                        );
-                        ui.end_row();
-                    }
-                });
-            if items.len() > 500 {
-                ui.label(RichText::new(format!("… {} more", items.len() - 500)).weak());
-            }
-        });
+                }
+            });
+        if items.len() > 500 {
+            ui.label(RichText::new(format!("… {} more", items.len() - 500)).weak());
+        }
+    });
 }
 
 /// The side of a cell's thumbnail, in points.
@@ -677,28 +729,47 @@ fn gallery_ui(
                 item.score.map(|s| format!(" ({s:.4})")).unwrap_or_default()
             );
             let size = egui::vec2(THUMB_SIDE, THUMB_SIDE);
-            let response = match found {
-                Some((path, Ok((texture, _)))) => {
-                    let r = ui
-                        .add(
-                            egui::Button::image(egui::Image::new(texture).max_size(size))
-                                .min_size(size),
+            // The file's name below its thumbnail (the whole path on hover).
+            let name = std::path::Path::new(&item.id)
+                .file_name()
+                .map_or_else(|| item.id.clone(), |n| n.to_string_lossy().into_owned());
+            let response = ui
+                .vertical(|ui| {
+                    ui.set_width(THUMB_SIDE);
+                    let response = match found {
+                        Some((path, Ok((texture, _)))) => {
+                            let r = ui
+                                .add(
+                                    egui::Button::image(egui::Image::new(texture).max_size(size))
+                                        .min_size(size),
+                                )
+                                .on_hover_text(hover);
+                            let name = format!("thumbnail of {}", item.id);
+                            r.widget_info(|| {
+                                egui::WidgetInfo::labeled(egui::Role::Button, true, &name)
+                            });
+                            r.clicked().then(|| path.clone())
+                        }
+                        Some((_, Err(e))) => {
+                            ui.add_sized(size, egui::Label::new(RichText::new("⚠").size(24.0)))
+                                .on_hover_text(format!("{}: {e}", item.id));
+                            None
+                        }
+                        None => {
+                            ui.add_sized(size, egui::Spinner::new());
+                            None
+                        }
+                    };
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(crate::text::elide_middle(&name, 12)).small(),
                         )
-                        .on_hover_text(hover);
-                    let name = format!("thumbnail of {}", item.id);
-                    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
-                    r.clicked().then(|| path.clone())
-                }
-                Some((_, Err(e))) => {
-                    ui.add_sized(size, egui::Label::new(RichText::new("⚠").size(24.0)))
-                        .on_hover_text(format!("{}: {e}", item.id));
-                    None
-                }
-                None => {
-                    ui.add_sized(size, egui::Spinner::new());
-                    None
-                }
-            };
+                        .truncate(),
+                    )
+                    .on_hover_text(&item.id);
+                    response
+                })
+                .inner;
             if let Some(path) = response {
                 commands.push(Command::EvalOpenImage(path));
             }

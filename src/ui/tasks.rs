@@ -74,12 +74,12 @@ pub enum TaskResult {
         fill_editor: bool,
     },
     /// A row of the evaluated table was read: the request the run sent for it, as pretty
-    /// JSON text, or why not.
+    /// JSON text, and its cells by column name, or why not.
     EvalRow {
         /// The model it was read for.
         generation: u64,
-        /// The request's text, or why not.
-        result: Result<String, String>,
+        /// The request's text and the row's cells, or why not.
+        result: Result<(String, Vec<(String, String)>), String>,
     },
     /// Thumbnails of a confusion-matrix cell's images (or why each is not an image).
     EvalThumbnails(Vec<(PathBuf, Result<Thumbnail, String>)>),

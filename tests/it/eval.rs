@@ -320,6 +320,68 @@ fn integer_class_folders_are_indices_and_a_flat_folder_gives_predictions_only() 
     );
 }
 
+/// Class folders that are none of the model's classes are named before anything runs: by the
+/// model's class names when it has them, and as indices below its output's class count when
+/// it has none (with no labels file beside it).
+#[test]
+fn class_folders_the_model_has_no_class_for_are_named_before_the_run() {
+    let src = crate::common::repo("tests/fixtures/eval/images");
+    let dir = tempfile::tempdir().unwrap();
+    for class in ["0", "1", "7", "cat"] {
+        copy_images(&src.join("flower"), &dir.path().join(class));
+    }
+    // Class names of its own (china, flower): 0 and 1 are those classes by position.
+    let (code, _, _, stderr) = eval_cli(&[
+        crate::common::model("onnx_colour_classifier").as_os_str(),
+        "--images".as_ref(),
+        dir.path().as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(
+            "2 of the 4 class folders are not among the model's classes (china, flower, from"
+        ) && stderr.contains("): 7, cat; their items count as mistakes"),
+        "{stderr}"
+    );
+    // No class names and no labels file beside it: indices 0 and 1 only.
+    let bare = tempfile::tempdir().unwrap();
+    let model = bare.path().join("model");
+    std::fs::create_dir(&model).unwrap();
+    for e in std::fs::read_dir(crate::common::repo("assets/example-model")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, model.join(p.file_name().unwrap())).unwrap();
+    }
+    let (code, _, _, stderr) = eval_cli(&[
+        model.as_os_str(),
+        "--images".as_ref(),
+        dir.path().as_os_str(),
+        "--backend".as_ref(),
+        "onnx".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(
+            "2 of the 4 class folders are not among the model's classes: it records no class names and no labels file beside it fits, so folders must be class indices (0 to 1); not: 7, cat"
+        ),
+        "{stderr}"
+    );
+    // With its labels file beside it (as the bundled example has), the names come from there.
+    std::fs::write(bare.path().join("labels.txt"), "building\nlandscape\n").unwrap();
+    let (_, _, _, stderr) = eval_cli(&[
+        model.as_os_str(),
+        "--images".as_ref(),
+        dir.path().as_os_str(),
+        "--backend".as_ref(),
+        "onnx".as_ref(),
+    ]);
+    assert!(
+        stderr.contains(
+            "2 of the 4 class folders are not among the model's classes (building, landscape, from"
+        ),
+        "{stderr}"
+    );
+}
+
 /// Exit 2 with the problem named before anything runs: a missing label column, columns the
 /// model requires, a folder that is not there; exit 1 when no item could be predicted.
 #[test]

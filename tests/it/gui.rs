@@ -1852,9 +1852,10 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         .expect("the cell")
         .click();
     h.run_steps(3);
+    let counted = mlmodel_inspector::text::count(count as usize, "item", "items");
     assert!(shows(
         &h,
-        &format!("{count} items of china predicted as flower")
+        &format!("{counted} labelled china and predicted flower")
     ));
     let predictions = want["predictions"].as_object().unwrap();
     let expected: Vec<&String> = predictions
@@ -1886,6 +1887,22 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
         h.query_by_label(&format!("thumbnail of {right}")).is_none(),
         "no thumbnail of another cell's {right}"
     );
+    // Each thumbnail is named below it: the file's name, right under its image.
+    for id in &expected_ids {
+        let thumb = h.get_by_label(&format!("thumbnail of {id}")).rect();
+        let name = id.rsplit('/').next().unwrap();
+        let shown = mlmodel_inspector::text::elide_middle(name, 12);
+        assert!(
+            h.query_all_by_label(&shown).any(|n| {
+                let r = n.rect();
+                r.top() >= thumb.bottom() - 1.0
+                    && r.top() <= thumb.bottom() + 20.0
+                    && r.center().x >= thumb.left()
+                    && r.center().x <= thumb.right()
+            }),
+            "{shown} under {id}'s thumbnail"
+        );
+    }
     // An item of the cell opens on the Test tab, as the only image input.
     let first = expected_ids[0].clone();
     h.query_all_by_label(&first).next().unwrap().click();
@@ -1982,17 +1999,30 @@ fn open_row(h: &mut Harness<'static, InspectorApp>, id: &str) -> (String, serde_
         h.state().settings.tab,
         mlmodel_inspector::ui::settings::Tab::Test
     );
-    let text = h
-        .state()
-        .loaded
-        .as_ref()
-        .unwrap()
-        .panels
-        .test
-        .json_text
-        .clone();
-    let body = serde_json::from_str(&text).unwrap();
-    (text, body)
+    // A row of the table form, each cell under its column, as the user reads it.
+    let test = &h.state().loaded.as_ref().unwrap().panels.test;
+    assert_eq!(
+        test.source,
+        mlmodel_inspector::ui::test_panel::SourceKind::Grid,
+        "the table form, not raw JSON"
+    );
+    assert_eq!(test.grid.len(), 1, "that row alone");
+    let cells: Vec<String> = test.grid[0].clone();
+    let text = format!("{cells:?}");
+    for (k, cell) in cells.iter().enumerate() {
+        let column = &grid_column_names(h)[k];
+        let shown = h
+            .get_by_label(&format!("{column} row 1"))
+            .value()
+            .unwrap_or_default();
+        assert_eq!(&shown, cell, "{column} shows the row's cell");
+    }
+    (text, built_body(h))
+}
+
+/// The table form's column names, as the window lays them out.
+fn grid_column_names(h: &Harness<'static, InspectorApp>) -> Vec<String> {
+    mlmodel_inspector::ui::test_panel::form_columns(&h.state().loaded.as_ref().unwrap().card)
 }
 
 /// The eval fixtures' reference numbers (scikit-learn's and MLflow's, by eval_reference.py).
@@ -2052,6 +2082,13 @@ fn the_evaluate_tab_gives_a_regressions_errors_through_the_local_server() {
     assert!(shows(&h, "Predicted against true"));
     assert!(shows(&h, "Residuals (predicted − true)"));
     assert!(shows(&h, "Largest errors"));
+    // An answer on the Test tab first (the input example, through the same warm server)...
+    tab(&mut h, "Test");
+    h.get_by_label("▶ Predict").click();
+    h.step();
+    settle(&mut h);
+    assert!(answer_shown(&h), "an answer is shown");
+    tab(&mut h, "Evaluate");
     // A row opens on the Test tab as the run sent it: a frame of the row's feature columns.
     h.get_by_label("Every item (142)").click();
     h.run_steps(3);
@@ -2075,6 +2112,24 @@ fn the_evaluate_tab_gives_a_regressions_errors_through_the_local_server() {
         shows(&h, "MLflow's scoring server accepts this request"),
         "checked at once"
     );
+    // ...is not shown beside the new request: the history keeps it.
+    assert!(
+        shows(&h, "A new input: Predict sends it"),
+        "the earlier answer put away"
+    );
+    assert!(!answer_shown(&h));
+}
+
+/// Whether the Test tab shows an answer (a run of the history).
+fn answer_shown(h: &Harness<'static, InspectorApp>) -> bool {
+    h.state()
+        .loaded
+        .as_ref()
+        .unwrap()
+        .panels
+        .predict
+        .shown
+        .is_some()
 }
 
 /// Iris as a CSV on the Evaluate tab through MLflow's scoring server: the label column guessed,
@@ -2104,9 +2159,10 @@ fn the_evaluate_tab_gives_iris_numbers_and_a_cells_rows_through_the_local_server
     let count = want["confusion_matrix"]["matrix"][1][2].as_u64().unwrap();
     h.get_by_label(&count.to_string()).click();
     h.run_steps(3);
+    let counted = mlmodel_inspector::text::count(count as usize, "item", "items");
     assert!(shows(
         &h,
-        &format!("{count} items of versicolor predicted as virginica")
+        &format!("{counted} labelled versicolor and predicted virginica")
     ));
     let predictions = want["predictions"].as_object().unwrap();
     let csv = std::fs::read_to_string(crate::common::repo("tests/fixtures/eval/iris.csv")).unwrap();
@@ -2671,10 +2727,49 @@ fn the_evaluate_tab_lists_the_cells_of_a_matrix_too_large_to_draw() {
         .click();
     h.run_steps(3);
     assert!(
-        shows(&h, "1 item of class000 predicted as") || shows(&h, "1 items of class000"),
-        "the cell's items are listed"
+        shows(&h, "1 item labelled class000 and predicted"),
+        "the cell's items are listed, counted in words"
     );
     assert!(shows(&h, "line 2"), "its row");
+}
+
+/// The bundled example (classes building and landscape, from the labels file beside it) on a
+/// folder whose classes are china and flower: the plan says that none matches before anything
+/// runs, and Evaluate asks first; Cancel runs nothing, "Evaluate anyway" runs.
+#[test]
+fn the_evaluate_tab_asks_before_a_dataset_where_no_class_matches() {
+    let mut h = app_with(
+        Some(crate::common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Evaluate");
+    drop_path(&mut h, &crate::common::repo("tests/fixtures/eval/images"));
+    assert!(shows(
+        &h,
+        "none of the 2 class folders is one of the model's classes (building, landscape, from"
+    ));
+    assert!(shows(&h, "): china, flower; their items count as mistakes"));
+    h.get_by_label("▶ Evaluate").click();
+    h.run_steps(3);
+    assert!(
+        shows(&h, "so every item would count as a mistake"),
+        "asked first"
+    );
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    settle(&mut h);
+    let view = &h.state().loaded.as_ref().unwrap().panels.eval;
+    assert!(
+        view.result.is_none() && view.running.is_none(),
+        "nothing ran"
+    );
+    assert!(!shows(&h, "so every item would count as a mistake"));
+    h.get_by_label("▶ Evaluate").click();
+    h.run_steps(3);
+    h.get_by_label("Evaluate anyway").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "accuracy 0.0000"), "it ran when asked to");
 }
 
 /// An endpoint that stops answering, on the Evaluate tab: the run stops after three requests

@@ -60,8 +60,9 @@ impl InspectorApp {
             Command::EvalOpenImage(path) => {
                 self.settings.tab = Tab::Test;
                 if let Some(loaded) = &mut self.loaded {
-                    // That image alone is the input.
+                    // That image alone is the input; the answer shown before was to another.
                     loaded.panels.test.images.clear();
+                    loaded.panels.predict.shown = None;
                 }
                 self.commands.push(Command::AddImages(vec![path]));
             }

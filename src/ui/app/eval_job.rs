@@ -20,6 +20,7 @@ impl InspectorApp {
         let view = &mut loaded.panels.eval;
         view.path = path.display().to_string();
         view.label = None;
+        view.confirm_unmatched = false;
         view.selected = None;
         view.cell_items.clear();
         self.prepare_eval(ctx, true);
@@ -275,7 +276,9 @@ impl InspectorApp {
         let shown = id.clone();
         let spawned = self.tasks.spawn(TaskName::EvalRow, ctx, move || {
             let result = match plan.row_request(&id) {
-                Some(Ok(body)) => serde_json::to_string_pretty(&body).map_err(|e| e.to_string()),
+                Some(Ok(row)) => serde_json::to_string_pretty(&row.body)
+                    .map(|text| (text, row.cells))
+                    .map_err(|e| e.to_string()),
                 Some(Err(e)) => Err(e.to_string()),
                 None => Err(format!("{id} is not a row of a table")),
             };
@@ -286,8 +289,14 @@ impl InspectorApp {
         }
     }
 
-    /// A row was read: its request becomes the Test tab's JSON, checked at once.
-    pub(super) fn eval_row_read(&mut self, generation: u64, result: Result<String, String>) {
+    /// A row was read: it becomes the Test tab's input, checked at once: a row of the table
+    /// form when the model has column inputs (each cell under its column), else its request
+    /// as JSON. The answer shown before (to another request) is put away; the history keeps it.
+    pub(super) fn eval_row_read(
+        &mut self,
+        generation: u64,
+        result: Result<(String, Vec<(String, String)>), String>,
+    ) {
         let Some(loaded) = &mut self.loaded else {
             return;
         };
@@ -295,11 +304,29 @@ impl InspectorApp {
             return;
         }
         match result {
-            Ok(text) => {
+            Ok((text, cells)) => {
                 loaded.panels.eval.opening_row = None;
+                let columns = crate::ui::test_panel::form_columns(&loaded.card);
                 let test = &mut loaded.panels.test;
-                test.source = crate::ui::test_panel::SourceKind::Json;
-                test.json_text = text;
+                test.ensure_initialized(&loaded.card);
+                if columns.is_empty() {
+                    test.source = crate::ui::test_panel::SourceKind::Json;
+                    test.json_text = text;
+                } else {
+                    test.source = crate::ui::test_panel::SourceKind::Grid;
+                    let row = columns
+                        .iter()
+                        .map(|c| {
+                            cells
+                                .iter()
+                                .find(|(n, _)| n == c)
+                                .map(|(_, v)| v.clone())
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    test.grid = vec![row];
+                }
+                loaded.panels.predict.shown = None;
                 self.settings.tab = Tab::Test;
                 self.commands.push(Command::Prepare);
             }

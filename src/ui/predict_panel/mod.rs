@@ -284,6 +284,13 @@ pub fn predict_ui(
     }
     if let Some(index) = state.shown {
         answer_ui(ui, state, settings, index, commands);
+    } else if !state.history.is_empty() && state.running.is_none() {
+        ui.label(
+            RichText::new(
+                "A new input: Predict sends it (earlier answers are in the history below).",
+            )
+            .weak(),
+        );
     }
     if let [a, b] = state.compare[..]
         && let (Some(a), Some(b)) = (state.history.get(a), state.history.get(b))

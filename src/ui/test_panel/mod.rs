@@ -32,6 +32,12 @@ use result::*;
 pub use table::pasted_rows;
 use table::*;
 
+/// The table form's columns, by name in the signature's order (empty when the model's inputs
+/// are not columns): what a row opened from the Evaluate tab is laid out by.
+pub fn form_columns(card: &ModelCard) -> Vec<String> {
+    grid_columns(card).into_iter().map(|(n, _, _)| n).collect()
+}
+
 /// Where the request comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SourceKind {
