@@ -69,6 +69,28 @@ pub fn duration(d: std::time::Duration) -> String {
     }
 }
 
+/// A number for people, to 4 significant digits: `0.05868` for 0.05867624282836914, `12.5`,
+/// `1.192e-7`; integers as they are. For differences and errors, where 17 digits say nothing.
+pub fn short_number(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    if x == x.trunc() && x.abs() < 1e15 {
+        return format!("{x:.0}");
+    }
+    let magnitude = x.abs().log10().floor();
+    if !(-4.0..15.0).contains(&magnitude) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3.0 - magnitude).max(0.0) as usize;
+    let text = format!("{x:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
 /// At most `max` characters of `s`, with an ellipsis when cut.
 pub fn elide(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -195,8 +217,21 @@ pub fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, duration, elide_middle, printable, printable_lines, thousands};
+    use super::{
+        count, duration, elide_middle, printable, printable_lines, short_number, thousands,
+    };
     use std::time::Duration;
+
+    #[test]
+    fn short_numbers_keep_four_significant_digits() {
+        assert_eq!(short_number(0.05867624282836914), "0.05868");
+        assert_eq!(short_number(12.5), "12.5");
+        assert_eq!(short_number(3.0), "3");
+        assert_eq!(short_number(0.5), "0.5");
+        assert_eq!(short_number(1234.5678), "1235");
+        assert_eq!(short_number(1.1920928955078125e-7), "1.192e-7");
+        assert_eq!(short_number(-0.25), "-0.25");
+    }
 
     #[test]
     fn durations_read_as_people_say_them() {

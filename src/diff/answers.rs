@@ -113,6 +113,9 @@ pub enum DiffKind {
         rank_changes: usize,
         /// The scores themselves.
         numbers: NumberDiff,
+        /// The classes' names, when the model records one for each class (for saying where
+        /// the largest gap is).
+        classes: Option<Vec<String>>,
     },
     /// Tables on both sides.
     Table {
@@ -140,18 +143,17 @@ pub enum DiffKind {
 
 impl std::fmt::Display for DiffKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let numbers = |f: &mut std::fmt::Formatter<'_>, n: &NumberDiff| {
+        let numbers = |f: &mut std::fmt::Formatter<'_>, n: &NumberDiff, at: &str| {
             if n.differing == 0 {
                 write!(f, "all {} values equal", n.compared)
             } else {
                 write!(
                     f,
-                    "{} of {} values differ, max abs {}, max rel {} (at {})",
+                    "{} of {} values differ, max abs difference {}, max rel difference {} (at {at})",
                     n.differing,
                     n.compared,
-                    crate::eval::number_text(n.max_abs),
-                    crate::eval::number_text(n.max_rel),
-                    n.at
+                    crate::text::short_number(n.max_abs),
+                    crate::text::short_number(n.max_rel),
                 )
             }
         };
@@ -161,13 +163,14 @@ impl std::fmt::Display for DiffKind {
                 top1_agree,
                 rank_changes,
                 numbers: n,
+                classes,
             } => {
                 write!(
                     f,
                     "top-1 agrees on {top1_agree} of {}, ranks change in {rank_changes}; ",
                     crate::text::count(*rows, "row", "rows")
                 )?;
-                numbers(f, n)
+                numbers(f, n, &score_place(&n.at, classes.as_deref()))
             }
             DiffKind::Table {
                 rows: (ra, rb),
@@ -187,13 +190,13 @@ impl std::fmt::Display for DiffKind {
                     write!(
                         f,
                         ", max abs difference {}, max rel difference {}",
-                        crate::eval::number_text(n.max_abs),
-                        crate::eval::number_text(n.max_rel)
+                        crate::text::short_number(n.max_abs),
+                        crate::text::short_number(n.max_rel)
                     )?;
                 }
                 Ok(())
             }
-            DiffKind::Numbers(n) => numbers(f, n),
+            DiffKind::Numbers(n) => numbers(f, n, &n.at),
             DiffKind::Shape { at, a, b } => {
                 write!(f, "different shapes at {at}: {a} against {b}")
             }
@@ -201,9 +204,31 @@ impl std::fmt::Display for DiffKind {
     }
 }
 
+/// Where in a score matrix a gap is (`[3][1]`), in words: `row 3, class 1`, or with the class's
+/// name when the model records them (`row 3, flower (class 1)`).
+fn score_place(at: &str, classes: Option<&[String]>) -> String {
+    let parts: Vec<usize> = at
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split("][")
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    match parts.as_slice() {
+        [row, class] => match classes
+            .and_then(|c| c.get(*class))
+            .filter(|n| !n.is_empty())
+        {
+            Some(name) => format!("row {row}, {name} (class {class})"),
+            None => format!("row {row}, class {class}"),
+        },
+        _ => at.to_string(),
+    }
+}
+
 /// Compares A's predictions with B's (each the value of `predictions`), output by output:
-/// outputs are matched by name (an unnamed answer with an unnamed one).
-pub fn compare_answers(a: &Value, b: &Value) -> AnswerDiff {
+/// outputs are matched by name (an unnamed answer with an unnamed one). `classes` names the
+/// score columns where the model records its class names.
+pub fn compare_answers(a: &Value, b: &Value, classes: Option<&[String]>) -> AnswerDiff {
     let (sa, sb) = (sections(a), sections(b));
     let mut outputs = Vec::new();
     let mut only_a = Vec::new();
@@ -213,7 +238,7 @@ pub fn compare_answers(a: &Value, b: &Value) -> AnswerDiff {
                 let (va, vb) = (value_of(a, x), value_of(b, y));
                 outputs.push(OutputDiff {
                     name: x.name.clone(),
-                    kind: output_diff(x, y, va, vb),
+                    kind: output_diff(x, y, va, vb, classes),
                 });
             }
             None => only_a.push(x.name.clone().unwrap_or_else(|| "the answer".into())),
@@ -239,7 +264,13 @@ fn value_of<'a>(predictions: &'a Value, section: &Section) -> &'a Value {
     }
 }
 
-fn output_diff(x: &Section, y: &Section, va: &Value, vb: &Value) -> DiffKind {
+fn output_diff(
+    x: &Section,
+    y: &Section,
+    va: &Value,
+    vb: &Value,
+    classes: Option<&[String]>,
+) -> DiffKind {
     match (&x.kind, &y.kind) {
         (Kind::Scores(ra), Kind::Scores(rb))
             if ra.len() == rb.len()
@@ -265,11 +296,13 @@ fn output_diff(x: &Section, y: &Section, va: &Value, vb: &Value) -> DiffKind {
                     }
                 }
             }
+            let width = ra.first().map_or(0, Vec::len);
             DiffKind::Scores {
                 rows: ra.len(),
                 top1_agree,
                 rank_changes,
                 numbers,
+                classes: classes.filter(|c| c.len() == width).map(<[String]>::to_vec),
             }
         }
         (Kind::Table { .. }, Kind::Table { .. }) => table_diff(va, vb),
@@ -448,12 +481,13 @@ mod tests {
     fn scores_give_top1_agreement_rank_changes_and_the_largest_gaps() {
         let a = json!([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4]]);
         let b = json!([[0.6, 0.3, 0.1], [0.1, 0.4, 0.5], [0.3, 0.3, 0.4]]);
-        let d = compare_answers(&a, &b);
+        let d = compare_answers(&a, &b, None);
         let DiffKind::Scores {
             rows,
             top1_agree,
             rank_changes,
             numbers,
+            ..
         } = &d.outputs[0].kind
         else {
             panic!("{d:?}");
@@ -464,13 +498,28 @@ mod tests {
         // The largest relative gap: 0.2 against 0.3.
         assert!((numbers.max_rel - 0.1 / 0.3).abs() < 1e-12, "{numbers:?}");
         assert!(!d.identical());
+        // Said once, rounded, the place by class name when the model records them.
+        assert_eq!(
+            d.summary(),
+            "top-1 agrees on 2 of 3 rows, ranks change in 1; 4 of 9 values differ, max abs difference 0.1, max rel difference 0.3333 (at row 0, class 0)"
+        );
+        let names = ["cat".to_string(), "dog".into(), "fox".into()];
+        let named = compare_answers(&a, &b, Some(&names));
+        assert!(
+            named.summary().ends_with("(at row 0, cat (class 0))"),
+            "{}",
+            named.summary()
+        );
+        // Names that do not fit the scores are not used.
+        let named = compare_answers(&a, &b, Some(&names[..2]));
+        assert!(named.summary().ends_with("(at row 0, class 0)"));
     }
 
     #[test]
     fn tables_list_their_changed_cells() {
         let a = json!([{"label": "setosa", "p": 0.9}, {"label": "virginica", "p": 0.6}]);
         let b = json!([{"label": "setosa", "p": 0.9}, {"label": "versicolor", "p": 0.6}]);
-        let d = compare_answers(&a, &b);
+        let d = compare_answers(&a, &b, None);
         let DiffKind::Table {
             rows,
             changed,
@@ -489,7 +538,7 @@ mod tests {
         );
         assert_eq!(d.summary(), "1 changed cell");
         assert_eq!((numbers.compared, numbers.differing), (2, 0));
-        let d = compare_answers(&json!([10.2, 9.5]), &json!([20.4, 19.0]));
+        let d = compare_answers(&json!([10.2, 9.5]), &json!([20.4, 19.0]), None);
         assert_eq!(
             d.summary(),
             "2 changed cells, max abs difference 10.2, max rel difference 0.5"
@@ -500,20 +549,20 @@ mod tests {
     fn named_outputs_are_matched_by_name_and_numbers_by_place() {
         let a = json!({"y": [[1.0, 2.0]], "z": [3.0]});
         let b = json!({"y": [[1.0, 2.5]], "w": [3.0]});
-        let d = compare_answers(&a, &b);
+        let d = compare_answers(&a, &b, None);
         assert_eq!(d.only_a, ["z"]);
         assert_eq!(d.only_b, ["w"]);
         assert_eq!(d.outputs.len(), 1);
         assert!(d.summary().contains("only A answers z"), "{}", d.summary());
         assert!(!d.identical());
-        let same = compare_answers(&a, &a);
+        let same = compare_answers(&a, &a, None);
         assert!(same.identical());
         assert_eq!(same.summary(), "identical answers");
     }
 
     #[test]
     fn a_different_structure_says_where() {
-        let d = compare_answers(&json!([[1.0, 2.0]]), &json!([[1.0, 2.0, 3.0]]));
+        let d = compare_answers(&json!([[1.0, 2.0]]), &json!([[1.0, 2.0, 3.0]]), None);
         assert!(matches!(d.outputs[0].kind, DiffKind::Shape { .. }), "{d:?}");
     }
 }

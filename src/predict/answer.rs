@@ -340,6 +340,12 @@ pub fn parse_labels(text: &str) -> Vec<String> {
 
 /// A one-line summary of an answer, for the history.
 pub fn summary(predictions: &Value) -> String {
+    summary_named(predictions, None)
+}
+
+/// [`summary`], with the top class named when `classes` has a name for each score column
+/// (`top class flower (class 1, 0.913)`).
+pub fn summary_named(predictions: &Value, classes: Option<&[String]>) -> String {
     let parts: Vec<String> = sections(predictions)
         .iter()
         .map(|s| {
@@ -354,10 +360,15 @@ pub fn summary(predictions: &Value) -> String {
                         top_k(r, 1)
                             .first()
                             .map(|(i, p)| {
-                                format!(
-                                    "top class {i} ({})",
-                                    p.map_or("NaN".into(), |p| format!("{p:.3}"))
-                                )
+                                let score = p.map_or("NaN".into(), |p| format!("{p:.3}"));
+                                match classes
+                                    .filter(|c| c.len() == r.len())
+                                    .and_then(|c| c.get(*i))
+                                    .filter(|n| !n.is_empty())
+                                {
+                                    Some(name) => format!("top class {name} (class {i}, {score})"),
+                                    None => format!("top class {i} ({score})"),
+                                }
                             })
                             .unwrap_or_default()
                     });

@@ -55,11 +55,16 @@ pub enum Command {
     CompareClose,
     /// Compare: run B on this backend.
     CompareBackendB(super::predict_panel::BackendKind),
-    /// Compare: send the Test tab's request to A and B.
+    /// Compare: send the Test tab's request to A and B (B only when MLflow's rules say it
+    /// accepts it).
     CompareSend,
+    /// Compare: send the Test tab's request to both, B even though it would refuse it.
+    CompareSendAnyway,
+    /// Compare: find B's verdict on the Test tab's request as built (MLflow's rules).
+    CompareCheck,
     /// Compare: run the Evaluate tab's dataset through A and B.
     CompareDataset,
-    /// Compare: stop the dataset run.
+    /// Compare: stop the send to both, or the dataset run.
     CompareCancel,
     /// Compare: the user's word on running the models' code (then the action waiting for it).
     CompareTrust(bool),

@@ -30,6 +30,29 @@ pub struct SideAnswer {
     pub millis: Option<f64>,
 }
 
+/// The Test tab's request being sent to both: how long, each side's stage, and Cancel.
+pub struct Answering {
+    /// When it was sent.
+    pub started: std::time::Instant,
+    /// Set by Cancel.
+    pub cancel: Arc<AtomicBool>,
+    /// Whether A, and B, have answered.
+    pub answered: [Arc<AtomicBool>; 2],
+    /// A's and B's server log, for a side that runs MLflow's scoring server (its start's stage
+    /// is read from it); `None` for one that runs in-process or is not asked.
+    pub logs: [Option<Arc<crate::predict::local::Log>>; 2],
+    /// Whether B is asked (not when it would refuse the request).
+    pub asks_b: bool,
+}
+
+/// MLflow's verdict on the Test tab's request under B's signature, found before B is asked.
+pub struct BCheck {
+    /// The request checked.
+    pub request: Arc<crate::input::request::Request>,
+    /// B's refusal in MLflow's words, or `None` when B's scoring server would accept it.
+    pub refusal: Option<String>,
+}
+
 /// Both answers to the Test tab's request, and how they differ.
 #[derive(Debug)]
 pub struct BothAnswers {
@@ -41,6 +64,8 @@ pub struct BothAnswers {
     pub b: SideAnswer,
     /// Their difference, when both answered.
     pub diff: Option<AnswerDiff>,
+    /// B was not asked: MLflow's rules say it refuses this request (B's result says why).
+    pub b_refused: bool,
     /// Each answer as pretty JSON (the first lines), made on the worker.
     pub texts: (String, String),
 }
@@ -92,8 +117,16 @@ pub struct CompareView {
     pub comparison: Option<Comparison>,
     /// B's backend.
     pub backend_b: BackendKind,
-    /// The request is being sent to both.
-    pub answering: bool,
+    /// The request being sent to both.
+    pub answering: Option<Answering>,
+    /// B's verdict on the Test tab's request, when checked.
+    pub b_check: Option<BCheck>,
+    /// The next send goes to B even when B would refuse it.
+    pub send_b_anyway: bool,
+    /// Send once B's verdict on the request is in.
+    pub send_after_check: bool,
+    /// B's verdict on the request is being found.
+    pub checking: bool,
     /// Send to both once the Test tab's request is built.
     pub send_after_prepare: bool,
     /// Both answers, or why they could not be asked.
@@ -123,6 +156,8 @@ pub struct SideA<'a> {
     pub missing_input: Option<&'a str>,
     /// The Evaluate tab's dataset, in words, when one is ready.
     pub dataset: Option<String>,
+    /// The Test tab's request as built, when it is.
+    pub request: Option<&'a Arc<crate::input::request::Request>>,
 }
 
 /// Draws the tab.
@@ -174,7 +209,9 @@ fn trust_ui(ui: &mut Ui, models: &[Untrusted], commands: &mut Vec<Command>) {
             }
             ui.add_space(4.0);
         }
-        ui.label("A model's own code can do anything your account can. Only continue if you trust where these folders came from.");
+        let sides: Vec<(Option<&str>, &ModelCard)> =
+            models.iter().map(|(n, c)| (Some(*n), c.as_ref())).collect();
+        ui.add(egui::Label::new(super::widgets::trust_words(&sides)).wrap());
         ui.label(RichText::new("The answer is remembered for each folder.").weak());
         ui.add_space(8.0);
         ui.horizontal_wrapped(|ui| {
@@ -373,7 +410,7 @@ fn answers_ui(
         }
     });
     ui.horizontal_wrapped(|ui| {
-        let ready = a.missing_input.is_none() && !view.answering;
+        let ready = a.missing_input.is_none() && view.answering.is_none();
         if ui
             .add_enabled(
                 ready,
@@ -384,22 +421,104 @@ fn answers_ui(
         {
             commands.push(Command::CompareSend);
         }
-        if view.answering {
-            ui.spinner();
-            ui.label("Both are answering…");
-        }
     });
+    // B's verdict on the request as it stands, found as soon as it is built.
+    if let Some(request) = a.request
+        && !view.checking
+        && view
+            .b_check
+            .as_ref()
+            .is_none_or(|c| !Arc::ptr_eq(&c.request, request))
+    {
+        view.checking = true;
+        commands.push(Command::CompareCheck);
+    }
+    // B's refusal of the request as it stands, said before anything is sent.
+    if let (Some(check), Some(request)) = (&view.b_check, a.request)
+        && Arc::ptr_eq(&check.request, request)
+        && let Some(refusal) = &check.refusal
+        && view.answering.is_none()
+        && view.answers.is_none()
+    {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "✖ B would refuse this request, as MLflow's scoring server would: {refusal}. Send asks A only."
+                ))
+                .color(error_color(ui)),
+            )
+            .wrap(),
+        );
+    }
+    if let Some(answering) = &view.answering {
+        answering_ui(ui, answering, commands);
+    }
     match &view.answers {
         None => {}
         Some(Err(e)) => {
             ui.add(egui::Label::new(RichText::new(e).color(error_color(ui))).wrap());
         }
-        Some(Ok(both)) => both_ui(ui, both),
+        Some(Ok(both)) => both_ui(ui, both, view.answering.is_none(), commands),
     }
 }
 
-fn both_ui(ui: &mut Ui, both: &BothAnswers) {
+/// The send under way: the time, each side's stage (a scoring server's start read from its
+/// log), and Cancel.
+fn answering_ui(ui: &mut Ui, answering: &Answering, commands: &mut Vec<Command>) {
+    let secs = answering.started.elapsed().as_secs_f64();
+    let cancelled = answering.cancel.load(Ordering::Relaxed);
+    ui.horizontal_wrapped(|ui| {
+        ui.spinner();
+        ui.label(if cancelled {
+            "Cancelling…".to_string()
+        } else {
+            format!("Sending to both… {secs:.0} s")
+        });
+        if ui
+            .button("Cancel")
+            .on_hover_text("Stop waiting; a scoring server still starting is stopped")
+            .clicked()
+        {
+            commands.push(Command::CompareCancel);
+        }
+    });
+    for (k, name) in ["A", "B"].into_iter().enumerate() {
+        let stage = if k == 1 && !answering.asks_b {
+            "not asked (it would refuse the request)".to_string()
+        } else if answering.answered[k].load(Ordering::Relaxed) {
+            "answered".to_string()
+        } else {
+            match &answering.logs[k] {
+                Some(log) => format!(
+                    "MLflow's scoring server: {}…",
+                    crate::predict::local::start_phase(&log.lines())
+                ),
+                None => "answering…".to_string(),
+            }
+        };
+        ui.label(RichText::new(format!("{name}: {stage}")).weak());
+    }
+    ui.ctx()
+        .request_repaint_after(std::time::Duration::from_millis(100));
+}
+
+fn both_ui(ui: &mut Ui, both: &BothAnswers, idle: bool, commands: &mut Vec<Command>) {
     ui.label(RichText::new(format!("Sent: {}", both.input)).weak());
+    if both.b_refused && idle {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(
+                RichText::new("B was not asked: MLflow's rules say it refuses this request.")
+                    .color(warn_color(ui)),
+            );
+            if ui
+                .button("Send to B anyway")
+                .on_hover_text("Ask B's backend itself, and see its own answer")
+                .clicked()
+            {
+                commands.push(Command::CompareSendAnyway);
+            }
+        });
+    }
     match &both.diff {
         Some(d) => difference_ui(ui, d),
         None => {
@@ -458,32 +577,11 @@ fn difference_ui(ui: &mut Ui, d: &AnswerDiff) {
         )
         .wrap(),
     );
+    // The line above says each output's figures once; a table's changed cells follow.
     for o in &d.outputs {
         let name = o.name.clone().unwrap_or_else(|| "answer".into());
         match &o.kind {
-            DiffKind::Scores {
-                rows,
-                top1_agree,
-                rank_changes,
-                numbers,
-            } => {
-                ui.label(format!(
-                    "{name}: top-1 agreement {top1_agree} of {rows}, rank changes in {rank_changes}, max abs difference {}, max rel difference {}",
-                    crate::eval::number_text(numbers.max_abs),
-                    crate::eval::number_text(numbers.max_rel)
-                ));
-            }
-            DiffKind::Numbers(n) => {
-                ui.label(format!(
-                    "{name}: {} of {} values differ, max abs difference {}, max rel difference {}",
-                    n.differing,
-                    n.compared,
-                    crate::eval::number_text(n.max_abs),
-                    crate::eval::number_text(n.max_rel)
-                ));
-            }
             DiffKind::Table { cells, changed, .. } if *changed > 0 => {
-                ui.label(format!("{name}: {}", o.kind));
                 egui::ScrollArea::both()
                     .id_salt(("compare_cells", &name))
                     .max_height(200.0)

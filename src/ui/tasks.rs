@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// A decoded thumbnail and the full picture's size in pixels.
@@ -91,6 +92,17 @@ pub enum TaskResult {
         path: PathBuf,
         /// B and the comparison, or why not.
         result: Result<Box<(crate::session::Opened, crate::diff::Comparison)>, String>,
+    },
+    /// The Test tab's request was checked against B's signature with MLflow's rules.
+    CompareChecked {
+        /// The model A it was checked beside.
+        generation: u64,
+        /// The model B it was checked against.
+        b: Arc<crate::model::ModelCard>,
+        /// The request checked.
+        request: Arc<crate::input::request::Request>,
+        /// B's refusal in MLflow's words, or `None` when B would accept it.
+        refusal: Option<String>,
     },
     /// A and B answered the same request (or could not be asked).
     CompareAnswered {
@@ -214,6 +226,8 @@ pub enum TaskName {
     EvalRow,
     /// Opening model B and comparing it with A.
     CompareOpen,
+    /// Checking the Test tab's request against B's signature.
+    CompareCheck,
     /// Sending the Test tab's request to A and B.
     CompareAnswers,
     /// Running the Evaluate tab's dataset through A and B.

@@ -159,3 +159,56 @@ pub fn section_ui(ui: &mut Ui, title: &str) {
     ui.label(RichText::new(title).heading());
     ui.add_space(2.0);
 }
+
+/// What running the models' code means, in one wording for every trust question (the Test
+/// tab's for one model, the Compare tab's for A, B or both): a model that brings code of its
+/// own can do anything the user's account can; one that brings none still has its files read
+/// by Python packages. `models` are the models asked about, named (`A`, `B`) when there are
+/// several.
+pub fn trust_words(models: &[(Option<&str>, &crate::model::ModelCard)]) -> String {
+    let with_code: Vec<Option<&str>> = models
+        .iter()
+        .filter(|(_, card)| card.code_that_runs().model_code)
+        .map(|(name, _)| *name)
+        .collect();
+    let names = |list: &[Option<&str>]| {
+        list.iter()
+            .map(|n| n.unwrap_or("The model"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let without: Vec<Option<&str>> = models
+        .iter()
+        .filter(|(_, card)| !card.code_that_runs().model_code)
+        .map(|(name, _)| *name)
+        .collect();
+    let folders = if models.len() > 1 {
+        "these folders"
+    } else {
+        "this folder"
+    };
+    match (with_code.is_empty(), without.is_empty()) {
+        // Every model brings code.
+        (false, true) if models.len() > 1 => format!(
+            "Both models bring code of their own, which can do anything your account can. Only continue if you trust where {folders} came from."
+        ),
+        (false, true) => format!(
+            "{} brings code of its own, which can do anything your account can. Only continue if you trust where {folders} came from.",
+            names(&with_code)
+        ),
+        // None does.
+        (true, _) if models.len() > 1 => format!(
+            "Neither model brings code of its own, but their files are read by Python packages. Continue if you trust where {folders} came from."
+        ),
+        (true, _) => format!(
+            "{} brings no code of its own, but its files are read by Python packages. Continue if you trust where {folders} came from.",
+            names(&without)
+        ),
+        // Some do.
+        (false, false) => format!(
+            "{} brings code of its own, which can do anything your account can; {} brings none, but its files are read by Python packages. Only continue if you trust where {folders} came from.",
+            names(&with_code),
+            names(&without)
+        ),
+    }
+}

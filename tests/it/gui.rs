@@ -820,7 +820,7 @@ fn a_pyfunc_model_predicts_through_mlflow_after_the_trust_question() {
     ));
     assert!(shows(
         &h,
-        "The model's own code can do anything your account can."
+        "The model brings code of its own, which can do anything your account can."
     ));
     assert!(
         h.state()
@@ -2351,6 +2351,13 @@ fn the_compare_tab_sends_one_request_to_both_and_shows_their_difference() {
     assert!(shows(&h, "Run these models' code?"));
     assert!(shows(&h, "B: MLflow's scoring server for"), "B named");
     assert!(
+        shows(
+            &h,
+            "B brings code of its own, which can do anything your account can"
+        ),
+        "a PythonModel's own code"
+    );
+    assert!(
         !shows(&h, "A: MLflow's scoring server for"),
         "A is trusted already"
     );
@@ -2386,13 +2393,15 @@ fn the_compare_tab_sends_one_request_to_both_and_shows_their_difference() {
         assert_eq!(2.0 * p, *q, "{x} {y}");
     }
     let largest = na.iter().copied().fold(0.0, f64::max);
-    assert!(shows(
-        &h,
-        &format!(
-            "2 changed cells, max abs difference {}, max rel difference 0.5",
-            mlmodel_inspector::eval::number_text(largest)
-        )
-    ));
+    let line = format!(
+        "2 changed cells, max abs difference {}, max rel difference 0.5",
+        mlmodel_inspector::text::short_number(largest)
+    );
+    assert_eq!(
+        h.query_all_by_label_contains(&line).count(),
+        1,
+        "the difference said once, rounded: {line}"
+    );
     assert!(shows(&h, "A · MLflow (local)"));
     assert!(shows(&h, "B · MLflow (local)"));
 }
@@ -2545,18 +2554,133 @@ fn the_compare_tab_gives_two_classifiers_top1_agreement_and_rank_changes() {
         .map(|(p, q)| (p - q).abs())
         .fold(0.0, f64::max);
     assert!(gap > 0.01, "the refit answers differently: {x:?} {y:?}");
+    let line = format!(
+        "top-1 agrees on {agree} of 4 rows, ranks change in {changes}; 8 of 8 values differ, max abs difference {}",
+        mlmodel_inspector::text::short_number(gap)
+    );
+    assert_eq!(
+        h.query_all_by_label_contains(&line).count(),
+        1,
+        "said once, rounded: {line} ({x:?} {y:?})"
+    );
+    // Where the largest gap is, and each side's top class, by the model's class names.
+    assert!(shows(&h, " (class "), "a class named");
+    let names = ["china", "flower"];
+    let top_a = names[top(&x[0])];
     assert!(
-        shows(
-            &h,
-            &format!(
-                "top-1 agreement {agree} of 4, rank changes in {changes}, max abs difference {}",
-                mlmodel_inspector::eval::number_text(gap)
-            )
-        ),
-        "{x:?} {y:?}"
+        shows(&h, &format!("top class {top_a} (class {}", top(&x[0]))),
+        "A's top class by name"
+    );
+    assert!(
+        shows(&h, "(at row ") && names.iter().any(|c| shows(&h, &format!(", {c} (class "))),
+        "the place of the largest gap by class name"
     );
     assert!(shows(&h, "A · in-process on onnxruntime"));
     assert!(shows(&h, "B · in-process on onnxruntime"));
+}
+
+/// A request that B's signature refuses (B requires a fifth column; both are skops models on
+/// MLflow's scoring server): the tab says so before B's server starts, asks only about A (in
+/// the Test tab's words for a model with no code of its own), shows the send's time, stages
+/// and Cancel; Cancel stops it and leaves the tab usable; "Send to B anyway" gets B's own
+/// server's refusal, which says what the check said.
+#[test]
+fn the_compare_tab_does_not_start_b_for_a_request_b_refuses() {
+    let pair = crate::common::repo("tests/fixtures/diff/extra_column");
+    let (a, b) = (pair.join("a"), pair.join("b"));
+    let mut settings = Settings::default();
+    settings.backend.python = Some(crate::common::venv_python());
+    let mut h = app_with(Some(a.clone()), settings);
+    tab(&mut h, "Test");
+    h.get_by_label("MLflow scoring server (local Python)")
+        .click();
+    h.run_steps(2);
+    shift_drop(&mut h, &b);
+    h.get_by_label("▶ Send the Test tab's request to both")
+        .click();
+    h.step();
+    settle(&mut h);
+    // Only A is asked about: B will not be sent anything.
+    assert!(shows(&h, "Run these models' code?"));
+    assert!(shows(&h, "A: MLflow's scoring server for"));
+    assert!(
+        !shows(&h, "B: MLflow's scoring server for"),
+        "B is not asked"
+    );
+    assert!(
+        shows(
+            &h,
+            "A brings no code of its own, but its files are read by Python packages"
+        ),
+        "the Test tab's wording for a skops model"
+    );
+    assert!(!shows(&h, "can do anything your account can"));
+    h.get_by_label("Run them").click();
+    // Under way: the time, each side's stage, and Cancel.
+    let mut seen = false;
+    for _ in 0..200 {
+        h.step();
+        if shows(&h, "Sending to both…") && shows(&h, "A: MLflow's scoring server:") {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(seen, "the send's stage is shown");
+    assert!(shows(&h, "B: not asked (it would refuse the request)"));
+    h.get_by_label("Cancel").click();
+    h.step();
+    settle(&mut h);
+    let compare = &h.state().loaded.as_ref().unwrap().panels.compare;
+    assert!(compare.answering.is_none(), "the send stopped");
+    // Sent again, to the end: A answers; B's side says why it was not sent.
+    h.get_by_label("▶ Send the Test tab's request to both")
+        .click();
+    h.step();
+    settle(&mut h);
+    let compare = &h.state().loaded.as_ref().unwrap().panels.compare;
+    let both = compare.answers.as_ref().unwrap().as_ref().unwrap();
+    assert!(both.a.result.is_ok(), "{:?}", both.a.result);
+    let refusal = both.b.result.as_ref().unwrap_err().clone();
+    assert!(
+        refusal.starts_with("Not sent: B would refuse it, as MLflow's scoring server would:"),
+        "{refusal}"
+    );
+    assert!(shows(&h, "Not sent: B would refuse it"));
+    assert!(
+        !h.state()
+            .settings
+            .is_trusted(&std::path::absolute(&b).unwrap()),
+        "B was never asked about"
+    );
+    // Sent to B anyway: B's own server refuses it, in the words the check used.
+    h.get_by_label("Send to B anyway").scroll_to_me();
+    h.run_steps(3);
+    h.get_by_label("Send to B anyway").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "B: MLflow's scoring server for"));
+    h.get_by_label("Run them").click();
+    h.step();
+    settle(&mut h);
+    let compare = &h.state().loaded.as_ref().unwrap().panels.compare;
+    let both = compare.answers.as_ref().unwrap().as_ref().unwrap();
+    let served = both.b.result.as_ref().unwrap_err();
+    let said = refusal
+        .split("would: ")
+        .nth(1)
+        .unwrap()
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .rsplit_once(" [")
+        .unwrap()
+        .0;
+    assert!(said.contains("sepal_ratio"), "{said}");
+    assert!(
+        served.contains(said),
+        "B's server: {served}; the check: {said}"
+    );
 }
 
 #[test]

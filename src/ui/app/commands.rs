@@ -86,13 +86,41 @@ impl InspectorApp {
             Command::CompareSend => self.compare_send(ctx),
             Command::CompareTrust(yes) => self.compare_trust(yes),
             Command::CompareDataset => self.compare_dataset(ctx),
+            Command::CompareCheck => {
+                if let Some(request) = self.built_request() {
+                    self.compare_check(ctx, request, false);
+                }
+            }
+            Command::CompareSendAnyway => {
+                if let Some(loaded) = &mut self.loaded {
+                    loaded.panels.compare.send_b_anyway = true;
+                }
+                self.compare_send(ctx);
+            }
             Command::CompareCancel => {
-                if let Some(running) = self
-                    .loaded
-                    .as_ref()
-                    .and_then(|l| l.panels.compare.dataset_running.as_ref())
-                {
+                let Some(loaded) = &mut self.loaded else {
+                    return;
+                };
+                let compare = &mut loaded.panels.compare;
+                if let Some(running) = &compare.dataset_running {
                     running.cancel.store(true, Ordering::Relaxed);
+                }
+                if let Some(answering) = &compare.answering {
+                    answering.cancel.store(true, Ordering::Relaxed);
+                    // A scoring server still starting (or hung) is stopped, as the Test tab's
+                    // Cancel does; it starts again on the next send.
+                    let pids = [
+                        Some(&loaded.server_pid),
+                        compare.b.as_ref().map(|b| &b.server_pid),
+                    ];
+                    for (k, pid) in pids.into_iter().enumerate() {
+                        let pid = pid.map_or(0, |p| p.load(Ordering::Relaxed));
+                        let waiting = answering.logs[k].is_some()
+                            && !answering.answered[k].load(Ordering::Relaxed);
+                        if waiting && pid > 0 {
+                            crate::predict::kill_server_group(pid);
+                        }
+                    }
                 }
             }
             Command::EvalCancel => {

@@ -75,6 +75,8 @@ impl InspectorApp {
                 let b = Loaded::new(opened.card, opened.remote);
                 view.backend_b = BackendKind::initial(&b.card);
                 view.b = Some(Box::new(b));
+                view.b_check = None;
+                view.answers = None;
                 view.comparison = Some(comparison);
                 view.error = None;
             }
@@ -93,7 +95,11 @@ impl InspectorApp {
         loaded.panels.test.ensure_initialized(&loaded.card);
         let backend_a = loaded.panels.predict.backend;
         let view = &mut loaded.panels.compare;
-        if view.b.is_none() || view.answering || self.tasks.is_running(TaskName::CompareAnswers) {
+        if view.b.is_none()
+            || view.answering.is_some()
+            || self.tasks.is_running(TaskName::CompareAnswers)
+            || self.tasks.is_running(TaskName::CompareCheck)
+        {
             return;
         }
         let Some(request) = request else {
@@ -102,8 +108,20 @@ impl InspectorApp {
             self.commands.push(Command::Prepare);
             return;
         };
-        // Running a model's own code needs the user's word, for each folder.
-        let untrusted = self.untrusted(backend_a, CompareAction::Send);
+        // B's verdict on this request first (on a worker): a request B refuses is not sent to
+        // it, and its server is not started to hear the refusal.
+        let checked = view
+            .b_check
+            .as_ref()
+            .filter(|c| Arc::ptr_eq(&c.request, &request));
+        let Some(check) = checked else {
+            self.compare_check(ctx, request, true);
+            return;
+        };
+        let asks_b = check.refusal.is_none() || std::mem::take(&mut view.send_b_anyway);
+        let refusal = check.refusal.clone();
+        // Running a model's own code needs the user's word, for each folder asked.
+        let untrusted = self.untrusted(backend_a, CompareAction::Send, asks_b);
         let Some(loaded) = &mut self.loaded else {
             return;
         };
@@ -112,30 +130,79 @@ impl InspectorApp {
             return;
         };
         if untrusted {
+            if !asks_b || refusal.is_none() {
+                return;
+            }
+            // "Send to B anyway" waits for the trust answer too.
+            view.send_b_anyway = true;
             return;
         }
         let input = crate::ui::test_panel::input_summary(&loaded.panels.test, &request);
+        // Class names for the answers: the Test tab's in use for A, each model's own else.
+        let names_a = loaded
+            .panels
+            .predict
+            .labels
+            .clone()
+            .or_else(|| loaded.card.classes.clone())
+            .map(|c| c.names);
+        let names_b = b.card.classes.clone().map(|c| c.names);
+        let local = |kind: BackendKind, log: &Arc<crate::predict::local::Log>| {
+            (kind == BackendKind::Local).then(|| log.clone())
+        };
+        let answering = crate::ui::compare_panel::Answering {
+            started: std::time::Instant::now(),
+            cancel: Arc::new(AtomicBool::new(false)),
+            answered: [Arc::default(), Arc::default()],
+            logs: [
+                local(backend_a, &loaded.log),
+                local(view.backend_b, &b.log).filter(|_| asks_b),
+            ],
+            asks_b,
+        };
+        // Why a side is not asked (B, when it would refuse the request).
+        let not_sent = refusal
+            .filter(|_| !asks_b)
+            .map(|r| format!("Not sent: B would refuse it, as MLflow's scoring server would: {r}"));
         let sides = [
             (
                 loaded.runner.clone(),
                 backend_a.choice(&self.settings.endpoint_url),
+                names_a.clone(),
+                answering.answered[0].clone(),
+                None,
             ),
             (
                 b.runner.clone(),
                 view.backend_b.choice(&self.settings.endpoint_url),
+                names_b,
+                answering.answered[1].clone(),
+                not_sent,
             ),
         ];
+        let cancel = answering.cancel.clone();
         let settings = self.settings.backend.clone();
-        view.answering = true;
+        view.answering = Some(answering);
         view.answers = None;
         let generation = self.generation;
         self.tasks.spawn(TaskName::CompareAnswers, ctx, move || {
-            let cancel = AtomicBool::new(false);
             // Both at once: each side holds its own runner.
             let [a, b] = std::thread::scope(|scope| {
-                let handles = sides.map(|(runner, choice)| {
-                    let (request, settings, cancel) = (&request, &settings, &cancel);
-                    scope.spawn(move || ask(&runner, &choice, settings, request, cancel))
+                let handles = sides.map(|(runner, choice, names, answered, not_sent)| {
+                    let (request, settings, cancel) = (&request, &settings, &*cancel);
+                    scope.spawn(move || {
+                        let side = match not_sent {
+                            Some(why) => SideAnswer {
+                                backend: choice.label(),
+                                result: Err(why),
+                                summary: String::new(),
+                                millis: None,
+                            },
+                            None => ask(&runner, &choice, settings, request, cancel, names),
+                        };
+                        answered.store(true, std::sync::atomic::Ordering::Relaxed);
+                        side
+                    })
                 });
                 handles.map(|h| {
                     h.join().unwrap_or_else(|_| SideAnswer {
@@ -147,7 +214,11 @@ impl InspectorApp {
                 })
             });
             let diff = match (&a.result, &b.result) {
-                (Ok(x), Ok(y)) => Some(crate::diff::answers::compare_answers(x, y)),
+                (Ok(x), Ok(y)) => Some(crate::diff::answers::compare_answers(
+                    x,
+                    y,
+                    names_a.as_deref(),
+                )),
                 _ => None,
             };
             let texts = (answer_text(&a.result), answer_text(&b.result));
@@ -158,15 +229,93 @@ impl InspectorApp {
                     a,
                     b,
                     diff,
+                    b_refused: !asks_b,
                     texts,
                 })),
             }
         });
     }
 
+    /// Checks `request` against B's signature with MLflow's rules on a worker; `then_send`
+    /// sends it once the verdict is in.
+    pub(super) fn compare_check(
+        &mut self,
+        ctx: &egui::Context,
+        request: Arc<crate::input::request::Request>,
+        then_send: bool,
+    ) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let view = &mut loaded.panels.compare;
+        let Some(b) = &view.b else {
+            return;
+        };
+        let card = b.card.clone();
+        let generation = self.generation;
+        view.send_after_check |= then_send;
+        view.checking = true;
+        let spawned = self.tasks.spawn(TaskName::CompareCheck, ctx, move || {
+            let verdict = crate::input::validate::validate(
+                crate::input::validate::Model::of(&card),
+                &request,
+            );
+            let refusal = (!verdict.is_ok()).then(|| {
+                verdict
+                    .problems
+                    .iter()
+                    .take(3)
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            });
+            TaskResult::CompareChecked {
+                generation,
+                b: card,
+                request,
+                refusal,
+            }
+        });
+        if !spawned {
+            // One check at a time: the newest request is checked when this one ends.
+            view.checking = false;
+        }
+    }
+
+    /// B's verdict on a request came in: kept (and shown), then the send waiting for it goes.
+    pub(super) fn compare_checked(
+        &mut self,
+        generation: u64,
+        b: Arc<crate::model::ModelCard>,
+        request: Arc<crate::input::request::Request>,
+        refusal: Option<String>,
+    ) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        if generation != self.generation {
+            return;
+        }
+        let view = &mut loaded.panels.compare;
+        view.checking = false;
+        if !view
+            .b
+            .as_ref()
+            .is_some_and(|open| Arc::ptr_eq(&open.card, &b))
+        {
+            // Checked against a B since closed or replaced.
+            view.send_after_check = false;
+            return;
+        }
+        view.b_check = Some(crate::ui::compare_panel::BCheck { request, refusal });
+        if std::mem::take(&mut view.send_after_check) {
+            self.commands.push(Command::CompareSend);
+        }
+    }
+
     /// Whether A or B would run its own code in MLflow's scoring server without the user's
     /// word yet: then the tab asks, and `action` runs on a yes.
-    fn untrusted(&mut self, backend_a: BackendKind, action: CompareAction) -> bool {
+    fn untrusted(&mut self, backend_a: BackendKind, action: CompareAction, asks_b: bool) -> bool {
         let Some(loaded) = &mut self.loaded else {
             return true;
         };
@@ -179,6 +328,7 @@ impl InspectorApp {
             ("B", view.backend_b, &b.folder, &b.card),
         ]
         .into_iter()
+        .filter(|(name, _, _, _)| asks_b || *name == "A")
         .filter(|(_, kind, folder, card)| {
             *kind == BackendKind::Local
                 && !self.settings.is_trusted(folder)
@@ -236,7 +386,7 @@ impl InspectorApp {
             return;
         }
         let view = &mut loaded.panels.compare;
-        view.answering = false;
+        view.answering = None;
         view.answers = Some(result.map(|b| *b));
     }
 
@@ -255,7 +405,7 @@ impl InspectorApp {
         {
             return;
         }
-        if self.untrusted(backend_a, CompareAction::Dataset) {
+        if self.untrusted(backend_a, CompareAction::Dataset, true) {
             return;
         }
         let Some(loaded) = &mut self.loaded else {
@@ -380,6 +530,7 @@ fn ask(
     settings: &crate::predict::BackendSettings,
     request: &crate::input::request::Request,
     cancel: &AtomicBool,
+    names: Option<Vec<String>>,
 ) -> SideAnswer {
     let mut backend = choice.label();
     let result = match runner.lock() {
@@ -411,7 +562,7 @@ fn ask(
             };
             let summary = result
                 .as_ref()
-                .map(crate::predict::answer::summary)
+                .map(|v| crate::predict::answer::summary_named(v, names.as_deref()))
                 .unwrap_or_default();
             SideAnswer {
                 backend,

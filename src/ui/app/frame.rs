@@ -366,6 +366,7 @@ impl InspectorApp {
                             Some(Ok(p)) if !panels.eval.preparing => Some(p.plan.summary.clone()),
                             _ => None,
                         },
+                        request: panels.test.prepared.as_ref().map(|p| &p.request),
                     };
                     crate::ui::compare_panel::compare_ui(ui, &a, &mut panels.compare, commands)
                 }

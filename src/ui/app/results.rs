@@ -111,6 +111,12 @@ impl InspectorApp {
                     path: _,
                     result,
                 } => self.compare_opened(generation, result),
+                TaskResult::CompareChecked {
+                    generation,
+                    b,
+                    request,
+                    refusal,
+                } => self.compare_checked(generation, b, request, refusal),
                 TaskResult::CompareAnswered { generation, result } => {
                     self.compare_answered(generation, result);
                 }

@@ -265,11 +265,7 @@ pub(super) fn trust_ui(ui: &mut Ui, card: &ModelCard, commands: &mut Vec<Command
             ui.label(format!("•  {line}"));
         }
         ui.add_space(4.0);
-        if runs.model_code {
-            ui.label("The model's own code can do anything your account can. Only continue if you trust where this folder came from.");
-        } else {
-            ui.label("The model brings no code of its own, but its files are read by Python packages. Continue if you trust where this folder came from.");
-        }
+        ui.add(egui::Label::new(crate::ui::widgets::trust_words(&[(None, card)])).wrap());
         ui.label(RichText::new("The answer is remembered for this folder.").weak());
         ui.add_space(8.0);
         ui.horizontal_wrapped(|ui| {
