@@ -43,8 +43,10 @@ pub enum Preview {
     },
     /// Anything else: its first bytes.
     Binary {
-        /// The first [`HEX_BYTES`] bytes as a hex dump.
+        /// The first [`HEX_BYTES`] bytes as a hex dump, 16 bytes a line.
         hex: String,
+        /// The same, 8 bytes a line: for a narrow view (its text column stays in sight).
+        narrow: String,
     },
     /// Too large to read here (text over the cap, ONNX over its cap).
     TooLarge(u64),
@@ -117,15 +119,19 @@ pub fn describe(root: &Path, rel: &str) -> Result<Preview, String> {
         return match fsutil::read_text_capped(&path, TEXT_CAP) {
             Ok(text) => Ok(Preview::Text(text)),
             Err(ReadError::TooLarge { size, .. }) => Ok(Preview::TooLarge(size)),
-            Err(ReadError::NotText(_)) => Ok(Preview::Binary {
-                hex: hex_dump(&head),
-            }),
+            Err(ReadError::NotText(_)) => Ok(binary(&head)),
             Err(e) => Err(format!("{rel}: {e}")),
         };
     }
-    Ok(Preview::Binary {
-        hex: hex_dump(&head),
-    })
+    Ok(binary(&head))
+}
+
+/// A binary file's first bytes, dumped for a wide and a narrow view.
+fn binary(head: &[u8]) -> Preview {
+    Preview::Binary {
+        hex: hex_dump(head, 16),
+        narrow: hex_dump(head, 8),
+    }
 }
 
 fn read_head(path: &Path, n: u64) -> std::io::Result<Vec<u8>> {
@@ -135,10 +141,17 @@ fn read_head(path: &Path, n: u64) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The first [`HEX_BYTES`] bytes as lines of 16: offset, hex, and the printable characters.
-pub fn hex_dump(bytes: &[u8]) -> String {
+/// The first [`HEX_BYTES`] bytes as lines of `per_line` (at least 1): offset, hex, and the
+/// printable characters.
+pub fn hex_dump(bytes: &[u8], per_line: usize) -> String {
+    let per_line = per_line.max(1);
     let mut out = String::new();
-    for (i, chunk) in bytes.chunks(16).take(HEX_BYTES / 16).enumerate() {
+    let width = per_line * 3 - 1;
+    for (i, chunk) in bytes
+        .chunks(per_line)
+        .take(HEX_BYTES.div_ceil(per_line))
+        .enumerate()
+    {
         let hex: Vec<String> = chunk.iter().map(|b| format!("{b:02x}")).collect();
         let text: String = chunk
             .iter()
@@ -150,7 +163,11 @@ pub fn hex_dump(bytes: &[u8]) -> String {
                 }
             })
             .collect();
-        out.push_str(&format!("{:08x}  {:<47}  {text}\n", i * 16, hex.join(" ")));
+        out.push_str(&format!(
+            "{:08x}  {:<width$}  {text}\n",
+            i * per_line,
+            hex.join(" ")
+        ));
     }
     out
 }

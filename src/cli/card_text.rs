@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 
-use crate::model::environment::{Dependency, Requirement};
 use crate::model::example::ExampleData;
 use crate::model::flavors::{FlavorView, PyFuncEnv};
 use crate::model::fsutil::PathStatus;
@@ -66,15 +65,7 @@ fn header_text(out: &mut String, card: &ModelCard) {
     if m.artifact_path.is_some() {
         row(out, 2, "artifact_path", opt(&m.artifact_path));
     }
-    let size = match m.model_size_bytes {
-        Some(n) => format!(
-            "{} (model_size_bytes), {} on disk",
-            human_size(n),
-            human_size(card.artifacts.total_size)
-        ),
-        None => format!("{} on disk", human_size(card.artifacts.total_size)),
-    };
-    row(out, 2, "size", size);
+    row(out, 2, "size", card.size_text());
     for (key, value) in [
         (
             "databricks_runtime",
@@ -270,11 +261,17 @@ fn environment_text(out: &mut String, card: &ModelCard) {
             Err(e) => row(out, 2, &venv.file, format!("unreadable: {e}")),
         }
     }
-    let deps = env.dependencies();
-    if !deps.is_empty() {
-        let _ = writeln!(out, "  Dependencies:");
-        for dep in deps {
-            let _ = writeln!(out, "    {:<40} from {}", dep_text(dep), dep.source.label());
+    // One line a package, its pins from each file side by side (as the window's table).
+    let rows = env.package_rows();
+    if !rows.is_empty() {
+        let _ = writeln!(out, "  Packages:");
+        for row in &rows {
+            let mark = if row.conflict {
+                "  ⚠ pins differ"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "    {:<28} {}{mark}", row.name, row.specs_text());
         }
     }
     for mismatch in &env.mismatches {
@@ -473,12 +470,13 @@ fn schema_text(out: &mut String, title: &str, schema: Option<&Schema>) {
         let _ = writeln!(out, "  {title}: none");
         return;
     };
-    let kind = if schema.is_tensor() {
-        "tensors"
+    let n = schema.specs.len();
+    let counted = if schema.is_tensor() {
+        crate::text::count(n, "tensor", "tensors")
     } else {
-        "columns"
+        crate::text::count(n, "column", "columns")
     };
-    let _ = writeln!(out, "  {title} ({} {kind}):", schema.specs.len());
+    let _ = writeln!(out, "  {title} ({counted}):");
     for (i, spec) in schema.specs.iter().enumerate() {
         let name = spec
             .name()
@@ -495,20 +493,6 @@ fn schema_text(out: &mut String, title: &str, schema: Option<&Schema>) {
         {
             type_tree(out, &c.ty, 26);
         }
-    }
-}
-
-fn dep_text(dep: &Dependency) -> String {
-    match &dep.requirement {
-        r @ Requirement::Package { .. } => format!(
-            "{:<28} {}",
-            r.display_name().unwrap_or_default(),
-            r.version_text().unwrap_or_default()
-        ),
-        Requirement::Include { constraint, path } => {
-            format!("{} {path}", if *constraint { "-c" } else { "-r" })
-        }
-        Requirement::Other(line) => line.clone(),
     }
 }
 

@@ -211,9 +211,9 @@ pub enum BuildError {
     /// Images for a model without an image-shaped tensor input.
     #[error("{0}")]
     NoImageInput(String),
-    /// The model has no input example.
-    #[error("the model has no input example: give a request file (--input) or images (--image)")]
-    NoExample,
+    /// The model has no input example: what else fits its signature, in the front end's words.
+    #[error("the model has no input example: {0}")]
+    NoExample(String),
     /// The example could not be read.
     #[error("the input example cannot be used: {0}")]
     BadExample(String),
@@ -498,6 +498,45 @@ pub fn cell_value(text: &str, ty: &crate::model::signature::ColType) -> Value {
     }
 }
 
+/// What MLflow's scoring server would say of one cell of the table form, alone in its column:
+/// the problem in MLflow's words (`Incompatible input types for column x. Can not safely
+/// convert object to float64.`), or `None` when it takes it. Empty cells are not judged here
+/// (the whole request's check says what is missing); nor are models whose signature stands
+/// for type hints, or unnamed columns. Cheap: one value through the same checks as a request.
+pub fn check_cell(card: &ModelCard, column: usize, text: &str) -> Option<String> {
+    use crate::model::signature::{Schema, Signature};
+    if text.trim().is_empty() || card.mlmodel.is_signature_from_type_hint == Some(true) {
+        return None;
+    }
+    let spec = card
+        .signature
+        .valid()
+        .and_then(|s| s.inputs.as_ref())
+        .filter(|s| !s.is_tensor())?
+        .columns()
+        .get(column)
+        .map(|c| (*c).clone())?;
+    let name = spec.name.clone()?;
+    let value = cell_value(text, &spec.ty);
+    let signature = Signature {
+        inputs: Some(Schema {
+            specs: vec![Spec::Column(spec)],
+        }),
+        outputs: None,
+        params: None,
+    };
+    let body = json!({"dataframe_split": {"columns": [name], "data": [[value]]}});
+    let model = super::validate::Model {
+        signature: Some(&signature),
+        from_type_hint: false,
+    };
+    super::validate::validate_body(model, &body)
+        .problems
+        .into_iter()
+        .next()
+        .map(|p| p.message)
+}
+
 /// A cell of a frame as text for the grid.
 pub fn cell_text(value: &Value) -> String {
     match value {
@@ -584,8 +623,58 @@ fn grid_request(card: &ModelCard, columns: &[String], rows: &[Vec<String>]) -> V
     )
 }
 
+/// For a model without an input example: the inputs that fit its signature instead, as the
+/// command line's options or the Test tab's choices.
+fn other_inputs(card: &ModelCard) -> String {
+    let inputs = card.signature.valid().and_then(|s| s.inputs.as_ref());
+    let tensor = inputs.is_some_and(|s| s.is_tensor());
+    let columns = inputs.is_some_and(|s| !s.is_tensor());
+    let images = !image_inputs(card).is_empty();
+    let command_line = crate::text::FrontEnd::current() == crate::text::FrontEnd::CommandLine;
+    let mut ways: Vec<&str> = Vec::new();
+    if command_line {
+        ways.push("a request file (--input FILE)");
+        if images {
+            ways.push("images (--image FILE)");
+        }
+        if tensor {
+            ways.push("a .npy file per tensor (--npy [NAME=]FILE)");
+            ways.push("a fill (--fill zeros|ones|random)");
+        }
+        if columns || inputs.is_none() {
+            ways.push("a CSV file of rows (--csv FILE)");
+        }
+    } else {
+        if images {
+            ways.push("Image files");
+        }
+        if columns {
+            ways.push("Table");
+        }
+        ways.push(".npy / CSV");
+        if tensor {
+            ways.push("Fill");
+        }
+        ways.push("JSON");
+    }
+    let (last, rest) = ways.split_last().map_or(("", &[][..]), |(l, r)| (*l, r));
+    let list = if rest.is_empty() {
+        last.to_string()
+    } else {
+        format!("{} or {last}", rest.join(", "))
+    };
+    if command_line {
+        format!("give {list}")
+    } else {
+        format!("choose another input: {list}")
+    }
+}
+
 fn example_request(card: &ModelCard) -> Result<Request, BuildError> {
-    let example = card.input_example.as_ref().ok_or(BuildError::NoExample)?;
+    let example = card
+        .input_example
+        .as_ref()
+        .ok_or_else(|| BuildError::NoExample(other_inputs(card)))?;
     // MLflow's own ready body, verbatim, when it wrote one.
     if let Some(Ok(body)) = &example.serving_input {
         return Ok(Request::Json(body.clone()));

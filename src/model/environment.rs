@@ -39,6 +39,42 @@ impl Source {
             Source::Constraints => "constraints",
         }
     }
+
+    /// The file it is read from, as the window's columns and `show` name it.
+    pub fn file(self) -> &'static str {
+        match self {
+            Source::Conda | Source::CondaPip => "conda.yaml",
+            Source::PythonEnv => "python_env.yaml",
+            Source::Requirements => "requirements.txt",
+            Source::Constraints => "constraints.txt",
+            Source::Build => "build",
+        }
+    }
+}
+
+impl PackageRow {
+    /// Each distinct spec with the files that ask for it, side by side:
+    /// `==3.17.2 (conda.yaml, python_env.yaml, requirements.txt)`, or
+    /// `==1.2 (conda.yaml); ==1.3 (requirements.txt)` where they differ.
+    pub fn specs_text(&self) -> String {
+        let mut groups: Vec<(&str, Vec<&'static str>)> = Vec::new();
+        for (source, spec) in &self.specs {
+            let file = source.file();
+            match groups.iter_mut().find(|(s, _)| *s == spec.as_str()) {
+                Some((_, files)) => {
+                    if !files.contains(&file) {
+                        files.push(file);
+                    }
+                }
+                None => groups.push((spec.as_str(), vec![file])),
+            }
+        }
+        groups
+            .iter()
+            .map(|(spec, files)| format!("{spec} ({})", files.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// One line of a requirements list, parsed.

@@ -91,6 +91,20 @@ fn folder_name(chosen: &Path, root: &Path, location: &Location) -> String {
 }
 
 impl ModelCard {
+    /// The model's size in words, saying what each figure counts: MLflow's own
+    /// `model_size_bytes` when `MLmodel` records it, and the folder's files on disk
+    /// (`3.2 KB (MLflow's model_size_bytes), 4.3 KB on disk`). The header and `show` both say it.
+    pub fn size_text(&self) -> String {
+        let disk = crate::text::human_size(self.artifacts.total_size);
+        match self.mlmodel.model_size_bytes {
+            Some(n) => format!(
+                "{} (MLflow's model_size_bytes), {disk} on disk",
+                crate::text::human_size(n)
+            ),
+            None => format!("{disk} on disk"),
+        }
+    }
+
     /// The model's display name: the URI it came from, else the folder's name (`run/model`
     /// when found one level down). Read from the card: no file system call (the window title
     /// and the header ask every frame).

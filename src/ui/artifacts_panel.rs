@@ -69,7 +69,7 @@ pub fn artifacts_ui(
         }
     }
     ui.label(format!(
-        "{}, {} in all{}",
+        "{}, {} on disk in all (the folder's files){}",
         crate::text::count(artifacts.entries.len(), "entry", "entries"),
         human_size(artifacts.total_size),
         if artifacts.truncated {
@@ -269,9 +269,19 @@ fn preview_ui(
                     ui.image((texture.id(), size * scale));
                 }
             }
-            Preview::Binary { hex } => {
+            Preview::Binary { hex, narrow } => {
                 ui.label("Binary data; its first bytes:");
-                code_block_ui(ui, ("preview_hex", rel), hex, text_height);
+                // 16 bytes a line where they fit, else 8: the text column stays in sight.
+                let char_width = ui.fonts_mut(|f| {
+                    f.glyph_width(&egui::TextStyle::Monospace.resolve(ui.style()), '0')
+                });
+                let wide = hex.lines().next().map_or(0, |l| l.chars().count()) as f32;
+                let dump = if wide * char_width + 24.0 > ui.available_width() {
+                    narrow
+                } else {
+                    hex
+                };
+                code_block_ui(ui, ("preview_hex", rel), dump, text_height);
             }
             Preview::TooLarge(size) => {
                 ui.label(format!(

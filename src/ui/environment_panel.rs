@@ -42,23 +42,12 @@ fn deps_table_ui(ui: &mut Ui, id: &str, deps: &[&Dependency]) {
         });
 }
 
-/// The file a dependency's source is, as a column title.
-fn file_column(source: Source) -> &'static str {
-    match source {
-        Source::Conda | Source::CondaPip => "conda.yaml",
-        Source::PythonEnv => "python_env.yaml",
-        Source::Requirements => "requirements.txt",
-        Source::Constraints => "constraints.txt",
-        Source::Build => "build",
-    }
-}
-
 /// One row per package, the spec from each file side by side, conflicts marked.
 fn packages_ui(ui: &mut Ui, rows: &[PackageRow]) {
     let mut columns: Vec<&'static str> = Vec::new();
     for row in rows {
         for (source, _) in &row.specs {
-            let c = file_column(*source);
+            let c = source.file();
             if !columns.contains(&c) {
                 columns.push(c);
             }
@@ -84,7 +73,7 @@ fn packages_ui(ui: &mut Ui, rows: &[PackageRow]) {
                             let specs: Vec<&str> = row
                                 .specs
                                 .iter()
-                                .filter(|(s, _)| file_column(*s) == *c)
+                                .filter(|(s, _)| s.file() == *c)
                                 .map(|(_, t)| t.as_str())
                                 .collect();
                             if specs.is_empty() {

@@ -437,6 +437,9 @@ fn nodes_ui(ui: &mut Ui, facts: &GraphFacts, view: &mut GraphView) {
         });
 }
 
+/// The height kept for a clicked box's details above the drawing.
+const DETAILS_HEIGHT: f32 = 110.0;
+
 fn drawing_ui(
     ui: &mut Ui,
     facts: &GraphFacts,
@@ -462,18 +465,24 @@ fn drawing_ui(
         ));
     });
     let selected_box = view.selected.and_then(|n| layout.box_of_node(n));
-    if let Some(b) = selected_box.and_then(|b| layout.boxes.get(b)) {
-        egui::Frame::group(ui.style()).show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("graph_box_details")
-                .max_height(120.0)
-                .show(ui, |ui| match &b.kind {
-                    BoxKind::Node(i) => {
+    // The details' place is kept whether a box is chosen or not, so a click never moves the
+    // drawing (nor changes its zoom with the height left to it).
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        egui::ScrollArea::vertical()
+            .id_salt("graph_box_details")
+            .max_height(DETAILS_HEIGHT)
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                match selected_box
+                    .and_then(|b| layout.boxes.get(b))
+                    .map(|b| &b.kind)
+                {
+                    Some(BoxKind::Node(i)) => {
                         if let Some(n) = facts.nodes.get(*i) {
                             node_details_ui(ui, *i, n);
                         }
                     }
-                    BoxKind::Chain(members) => {
+                    Some(BoxKind::Chain(members)) => {
                         ui.label(
                             RichText::new(format!("{} nodes in a chain", members.len())).strong(),
                         );
@@ -483,10 +492,12 @@ fn drawing_ui(
                             }
                         }
                     }
-                    _ => {}
-                });
-        });
-    }
+                    _ => {
+                        ui.label(RichText::new("Click a box for its details.").weak());
+                    }
+                }
+            });
+    });
     let size = Vec2::new(layout.size[0].max(1.0), layout.size[1].max(1.0));
     let whole = Rect::from_min_size(Pos2::ZERO, size).expand(20.0);
     if view.fit || view.scene_rect == Rect::NOTHING {

@@ -63,8 +63,7 @@ pub fn header_ui(
     if let Some(t) = &m.utc_time_created {
         facts.push(("Created (UTC)", t.clone()));
     }
-    let size = m.model_size_bytes.unwrap_or(card.artifacts.total_size);
-    facts.push(("Size", human_size(size)));
+    facts.push(("Size", card.size_text()));
     if let Some(v) = &m.model_id {
         facts.push(("model_id", v.clone()));
     } else if let Some(v) = &m.model_uuid {

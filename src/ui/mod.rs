@@ -57,6 +57,15 @@ pub fn run(
         }),
         ..Default::default()
     };
+    // Without a display winit's error quotes a source path of the machine that built this
+    // binary; say what to do instead.
+    const NO_DISPLAY: &str = "no display: set DISPLAY or WAYLAND_DISPLAY, or use the show, predict, eval and diff commands";
+    if cfg!(all(unix, not(target_os = "macos")))
+        && std::env::var_os("DISPLAY").is_none_or(|d| d.is_empty())
+        && std::env::var_os("WAYLAND_DISPLAY").is_none_or(|d| d.is_empty())
+    {
+        anyhow::bail!(NO_DISPLAY);
+    }
     eframe::run_native(
         "MLmodel Inspector",
         options,
@@ -66,5 +75,10 @@ pub fn run(
             Ok(Box::new(app))
         }),
     )
-    .map_err(|e| anyhow::anyhow!("cannot start the window: {e}"))
+    .map_err(|e| match e {
+        eframe::Error::Winit(_) | eframe::Error::WinitEventLoop(_) => {
+            anyhow::anyhow!("cannot open a window: {NO_DISPLAY}")
+        }
+        other => anyhow::anyhow!("cannot start the window: {other}"),
+    })
 }

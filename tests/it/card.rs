@@ -617,7 +617,9 @@ fn previews_say_what_a_file_is() {
         .unwrap();
     std::fs::copy(npy.path(), root.join("x.npy")).unwrap();
     std::fs::write(root.join("notes.txt"), "hello").unwrap();
-    std::fs::write(root.join("blob.bin"), [0u8, 1, 2, 3, 255]).unwrap();
+    let mut blob = vec![0u8, 1, 2, 3, 255];
+    blob.extend(b"MLmodel!");
+    std::fs::write(root.join("blob.bin"), &blob).unwrap();
     match describe(root, "photo.jpg").unwrap() {
         Preview::Image { size, thumbnail } => {
             assert_eq!(size, (640, 427));
@@ -631,7 +633,15 @@ fn previews_say_what_a_file_is() {
     ));
     assert!(matches!(describe(root, "notes.txt").unwrap(), Preview::Text(t) if t == "hello"));
     match describe(root, "blob.bin").unwrap() {
-        Preview::Binary { hex } => assert!(hex.starts_with("00000000  00 01 02 03 ff"), "{hex}"),
+        Preview::Binary { hex, narrow } => {
+            assert!(hex.starts_with("00000000  00 01 02 03 ff"), "{hex}");
+            assert!(hex.lines().next().unwrap().ends_with("  .....MLmodel!"), "{hex}");
+            // 8 bytes a line for a narrow view: the second line starts at offset 8, and the
+            // printable column follows each line's bytes.
+            let lines: Vec<&str> = narrow.lines().collect();
+            assert_eq!(lines[0], "00000000  00 01 02 03 ff 4d 4c 6d  .....MLm", "{narrow}");
+            assert!(lines[1].starts_with("00000008  6f 64 65 6c 21"), "{narrow}");
+        }
         other => panic!("{other:?}"),
     }
     // Outside the folder: refused, naming the file.

@@ -102,6 +102,22 @@ fn text_output_reads_as_a_card() {
         "{out}"
     );
     assert!(out.contains("\nWarnings\n  none\n"), "{out}");
+    // One tensor, counted in words; the size says what each figure counts.
+    assert!(out.contains("  Inputs (1 tensor):\n"), "{out}");
+    assert!(
+        out.contains(
+            "  size                   3.2 KB (MLflow's model_size_bytes), 4.3 KB on disk\n"
+        ),
+        "{out}"
+    );
+    // A package once, its pins from each file side by side (three files pin mlflow alike).
+    assert_eq!(out.matches("    mlflow ").count(), 1, "{out}");
+    assert!(
+        out.contains(
+            "    mlflow                       ==3.17.2 (conda.yaml, python_env.yaml, requirements.txt)\n"
+        ),
+        "{out}"
+    );
 
     let (_, out, _) = show(&[model("logged_run").to_str().unwrap()]);
     assert!(out.contains("MLmodel found in model/ inside"), "{out}");
@@ -192,7 +208,24 @@ fn predict_dry_run_uses_the_input_example_and_checks_request_files() {
     assert_eq!(code, 2);
     assert!(
         err.contains(
-            "the model has no input example: give a request file (--input) or images (--image)"
+            "the model has no input example: give a request file (--input FILE), images (--image FILE), a .npy file per tensor (--npy [NAME=]FILE) or a fill (--fill zeros|ones|random)"
+        ),
+        "{err}"
+    );
+    // A model of columns without one: its rows from a CSV file.
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    std::fs::create_dir(&model).unwrap();
+    std::fs::write(
+        model.join("MLmodel"),
+        "flavors:\n  python_function:\n    loader_module: mlflow.sklearn\nsignature:\n  inputs: '[{\"type\": \"double\", \"name\": \"x\"}]'\n",
+    )
+    .unwrap();
+    let (code, _, err) = predict(&[model.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "the model has no input example: give a request file (--input FILE) or a CSV file of rows (--csv FILE)"
         ),
         "{err}"
     );
@@ -680,4 +713,29 @@ fn show_names_the_classes_a_model_records() {
         show_json(&model("sklearn_iris"))["class_names"],
         Value::Null
     );
+}
+
+/// Without a display the window says what to do instead, not where winit's source was built.
+#[test]
+fn the_window_without_a_display_says_what_to_do() {
+    for display in [None, Some(":99999")] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"));
+        command
+            .arg(repo("assets/example-model"))
+            .env_remove("WAYLAND_DISPLAY");
+        match display {
+            Some(d) => command.env("DISPLAY", d),
+            None => command.env_remove("DISPLAY"),
+        };
+        let out = command.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(
+                "no display: set DISPLAY or WAYLAND_DISPLAY, or use the show, predict, eval and diff commands"
+            ),
+            "{display:?}: {err}"
+        );
+        assert!(!err.contains(".cargo/registry"), "{err}");
+    }
 }

@@ -111,6 +111,18 @@ fn the_text_form_reads_as_a_summary() {
         text.contains("ZipMap (") && text.contains("classlabels_int64s=[0, 1, 2]"),
         "{text}"
     );
+    // An element type code by its type's name, as the Graph tab's details show it.
+    let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("graph")
+        .arg(crate::common::repo("assets/example-model"))
+        .arg("--nodes")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("#0: Cast (images) -> (as_float) to=float32\n"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -11,12 +11,15 @@ use egui_kittest::kittest::Queryable as _;
 use mlmodel_inspector::ui::InspectorApp;
 use mlmodel_inspector::ui::settings::{Settings, Tab};
 
-fn app_with(path: Option<PathBuf>, settings: Settings) -> Harness<'static, InspectorApp> {
+pub(crate) fn app_with(
+    path: Option<PathBuf>,
+    settings: Settings,
+) -> Harness<'static, InspectorApp> {
     app_at([1280.0, 900.0], path, settings)
 }
 
 /// The app in a window of `size`, with `path` opened and settled.
-fn app_at(
+pub(crate) fn app_at(
     size: [f32; 2],
     path: Option<PathBuf>,
     settings: Settings,
@@ -40,7 +43,7 @@ fn example_on_test_tab() -> Harness<'static, InspectorApp> {
 
 /// Steps until background work (opening, previews, builds) is done, as a person would wait.
 /// The deadline only guards against a hang; it measures nothing.
-fn settle(harness: &mut Harness<'static, InspectorApp>) {
+pub(crate) fn settle(harness: &mut Harness<'static, InspectorApp>) {
     let start = std::time::Instant::now();
     while start.elapsed() < Duration::from_secs(300) {
         harness.step();
@@ -57,12 +60,12 @@ fn settle(harness: &mut Harness<'static, InspectorApp>) {
     panic!("the app stayed busy for 5 minutes");
 }
 
-fn tab(harness: &mut Harness<'static, InspectorApp>, title: &str) {
+pub(crate) fn tab(harness: &mut Harness<'static, InspectorApp>, title: &str) {
     harness.get_by_label(title).click();
     harness.run_steps(3);
 }
 
-fn shows(harness: &Harness<'static, InspectorApp>, text: &str) -> bool {
+pub(crate) fn shows(harness: &Harness<'static, InspectorApp>, text: &str) -> bool {
     harness.query_all_by_label_contains(text).next().is_some()
 }
 
@@ -113,7 +116,7 @@ fn build(harness: &mut Harness<'static, InspectorApp>) {
     settle(harness);
 }
 
-fn drop_path(harness: &mut Harness<'static, InspectorApp>, path: &Path) {
+pub(crate) fn drop_path(harness: &mut Harness<'static, InspectorApp>, path: &Path) {
     harness
         .input_mut()
         .dropped_files
@@ -682,7 +685,7 @@ fn first_result(h: &Harness<'static, InspectorApp>) -> String {
     format!("{:?}", history.first().map(|r| &r.result))
 }
 
-fn predict(harness: &mut Harness<'static, InspectorApp>) {
+pub(crate) fn predict(harness: &mut Harness<'static, InspectorApp>) {
     harness.get_by_label("▶ Predict").click();
     harness.step();
     settle(harness);

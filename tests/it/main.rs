@@ -15,6 +15,8 @@ mod fuzz_corpus;
 mod graph;
 #[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
+mod gui_test_tab;
 mod hostile;
 mod hostile_memory;
 mod hostile_misc;

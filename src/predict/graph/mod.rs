@@ -504,9 +504,33 @@ fn node_facts(n: &pb::NodeProto) -> NodeFacts {
         attributes: n
             .attribute
             .iter()
-            .map(|a| (a.name.clone(), attribute_text(a)))
+            .map(|a| (a.name.clone(), node_attribute_text(&n.op_type, a)))
             .collect(),
     }
+}
+
+/// An attribute's value in words; an element type code (`Cast`'s `to`, a random or
+/// `EyeLike` op's `dtype`) by its type's name: `float32`, not `1`.
+fn node_attribute_text(op: &str, a: &pb::AttributeProto) -> String {
+    use pb::attribute_proto::AttributeType as T;
+    let is_type = matches!(
+        (op, a.name.as_str()),
+        ("Cast", "to")
+            | (
+                "EyeLike"
+                    | "RandomNormal"
+                    | "RandomUniform"
+                    | "RandomNormalLike"
+                    | "RandomUniformLike"
+                    | "Multinomial"
+                    | "Bernoulli",
+                "dtype"
+            )
+    );
+    if is_type && T::try_from(a.r#type) == Ok(T::Int) {
+        return i32::try_from(a.i).map_or_else(|_| a.i.to_string(), dtype_name);
+    }
+    attribute_text(a)
 }
 
 impl ExternalFile {

@@ -75,9 +75,8 @@ impl InspectorApp {
                                 if prepared.verdict.is_ok() {
                                     self.commands.push(Command::Send(prepared.request.clone()));
                                 } else {
-                                    loaded.panels.predict.error = Some(
-                                        "Not sent: MLflow would refuse this request (see the problems above).".into(),
-                                    );
+                                    loaded.panels.predict.error =
+                                        Some(refused_text(&prepared.verdict, "this request"));
                                 }
                             }
                             let compare = &mut loaded.panels.compare;
@@ -85,16 +84,22 @@ impl InspectorApp {
                                 if prepared.verdict.is_ok() {
                                     self.commands.push(Command::CompareSend);
                                 } else {
-                                    compare.answers = Some(Err(
-                                        "Not sent: MLflow would refuse the Test tab's request for A (see the problems there).".into(),
-                                    ));
+                                    compare.answers = Some(Err(refused_text(
+                                        &prepared.verdict,
+                                        "the Test tab's request for A",
+                                    )));
                                 }
                             }
                             test.prepared = Some(*prepared);
                         }
                         Err(e) => {
                             test.prepared = None;
-                            loaded.panels.predict.predict_after_prepare = false;
+                            // Predict was pressed: its pane says why nothing was sent.
+                            if std::mem::take(&mut loaded.panels.predict.predict_after_prepare) {
+                                loaded.panels.predict.error = Some(format!(
+                                    "Not sent: the request cannot be built: {e} (the input half, on the left, shows where)."
+                                ));
+                            }
                             let compare = &mut loaded.panels.compare;
                             if std::mem::take(&mut compare.send_after_prepare) {
                                 compare.answers = Some(Err(format!(
@@ -360,4 +365,24 @@ fn upload(
         egui::TextureOptions::LINEAR,
     );
     (texture, size)
+}
+
+/// Why a request was not sent, and where its problems are shown: MLflow's words for the first,
+/// and the place of all of them (the Test tab's input half, on the left; a table's cells are
+/// marked there too).
+fn refused_text(verdict: &crate::input::validate::Verdict, what: &str) -> String {
+    let first = verdict
+        .problems
+        .first()
+        .map(|p| format!(": {}: {}", p.input, p.message))
+        .unwrap_or_default();
+    let more = verdict.problems.len().saturating_sub(1);
+    let more = if more > 0 {
+        format!(" ({} more)", more)
+    } else {
+        String::new()
+    };
+    format!(
+        "Not sent: MLflow would refuse {what}{first}{more}. Every problem is listed under \"Check with MLflow's rules\" in the Test tab's input half (on the left)."
+    )
 }

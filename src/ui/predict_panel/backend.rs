@@ -53,6 +53,22 @@ pub(super) fn backend_choice_ui(
             state.show_settings = !state.show_settings;
         }
     });
+    // What answered last, beside what was chosen, when they differ (ONNX Runtime chosen, tract
+    // answered because no ONNX Runtime loaded).
+    if state.backend == BackendKind::OnnxRuntime
+        && let Some(Ok(outcome)) = state.history.last().map(|r| &r.result)
+        && let (Some(runtime), Some(note)) = (&outcome.runtime, &outcome.note)
+    {
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "⚠ Chosen: ONNX Runtime; answered last by {runtime}: {note}"
+                ))
+                .color(ui.visuals().warn_fg_color),
+            )
+            .wrap(),
+        );
+    }
     if state.backend == BackendKind::Url {
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("URL:");

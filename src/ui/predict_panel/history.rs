@@ -64,87 +64,102 @@ pub(super) fn history_ui(ui: &mut Ui, state: &mut PredictState, commands: &mut V
     section_ui(ui, "History (this session)");
     let busy = state.running.is_some();
     let mut toggled = None;
-    table_scroll_ui(ui, "history", 240.0, |ui| {
-        egui::Grid::new("history_grid")
-            .striped(true)
-            .num_columns(6)
-            .show(ui, |ui| {
-                // The actions first, so they stay in sight when the half is narrow.
-                for h in ["", "#", "Backend", "Input", "Answer", "Latency"] {
-                    ui.label(RichText::new(h).strong());
-                }
-                ui.end_row();
-                for (i, run) in state.history.iter().enumerate().rev() {
-                    ui.horizontal(|ui| {
-                        if ui
-                            .add_enabled(state.shown != Some(i), egui::Button::new("Show").small())
-                            .clicked()
-                        {
-                            commands.push(Command::ShowRun(i));
-                        }
-                        if ui
-                            .add_enabled(!busy, egui::Button::new("Re-run").small())
-                            .on_hover_text("Send the same body again with the backend chosen now")
-                            .clicked()
-                        {
-                            commands.push(Command::Rerun(i));
-                        }
-                        let mut ticked = state.compare.contains(&i);
-                        if ui
-                            .checkbox(&mut ticked, "Compare")
-                            .on_hover_text("Tick two runs to see them side by side")
-                            .changed()
-                        {
-                            toggled = Some(i);
-                        }
-                    });
-                    ui.label(run.number.to_string());
-                    ui.label(elided(&run.backend, 24))
-                        .on_hover_text(&run.backend);
-                    ui.label(format!(
-                        "{} · #{}",
-                        elided(&run.input, 24),
-                        run.input_digest
-                    ))
-                    .on_hover_text(format!(
-                        "{}\nfirst values: {}\nfingerprint #{} (the same for the same input)",
-                        run.input, run.input_glimpse, run.input_digest
-                    ));
-                    match &run.result {
-                        Ok(Outcome {
-                            reply: Reply::Rejected(r),
-                            ..
-                        }) => {
-                            ui.colored_label(
-                                error_color(ui),
-                                format!("rejected: HTTP {}", r.status),
-                            );
-                        }
-                        Ok(_) => {
-                            ui.label(elided(&run.summary, 44))
-                                .on_hover_text(&run.summary);
-                        }
-                        Err(e) => {
-                            let text = e.to_string();
-                            let short: String = text.chars().take(60).collect();
-                            ui.colored_label(error_color(ui), short).on_hover_text(text);
-                        }
-                    }
-                    match (&run.result, run.latency_ms()) {
-                        (Ok(o), Some(ms)) => {
-                            ui.label(format!(
-                                "{ms:.1} ms{}",
-                                if o.cold() { " (cold)" } else { "" }
+    // A run a row, its parts wrapping whole onto a second line when the half is narrow (a
+    // table of six columns was cut at both window sizes): the actions and the number first,
+    // then the answer, the input, the time and the backend.
+    egui::ScrollArea::vertical()
+        .id_salt("history")
+        .max_height(240.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            for (i, run) in state.history.iter().enumerate().rev() {
+                let fill = if i % 2 == 0 {
+                    ui.visuals().faint_bg_color
+                } else {
+                    egui::Color32::TRANSPARENT
+                };
+                egui::Frame::new()
+                    .fill(fill)
+                    .inner_margin(egui::Margin::symmetric(4, 2))
+                    .show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        ui.horizontal_wrapped(|ui| {
+                            ui.label(RichText::new(format!("#{}", run.number)).strong());
+                            if ui
+                                .add_enabled(
+                                    state.shown != Some(i),
+                                    egui::Button::new("Show").small(),
+                                )
+                                .clicked()
+                            {
+                                commands.push(Command::ShowRun(i));
+                            }
+                            if ui
+                                .add_enabled(!busy, egui::Button::new("Re-run").small())
+                                .on_hover_text(
+                                    "Send the same body again with the backend chosen now",
+                                )
+                                .clicked()
+                            {
+                                commands.push(Command::Rerun(i));
+                            }
+                            let mut ticked = state.compare.contains(&i);
+                            if ui
+                                .checkbox(&mut ticked, "Compare")
+                                .on_hover_text("Tick two runs to see them side by side")
+                                .changed()
+                            {
+                                toggled = Some(i);
+                            }
+                            match &run.result {
+                                Ok(Outcome {
+                                    reply: Reply::Rejected(r),
+                                    ..
+                                }) => {
+                                    ui.colored_label(
+                                        error_color(ui),
+                                        format!("rejected: HTTP {}", r.status),
+                                    );
+                                }
+                                Ok(_) => {
+                                    ui.label(elided(&run.summary, 44))
+                                        .on_hover_text(&run.summary);
+                                }
+                                Err(e) => {
+                                    let text = e.to_string();
+                                    ui.colored_label(error_color(ui), elided(&text, 60))
+                                        .on_hover_text(text);
+                                }
+                            }
+                        });
+                        ui.horizontal_wrapped(|ui| {
+                            ui.label(
+                                RichText::new(format!(
+                                    "{} · #{}",
+                                    elided(&run.input, 32),
+                                    run.input_digest
+                                ))
+                                .weak(),
+                            )
+                            .on_hover_text(format!(
+                                "{}\nfirst values: {}\nfingerprint #{} (the same for the same input)",
+                                run.input, run.input_glimpse, run.input_digest
                             ));
-                        }
-                        _ => {
-                            ui.label("—");
-                        }
-                    }
-                    ui.end_row();
-                }
-            });
-    });
+                            if let (Ok(o), Some(ms)) = (&run.result, run.latency_ms()) {
+                                ui.label(
+                                    RichText::new(format!(
+                                        "{ms:.1} ms{}",
+                                        if o.cold() { " (cold)" } else { "" }
+                                    ))
+                                    .weak(),
+                                );
+                            }
+                            ui.label(RichText::new(elided(&run.backend, 48)).weak())
+                                .on_hover_text(&run.backend);
+                        });
+                    });
+            }
+        });
     // Ticking a third run lets the oldest tick go.
     if let Some(i) = toggled {
         if let Some(pos) = state.compare.iter().position(|&c| c == i) {

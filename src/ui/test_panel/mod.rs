@@ -77,6 +77,9 @@ pub struct TestState {
     pub image: crate::session::ImageSpec,
     /// The grid's rows of text cells, one per column of the signature.
     pub grid: Vec<Vec<String>>,
+    /// MLflow's verdict on each table cell as last typed: (row, column) to the text judged
+    /// and the problem, if any (found again when the text changes).
+    pub cell_checks: std::collections::HashMap<(usize, usize), (String, Option<String>)>,
     /// Fill: 0 zeros, 1 ones, 2 random.
     pub fill_kind: u8,
     /// Fill: the random range.
@@ -389,7 +392,18 @@ pub fn test_ui(
             }
         });
         if let Some(error) = &state.error {
-            ui.colored_label(error_color(ui), error);
+            // An image that cannot be decoded already says so under its thumbnail: said once.
+            let shown_there = state.source == SourceKind::Images
+                && state
+                    .thumbnails
+                    .iter()
+                    .any(|(_, t)| t.as_ref().err().is_some_and(|e| error.contains(e.as_str())));
+            let text = if shown_there {
+                "The request cannot be built from these images: see the one marked above."
+            } else {
+                error.as_str()
+            };
+            ui.add(egui::Label::new(RichText::new(text).color(error_color(ui))).wrap());
         }
         if let Some(prepared) = &state.prepared {
             result_ui(ui, card, state.preview_texture.as_ref(), prepared, commands);

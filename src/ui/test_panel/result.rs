@@ -53,38 +53,40 @@ pub(super) fn params_ui(ui: &mut Ui, card: &ModelCard, state: &mut TestState) {
         .valid()
         .and_then(|s| s.params.clone())
         .unwrap_or_default();
-    egui::Grid::new("test_params")
-        .num_columns(3)
-        .spacing([12.0, 4.0])
-        .show(ui, |ui| {
-            for (name, text) in &mut state.params {
-                let Some(spec) = specs.iter().find(|p| &p.name == name) else {
-                    continue;
-                };
-                let label = ui.label(RichText::new(name.as_str()).strong());
-                let ty = match (&spec.ty, &spec.shape) {
-                    (ParamType::Scalar(dt), Some(_)) => format!("list of {}", dt.name()),
-                    (ty, _) => ty.label(),
-                };
-                ui.horizontal_wrapped(|ui| {
-                    ui.add(
-                        egui::TextEdit::singleline(text)
-                            .desired_width(220.0)
-                            .code_editor(),
-                    )
-                    .labelled_by(label.id);
-                    ui.label(RichText::new(ty).weak());
-                });
-                if ui
-                    .small_button("Reset")
-                    .on_hover_text(format!("default {}", spec.default))
-                    .clicked()
-                {
-                    *text = spec.default.to_string();
-                }
-                ui.end_row();
+    // A line per param (wrapping whole widgets when the half is narrow): its field as wide as
+    // its value or its default needs, so a value is never cut.
+    for (name, text) in &mut state.params {
+        let Some(spec) = specs.iter().find(|p| &p.name == name) else {
+            continue;
+        };
+        let ty = match (&spec.ty, &spec.shape) {
+            (ParamType::Scalar(dt), Some(_)) => format!("list of {}", dt.name()),
+            (ty, _) => ty.label(),
+        };
+        let default = spec.default.to_string();
+        let chars = text.chars().count().max(default.chars().count()).max(8);
+        let width = (chars as f32 * 8.0 + 16.0)
+            .clamp(80.0, 420.0)
+            .min(ui.available_width());
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label(RichText::new(name.as_str()).strong());
+            ui.add(
+                egui::TextEdit::singleline(text)
+                    .desired_width(width)
+                    .min_size(egui::vec2(width, 0.0))
+                    .code_editor(),
+            )
+            .labelled_by(label.id);
+            ui.label(RichText::new(ty).weak());
+            if ui
+                .small_button("Reset")
+                .on_hover_text(format!("default {default}"))
+                .clicked()
+            {
+                *text = default.clone();
             }
         });
+    }
 }
 
 pub(super) fn result_ui(

@@ -24,6 +24,9 @@ pub(super) fn grid_columns(card: &ModelCard) -> Vec<(String, String, bool)> {
         .unwrap_or_default()
 }
 
+/// The widest a table column grows to fit its values, in points.
+const CELL_WIDTH_CAP: f32 = 260.0;
+
 pub(super) fn grid_ui(
     ui: &mut Ui,
     card: &ModelCard,
@@ -35,14 +38,42 @@ pub(super) fn grid_ui(
     ui.label("One row per input row. Numbers, true/false, text; JSON for arrays, objects and maps; leave optional cells empty.");
     // Each column as wide as its header and type need; the scroll bar always shown, below the
     // rows (never over them), when the table is wider than the half.
+    // ... and as its values, up to a cap (a longer value is cut with "…", whole on hover).
     let widths: Vec<f32> = columns
         .iter()
-        .map(|(name, ty, required)| {
-            let chars =
-                (name.chars().count() + if *required { 0 } else { 11 }).max(ty.chars().count());
-            (chars as f32 * 7.5 + 16.0).clamp(64.0, 220.0)
+        .enumerate()
+        .map(|(c, (name, ty, required))| {
+            let values = state
+                .grid
+                .iter()
+                .filter_map(|row| row.get(c))
+                .map(|v| v.chars().count())
+                .max()
+                .unwrap_or(0);
+            let chars = (name.chars().count() + if *required { 0 } else { 11 })
+                .max(ty.chars().count())
+                .max(values);
+            (chars as f32 * 7.5 + 16.0).clamp(64.0, CELL_WIDTH_CAP)
         })
         .collect();
+    // MLflow's verdict on each cell as typed, found again only for a cell whose text changed.
+    let card_columns = columns.len();
+    state
+        .cell_checks
+        .retain(|&(r, c), _| r < state.grid.len() && c < card_columns);
+    for (r, row) in state.grid.iter().enumerate() {
+        for (c, text) in row.iter().enumerate().take(card_columns) {
+            let fresh = state
+                .cell_checks
+                .get(&(r, c))
+                .is_some_and(|(seen, _)| seen == text);
+            if !fresh {
+                let problem = crate::input::build::check_cell(card, c, text);
+                state.cell_checks.insert((r, c), (text.clone(), problem));
+            }
+        }
+    }
+    let checks = std::mem::take(&mut state.cell_checks);
     ui.scope(|ui| {
         ui.spacing_mut().scroll = egui::style::ScrollStyle::solid();
         egui::ScrollArea::horizontal()
@@ -104,11 +135,33 @@ pub(super) fn grid_ui(
                                 }
                                 let label = format!("{name} row {}", r + 1);
                                 let width = widths.get(c).copied().unwrap_or(110.0);
+                                let problem = checks.get(&(r, c)).and_then(|(_, p)| p.as_deref());
                                 let edit = |ui: &mut Ui, cell: &mut String| {
                                     let height = ui.spacing().interact_size.y;
+                                    let id = ui.make_persistent_id(("grid_cell", r, c));
+                                    let focused = ui.memory(|m| m.has_focus(id));
+                                    // Unfocused, a value too long for the column ends in "…".
+                                    let mut layouter =
+                                        |ui: &Ui, text: &dyn egui::TextBuffer, wrap: f32| {
+                                            let mut job = egui::text::LayoutJob::simple_singleline(
+                                                text.as_str().to_owned(),
+                                                egui::TextStyle::Body.resolve(ui.style()),
+                                                ui.visuals().text_color(),
+                                            );
+                                            if !focused {
+                                                job.wrap =
+                                                    egui::text::TextWrapping::truncate_at_width(
+                                                        wrap,
+                                                    );
+                                            }
+                                            ui.fonts_mut(|f| f.layout_job(job))
+                                        };
                                     let response = ui.add_sized(
                                         [width, height],
-                                        egui::TextEdit::singleline(cell).hint_text(hint.clone()),
+                                        egui::TextEdit::singleline(cell)
+                                            .id(id)
+                                            .hint_text(hint.clone())
+                                            .layouter(&mut layouter),
                                     );
                                     response.widget_info(|| {
                                         egui::WidgetInfo::labeled(
@@ -117,6 +170,21 @@ pub(super) fn grid_ui(
                                             label.clone(),
                                         )
                                     });
+                                    if let Some(problem) = problem {
+                                        ui.painter().rect_stroke(
+                                            response.rect.expand(1.0),
+                                            2.0,
+                                            egui::Stroke::new(1.5, ui.visuals().error_fg_color),
+                                            egui::StrokeKind::Outside,
+                                        );
+                                        response.on_hover_text(format!(
+                                            "{label}: MLflow would refuse this value: {problem}"
+                                        ));
+                                    } else if !focused
+                                        && cell.chars().count() as f32 * 7.5 + 16.0 > width
+                                    {
+                                        response.on_hover_text(cell.as_str());
+                                    }
                                 };
                                 if hint == "binary" {
                                     ui.horizontal(|ui| {
@@ -141,6 +209,28 @@ pub(super) fn grid_ui(
                     });
             });
     });
+    state.cell_checks = checks;
+    // The marked cells, said under the table: where, and MLflow's words for the first.
+    let mut marked: Vec<(usize, usize, &str)> = state
+        .cell_checks
+        .iter()
+        .filter_map(|(&(r, c), (_, p))| p.as_deref().map(|p| (r, c, p)))
+        .collect();
+    marked.sort_by_key(|&(r, c, _)| (r, c));
+    if let Some(&(r, c, problem)) = marked.first() {
+        let name = columns.get(c).map_or("", |(n, _, _)| n.as_str());
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!(
+                    "✖ {} MLflow would refuse, marked in red (hover one for MLflow's words). {name} row {}: {problem}",
+                    crate::text::count(marked.len(), "cell", "cells"),
+                    r + 1
+                ))
+                .color(ui.visuals().error_fg_color),
+            )
+            .wrap(),
+        );
+    }
     ui.horizontal_wrapped(|ui| {
         if ui.button("Add row").clicked() {
             state.grid.push(vec![String::new(); columns.len()]);
