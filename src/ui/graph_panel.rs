@@ -510,6 +510,9 @@ fn drawing_ui(
     }
     let visuals = ui.visuals().clone();
     let mut clicked: Option<usize> = None;
+    // The boxes drawn, where they are on screen: named for assistive technology (and the
+    // tests) after the drawing, hover only, so the clicks stay the drawing's.
+    let mut named: Vec<(usize, String, Rect)> = Vec::new();
     egui::Frame::canvas(ui.style()).show(ui, |ui| {
         ui.set_min_size(ui.available_size());
         egui::Scene::new()
@@ -541,6 +544,10 @@ fn drawing_ui(
                     painter.line_segment([to, to - dir * 7.0 + side], edge_stroke);
                     painter.line_segment([to, to - dir * 7.0 - side], edge_stroke);
                 }
+                let to_screen = ui
+                    .ctx()
+                    .layer_transform_to_global(ui.layer_id())
+                    .unwrap_or_default();
                 let response =
                     ui.interact(visible, ui.scope_id().with("graph_clicks"), Sense::click());
                 let pointer = response.interact_pointer_pos();
@@ -564,6 +571,7 @@ fn drawing_ui(
                         BoxKind::Chain(_) => (visuals.faint_bg_color, visuals.strong_text_color()),
                         BoxKind::Node(_) => (visuals.extreme_bg_color, visuals.strong_text_color()),
                     };
+                    named.push((i, b.label.clone(), to_screen * r));
                     let selected = Some(i) == selected_box;
                     painter.rect_filled(r, 4.0, fill);
                     painter.rect_stroke(
@@ -589,6 +597,15 @@ fn drawing_ui(
                 }
             });
     });
+    for (i, label, rect) in named {
+        let rect = rect.intersect(ui.clip_rect());
+        if rect.is_positive() {
+            ui.interact(rect, ui.scope_id().with(("graph_box", i)), Sense::hover())
+                .widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::GraphicsObject, true, &label)
+                });
+        }
+    }
     if let Some(b) = clicked.and_then(|b| layout.boxes.get(b)) {
         view.selected = match &b.kind {
             BoxKind::Node(n) => Some(*n),

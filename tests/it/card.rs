@@ -635,11 +635,17 @@ fn previews_say_what_a_file_is() {
     match describe(root, "blob.bin").unwrap() {
         Preview::Binary { hex, narrow } => {
             assert!(hex.starts_with("00000000  00 01 02 03 ff"), "{hex}");
-            assert!(hex.lines().next().unwrap().ends_with("  .....MLmodel!"), "{hex}");
+            assert!(
+                hex.lines().next().unwrap().ends_with("  .....MLmodel!"),
+                "{hex}"
+            );
             // 8 bytes a line for a narrow view: the second line starts at offset 8, and the
             // printable column follows each line's bytes.
             let lines: Vec<&str> = narrow.lines().collect();
-            assert_eq!(lines[0], "00000000  00 01 02 03 ff 4d 4c 6d  .....MLm", "{narrow}");
+            assert_eq!(
+                lines[0], "00000000  00 01 02 03 ff 4d 4c 6d  .....MLm",
+                "{narrow}"
+            );
             assert!(lines[1].starts_with("00000008  6f 64 65 6c 21"), "{narrow}");
         }
         other => panic!("{other:?}"),

@@ -16,7 +16,7 @@ mod graph;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
-mod gui_test_tab;
+mod gui_new_user;
 mod hostile;
 mod hostile_memory;
 mod hostile_misc;

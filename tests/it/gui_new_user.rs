@@ -1,11 +1,13 @@
-//! The Test tab as a new user meets it at 900x600 (issue 40): a table cell MLflow would refuse
-//! is marked as it is typed and Predict says where; columns as wide as their values; param
-//! fields that show their whole value; what answered beside what was chosen; a history whose
-//! rows stay in sight; a corrupt image said once on the left and in the Predict pane.
+//! The window as a new user meets it at 900x600 (issue 40). The Test tab: a table cell MLflow
+//! would refuse is marked as it is typed and Predict says where; columns as wide as their
+//! values; param fields that show their whole value; what answered beside what was chosen; a
+//! history whose rows stay in sight; a corrupt image said once on the left and in the Predict
+//! pane. Elsewhere: a graph box clicked without the drawing moving; sizes that say what they
+//! count; a hex view whose text column stays in sight.
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use mlmodel_inspector::ui::InspectorApp;
 use mlmodel_inspector::ui::settings::Settings;
 
@@ -131,7 +133,7 @@ fn param_fields_are_as_wide_as_their_values() {
 /// loaded, and the fallback to tract could not happen.
 #[test]
 fn the_runtime_that_answered_shows_beside_the_one_chosen_and_history_rows_stay_in_sight() {
-    let name = "gui_test_tab::runtime_and_history_in_a_fresh_process";
+    let name = "gui_new_user::runtime_and_history_in_a_fresh_process";
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -212,4 +214,84 @@ fn a_corrupt_image_is_said_once_on_the_left_and_in_the_predict_pane() {
             .any(|n| n.rect().min.x >= left - 1.0),
         "the Predict pane says why nothing was sent"
     );
+}
+
+/// A box of the graph's drawing clicked at 900x600: its details show in the place kept for
+/// them, and the drawing neither moves nor zooms (each box keeps its place and size).
+#[test]
+fn clicking_a_graph_box_shows_its_details_without_moving_the_drawing() {
+    let mut h = app_at(
+        SMALL,
+        Some(crate::common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Graph");
+    settle(&mut h);
+    h.get_by_label("Drawing").click();
+    h.run_steps(3);
+    settle(&mut h);
+    let boxes = |h: &Harness<'static, InspectorApp>| -> Vec<(String, egui::Rect)> {
+        let mut v: Vec<(String, egui::Rect)> = h
+            .query_all_by_role(Role::GraphicsObject)
+            .map(|n| (format!("{:?}", n.accesskit_node().label()), n.rect()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let before = boxes(&h);
+    assert!(before.len() >= 3, "{before:?}");
+    assert!(shows(&h, "Click a box for its details."));
+    // The box of the Cast node, in sight.
+    let (_, cast) = before
+        .iter()
+        .find(|(l, r)| l.contains("Cast") && r.min.y >= 0.0 && r.max.y <= SMALL[1])
+        .cloned()
+        .unwrap_or_else(|| panic!("the Cast box in sight: {before:?}"));
+    // A person's click at the box's middle (the pointer pressed and released there).
+    h.query_all_by_role(Role::GraphicsObject)
+        .find(|n| n.rect() == cast)
+        .unwrap()
+        .click();
+    h.run_steps(3);
+    assert!(shows(&h, "9 nodes in a chain"), "its details");
+    assert!(!shows(&h, "Click a box for its details."));
+    assert_eq!(boxes(&h), before, "every box where and as large as it was");
+}
+
+/// The header's size and the Files tab's say what each counts; at 900 px the hex view of a
+/// binary file keeps its text column in sight.
+#[test]
+fn sizes_say_what_they_count_and_the_hex_view_fits_900_pixels() {
+    let mut h = app_at(
+        SMALL,
+        Some(crate::common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    assert!(shows(
+        &h,
+        "3.2 KB (MLflow's model_size_bytes), 4.3 KB on disk"
+    ));
+    tab(&mut h, "Artifacts");
+    settle(&mut h);
+    assert!(shows(
+        &h,
+        "6 entries, 4.3 KB on disk in all (the folder's files)"
+    ));
+    h.get_by_role_and_label(Role::Button, "12ff30d2-ec60-11f1-a2fa-02fc00000001.data")
+        .click();
+    h.run_steps(2);
+    settle(&mut h);
+    assert!(shows(&h, "Binary data; its first bytes:"));
+    // The dump's first line ends with its printable column, inside the window.
+    let dump = h
+        .query_all_by_label_contains("00000000  ")
+        .next()
+        .expect("the hex dump");
+    let node = dump.accesskit_node();
+    let first = node.label().or_else(|| node.value()).unwrap_or_default();
+    let line = first.lines().next().unwrap().to_string();
+    assert!(line.starts_with("00000000  "), "{line}");
+    // 8 bytes a line here (16 would reach past the window), the text column after them.
+    assert_eq!(line.len(), "00000000  ".len() + 8 * 3 - 1 + 2 + 8, "{line}");
+    assert!(dump.rect().max.x <= SMALL[0], "{:?}", dump.rect());
 }
