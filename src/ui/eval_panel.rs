@@ -218,7 +218,17 @@ fn dataset_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
                 });
             }
             for note in &planned.plan.notes {
-                ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {note}"));
+                // The command line's notes, begun with a capital here.
+                let mut chars = note.chars();
+                let first: String = chars
+                    .next()
+                    .into_iter()
+                    .flat_map(char::to_uppercase)
+                    .collect();
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("⚠ {first}{}", chars.as_str()),
+                );
             }
         }
     }
@@ -706,7 +716,27 @@ fn items_ui(
 }
 
 /// The side of a cell's thumbnail, in points.
-const THUMB_SIDE: f32 = 72.0;
+const THUMB_SIDE: f32 = 84.0;
+
+/// The caption under an item's thumbnail: its file's name, without a usual image extension,
+/// cut in the middle to fit (`china_r0…flip` for `china/china_r0c0_flip.png`).
+pub fn thumbnail_caption(id: &str) -> String {
+    let path = std::path::Path::new(id);
+    let name = path
+        .file_name()
+        .map_or_else(|| id.to_string(), |n| n.to_string_lossy().into_owned());
+    let usual = path.extension().is_some_and(|e| {
+        matches!(
+            e.to_ascii_lowercase().to_str(),
+            Some("png" | "jpg" | "jpeg" | "webp" | "bmp" | "gif" | "tif" | "tiff")
+        )
+    });
+    let shown = match path.file_stem() {
+        Some(stem) if usual => stem.to_string_lossy().into_owned(),
+        _ => name,
+    };
+    crate::text::elide_middle(&shown, 14)
+}
 
 /// The selected cell's first images as thumbnails (decoded on a worker; a spinner until then):
 /// hover for the file, click to open it on the Test tab.
@@ -729,12 +759,11 @@ fn gallery_ui(
                 item.score.map(|s| format!(" ({s:.4})")).unwrap_or_default()
             );
             let size = egui::vec2(THUMB_SIDE, THUMB_SIDE);
-            // The file's name below its thumbnail (the whole path on hover).
-            let name = std::path::Path::new(&item.id)
-                .file_name()
-                .map_or_else(|| item.id.clone(), |n| n.to_string_lossy().into_owned());
+            // The file's name below its thumbnail (the whole path on hover); a box of known
+            // size each, so that a row that is full wraps to the next.
+            let cell = egui::vec2(THUMB_SIDE + 8.0, THUMB_SIDE + 24.0);
             let response = ui
-                .vertical(|ui| {
+                .allocate_ui_with_layout(cell, egui::Layout::top_down(egui::Align::Min), |ui| {
                     ui.set_width(THUMB_SIDE);
                     let response = match found {
                         Some((path, Ok((texture, _)))) => {
@@ -761,10 +790,8 @@ fn gallery_ui(
                         }
                     };
                     ui.add(
-                        egui::Label::new(
-                            RichText::new(crate::text::elide_middle(&name, 12)).small(),
-                        )
-                        .truncate(),
+                        egui::Label::new(RichText::new(thumbnail_caption(&item.id)).small())
+                            .truncate(),
                     )
                     .on_hover_text(&item.id);
                     response

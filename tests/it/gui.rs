@@ -1893,8 +1893,7 @@ fn the_evaluate_tab_shows_scikit_learns_numbers_and_a_cell_lists_its_items() {
     // Each thumbnail is named below it: the file's name, right under its image.
     for id in &expected_ids {
         let thumb = h.get_by_label(&format!("thumbnail of {id}")).rect();
-        let name = id.rsplit('/').next().unwrap();
-        let shown = mlmodel_inspector::text::elide_middle(name, 12);
+        let shown = mlmodel_inspector::ui::eval_panel::thumbnail_caption(id);
         assert!(
             h.query_all_by_label(&shown).any(|n| {
                 let r = n.rect();
@@ -2873,7 +2872,7 @@ fn the_evaluate_tab_asks_before_a_dataset_where_no_class_matches() {
     drop_path(&mut h, &crate::common::repo("tests/fixtures/eval/images"));
     assert!(shows(
         &h,
-        "none of the 2 class folders is one of the model's classes (building, landscape, from"
+        "⚠ None of the 2 class folders is one of the model's classes (building, landscape, from"
     ));
     assert!(shows(&h, "): china, flower; their items count as mistakes"));
     h.get_by_label("▶ Evaluate").click();

@@ -295,3 +295,71 @@ fn sizes_say_what_they_count_and_the_hex_view_fits_900_pixels() {
     assert_eq!(line.len(), "00000000  ".len() + 8 * 3 - 1 + 2 + 8, "{line}");
     assert!(dump.rect().max.x <= SMALL[0], "{:?}", dump.rect());
 }
+
+/// A confusion-matrix cell of 16 images at 900x600: the thumbnails wrap inside the window,
+/// each named right under it.
+#[test]
+fn a_cells_thumbnails_wrap_inside_the_window_each_named() {
+    let mut h = app_at(
+        SMALL,
+        Some(crate::common::repo("assets/example-model")),
+        Settings::default(),
+    );
+    tab(&mut h, "Evaluate");
+    drop_path(&mut h, &crate::common::repo("tests/fixtures/eval/images"));
+    h.get_by_label("▶ Evaluate").click();
+    h.run_steps(3);
+    h.get_by_label("Evaluate anyway").click();
+    h.step();
+    settle(&mut h);
+    // Every item is predicted as building: china's cell holds 16.
+    // Scrolled down to the matrix with the wheel, as a person does.
+    h.get_by_label("Per class").hover();
+    h.run_steps(1);
+    for _ in 0..3 {
+        h.input_mut().events.push(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -120.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Wheel,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.run_steps(2);
+    }
+    let cell = h
+        .query_all_by_role_and_label(Role::Button, "16")
+        .next()
+        .expect("the cell of 16")
+        .rect();
+    assert!(cell.max.y <= SMALL[1], "the cell in sight: {cell:?}");
+    h.query_all_by_role_and_label(Role::Button, "16")
+        .next()
+        .unwrap()
+        .click();
+    h.run_steps(3);
+    settle(&mut h);
+    assert!(shows(&h, "16 items labelled china and predicted building"));
+    let thumbs: Vec<(String, egui::Rect)> = h
+        .query_all_by_label_contains("thumbnail of china/")
+        .map(|n| {
+            let node = n.accesskit_node();
+            (node.label().unwrap_or_default(), n.rect())
+        })
+        .collect();
+    assert_eq!(thumbs.len(), 16, "{thumbs:?}");
+    for (label, rect) in &thumbs {
+        assert!(
+            rect.max.x <= SMALL[0],
+            "{label} is cut at the window's edge: {rect:?}"
+        );
+        let id = label.trim_start_matches("thumbnail of ");
+        let caption = mlmodel_inspector::ui::eval_panel::thumbnail_caption(id);
+        assert!(
+            h.query_all_by_label(&caption).any(|n| {
+                let r = n.rect();
+                (r.top() - rect.bottom()).abs() < 12.0 && r.left() >= rect.left() - 1.0
+            }),
+            "{caption} right under {id}'s thumbnail"
+        );
+    }
+}
