@@ -391,7 +391,7 @@ pub fn read_outcome(
     remembered: Option<&Path>,
     want_labels: bool,
 ) -> AnswerView {
-    let (sections, summary) = match &outcome.reply {
+    let (sections, mut summary) = match &outcome.reply {
         Reply::Predictions { value, .. } => (
             crate::predict::answer::sections(value),
             crate::predict::answer::summary(value),
@@ -424,6 +424,10 @@ pub fn read_outcome(
             })
         }
     };
+    // The summary names the top class when the names are known.
+    if let (Reply::Predictions { value, .. }, Some(names)) = (&outcome.reply, &labels) {
+        summary = crate::predict::answer::summary_named(value, Some(&names.names));
+    }
     AnswerView {
         sections,
         summary,

@@ -194,7 +194,11 @@ pub fn compare_ui(ui: &mut Ui, a: &SideA<'_>, view: &mut CompareView, commands: 
 fn trust_ui(ui: &mut Ui, models: &[Untrusted], commands: &mut Vec<Command>) {
     let modal = egui::Modal::new(egui::Id::unique("compare_trust")).show(ui.ctx(), |ui| {
         ui.set_max_width(560.0);
-        ui.heading("Run these models' code?");
+        ui.heading(if models.len() > 1 {
+            "Run these models' code?"
+        } else {
+            "Run this model's code?"
+        });
         ui.add_space(6.0);
         for (name, card) in models {
             ui.label(

@@ -735,7 +735,7 @@ pub fn thumbnail_caption(id: &str) -> String {
         Some(stem) if usual => stem.to_string_lossy().into_owned(),
         _ => name,
     };
-    crate::text::elide_middle(&shown, 14)
+    crate::text::elide_middle(&shown, 15)
 }
 
 /// The selected cell's first images as thumbnails (decoded on a worker; a spinner until then):

@@ -78,6 +78,20 @@ pub fn header_ui(
     ui.horizontal_wrapped(|ui| {
         // Each value one widget, so that a row that does not fit moves to the next line.
         for (key, value) in facts {
+            // A key and its value stay on one line: the row ends first when both do not fit.
+            let width = |text: &str, style: egui::TextStyle| {
+                let font = style.resolve(ui.style());
+                ui.fonts_mut(|f| f.layout_no_wrap(text.to_string(), font, egui::Color32::WHITE))
+                    .size()
+                    .x
+            };
+            let shown = crate::text::elide(&value, super::widgets::MAX_VALUE_CHARS);
+            let needed = width(key, egui::TextStyle::Body)
+                + width(&shown, egui::TextStyle::Monospace)
+                + ui.spacing().item_spacing.x;
+            if needed > ui.available_size_before_wrap().x && needed < ui.max_rect().width() {
+                ui.end_row();
+            }
             ui.label(RichText::new(key).weak());
             mono_value_ui(ui, &value);
             ui.add_space(12.0);

@@ -2350,7 +2350,7 @@ fn the_compare_tab_sends_one_request_to_both_and_shows_their_difference() {
         .click();
     h.step();
     settle(&mut h);
-    assert!(shows(&h, "Run these models' code?"));
+    assert!(shows(&h, "Run this model's code?"));
     assert!(shows(&h, "B: MLflow's scoring server for"), "B named");
     assert!(
         shows(
@@ -2603,7 +2603,7 @@ fn the_compare_tab_does_not_start_b_for_a_request_b_refuses() {
     h.step();
     settle(&mut h);
     // Only A is asked about: B will not be sent anything.
-    assert!(shows(&h, "Run these models' code?"));
+    assert!(shows(&h, "Run this model's code?"));
     assert!(shows(&h, "A: MLflow's scoring server for"));
     assert!(
         !shows(&h, "B: MLflow's scoring server for"),

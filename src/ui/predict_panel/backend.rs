@@ -62,12 +62,13 @@ pub(super) fn backend_choice_ui(
         ui.add(
             egui::Label::new(
                 RichText::new(format!(
-                    "⚠ Chosen: ONNX Runtime; answered last by {runtime}: {note}"
+                    "⚠ Chosen: ONNX Runtime; answered last by {runtime}, which took over (hover for why)"
                 ))
                 .color(ui.visuals().warn_fg_color),
             )
             .wrap(),
-        );
+        )
+        .on_hover_text(note);
     }
     if state.backend == BackendKind::Url {
         ui.horizontal_wrapped(|ui| {

@@ -270,7 +270,7 @@ pub fn predict_ui(
             }
             ui.ctx().request_repaint_after(Duration::from_millis(100));
         } else if !request_ok && !preparing {
-            ui.label(RichText::new("The request above has problems MLflow would refuse; Predict checks it again.").weak());
+            ui.label(RichText::new("The request has problems MLflow would refuse (listed on the left); Predict checks it again.").weak());
         }
     });
     if let Some(error) = &state.error {

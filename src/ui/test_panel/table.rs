@@ -25,7 +25,7 @@ pub(super) fn grid_columns(card: &ModelCard) -> Vec<(String, String, bool)> {
 }
 
 /// The widest a table column grows to fit its values, in points.
-const CELL_WIDTH_CAP: f32 = 260.0;
+const CELL_WIDTH_CAP: f32 = 150.0;
 
 pub(super) fn grid_ui(
     ui: &mut Ui,
