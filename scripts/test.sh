@@ -80,6 +80,8 @@ echo "== Diff reference: MLflow's scoring server on A's requests sent to A and t
 "$python" tests/fixtures/diff_reference.py --check
 echo "== Casts reference: MLflow's scoring server on values it casts on the way to an ONNX model"
 "$python" tests/fixtures/casts_reference.py --check
+echo "== Scan oracle: picklescan's globals and fickling's imports of every fixture pickle"
+"$python" tests/fixtures/scan/oracle.py --check
 
 echo "== cargo test"
 cargo test --lib --bins --tests --locked

@@ -55,3 +55,20 @@ pub fn environment(data: &[u8]) {
         let _ = dep.requirement.normalized_name();
     }
 }
+
+/// Any bytes as a file of a model folder, walked as a pickle: the walk never panics, every
+/// import it reports lies inside the input, and a walk that says it is complete read it all.
+pub fn pickle(data: &[u8]) {
+    let walk = crate::scan::pickle::walk_bytes(data);
+    for found in &walk.imports {
+        assert!(found.offset < data.len() as u64, "an import past the end");
+        let _ = crate::scan::rules::judge(&found.module, &found.name, found.literal);
+    }
+    if walk.complete() {
+        assert_eq!(
+            walk.bytes,
+            data.len() as u64,
+            "complete but not read to the end"
+        );
+    }
+}

@@ -24,6 +24,7 @@ pub mod model;
 pub mod perf;
 pub mod predict;
 pub mod preview;
+pub mod scan;
 pub mod session;
 pub mod source;
 pub mod text;

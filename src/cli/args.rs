@@ -161,6 +161,23 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,
     },
+    /// What loading the model would import or run, read without running it: every file by
+    /// its content, every pickle opcode by opcode, each import judged safe, unknown or
+    /// dangerous with the rule that decided it. Exit 1 when anything is dangerous, 0
+    /// otherwise, 2 when the model cannot be read.
+    Scan {
+        /// The model: a folder, its `MLmodel` file, a folder one level above it, or a URI on a
+        /// tracking server (`models:/NAME/VERSION`, `models:/NAME@ALIAS`, `models:/NAME/latest`,
+        /// `models:/MODEL_ID`, `runs:/RUN_ID/PATH`, `mlflow-artifacts:/PATH`).
+        model: PathBuf,
+        /// The tracking server for a URI (default: MLFLOW_TRACKING_URI). Credentials come from
+        /// MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Is B a drop-in replacement for A? Compares two models (folders, or models:/ and runs:/
     /// URIs with --tracking-uri) and prints the verdict, "B accepts every request A accepts"
     /// or "Breaking:" with each reason, then every change by section. Exit 0 when B is a

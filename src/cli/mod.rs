@@ -15,6 +15,7 @@ mod diff;
 mod eval;
 mod graph;
 mod predict;
+mod scan;
 
 pub use args::{
     BackendArgs, Cli, Command, EnvManagerArg, FillArg, FormatArg, ImageArgs, parse_image_size,
@@ -158,6 +159,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tracking_uri,
             json,
         } => diff::diff(&a, &b, tracking_uri.as_deref(), json),
+        Command::Scan {
+            model,
+            tracking_uri,
+            json,
+        } => scan::scan(&model, tracking_uri.as_deref(), json),
         Command::Eval {
             model,
             tracking_uri,

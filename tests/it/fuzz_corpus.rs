@@ -35,3 +35,8 @@ fn signature_corpus_replays_without_a_panic() {
 fn environment_corpus_replays_without_a_panic() {
     replay("environment", mlmodel_inspector::fuzz::environment);
 }
+
+#[test]
+fn pickle_corpus_replays_without_a_panic() {
+    replay("pickle", mlmodel_inspector::fuzz::pickle);
+}

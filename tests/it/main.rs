@@ -23,6 +23,7 @@ mod hostile_misc;
 mod hostile_runs;
 mod image_input;
 mod predict;
+mod scan;
 mod tracking;
 mod validation;
 #[cfg(feature = "gui")]
