@@ -72,3 +72,19 @@ pub fn pickle(data: &[u8]) {
         );
     }
 }
+
+/// Any bytes as a file of a model folder, read by content: zip archives opened (relaxed),
+/// compressed streams decompressed, pickles walked. Never a panic; every entry it gives is
+/// the file or one of its members, and an entry not read to its end is never safe.
+pub fn container(data: &[u8]) {
+    let ctx = crate::scan::content::Context {
+        own: &[],
+        pinned: &[],
+    };
+    for f in crate::scan::content::scan_bytes(&ctx, "f", data.to_vec()) {
+        assert!(f.path == "f" || f.path.starts_with("f:"), "{}", f.path);
+        if !f.complete {
+            assert_ne!(f.verdict, crate::scan::Verdict::Safe, "{f:?}");
+        }
+    }
+}

@@ -6,7 +6,7 @@
 //! Payloads (bytes, long strings) are skipped over, not kept, so memory stays flat whatever the
 //! file's size; caps on opcodes, memo and stack are named when hit.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 
 /// The most opcodes walked in one file.
 pub const MAX_OPCODES: u64 = 200_000_000;
@@ -78,6 +78,9 @@ pub struct Walk {
     pub problem: Option<String>,
     /// Bytes walked.
     pub bytes: u64,
+    /// Whether the walk stopped at one of this scanner's limits or a read error, rather than
+    /// where Python's unpickler would stop too (malformed input).
+    pub limited: bool,
 }
 
 impl Walk {
@@ -86,10 +89,12 @@ impl Walk {
         self.problem.is_none()
     }
 
-    /// Whether the input is a pickle at all: a walk that reached a `STOP`, or one that met a
-    /// protocol marker or an import before it stopped (a loader would have acted on those).
+    /// Whether the input is a pickle at all: a walk that reached a `STOP`, met an import, or
+    /// stopped at a limit of ours after a protocol marker. A walk that Python's unpickler would
+    /// also give up on before any import (a storage of weights that happens to start like a
+    /// pickle) is data: loading it runs nothing.
     pub fn is_pickle(&self) -> bool {
-        self.pickles > 0 || self.protocol > 0 || !self.imports.is_empty()
+        self.pickles > 0 || !self.imports.is_empty() || (self.limited && self.protocol > 0)
     }
 }
 
@@ -110,10 +115,13 @@ enum Item {
 struct Input<R> {
     inner: R,
     offset: u64,
-    len: u64,
+    /// The input's length when known (a file's; not a decompressed stream's).
+    len: Option<u64>,
+    /// Set when reading failed, or a line passed this scanner's limit.
+    limited: bool,
 }
 
-impl<R: Read + Seek> Input<R> {
+impl<R: Read> Input<R> {
     fn byte(&mut self) -> Result<Option<u8>, String> {
         let mut b = [0u8; 1];
         match self.inner.read(&mut b) {
@@ -122,7 +130,10 @@ impl<R: Read + Seek> Input<R> {
                 self.offset += 1;
                 Ok(Some(b[0]))
             }
-            Err(e) => Err(format!("cannot read at byte {}: {e}", self.offset)),
+            Err(e) => {
+                self.limited = true;
+                Err(format!("cannot read at byte {}: {e}", self.offset))
+            }
         }
     }
 
@@ -144,9 +155,12 @@ impl<R: Read + Seek> Input<R> {
         Ok(u64::from_le_bytes(buf))
     }
 
-    /// Skips `n` bytes, or reads them when short enough to be a name.
+    /// Skips `n` bytes (read through, not kept), or reads them when short enough to be a name.
     fn payload(&mut self, n: u64) -> Result<Option<Vec<u8>>, String> {
-        if n > self.len.saturating_sub(self.offset) {
+        if self
+            .len
+            .is_some_and(|len| n > len.saturating_sub(self.offset))
+        {
             return Err(format!(
                 "an argument of {n} bytes at byte {} runs past the end of the file",
                 self.offset
@@ -157,11 +171,20 @@ impl<R: Read + Seek> Input<R> {
             self.exact(&mut buf)?;
             return Ok(Some(buf));
         }
-        let to = self.offset + n;
-        self.inner
-            .seek(SeekFrom::Start(to))
-            .map_err(|e| format!("cannot skip to byte {to}: {e}"))?;
-        self.offset = to;
+        let copied = match std::io::copy(&mut (&mut self.inner).take(n), &mut std::io::sink()) {
+            Ok(c) => c,
+            Err(e) => {
+                self.limited = true;
+                return Err(format!("cannot read at byte {}: {e}", self.offset));
+            }
+        };
+        self.offset += copied;
+        if copied < n {
+            return Err(format!(
+                "the input ends inside an argument of {n} bytes at byte {}",
+                self.offset
+            ));
+        }
         Ok(None)
     }
 
@@ -174,6 +197,7 @@ impl<R: Read + Seek> Input<R> {
                 Some(b'\n') => return Ok(out),
                 Some(b) => {
                     if out.len() >= MAX_LINE {
+                        self.limited = true;
                         return Err(format!(
                             "a text argument at byte {start} is longer than {MAX_LINE} bytes"
                         ));
@@ -283,6 +307,7 @@ struct Walker {
 impl Walker {
     fn push(&mut self, item: Item) -> Result<(), String> {
         if self.stack.len() >= MAX_STACK {
+            self.out.limited = true;
             return Err(format!("the stack grows past {MAX_STACK} items"));
         }
         self.stack.push(item);
@@ -311,6 +336,7 @@ impl Walker {
             .cloned()
             .ok_or_else(|| format!("a memo put at byte {at} with an empty stack"))?;
         if self.memo.len() >= MAX_MEMO && !self.memo.contains_key(&key) {
+            self.out.limited = true;
             return Err(format!("the memo grows past {MAX_MEMO} entries"));
         }
         self.memo.insert(key, top);
@@ -355,12 +381,13 @@ impl Walker {
     }
 }
 
-/// Walks `input` (`len` bytes from its start) as one or more pickles.
-pub fn walk<R: Read + Seek>(input: R, len: u64) -> Walk {
+/// Walks `input` (`len` bytes when known) as one or more pickles.
+pub fn walk<R: Read>(input: R, len: Option<u64>) -> Walk {
     let mut input = Input {
         inner: input,
         offset: 0,
         len,
+        limited: false,
     };
     let mut w = Walker {
         stack: Vec::new(),
@@ -400,12 +427,13 @@ pub fn walk<R: Read + Seek>(input: R, len: u64) -> Walk {
             w.marks.clear();
             w.memo.clear();
             w.next_memo = 0;
-            if input.offset >= len {
+            if len.is_some_and(|len| input.offset >= len) {
                 break Ok(());
             }
         }
     };
     w.out.bytes = input.offset;
+    w.out.limited |= input.limited;
     if let Err(e) = result {
         w.out.problem = Some(e);
     }
@@ -413,12 +441,7 @@ pub fn walk<R: Read + Seek>(input: R, len: u64) -> Walk {
 }
 
 /// One opcode: its argument read, its effect on the stack followed.
-fn step<R: Read + Seek>(
-    w: &mut Walker,
-    input: &mut Input<R>,
-    op: u8,
-    at: u64,
-) -> Result<(), String> {
+fn step<R: Read>(w: &mut Walker, input: &mut Input<R>, op: u8, at: u64) -> Result<(), String> {
     match op {
         // MARK
         b'(' => {
@@ -734,7 +757,7 @@ fn step<R: Read + Seek>(
 
 /// Walks bytes in memory (tests, small members).
 pub fn walk_bytes(bytes: &[u8]) -> Walk {
-    walk(std::io::Cursor::new(bytes), bytes.len() as u64)
+    walk(bytes, Some(bytes.len() as u64))
 }
 
 #[cfg(test)]
@@ -830,9 +853,12 @@ mod tests {
         let w = walk_bytes(b"\x00\x01\x02");
         assert!(!w.is_pickle());
         assert!(w.problem.unwrap().contains("byte 0"));
-        let w = walk_bytes(b"\x80\x04cos\nsys");
-        assert!(w.is_pickle());
+        let w = walk_bytes(b"\x80\x04cos\nsystem\n");
+        assert!(w.is_pickle(), "an import met");
         assert!(!w.complete());
+        // A protocol marker and then what Python refuses: data, nothing would run.
+        let w = walk_bytes(b"\x80\x02\x00\x01");
+        assert!(!w.is_pickle());
         let w = walk_bytes(b"\x80\x04\x8e\xff\xff\xff\xff\xff\xff\xff\x7f");
         assert!(w.problem.unwrap().contains("runs past the end"));
     }

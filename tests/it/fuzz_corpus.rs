@@ -40,3 +40,8 @@ fn environment_corpus_replays_without_a_panic() {
 fn pickle_corpus_replays_without_a_panic() {
     replay("pickle", mlmodel_inspector::fuzz::pickle);
 }
+
+#[test]
+fn container_corpus_replays_without_a_panic() {
+    replay("container", mlmodel_inspector::fuzz::container);
+}
