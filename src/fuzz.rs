@@ -80,6 +80,7 @@ pub fn container(data: &[u8]) {
     let ctx = crate::scan::content::Context {
         own: &[],
         pinned: &[],
+        skops_trusted: &[],
     };
     for f in crate::scan::content::scan_bytes(&ctx, "f", data.to_vec()) {
         assert!(f.path == "f" || f.path.starts_with("f:"), "{}", f.path);

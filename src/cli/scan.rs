@@ -57,6 +57,7 @@ pub fn report_json(report: &ScanReport) -> serde_json::Value {
                 "rule": i.rule,
                 "package": i.package,
                 "pinned": i.pinned,
+                "trusted_by_mlmodel": i.trusted,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
@@ -84,13 +85,18 @@ pub fn report_text(report: &ScanReport) -> String {
                 Some(false) => "; requirements.txt does not pin it",
                 None => "",
             };
+            let place = if i.opcode == "skops schema" {
+                "named in schema.json".to_string()
+            } else if i.opcode == "skops_trusted_types" {
+                "trusted in MLmodel, not named in schema.json".to_string()
+            } else {
+                format!("{} at byte {}{how}", i.opcode, i.offset)
+            };
             out.push_str(&format!(
-                "    {:<9} {}.{}  ({} at byte {}{how}) — {}{pin}\n",
+                "    {:<9} {}.{}  ({place}) — {}{pin}\n",
                 i.verdict.word(),
                 crate::text::printable(&i.module),
                 crate::text::printable(&i.name),
-                i.opcode,
-                i.offset,
                 i.rule
             ));
         }

@@ -178,8 +178,17 @@ impl ModelCard {
             ));
             model_code = true;
         } else if let Some(pickle) = &py.python_model {
+            // MLflow may compress it (python_model.pkl.xz, .bz2, .gz): still a pickle.
+            let compressed = if [".xz", ".bz2", ".gz"]
+                .iter()
+                .any(|ext| pickle.ends_with(ext))
+            {
+                " (compressed)"
+            } else {
+                ""
+            };
             lines.push(format!(
-                "{pickle}, the custom PythonModel saved with cloudpickle: unpickling it runs code"
+                "{pickle}, the custom PythonModel saved with cloudpickle{compressed}: unpickling it runs code"
             ));
             model_code = true;
         } else {
@@ -192,9 +201,29 @@ impl ModelCard {
                 }) => {
                     let file = pickled_model.as_deref().unwrap_or("model.pkl");
                     match serialization_format.as_deref().unwrap_or("cloudpickle") {
-                        "skops" => lines.push(format!(
-                            "{file}, read with skops, which builds only the types it trusts"
-                        )),
+                        "skops" => {
+                            // MLflow hands MLmodel's own list to skops.io.load(trusted=...):
+                            // the author's choice, which can trust anything.
+                            let trusted: Vec<String> = flavor
+                                .and_then(|f| f.config.get("skops_trusted_types"))
+                                .and_then(|v| v.as_array())
+                                .map(|a| {
+                                    a.iter()
+                                        .filter_map(|v| v.as_str().map(str::to_string))
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                            lines.push(if trusted.is_empty() {
+                                format!(
+                                    "{file}, read with skops, which builds the types it trusts by default (MLmodel trusts none more)"
+                                )
+                            } else {
+                                format!(
+                                    "{file}, read with skops, which builds the types it trusts by default and those MLmodel's skops_trusted_types lists, chosen by the model's author: {}",
+                                    trusted.join(", ")
+                                )
+                            });
+                        }
                         format => {
                             lines.push(format!("{file}, a {format} file: unpickling it runs code"));
                             model_code = true;
@@ -204,7 +233,12 @@ impl ModelCard {
                 Some(FlavorView::Pytorch { saved_file, .. })
                     if saved_file.as_deref() == Some("model.pt2") =>
                 {
-                    lines.push("model.pt2, a torch.export program loaded by torch".into());
+                    // torch.export.load unpickles weights, constants and sample inputs with
+                    // weights_only=False.
+                    lines.push(
+                        "model.pt2, a torch.export program: torch.export.load unpickles its weights and constants (weights_only=False), which can run code".into(),
+                    );
+                    model_code = true;
                 }
                 Some(FlavorView::Pytorch { .. }) => {
                     lines
@@ -220,6 +254,19 @@ impl ModelCard {
                     lines.push(format!("{data}, loaded by {loader}"));
                     // A loader this app does not know may unpickle.
                     model_code = !loader.starts_with("mlflow.");
+                    // TensorFlow's loader unpickles the custom objects saved beside the model.
+                    if let Some(custom) = self
+                        .artifacts
+                        .entries
+                        .iter()
+                        .find(|e| e.path.ends_with("custom_objects.cloudpickle"))
+                    {
+                        lines.push(format!(
+                            "{}, custom objects saved with cloudpickle: unpickling it runs code",
+                            custom.path
+                        ));
+                        model_code = true;
+                    }
                 }
             }
         }

@@ -25,6 +25,9 @@ pub struct Context<'a> {
     pub own: &'a [String],
     /// Packages `requirements.txt` names, normalised.
     pub pinned: &'a [String],
+    /// `skops_trusted_types` of `MLmodel`'s sklearn flavor: what MLflow hands to
+    /// `skops.io.load(trusted=...)`.
+    pub skops_trusted: &'a [String],
 }
 
 /// A reader that fails past [`MAX_DECOMPRESSED`] bytes, naming the limit.
@@ -393,6 +396,7 @@ fn judged(ctx: &Context<'_>, f: &pickle::Found) -> Import {
         rule,
         package,
         pinned: is_pinned,
+        trusted: false,
     }
 }
 
@@ -564,7 +568,7 @@ fn scan_zip(
     // Archives whose loaders read more than pickles: named so, and left incomplete until
     // their own formats are read (issue 41's next slice).
     let special = if names.contains(&"schema.json") {
-        Some("skops archive: the types its schema.json names are not judged yet")
+        None
     } else if names.contains(&"config.json")
         && names
             .iter()
@@ -595,6 +599,15 @@ fn scan_zip(
             }
         }
     }
+    // A skops archive: the types its schema.json names, and those MLmodel trusts.
+    let skops = list
+        .iter()
+        .find(|m| m.name == "schema.json")
+        .map(|m| skops_schema(ctx, label, source, m));
+    let is_skops = skops.is_some();
+    if let Some(entry) = skops {
+        out.push(entry);
+    }
     let complete = out.iter().all(|f| f.complete) && special.is_none();
     let mut verdict = out.iter().map(|f| f.verdict).max().unwrap_or(Verdict::Safe);
     if !complete {
@@ -607,10 +620,13 @@ fn scan_zip(
         path: label.to_string(),
         format: format!(
             "{} ({})",
-            special.map_or("zip archive", |s| s
-                .split(':')
-                .next()
-                .unwrap_or("zip archive")),
+            if is_skops {
+                "skops archive"
+            } else {
+                special.map_or("zip archive", |s| {
+                    s.split(':').next().unwrap_or("zip archive")
+                })
+            },
             crate::text::count(list.len(), "member", "members")
         ),
         complete,
@@ -620,6 +636,128 @@ fn scan_zip(
     }];
     all.extend(out);
     all
+}
+
+/// The largest schema.json read.
+const MAX_SCHEMA: u64 = 64 << 20;
+
+/// A skops archive's `schema.json`: every type a node names (`__module__`, `__class__`), the
+/// functions `FunctionNode`s name (`module_path`, `function`), each judged; the entries of
+/// `MLmodel`'s `skops_trusted_types` marked, and those the schema does not name listed too
+/// (MLflow hands them all to skops as trusted).
+fn skops_schema(ctx: &Context<'_>, label: &str, source: &ZipSource, m: &Member) -> ScannedFile {
+    let member_label = format!("{label}:schema.json (types)");
+    let text = open_member(source, m).and_then(|r| {
+        let mut bytes = Vec::new();
+        let decoded: Box<dyn Read> = match m.method {
+            8 => Box::new(flate2::read::DeflateDecoder::new(r)),
+            _ => Box::new(r),
+        };
+        decoded
+            .take(MAX_SCHEMA + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("cannot read it: {e}"))?;
+        if bytes.len() as u64 > MAX_SCHEMA {
+            return Err(format!(
+                "larger than {MAX_SCHEMA} bytes, more than this scanner reads"
+            ));
+        }
+        serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| format!("not JSON: {e}"))
+    });
+    let schema = match text {
+        Ok(v) => v,
+        Err(e) => {
+            return unread(
+                &member_label,
+                "skops schema",
+                format!("{member_label}: {e}"),
+            );
+        }
+    };
+    let mut seen: Vec<(String, String)> = Vec::new();
+    // Depth-first, with an explicit stack (a deep schema is no recursion risk).
+    let mut todo = vec![&schema];
+    while let Some(v) = todo.pop() {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let (Some(module), Some(class)) = (
+                    map.get("__module__").and_then(|v| v.as_str()),
+                    map.get("__class__").and_then(|v| v.as_str()),
+                ) {
+                    seen.push((module.to_string(), class.to_string()));
+                    if map.get("__loader__").and_then(|v| v.as_str()) == Some("FunctionNode")
+                        && let Some(content) = map.get("content")
+                        && let (Some(module), Some(function)) = (
+                            content.get("module_path").and_then(|v| v.as_str()),
+                            content.get("function").and_then(|v| v.as_str()),
+                        )
+                    {
+                        seen.push((module.to_string(), function.to_string()));
+                    }
+                }
+                todo.extend(map.values());
+            }
+            serde_json::Value::Array(items) => todo.extend(items),
+            _ => {}
+        }
+    }
+    let trusted: Vec<(String, String)> = ctx
+        .skops_trusted
+        .iter()
+        .filter_map(|t| {
+            t.rsplit_once('.')
+                .map(|(m, n)| (m.to_string(), n.to_string()))
+        })
+        .collect();
+    let named = seen.clone();
+    seen.extend(trusted.iter().cloned());
+    let mut unique: Vec<(String, String)> = Vec::new();
+    for s in seen {
+        if !unique.contains(&s) {
+            unique.push(s);
+        }
+    }
+    let imports: Vec<Import> = unique
+        .into_iter()
+        .map(|(module, name)| {
+            let op = if named.contains(&(module.clone(), name.clone())) {
+                pickle::ImportOp::Skops
+            } else {
+                pickle::ImportOp::SkopsTrusted
+            };
+            let found = pickle::Found {
+                module,
+                name,
+                op,
+                offset: 0,
+                literal: true,
+                called: true,
+                modified: false,
+            };
+            let mut import = judged(ctx, &found);
+            if trusted.contains(&(found.module.clone(), found.name.clone())) {
+                import.trusted = true;
+                import.rule = format!(
+                    "{}; MLmodel's skops_trusted_types trusts it, and MLflow hands that list to skops.io.load",
+                    import.rule
+                );
+            }
+            import
+        })
+        .collect();
+    let verdict = imports
+        .iter()
+        .map(|i| i.verdict)
+        .max()
+        .unwrap_or(Verdict::Safe);
+    ScannedFile {
+        path: member_label,
+        format: "skops schema".into(),
+        complete: true,
+        problem: None,
+        imports,
+        verdict,
+    }
 }
 
 /// A member's bytes as stored (compressed, up to the central directory's size), read lazily.

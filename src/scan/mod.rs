@@ -6,7 +6,9 @@
 //! A file that was not read to its end is never called safe. Containers are opened
 //! ([`content`]): zip archives as PyTorch reads them (no CRC, flag or name checks), gzip, bz2
 //! and xz streams decompressed on the fly; each member is an entry of its own (`outer:inner`).
-//! skops and Keras archives are named, and left incomplete until their formats are judged.
+//! A skops archive's schema.json is read: every type it names is judged, and the entries of
+//! `MLmodel`'s `skops_trusted_types` marked. Keras archives are named, and left incomplete
+//! until their config is judged.
 
 pub mod content;
 pub mod pickle;
@@ -41,6 +43,8 @@ pub struct Import {
     pub package: Option<String>,
     /// Whether the model's `requirements.txt` names that package (an unknown import only).
     pub pinned: Option<bool>,
+    /// Whether `MLmodel`'s `skops_trusted_types` trusts it (a skops type only).
+    pub trusted: bool,
 }
 
 /// One file of the model, scanned.
@@ -126,9 +130,18 @@ pub fn scan_model(card: &ModelCard, cancel: &AtomicBool) -> ScanReport {
     let pinned = pinned_packages(card);
     let mut files = Vec::new();
     let mut cancelled = false;
+    let skops_trusted: Vec<String> = card
+        .flavors
+        .iter()
+        .filter_map(|f| f.config.get("skops_trusted_types"))
+        .filter_map(|v| v.as_array())
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
     let ctx = content::Context {
         own: &own,
         pinned: &pinned,
+        skops_trusted: &skops_trusted,
     };
     for entry in card.artifacts.entries.iter().filter(|e| !e.is_dir) {
         if cancel.load(Ordering::Relaxed) {

@@ -31,6 +31,10 @@ pub enum ImportOp {
     Inst,
     /// `EXT1`/`EXT2`/`EXT4`: an entry of copyreg's extension registry, which names no module.
     Ext,
+    /// A type or function a skops archive's schema.json names (skops builds it on load).
+    Skops,
+    /// A type `MLmodel`'s `skops_trusted_types` trusts that the schema does not name.
+    SkopsTrusted,
 }
 
 impl ImportOp {
@@ -41,6 +45,8 @@ impl ImportOp {
             ImportOp::StackGlobal => "STACK_GLOBAL",
             ImportOp::Inst => "INST",
             ImportOp::Ext => "EXT",
+            ImportOp::Skops => "skops schema",
+            ImportOp::SkopsTrusted => "skops_trusted_types",
         }
     }
 }

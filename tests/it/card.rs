@@ -695,6 +695,27 @@ fn the_trust_prompt_says_what_loading_runs() {
         onnx.lines.last().map(String::as_str),
         Some("MLflow's mlflow.onnx and the packages installed in the chosen Python")
     );
+    // skops builds what MLmodel's own skops_trusted_types lists, chosen by the author.
+    let trusting = model::open(&repo("tests/fixtures/scan/hostile_skops"))
+        .unwrap()
+        .code_that_runs();
+    assert!(
+        trusting.lines[0].ends_with(
+            "those MLmodel's skops_trusted_types lists, chosen by the model's author: sklearn.tree._tree.Tree, builtins.exec"
+        ),
+        "{trusting:?}"
+    );
+    // MLflow's compressed python_model.pkl is still a pickle.
+    let xz = model::open(&repo("tests/fixtures/scan/benign/pyfunc_lzma"))
+        .unwrap()
+        .code_that_runs();
+    assert!(
+        xz.lines[0].starts_with(
+            "python_model.pkl.xz, the custom PythonModel saved with cloudpickle (compressed): unpickling it runs code"
+        ),
+        "{xz:?}"
+    );
+    assert!(xz.model_code);
 }
 
 #[test]

@@ -896,7 +896,7 @@ fn a_classifier_answering_indices_is_read_through_its_class_names() {
     assert!(
         shows(
             &h,
-            "model.skops, read with skops, which builds only the types it trusts"
+            "model.skops, read with skops, which builds the types it trusts by default (MLmodel trusts none more)"
         ),
         "the trust prompt names what loading runs"
     );

@@ -354,3 +354,69 @@ fn a_gigabyte_of_weights_is_skipped_in_flat_memory() {
         run.peak >> 20
     );
 }
+
+/// skops archives: every type skops itself would not trust by default (its
+/// `get_untrusted_types`, recorded by the oracle) is among ours, none called safe; the entries
+/// of `MLmodel`'s `skops_trusted_types` are marked; a model that trusts `builtins.exec` is
+/// dangerous (exit 1) though its schema never names it.
+#[test]
+fn skops_types_are_judged_and_mlmodels_trusted_types_marked() {
+    let oracle = oracle();
+    for (rel, untrusted) in oracle["skops_untrusted"].as_object().unwrap() {
+        let (folder, file) = rel.rsplit_once('/').unwrap();
+        let (code, doc, stderr) = scan_json(&repo(folder));
+        assert!(code == 0 || code == 1, "{rel}: {stderr}");
+        let imports = ours(&doc, file);
+        for t in untrusted.as_array().unwrap() {
+            let (m, n) = t.as_str().unwrap().rsplit_once('.').unwrap();
+            let found = imports
+                .iter()
+                .find(|(im, iname, _)| im == m && iname == n)
+                .unwrap_or_else(|| {
+                    panic!("{rel}: skops' untrusted {m}.{n} is not among ours: {imports:?}")
+                });
+            assert_ne!(found.2, "safe", "{rel}: {m}.{n}");
+        }
+        let archive = doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == file)
+            .unwrap();
+        assert_eq!(archive["complete"], true, "{rel}: {archive}");
+        assert!(
+            archive["format"]
+                .as_str()
+                .unwrap()
+                .starts_with("skops archive")
+        );
+    }
+    let schema = |doc: &Value| -> Vec<Value> {
+        doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == "model.skops:schema.json (types)")
+            .unwrap()["imports"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let (code, doc, _) = scan_json(&repo("tests/fixtures/scan/benign/sklearn_skops_tree"));
+    assert_eq!(code, 0);
+    let tree = schema(&doc)
+        .into_iter()
+        .find(|i| i["module"] == "sklearn.tree._tree" && i["name"] == "Tree")
+        .unwrap();
+    assert_eq!(tree["trusted_by_mlmodel"], true, "{tree}");
+    assert_eq!(tree["verdict"], "unknown", "{tree}");
+    let (code, doc, _) = scan_json(&repo("tests/fixtures/scan/hostile_skops"));
+    assert_eq!(code, 1, "{doc}");
+    let exec = schema(&doc)
+        .into_iter()
+        .find(|i| i["module"] == "builtins" && i["name"] == "exec")
+        .expect("the trusted builtins.exec listed");
+    assert_eq!(exec["verdict"], "dangerous", "{exec}");
+    assert_eq!(exec["trusted_by_mlmodel"], true);
+    assert_eq!(exec["opcode"], "skops_trusted_types");
+}
