@@ -87,6 +87,10 @@ pub fn report_text(report: &ScanReport) -> String {
             };
             let place = if i.opcode == "skops schema" {
                 "named in schema.json".to_string()
+            } else if i.opcode.starts_with("ONNX") {
+                i.opcode.to_lowercase()
+            } else if i.opcode == "Keras config" {
+                "named in config.json".to_string()
             } else if i.opcode == "skops_trusted_types" {
                 "trusted in MLmodel, not named in schema.json".to_string()
             } else {

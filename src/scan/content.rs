@@ -127,6 +127,7 @@ enum Kind {
     Bz2,
     Xz,
     SevenZip,
+    Hdf5,
     Native(&'static str),
     Other,
 }
@@ -138,6 +139,7 @@ fn kind_of(head: &[u8]) -> Kind {
         [b'B', b'Z', b'h', ..] => Kind::Bz2,
         [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Kind::Xz,
         [b'7', b'z', 0xbc, 0xaf, 0x27, 0x1c, ..] => Kind::SevenZip,
+        [0x89, b'H', b'D', b'F', b'\r', b'\n', 0x1a, b'\n', ..] => Kind::Hdf5,
         [0x7f, b'E', b'L', b'F', ..] => Kind::Native("native library (ELF)"),
         [b'M', b'Z', ..] => Kind::Native("native program or library (PE)"),
         [0xcf, 0xfa, 0xed, 0xfe, ..] | [0xfe, 0xed, 0xfa, 0xcf, ..] => {
@@ -295,6 +297,13 @@ fn scan_stream(
             "7z archive",
             format!(
                 "{label}: a 7z archive, which this scanner does not open; what it holds is not known"
+            ),
+        )],
+        Kind::Hdf5 => vec![unread(
+            label,
+            "HDF5 file",
+            format!(
+                "{label}: an HDF5 file (a Keras .h5 model's config can name Lambda layers and modules, and .h5 loads ignore safe_mode, CVE-2025-9905); this scanner does not read HDF5"
             ),
         )],
         Kind::Native(what) => vec![unread(
@@ -567,17 +576,6 @@ fn scan_zip(
     let names: Vec<&str> = list.iter().map(|m| m.name.as_str()).collect();
     // Archives whose loaders read more than pickles: named so, and left incomplete until
     // their own formats are read (issue 41's next slice).
-    let special = if names.contains(&"schema.json") {
-        None
-    } else if names.contains(&"config.json")
-        && names
-            .iter()
-            .any(|n| n.ends_with(".weights.h5") || *n == "metadata.json")
-    {
-        Some("Keras archive: its config.json is not judged yet")
-    } else {
-        None
-    };
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for m in &list {
@@ -608,24 +606,41 @@ fn scan_zip(
     if let Some(entry) = skops {
         out.push(entry);
     }
-    let complete = out.iter().all(|f| f.complete) && special.is_none();
+    // A Keras archive: its config.json's layers.
+    let keras = (!is_skops
+        && names
+            .iter()
+            .any(|n| n.ends_with(".weights.h5") || *n == "metadata.json"))
+    .then(|| list.iter().find(|m| m.name == "config.json"))
+    .flatten()
+    .map(|m| keras_config(ctx, label, source, m));
+    let is_keras = keras.is_some();
+    if let Some(entry) = keras {
+        out.push(entry);
+        // Keras reads only arrays from the archive's HDF5 weights (the config is config.json).
+        for f in out.iter_mut().filter(|f| f.format == "HDF5 file") {
+            f.format = "HDF5 weights (Keras reads only arrays from them)".into();
+            f.complete = true;
+            f.problem = None;
+            f.verdict = Verdict::Safe;
+        }
+    }
+    let complete = out.iter().all(|f| f.complete);
     let mut verdict = out.iter().map(|f| f.verdict).max().unwrap_or(Verdict::Safe);
     if !complete {
         verdict = verdict.max(Verdict::Unknown);
     }
-    let problem = special.map(|s| format!("{label}: a {s}")).or_else(|| {
-        (!complete).then(|| format!("{label}: some members were not read to their end"))
-    });
+    let problem = (!complete).then(|| format!("{label}: some members were not read to their end"));
     let mut all = vec![ScannedFile {
         path: label.to_string(),
         format: format!(
             "{} ({})",
             if is_skops {
                 "skops archive"
+            } else if is_keras {
+                "Keras archive"
             } else {
-                special.map_or("zip archive", |s| {
-                    s.split(':').next().unwrap_or("zip archive")
-                })
+                "zip archive"
             },
             crate::text::count(list.len(), "member", "members")
         ),
@@ -641,30 +656,130 @@ fn scan_zip(
 /// The largest schema.json read.
 const MAX_SCHEMA: u64 = 64 << 20;
 
+/// A JSON member of an archive (skops' schema.json, Keras' config.json), within a cap.
+fn member_json(source: &ZipSource, m: &Member) -> Result<serde_json::Value, String> {
+    let r = open_member(source, m)?;
+    let mut bytes = Vec::new();
+    let decoded: Box<dyn Read> = match m.method {
+        8 => Box::new(flate2::read::DeflateDecoder::new(r)),
+        _ => Box::new(r),
+    };
+    decoded
+        .take(MAX_SCHEMA + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes.len() as u64 > MAX_SCHEMA {
+        return Err(format!(
+            "larger than {MAX_SCHEMA} bytes, more than this scanner reads"
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))
+}
+
+/// A Keras archive's `config.json`: Lambda layers (Keras runs their function), marshalled
+/// functions, and every class whose `module` is outside keras and tensorflow (or a custom
+/// object's registered package), each judged.
+fn keras_config(ctx: &Context<'_>, label: &str, source: &ZipSource, m: &Member) -> ScannedFile {
+    let member_label = format!("{label}:config.json (layers)");
+    let config = match member_json(source, m) {
+        Ok(v) => v,
+        Err(e) => {
+            return unread(
+                &member_label,
+                "Keras config",
+                format!("{member_label}: {e}"),
+            );
+        }
+    };
+    let mut imports: Vec<Import> = Vec::new();
+    let mut add = |module: &str, name: &str, rule: Option<&str>| {
+        if imports.iter().any(|i| i.module == module && i.name == name) {
+            return;
+        }
+        let found = pickle::Found {
+            module: module.to_string(),
+            name: name.to_string(),
+            op: pickle::ImportOp::Keras,
+            offset: 0,
+            literal: true,
+            called: true,
+            modified: false,
+        };
+        let mut import = judged(ctx, &found);
+        if let Some(rule) = rule {
+            import.verdict = Verdict::Dangerous;
+            import.rule = rule.to_string();
+            import.package = None;
+            import.pinned = None;
+        }
+        imports.push(import);
+    };
+    let mut todo = vec![&config];
+    while let Some(v) = todo.pop() {
+        match v {
+            serde_json::Value::Object(map) => {
+                let class = map.get("class_name").and_then(|v| v.as_str());
+                let module = map.get("module").and_then(|v| v.as_str());
+                if class == Some("Lambda") {
+                    add(
+                        module.unwrap_or("keras.layers"),
+                        "Lambda",
+                        Some(
+                            "a Lambda layer: Keras runs its function when the model loads (CVE-2025-1550; safe_mode is no guard for .h5, CVE-2025-9905)",
+                        ),
+                    );
+                }
+                if class == Some("__lambda__") || map.contains_key("code") && class.is_none() {
+                    add(
+                        "(marshalled Python bytecode)",
+                        "__lambda__",
+                        Some("marshalled Python bytecode: Keras rebuilds and runs the function"),
+                    );
+                }
+                if let (Some(class), Some(module)) = (class, module)
+                    && !(module == "keras"
+                        || module.starts_with("keras.")
+                        || module == "tensorflow"
+                        || module.starts_with("tensorflow."))
+                {
+                    add(module, class, None);
+                }
+                if module.is_none()
+                    && let Some((package, name)) = map
+                        .get("registered_name")
+                        .and_then(|v| v.as_str())
+                        .and_then(|r| r.split_once('>'))
+                {
+                    add(package, name, None);
+                }
+                todo.extend(map.values());
+            }
+            serde_json::Value::Array(items) => todo.extend(items),
+            _ => {}
+        }
+    }
+    let verdict = imports
+        .iter()
+        .map(|i| i.verdict)
+        .max()
+        .unwrap_or(Verdict::Safe);
+    ScannedFile {
+        path: member_label,
+        format: "Keras config".into(),
+        complete: true,
+        problem: None,
+        imports,
+        verdict,
+    }
+}
+
 /// A skops archive's `schema.json`: every type a node names (`__module__`, `__class__`), the
 /// functions `FunctionNode`s name (`module_path`, `function`), each judged; the entries of
 /// `MLmodel`'s `skops_trusted_types` marked, and those the schema does not name listed too
 /// (MLflow hands them all to skops as trusted).
 fn skops_schema(ctx: &Context<'_>, label: &str, source: &ZipSource, m: &Member) -> ScannedFile {
     let member_label = format!("{label}:schema.json (types)");
-    let text = open_member(source, m).and_then(|r| {
-        let mut bytes = Vec::new();
-        let decoded: Box<dyn Read> = match m.method {
-            8 => Box::new(flate2::read::DeflateDecoder::new(r)),
-            _ => Box::new(r),
-        };
-        decoded
-            .take(MAX_SCHEMA + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read it: {e}"))?;
-        if bytes.len() as u64 > MAX_SCHEMA {
-            return Err(format!(
-                "larger than {MAX_SCHEMA} bytes, more than this scanner reads"
-            ));
-        }
-        serde_json::from_slice::<serde_json::Value>(&bytes).map_err(|e| format!("not JSON: {e}"))
-    });
-    let schema = match text {
+    let schema = match member_json(source, m) {
         Ok(v) => v,
         Err(e) => {
             return unread(

@@ -122,6 +122,75 @@ pub(crate) fn normalise(name: &str) -> String {
     base.to_ascii_lowercase().replace(['_', '.'], "-")
 }
 
+/// An ONNX file's entry: its custom-domain operators (unknown: a library the user registers
+/// runs them) and its external data outside the folder (dangerous: a read outside it).
+fn onnx_entry(rel: &str, facts: &crate::predict::graph::GraphFacts) -> ScannedFile {
+    let mut imports = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for n in facts
+        .nodes
+        .iter()
+        .filter(|n| facts.custom_domains.contains(&n.domain))
+    {
+        let key = (n.domain.clone(), n.op_type.clone());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        imports.push(Import {
+            module: n.domain.clone(),
+            name: n.op_type.clone(),
+            opcode: "ONNX custom operator",
+            offset: 0,
+            called: true,
+            modified: false,
+            verdict: Verdict::Unknown,
+            rule: "a custom-domain operator: ONNX Runtime runs it only from a library the user registers (native code)".into(),
+            package: Some(n.domain.clone()),
+            pinned: None,
+            trusted: false,
+        });
+    }
+    for ext in &facts.external_data {
+        if let Some(problem) = ext
+            .problem
+            .as_deref()
+            .filter(|p| p.contains("model folder"))
+        {
+            imports.push(Import {
+                module: "(external data)".into(),
+                name: ext.file.clone(),
+                opcode: "ONNX external data",
+                offset: 0,
+                called: false,
+                modified: false,
+                verdict: Verdict::Dangerous,
+                rule: format!("external data outside the model folder (CVE-2024-27318): ONNX Runtime would read it; {problem}"),
+                package: None,
+                pinned: None,
+                trusted: false,
+            });
+        }
+    }
+    let verdict = imports
+        .iter()
+        .map(|i| i.verdict)
+        .max()
+        .unwrap_or(Verdict::Safe);
+    ScannedFile {
+        path: rel.to_string(),
+        format: format!(
+            "ONNX model (IR {}, {} nodes)",
+            facts.ir_version,
+            facts.nodes.len()
+        ),
+        complete: true,
+        problem: None,
+        imports,
+        verdict,
+    }
+}
+
 /// Scans every file of the model folder (links are not followed out of it; each file is
 /// read through the same inside-the-folder check as every other read), stopping early when
 /// `cancel` is set.
@@ -158,6 +227,24 @@ pub fn scan_model(card: &ModelCard, cancel: &AtomicBool) -> ScanReport {
                 imports: Vec::new(),
                 verdict: Verdict::Unknown,
             }),
+        }
+    }
+    // ONNX graphs the model loads: custom-domain operators (they need a library the user
+    // registers, native code) and external data that leads out of the folder (CVE-2024-27318).
+    for rel in crate::predict::graph::onnx_files(card) {
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        let Some(file) = files
+            .iter_mut()
+            .find(|f| f.path == rel && f.format == "data")
+        else {
+            continue;
+        };
+        if let Ok(facts) =
+            crate::predict::graph::read_graph(&card.root, &rel, &Default::default(), cancel)
+        {
+            *file = onnx_entry(&rel, &facts);
         }
     }
     if card.artifacts.truncated {

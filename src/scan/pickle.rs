@@ -35,6 +35,8 @@ pub enum ImportOp {
     Skops,
     /// A type `MLmodel`'s `skops_trusted_types` trusts that the schema does not name.
     SkopsTrusted,
+    /// A layer or class a Keras archive's config.json names.
+    Keras,
 }
 
 impl ImportOp {
@@ -47,6 +49,7 @@ impl ImportOp {
             ImportOp::Ext => "EXT",
             ImportOp::Skops => "skops schema",
             ImportOp::SkopsTrusted => "skops_trusted_types",
+            ImportOp::Keras => "Keras config",
         }
     }
 }

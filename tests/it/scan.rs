@@ -86,7 +86,7 @@ fn every_hostile_file_is_dangerous_and_nothing_runs() {
         .iter()
         .filter(|f| !f["path"].as_str().unwrap().contains(':'))
         .collect();
-    assert_eq!(files.len(), 30, "{doc}");
+    assert_eq!(files.len(), 31, "{doc}");
     for f in files.iter().filter(|f| f["path"] != "MLmodel") {
         assert_eq!(f["verdict"], "dangerous", "{f}");
     }
@@ -99,6 +99,8 @@ fn every_hostile_file_is_dangerous_and_nothing_runs() {
         ("bad_crc.pt:archive/data.pkl", "pickle (protocol 4)"),
         ("flag_bits.pth:archive/data.pkl", "pickle (protocol 4)"),
         ("name_mismatch.ckpt:archive/data.pkl", "pickle (protocol 4)"),
+        ("lambda_layer.keras", "Keras archive (3 members)"),
+        ("lambda_layer.keras:config.json (layers)", "Keras config"),
     ] {
         let f = doc["files"]
             .as_array()
@@ -149,7 +151,11 @@ fn every_hostile_file_is_dangerous_and_nothing_runs() {
     missed_by_picklescan.sort();
     assert_eq!(
         missed_by_picklescan,
-        ["ext_code.pkl", "importlib_getattr_static.pkl"],
+        [
+            "ext_code.pkl",
+            "importlib_getattr_static.pkl",
+            "lambda_layer.keras"
+        ],
         "ours catches what picklescan misses"
     );
 }
@@ -260,14 +266,7 @@ fn every_fixture_model_scans_and_no_text_is_taken_for_a_pickle() {
             {
                 assert_eq!(format, "text", "{}: {f}", folder.display());
             }
-            if f["complete"] == false {
-                // Only what this slice names without judging: skops' and Keras' archives.
-                assert!(
-                    format.starts_with("skops archive") || format.starts_with("Keras archive"),
-                    "{}: {f}",
-                    folder.display()
-                );
-            }
+            assert_eq!(f["complete"], true, "{}: {f}", folder.display());
         }
     }
 }
@@ -419,4 +418,51 @@ fn skops_types_are_judged_and_mlmodels_trusted_types_marked() {
     assert_eq!(exec["verdict"], "dangerous", "{exec}");
     assert_eq!(exec["trusted_by_mlmodel"], true);
     assert_eq!(exec["opcode"], "skops_trusted_types");
+}
+
+/// A Keras archive's Lambda layer and foreign module, and an ONNX model's custom-domain
+/// operator and external data outside the folder, each named with its rule.
+#[test]
+fn keras_lambdas_and_onnx_outside_reads_are_named() {
+    let (code, doc, _) = scan_json(&repo("tests/fixtures/scan/hostile"));
+    assert_eq!(code, 1);
+    let keras = ours(&doc, "lambda_layer.keras");
+    assert!(
+        keras
+            .iter()
+            .any(|(m, n, v)| m == "keras.layers" && n == "Lambda" && v == "dangerous"),
+        "{keras:?}"
+    );
+    assert!(
+        keras
+            .iter()
+            .any(|(m, n, v)| m == "evil_layers.backdoor" && n == "Backdoor" && v == "unknown"),
+        "a module outside keras: {keras:?}"
+    );
+    let (code, doc, stderr) = scan_json(&repo("tests/fixtures/scan/hostile_onnx"));
+    assert_eq!(code, 1, "{stderr}");
+    let onnx = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "model.onnx")
+        .unwrap();
+    assert_eq!(onnx["format"], "ONNX model (IR 8, 2 nodes)");
+    let imports = onnx["imports"].as_array().unwrap();
+    assert!(
+        imports.iter().any(|i| i["module"] == "com.evil"
+            && i["name"] == "Backdoor"
+            && i["verdict"] == "unknown"),
+        "{onnx}"
+    );
+    assert!(
+        imports.iter().any(|i| i["name"] == "../../../../etc/passwd"
+            && i["verdict"] == "dangerous"
+            && i["rule"].as_str().unwrap().contains("CVE-2024-27318")),
+        "{onnx}"
+    );
+    // The bundled example: an ONNX graph with nothing of either.
+    let (code, doc, _) = scan_json(&repo("assets/example-model"));
+    assert_eq!(code, 0);
+    assert_eq!(doc["verdict"], "safe", "{doc}");
 }
