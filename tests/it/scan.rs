@@ -466,3 +466,45 @@ fn keras_lambdas_and_onnx_outside_reads_are_named() {
     assert_eq!(code, 0);
     assert_eq!(doc["verdict"], "safe", "{doc}");
 }
+
+/// A pickle that imports a module the model ships in its own `code/` folder names it as the
+/// model's own code; a folder that is no model exits 2, naming it.
+#[test]
+fn the_models_own_code_is_named_and_a_folder_that_is_no_model_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m");
+    std::fs::create_dir_all(model.join("code")).unwrap();
+    std::fs::write(
+        model.join("MLmodel"),
+        "flavors:\n  python_function:\n    loader_module: mlflow.pyfunc.model\n    python_model: python_model.pkl\n    code: code\n",
+    )
+    .unwrap();
+    std::fs::write(model.join("code/helpers.py"), "class Thing:\n    pass\n").unwrap();
+    // cloudpickle by reference: GLOBAL helpers.Thing, then EMPTY_TUPLE, NEWOBJ, STOP.
+    std::fs::write(
+        model.join("python_model.pkl"),
+        b"\x80\x04chelpers\nThing\n)\x81.",
+    )
+    .unwrap();
+    let (code, doc, stderr) = scan_json(&model);
+    assert_eq!(code, 0, "{stderr}");
+    let imports = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "python_model.pkl")
+        .unwrap()["imports"]
+        .clone();
+    assert_eq!(imports[0]["package"], "the model's own code", "{imports}");
+    assert_eq!(imports[0]["rule"], "the model's own code (code/helpers)");
+    assert_eq!(imports[0]["verdict"], "unknown");
+    assert_eq!(imports[0]["called"], true);
+    // (The folder above the model opens the model, as everywhere: an empty one is no model.)
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = scan_json(empty.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&empty.path().display().to_string()),
+        "{stderr}"
+    );
+}
