@@ -21,14 +21,19 @@ run() { # NAME MODEL N ARGS...
     echo "$name $backend $line"
   done
 }
-for round in 1 2 3; do
+# ROUNDS (default 3) interleaved rounds; ONLY=json runs the JSON request files alone (issue 39).
+for round in $(seq "${ROUNDS:-3}"); do
   echo "== round $round"
-  run example_b1 assets/example-model 300 --image "$photo"
-  run example_b32 assets/example-model 50 "${photos32[@]}"
+  if [ "${ONLY:-}" != json ]; then
+    run example_b1 assets/example-model 300 --image "$photo"
+    run example_b32 assets/example-model 50 "${photos32[@]}"
+  fi
   # The same pixels as JSON request files (issue 39: converted once, then lent every run).
   run example_json_b1 assets/example-model 300 --input "$dir/example_b1.json"
   run example_json_b32 assets/example-model 50 --input "$dir/example_b32.json"
-  run external_b1 tests/fixtures/models/onnx_external_data 1000 --input "$dir/external_b1.json"
-  run external_b32 tests/fixtures/models/onnx_external_data 1000 --input "$dir/external_b32.json"
+  if [ "${ONLY:-}" != json ]; then
+    run external_b1 tests/fixtures/models/onnx_external_data 1000 --input "$dir/external_b1.json"
+    run external_b32 tests/fixtures/models/onnx_external_data 1000 --input "$dir/external_b32.json"
+  fi
   echo "python $("$python" scripts/bench_ort_python.py "$dir")"
 done

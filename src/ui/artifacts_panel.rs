@@ -28,6 +28,139 @@ pub struct FilesState {
     /// The preview's share of the width (0 until the divider is moved), the width it was laid
     /// out for, and a count that lays it out anew when the width changes.
     pub split: (f32, f32, u64),
+    /// What loading each file would import: the scan made on a worker when the model opened.
+    pub scan: ScanStatus,
+}
+
+/// Where the scan of the model's files stands.
+#[derive(Default)]
+pub enum ScanStatus {
+    /// Not started (no model, or a model on a tracking server whose files are not all here).
+    #[default]
+    NotStarted,
+    /// Under way on a worker.
+    Running,
+    /// Done.
+    Done(std::sync::Arc<crate::scan::ScanReport>),
+    /// Not made, and why.
+    Skipped(String),
+}
+
+impl ScanStatus {
+    /// The report, once made.
+    pub fn report(&self) -> Option<&crate::scan::ScanReport> {
+        match self {
+            ScanStatus::Done(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// A verdict as a badge: its words and colour.
+fn badge(ui: &Ui, file: &crate::scan::ScannedFile) -> (String, egui::Color32) {
+    use crate::scan::Verdict;
+    match (file.verdict, file.complete) {
+        (Verdict::Dangerous, _) => ("⚠ dangerous".into(), ui.visuals().error_fg_color),
+        (_, false) => ("… not read to its end".into(), ui.visuals().warn_fg_color),
+        (Verdict::Unknown, _) => ("? unknown".into(), ui.visuals().warn_fg_color),
+        (Verdict::Safe, _) => ("✔ safe".into(), super::widgets::ok_color(ui)),
+    }
+}
+
+/// What the scan says of `path`: its own entry, and its members' for an archive.
+fn scanned<'a>(
+    report: &'a crate::scan::ScanReport,
+    path: &str,
+) -> Vec<&'a crate::scan::ScannedFile> {
+    report
+        .files
+        .iter()
+        .filter(|f| {
+            f.path == path
+                || f.path
+                    .strip_prefix(path)
+                    .is_some_and(|r| r.starts_with(':'))
+        })
+        .collect()
+}
+
+/// The scan of the selected file: each entry's format and verdict, then each import that is not
+/// safe with the rule that decided it (the safe ones counted).
+fn scan_details_ui(ui: &mut Ui, files: &FilesState, selected: &str) {
+    match &files.scan {
+        ScanStatus::Running => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(RichText::new("Scanning what loading it imports…").weak());
+            });
+        }
+        ScanStatus::Skipped(why) => {
+            ui.add(egui::Label::new(RichText::new(why).weak()).wrap());
+        }
+        ScanStatus::NotStarted => {}
+        ScanStatus::Done(report) => {
+            let entries = scanned(report, selected);
+            if entries.is_empty() {
+                return;
+            }
+            egui::CollapsingHeader::new(RichText::new("What loading it imports").strong())
+                .id_salt(("scan_details", selected))
+                .default_open(entries.iter().any(|f| !f.imports.is_empty() || !f.complete))
+                .show(ui, |ui| {
+                    for f in entries {
+                        let (text, color) = badge(ui, f);
+                        ui.horizontal_wrapped(|ui| {
+                            ui.label(RichText::new(&f.path).monospace());
+                            ui.label(RichText::new(&f.format).weak());
+                            ui.colored_label(color, text);
+                        });
+                        if let Some(problem) = &f.problem {
+                            ui.add(
+                                egui::Label::new(
+                                    RichText::new(format!("not read to its end: {problem}"))
+                                        .color(ui.visuals().warn_fg_color),
+                                )
+                                .wrap(),
+                            );
+                        }
+                        let (safe, _, _) = crate::scan::count(f.imports.iter());
+                        for i in f
+                            .imports
+                            .iter()
+                            .filter(|i| i.verdict != crate::scan::Verdict::Safe)
+                        {
+                            let color = if i.verdict == crate::scan::Verdict::Dangerous {
+                                ui.visuals().error_fg_color
+                            } else {
+                                ui.visuals().warn_fg_color
+                            };
+                            ui.add(
+                                egui::Label::new(
+                                    RichText::new(format!(
+                                        "{} {}.{} — {}",
+                                        i.verdict.word(),
+                                        crate::text::printable(&i.module),
+                                        crate::text::printable(&i.name),
+                                        i.rule
+                                    ))
+                                    .color(color),
+                                )
+                                .wrap(),
+                            );
+                        }
+                        if safe > 0 {
+                            ui.label(
+                                RichText::new(format!(
+                                    "and {} on the safe list",
+                                    crate::text::count(safe, "import", "imports")
+                                ))
+                                .weak(),
+                            );
+                        }
+                    }
+                });
+        }
+    }
 }
 
 /// The rows shown: entries whose folders are all expanded.
@@ -124,9 +257,12 @@ pub fn artifacts_ui(
                 let name = entry.path.rsplit('/').next().unwrap_or(&entry.path);
                 ui.horizontal(|ui| {
                     ui.add_space(depth as f32 * 16.0);
-                    // The name takes what the size and kind leave; a long one is cut with …
-                    // (the whole name on hover).
-                    let name_width = (ui.available_width() - 190.0).max(60.0);
+                    // The name takes what the badge, the size and the kind leave; a long one
+                    // is cut with … (the whole name on hover).
+                    // A narrow list drops the kind (the preview says it) before the name.
+                    let with_kind = ui.available_width() >= 480.0;
+                    let name_width =
+                        (ui.available_width() - if with_kind { 250.0 } else { 170.0 }).max(60.0);
                     if entry.is_dir {
                         let open = files.expanded.contains(&entry.path);
                         let icon = if open { "▾" } else { "▸" };
@@ -166,6 +302,40 @@ pub fn artifacts_ui(
                             commands.push(Command::Preview(entry.path.clone()));
                         }
                     }
+                    // What loading it imports, in a word (the details in the preview).
+                    ui.allocate_ui_with_layout(
+                        egui::vec2(90.0, row_height),
+                        egui::Layout::left_to_right(egui::Align::Center),
+                        |ui| {
+                            ui.set_min_width(90.0);
+                            if let Some(f) = files
+                                .scan
+                                .report()
+                                .and_then(|r| r.files.iter().find(|f| f.path == entry.path))
+                            {
+                                let (text, color) = badge(ui, f);
+                                let response = ui
+                                    .add(
+                                        egui::Button::new(
+                                            RichText::new(&text).color(color).small(),
+                                        )
+                                        .frame(false)
+                                        .truncate(),
+                                    )
+                                    .on_hover_text(format!(
+                                        "{}: {}; click for what loading it imports",
+                                        entry.path, f.format
+                                    ));
+                                let label = format!("{} {text}", entry.path);
+                                response.widget_info(|| {
+                                    egui::WidgetInfo::labeled(egui::Role::Button, true, &label)
+                                });
+                                if response.clicked() {
+                                    commands.push(Command::Preview(entry.path.clone()));
+                                }
+                            }
+                        },
+                    );
                     // The size right-aligned in its own cell, then the kind, cut with … where
                     // the list is narrow (whole on hover).
                     ui.allocate_ui_with_layout(
@@ -176,8 +346,12 @@ pub fn artifacts_ui(
                             ui.label(RichText::new(human_size(entry.size)).monospace());
                         },
                     );
-                    ui.add(egui::Label::new(RichText::new(entry.kind.label()).weak()).truncate())
+                    if with_kind {
+                        ui.add(
+                            egui::Label::new(RichText::new(entry.kind.label()).weak()).truncate(),
+                        )
                         .on_hover_text(entry.kind.label());
+                    }
                 });
             }
         });
@@ -219,6 +393,7 @@ fn preview_ui(
             .weak(),
         );
     }
+    scan_details_ui(ui, files, &selected);
     if selected.to_ascii_lowercase().ends_with(".onnx")
         && ui
             .button("Show graph")

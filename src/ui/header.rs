@@ -13,6 +13,7 @@ pub fn header_ui(
     card: &ModelCard,
     remote: Option<&crate::source::RemoteModel>,
     extra: &[String],
+    scan: Option<&crate::scan::ScanReport>,
 ) {
     let m = &card.mlmodel;
     ui.add_space(4.0);
@@ -24,6 +25,15 @@ pub fn header_ui(
                 None => flavor.name.clone(),
             };
             chip_ui(ui, &text, flavor.name == "python_function");
+        }
+        if let Some(text) = scan.and_then(scan_chip) {
+            let color = if scan.is_some_and(|r| r.verdict == crate::scan::Verdict::Dangerous) {
+                ui.visuals().error_fg_color
+            } else {
+                warn_color(ui)
+            };
+            ui.colored_label(color, text)
+                .on_hover_text("What loading it imports: the Files tab names each file's imports and the rule that judged them");
         }
     });
     if let Some(r) = remote {
@@ -124,4 +134,35 @@ pub fn header_ui(
             }
         });
     }
+}
+
+/// The scan in a few words, when it found anything but safe imports: the first dangerous one
+/// and its file (`⚠ dangerous: os.system in model.pkl`), else how many imports are outside the
+/// safe list, else the files not read to their end.
+pub fn scan_chip(report: &crate::scan::ScanReport) -> Option<String> {
+    use crate::scan::Verdict;
+    for f in &report.files {
+        if let Some(i) = f.imports.iter().find(|i| i.verdict == Verdict::Dangerous) {
+            let file = f.path.split(':').next().unwrap_or(&f.path);
+            return Some(format!(
+                "⚠ dangerous: {}.{} in {file}",
+                crate::text::printable(&i.module),
+                crate::text::printable(&i.name)
+            ));
+        }
+    }
+    let (_, unknown, _) = report.counts();
+    if unknown > 0 {
+        return Some(format!(
+            "{} outside the safe list",
+            crate::text::count(unknown, "import", "imports")
+        ));
+    }
+    let unread = report.files.iter().filter(|f| !f.complete).count();
+    (unread > 0).then(|| {
+        format!(
+            "{} not read to its end",
+            crate::text::count(unread, "file", "files")
+        )
+    })
 }

@@ -93,6 +93,13 @@ pub enum TaskResult {
         /// B and the comparison, or why not.
         result: Result<Box<(crate::session::Opened, crate::diff::Comparison)>, String>,
     },
+    /// The model's files were scanned: what loading each would import.
+    Scanned {
+        /// The model it was made for.
+        generation: u64,
+        /// The report.
+        report: Arc<crate::scan::ScanReport>,
+    },
     /// The Test tab's request was checked against B's signature with MLflow's rules.
     CompareChecked {
         /// The model A it was checked beside.
@@ -228,6 +235,8 @@ pub enum TaskName {
     CompareOpen,
     /// Checking the Test tab's request against B's signature.
     CompareCheck,
+    /// Scanning the open model's files for what loading them imports.
+    Scan,
     /// Sending the Test tab's request to A and B.
     CompareAnswers,
     /// Running the Evaluate tab's dataset through A and B.

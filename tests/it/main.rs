@@ -17,6 +17,8 @@ mod graph;
 mod gui;
 #[cfg(feature = "gui")]
 mod gui_new_user;
+#[cfg(feature = "gui")]
+mod gui_scan;
 mod hostile;
 mod hostile_memory;
 mod hostile_misc;

@@ -237,7 +237,13 @@ impl InspectorApp {
                 .iter()
                 .map(|m| format!("The signature does not match the ONNX graph: {m}"))
                 .collect();
-            header::header_ui(ui, &loaded.card, loaded.remote.as_ref(), &graph_warnings);
+            header::header_ui(
+                ui,
+                &loaded.card,
+                loaded.remote.as_ref(),
+                &graph_warnings,
+                loaded.panels.files.scan.report(),
+            );
             ui.add_space(4.0);
             ui.horizontal(|ui| {
                 for tab in Tab::ALL {

@@ -27,6 +27,7 @@ mod graph_job;
 mod pick;
 mod predict_job;
 mod results;
+mod scan_job;
 
 /// The largest file shown in a text preview.
 pub const PREVIEW_CAP: u64 = 256 * 1024;

@@ -245,6 +245,8 @@ impl InspectorApp {
                             // The ONNX graph is read when the Graph tab is first shown,
                             // so a model of any size opens at once.
                             self.loaded = Some(Box::new(Loaded::new(card, remote)));
+                            // What loading it would import, read on a worker: nothing waits.
+                            self.start_scan(ctx);
                             let images = std::mem::take(&mut self.images_on_open);
                             if !images.is_empty() {
                                 self.settings.tab = Tab::Test;
@@ -254,6 +256,18 @@ impl InspectorApp {
                         Err(e) => {
                             self.error = Some(e.to_string());
                         }
+                    }
+                }
+                TaskResult::Scanned { generation, report } => {
+                    use crate::ui::artifacts_panel::ScanStatus;
+                    let Some(loaded) = &mut self.loaded else {
+                        continue;
+                    };
+                    if generation == self.generation {
+                        loaded.panels.files.scan = ScanStatus::Done(report);
+                    } else if matches!(loaded.panels.files.scan, ScanStatus::Running) {
+                        // The model opened while another's scan ran: its own starts now.
+                        self.start_scan(ctx);
                     }
                 }
                 TaskResult::Graph {
