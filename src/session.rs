@@ -571,6 +571,31 @@ pub fn label_candidates(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Refuses MLflow's scoring server for a model whose scan finds something dangerous: loading it
+/// there would run it. `None` when the backend runs no model code (in-process ONNX, a URL's
+/// server elsewhere) or nothing dangerous was found; else the refusal, naming the first
+/// finding, its file and its rule (the command line adds its flag, the window asks).
+pub fn dangerous_to_serve(card: &ModelCard, choice: &BackendChoice) -> Option<String> {
+    if !matches!(choice, BackendChoice::Local) {
+        return None;
+    }
+    let report = crate::scan::scan_model(card, &std::sync::atomic::AtomicBool::new(false));
+    let (file, import) = report.files.iter().find_map(|f| {
+        f.imports
+            .iter()
+            .find(|i| i.verdict == crate::scan::Verdict::Dangerous)
+            .map(|i| (f, i))
+    })?;
+    let (_, _, dangerous) = report.counts();
+    Some(format!(
+        "{} in {}: {} (scan finds {} in all); MLflow's scoring server would load it, running it",
+        crate::text::printable(&format!("{}.{}", import.module, import.name)),
+        crate::text::printable(&file.path),
+        import.rule,
+        crate::text::count(dangerous, "dangerous import", "dangerous imports")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

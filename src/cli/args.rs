@@ -331,6 +331,10 @@ pub struct BackendArgs {
     /// Seconds a prediction may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
+    /// Start MLflow's scoring server (`--backend local`) even for a model whose `scan` finds
+    /// something dangerous (without it, such a model is refused, naming the finding).
+    #[arg(long)]
+    pub trust_model: bool,
 }
 
 impl BackendArgs {

@@ -21,6 +21,8 @@ pub struct EvalArgs {
     pub options: EvalOptions,
     pub backend: String,
     pub settings: BackendSettings,
+    /// `--trust-model`: serve a model whose scan finds something dangerous.
+    pub trust_model: bool,
     pub out: Option<PathBuf>,
     pub json: bool,
 }
@@ -50,6 +52,12 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         crate::session::open(&args.model, args.tracking_uri.as_deref())?;
     let has_onnx = crate::session::BackendKind::auto(&card).is_some();
     let choice = BackendChoice::parse(&args.backend, has_onnx).map_err(anyhow::Error::msg)?;
+    if remote.is_none()
+        && !args.trust_model
+        && let Some(why) = crate::session::dangerous_to_serve(&card, &choice)
+    {
+        anyhow::bail!("refused: {why}. Pass --trust-model to run it anyway");
+    }
     let plan = crate::eval::prepare(&card, &args.dataset, &args.options, &choice)?;
     eprintln!(
         "eval: {} through {}",

@@ -150,7 +150,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let settings = backend.settings()?;
             let image = image_args.spec();
-            let send = (!dry_run).then_some((backend.backend, settings, repeat, labels));
+            let send = (!dry_run).then_some((
+                backend.backend,
+                settings,
+                repeat,
+                labels,
+                backend.trust_model,
+            ));
             predict::predict(model, tracking_uri, source, params, image, format, send)
         }
         Command::Diff {
@@ -211,6 +217,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 options,
                 backend: backend.backend,
                 settings,
+                trust_model: backend.trust_model,
                 out,
                 json,
             })

@@ -20,7 +20,7 @@ pub fn predict(
     params: Option<String>,
     image: crate::session::ImageSpec,
     format: FormatArg,
-    send: Option<(String, BackendSettings, u32, Option<PathBuf>)>,
+    send: Option<(String, BackendSettings, u32, Option<PathBuf>, bool)>,
 ) -> anyhow::Result<ExitCode> {
     use crate::input::build::build_request;
     use crate::input::request::BodyFormat;
@@ -63,9 +63,11 @@ pub fn predict(
             return Ok(ExitCode::from(1));
         }
     }
-    if let Some((backend, settings, repeat, labels)) = send {
+    if let Some((backend, settings, repeat, labels, trust)) = send {
         let labels = labels.as_deref();
-        return send_request(card, remote, &request, &backend, &settings, repeat, labels);
+        return send_request(
+            card, remote, &request, &backend, &settings, repeat, labels, trust,
+        );
     }
     // Pretty for bodies a person reads; one line for large tensors (a 300x300 image is 270,000
     // numbers), streamed to stdout from the tensors rather than made into a string first.
@@ -90,7 +92,9 @@ fn write_request_out(
     }
 }
 
-/// Sends a checked request to the chosen backend and prints the answer.
+/// Sends a checked request to the chosen backend and prints the answer (`trust`:
+/// `--trust-model`, serving a model whose scan finds something dangerous).
+#[allow(clippy::too_many_arguments)]
 fn send_request(
     card: ModelCard,
     remote: Option<crate::source::RemoteModel>,
@@ -99,10 +103,17 @@ fn send_request(
     settings: &BackendSettings,
     repeat: u32,
     labels: Option<&std::path::Path>,
+    trust: bool,
 ) -> anyhow::Result<ExitCode> {
     use crate::predict::{BackendChoice, Reply, Runner};
     let has_onnx = crate::session::BackendKind::auto(&card).is_some();
     let choice = BackendChoice::parse(backend, has_onnx).map_err(anyhow::Error::msg)?;
+    if remote.is_none()
+        && !trust
+        && let Some(why) = crate::session::dangerous_to_serve(&card, &choice)
+    {
+        anyhow::bail!("refused: {why}. Pass --trust-model to run it anyway");
+    }
     // In this process, the checked request is cast to its signature's dtypes once, as MLflow
     // casts it, and every run lends it (a server gets the body as it is).
     let cast = crate::session::cast_for(&choice, &card, request);

@@ -443,8 +443,25 @@ fn predict_through_the_local_mlflow_server_prints_mlflows_answer() {
         .unwrap()
         .port()
         .to_string();
+    // A PythonModel pickled by value is dangerous to `scan` (cloudpickle's function
+    // builders): the server is not started without --trust-model, and the refusal says why.
+    let (code, _, err) = predict(&[
+        model("pyfunc_scaler").to_str().unwrap(),
+        "--backend",
+        "local",
+        "--python",
+        python.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("error: refused: cloudpickle.cloudpickle.")
+            && err.contains(" in python_model.pkl: danger list: cloudpickle")
+            && err.contains("MLflow's scoring server would load it, running it. Pass --trust-model to run it anyway"),
+        "{err}"
+    );
     let (code, out, err) = predict(&[
         model("pyfunc_scaler").to_str().unwrap(),
+        "--trust-model",
         "--backend",
         "local",
         "--python",
@@ -469,6 +486,7 @@ fn predict_through_the_local_mlflow_server_prints_mlflows_answer() {
     );
     let (code, out, err) = predict(&[
         model("pyfunc_scaler").to_str().unwrap(),
+        "--trust-model",
         "--backend",
         "local",
         "--python",

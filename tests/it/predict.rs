@@ -660,7 +660,7 @@ fn a_killed_app_leaves_no_server_behind() {
     let mut app = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
         .arg("predict")
         .arg(&folder)
-        .args(["--backend", "local", "--python"])
+        .args(["--trust-model", "--backend", "local", "--python"])
         .arg(crate::common::venv_python())
         .args([
             "--params",

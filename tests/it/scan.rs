@@ -508,3 +508,24 @@ fn the_models_own_code_is_named_and_a_folder_that_is_no_model_exits_2() {
         "{stderr}"
     );
 }
+
+/// `eval --backend local` refuses a model whose scan finds something dangerous before anything
+/// is read or started, naming the finding and the flag (issue 42's command line).
+#[test]
+fn eval_refuses_to_serve_a_dangerous_model_without_trust_model() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("eval")
+        .arg(repo("tests/fixtures/scan/hostile"))
+        .args(["--csv"])
+        .arg(repo("tests/fixtures/eval/iris.csv"))
+        .args(["--backend", "local"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("error: refused: subprocess.call in bad_crc.pt:archive/data.pkl: danger list: subprocess")
+            && err.contains("Pass --trust-model to run it anyway"),
+        "{err}"
+    );
+}
