@@ -654,7 +654,7 @@ fn scan_zip(
 }
 
 /// The largest schema.json read.
-const MAX_SCHEMA: u64 = 64 << 20;
+const MAX_SCHEMA: u64 = 16 << 20;
 
 /// A JSON member of an archive (skops' schema.json, Keras' config.json), within a cap.
 fn member_json(source: &ZipSource, m: &Member) -> Result<serde_json::Value, String> {
@@ -692,8 +692,9 @@ fn keras_config(ctx: &Context<'_>, label: &str, source: &ZipSource, m: &Member) 
         }
     };
     let mut imports: Vec<Import> = Vec::new();
+    let mut met = std::collections::HashSet::new();
     let mut add = |module: &str, name: &str, rule: Option<&str>| {
-        if imports.iter().any(|i| i.module == module && i.name == name) {
+        if !met.insert((module.to_string(), name.to_string())) {
             return;
         }
         let found = pickle::Found {
@@ -824,14 +825,12 @@ fn skops_schema(ctx: &Context<'_>, label: &str, source: &ZipSource, m: &Member) 
                 .map(|(m, n)| (m.to_string(), n.to_string()))
         })
         .collect();
-    let named = seen.clone();
+    // Distinct, in order met (a set: a schema of a million nodes stays linear).
+    let named: std::collections::HashSet<(String, String)> = seen.iter().cloned().collect();
     seen.extend(trusted.iter().cloned());
-    let mut unique: Vec<(String, String)> = Vec::new();
-    for s in seen {
-        if !unique.contains(&s) {
-            unique.push(s);
-        }
-    }
+    let mut met = std::collections::HashSet::new();
+    let unique: Vec<(String, String)> =
+        seen.into_iter().filter(|s| met.insert(s.clone())).collect();
     let imports: Vec<Import> = unique
         .into_iter()
         .map(|(module, name)| {

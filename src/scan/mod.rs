@@ -126,17 +126,15 @@ pub(crate) fn normalise(name: &str) -> String {
 /// runs them) and its external data outside the folder (dangerous: a read outside it).
 fn onnx_entry(rel: &str, facts: &crate::predict::graph::GraphFacts) -> ScannedFile {
     let mut imports = Vec::new();
-    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for n in facts
         .nodes
         .iter()
         .filter(|n| facts.custom_domains.contains(&n.domain))
     {
-        let key = (n.domain.clone(), n.op_type.clone());
-        if seen.contains(&key) {
+        if !seen.insert((n.domain.as_str(), n.op_type.as_str())) {
             continue;
         }
-        seen.push(key);
         imports.push(Import {
             module: n.domain.clone(),
             name: n.op_type.clone(),

@@ -8,15 +8,18 @@
 
 use std::io::Read;
 
+/// The most imports listed for one file (past it, the walk stops, incomplete): memo, stack
+/// and imports together stay within a few hundred MB whatever the file holds.
+pub const MAX_IMPORTS: usize = 100_000;
 /// The most opcodes walked in one file.
 pub const MAX_OPCODES: u64 = 200_000_000;
 /// The most memo entries followed.
-pub const MAX_MEMO: usize = 4_000_000;
+pub const MAX_MEMO: usize = 500_000;
 /// The deepest stack followed.
-pub const MAX_STACK: usize = 4_000_000;
+pub const MAX_STACK: usize = 500_000;
 /// The longest string kept as a possible module or attribute name (longer ones are walked
 /// past as plain values).
-const MAX_NAME: u64 = 1024;
+const MAX_NAME: u64 = 256;
 /// The longest text line a protocol-0 opcode may carry.
 const MAX_LINE: usize = 64 * 1024;
 
@@ -374,6 +377,12 @@ impl Walker {
     }
 
     fn import(&mut self, found: Found) -> Result<(), String> {
+        if self.out.imports.len() >= MAX_IMPORTS {
+            self.out.limited = true;
+            return Err(format!(
+                "more than {MAX_IMPORTS} imports; the rest is not read"
+            ));
+        }
         let k = self.out.imports.len();
         self.out.imports.push(found);
         self.push(Item::Global(k))
@@ -672,6 +681,12 @@ fn step<R: Read>(w: &mut Walker, input: &mut Input<R>, op: u8, at: u64) -> Resul
             let module = name_line(input.line()?, at)?;
             let name = name_line(input.line()?, at)?;
             w.pop_mark(at)?;
+            if w.out.imports.len() >= MAX_IMPORTS {
+                w.out.limited = true;
+                return Err(format!(
+                    "more than {MAX_IMPORTS} imports; the rest is not read"
+                ));
+            }
             let k = w.out.imports.len();
             w.out.imports.push(Found {
                 module,
@@ -877,6 +892,19 @@ mod tests {
         let w = walk_bytes(b"channels:\n- conda-forge\ndependencies:\n");
         assert!(!w.is_pickle(), "{w:?}");
         assert!(w.problem.unwrap().contains("cannot import"));
+    }
+
+    #[test]
+    fn imports_past_the_cap_stop_the_walk_incomplete() {
+        let mut p = b"\x80\x04".to_vec();
+        for _ in 0..=MAX_IMPORTS {
+            p.extend(b"cos\nsystem\n0");
+        }
+        p.push(b'N');
+        p.push(b'.');
+        let w = walk_bytes(&p);
+        assert_eq!(w.imports.len(), MAX_IMPORTS);
+        assert!(w.limited && !w.complete(), "{:?}", w.problem);
     }
 
     #[test]
