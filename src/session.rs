@@ -575,10 +575,25 @@ pub fn label_candidates(root: &Path) -> Vec<PathBuf> {
 /// there would run it. `None` when the backend runs no model code (in-process ONNX, a URL's
 /// server elsewhere) or nothing dangerous was found; else the refusal, naming the first
 /// finding, its file and its rule (the command line adds its flag, the window asks).
-pub fn dangerous_to_serve(card: &ModelCard, choice: &BackendChoice) -> Option<String> {
+pub fn dangerous_to_serve(
+    card: &ModelCard,
+    remote: Option<&mut crate::source::RemoteModel>,
+    choice: &BackendChoice,
+) -> Result<Option<String>, String> {
     if !matches!(choice, BackendChoice::Local) {
-        return None;
+        return Ok(None);
     }
+    // A tracking server's model: its files are fetched first (the server would load them
+    // all), so that they are read before anything runs.
+    if let Some(r) = remote {
+        r.fetch(None, &crate::source::Progress::default())
+            .map_err(|e| format!("cannot fetch the model's files to scan them: {e}"))?;
+    }
+    Ok(dangerous_in(card))
+}
+
+/// The first dangerous finding of the model's scan, in a sentence.
+fn dangerous_in(card: &ModelCard) -> Option<String> {
     let report = crate::scan::scan_model(card, &std::sync::atomic::AtomicBool::new(false));
     let (file, import) = report.files.iter().find_map(|f| {
         f.imports

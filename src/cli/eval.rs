@@ -48,13 +48,13 @@ fn catch_interrupt() {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let crate::session::Opened { card, remote } =
+    let crate::session::Opened { card, mut remote } =
         crate::session::open(&args.model, args.tracking_uri.as_deref())?;
     let has_onnx = crate::session::BackendKind::auto(&card).is_some();
     let choice = BackendChoice::parse(&args.backend, has_onnx).map_err(anyhow::Error::msg)?;
-    if remote.is_none()
-        && !args.trust_model
-        && let Some(why) = crate::session::dangerous_to_serve(&card, &choice)
+    if !args.trust_model
+        && let Some(why) = crate::session::dangerous_to_serve(&card, remote.as_mut(), &choice)
+            .map_err(anyhow::Error::msg)?
     {
         anyhow::bail!("refused: {why}. Pass --trust-model to run it anyway");
     }

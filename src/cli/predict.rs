@@ -108,9 +108,10 @@ fn send_request(
     use crate::predict::{BackendChoice, Reply, Runner};
     let has_onnx = crate::session::BackendKind::auto(&card).is_some();
     let choice = BackendChoice::parse(backend, has_onnx).map_err(anyhow::Error::msg)?;
-    if remote.is_none()
-        && !trust
-        && let Some(why) = crate::session::dangerous_to_serve(&card, &choice)
+    let mut remote = remote;
+    if !trust
+        && let Some(why) = crate::session::dangerous_to_serve(&card, remote.as_mut(), &choice)
+            .map_err(anyhow::Error::msg)?
     {
         anyhow::bail!("refused: {why}. Pass --trust-model to run it anyway");
     }

@@ -91,16 +91,17 @@ pub fn report_text(report: &ScanReport) -> String {
                 i.opcode.to_lowercase()
             } else if i.opcode == "Keras config" {
                 "named in config.json".to_string()
+            } else if i.opcode == crate::scan::trust::PICKLE_MODULE_OPCODE {
+                "the file's content".to_string()
             } else if i.opcode == "skops_trusted_types" {
                 "trusted in MLmodel, not named in schema.json".to_string()
             } else {
                 format!("{} at byte {}{how}", i.opcode, i.offset)
             };
             out.push_str(&format!(
-                "    {:<9} {}.{}  ({place}) — {}{pin}\n",
+                "    {:<9} {}  ({place}) — {}{pin}\n",
                 i.verdict.word(),
-                crate::text::printable(&i.module),
-                crate::text::printable(&i.name),
+                crate::text::printable(&i.full_name()),
                 i.rule
             ));
         }

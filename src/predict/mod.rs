@@ -304,6 +304,16 @@ impl Runner {
         self.fetch.clone()
     }
 
+    /// Fetches every file a remote model still lacks (for the scan, before a trust question),
+    /// with the shared progress and `cancel`; the remote model as it stands after.
+    pub fn fetch_all(
+        &mut self,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<Option<crate::source::RemoteModel>, PredictError> {
+        self.complete_remote(cancel, None)?;
+        Ok(self.remote.clone())
+    }
+
     /// Fetches what a remote model still lacks (`only` these files, relative to the model
     /// folder, when given); returns the time it took (zero when nothing was missing, so a warm
     /// call stays warm).

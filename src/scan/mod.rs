@@ -13,6 +13,7 @@
 pub mod content;
 pub mod pickle;
 pub mod rules;
+pub mod trust;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -45,6 +46,17 @@ pub struct Import {
     pub pinned: Option<bool>,
     /// Whether `MLmodel`'s `skops_trusted_types` trusts it (a skops type only).
     pub trusted: bool,
+}
+
+impl Import {
+    /// `module.name`, or the module alone when a file names only a module to import.
+    pub fn full_name(&self) -> String {
+        if self.name.is_empty() {
+            self.module.clone()
+        } else {
+            format!("{}.{}", self.module, self.name)
+        }
+    }
 }
 
 /// One file of the model, scanned.
@@ -189,6 +201,33 @@ fn onnx_entry(rel: &str, facts: &crate::predict::graph::GraphFacts) -> ScannedFi
     }
 }
 
+/// A file naming a module MLflow's loader imports (`pickle_module_info.txt`,
+/// `keras_module.txt`), read up to 4 KiB and judged as that import.
+fn read_module_name_file(rel: &str, path: &std::path::Path) -> ScannedFile {
+    let loader = trust::MODULE_NAME_FILES
+        .iter()
+        .find(|(name, ..)| rel.rsplit('/').next() == Some(*name))
+        .map_or("MLflow's loader imports this module", |(_, _, l)| l);
+    use std::io::Read;
+    let mut text = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(4097).read_to_end(&mut text));
+    match read {
+        Ok(_) => {
+            let complete = text.len() <= 4096;
+            text.truncate(4096);
+            trust::module_name_entry(rel, &String::from_utf8_lossy(&text), complete, loader)
+        }
+        Err(e) => ScannedFile {
+            path: rel.to_string(),
+            format: "unreadable".into(),
+            complete: false,
+            problem: Some(format!("{rel}: {e}")),
+            imports: Vec::new(),
+            verdict: Verdict::Unknown,
+        },
+    }
+}
+
 /// Scans every file of the model folder (links are not followed out of it; each file is
 /// read through the same inside-the-folder check as every other read), stopping early when
 /// `cancel` is set.
@@ -216,6 +255,18 @@ pub fn scan_model(card: &ModelCard, cancel: &AtomicBool) -> ScanReport {
             break;
         }
         match crate::model::fsutil::file_inside(&card.root, &entry.path) {
+            // MLflow's loaders import the module these files name before loading the model.
+            Ok(path)
+                if trust::MODULE_NAME_FILES.iter().any(|(name, flavor, _)| {
+                    entry.path.rsplit('/').next() == Some(*name) && card.flavor(flavor).is_some()
+                }) =>
+            {
+                let mut file = read_module_name_file(&entry.path, &path);
+                for i in &mut file.imports {
+                    i.pinned = i.package.as_deref().map(|p| pinned.contains(&normalise(p)));
+                }
+                files.push(file)
+            }
             Ok(path) => files.extend(content::scan_file(&ctx, &entry.path, &path)),
             Err(e) => files.push(ScannedFile {
                 path: entry.path.clone(),

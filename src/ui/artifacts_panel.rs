@@ -30,18 +30,21 @@ pub struct FilesState {
     pub split: (f32, f32, u64),
     /// What loading each file would import: the scan made on a worker when the model opened.
     pub scan: ScanStatus,
+    /// Whether a tracking server's files were fetched for the scan already (once: a fetch
+    /// that failed is not tried again by each question).
+    pub fetch_tried: bool,
 }
 
 /// Where the scan of the model's files stands.
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub enum ScanStatus {
     /// Not started (no model, or a model on a tracking server whose files are not all here).
     #[default]
     NotStarted,
     /// Under way on a worker.
     Running,
-    /// Done.
-    Done(std::sync::Arc<crate::scan::ScanReport>),
+    /// Done: the scan and the files' digests (what trust is remembered by).
+    Done(std::sync::Arc<crate::scan::trust::Findings>),
     /// Not made, and why.
     Skipped(String),
 }
@@ -50,9 +53,22 @@ impl ScanStatus {
     /// The report, once made.
     pub fn report(&self) -> Option<&crate::scan::ScanReport> {
         match self {
-            ScanStatus::Done(r) => Some(r),
+            ScanStatus::Done(f) => Some(&f.report),
             _ => None,
         }
+    }
+
+    /// The scan and the digests, once made.
+    pub fn findings(&self) -> Option<&std::sync::Arc<crate::scan::trust::Findings>> {
+        match self {
+            ScanStatus::Done(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Whether the scan is under way (a trust question waits for it).
+    pub fn running(&self) -> bool {
+        matches!(self, ScanStatus::Running)
     }
 }
 
@@ -98,8 +114,8 @@ fn scan_details_ui(ui: &mut Ui, files: &FilesState, selected: &str) {
             ui.add(egui::Label::new(RichText::new(why).weak()).wrap());
         }
         ScanStatus::NotStarted => {}
-        ScanStatus::Done(report) => {
-            let entries = scanned(report, selected);
+        ScanStatus::Done(findings) => {
+            let entries = scanned(&findings.report, selected);
             if entries.is_empty() {
                 return;
             }

@@ -66,8 +66,6 @@ pub enum Command {
     CompareDataset,
     /// Compare: stop the send to both, or the dataset run.
     CompareCancel,
-    /// Compare: the user's word on running the models' code (then the action waiting for it).
-    CompareTrust(bool),
     /// Use this theme.
     SetTheme(ThemeChoice),
     /// Read this file of the model (relative path) for preview, on a worker.
@@ -102,10 +100,13 @@ pub enum Command {
     /// Test tab: put the current request's body on the clipboard in this form (written on a
     /// worker: a batch of images is megabytes of text).
     CopyRequest(crate::input::request::BodyFormat),
-    /// The answer to "This runs code from <folder>": run it (remembered) or not.
-    Trust(bool),
+    /// The answer to the trust question ("Run this model's code?", in any tab): run it
+    /// (remembered with the files' digests) or not.
+    TrustAnswer(bool),
     /// Stop waiting for the predict under way (a hung local server is stopped).
     CancelPredict,
+    /// Fetch a tracking server model's files and scan them (a trust question waits for it).
+    FetchAndScan,
     /// Stop the local scoring server.
     StopServer,
     /// Check the local Python: version, mlflow, the model's pins (on a worker).

@@ -98,10 +98,6 @@ pub enum CompareAction {
     Dataset,
 }
 
-/// A model whose own code would run in MLflow's scoring server and that the user has not yet
-/// said to trust: "A" or "B", and its card.
-pub type Untrusted = (&'static str, Arc<ModelCard>);
-
 /// Model B and what has been compared (not saved).
 #[derive(Default)]
 pub struct CompareView {
@@ -135,8 +131,6 @@ pub struct CompareView {
     pub dataset_running: Option<DatasetRunning>,
     /// The dataset run through both, or why not.
     pub dataset: Option<Result<DatasetCompared, String>>,
-    /// An action waiting for the user's word on running these models' code.
-    pub trust: Option<(CompareAction, Vec<Untrusted>)>,
 }
 
 impl CompareView {
@@ -167,9 +161,6 @@ pub fn compare_ui(ui: &mut Ui, a: &SideA<'_>, view: &mut CompareView, commands: 
         .auto_shrink(false)
         .show(ui, |ui| {
             ui.set_max_width(ui.available_width());
-            if let Some((_, models)) = &view.trust {
-                trust_ui(ui, models, commands);
-            }
             header_ui(ui, a.card, view, commands);
             let (Some(b), Some(comparison)) = (&view.b, &view.comparison) else {
                 return;
@@ -188,48 +179,6 @@ pub fn compare_ui(ui: &mut Ui, a: &SideA<'_>, view: &mut CompareView, commands: 
             ui.add_space(10.0);
             dataset_ui(ui, a, view, commands);
         });
-}
-
-/// Asks before MLflow's scoring server runs the code of A, B or both.
-fn trust_ui(ui: &mut Ui, models: &[Untrusted], commands: &mut Vec<Command>) {
-    let modal = egui::Modal::new(egui::Id::unique("compare_trust")).show(ui.ctx(), |ui| {
-        ui.set_max_width(560.0);
-        ui.heading(if models.len() > 1 {
-            "Run these models' code?"
-        } else {
-            "Run this model's code?"
-        });
-        ui.add_space(6.0);
-        for (name, card) in models {
-            ui.label(
-                RichText::new(format!(
-                    "{name}: MLflow's scoring server for {} loads the model. That runs:",
-                    card.root.display()
-                ))
-                .strong(),
-            );
-            for line in card.code_that_runs().lines {
-                ui.add(egui::Label::new(format!("•  {line}")).wrap());
-            }
-            ui.add_space(4.0);
-        }
-        let sides: Vec<(Option<&str>, &ModelCard)> =
-            models.iter().map(|(n, c)| (Some(*n), c.as_ref())).collect();
-        ui.add(egui::Label::new(super::widgets::trust_words(&sides)).wrap());
-        ui.label(RichText::new("The answer is remembered for each folder.").weak());
-        ui.add_space(8.0);
-        ui.horizontal_wrapped(|ui| {
-            if ui.button(RichText::new("Run them").strong()).clicked() {
-                commands.push(Command::CompareTrust(true));
-            }
-            if ui.button("Cancel").clicked() {
-                commands.push(Command::CompareTrust(false));
-            }
-        });
-    });
-    if modal.should_close() {
-        commands.push(Command::CompareTrust(false));
-    }
 }
 
 fn header_ui(ui: &mut Ui, a: &ModelCard, view: &CompareView, commands: &mut Vec<Command>) {

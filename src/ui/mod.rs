@@ -2,7 +2,7 @@
 //! work on background tasks. One file per panel.
 
 pub mod app;
-mod artifacts_panel;
+pub mod artifacts_panel;
 pub mod command;
 pub mod compare_panel;
 pub mod confusion_matrix;
@@ -20,6 +20,7 @@ mod signature_panel;
 pub mod tasks;
 pub mod test_panel;
 pub mod tracking_panel;
+pub mod trust_prompt;
 mod welcome;
 mod widgets;
 

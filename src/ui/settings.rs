@@ -84,6 +84,30 @@ impl ThemeChoice {
     }
 }
 
+/// Each file of a model folder with its SHA-256 digest.
+pub type Digests = crate::scan::trust::Digests;
+
+/// A model folder whose code the user agreed to run, with its files' digests at that moment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrustedModel {
+    /// The folder.
+    pub folder: PathBuf,
+    /// Its files' digests when the user said yes.
+    pub digests: Digests,
+}
+
+/// Whether a model's code may run without asking ([`Settings::trust_check`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrustCheck {
+    /// The user said yes to these very files.
+    Trusted,
+    /// Never asked.
+    Never,
+    /// Asked before these files changed (one phrase each: `model.pkl changed`).
+    Changed(Vec<String>),
+}
+
 /// The saved settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -100,8 +124,9 @@ pub struct Settings {
     pub remember_header_values: bool,
     /// The endpoint URL last used.
     pub endpoint_url: String,
-    /// Model folders whose code the user agreed to run (local predict).
-    pub trusted: Vec<PathBuf>,
+    /// Model folders whose code the user agreed to run (local predict), each with its files'
+    /// digests then: a file changed since asks again.
+    pub trusted_models: Vec<TrustedModel>,
     /// The labels file chosen for each model folder.
     pub labels: Vec<(PathBuf, PathBuf)>,
     /// How class scores are read.
@@ -128,9 +153,29 @@ impl Settings {
         out
     }
 
-    /// Whether the user agreed to run code from this folder.
-    pub fn is_trusted(&self, folder: &Path) -> bool {
-        self.trusted.iter().any(|p| p == folder)
+    /// Whether the user agreed to run code from this folder as its files are now (`digests`,
+    /// from its scan): yes, never asked, or asked before its files changed (named).
+    pub fn trust_check(&self, folder: &Path, digests: &Digests) -> TrustCheck {
+        match self.trusted_models.iter().find(|t| t.folder == folder) {
+            None => TrustCheck::Never,
+            Some(t) => {
+                let changes = crate::scan::trust::changes(&t.digests, digests);
+                if changes.is_empty() {
+                    TrustCheck::Trusted
+                } else {
+                    TrustCheck::Changed(changes)
+                }
+            }
+        }
+    }
+
+    /// Remembers the user's yes for this folder as its files are now.
+    pub fn trust(&mut self, folder: &Path, digests: Digests) {
+        self.trusted_models.retain(|t| t.folder != folder);
+        self.trusted_models.push(TrustedModel {
+            folder: folder.to_path_buf(),
+            digests,
+        });
     }
 
     /// The labels file chosen for a model folder.

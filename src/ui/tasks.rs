@@ -18,6 +18,13 @@ pub type EvalDone = Box<(
     Vec<(f64, f64)>,
 )>;
 
+/// Model B opened beside A: B, the comparison, and B's scan (its trust question's basis).
+pub type CompareOpened = (
+    crate::session::Opened,
+    crate::diff::Comparison,
+    crate::ui::artifacts_panel::ScanStatus,
+);
+
 /// What a finished task brings back.
 #[derive(Debug)]
 pub enum TaskResult {
@@ -90,15 +97,18 @@ pub enum TaskResult {
         generation: u64,
         /// B as asked for.
         path: PathBuf,
-        /// B and the comparison, or why not.
-        result: Result<Box<(crate::session::Opened, crate::diff::Comparison)>, String>,
+        /// B, the comparison and B's scan, or why not.
+        result: Result<Box<CompareOpened>, String>,
     },
     /// The model's files were scanned: what loading each would import.
     Scanned {
         /// The model it was made for.
         generation: u64,
-        /// The report.
-        report: Arc<crate::scan::ScanReport>,
+        /// The scan and the files' digests, or why there is none (stopped; a tracking
+        /// server's files that could not be fetched).
+        findings: Result<Arc<crate::scan::trust::Findings>, String>,
+        /// A tracking server's model as it stands after its files were fetched for the scan.
+        remote: Option<Box<crate::source::RemoteModel>>,
     },
     /// The Test tab's request was checked against B's signature with MLflow's rules.
     CompareChecked {

@@ -11,6 +11,16 @@ use egui_kittest::kittest::Queryable as _;
 use mlmodel_inspector::ui::InspectorApp;
 use mlmodel_inspector::ui::settings::{Settings, Tab};
 
+/// Says yes for `folder` as its files are now (the trust question's answer, remembered with
+/// the files' digests), as a user who trusted it before would have.
+pub(crate) fn trust(settings: &mut Settings, folder: &std::path::Path) {
+    let card = mlmodel_inspector::model::open(folder).unwrap();
+    let digests =
+        mlmodel_inspector::scan::trust::digests(&card, &std::sync::atomic::AtomicBool::new(false))
+            .unwrap();
+    settings.trust(&std::path::absolute(folder).unwrap(), digests);
+}
+
 pub(crate) fn app_with(
     path: Option<PathBuf>,
     settings: Settings,
@@ -815,15 +825,20 @@ fn a_pyfunc_model_predicts_through_mlflow_after_the_trust_question() {
         "the Python is checked before the first run"
     );
     predict(&mut h);
-    // Nothing ran: the app asks first, and says what would run.
-    assert!(shows(&h, "Run this model's code?"));
+    // Nothing ran: the app asks first, and says what the scan read. A cloudpickled
+    // PythonModel rebuilds its class and functions: dangerous, as picklescan calls it.
+    assert!(shows(&h, "⚠ Dangerous: run this model's code?"));
     assert!(shows(
         &h,
-        "python_model.pkl, the custom PythonModel saved with cloudpickle: unpickling it runs code"
+        "Dangerous: cloudpickle.cloudpickle._make_skeleton_class in python_model.pkl: danger list: cloudpickle"
     ));
+    assert!(
+        shows(&h, "mlflow.pyfunc.model.PythonModel"),
+        "its unknown imports listed"
+    );
     assert!(shows(
         &h,
-        "The model brings code of its own, which can do anything your account can."
+        "The model would run code the scan calls dangerous, which can do anything your account can."
     ));
     assert!(
         h.state()
@@ -835,10 +850,12 @@ fn a_pyfunc_model_predicts_through_mlflow_after_the_trust_question() {
             .history
             .is_empty()
     );
-    h.get_by_label("Run it").click();
+    // The question's layout settles in a frame or two (the modal sizes itself first).
+    h.run_steps(2);
+    h.get_by_label("Run anyway").click();
     h.step();
     settle(&mut h);
-    assert!(!shows(&h, "Run this model's code?"));
+    assert!(!shows(&h, "run this model's code?"));
     // The input example (x 1.0, 2.5; y 0.5, -1.0) with the default scale 1.0.
     assert!(shows(&h, "Answer — run 1"), "{:?}", first_result(&h));
     assert!(shows(&h, "row 0") && shows(&h, "row 1"));
@@ -847,7 +864,7 @@ fn a_pyfunc_model_predicts_through_mlflow_after_the_trust_question() {
     assert!(shows(&h, "scoring server on 127.0.0.1:"));
     // The folder is trusted now: the next predict goes straight through, warm.
     predict(&mut h);
-    assert!(!shows(&h, "Run this model's code?"));
+    assert!(!shows(&h, "run this model's code?"));
     assert!(shows(&h, "MLflow (local) · warm"));
     // A model that raises: the error code and the exception, the whole text a click away.
     {
@@ -893,13 +910,23 @@ fn a_classifier_answering_indices_is_read_through_its_class_names() {
     tab(&mut h, "Test");
     settle(&mut h);
     predict(&mut h);
+    // What the scan read of model.skops: one type outside the safe list, its package pinned.
     assert!(
         shows(
             &h,
-            "model.skops, read with skops, which builds the types it trusts by default (MLmodel trusts none more)"
+            "Loading imports 1 name outside the safe list (from scikit-learn), which can run any code."
         ),
         "the trust prompt names what loading runs"
     );
+    assert!(shows(&h, "model.skops:schema.json (types)"));
+    assert!(shows(
+        &h,
+        "sklearn.linear_model._logistic.LogisticRegression"
+    ));
+    assert!(shows(
+        &h,
+        "package scikit-learn, pinned in requirements.txt"
+    ));
     h.get_by_label("Run it").click();
     h.step();
     settle(&mut h);
@@ -925,8 +952,7 @@ fn a_classifier_answering_indices_is_read_through_its_class_names() {
 fn cancel_stops_a_hung_prediction_and_the_app_stays_usable() {
     let mut settings = Settings::default();
     settings.backend.python = Some(crate::common::venv_python());
-    let folder = std::path::absolute(model("pyfunc_scaler")).unwrap();
-    settings.trusted.push(folder);
+    trust(&mut settings, &model("pyfunc_scaler"));
     let mut h = app_with(Some(model("pyfunc_scaler")), settings);
     tab(&mut h, "Test");
     settle(&mut h);
@@ -1047,9 +1073,7 @@ fn keyboard_shortcuts_open_predict_and_close() {
 fn the_local_server_ends_when_the_model_closes_and_when_the_app_exits() {
     let mut settings = Settings::default();
     settings.backend.python = Some(crate::common::venv_python());
-    settings
-        .trusted
-        .push(std::path::absolute(model("pyfunc_scaler")).unwrap());
+    trust(&mut settings, &model("pyfunc_scaler"));
     let mut h = app_with(Some(model("pyfunc_scaler")), settings.clone());
     tab(&mut h, "Test");
     settle(&mut h);
@@ -2040,7 +2064,7 @@ fn evaluate_through_local_server(model: &str) -> Harness<'static, InspectorApp> 
     let model = crate::common::model(model);
     let mut settings = Settings::default();
     settings.backend.python = Some(crate::common::venv_python());
-    settings.trusted = vec![std::path::absolute(&model).unwrap()];
+    trust(&mut settings, &model);
     let mut h = app_with(Some(model), settings);
     tab(&mut h, "Test");
     h.get_by_label("MLflow scoring server (local Python)")
@@ -2331,7 +2355,7 @@ fn the_compare_tab_sends_one_request_to_both_and_shows_their_difference() {
     let mut settings = Settings::default();
     settings.backend.python = Some(crate::common::venv_python());
     // A is trusted; B's code runs only once the user says so.
-    settings.trusted = vec![std::path::absolute(&a).unwrap()];
+    trust(&mut settings, &a);
     settings.recent = vec![b.clone()];
     let mut h = app_with(Some(a), settings);
     tab(&mut h, "Test");
@@ -2350,26 +2374,29 @@ fn the_compare_tab_sends_one_request_to_both_and_shows_their_difference() {
         .click();
     h.step();
     settle(&mut h);
-    assert!(shows(&h, "Run this model's code?"));
+    assert!(shows(&h, "⚠ Dangerous: run this model's code?"));
     assert!(shows(&h, "B: MLflow's scoring server for"), "B named");
     assert!(
         shows(
             &h,
-            "B brings code of its own, which can do anything your account can"
+            "B would run code the scan calls dangerous, which can do anything your account can"
         ),
-        "a PythonModel's own code"
+        "a PythonModel's own code, cloudpickled"
     );
     assert!(
         !shows(&h, "A: MLflow's scoring server for"),
         "A is trusted already"
     );
-    h.get_by_label("Run them").click();
+    h.run_steps(2);
+    h.get_by_label("Run anyway").click();
     h.step();
     settle(&mut h);
     assert!(
         h.state()
             .settings
-            .is_trusted(&std::path::absolute(&b).unwrap()),
+            .trusted_models
+            .iter()
+            .any(|t| t.folder == std::path::absolute(&b).unwrap()),
         "the answer remembered"
     );
     let compare = &h.state().loaded.as_ref().unwrap().panels.compare;
@@ -2440,10 +2467,8 @@ fn the_compare_tab_runs_the_evaluate_dataset_through_both_and_gives_their_agreem
     let compared = pa.len();
     let mut settings = Settings::default();
     settings.backend.python = Some(crate::common::venv_python());
-    settings.trusted = vec![
-        std::path::absolute(&a).unwrap(),
-        std::path::absolute(&b).unwrap(),
-    ];
+    trust(&mut settings, &a);
+    trust(&mut settings, &b);
     let mut h = app_with(Some(a), settings);
     tab(&mut h, "Test");
     h.get_by_label("MLflow scoring server (local Python)")
@@ -2602,7 +2627,8 @@ fn the_compare_tab_does_not_start_b_for_a_request_b_refuses() {
         .click();
     h.step();
     settle(&mut h);
-    // Only A is asked about: B will not be sent anything.
+    // Only A is asked about: B will not be sent anything. A skops model builds a type
+    // outside the safe list: never "no code of its own".
     assert!(shows(&h, "Run this model's code?"));
     assert!(shows(&h, "A: MLflow's scoring server for"));
     assert!(
@@ -2612,12 +2638,13 @@ fn the_compare_tab_does_not_start_b_for_a_request_b_refuses() {
     assert!(
         shows(
             &h,
-            "A brings no code of its own, but its files are read by Python packages"
+            "Loading runs code outside the safe list, which can do anything your account can."
         ),
         "the Test tab's wording for a skops model"
     );
-    assert!(!shows(&h, "can do anything your account can"));
-    h.get_by_label("Run them").click();
+    assert!(!shows(&h, "no code of its own"));
+    h.run_steps(2);
+    h.get_by_label("Run it").click();
     // Under way: the time, each side's stage, and Cancel.
     let mut seen = false;
     for _ in 0..200 {
@@ -2652,7 +2679,9 @@ fn the_compare_tab_does_not_start_b_for_a_request_b_refuses() {
     assert!(
         !h.state()
             .settings
-            .is_trusted(&std::path::absolute(&b).unwrap()),
+            .trusted_models
+            .iter()
+            .any(|t| t.folder == std::path::absolute(&b).unwrap()),
         "B was never asked about"
     );
     // Sent to B anyway: B's own server refuses it, in the words the check used.
@@ -2662,7 +2691,8 @@ fn the_compare_tab_does_not_start_b_for_a_request_b_refuses() {
     h.step();
     settle(&mut h);
     assert!(shows(&h, "B: MLflow's scoring server for"));
-    h.get_by_label("Run them").click();
+    h.run_steps(2);
+    h.get_by_label("Run it").click();
     h.step();
     settle(&mut h);
     let compare = &h.state().loaded.as_ref().unwrap().panels.compare;

@@ -19,6 +19,8 @@ mod gui;
 mod gui_new_user;
 #[cfg(feature = "gui")]
 mod gui_scan;
+#[cfg(feature = "gui")]
+mod gui_trust;
 mod hostile;
 mod hostile_memory;
 mod hostile_misc;

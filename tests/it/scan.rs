@@ -12,6 +12,16 @@ use serde_json::Value;
 
 use crate::common::repo;
 
+/// `scan` on `model`, as text.
+fn scan_text(model: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("scan")
+        .arg(model)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// `scan --json` on `model`: exit code, document, stderr.
 fn scan_json(model: &Path) -> (i32, Value, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
@@ -168,10 +178,18 @@ fn real_pickles_import_what_picklescan_and_fickling_list() {
         if rel.starts_with("tests/fixtures/scan/hostile/") {
             continue;
         }
-        let (folder, file) = rel.rsplit_once('/').unwrap();
+        // The model folder is the nearest one with an MLmodel (data/model.pth is in data/).
+        let mut folder = rel.rsplit_once('/').unwrap().0;
+        while !repo(folder).join("MLmodel").exists() {
+            folder = folder.rsplit_once('/').unwrap().0;
+        }
+        let file = &rel[folder.len() + 1..];
         let (code, doc, stderr) = scan_json(&repo(folder));
         assert!(code == 0 || code == 1, "{rel}: {stderr}");
-        let ours: BTreeSet<(String, String)> = ours(&doc, file)
+        // picklescan does not open a zip inside a zip (model.pt2 holds its sample inputs as
+        // a torch.save archive): those members' imports are ours alone, checked below.
+        let top_level = strip_nested(&doc, file);
+        let ours: BTreeSet<(String, String)> = ours(&top_level, file)
             .into_iter()
             .map(|(m, n, _)| (m, n))
             .collect();
@@ -191,7 +209,34 @@ fn real_pickles_import_what_picklescan_and_fickling_list() {
         }
         compared += 1;
     }
-    assert!(compared >= 9, "{compared} real pickles compared");
+    assert!(compared >= 12, "{compared} real pickles compared");
+    // Where picklescan stops, ours goes on: model.pt2's sample inputs, a torch.save archive
+    // inside the export archive, are unpickled by torch.export.load; their imports are listed
+    // (torch's tensor rebuilders, on the safe list).
+    let (_, doc, _) = scan_json(&repo("tests/fixtures/scan/frameworks/pytorch_pt2"));
+    let nested = ours(&doc, "data/model.pt2");
+    assert!(
+        nested
+            .iter()
+            .any(|(m, n, v)| m == "torch._utils" && n == "_rebuild_tensor_v2" && v == "safe"),
+        "{nested:?}"
+    );
+    assert_eq!(doc["verdict"], "safe", "{doc}");
+}
+
+/// The report without the entries of containers inside a container of `file`
+/// (`file:outer:inner`).
+fn strip_nested(doc: &Value, file: &str) -> Value {
+    let mut doc = doc.clone();
+    let prefix = format!("{file}:");
+    doc["files"].as_array_mut().unwrap().retain(|f| {
+        f["path"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(&prefix)
+            .is_none_or(|rest| !rest.contains(':'))
+    });
+    doc
 }
 
 #[test]
@@ -527,5 +572,72 @@ fn eval_refuses_to_serve_a_dangerous_model_without_trust_model() {
         err.contains("error: refused: subprocess.call in bad_crc.pt:archive/data.pkl: danger list: subprocess")
             && err.contains("Pass --trust-model to run it anyway"),
         "{err}"
+    );
+}
+
+/// Real PyTorch and Keras models, saved by the pinned mlflow with torch and keras
+/// (tests/fixtures/scan/make_frameworks.py): a whole `nn.Sequential` pickled in model.pth's
+/// data.pkl lists torch's module classes as unknown (package torch, pinned), and the module
+/// pickle_module_info.txt names, which MLflow imports before torch.load; a Keras 3 archive's
+/// config is read and imports nothing outside keras (its keras_module.txt is read only by the
+/// TensorFlow flavor's loader, which this model does not use).
+#[test]
+fn pytorch_and_keras_models_list_what_their_loaders_import() {
+    let (code, doc, stderr) = scan_json(&repo("tests/fixtures/scan/frameworks/pytorch_pickle"));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(doc["verdict"], "unknown", "{doc}");
+    let pth = ours(&doc, "data/model.pth");
+    for class in ["Sequential", "Linear", "ReLU"] {
+        assert!(
+            pth.iter()
+                .any(|(m, n, v)| m.starts_with("torch.nn.modules.")
+                    && n == class
+                    && v == "unknown"),
+            "{class}: {pth:?}"
+        );
+    }
+    let info = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "data/pickle_module_info.txt")
+        .unwrap();
+    let import = &info["imports"][0];
+    assert_eq!(import["module"], "mlflow.pytorch.pickle_module", "{info}");
+    assert_eq!(import["verdict"], "unknown");
+    assert_eq!(
+        import["pinned"], true,
+        "requirements.txt pins mlflow: {import}"
+    );
+    assert!(
+        import["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("MLflow's PyTorch loader imports this module before torch.load"),
+        "{import}"
+    );
+    let text = scan_text(&repo("tests/fixtures/scan/frameworks/pytorch_pickle"));
+    assert!(
+        text.contains("unknown   mlflow.pytorch.pickle_module  (the file's content)"),
+        "{text}"
+    );
+
+    let (code, doc, stderr) = scan_json(&repo("tests/fixtures/scan/frameworks/keras"));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(doc["verdict"], "safe", "{doc}");
+    let files = doc["files"].as_array().unwrap();
+    let config = files
+        .iter()
+        .find(|f| f["path"] == "data/model.keras:config.json (layers)")
+        .unwrap_or_else(|| panic!("the Keras config judged: {doc}"));
+    assert_eq!(config["complete"], true, "{config}");
+    let module_file = files
+        .iter()
+        .find(|f| f["path"] == "data/keras_module.txt")
+        .unwrap();
+    assert_eq!(
+        module_file["imports"],
+        serde_json::json!([]),
+        "{module_file}"
     );
 }

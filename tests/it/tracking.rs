@@ -328,23 +328,31 @@ fn server_errors_are_said_clearly() {
     ));
 }
 
+/// The command line with its own cache (`cache` under the server's scratch folder) and the
+/// server as MLFLOW_TRACKING_URI: exit code, stdout, stderr.
+fn cli(
+    server: &crate::common::TrackingServer,
+    cache: &str,
+    args: &[&str],
+) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .args(args)
+        .env("XDG_CACHE_HOME", server.scratch.join(cache))
+        .env("MLFLOW_TRACKING_URI", &server.url)
+        .env_remove("MLFLOW_TRACKING_TOKEN")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn the_command_line_shows_and_predicts_by_uri() {
     let server = tracking_server();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
-            .args(args)
-            .env("XDG_CACHE_HOME", server.scratch.join("cache-cli"))
-            .env("MLFLOW_TRACKING_URI", &server.url)
-            .env_remove("MLFLOW_TRACKING_TOKEN")
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| cli(server, "cache-cli", args);
     let (code, out, err) = run(&["show", "models:/iris-folder@champion", "--json"]);
     assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).unwrap();
@@ -608,4 +616,132 @@ fn the_window_browses_the_registry_and_opens_a_version() {
         h.query_all_by_label_contains(&uri).next().is_some(),
         "B's source in the header"
     );
+}
+
+/// A model on a tracking server whose files are not all here when it opens (a 2 MiB file
+/// stays on the server) is not run unread: Predict on MLflow's scoring server first fetches its
+/// files and scans them, then asks, listing what loading each would import.
+#[cfg(feature = "gui")]
+#[test]
+fn the_window_fetches_and_scans_a_remote_model_before_asking_to_run_it() {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
+    use mlmodel_inspector::ui::InspectorApp;
+    use mlmodel_inspector::ui::settings::Settings;
+
+    let server = tracking_server();
+    let mut settings = Settings {
+        tracking_uri: server.url.clone(),
+        ..Settings::default()
+    };
+    settings.backend.python = Some("/nonexistent/python3".into());
+    let uri = std::path::PathBuf::from("models:/iris-heavy/1");
+    let mut h = Harness::builder()
+        .with_size([1280.0, 900.0])
+        .build_eframe(move |cc| InspectorApp::with_settings(&cc.egui_ctx, settings, Some(uri)));
+    settle(&mut h);
+    let shown = |h: &Harness<'static, InspectorApp>, text: &str| {
+        h.query_all_by_label_contains(text).next().is_some()
+    };
+    {
+        let loaded = h.state().loaded.as_ref().expect("the model opened");
+        assert!(
+            loaded.remote.as_ref().unwrap().lacks(None),
+            "weights.bin is still on the server"
+        );
+    }
+    h.get_by_label("Test").click();
+    h.run_steps(3);
+    settle(&mut h);
+    {
+        let test = &mut h.state_mut().loaded.as_mut().unwrap().panels.test;
+        test.source = mlmodel_inspector::ui::test_panel::SourceKind::Json;
+        test.json_text = r#"{"inputs": [[5.1, 3.5, 1.4, 0.2]]}"#.into();
+    }
+    h.run_steps(2);
+    h.get_by_label("▶ Predict").click();
+    h.step();
+    // The fetch and the scan start a frame after the click: the window's own settle waits
+    // until a few frames start nothing new.
+    crate::gui::settle(&mut h);
+    let loaded = h.state().loaded.as_ref().unwrap();
+    assert!(
+        !loaded.remote.as_ref().unwrap().lacks(None),
+        "every file fetched"
+    );
+    assert!(shown(&h, "Run this model's code?"));
+    assert!(shown(
+        &h,
+        "sklearn.linear_model._logistic.LogisticRegression"
+    ));
+    assert!(shown(&h, "weights.bin") || shown(&h, "other files read to the end"));
+    assert!(!shown(&h, "is not known"), "the files were read");
+}
+
+/// `scan` of a model on a tracking server fetches every file first (a 2 MiB file is not
+/// fetched with the card), then reads them all; `predict` on MLflow's scoring server refuses a
+/// registered model whose scan finds something dangerous, naming it, before anything runs.
+#[test]
+fn scan_and_predict_by_uri_read_every_file_of_a_registered_model() {
+    let server = tracking_server();
+    let run = |args: &[&str]| cli(server, "cache-scan", args);
+    let (code, out, err) = run(&[
+        "scan",
+        "models:/iris-heavy/1",
+        "--tracking-uri",
+        &server.url,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["verdict"], "unknown", "{doc}");
+    let files = doc["files"].as_array().unwrap();
+    let weights = files.iter().find(|f| f["path"] == "weights.bin").unwrap();
+    assert_eq!(weights["complete"], true, "fetched and read: {weights}");
+    let pkl = files.iter().find(|f| f["path"] == "model.pkl").unwrap();
+    assert!(
+        pkl["imports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == "LogisticRegression"),
+        "{pkl}"
+    );
+    let (code, _, err) = run(&[
+        "scan",
+        "models:/hostile-pickles/1",
+        "--tracking-uri",
+        &server.url,
+    ]);
+    assert_eq!(code, 1, "dangerous: {err}");
+    let request = server.scratch.join("hostile-request.json");
+    std::fs::write(&request, r#"{"inputs": [1]}"#).unwrap();
+    let (code, _, err) = run(&[
+        "predict",
+        "models:/hostile-pickles/1",
+        "--tracking-uri",
+        &server.url,
+        "--backend",
+        "local",
+        "--input",
+        request.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("refused: "), "{err}");
+    assert!(
+        err.contains(" in bad_crc.pt"),
+        "the finding and its file: {err}"
+    );
+    assert!(err.contains("Pass --trust-model to run it anyway"), "{err}");
+    // No payload ran (each would create /tmp/mlmodel-inspector-scan-marker-NAME).
+    let markers: Vec<_> = std::fs::read_dir("/tmp")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("mlmodel-inspector-scan-marker-")
+        })
+        .collect();
+    assert!(markers.is_empty(), "{markers:?}");
 }

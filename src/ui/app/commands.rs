@@ -84,7 +84,6 @@ impl InspectorApp {
                 }
             }
             Command::CompareSend => self.compare_send(ctx),
-            Command::CompareTrust(yes) => self.compare_trust(yes),
             Command::CompareDataset => self.compare_dataset(ctx),
             Command::CompareCheck => {
                 if let Some(request) = self.built_request() {
@@ -280,25 +279,8 @@ impl InspectorApp {
                 );
                 self.send(ctx, body, Some(input));
             }
-            Command::Trust(yes) => {
-                let Some(loaded) = &mut self.loaded else {
-                    return;
-                };
-                let predict = &mut loaded.panels.predict;
-                predict.trust_prompt = false;
-                let pending = predict.pending.take();
-                if yes {
-                    let root = loaded.folder.clone();
-                    if !self.settings.is_trusted(&root) {
-                        self.settings.trusted.push(root);
-                    }
-                    if let Some((body, input)) = pending {
-                        self.send(ctx, body, input);
-                    }
-                } else {
-                    predict.error = Some("Not run: the model's code was not trusted. ONNX models can run in-process instead.".into());
-                }
-            }
+            Command::TrustAnswer(yes) => self.trust_answer(ctx, yes),
+            Command::FetchAndScan => self.fetch_and_scan(ctx),
             Command::CancelPredict => {
                 let Some(loaded) = &mut self.loaded else {
                     return;

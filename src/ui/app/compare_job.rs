@@ -3,8 +3,9 @@
 //! dataset run through both.
 
 use super::*;
+use crate::ui::artifacts_panel::ScanStatus;
 use crate::ui::compare_panel::{
-    BothAnswers, CompareAction, CompareView, DatasetCompared, DatasetRunning, SideAnswer, Untrusted,
+    BothAnswers, CompareAction, CompareView, DatasetCompared, DatasetRunning, SideAnswer,
 };
 use crate::ui::predict_panel::BackendKind;
 
@@ -45,7 +46,19 @@ impl InspectorApp {
                             b: &unfetched_b,
                         },
                     );
-                    Box::new((opened, comparison))
+                    // B's scan, as A's at its opening: what its trust question is asked by.
+                    let scan = if opened.remote.as_ref().is_some_and(|r| r.lacks(None)) {
+                        ScanStatus::Skipped(
+                            "Not scanned: some of B's files are still on the tracking server"
+                                .into(),
+                        )
+                    } else {
+                        match crate::scan::trust::findings(&opened.card, &AtomicBool::new(false)) {
+                            Some(f) => ScanStatus::Done(Arc::new(f)),
+                            None => ScanStatus::Skipped("The scan was stopped".into()),
+                        }
+                    };
+                    Box::new((opened, comparison, scan))
                 });
             TaskResult::CompareOpened {
                 generation,
@@ -59,7 +72,7 @@ impl InspectorApp {
     pub(super) fn compare_opened(
         &mut self,
         generation: u64,
-        result: Result<Box<(crate::session::Opened, crate::diff::Comparison)>, String>,
+        result: Result<Box<crate::ui::tasks::CompareOpened>, String>,
     ) {
         let Some(loaded) = &mut self.loaded else {
             return;
@@ -71,8 +84,9 @@ impl InspectorApp {
         view.opening = None;
         match result {
             Ok(done) => {
-                let (opened, comparison) = *done;
-                let b = Loaded::new(opened.card, opened.remote);
+                let (opened, comparison, scan) = *done;
+                let mut b = Loaded::new(opened.card, opened.remote);
+                b.panels.files.scan = scan;
                 view.backend_b = BackendKind::initial(&b.card);
                 view.b = Some(Box::new(b));
                 view.b_check = None;
@@ -314,63 +328,56 @@ impl InspectorApp {
     }
 
     /// Whether A or B would run its own code in MLflow's scoring server without the user's
-    /// word yet: then the tab asks, and `action` runs on a yes.
+    /// word for their files as they are now: then the tab asks (or waits for a scan), and
+    /// `action` runs on a yes.
     fn untrusted(&mut self, backend_a: BackendKind, action: CompareAction, asks_b: bool) -> bool {
-        let Some(loaded) = &mut self.loaded else {
+        let Some(loaded) = &self.loaded else {
             return true;
         };
-        let view = &mut loaded.panels.compare;
+        // A's files may be fetched for its scan; B's are asked about as they are.
+        let a_fetchable = super::trust_job::fetchable(loaded);
+        let view = &loaded.panels.compare;
         let Some(b) = &view.b else {
             return true;
         };
-        let models: Vec<Untrusted> = [
-            ("A", backend_a, &loaded.folder, &loaded.card),
-            ("B", view.backend_b, &b.folder, &b.card),
+        let candidates: Vec<super::trust_job::Candidate<'_>> = [
+            (
+                "A",
+                backend_a,
+                &loaded.folder,
+                &loaded.card,
+                &loaded.panels.files.scan,
+                a_fetchable,
+            ),
+            (
+                "B",
+                view.backend_b,
+                &b.folder,
+                &b.card,
+                &b.panels.files.scan,
+                false,
+            ),
         ]
         .into_iter()
-        .filter(|(name, _, _, _)| asks_b || *name == "A")
-        .filter(|(_, kind, folder, card)| {
-            *kind == BackendKind::Local
-                && !self.settings.is_trusted(folder)
-                && crate::predict::local::serving_flavor(card).is_some()
+        .filter(|(name, ..)| asks_b || *name == "A")
+        .filter(|(_, kind, _, card, _, _)| {
+            *kind == BackendKind::Local && crate::predict::local::serving_flavor(card).is_some()
         })
-        .map(|(name, _, _, card)| (name, card.clone()))
+        .map(
+            |(name, _, folder, card, scan, fetchable)| super::trust_job::Candidate {
+                name: Some(name),
+                folder,
+                card,
+                scan,
+                fetchable,
+            },
+        )
         .collect();
-        if models.is_empty() {
-            return false;
-        }
-        view.trust = Some((action, models));
-        true
-    }
-
-    /// The user's word on running A's and B's code: on a yes their folders are trusted (and
-    /// remembered) and the action waiting runs.
-    pub(super) fn compare_trust(&mut self, yes: bool) {
-        let Some(loaded) = &mut self.loaded else {
-            return;
-        };
-        let view = &mut loaded.panels.compare;
-        let Some((action, models)) = view.trust.take() else {
-            return;
-        };
-        if !yes {
-            return;
-        }
-        for (name, _) in models {
-            let folder = match name {
-                "A" => Some(loaded.folder.clone()),
-                _ => view.b.as_ref().map(|b| b.folder.clone()),
-            };
-            if let Some(folder) = folder
-                && !self.settings.is_trusted(&folder)
-            {
-                self.settings.trusted.push(folder);
-            }
-        }
-        self.commands.push(match action {
-            CompareAction::Send => Command::CompareSend,
-            CompareAction::Dataset => Command::CompareDataset,
-        });
+        let outcome = super::trust_job::clear(&self.settings, &candidates);
+        !self.cleared(
+            crate::ui::trust_prompt::TrustAction::Compare(action),
+            outcome,
+        )
     }
 
     /// Both answered.

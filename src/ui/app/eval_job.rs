@@ -149,21 +149,24 @@ impl InspectorApp {
         loaded.panels.predict.ensure_initialized(&loaded.card);
         let backend = loaded.panels.predict.backend;
         let view = &mut loaded.panels.eval;
-        let Some(Ok(planned)) = &view.planned else {
+        if !matches!(view.planned, Some(Ok(_))) {
             return;
-        };
+        }
         if view.running.is_some() || self.tasks.is_running(TaskName::Eval) {
             return;
         }
         if backend == BackendKind::Local
-            && !self.settings.is_trusted(&loaded.folder)
-            && crate::predict::local::serving_flavor(&loaded.card).is_some()
+            && !self.open_model_cleared(crate::ui::trust_prompt::TrustAction::Eval)
         {
-            view.result = Some(Err(
-                "MLflow's scoring server runs the model's own code: predict once on the Test tab and answer its question first, or choose an in-process backend there".into(),
-            ));
             return;
         }
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let view = &mut loaded.panels.eval;
+        let Some(Ok(planned)) = &view.planned else {
+            return;
+        };
         let choice = backend.choice(&self.settings.endpoint_url);
         let label = choice.label();
         let plan = planned.plan.clone();

@@ -387,6 +387,10 @@ impl InspectorApp {
                 }
             }
         });
+        // The trust question, whichever tab asked it, over the window.
+        if let Some(question) = &mut loaded.panels.trust {
+            crate::ui::trust_prompt::trust_prompt_ui(ui.ctx(), question, &mut self.commands);
+        }
     }
 
     pub(super) fn opening_ui(&mut self, ui: &mut egui::Ui) {

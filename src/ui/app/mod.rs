@@ -28,6 +28,7 @@ mod pick;
 mod predict_job;
 mod results;
 mod scan_job;
+mod trust_job;
 
 /// The largest file shown in a text preview.
 pub const PREVIEW_CAP: u64 = 256 * 1024;
@@ -51,6 +52,8 @@ pub struct PanelState {
     pub eval: super::eval_panel::EvalView,
     /// The Compare tab: model B beside this one.
     pub compare: super::compare_panel::CompareView,
+    /// The trust question open over the window (any tab's), or waiting for the scan.
+    pub trust: Option<super::trust_prompt::TrustQuestion>,
 }
 
 /// An open model with its view state.

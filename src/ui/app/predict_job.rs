@@ -19,15 +19,16 @@ impl InspectorApp {
         if predict.running.is_some() || self.tasks.is_running(TaskName::Predict) {
             return;
         }
-        // A model with no flavor MLflow serves runs no code: not asked about, predict says why.
-        if predict.backend == BackendKind::Local
-            && !self.settings.is_trusted(&loaded.folder)
-            && crate::predict::local::serving_flavor(&loaded.card).is_some()
-        {
-            predict.trust_prompt = true;
-            predict.pending = Some((request, input));
+        // MLflow's scoring server runs the model's code: the user's word first (a model with
+        // no flavor it serves is not asked about; predict says why).
+        let action = crate::ui::trust_prompt::TrustAction::Predict(request.clone(), input.clone());
+        if predict.backend == BackendKind::Local && !self.open_model_cleared(action) {
             return;
         }
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let predict = &mut loaded.panels.predict;
         let choice = predict.backend.choice(&self.settings.endpoint_url);
         let label = choice.label();
         let input = input

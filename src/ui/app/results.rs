@@ -258,13 +258,25 @@ impl InspectorApp {
                         }
                     }
                 }
-                TaskResult::Scanned { generation, report } => {
+                TaskResult::Scanned {
+                    generation,
+                    findings,
+                    remote,
+                } => {
                     use crate::ui::artifacts_panel::ScanStatus;
                     let Some(loaded) = &mut self.loaded else {
                         continue;
                     };
                     if generation == self.generation {
-                        loaded.panels.files.scan = ScanStatus::Done(report);
+                        loaded.panels.files.scan = match findings {
+                            Ok(f) => ScanStatus::Done(f),
+                            Err(why) => ScanStatus::Skipped(why),
+                        };
+                        if let Some(remote) = remote {
+                            loaded.remote = Some(*remote);
+                        }
+                        // A trust question waiting for the scan is asked (or not) now.
+                        self.scan_arrived(ctx);
                     } else if matches!(loaded.panels.files.scan, ScanStatus::Running) {
                         // The model opened while another's scan ran: its own starts now.
                         self.start_scan(ctx);

@@ -23,10 +23,52 @@ impl InspectorApp {
         // One scan at a time: one still running for a model opened before hands over when it
         // ends (see the Scanned result).
         self.tasks.spawn(TaskName::Scan, ctx, move || {
-            let report = crate::scan::scan_model(&card, &AtomicBool::new(false));
+            // The files' digests too: trust is remembered by them.
+            let findings = crate::scan::trust::findings(&card, &AtomicBool::new(false));
             TaskResult::Scanned {
                 generation,
-                report: Arc::new(report),
+                findings: findings
+                    .map(Arc::new)
+                    .ok_or_else(|| "The scan was stopped".to_string()),
+                remote: None,
+            }
+        });
+    }
+
+    /// Fetches the files a tracking server's model still lacks, then scans them: a trust
+    /// question waits for it, so that what loading imports is known before anything runs.
+    /// Cancel is the fetch's own (the shared progress flag).
+    pub(super) fn fetch_and_scan(&mut self, ctx: &egui::Context) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        if self.tasks.is_running(TaskName::Scan) {
+            return;
+        }
+        let card = loaded.card.clone();
+        let runner = loaded.runner.clone();
+        let generation = self.generation;
+        loaded.panels.files.scan = ScanStatus::Running;
+        loaded.panels.files.fetch_tried = true;
+        self.tasks.spawn(TaskName::Scan, ctx, move || {
+            let cancel = AtomicBool::new(false);
+            let fetched = match runner.lock() {
+                Ok(mut r) => r.fetch_all(&cancel).map_err(|e| e.to_string()),
+                Err(_) => Err("an earlier predict failed badly; open the model again".into()),
+            };
+            match fetched {
+                Ok(remote) => TaskResult::Scanned {
+                    generation,
+                    findings: crate::scan::trust::findings(&card, &cancel)
+                        .map(Arc::new)
+                        .ok_or_else(|| "The scan was stopped".to_string()),
+                    remote: remote.map(Box::new),
+                },
+                Err(e) => TaskResult::Scanned {
+                    generation,
+                    findings: Err(format!("Not scanned: {e}")),
+                    remote: None,
+                },
             }
         });
     }

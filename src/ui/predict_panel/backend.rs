@@ -268,37 +268,6 @@ pub(super) fn python_ui(
     }
 }
 
-pub(super) fn trust_ui(ui: &mut Ui, card: &ModelCard, commands: &mut Vec<Command>) {
-    let modal = egui::Modal::new(egui::Id::unique("trust_prompt")).show(ui.ctx(), |ui| {
-        ui.set_max_width(520.0);
-        ui.heading("Run this model's code?");
-        ui.add_space(6.0);
-        ui.label(format!(
-            "Predict starts MLflow's scoring server for {}, which loads the model. That runs:",
-            card.root.display()
-        ));
-        let runs = card.code_that_runs();
-        for line in &runs.lines {
-            ui.label(format!("•  {line}"));
-        }
-        ui.add_space(4.0);
-        ui.add(egui::Label::new(crate::ui::widgets::trust_words(&[(None, card)])).wrap());
-        ui.label(RichText::new("The answer is remembered for this folder.").weak());
-        ui.add_space(8.0);
-        ui.horizontal_wrapped(|ui| {
-            if ui.button(RichText::new("Run it").strong()).clicked() {
-                commands.push(Command::Trust(true));
-            }
-            if ui.button("Cancel").clicked() {
-                commands.push(Command::Trust(false));
-            }
-        });
-    });
-    if modal.should_close() {
-        commands.push(Command::Trust(false));
-    }
-}
-
 pub(super) fn server_ui(
     ui: &mut Ui,
     state: &mut PredictState,

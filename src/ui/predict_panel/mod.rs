@@ -153,10 +153,6 @@ pub struct PredictState {
     pub raw: bool,
     /// Show the whole rejection text.
     pub full_message: bool,
-    /// The trust question is open.
-    pub trust_prompt: bool,
-    /// The body (and its input summary) waiting for the trust answer.
-    pub pending: Option<(Arc<crate::input::request::Request>, Option<String>)>,
     /// The class names in use: a labels file's lines or the model's own list.
     pub labels: Option<crate::model::classes::ClassNames>,
     /// Labels files found beside the model.
@@ -275,9 +271,6 @@ pub fn predict_ui(
     });
     if let Some(error) = &state.error {
         ui.add(egui::Label::new(RichText::new(error).color(error_color(ui))).wrap());
-    }
-    if state.trust_prompt {
-        trust_ui(ui, card, commands);
     }
     if state.backend == BackendKind::Local {
         server_ui(ui, state, log, commands);
