@@ -33,6 +33,10 @@ pub struct FilesState {
     /// Whether a tracking server's files were fetched for the scan already (once: a fetch
     /// that failed is not tried again by each question).
     pub fetch_tried: bool,
+    /// Whether the scan is fresh for the next start of MLflow's scoring server: each cold
+    /// start reads the files again (one that changed since is asked about again), and uses
+    /// this up.
+    pub fresh: bool,
 }
 
 /// Where the scan of the model's files stands.

@@ -229,3 +229,37 @@ fn the_evaluate_tab_asks_before_the_local_server_runs_a_dataset() {
     assert!(!shows(&h, "Run this model's code?"));
     assert!(shows(&h, "Not run: the model's code was not trusted."));
 }
+
+/// In the same window: a yes, then model.pkl replaced while the model stays open: the next
+/// start of MLflow's scoring server reads the files again and asks again, naming the change.
+#[test]
+fn a_file_changed_while_the_model_is_open_is_read_again_before_a_server_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("model");
+    std::fs::create_dir(&folder).unwrap();
+    for entry in std::fs::read_dir(repo("tests/fixtures/scan/benign/sklearn_pickle")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), folder.join(entry.file_name())).unwrap();
+    }
+    let mut h = ask(&folder, Settings::default());
+    h.run_steps(2);
+    h.get_by_label("Run it").click();
+    h.step();
+    settle(&mut h);
+    // No such Python: the server did not start, and the yes is remembered.
+    assert_eq!(h.state().settings.trusted_models.len(), 1);
+    assert!(!shows(&h, "Run this model's code?"));
+    std::fs::copy(
+        repo("tests/fixtures/scan/benign/sklearn_cloudpickle/model.pkl"),
+        folder.join("model.pkl"),
+    )
+    .unwrap();
+    h.get_by_label("▶ Predict").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "Run this model's code?"));
+    assert!(shows(
+        &h,
+        "Asked again: you said yes before, and since then model.pkl changed."
+    ));
+}

@@ -156,7 +156,7 @@ impl InspectorApp {
             return;
         }
         if backend == BackendKind::Local
-            && !self.open_model_cleared(crate::ui::trust_prompt::TrustAction::Eval)
+            && !self.open_model_cleared(ctx, crate::ui::trust_prompt::TrustAction::Eval)
         {
             return;
         }

@@ -22,7 +22,7 @@ impl InspectorApp {
         // MLflow's scoring server runs the model's code: the user's word first (a model with
         // no flavor it serves is not asked about; predict says why).
         let action = crate::ui::trust_prompt::TrustAction::Predict(request.clone(), input.clone());
-        if predict.backend == BackendKind::Local && !self.open_model_cleared(action) {
+        if predict.backend == BackendKind::Local && !self.open_model_cleared(ctx, action) {
             return;
         }
         let Some(loaded) = &mut self.loaded else {

@@ -275,6 +275,7 @@ impl InspectorApp {
                         if let Some(remote) = remote {
                             loaded.remote = Some(*remote);
                         }
+                        loaded.panels.files.fresh = true;
                         // A trust question waiting for the scan is asked (or not) now.
                         self.scan_arrived(ctx);
                     } else if matches!(loaded.panels.files.scan, ScanStatus::Running) {

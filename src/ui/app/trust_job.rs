@@ -105,13 +105,23 @@ impl InspectorApp {
 
     /// Whether the open model may run its own code in MLflow's scoring server for `action`
     /// (asking, or waiting for its scan, when not yet): true when the action may go ahead.
-    pub(super) fn open_model_cleared(&mut self, action: TrustAction) -> bool {
-        let Some(loaded) = &self.loaded else {
+    pub(super) fn open_model_cleared(&mut self, ctx: &egui::Context, action: TrustAction) -> bool {
+        let Some(loaded) = &mut self.loaded else {
             return false;
         };
         // A model with no flavor MLflow serves runs no code: not asked about.
         if crate::predict::local::serving_flavor(&loaded.card).is_none() {
             return true;
+        }
+        // A server to start loads the files as they are now: they are read again unless the
+        // scan has just been made (a file changed since the last yes is asked about again).
+        let cold = loaded.server_pid.load(std::sync::atomic::Ordering::Relaxed) == 0;
+        if cold
+            && matches!(loaded.panels.files.scan, ScanStatus::Done(_))
+            && !loaded.panels.files.fresh
+        {
+            self.start_scan(ctx);
+            return self.cleared(action, Cleared::Wait);
         }
         let outcome = clear(
             &self.settings,
@@ -123,6 +133,10 @@ impl InspectorApp {
                 fetchable: fetchable(loaded),
             }],
         );
+        if cold && matches!(outcome, Cleared::Yes) {
+            // This scan is used up by the start.
+            loaded.panels.files.fresh = false;
+        }
         self.cleared(action, outcome)
     }
 
