@@ -82,6 +82,8 @@ echo "== Casts reference: MLflow's scoring server on values it casts on the way 
 "$python" tests/fixtures/casts_reference.py --check
 echo "== Scan oracle: picklescan's globals and fickling's imports of every fixture pickle"
 "$python" tests/fixtures/scan/oracle.py --check
+echo "== Explain reference: shap's exact Shapley values for the diabetes rows"
+"$python" tests/fixtures/explain/make_explain.py --check
 
 echo "== cargo test"
 cargo test --lib --bins --tests --locked

@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod diff;
 pub mod eval;
+pub mod explain;
 pub mod fuzz;
 pub mod input;
 pub mod model;

@@ -246,6 +246,52 @@ pub enum Command {
         #[command(flatten)]
         backend: BackendArgs,
     },
+    /// Which parts of this input moved this answer? Shapley values of one row of a table
+    /// against a background, from predict calls alone (so through every backend): exact over
+    /// every coalition up to 10 features (2^M × N rows for N background rows), sampled
+    /// permutations past that, with the check that they add up to the prediction minus the
+    /// background's mean prediction. Explains the chosen class's score (default: the row's top
+    /// class), a regression's value, or for a model that answers only labels whether the
+    /// answer is that label. Exit 0 when explained, 1 when the backend failed midway (what was
+    /// done is said), 2 on bad arguments or data.
+    Explain {
+        /// The model folder, or a models:/ or runs:/ URI with --tracking-uri.
+        model: PathBuf,
+        /// The tracking server for a models:/ or runs:/ URI.
+        #[arg(long, value_name = "URL")]
+        tracking_uri: Option<String>,
+        /// A CSV file with a header row (JSON lines by a .jsonl name); its columns are matched
+        /// to the signature by name, as `eval` matches them.
+        #[arg(long, value_name = "FILE")]
+        csv: PathBuf,
+        /// The row explained, counted from 0 (the header not counted).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        row: usize,
+        /// The background: every row of this table (at most 1,000), with the same columns.
+        #[arg(long, value_name = "FILE", conflicts_with = "background_rows")]
+        background: Option<PathBuf>,
+        /// The background: the first N rows of the --csv table.
+        #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        background_rows: u32,
+        /// The class whose score is explained (default: the row's top class).
+        #[arg(long, value_name = "K")]
+        class: Option<usize>,
+        /// Permutations sampled past 10 features (each walked with its reverse).
+        #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(2..=10000))]
+        permutations: u32,
+        /// The sampling's seed.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        seed: u64,
+        /// Rows per request (default: eval's, 256 rows in-process and over HTTP).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        batch: Option<u32>,
+        /// Print one JSON document: {"features": [{"name", "contribution", "importance"}],
+        /// "base_value", "prediction", "rows_predicted", "runtime", ...}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
 }
 
 /// `--fill`.

@@ -11,7 +11,7 @@ use anyhow::Context as _;
 
 use super::print_out;
 use crate::eval::{DatasetSpec, EvalError, EvalOptions, EvalProgress, Report, Task};
-use crate::predict::{BackendChoice, BackendSettings, Runner};
+use crate::predict::{BackendSettings, Runner};
 
 /// What `eval` was asked.
 pub struct EvalArgs {
@@ -28,7 +28,7 @@ pub struct EvalArgs {
 }
 
 /// Set by the first Ctrl+C: the run stops after the batch in flight and reports.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+pub(super) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_interrupt(_: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
@@ -39,7 +39,7 @@ extern "C" fn on_interrupt(_: libc::c_int) {
     }
 }
 
-fn catch_interrupt() {
+pub(super) fn catch_interrupt() {
     let handler = on_interrupt as extern "C" fn(libc::c_int);
     // SAFETY: the handler only stores to an atomic and resets the disposition.
     unsafe {
@@ -48,16 +48,12 @@ fn catch_interrupt() {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let crate::session::Opened { card, mut remote } =
-        crate::session::open(&args.model, args.tracking_uri.as_deref())?;
-    let has_onnx = crate::session::BackendKind::auto(&card).is_some();
-    let choice = BackendChoice::parse(&args.backend, has_onnx).map_err(anyhow::Error::msg)?;
-    if !args.trust_model
-        && let Some(why) = crate::session::dangerous_to_serve(&card, remote.as_mut(), &choice)
-            .map_err(anyhow::Error::msg)?
-    {
-        anyhow::bail!("refused: {why}. Pass --trust-model to run it anyway");
-    }
+    let (card, remote, choice) = super::open_to_run(
+        &args.model,
+        args.tracking_uri.as_deref(),
+        &args.backend,
+        args.trust_model,
+    )?;
     let plan = crate::eval::prepare(&card, &args.dataset, &args.options, &choice)?;
     eprintln!(
         "eval: {} through {}",

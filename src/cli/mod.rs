@@ -13,6 +13,7 @@ mod args;
 mod card_text;
 mod diff;
 mod eval;
+mod explain;
 mod graph;
 mod predict;
 mod scan;
@@ -222,7 +223,70 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 json,
             })
         }
+        Command::Explain {
+            model,
+            tracking_uri,
+            csv,
+            row,
+            background,
+            background_rows,
+            class,
+            permutations,
+            seed,
+            batch,
+            json,
+            backend,
+        } => {
+            let spec = crate::explain::table::TableSpec {
+                data: csv,
+                row,
+                background: match background {
+                    Some(file) => crate::explain::table::Background::File(file),
+                    None => crate::explain::table::Background::Rows(background_rows as usize),
+                },
+                class,
+                pairs: (permutations as usize).div_ceil(2),
+                seed,
+                batch: batch.map(|b| b as usize),
+            };
+            let settings = backend.settings()?;
+            explain::explain(explain::ExplainArgs {
+                model,
+                tracking_uri,
+                spec,
+                backend: backend.backend,
+                settings,
+                trust_model: backend.trust_model,
+                json,
+            })
+        }
     }
+}
+
+/// Opens a model to run through `backend` (eval's and explain's way in): the card, its
+/// tracking server mirror, the backend chosen; MLflow's scoring server is refused for a model
+/// whose scan finds something dangerous unless `trust` (`--trust-model`).
+fn open_to_run(
+    model: &std::path::Path,
+    tracking_uri: Option<&str>,
+    backend: &str,
+    trust: bool,
+) -> anyhow::Result<(
+    model::ModelCard,
+    Option<crate::source::RemoteModel>,
+    crate::predict::BackendChoice,
+)> {
+    let crate::session::Opened { card, mut remote } = crate::session::open(model, tracking_uri)?;
+    let has_onnx = crate::session::BackendKind::auto(&card).is_some();
+    let choice =
+        crate::predict::BackendChoice::parse(backend, has_onnx).map_err(anyhow::Error::msg)?;
+    if !trust
+        && let Some(why) = crate::session::dangerous_to_serve(&card, remote.as_mut(), &choice)
+            .map_err(anyhow::Error::msg)?
+    {
+        anyhow::bail!("refused: {why}. Pass --trust-model to run it anyway");
+    }
+    Ok((card, remote, choice))
 }
 
 /// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.

@@ -240,6 +240,62 @@ impl Plan {
             Data::Images { .. } => None,
         }
     }
+
+    /// The sent columns' names, for a table (empty for an image folder).
+    pub fn sent_columns(&self) -> Vec<String> {
+        match &self.data {
+            Data::Table { send, .. } => send.iter().map(|(n, _, _)| n.clone()).collect(),
+            Data::Images { .. } => Vec::new(),
+        }
+    }
+
+    /// The table's first `max` rows as a run sends them (cells converted to the signature's
+    /// types), each with its id (`line N`); a row that cannot be read fails with its reason.
+    /// What `explain` takes its row and its background from.
+    pub fn sent_rows(&self, max: usize) -> Result<Vec<(String, Vec<Value>)>, EvalError> {
+        let Data::Table {
+            path, kind, send, ..
+        } = &self.data
+        else {
+            return Err(EvalError::Mismatch(
+                "an image folder has no rows: give a table (CSV or JSON lines)".into(),
+            ));
+        };
+        let mut table = TableReader::open(path, *kind)?;
+        let mut out = Vec::new();
+        while out.len() < max {
+            match table.next_row() {
+                None => break,
+                Some(Ok(row)) => out.push((row.id.clone(), batches::row_values(&row, send))),
+                Some(Err((id, problem))) => {
+                    return Err(EvalError::Mismatch(format!(
+                        "{} {id}: {problem}",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The request a run sends for these rows (cells as [`Plan::sent_rows`] gives them), in
+    /// the table's form (a frame, a matrix or named tensors).
+    pub fn rows_request(
+        &self,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<crate::input::request::Request, EvalError> {
+        let Data::Table { send, form, .. } = &self.data else {
+            return Err(EvalError::Mismatch("not a table".into()));
+        };
+        let shape = batches::Shape::Rows {
+            columns: send.iter().map(|(n, _, _)| n.clone()).collect(),
+            form,
+        };
+        let n = rows.len();
+        shape
+            .request(&batches::BatchData::Rows(rows), 0..n)
+            .map_err(EvalError::Mismatch)
+    }
 }
 
 /// One row of an evaluated table, as the run sent it.

@@ -10,6 +10,7 @@ mod cli;
 mod desktop;
 mod diff;
 mod eval;
+mod explain;
 mod fidelity;
 mod fuzz_corpus;
 mod graph;

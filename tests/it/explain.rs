@@ -1,0 +1,305 @@
+//! `explain` (issue 43, first slice: tables): Shapley values of one row from predict calls
+//! alone, held to shap 0.51.0's `shap.explainers.Exact` (recorded by
+//! tests/fixtures/explain/make_explain.py, re-checked by the test command) through MLflow's
+//! scoring server, to a linear model's closed form through tract and ONNX Runtime (no Python
+//! reference), and to a model with a known answer.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::{repo, venv_python};
+
+/// `explain` with these arguments: exit code, stdout, stderr.
+fn explain(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("explain")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn fixture(rel: &str) -> String {
+    repo(&format!("tests/fixtures/explain/{rel}"))
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Each feature's contribution by name.
+fn contributions(doc: &Value) -> std::collections::BTreeMap<String, f64> {
+    doc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().to_string(),
+                f["contribution"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A CSV's rows as numbers (the header skipped).
+fn csv_rows(rel: &str) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(repo(&format!("tests/fixtures/explain/{rel}")))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect()
+}
+
+#[test]
+fn a_nonlinear_models_values_are_shaps_exact_ones_through_mlflows_scoring_server() {
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("tests/fixtures/explain/shap_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let names: Vec<&str> = reference["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let python = venv_python();
+    for row in [0usize, 2] {
+        let (code, out, err) = explain(&[
+            &fixture("gbr_diabetes"),
+            "--csv",
+            &fixture("rows.csv"),
+            "--row",
+            &row.to_string(),
+            "--background",
+            &fixture("background.csv"),
+            "--backend",
+            "local",
+            "--python",
+            python.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        let want = &reference["rows"][row];
+        let ours = contributions(&doc);
+        for (j, name) in names.iter().enumerate() {
+            let theirs = want["values"][j].as_f64().unwrap();
+            let got = ours[*name];
+            assert!(
+                (got - theirs).abs() <= 1e-9,
+                "row {row} {name}: ours {got}, shap's {theirs}"
+            );
+        }
+        for key in ["base_value", "prediction"] {
+            let (got, theirs) = (doc[key].as_f64().unwrap(), want[key].as_f64().unwrap());
+            assert!((got - theirs).abs() <= 1e-9, "{key}: {got} {theirs}");
+        }
+        assert!(doc["additivity_error"].as_f64().unwrap().abs() < 1e-9);
+        assert_eq!(doc["method"], "exact");
+        // 2^10 coalitions over 20 background rows, and the row itself.
+        assert_eq!(doc["rows_predicted"], 1024 * 20 + 1);
+        assert_eq!(doc["explained"], "the predicted value");
+        // Sorted by importance, largest first.
+        let importances: Vec<f64> = doc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["importance"].as_f64().unwrap())
+            .collect();
+        assert!(
+            importances.windows(2).all(|w| w[0] >= w[1]),
+            "{importances:?}"
+        );
+    }
+}
+
+/// φⱼ = wⱼ(xⱼ − the background's mean of j) for a linear model, with its weights from
+/// coefficients.json: no Python reference, and no Python at all through tract.
+#[test]
+fn a_linear_models_values_are_its_weights_times_the_distance_from_the_background_mean() {
+    let coefficients: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("tests/fixtures/explain/linear_onnx/coefficients.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let w: Vec<f64> = coefficients["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let background = csv_rows("background.csv");
+    let rows = csv_rows("rows.csv");
+    let names = [
+        "age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6",
+    ];
+    let python = venv_python();
+    for backend in ["onnx", "onnxruntime"] {
+        let (code, out, err) = explain(&[
+            &fixture("linear_onnx"),
+            "--csv",
+            &fixture("rows.csv"),
+            "--row",
+            "1",
+            "--background",
+            &fixture("background.csv"),
+            "--backend",
+            backend,
+            "--python",
+            python.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{backend}: {err}");
+        let doc: Value = serde_json::from_str(&out).unwrap();
+        let ours = contributions(&doc);
+        for (j, name) in names.iter().enumerate() {
+            let mean = background.iter().map(|r| r[j]).sum::<f64>() / background.len() as f64;
+            let want = w[j] * (rows[1][j] - mean);
+            // The graph computes in float32.
+            assert!(
+                (ours[*name] - want).abs() <= 1e-3,
+                "{backend} {name}: ours {}, w·(x − mean) {want}",
+                ours[*name]
+            );
+        }
+        assert!(doc["additivity_error"].as_f64().unwrap().abs() < 1e-6);
+    }
+}
+
+/// A model whose answer is 3*c: c first with 3(c − the background's mean of c), a and b at 0,
+/// through MLflow's scoring server; and a classifier's top class named.
+#[test]
+fn a_known_answer_ranks_its_one_feature_first_and_a_classifier_explains_its_top_class() {
+    let python = venv_python();
+    let (code, out, err) = explain(&[
+        &fixture("triple_c"),
+        "--csv",
+        &fixture("abc.csv"),
+        "--row",
+        "4",
+        // A cloudpickled PythonModel, ours: its scan calls it dangerous.
+        "--trust-model",
+        "--backend",
+        "local",
+        "--python",
+        python.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["features"][0]["name"], "c", "{doc}");
+    let ours = contributions(&doc);
+    // abc.csv's c: 0.5, 1.5, 2.5, -1, 4; the row is the last (c = 4), the background all five.
+    let mean_c = (0.5 + 1.5 + 2.5 - 1.0 + 4.0) / 5.0;
+    assert!((ours["c"] - 3.0 * (4.0 - mean_c)).abs() < 1e-12, "{ours:?}");
+    assert_eq!(ours["a"], 0.0);
+    assert_eq!(ours["b"], 0.0);
+    assert_eq!(doc["background_rows"], 5);
+
+    let (code, out, err) = explain(&[
+        repo("tests/fixtures/models/sklearn_iris_class_names")
+            .to_str()
+            .unwrap(),
+        "--csv",
+        repo("tests/fixtures/eval/iris.csv").to_str().unwrap(),
+        "--row",
+        "60",
+        "--background-rows",
+        "70",
+        "--backend",
+        "local",
+        "--python",
+        python.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // It answers class indices, and names its classes: what is explained is "is it this
+    // class", 1 or 0, said so.
+    assert!(
+        out.starts_with("Whether the answer is versicolor (1) (1 or 0: the model answers classes, not scores) of line 62: 1 "),
+        "{out}"
+    );
+    assert!(out.contains("exact, from every coalition; 70 background rows; 1121 rows predicted through MLflow (local)"), "{out}");
+    assert!(
+        out.contains("(off by "),
+        "the additivity check is shown: {out}"
+    );
+}
+
+#[test]
+fn bad_arguments_and_a_failing_backend_are_said_clearly() {
+    // A row past the end.
+    let (code, _, err) = explain(&[
+        &fixture("linear_onnx"),
+        "--csv",
+        &fixture("rows.csv"),
+        "--row",
+        "7",
+        "--backend",
+        "onnx",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--row 7: "), "{err}");
+    assert!(err.contains("rows.csv has 3 rows"), "{err}");
+    // A table for an image model.
+    let (code, _, err) = explain(&[
+        repo("assets/example-model").to_str().unwrap(),
+        "--csv",
+        &fixture("rows.csv"),
+        "--backend",
+        "onnx",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("rows.csv"), "the file named: {err}");
+    // A class the model does not have.
+    let (code, _, err) = explain(&[
+        &fixture("linear_onnx"),
+        "--csv",
+        &fixture("rows.csv"),
+        "--class",
+        "3",
+        "--backend",
+        "onnx",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--class: the model answers one number a row"),
+        "{err}"
+    );
+    // A background row MLflow would refuse (iris.csv's line 76 has "wide" for a width): named
+    // before anything is sent, so no server is started (there is no such Python).
+    let (code, _, err) = explain(&[
+        repo("tests/fixtures/models/sklearn_iris_class_names")
+            .to_str()
+            .unwrap(),
+        "--csv",
+        repo("tests/fixtures/eval/iris.csv").to_str().unwrap(),
+        "--background-rows",
+        "150",
+        "--backend",
+        "local",
+        "--python",
+        "/nonexistent/python3",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("iris.csv line 76: MLflow would refuse it: Invalid input. Data is not compatible with model signature. Failed to convert column sepal_width to type 'float64'"),
+        "{err}"
+    );
+    // Nobody at the endpoint: the failure named, with how far it got.
+    let (code, _, err) = explain(&[
+        &fixture("linear_onnx"),
+        "--csv",
+        &fixture("rows.csv"),
+        "--backend",
+        "http://127.0.0.1:9/invocations",
+        "--timeout",
+        "5",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("(after 0 rows were predicted)"), "{err}");
+}
