@@ -84,6 +84,7 @@ echo "== Scan oracle: picklescan's globals and fickling's imports of every fixtu
 "$python" tests/fixtures/scan/oracle.py --check
 echo "== Explain reference: shap's exact Shapley values for the diabetes rows"
 "$python" tests/fixtures/explain/make_explain.py --check
+"$python" tests/fixtures/explain/occlusion_reference.py --check
 
 echo "== cargo test"
 cargo test --lib --bins --tests --locked

@@ -262,8 +262,28 @@ pub enum Command {
         tracking_uri: Option<String>,
         /// A CSV file with a header row (JSON lines by a .jsonl name); its columns are matched
         /// to the signature by name, as `eval` matches them.
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "image",
+            conflicts_with = "image"
+        )]
+        csv: Option<PathBuf>,
+        /// An image for the model's image-shaped tensor: occlusion, a window slid over the
+        /// image as the model sees it, each position replaced by --baseline; the map is the
+        /// drop in the class's score, averaged where windows overlap (Captum's Occlusion).
         #[arg(long, value_name = "FILE")]
-        csv: PathBuf,
+        image: Option<PathBuf>,
+        /// The occluding window's side in pixels (default: from the grid, about 15 positions a
+        /// side in-process, 8 through a server or an endpoint).
+        #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(1..=4096))]
+        window: Option<u32>,
+        /// The window's step in pixels (default: half the window, or from the grid).
+        #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(1..=4096))]
+        stride: Option<u32>,
+        /// What replaces an occluded window: black, the image's mean colour, or a blur.
+        #[arg(long, value_enum, default_value_t = crate::explain::occlusion::Baseline::Zero)]
+        baseline: crate::explain::occlusion::Baseline,
         /// The row explained, counted from 0 (the header not counted).
         #[arg(long, value_name = "N", default_value_t = 0)]
         row: usize,
@@ -285,10 +305,13 @@ pub enum Command {
         /// Rows per request (default: eval's, 256 rows in-process and over HTTP).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
         batch: Option<u32>,
-        /// Print one JSON document: {"features": [{"name", "contribution", "importance"}],
-        /// "base_value", "prediction", "rows_predicted", "runtime", ...}.
+        /// Print one JSON document: for a row {"features": [{"name", "contribution",
+        /// "importance"}], "base_value", "prediction", "rows_predicted", "runtime", ...}; for an
+        /// image {"class", "score", "grid": [[...]], "rows_predicted", "runtime", ...}.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        image_args: ImageArgs,
         #[command(flatten)]
         backend: BackendArgs,
     },

@@ -12,15 +12,28 @@ use serde_json::json;
 use super::eval::{INTERRUPTED, catch_interrupt};
 use super::print_out;
 use crate::explain::ExplainError;
+use crate::explain::occlusion::{ImageExplanation, ImageSpecOcclusion};
 use crate::explain::shapley::Method;
 use crate::explain::table::{Progress, TableExplanation, TableSpec};
 use crate::predict::{BackendSettings, Runner};
+
+/// What is explained: a table's row, or an image (with the image options of `predict`).
+pub enum What {
+    Row(TableSpec),
+    Image(ImageSpecOcclusion),
+}
+
+/// What the run gave.
+enum Explained {
+    Row(TableExplanation),
+    Image(ImageExplanation),
+}
 
 /// What `explain` was asked.
 pub struct ExplainArgs {
     pub model: PathBuf,
     pub tracking_uri: Option<String>,
-    pub spec: TableSpec,
+    pub spec: What,
     pub backend: String,
     pub settings: BackendSettings,
     /// `--trust-model`: serve a model whose scan finds something dangerous.
@@ -51,16 +64,27 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     catch_interrupt();
     let progress = Progress::default();
     let result = std::thread::scope(|scope| {
-        let work = scope.spawn(|| {
-            crate::explain::table::run(
+        let work = scope.spawn(|| match &args.spec {
+            What::Row(spec) => crate::explain::table::run(
                 &card,
                 &mut runner,
                 &choice,
                 &args.settings,
-                &args.spec,
+                spec,
                 &progress,
                 &INTERRUPTED,
             )
+            .map(Explained::Row),
+            What::Image(spec) => crate::explain::occlusion::run(
+                &card,
+                &mut runner,
+                &choice,
+                &args.settings,
+                spec,
+                &progress,
+                &INTERRUPTED,
+            )
+            .map(Explained::Image),
         });
         while !work.is_finished() {
             bar.set_length(progress.total.load(Ordering::Relaxed) as u64);
@@ -86,15 +110,99 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    let (doc, text) = match &explanation {
+        Explained::Row(e) => (explanation_json(e), explanation_text(e, &choice.label())),
+        Explained::Image(e) => (image_json(e), image_text(e, &choice.label())),
+    };
     if args.json {
         print_out(
-            serde_json::to_string_pretty(&explanation_json(&explanation))
-                .context("cannot write the explanation as JSON")?,
+            serde_json::to_string_pretty(&doc).context("cannot write the explanation as JSON")?,
         )?;
     } else {
-        super::print_text(&explanation_text(&explanation, &choice.label()))?;
+        super::print_text(&text)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An image's explanation as `{"class", "score", "grid": [[...]], "rows_predicted",
+/// "runtime", ...}`.
+pub fn image_json(e: &ImageExplanation) -> serde_json::Value {
+    let (class, class_name) = match &e.target {
+        crate::explain::Target::Score { class, name }
+        | crate::explain::Target::IsClass { class, name } => (Some(*class), name.clone()),
+        _ => (None, None),
+    };
+    json!({
+        "explained": e.target.words(),
+        "class": class,
+        "class_name": class_name,
+        "score": e.score,
+        "grid": e.grid,
+        "window": e.window.0,
+        "stride": e.window.1,
+        "width": e.size.0,
+        "height": e.size.1,
+        "rows_predicted": e.rows_predicted,
+        "runtime": e.runtime.as_secs_f64(),
+    })
+}
+
+/// An image's explanation in words: what was explained, the grid as shades, the strongest
+/// cell.
+pub fn image_text(e: &ImageExplanation, backend: &str) -> String {
+    let mut out = format!(
+        "{}: {} on the image as the model sees it ({}x{})
+",
+        capitalised(&e.target.words()),
+        crate::text::short_number(e.score),
+        e.size.0,
+        e.size.1
+    );
+    let largest = e.grid.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    // Each cell as a shade of its drop (what occluding it takes away); a minus where
+    // occluding it raises the score.
+    let shades = [' ', '.', ':', '-', '=', '+', '*', '#', '%', '@'];
+    for row in &e.grid {
+        out.push_str("  ");
+        for v in row {
+            let c = if largest <= 0.0 {
+                ' '
+            } else if *v < 0.0 {
+                '~'
+            } else {
+                let i = ((v / largest) * (shades.len() - 1) as f64).round() as usize;
+                shades.get(i).copied().unwrap_or('@')
+            };
+            out.push(c);
+            out.push(c);
+        }
+        out.push('\n');
+    }
+    let (mut best, mut at) = (f64::NEG_INFINITY, (0, 0));
+    for (r, row) in e.grid.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if *v > best {
+                best = *v;
+                at = (r, c);
+            }
+        }
+    }
+    out.push_str(&format!(
+        "largest drop {} at row {}, column {} of the {}x{} grid ('~': occluding raises the score)\n",
+        crate::text::short_number(best),
+        at.0,
+        at.1,
+        e.grid.len(),
+        e.grid.first().map_or(0, Vec::len)
+    ));
+    out.push_str(&format!(
+        "a {}-pixel window every {} pixels; {} images predicted through {backend} in {}\n",
+        e.window.0,
+        e.window.1,
+        e.rows_predicted,
+        crate::text::duration(e.runtime)
+    ));
+    out
 }
 
 /// The explanation as `{"features": [{"name", "contribution", "importance"}], "base_value",

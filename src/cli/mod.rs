@@ -227,6 +227,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             model,
             tracking_uri,
             csv,
+            image,
+            window,
+            stride,
+            baseline,
+            image_args,
             row,
             background,
             background_rows,
@@ -237,17 +242,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             backend,
         } => {
-            let spec = crate::explain::table::TableSpec {
-                data: csv,
-                row,
-                background: match background {
-                    Some(file) => crate::explain::table::Background::File(file),
-                    None => crate::explain::table::Background::Rows(background_rows as usize),
-                },
-                class,
-                pairs: (permutations as usize).div_ceil(2),
-                seed,
-                batch: batch.map(|b| b as usize),
+            let spec = match (image, csv) {
+                (Some(image), _) => {
+                    explain::What::Image(crate::explain::occlusion::ImageSpecOcclusion {
+                        image,
+                        class,
+                        window,
+                        stride,
+                        grid: None,
+                        baseline,
+                        batch: batch.map(|b| b as usize),
+                        options: image_args.spec(),
+                    })
+                }
+                (None, Some(csv)) => explain::What::Row(crate::explain::table::TableSpec {
+                    data: csv,
+                    row,
+                    background: match background {
+                        Some(file) => crate::explain::table::Background::File(file),
+                        None => crate::explain::table::Background::Rows(background_rows as usize),
+                    },
+                    class,
+                    pairs: (permutations as usize).div_ceil(2),
+                    seed,
+                    batch: batch.map(|b| b as usize),
+                }),
+                (None, None) => anyhow::bail!("give what to explain: --csv FILE or --image FILE"),
             };
             let settings = backend.settings()?;
             explain::explain(explain::ExplainArgs {

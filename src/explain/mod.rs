@@ -3,6 +3,7 @@
 //! values for one row of a table against a background ([`shapley`], [`table`]). UI-free; the
 //! command line's `explain` calls it through the session layer.
 
+pub mod occlusion;
 pub mod shapley;
 pub mod table;
 

@@ -303,3 +303,151 @@ fn bad_arguments_and_a_failing_backend_are_said_clearly() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("(after 0 rows were predicted)"), "{err}");
 }
+
+/// The occlusion reference (tests/fixtures/explain/occlusion_reference.py: numpy and
+/// onnxruntime, Captum's window arithmetic) for one case.
+fn occlusion_case(i: usize) -> Value {
+    let record: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("tests/fixtures/explain/occlusion_reference.json")).unwrap(),
+    )
+    .unwrap();
+    record["cases"][i].clone()
+}
+
+/// `explain --image` of a reference case through `backend`: the JSON document.
+fn occlude(case: &Value, backend: &str, extra: &[&str]) -> Value {
+    let python = venv_python();
+    let window = case["window"].to_string();
+    let stride = case["stride"].to_string();
+    let model = repo(case["model"].as_str().unwrap());
+    let image = fixture(case["image"].as_str().unwrap());
+    let mut args = vec![
+        model.to_str().unwrap(),
+        "--image",
+        &image,
+        "--window",
+        &window,
+        "--stride",
+        &stride,
+        "--backend",
+        backend,
+        "--python",
+        python.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = explain(&args);
+    assert_eq!(code, 0, "{backend}: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+/// The largest difference between two grids of the same shape.
+fn grid_gap(a: &Value, b: &Value) -> f64 {
+    let (a, b) = (a.as_array().unwrap(), b.as_array().unwrap());
+    assert_eq!(a.len(), b.len(), "rows");
+    a.iter()
+        .zip(b)
+        .flat_map(|(ra, rb)| {
+            let (ra, rb) = (ra.as_array().unwrap(), rb.as_array().unwrap());
+            assert_eq!(ra.len(), rb.len(), "columns");
+            ra.iter()
+                .zip(rb)
+                .map(|(x, y)| (x.as_f64().unwrap() - y.as_f64().unwrap()).abs())
+                .collect::<Vec<_>>()
+        })
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn an_images_occlusion_map_is_the_numpy_references_through_onnx_runtime_and_tract() {
+    let case = occlusion_case(0);
+    for (backend, tolerance) in [("onnxruntime", 1e-5), ("onnx", 1e-5)] {
+        let doc = occlude(&case, backend, &[]);
+        assert_eq!(doc["class"], case["class"], "{backend}");
+        assert!((doc["score"].as_f64().unwrap() - case["score"].as_f64().unwrap()).abs() < 1e-6);
+        let gap = grid_gap(&doc["grid"], &case["grid"]);
+        assert!(gap <= tolerance, "{backend}: the grids differ by {gap}");
+        assert_eq!(
+            doc["grid"].as_array().unwrap().len(),
+            15,
+            "a 300-pixel image in 20-pixel cells"
+        );
+        // 14 x 14 positions of a 40-pixel window every 20 pixels, and the image itself.
+        assert_eq!(doc["rows_predicted"], 14 * 14 + 1);
+    }
+}
+
+/// A model whose score is the top-left quadrant's brightness: occluding anything else changes
+/// nothing, so at least 80% of the map's mass is there; the same map in-process (tract) and
+/// through MLflow's scoring server, at the default 8x8 grid there.
+#[test]
+fn a_model_that_reads_only_the_top_left_quadrant_puts_the_maps_mass_there() {
+    let case = occlusion_case(1);
+    let doc = occlude(&case, "onnx", &[]);
+    assert!(grid_gap(&doc["grid"], &case["grid"]) <= 1e-5);
+    let mass = |grid: &Value, cells: usize| -> (f64, f64) {
+        let mut inside = 0.0;
+        let mut all = 0.0;
+        for (r, row) in grid.as_array().unwrap().iter().enumerate() {
+            for (c, v) in row.as_array().unwrap().iter().enumerate() {
+                let v = v.as_f64().unwrap().max(0.0);
+                all += v;
+                if r < cells && c < cells {
+                    inside += v;
+                }
+            }
+        }
+        (inside, all)
+    };
+    // 8-pixel cells: the quadrant is the first 4 x 4.
+    let (inside, all) = mass(&doc["grid"], 4);
+    assert!(inside >= 0.8 * all, "{inside} of {all}");
+    let python = venv_python();
+    let (code, out, err) = explain(&[
+        repo("tests/fixtures/explain/quadrant_onnx")
+            .to_str()
+            .unwrap(),
+        "--image",
+        &fixture("noise_64.png"),
+        "--backend",
+        "local",
+        "--python",
+        python.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let served: Value = serde_json::from_str(&out).unwrap();
+    // Through a server: 8 positions a side (8-pixel windows every 8 pixels), 65 images.
+    assert_eq!(served["rows_predicted"], 65, "{served}");
+    assert_eq!(served["grid"].as_array().unwrap().len(), 8);
+    let (inside, all) = mass(&served["grid"], 4);
+    assert!(inside >= 0.8 * all, "{inside} of {all}");
+    // The same numbers in-process at the same windows.
+    let local = occlude(
+        &serde_json::json!({
+            "model": "tests/fixtures/explain/quadrant_onnx",
+            "image": "noise_64.png",
+            "window": 8,
+            "stride": 8,
+        }),
+        "onnx",
+        &[],
+    );
+    assert!(grid_gap(&served["grid"], &local["grid"]) <= 1e-5);
+}
+
+#[test]
+fn an_image_for_a_table_model_is_refused_clearly() {
+    let (code, _, err) = explain(&[
+        &fixture("linear_onnx"),
+        "--image",
+        &fixture("noise_64.png"),
+        "--backend",
+        "onnx",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("noise_64.png: the model's signature has no image-shaped tensor input"),
+        "{err}"
+    );
+}
