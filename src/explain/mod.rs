@@ -48,6 +48,43 @@ impl ExplainError {
     }
 }
 
+/// Sends `request` (`count` rows or images, `what` in messages) through the backend and reads
+/// the answer as one output each; `done` rows were predicted before (for messages).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn ask_backend(
+    runner: &mut crate::predict::Runner,
+    choice: &crate::predict::BackendChoice,
+    settings: &crate::predict::BackendSettings,
+    request: &crate::input::request::Request,
+    cancel: &std::sync::atomic::AtomicBool,
+    count: usize,
+    what: &str,
+    done: usize,
+) -> Result<Outputs, ExplainError> {
+    let outcome = runner
+        .predict(choice, settings, request, cancel)
+        .map_err(|e| match e {
+            crate::predict::PredictError::Cancelled => ExplainError::Cancelled(done),
+            other => ExplainError::Backend {
+                message: other.to_string(),
+                done,
+            },
+        })?;
+    let value = match outcome.reply {
+        crate::predict::Reply::Predictions { value, .. } => value,
+        crate::predict::Reply::Rejected(r) => {
+            return Err(ExplainError::Backend {
+                message: format!("the model refused the {what}: {r}"),
+                done,
+            });
+        }
+    };
+    read_outputs(&value, count).map_err(|message| ExplainError::Backend {
+        message,
+        done: done + count,
+    })
+}
+
 /// An answer read as one output per row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outputs {

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use image::{DynamicImage, RgbaImage};
 
 use super::table::Progress;
-use super::{ExplainError, Target, read_outputs};
+use super::{ExplainError, Target};
 use crate::input::request::{Request, Tensors};
 use crate::model::ModelCard;
-use crate::predict::{BackendChoice, BackendSettings, Reply, Runner};
+use crate::predict::{BackendChoice, BackendSettings, Runner};
 
 /// What replaces an occluded window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -177,27 +177,12 @@ pub fn run(
             Some(name) => Tensors::Named(vec![(name.clone(), tensor)]),
         };
         let request = Request::tensors(tensors, None);
-        let outcome = runner
-            .predict(choice, settings, &request, cancel)
-            .map_err(|e| match e {
-                crate::predict::PredictError::Cancelled => ExplainError::Cancelled(done),
-                other => ExplainError::Backend {
-                    message: other.to_string(),
-                    done,
-                },
-            })?;
-        let value = match outcome.reply {
-            Reply::Predictions { value, .. } => value,
-            Reply::Rejected(r) => {
-                return Err(ExplainError::Backend {
-                    message: format!("the model refused the image: {r}"),
-                    done,
-                });
-            }
-        };
+        let outputs = super::ask_backend(
+            runner, choice, settings, &request, cancel, count, "image", done,
+        )?;
         done += count;
         progress.done.store(done, Ordering::Relaxed);
-        read_outputs(&value, count).map_err(|message| ExplainError::Backend { message, done })
+        Ok(outputs)
     };
     let first = ask(vec![DynamicImage::ImageRgba8(seen.clone())])?;
     let target_choice =

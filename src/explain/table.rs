@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::shapley::{self, Method};
-use super::{ExplainError, Target, read_outputs};
+use super::{ExplainError, Target};
 use crate::eval::{DatasetSpec, EvalOptions};
 use crate::model::ModelCard;
-use crate::predict::{BackendChoice, BackendSettings, Reply, Runner};
+use crate::predict::{BackendChoice, BackendSettings, Runner};
 
 /// Where the background rows come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -184,27 +184,11 @@ pub fn run(
         }
         let n = rows.len();
         let request = plan.rows_request(rows)?;
-        let outcome = runner
-            .predict(choice, settings, &request, cancel)
-            .map_err(|e| match e {
-                crate::predict::PredictError::Cancelled => ExplainError::Cancelled(done),
-                other => ExplainError::Backend {
-                    message: other.to_string(),
-                    done,
-                },
-            })?;
-        let value = match outcome.reply {
-            Reply::Predictions { value, .. } => value,
-            Reply::Rejected(r) => {
-                return Err(ExplainError::Backend {
-                    message: format!("the model refused the rows: {r}"),
-                    done,
-                });
-            }
-        };
+        let outputs =
+            super::ask_backend(runner, choice, settings, &request, cancel, n, "rows", done)?;
         done += n;
         progress.done.store(done, Ordering::Relaxed);
-        read_outputs(&value, n).map_err(|message| ExplainError::Backend { message, done })
+        Ok(outputs)
     };
     // The row itself first: its answer picks the target.
     let first = ask(vec![x.clone()])?;
