@@ -302,6 +302,10 @@ pub enum Command {
         /// The sampling's seed.
         #[arg(long, value_name = "N", default_value_t = 0)]
         seed: u64,
+        /// Requests in flight at once when the backend is an endpoint URL (each on its own
+        /// connection); other backends take one batch at a time.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+        concurrency: u32,
         /// Rows per request (default: eval's, 256 rows in-process and over HTTP).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
         batch: Option<u32>,

@@ -238,6 +238,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             class,
             permutations,
             seed,
+            concurrency,
             batch,
             json,
             backend,
@@ -253,6 +254,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         baseline,
                         batch: batch.map(|b| b as usize),
                         options: image_args.spec(),
+                        concurrency: concurrency as usize,
                     })
                 }
                 (None, Some(csv)) => explain::What::Row(crate::explain::table::TableSpec {
@@ -266,6 +268,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     pairs: (permutations as usize).div_ceil(2),
                     seed,
                     batch: batch.map(|b| b as usize),
+                    concurrency: concurrency as usize,
                 }),
                 (None, None) => anyhow::bail!("give what to explain: --csv FILE or --image FILE"),
             };

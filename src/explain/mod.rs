@@ -48,41 +48,150 @@ impl ExplainError {
     }
 }
 
-/// Sends `request` (`count` rows or images, `what` in messages) through the backend and reads
-/// the answer as one output each; `done` rows were predicted before (for messages).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn ask_backend(
-    runner: &mut crate::predict::Runner,
-    choice: &crate::predict::BackendChoice,
-    settings: &crate::predict::BackendSettings,
-    request: &crate::input::request::Request,
-    cancel: &std::sync::atomic::AtomicBool,
-    count: usize,
-    what: &str,
-    done: usize,
-) -> Result<Outputs, ExplainError> {
-    let outcome = runner
-        .predict(choice, settings, request, cancel)
-        .map_err(|e| match e {
-            crate::predict::PredictError::Cancelled => ExplainError::Cancelled(done),
+/// Where the model's answers come from: the runner (one batch at a time), or for an endpoint
+/// URL up to `concurrency` batches at once, each worker on its own connection.
+pub(crate) struct Backend<'a> {
+    /// The runner (tract, ONNX Runtime, MLflow's scoring server, a URL one at a time).
+    pub runner: &'a mut crate::predict::Runner,
+    /// The backend.
+    pub choice: &'a crate::predict::BackendChoice,
+    /// Its settings.
+    pub settings: &'a crate::predict::BackendSettings,
+    /// Set to stop.
+    pub cancel: &'a std::sync::atomic::AtomicBool,
+    /// Requests in flight at once for an endpoint URL.
+    pub concurrency: usize,
+    /// Items predicted so far (read by the progress bar).
+    pub done: &'a std::sync::atomic::AtomicUsize,
+    /// What an item is, for messages (`rows`, `image`).
+    pub what: &'static str,
+}
+
+impl Backend<'_> {
+    /// Items predicted so far.
+    fn done(&self) -> usize {
+        self.done.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Reads one answer to `count` items.
+    fn read(
+        &self,
+        answered: Result<crate::predict::Outcome, crate::predict::PredictError>,
+        count: usize,
+    ) -> Result<Outputs, ExplainError> {
+        let outcome = answered.map_err(|e| match e {
+            crate::predict::PredictError::Cancelled => ExplainError::Cancelled(self.done()),
             other => ExplainError::Backend {
                 message: other.to_string(),
-                done,
+                done: self.done(),
             },
         })?;
-    let value = match outcome.reply {
-        crate::predict::Reply::Predictions { value, .. } => value,
-        crate::predict::Reply::Rejected(r) => {
-            return Err(ExplainError::Backend {
-                message: format!("the model refused the {what}: {r}"),
-                done,
-            });
+        let value = match outcome.reply {
+            crate::predict::Reply::Predictions { value, .. } => value,
+            crate::predict::Reply::Rejected(r) => {
+                return Err(ExplainError::Backend {
+                    message: format!("the model refused the {}: {r}", self.what),
+                    done: self.done(),
+                });
+            }
+        };
+        let outputs = read_outputs(&value, count).map_err(|message| ExplainError::Backend {
+            message,
+            done: self.done(),
+        })?;
+        self.done
+            .fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+        Ok(outputs)
+    }
+
+    /// Sends these requests (each with its item count) and reads each answer, in order.
+    pub(crate) fn ask(
+        &mut self,
+        requests: Vec<(crate::input::request::Request, usize)>,
+    ) -> Result<Vec<Outputs>, ExplainError> {
+        use std::sync::atomic::Ordering;
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(ExplainError::Cancelled(self.done()));
         }
-    };
-    read_outputs(&value, count).map_err(|message| ExplainError::Backend {
-        message,
-        done: done + count,
-    })
+        let url = match self.choice {
+            crate::predict::BackendChoice::Url(url)
+                if self.concurrency > 1 && requests.len() > 1 =>
+            {
+                url.clone()
+            }
+            _ => {
+                let mut out = Vec::with_capacity(requests.len());
+                for (request, count) in requests {
+                    let answered =
+                        self.runner
+                            .predict(self.choice, self.settings, &request, self.cancel);
+                    out.push(self.read(answered, count)?);
+                }
+                return Ok(out);
+            }
+        };
+        let n = requests.len();
+        let queue = std::sync::Mutex::new(requests.into_iter().enumerate());
+        let results: std::sync::Mutex<Vec<Option<Result<Outputs, ExplainError>>>> =
+            std::sync::Mutex::new((0..n).map(|_| None).collect());
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let this = &*self;
+        std::thread::scope(|scope| {
+            for _ in 0..self.concurrency.min(n) {
+                scope.spawn(|| {
+                    let mut endpoint = crate::predict::http::Endpoint::new(&url);
+                    endpoint.headers = this.settings.headers.clone();
+                    endpoint.timeout = this.settings.timeout();
+                    loop {
+                        if failed.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let next = match queue.lock() {
+                            Ok(mut q) => q.next(),
+                            Err(_) => return,
+                        };
+                        let Some((i, (request, count))) = next else {
+                            return;
+                        };
+                        // The answer's room is given back once it is read into numbers.
+                        let answered = endpoint
+                            .cancellable(&request, this.cancel)
+                            .map(|(outcome, _room)| outcome);
+                        let read = this.read(answered, count);
+                        if read.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        if let Ok(mut r) = results.lock()
+                            && let Some(slot) = r.get_mut(i)
+                        {
+                            *slot = Some(read);
+                        }
+                    }
+                });
+            }
+        });
+        let mut results = results.into_inner().unwrap_or_default();
+        // The first failure is the answer, wherever it came in the order.
+        if let Some(i) = results.iter().position(|r| matches!(r, Some(Err(_))))
+            && let Some(Err(e)) = results.swap_remove(i)
+        {
+            return Err(e);
+        }
+        let mut out = Vec::with_capacity(n);
+        for r in results {
+            match r {
+                Some(Ok(o)) => out.push(o),
+                Some(Err(e)) => return Err(e),
+                None => {
+                    return Err(ExplainError::Backend {
+                        message: "a request was not answered (another failed first)".into(),
+                        done: self.done(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// An answer read as one output per row.

@@ -47,6 +47,8 @@ pub struct ImageSpecOcclusion {
     pub batch: Option<usize>,
     /// How the image becomes the tensor (`predict`'s image options).
     pub options: crate::session::ImageSpec,
+    /// Requests in flight at once for an endpoint URL (other backends take one at a time).
+    pub concurrency: usize,
 }
 
 /// An image explained.
@@ -164,27 +166,29 @@ pub fn run(
             });
     let total = xs.len() * ys.len() + 1;
     progress.total.store(total, Ordering::Relaxed);
-    let mut done = 0usize;
-    let mut ask = |images: Vec<DynamicImage>| -> Result<super::Outputs, ExplainError> {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(ExplainError::Cancelled(done));
-        }
-        let count = images.len();
-        let tensor = crate::input::image::images_to_tensor(&images, &target, &options)
+    let request_of = |images: &[DynamicImage]| -> Result<(Request, usize), ExplainError> {
+        let tensor = crate::input::image::images_to_tensor(images, &target, &options)
             .map_err(|e| ExplainError::Usage(e.to_string()))?;
         let tensors = match &input {
             None => Tensors::One(tensor),
             Some(name) => Tensors::Named(vec![(name.clone(), tensor)]),
         };
-        let request = Request::tensors(tensors, None);
-        let outputs = super::ask_backend(
-            runner, choice, settings, &request, cancel, count, "image", done,
-        )?;
-        done += count;
-        progress.done.store(done, Ordering::Relaxed);
-        Ok(outputs)
+        Ok((Request::tensors(tensors, None), images.len()))
     };
-    let first = ask(vec![DynamicImage::ImageRgba8(seen.clone())])?;
+    let concurrency = spec.concurrency.max(1);
+    let mut backend = super::Backend {
+        runner,
+        choice,
+        settings,
+        cancel,
+        concurrency,
+        done: &progress.done,
+        what: "image",
+    };
+    let first = backend
+        .ask(vec![request_of(&[DynamicImage::ImageRgba8(seen.clone())])?])?
+        .pop()
+        .ok_or_else(|| ExplainError::Usage("no answer for the image".into()))?;
     let target_choice =
         Target::choose(&first, spec.class, card.classes.as_ref()).map_err(ExplainError::Usage)?;
     let score = target_choice
@@ -200,27 +204,36 @@ pub fn run(
         .iter()
         .flat_map(|&y| xs.iter().map(move |&x| (x, y)))
         .collect();
-    for chunk in all.chunks(batch) {
-        let images: Vec<DynamicImage> = chunk
-            .iter()
-            .map(|&(x0, y0)| {
-                let mut img = seen.clone();
-                for y in y0..(y0 + window).min(height) {
-                    for x in x0..(x0 + window).min(width) {
-                        img.put_pixel(x, y, *base.get_pixel(x, y));
-                    }
-                }
-                DynamicImage::ImageRgba8(img)
+    let occluded = |x0: u32, y0: u32| {
+        let mut img = seen.clone();
+        for y in y0..(y0 + window).min(height) {
+            for x in x0..(x0 + window).min(width) {
+                img.put_pixel(x, y, *base.get_pixel(x, y));
+            }
+        }
+        DynamicImage::ImageRgba8(img)
+    };
+    // A wave of batches at a time (as many as an endpoint takes at once): memory holds a
+    // wave's images, whatever the grid.
+    for wave in all.chunks(batch * concurrency) {
+        let requests = wave
+            .chunks(batch)
+            .map(|chunk| {
+                let images: Vec<DynamicImage> =
+                    chunk.iter().map(|&(x0, y0)| occluded(x0, y0)).collect();
+                request_of(&images)
             })
-            .collect();
-        let outputs = ask(images)?;
-        let scores = target_choice
-            .pick(outputs)
-            .map_err(|message| ExplainError::Backend {
-                message,
-                done: progress.done.load(Ordering::Relaxed),
-            })?;
-        for (&(x0, y0), s) in chunk.iter().zip(scores) {
+            .collect::<Result<Vec<_>, ExplainError>>()?;
+        let mut scores = Vec::with_capacity(wave.len());
+        for outputs in backend.ask(requests)? {
+            scores.extend(target_choice.pick(outputs).map_err(|message| {
+                ExplainError::Backend {
+                    message,
+                    done: progress.done.load(Ordering::Relaxed),
+                }
+            })?);
+        }
+        for (&(x0, y0), s) in wave.iter().zip(scores) {
             let drop = score - s;
             for y in y0..(y0 + window).min(height) {
                 for x in x0..(x0 + window).min(width) {
@@ -263,7 +276,7 @@ pub fn run(
         grid,
         window: (window, stride),
         size: (width, height),
-        rows_predicted: done,
+        rows_predicted: progress.done.load(Ordering::Relaxed),
         runtime: started.elapsed(),
         seen,
     })

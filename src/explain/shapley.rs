@@ -40,9 +40,34 @@ pub struct Shapley {
     pub rows_predicted: usize,
 }
 
-/// The model as the engine sees it: rows in, one number per row out (the chosen class's
-/// score, a regression's value). Called with at most `batch` rows at a time.
-pub type Model<'a, E> = dyn FnMut(Vec<Vec<Value>>) -> Result<Vec<f64>, E> + 'a;
+/// The model as the engine sees it: batches of rows in (at most `batch` rows each, at most
+/// `wave` batches a call: an endpoint may answer them at once), one number per row out (the
+/// chosen class's score, a regression's value), batch by batch.
+pub type Model<'a, E> = dyn FnMut(Vec<Vec<Vec<Value>>>) -> Result<Vec<Vec<f64>>, E> + 'a;
+
+/// Rows to model in batches of `batch`, `wave` batches a call; the answers in order.
+fn ask_in_waves<E>(
+    rows: Vec<Vec<Value>>,
+    batch: usize,
+    wave: usize,
+    model: &mut Model<'_, E>,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Vec<f64>, E> {
+    let mut answers = Vec::with_capacity(rows.len());
+    let mut batches: Vec<Vec<Vec<Value>>> = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        batches.push(rows.by_ref().take(batch.max(1)).collect());
+        if batches.len() >= wave.max(1) || rows.peek().is_none() {
+            let count: usize = batches.iter().map(Vec::len).sum();
+            for part in model(std::mem::take(&mut batches))? {
+                answers.extend(part);
+            }
+            progress(count);
+        }
+    }
+    Ok(answers)
+}
 
 /// The rows of coalition `mask` (bit j set: feature j from `x`), one per background row.
 fn coalition_rows(x: &[Value], background: &[Vec<Value>], mask: u64) -> Vec<Vec<Value>> {
@@ -70,28 +95,29 @@ fn value_coalitions<E>(
     x: &[Value],
     background: &[Vec<Value>],
     masks: &[u64],
-    batch: usize,
+    (batch, wave): (usize, usize),
     model: &mut Model<'_, E>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Vec<f64>, E> {
     let n = background.len();
     let mut answers = Vec::with_capacity(masks.len() * n);
-    let mut pending: Vec<Vec<Value>> = Vec::with_capacity(batch);
+    // A wave's rows at a time: memory stays at a wave whatever 2^M × N comes to.
+    let per_call = (batch.max(1) * wave.max(1)).max(n);
+    let mut pending: Vec<Vec<Value>> = Vec::with_capacity(per_call);
     for &mask in masks {
-        for row in coalition_rows(x, background, mask) {
-            pending.push(row);
-            if pending.len() >= batch {
-                let rows = std::mem::take(&mut pending);
-                let count = rows.len();
-                answers.extend(model(rows)?);
-                progress(count);
-            }
+        pending.extend(coalition_rows(x, background, mask));
+        if pending.len() >= per_call {
+            answers.extend(ask_in_waves(
+                std::mem::take(&mut pending),
+                batch,
+                wave,
+                model,
+                progress,
+            )?);
         }
     }
     if !pending.is_empty() {
-        let count = pending.len();
-        answers.extend(model(pending)?);
-        progress(count);
+        answers.extend(ask_in_waves(pending, batch, wave, model, progress)?);
     }
     Ok(answers
         .chunks(n.max(1))
@@ -104,13 +130,13 @@ fn value_coalitions<E>(
 pub fn exact<E>(
     x: &[Value],
     background: &[Vec<Value>],
-    batch: usize,
+    (batch, wave): (usize, usize),
     model: &mut Model<'_, E>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Shapley, E> {
     let m = x.len().min(MAX_EXACT);
     let masks: Vec<u64> = (0..1u64 << m).collect();
-    let v = value_coalitions(x, background, &masks, batch.max(1), model, progress)?;
+    let v = value_coalitions(x, background, &masks, (batch, wave), model, progress)?;
     // weight[s] = s!(M−s−1)!/M!, built as a product to stay exact in floating point as long
     // as it can.
     let weight = |s: usize| -> f64 {
@@ -177,7 +203,7 @@ pub fn sampled<E>(
     background: &[Vec<Value>],
     pairs: usize,
     seed: u64,
-    batch: usize,
+    (batch, wave): (usize, usize),
     model: &mut Model<'_, E>,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Shapley, E> {
@@ -210,12 +236,8 @@ pub fn sampled<E>(
             }
             rows.extend(current.iter().cloned());
         }
-        let mut answers = Vec::with_capacity(rows.len());
-        for chunk in rows.chunks(batch.max(1)) {
-            answers.extend(model(chunk.to_vec())?);
-            progress(chunk.len());
-        }
         rows_predicted += rows.len();
+        let answers = ask_in_waves(rows, batch, wave, model, progress)?;
         let v: Vec<f64> = answers
             .chunks(n.max(1))
             .map(|c| c.iter().sum::<f64>() / c.len().max(1) as f64)
@@ -265,15 +287,22 @@ pub fn sampled<E>(
 mod tests {
     use super::*;
 
-    fn linear(w: &[f64]) -> impl FnMut(Vec<Vec<Value>>) -> Result<Vec<f64>, String> + '_ {
-        move |rows| {
-            Ok(rows
+    /// Batches of rows in, a number per row out.
+    type Batches = Vec<Vec<Vec<Value>>>;
+
+    fn linear(w: &[f64]) -> impl FnMut(Batches) -> Result<Vec<Vec<f64>>, String> + '_ {
+        move |batches| {
+            Ok(batches
                 .iter()
-                .map(|r| {
-                    r.iter()
-                        .zip(w)
-                        .map(|(v, w)| v.as_f64().unwrap_or(0.0) * w)
-                        .sum()
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| {
+                            r.iter()
+                                .zip(w)
+                                .map(|(v, w)| v.as_f64().unwrap_or(0.0) * w)
+                                .sum()
+                        })
+                        .collect()
                 })
                 .collect())
         }
@@ -289,7 +318,7 @@ mod tests {
         let x = row(&[1.0, 2.0, 3.0]);
         let bg = vec![row(&[0.0, 0.0, 0.0]), row(&[1.0, 1.0, 1.0])];
         let mut model = linear(&w);
-        let s = exact(&x, &bg, 3, &mut model, &mut |_| {}).unwrap();
+        let s = exact(&x, &bg, (3, 2), &mut model, &mut |_| {}).unwrap();
         let want = [2.0 * (1.0 - 0.5), -(2.0 - 0.5), 0.5 * (3.0 - 0.5)];
         for (got, want) in s.values.iter().zip(want) {
             assert!((got - want).abs() < 1e-12, "{got} {want}");
@@ -298,7 +327,7 @@ mod tests {
         let sum: f64 = s.values.iter().sum();
         assert!((sum - (s.prediction - s.base_value)).abs() < 1e-12);
         let mut model = linear(&w);
-        let p = sampled(&x, &bg, 4, 7, 5, &mut model, &mut |_| {}).unwrap();
+        let p = sampled(&x, &bg, 4, 7, (5, 1), &mut model, &mut |_| {}).unwrap();
         for (got, want) in p.values.iter().zip(want) {
             assert!(
                 (got - want).abs() < 1e-12,
@@ -312,13 +341,17 @@ mod tests {
         // f = x0 * x1 from background 0: each feature gets half of the product.
         let x = row(&[2.0, 3.0]);
         let bg = vec![row(&[0.0, 0.0])];
-        let mut model = |rows: Vec<Vec<Value>>| -> Result<Vec<f64>, String> {
-            Ok(rows
+        let mut model = |batches: Vec<Vec<Vec<Value>>>| -> Result<Vec<Vec<f64>>, String> {
+            Ok(batches
                 .iter()
-                .map(|r| r[0].as_f64().unwrap() * r[1].as_f64().unwrap())
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| r[0].as_f64().unwrap() * r[1].as_f64().unwrap())
+                        .collect()
+                })
                 .collect())
         };
-        let s = exact(&x, &bg, 2, &mut model, &mut |_| {}).unwrap();
+        let s = exact(&x, &bg, (1, 3), &mut model, &mut |_| {}).unwrap();
         assert_eq!(s.values, vec![3.0, 3.0]);
     }
 }

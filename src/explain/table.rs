@@ -41,6 +41,8 @@ pub struct TableSpec {
     pub seed: u64,
     /// Rows per request (`None`: `eval`'s batch for the backend).
     pub batch: Option<usize>,
+    /// Requests in flight at once for an endpoint URL (other backends take one at a time).
+    pub concurrency: usize,
 }
 
 /// One feature's attribution.
@@ -177,39 +179,55 @@ pub fn run(
         spec.pairs.max(1) * 2 * (m + 1) * background.len()
     };
     progress.total.store(total + 1, Ordering::Relaxed);
-    let mut done = 0usize;
-    let mut ask = |rows: Vec<Vec<Value>>| -> Result<super::Outputs, ExplainError> {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(ExplainError::Cancelled(done));
-        }
-        let n = rows.len();
-        let request = plan.rows_request(rows)?;
-        let outputs =
-            super::ask_backend(runner, choice, settings, &request, cancel, n, "rows", done)?;
-        done += n;
-        progress.done.store(done, Ordering::Relaxed);
-        Ok(outputs)
+    let mut backend = super::Backend {
+        runner,
+        choice,
+        settings,
+        cancel,
+        concurrency: spec.concurrency.max(1),
+        done: &progress.done,
+        what: "rows",
     };
     // The row itself first: its answer picks the target.
-    let first = ask(vec![x.clone()])?;
+    let first = backend
+        .ask(vec![(plan.rows_request(vec![x.clone()])?, 1)])?
+        .pop()
+        .ok_or_else(|| ExplainError::Usage("no answer for the row".into()))?;
     let target =
         Target::choose(&first, spec.class, card.classes.as_ref()).map_err(ExplainError::Usage)?;
-    let mut model = |rows: Vec<Vec<Value>>| -> Result<Vec<f64>, ExplainError> {
-        let outputs = ask(rows)?;
-        target
-            .pick(outputs)
-            .map_err(|message| ExplainError::Backend { message, done: 0 })
+    let mut model = |batches: Vec<Vec<Vec<Value>>>| -> Result<Vec<Vec<f64>>, ExplainError> {
+        let requests = batches
+            .into_iter()
+            .map(|rows| {
+                let n = rows.len();
+                Ok((plan.rows_request(rows)?, n))
+            })
+            .collect::<Result<Vec<_>, ExplainError>>()?;
+        backend
+            .ask(requests)?
+            .into_iter()
+            .map(|outputs| {
+                target
+                    .pick(outputs)
+                    .map_err(|message| ExplainError::Backend {
+                        message,
+                        done: progress.done.load(Ordering::Relaxed),
+                    })
+            })
+            .collect()
     };
     let mut tick = |_: usize| {};
+    // Batches a call: as many as an endpoint takes at once.
+    let wave = (batch, spec.concurrency.max(1));
     let values = if m <= shapley::MAX_EXACT {
-        shapley::exact(&x, &background, batch, &mut model, &mut tick)?
+        shapley::exact(&x, &background, wave, &mut model, &mut tick)?
     } else {
         shapley::sampled(
             &x,
             &background,
             spec.pairs,
             spec.seed,
-            batch,
+            wave,
             &mut model,
             &mut tick,
         )?

@@ -451,3 +451,134 @@ fn an_image_for_a_table_model_is_refused_clearly() {
         "{err}"
     );
 }
+
+/// MLflow's scoring server started by hand for `model` on a free port, as a user's running
+/// endpoint; stopped when dropped.
+struct Serving {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Serving {
+    fn start(model: &std::path::Path) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // MLflow runs uvicorn by name: the venv's bin first on PATH, as an activated venv has.
+        let python = venv_python();
+        let bin = python.parent().unwrap().to_path_buf();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let child = Command::new(&python)
+            .args([
+                "-m",
+                "mlflow",
+                "models",
+                "serve",
+                "--env-manager",
+                "local",
+                "--host",
+                "127.0.0.1",
+            ])
+            .env("PATH", path)
+            .arg("-m")
+            .arg(model)
+            .arg("-p")
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed().as_secs() < 120,
+                "the scoring server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Serving { child, url }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An endpoint URL with four requests in flight gives shap's numbers too (the answers put back
+/// in order), and an image's map through it at the default grid for a server.
+#[test]
+fn an_endpoint_with_concurrency_gives_the_same_numbers() {
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("tests/fixtures/explain/shap_reference.json")).unwrap(),
+    )
+    .unwrap();
+    let serving = Serving::start(&repo("tests/fixtures/explain/gbr_diabetes"));
+    let (code, out, err) = explain(&[
+        &fixture("gbr_diabetes"),
+        "--csv",
+        &fixture("rows.csv"),
+        "--row",
+        "1",
+        "--background",
+        &fixture("background.csv"),
+        "--backend",
+        &serving.url,
+        "--concurrency",
+        "4",
+        "--batch",
+        "64",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let ours = contributions(&doc);
+    for (j, name) in reference["features"].as_array().unwrap().iter().enumerate() {
+        let theirs = reference["rows"][1]["values"][j].as_f64().unwrap();
+        let got = ours[name.as_str().unwrap()];
+        assert!(
+            (got - theirs).abs() <= 1e-9,
+            "{name}: ours {got}, shap's {theirs}"
+        );
+    }
+    assert_eq!(doc["rows_predicted"], 1024 * 20 + 1);
+    drop(serving);
+    let serving = Serving::start(&repo("tests/fixtures/explain/quadrant_onnx"));
+    let (code, out, err) = explain(&[
+        repo("tests/fixtures/explain/quadrant_onnx")
+            .to_str()
+            .unwrap(),
+        "--image",
+        &fixture("noise_64.png"),
+        "--backend",
+        &serving.url,
+        "--concurrency",
+        "3",
+        "--batch",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let served: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(served["rows_predicted"], 65);
+    let local = occlude(
+        &serde_json::json!({
+            "model": "tests/fixtures/explain/quadrant_onnx",
+            "image": "noise_64.png",
+            "window": 8,
+            "stride": 8,
+        }),
+        "onnx",
+        &[],
+    );
+    assert!(grid_gap(&served["grid"], &local["grid"]) <= 1e-5);
+}
