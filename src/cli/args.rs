@@ -306,7 +306,8 @@ pub enum Command {
         /// connection); other backends take one batch at a time.
         #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
         concurrency: u32,
-        /// Rows per request (default: eval's, 256 rows in-process and over HTTP).
+        /// Rows (or images) per request (default: 1,024 rows, or eval's fixed batch when larger;
+        /// 8 images).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
         batch: Option<u32>,
         /// Print one JSON document: for a row {"features": [{"name", "contribution",
