@@ -582,3 +582,49 @@ fn an_endpoint_with_concurrency_gives_the_same_numbers() {
     );
     assert!(grid_gap(&served["grid"], &local["grid"]) <= 1e-5);
 }
+
+/// Past 10 features the values are sampled (permutations, each with its reverse, seeded): for a
+/// linear model every permutation gives w_j (x_j − mean_j), so the sample is exact, its bound
+/// about zero, and the same seed gives the same numbers.
+#[test]
+fn past_ten_features_sampled_permutations_give_a_linear_models_values_with_a_bound() {
+    let rows = csv_rows("wide.csv");
+    let run = || {
+        let (code, out, err) = explain(&[
+            &fixture("linear12_onnx"),
+            "--csv",
+            &fixture("wide.csv"),
+            "--row",
+            "3",
+            "--backend",
+            "onnx",
+            "--permutations",
+            "8",
+            "--seed",
+            "3",
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let doc = run();
+    assert_eq!(doc["method"], "sampled permutations");
+    assert_eq!(doc["permutations"], 8);
+    assert_eq!(doc["seed"], 3);
+    assert!(doc["error_bound"].as_f64().unwrap() < 1e-4, "{doc}");
+    // 8 walks of 13 coalitions over the 30 rows (the whole table is the background), and the row.
+    assert_eq!(doc["rows_predicted"], 8 * 13 * 30 + 1);
+    let ours = contributions(&doc);
+    for j in 0..12 {
+        let w = ((j + 1) as f64) * if j % 2 == 0 { 1.0 } else { -1.0 };
+        let mean = rows.iter().map(|r| r[j]).sum::<f64>() / rows.len() as f64;
+        let want = w * (rows[3][j] - mean);
+        let got = ours[&format!("f{j}")];
+        assert!((got - want).abs() < 1e-3, "f{j}: {got} against {want}");
+    }
+    assert_eq!(
+        run()["features"],
+        doc["features"],
+        "the same seed, the same numbers"
+    );
+}
