@@ -16,6 +16,13 @@ use crate::input::request::{Request, Tensors};
 use crate::model::ModelCard;
 use crate::predict::{BackendChoice, BackendSettings, Runner};
 
+/// The most pixels an explained image may have as the model sees it: the map keeps 12 bytes a
+/// pixel (a sum and a count), and each image in flight is a copy of it.
+pub const MAX_PIXELS: u64 = 4096 * 4096;
+
+/// The most window positions (each one model row).
+pub const MAX_POSITIONS: usize = 50_000;
+
 /// What replaces an occluded window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Baseline {
@@ -138,6 +145,12 @@ pub fn run(
     let (width, height) = target
         .size_for(options.free_size, 1)
         .map_err(|e| ExplainError::Usage(e.to_string()))?;
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(ExplainError::Usage(format!(
+            "{}: the model sees images {width}x{height}, more than the {MAX_PIXELS} pixels occlusion maps (4096x4096)",
+            spec.image.display()
+        )));
+    }
     let decoded = crate::input::image::decode_held(&spec.image)
         .map_err(|e| ExplainError::Usage(format!("{}: {e}", spec.image.display())))?
         .0;
@@ -154,6 +167,12 @@ pub fn run(
         positions(width, window, stride),
         positions(height, window, stride),
     );
+    if xs.len() * ys.len() > MAX_POSITIONS {
+        return Err(ExplainError::Usage(format!(
+            "a {window}-pixel window every {stride} pixels is {} positions on a {width}x{height} image, more than {MAX_POSITIONS}: give a larger --stride",
+            xs.len() * ys.len()
+        )));
+    }
     let base = baseline_image(&seen, spec.baseline, window);
     let batch = spec
         .batch
@@ -161,6 +180,12 @@ pub fn run(
         // the batch (measured on the example model: 8 keeps the peak within twice predict's,
         // 32 takes four times it for a fifth less time).
         .unwrap_or(8)
+        // A request's tensor stays within what one built here may be.
+        .min(
+            (crate::input::image::MAX_ELEMENTS
+                / (u64::from(width) * u64::from(height) * u64::from(target.channels)).max(1))
+            .max(1) as usize,
+        )
         .max(1)
         .min(if target.batch.is_some() {
             usize::MAX

@@ -224,20 +224,35 @@ pub fn sampled<E>(
     let mut base_value = 0.0;
     let mut prediction = 0.0;
     let mut rows_predicted = 0;
+    // A wave's rows at a time, as for the exact values: memory stays at a wave (and a walk's
+    // answers, a number each), however many features and background rows there are.
+    let per_call = (batch.max(1) * wave.max(1)).max(n);
     for walk in &walks {
-        let mut rows: Vec<Vec<Value>> = Vec::with_capacity((m + 1) * n);
+        let mut answers = Vec::with_capacity((m + 1) * n);
         let mut current: Vec<Vec<Value>> = background.to_vec();
-        rows.extend(current.iter().cloned());
+        let mut pending: Vec<Vec<Value>> = current.clone();
         for &j in walk {
             for row in &mut current {
                 if let (Some(cell), Some(xv)) = (row.get_mut(j), x.get(j)) {
                     *cell = xv.clone();
                 }
             }
-            rows.extend(current.iter().cloned());
+            pending.extend(current.iter().cloned());
+            if pending.len() >= per_call {
+                rows_predicted += pending.len();
+                answers.extend(ask_in_waves(
+                    std::mem::take(&mut pending),
+                    batch,
+                    wave,
+                    model,
+                    progress,
+                )?);
+            }
         }
-        rows_predicted += rows.len();
-        let answers = ask_in_waves(rows, batch, wave, model, progress)?;
+        if !pending.is_empty() {
+            rows_predicted += pending.len();
+            answers.extend(ask_in_waves(pending, batch, wave, model, progress)?);
+        }
         let v: Vec<f64> = answers
             .chunks(n.max(1))
             .map(|c| c.iter().sum::<f64>() / c.len().max(1) as f64)

@@ -450,6 +450,25 @@ fn an_image_for_a_table_model_is_refused_clearly() {
         err.contains("noise_64.png: the model's signature has no image-shaped tensor input"),
         "{err}"
     );
+    // A window every pixel of a 300x300 image: 89,401 positions, refused before anything runs.
+    let (code, _, err) = explain(&[
+        repo("assets/example-model").to_str().unwrap(),
+        "--image",
+        &fixture("china_300.png"),
+        "--window",
+        "2",
+        "--stride",
+        "1",
+        "--backend",
+        "onnx",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(
+            "is 89401 positions on a 300x300 image, more than 50000: give a larger --stride"
+        ),
+        "{err}"
+    );
 }
 
 /// MLflow's scoring server started by hand for `model` on a free port, as a user's running
