@@ -42,6 +42,16 @@ impl FrontEnd {
     }
 }
 
+/// `text` with its first letter upper-case: a phrase made to follow other words, starting a
+/// sentence.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// `n` and the noun, singular for one and plural otherwise: `count(1, "row", "rows")` is
 /// `"1 row"`, `count(0, "entry", "entries")` is `"0 entries"`.
 pub fn count(n: usize, one: &str, many: &str) -> String {

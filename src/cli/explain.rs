@@ -11,22 +11,16 @@ use serde_json::json;
 
 use super::eval::{INTERRUPTED, catch_interrupt};
 use super::print_out;
-use crate::explain::ExplainError;
 use crate::explain::occlusion::{ImageExplanation, ImageSpecOcclusion};
 use crate::explain::shapley::Method;
 use crate::explain::table::{Progress, TableExplanation, TableSpec};
+use crate::explain::{ExplainError, Explanation};
 use crate::predict::{BackendSettings, Runner};
 
 /// What is explained: a table's row, or an image (with the image options of `predict`).
 pub enum What {
     Row(TableSpec),
     Image(ImageSpecOcclusion),
-}
-
-/// What the run gave.
-enum Explained {
-    Row(TableExplanation),
-    Image(ImageExplanation),
 }
 
 /// What `explain` was asked.
@@ -74,7 +68,7 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
                 &progress,
                 &INTERRUPTED,
             )
-            .map(Explained::Row),
+            .map(Explanation::Row),
             What::Image(spec) => crate::explain::occlusion::run(
                 &card,
                 &mut runner,
@@ -84,7 +78,7 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
                 &progress,
                 &INTERRUPTED,
             )
-            .map(Explained::Image),
+            .map(Explanation::Image),
         });
         while !work.is_finished() {
             bar.set_length(progress.total.load(Ordering::Relaxed) as u64);
@@ -111,8 +105,8 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let (doc, text) = match &explanation {
-        Explained::Row(e) => (explanation_json(e), explanation_text(e, &choice.label())),
-        Explained::Image(e) => (image_json(e), image_text(e, &choice.label())),
+        Explanation::Row(e) => (explanation_json(e), explanation_text(e, &choice.label())),
+        Explanation::Image(e) => (image_json(e), image_text(e, &choice.label())),
     };
     if args.json {
         print_out(
@@ -140,6 +134,7 @@ pub fn image_json(e: &ImageExplanation) -> serde_json::Value {
         "grid": e.grid,
         "window": e.window.0,
         "stride": e.window.1,
+        "baseline": e.baseline.name(),
         "width": e.size.0,
         "height": e.size.1,
         "rows_predicted": e.rows_predicted,
@@ -153,12 +148,12 @@ pub fn image_text(e: &ImageExplanation, backend: &str) -> String {
     let mut out = format!(
         "{}: {} on the image as the model sees it ({}x{})
 ",
-        capitalised(&e.target.words()),
+        crate::text::capitalised(&e.target.words()),
         crate::text::short_number(e.score),
         e.size.0,
         e.size.1
     );
-    let largest = e.grid.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    let largest = e.largest();
     // Each cell as a shade of its drop (what occluding it takes away); a minus where
     // occluding it raises the score.
     let shades = [' ', '.', ':', '-', '=', '+', '*', '#', '%', '@'];
@@ -178,23 +173,14 @@ pub fn image_text(e: &ImageExplanation, backend: &str) -> String {
         }
         out.push('\n');
     }
-    let (mut best, mut at) = (f64::NEG_INFINITY, (0, 0));
-    for (r, row) in e.grid.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            if *v > best {
-                best = *v;
-                at = (r, c);
-            }
-        }
+    let (rows, cols) = e.cells();
+    if let Some((r, c, best)) = e.strongest() {
+        out.push_str(&format!(
+            "largest drop {} at row {r}, column {c} of the {rows}x{cols} grid, {} ('~': occluding raises the score)\n",
+            crate::text::short_number(best),
+            e.place(r, c)
+        ));
     }
-    out.push_str(&format!(
-        "largest drop {} at row {}, column {} of the {}x{} grid ('~': occluding raises the score)\n",
-        crate::text::short_number(best),
-        at.0,
-        at.1,
-        e.grid.len(),
-        e.grid.first().map_or(0, Vec::len)
-    ));
     out.push_str(&format!(
         "a {}-pixel window every {} pixels; {} images predicted through {backend} in {}\n",
         e.window.0,
@@ -235,6 +221,7 @@ pub fn explanation_json(e: &TableExplanation) -> serde_json::Value {
         "label": label,
         "features": e.features.iter().map(|f| json!({
             "name": f.name,
+            "value": f.value,
             "contribution": f.contribution,
             "importance": f.importance,
         })).collect::<Vec<_>>(),
@@ -256,7 +243,7 @@ pub fn explanation_json(e: &TableExplanation) -> serde_json::Value {
 pub fn explanation_text(e: &TableExplanation, backend: &str) -> String {
     let mut out = format!(
         "{} of {}: {} (base value {}, the background's mean)\n",
-        capitalised(&e.target.words()),
+        crate::text::capitalised(&e.target.words()),
         e.row_id,
         crate::text::short_number(e.prediction),
         crate::text::short_number(e.base_value)
@@ -311,12 +298,4 @@ pub fn explanation_text(e: &TableExplanation, backend: &str) -> String {
         crate::text::duration(e.runtime)
     ));
     out
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
 }

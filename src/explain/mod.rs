@@ -15,6 +15,34 @@ pub const MAX_ROWS: usize = 100_000;
 /// The most background rows (each coalition is valued over all of them).
 pub const MAX_BACKGROUND: usize = 1_000;
 
+/// One explanation, of a table's row or of an image: what the command line prints and the
+/// window draws.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Explanation {
+    /// A row's Shapley values.
+    Row(table::TableExplanation),
+    /// An image's occlusion map.
+    Image(occlusion::ImageExplanation),
+}
+
+impl Explanation {
+    /// What was explained.
+    pub fn target(&self) -> &Target {
+        match self {
+            Explanation::Row(e) => &e.target,
+            Explanation::Image(e) => &e.target,
+        }
+    }
+
+    /// Model rows predicted for it.
+    pub fn rows_predicted(&self) -> usize {
+        match self {
+            Explanation::Row(e) => e.rows_predicted,
+            Explanation::Image(e) => e.rows_predicted,
+        }
+    }
+}
+
 /// Why an explanation cannot be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {

@@ -24,9 +24,21 @@ pub const MAX_PIXELS: u64 = 4096 * 4096;
 pub const MAX_POSITIONS: usize = 50_000;
 
 /// What replaces an occluded window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Baseline {
     /// Black (0 in every channel).
+    #[default]
     Zero,
     /// The image's mean colour.
     Mean,
@@ -70,6 +82,8 @@ pub struct ImageExplanation {
     pub grid: Vec<Vec<f64>>,
     /// The window and stride used, in pixels.
     pub window: (u32, u32),
+    /// What replaced the occluded windows.
+    pub baseline: Baseline,
     /// The image's size as the model sees it (width, height).
     pub size: (u32, u32),
     /// Model rows predicted (the image itself included).
@@ -78,6 +92,73 @@ pub struct ImageExplanation {
     pub runtime: Duration,
     /// The image as the model sees it (for drawing the map over it).
     pub seen: RgbaImage,
+}
+
+impl Baseline {
+    /// Every baseline, in the order a menu lists them.
+    pub const ALL: [Baseline; 3] = [Baseline::Zero, Baseline::Mean, Baseline::Blur];
+
+    /// Its name, as the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Baseline::Zero => "zero",
+            Baseline::Mean => "mean",
+            Baseline::Blur => "blur",
+        }
+    }
+}
+
+impl ImageExplanation {
+    /// The cell whose occlusion takes the most away: (row, column, drop).
+    pub fn strongest(&self) -> Option<(usize, usize, f64)> {
+        let mut best: Option<(usize, usize, f64)> = None;
+        for (r, row) in self.grid.iter().enumerate() {
+            for (c, &v) in row.iter().enumerate() {
+                if v.is_finite() && best.is_none_or(|(_, _, b)| v > b) {
+                    best = Some((r, c, v));
+                }
+            }
+        }
+        best
+    }
+
+    /// The largest magnitude of any cell (0 when the map is flat).
+    pub fn largest(&self) -> f64 {
+        self.grid
+            .iter()
+            .flatten()
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+    }
+
+    /// The grid's rows and columns.
+    pub fn cells(&self) -> (usize, usize) {
+        (self.grid.len(), self.grid.first().map_or(0, Vec::len))
+    }
+
+    /// The drop of cell (`row`, `column`), when the grid has it.
+    pub fn drop_at(&self, row: usize, column: usize) -> Option<f64> {
+        self.grid.get(row).and_then(|r| r.get(column)).copied()
+    }
+
+    /// Where cell (`row`, `column`) lies on the image, in words: "top left", "centre",
+    /// "bottom right" (by thirds).
+    pub fn place(&self, row: usize, column: usize) -> String {
+        let (rows, cols) = self.cells();
+        let third = |i: usize, n: usize| {
+            if n == 0 {
+                1
+            } else {
+                ((2 * i + 1) * 3 / (2 * n)).min(2)
+            }
+        };
+        let vertical = ["top", "middle", "bottom"][third(row, rows)];
+        let horizontal = ["left", "centre", "right"][third(column, cols)];
+        match (vertical, horizontal) {
+            ("middle", "centre") => "centre".into(),
+            (v, h) => format!("{v} {h}"),
+        }
+    }
 }
 
 /// Window side and stride for `side` pixels with `n` positions a side: the stride
@@ -303,6 +384,7 @@ pub fn run(
         score,
         grid,
         window: (window, stride),
+        baseline: spec.baseline,
         size: (width, height),
         rows_predicted: progress.done.load(Ordering::Relaxed),
         runtime: started.elapsed(),
@@ -318,6 +400,26 @@ pub fn name(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_are_placed_by_thirds() {
+        let e = ImageExplanation {
+            target: Target::Value,
+            score: 1.0,
+            grid: vec![vec![0.0; 8]; 8],
+            window: (8, 8),
+            baseline: Baseline::Zero,
+            size: (64, 64),
+            rows_predicted: 65,
+            runtime: Duration::ZERO,
+            seen: RgbaImage::new(1, 1),
+        };
+        assert_eq!(e.place(0, 0), "top left");
+        assert_eq!(e.place(3, 4), "centre");
+        assert_eq!(e.place(7, 7), "bottom right");
+        assert_eq!(e.place(0, 4), "top centre");
+        assert_eq!(e.place(5, 2), "bottom left");
+    }
 
     #[test]
     fn the_grid_covers_every_pixel() {

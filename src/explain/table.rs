@@ -50,6 +50,8 @@ pub struct TableSpec {
 pub struct Feature {
     /// The column.
     pub name: String,
+    /// Its value in the explained row, as sent.
+    pub value: Value,
     /// The signed Shapley value.
     pub contribution: f64,
     /// Its magnitude.
@@ -240,8 +242,10 @@ pub fn run(
     let mut features: Vec<super::table::Feature> = columns
         .iter()
         .zip(&values.values)
-        .map(|(name, &c)| Feature {
+        .zip(&x)
+        .map(|((name, &c), value)| Feature {
             name: name.clone(),
+            value: value.clone(),
             contribution: c,
             importance: c.abs(),
         })

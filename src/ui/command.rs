@@ -121,6 +121,13 @@ pub enum Command {
     ShowRun(usize),
     /// Send this run's request again.
     Rerun(usize),
+    /// Explain this run's answer (index into the history) through its own backend, on a
+    /// worker.
+    Explain(usize),
+    /// Stop the explanation under way.
+    CancelExplain,
+    /// Choose a background table for explaining a row (native dialog, on a worker).
+    PickExplainBackground,
     /// Show or hide the "Open from tracking server" window.
     ShowTracking(bool),
     /// List the tracking server's registered models (on a worker).

@@ -30,6 +30,8 @@ pub enum Purpose {
     EvalExport,
     /// Model B's folder, to compare with the open model.
     CompareFolder,
+    /// A background table for explaining a row.
+    ExplainBackground,
 }
 
 impl Purpose {
@@ -45,6 +47,9 @@ impl Purpose {
             Purpose::EvalTable => "Choose a CSV or JSON-lines table",
             Purpose::EvalExport => "Export the predictions as CSV",
             Purpose::CompareFolder => "Choose model B's folder, to compare with the open model",
+            Purpose::ExplainBackground => {
+                "Choose a background table (typical rows, the same columns)"
+            }
         }
     }
 
@@ -53,7 +58,7 @@ impl Purpose {
             Purpose::Images => &crate::input::image::IMAGE_EXTENSIONS,
             Purpose::DataFiles => &["npy", "csv"],
             Purpose::Labels => &["txt", "csv", "labels"],
-            Purpose::EvalTable => &["csv", "jsonl", "ndjson", "json"],
+            Purpose::EvalTable | Purpose::ExplainBackground => &["csv", "jsonl", "ndjson", "json"],
             _ => &[],
         }
     }

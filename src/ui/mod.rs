@@ -9,6 +9,7 @@ pub mod confusion_matrix;
 mod environment_panel;
 pub mod eval_panel;
 mod example_panel;
+pub mod explain_view;
 pub mod file_picker;
 mod flavors_panel;
 pub mod frame_stats;

@@ -138,6 +138,34 @@ pub struct Settings {
     /// The share of the Test tab's width the predict half takes, as the user dragged it (0:
     /// half).
     pub predict_share: f32,
+    /// How the Test tab explains an answer.
+    pub explain: ExplainSettings,
+}
+
+/// How the Test tab explains an answer: an image's occlusion window and its drawing (the
+/// command line's `--window`, `--stride` and `--baseline`, one to one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExplainSettings {
+    /// The window's side in pixels (0: from the grid, as `explain` chooses it).
+    pub window: u32,
+    /// The stride in pixels (0: from the grid).
+    pub stride: u32,
+    /// What replaces an occluded window.
+    pub baseline: crate::explain::occlusion::Baseline,
+    /// The overlay's opacity over the image, 0 to 1.
+    pub opacity: f32,
+}
+
+impl Default for ExplainSettings {
+    fn default() -> Self {
+        Self {
+            window: 0,
+            stride: 0,
+            baseline: crate::explain::occlusion::Baseline::Zero,
+            opacity: 0.6,
+        }
+    }
 }
 
 impl Settings {

@@ -182,6 +182,15 @@ pub enum TaskResult {
         /// Labels to use: the remembered file, or the one candidate that fits the answer.
         labels: Option<crate::model::classes::ClassNames>,
     },
+    /// An answer was explained (or could not be, or was stopped).
+    Explained {
+        /// The model it was made for.
+        generation: u64,
+        /// The run explained (its number in the session).
+        run: usize,
+        /// The explanation, or why there is none.
+        result: Result<Arc<crate::explain::Explanation>, String>,
+    },
     /// The local Python was checked.
     PythonChecked(
         Result<super::predict_panel::PythonCheck, std::sync::Arc<crate::predict::PredictError>>,
@@ -253,6 +262,8 @@ pub enum TaskName {
     CompareDataset,
     /// Decoding thumbnails of a confusion-matrix cell's images.
     EvalThumbnails,
+    /// Explaining an answer.
+    Explain,
 }
 
 /// The running tasks and the channel they report on.

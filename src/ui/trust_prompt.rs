@@ -23,6 +23,8 @@ pub enum TrustAction {
     Predict(Arc<crate::input::request::Request>, Option<String>),
     /// The Evaluate tab's run.
     Eval,
+    /// Explaining this run of the history (an index into it).
+    Explain(usize),
     /// A Compare tab action, to A and B.
     Compare(CompareAction),
 }

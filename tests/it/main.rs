@@ -17,6 +17,8 @@ mod graph;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
+mod gui_explain;
+#[cfg(feature = "gui")]
 mod gui_new_user;
 #[cfg(feature = "gui")]
 mod gui_scan;

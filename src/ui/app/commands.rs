@@ -279,6 +279,9 @@ impl InspectorApp {
                 );
                 self.send(ctx, body, Some(input));
             }
+            Command::Explain(index) => self.explain(ctx, index),
+            Command::CancelExplain => self.cancel_explain(),
+            Command::PickExplainBackground => self.pick(ctx, Purpose::ExplainBackground),
             Command::TrustAnswer(yes) => self.trust_answer(ctx, yes),
             Command::FetchAndScan => self.fetch_and_scan(ctx),
             Command::CancelPredict => {

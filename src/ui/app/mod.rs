@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 mod commands;
 mod compare_job;
 mod eval_job;
+mod explain_job;
 mod frame;
 mod graph_job;
 mod pick;

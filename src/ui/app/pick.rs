@@ -44,6 +44,11 @@ impl InspectorApp {
                 self.commands.push(Command::EvalDataset(first));
             }
             Purpose::EvalExport => self.eval_export(ctx, first),
+            Purpose::ExplainBackground => {
+                if let Some(loaded) = &mut self.loaded {
+                    loaded.panels.predict.explain.background = first.display().to_string();
+                }
+            }
             Purpose::BinaryCell(row, col) => {
                 self.tasks.spawn(TaskName::ImageDialog, ctx, move || {
                     TaskResult::BinaryCell(

@@ -31,6 +31,16 @@ impl InspectorApp {
         let predict = &mut loaded.panels.predict;
         let choice = predict.backend.choice(&self.settings.endpoint_url);
         let label = choice.label();
+        // What the request was made from, for Explain: the Test tab's input as it stands, or
+        // for a Re-run (which names its input) the first run of this very request.
+        let origin = match &input {
+            None => crate::ui::test_panel::explain_input(&loaded.panels.test, &loaded.card),
+            Some(_) => predict
+                .history
+                .iter()
+                .find(|r| Arc::ptr_eq(&r.request, &request))
+                .and_then(|r| r.origin.clone()),
+        };
         let input = input
             .unwrap_or_else(|| crate::ui::test_panel::input_summary(&loaded.panels.test, &request));
         let settings = self.settings.backend.clone();
@@ -50,6 +60,7 @@ impl InspectorApp {
             fetch: loaded.remote.as_ref().map(|_| loaded.fetch.clone()),
         });
         predict.error = None;
+        let answered_by = choice.clone();
         self.tasks.spawn(TaskName::Predict, ctx, move || {
             // In this process, cast to the signature's dtypes once, as MLflow casts it.
             let cast = crate::session::cast_for(&choice, &card, &request);
@@ -105,6 +116,9 @@ impl InspectorApp {
                     summary,
                     raw_view,
                     value_views,
+                    choice: answered_by,
+                    origin,
+                    explanations: Vec::new(),
                 }),
                 server,
                 candidates,

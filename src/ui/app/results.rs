@@ -201,9 +201,16 @@ impl InspectorApp {
                         predict.labels = Some(labels);
                     }
                     predict.full_message = false;
+                    // A new answer: Explain starts from its top class.
+                    predict.explain.class = None;
                     predict.history.push(*run);
                     predict.shown = Some(predict.history.len() - 1);
                 }
+                TaskResult::Explained {
+                    generation,
+                    run,
+                    result,
+                } => self.explained(generation, run, result),
                 TaskResult::PythonChecked(result) => {
                     if let Some(loaded) = &mut self.loaded {
                         loaded.panels.predict.python =

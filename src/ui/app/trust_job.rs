@@ -159,6 +159,7 @@ impl InspectorApp {
         match action {
             TrustAction::Predict(body, input) => self.send(ctx, body, input),
             TrustAction::Eval => self.eval_run(ctx),
+            TrustAction::Explain(index) => self.explain(ctx, index),
             TrustAction::Compare(crate::ui::compare_panel::CompareAction::Send) => {
                 self.commands.push(Command::CompareSend)
             }
@@ -196,6 +197,12 @@ impl InspectorApp {
         match question.action {
             TrustAction::Predict(..) => loaded.panels.predict.error = Some(not_run.into()),
             TrustAction::Eval => loaded.panels.eval.result = Some(Err(not_run.into())),
+            TrustAction::Explain(index) => {
+                let predict = &mut loaded.panels.predict;
+                if let Some(run) = predict.history.get(index) {
+                    predict.explain.error = Some((run.number, not_run.into()));
+                }
+            }
             TrustAction::Compare(crate::ui::compare_panel::CompareAction::Send) => {
                 loaded.panels.compare.answers =
                     Some(Err("Not sent: the models' code was not trusted.".into()))

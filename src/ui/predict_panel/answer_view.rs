@@ -165,7 +165,7 @@ pub(super) fn section_view_ui(
             ui,
             state,
             settings,
-            index,
+            (index, run.origin.is_some()),
             rows,
             section.classes.as_deref(),
             commands,
@@ -216,11 +216,12 @@ pub(super) fn section_view_ui(
     }
 }
 
+/// A score section's bars; `pickable`: a class's name chooses it for Explain.
 pub(super) fn scores_ui(
     ui: &mut Ui,
     state: &mut PredictState,
     settings: &mut Settings,
-    index: usize,
+    (index, pickable): (usize, bool),
     rows: &[Vec<Option<f64>>],
     classes: Option<&[String]>,
     commands: &mut Vec<Command>,
@@ -285,12 +286,25 @@ pub(super) fn scores_ui(
     }
     // The bars fit the half they are in.
     let bar_width = (ui.available_width() * 0.55).clamp(80.0, 320.0);
+    let mut picked = None;
     egui::Grid::new(("scores", index))
         .num_columns(2)
         .spacing([12.0, 4.0])
         .show(ui, |ui| {
+            let top_class = top.first().map(|(c, _)| *c);
             for (class, value) in top {
-                ui.label(name_of(class));
+                if pickable {
+                    let chosen = state.explain.class.or(top_class) == Some(class);
+                    if ui
+                        .selectable_label(chosen, name_of(class))
+                        .on_hover_text("Explain this class (Why this answer, below)")
+                        .clicked()
+                    {
+                        picked = Some(class);
+                    }
+                } else {
+                    ui.label(name_of(class));
+                }
                 match value {
                     Some(v) => {
                         let fraction = (v / scale).clamp(0.0, 1.0) as f32;
@@ -307,6 +321,9 @@ pub(super) fn scores_ui(
                 ui.end_row();
             }
         });
+    if let Some(class) = picked {
+        state.explain.class = Some(class);
+    }
 }
 
 /// Where the class names come from, and the buttons to choose a labels file or drop them.

@@ -26,6 +26,7 @@ pub use crate::session::BackendKind;
 
 mod answer_view;
 mod backend;
+mod explain;
 mod history;
 
 use answer_view::*;
@@ -73,6 +74,90 @@ pub struct Run {
     pub raw_view: String,
     /// For each section shown as JSON, its text (the others `None`).
     pub value_views: Vec<Option<String>>,
+    /// The backend that answered (an explanation goes through it too).
+    pub choice: crate::predict::BackendChoice,
+    /// What the request was made from, when it can be explained (an image file, a table
+    /// row).
+    pub origin: Option<ExplainInput>,
+    /// Its explanations, oldest first (kept with the run in the history).
+    pub explanations: Vec<Arc<crate::explain::Explanation>>,
+}
+
+/// What a run's request was made from, kept so that its answer can be explained.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExplainInput {
+    /// An image file (the first of the request's `of`), with the options that made it the
+    /// tensor.
+    Image {
+        /// The file.
+        path: PathBuf,
+        /// How it became the tensor.
+        options: crate::session::ImageSpec,
+        /// Images in the request.
+        of: usize,
+    },
+    /// Rows of a table: a CSV file chosen as the input, or the Test tab's table form.
+    Table {
+        /// The CSV file (`None`: the form's rows below).
+        file: Option<PathBuf>,
+        /// The form's columns, in the signature's order.
+        columns: Vec<String>,
+        /// The form's rows of cells as typed.
+        rows: Vec<Vec<String>>,
+    },
+}
+
+/// An explanation under way.
+#[derive(Debug, Clone)]
+pub struct ExplainRunning {
+    /// The run explained (its number in the session).
+    pub run: usize,
+    /// Rows (or images) predicted of the total.
+    pub progress: Arc<crate::explain::table::Progress>,
+    /// Set by Cancel.
+    pub cancel: Arc<AtomicBool>,
+    /// When it started.
+    pub started: Instant,
+    /// The backend's name.
+    pub backend: String,
+    /// What the model is asked about ("images", "rows").
+    pub unit: &'static str,
+}
+
+/// Runtime state of the Explain part of an answer (its settings are saved in
+/// [`Settings::explain`]).
+#[derive(Default)]
+pub struct ExplainState {
+    /// The class to explain, chosen from the answer's bars (`None`: the top class).
+    pub class: Option<usize>,
+    /// The explanation under way.
+    pub running: Option<ExplainRunning>,
+    /// Why the last explanation could not be made, and of which run (its number).
+    pub error: Option<(usize, String)>,
+    /// Which explanation of each run is drawn, by run number (the newest when not chosen).
+    pub shown: Vec<(usize, usize)>,
+    /// The images as the model saw them, uploaded, by (run number, explanation).
+    pub textures: Vec<((usize, usize), egui::TextureHandle)>,
+    /// A table's row to explain (0-based).
+    pub row: usize,
+    /// The background table's path as typed or chosen (empty: the explained table's own
+    /// first rows).
+    pub background: String,
+    /// How many of the explained table's own rows make the background when no table is
+    /// given (0: 50, the command line's `--background-rows`).
+    pub background_rows: usize,
+}
+
+impl ExplainState {
+    /// The explanation of run `number` drawn, out of `count`.
+    pub fn shown_of(&self, number: usize, count: usize) -> Option<usize> {
+        let chosen = self
+            .shown
+            .iter()
+            .find(|(n, _)| *n == number)
+            .map(|(_, i)| *i);
+        chosen.filter(|i| *i < count).or(count.checked_sub(1))
+    }
 }
 
 impl Run {
@@ -173,6 +258,8 @@ pub struct PredictState {
     pub score_row: Vec<usize>,
     /// The runs ticked for comparison (indexes into history, at most two).
     pub compare: Vec<usize>,
+    /// Explaining an answer.
+    pub explain: ExplainState,
 }
 
 impl PredictState {
@@ -216,7 +303,7 @@ pub fn predict_ui(
     }
     ui.add_space(6.0);
     ui.horizontal_wrapped(|ui| {
-        let busy = state.running.is_some() || preparing;
+        let busy = state.running.is_some() || state.explain.running.is_some() || preparing;
         let no_url = state.backend == BackendKind::Url && settings.endpoint_url.trim().is_empty();
         // Why Predict cannot run now, said beside it.
         let blocked = missing_input.or(no_url.then_some("Type the endpoint's URL first"));
@@ -225,7 +312,7 @@ pub fn predict_ui(
         if ui
             .add_enabled(ready, button)
             .on_hover_text("Build the request from the input, check it, and send it (Ctrl+Enter)")
-            .on_disabled_hover_text(blocked.unwrap_or("Busy: wait for the running build or predict"))
+            .on_disabled_hover_text(blocked.unwrap_or("Busy: wait for the running build, predict or explanation"))
             .clicked()
         {
             commands.push(Command::Predict);
@@ -277,6 +364,7 @@ pub fn predict_ui(
     }
     if let Some(index) = state.shown {
         answer_ui(ui, state, settings, index, commands);
+        explain::explain_ui(ui, state, settings, index, server_up, commands);
     } else if !state.history.is_empty() && state.running.is_none() {
         ui.label(
             RichText::new(

@@ -428,6 +428,48 @@ pub fn test_ui(
     });
 }
 
+/// What the Test tab's request is made from, when its answer can be explained: the first
+/// chosen image with the options that make it the tensor, a CSV file chosen as the input, or
+/// the table form's rows.
+pub fn explain_input(
+    state: &TestState,
+    card: &ModelCard,
+) -> Option<crate::ui::predict_panel::ExplainInput> {
+    use crate::ui::predict_panel::ExplainInput;
+    match state.source {
+        SourceKind::DataFiles => match state.data_files.as_slice() {
+            [(_, path)]
+                if path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("csv")) =>
+            {
+                Some(ExplainInput::Table {
+                    file: Some(path.clone()),
+                    columns: Vec::new(),
+                    rows: Vec::new(),
+                })
+            }
+            _ => None,
+        },
+        SourceKind::Grid => Some(ExplainInput::Table {
+            file: None,
+            columns: form_columns(card),
+            rows: state.grid.clone(),
+        }),
+        SourceKind::Images => {
+            state
+                .images
+                .first()
+                .map(|path| crate::ui::predict_panel::ExplainInput::Image {
+                    path: path.clone(),
+                    options: state.image.clone(),
+                    of: state.images.len(),
+                })
+        }
+        _ => None,
+    }
+}
+
 /// What a request holds, in a few words, for the history.
 pub fn input_summary(state: &TestState, request: &crate::input::request::Request) -> String {
     let name = |p: &PathBuf| {

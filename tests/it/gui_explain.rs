@@ -1,0 +1,178 @@
+//! Explain in the window (issue 44), driven through the widgets: from an answer on the Test
+//! tab to its occlusion map over the image, with the numbers `explain --json` prints for the
+//! same image through the same backend.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use mlmodel_inspector::ui::InspectorApp;
+use mlmodel_inspector::ui::settings::Settings;
+use serde_json::Value;
+
+use crate::common::{repo, venv_python};
+use crate::gui::{app_with, drop_path, predict, settle, shows, tab};
+
+fn fixture(rel: &str) -> std::path::PathBuf {
+    repo(&format!("tests/fixtures/explain/{rel}"))
+}
+
+/// Settings whose Python has the pinned onnxruntime (its library runs ONNX in-process).
+fn settings() -> Settings {
+    let mut settings = Settings::default();
+    settings.backend.python = Some(venv_python());
+    settings
+}
+
+/// The explanations kept with the shown run.
+fn explanations(
+    h: &Harness<'static, InspectorApp>,
+) -> Vec<mlmodel_inspector::explain::Explanation> {
+    let predict = &h.state().loaded.as_ref().unwrap().panels.predict;
+    predict
+        .shown_run()
+        .map(|r| r.explanations.iter().map(|e| (**e).clone()).collect())
+        .unwrap_or_default()
+}
+
+/// The shown run's newest explanation, as an image's.
+fn image_explanation(
+    h: &Harness<'static, InspectorApp>,
+) -> mlmodel_inspector::explain::occlusion::ImageExplanation {
+    match explanations(h).pop() {
+        Some(mlmodel_inspector::explain::Explanation::Image(e)) => e,
+        other => panic!("no image explanation: {other:?}"),
+    }
+}
+
+/// `explain --json` with these arguments.
+fn explain_json(args: &[&str]) -> Value {
+    let mut all = vec!["explain"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    crate::common::cli_json(&all)
+}
+
+fn click_explain(h: &mut Harness<'static, InspectorApp>) {
+    h.get_by_label("🔍 Explain…").click();
+    h.step();
+    settle(h);
+}
+
+/// The quadrant model's score is its top-left quadrant's brightness: the overlay's strongest
+/// cell is in the top left, its numbers are `explain --json`'s through the same backend, and
+/// hovering a cell shows its drop. A second class, chosen from the bars, is kept beside the
+/// first.
+#[test]
+fn the_overlay_of_the_quadrant_model_is_strongest_top_left_with_explains_numbers() {
+    let model = fixture("quadrant_onnx");
+    let mut h = app_with(Some(model.clone()), settings());
+    tab(&mut h, "Test");
+    drop_path(&mut h, &fixture("noise_64.png"));
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 1"));
+    assert!(shows(&h, "Why this answer"));
+    assert!(shows(
+        &h,
+        "explains class 0, the top class, for noise_64.png"
+    ));
+    click_explain(&mut h);
+    let e = image_explanation(&h);
+    let (r, c, _) = e.strongest().unwrap();
+    assert!(r < 4 && c < 4, "strongest at {r}, {c}");
+    // What the user reads: the map's headline and the settings it was made with.
+    let map = h.get_by_label_contains("Occlusion map. Strongest cell: row");
+    let label = map.accesskit_node().label().unwrap_or_default();
+    assert!(label.contains("top left"), "{label}");
+    assert!(
+        shows(
+            &h,
+            "Window 8 px, every 4 px, over the 64x64 image the model saw"
+        ),
+        "15 positions a side in-process"
+    );
+    // The window's numbers are the command line's through the same backend (ONNX Runtime).
+    let python = venv_python();
+    let doc = explain_json(&[
+        model.to_str().unwrap(),
+        "--image",
+        fixture("noise_64.png").to_str().unwrap(),
+        "--backend",
+        "onnxruntime",
+        "--python",
+        python.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        doc["rows_predicted"].as_u64().unwrap() as usize,
+        e.rows_predicted
+    );
+    let cli: Vec<Vec<f64>> = serde_json::from_value(doc["grid"].clone()).unwrap();
+    assert_eq!(cli.len(), e.grid.len());
+    for (a, b) in cli.iter().flatten().zip(e.grid.iter().flatten()) {
+        assert!((a - b).abs() <= 1e-9, "{a} against {b}");
+    }
+    // Hovering a cell shows its drop in words: row 1, column 3 (4-pixel cells of a 64-pixel
+    // image drawn `rect` wide).
+    let rect = h.get_by_label_contains("Occlusion map.").rect();
+    let cell = rect.width() / 64.0 * 4.0;
+    h.hover_at(rect.min + egui::vec2(3.5 * cell, 1.5 * cell));
+    // Tooltips wait for the pointer to rest (half a second of frames).
+    h.run_steps(60);
+    let words = format!(
+        "Cell row 1, column 3 (top left): hiding it lowers the score by {}",
+        mlmodel_inspector::text::short_number(e.grid[1][3])
+    );
+    assert!(shows(&h, &words), "{words}");
+    // Class 1 from the bars, explained too: both kept with the run.
+    h.get_by_label("class 1").click();
+    h.run_steps(2);
+    assert!(shows(&h, "explains class 1 for noise_64.png"));
+    click_explain(&mut h);
+    assert_eq!(explanations(&h).len(), 2);
+    assert!(shows(&h, "2: class 1"));
+    assert!(shows(&h, "The score of class 1"));
+}
+
+/// Cancel stops an explanation that would take minutes (a 20-pixel window every 2 pixels over
+/// the example's 300x300 image through tract: 19,881 images), says how far it got, and the
+/// window goes on: Predict and Explain work again.
+#[test]
+fn cancel_stops_an_explanation_and_the_window_stays_usable() {
+    let mut settings = settings();
+    settings.explain.window = 20;
+    settings.explain.stride = 2;
+    let mut h = app_with(Some(repo("assets/example-model")), settings);
+    tab(&mut h, "Test");
+    h.state_mut()
+        .loaded
+        .as_mut()
+        .unwrap()
+        .panels
+        .predict
+        .backend = mlmodel_inspector::session::BackendKind::Onnx;
+    drop_path(&mut h, &fixture("china_300.png"));
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 1"));
+    h.get_by_label("🔍 Explain…").click();
+    // Wait until images are being predicted.
+    let start = std::time::Instant::now();
+    loop {
+        h.step();
+        if shows(&h, "of 19882 images") {
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 120, "no progress shown");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Predict waits while the explanation runs.
+    assert!(
+        h.get_by_label("▶ Predict").accesskit_node().is_disabled(),
+        "Predict is disabled while explaining"
+    );
+    h.get_by_label("Cancel").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "Stopped after"), "the stop is said");
+    assert!(explanations(&h).is_empty());
+    assert!(!h.get_by_label("🔍 Explain…").accesskit_node().is_disabled());
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 2"));
+}
