@@ -277,6 +277,8 @@ pub fn table_explanation_ui(
         egui::ScrollArea::vertical()
             .id_salt("waterfall")
             .max_height(400.0)
+            // Inside the half's own scroll area it would shrink to what is left on screen.
+            .min_scrolled_height(240.0)
             .auto_shrink([false, true])
             .show(ui, |ui| {
                 egui::Grid::new("waterfall_grid")

@@ -2,6 +2,7 @@
 //! tab to its occlusion map over the image, with the numbers `explain --json` prints for the
 //! same image through the same backend.
 
+use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use mlmodel_inspector::ui::InspectorApp;
@@ -175,4 +176,93 @@ fn cancel_stops_an_explanation_and_the_window_stays_usable() {
     assert!(!h.get_by_label("🔍 Explain…").accesskit_node().is_disabled());
     predict(&mut h);
     assert!(shows(&h, "Answer — run 2"));
+}
+
+/// A row of the diabetes table through MLflow's scoring server: the waterfall holds
+/// `explain --json`'s numbers for the same row and background through the same backend, each
+/// feature's value beside its name, and the additivity line.
+#[test]
+fn the_diabetes_waterfall_is_explains_numbers_through_mlflows_scoring_server() {
+    let model = fixture("gbr_diabetes");
+    let mut settings = settings();
+    crate::gui::trust(&mut settings, &model);
+    let mut h = app_with(Some(model.clone()), settings);
+    tab(&mut h, "Test");
+    assert_eq!(
+        h.state().loaded.as_ref().unwrap().panels.predict.backend,
+        mlmodel_inspector::session::BackendKind::Local,
+        "a scikit-learn model starts on MLflow's scoring server"
+    );
+    drop_path(&mut h, &fixture("rows.csv"));
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 1"), "{}", first_result(&h));
+    assert!(shows(&h, "explains the answer for row 0 of rows.csv"));
+    let background = fixture("background.csv");
+    let field = h.get_by_role_and_label(Role::TextInput, "Background table");
+    field.focus();
+    field.type_text(background.to_str().unwrap());
+    h.run_steps(2);
+    click_explain(&mut h);
+    let e = match explanations(&h).pop() {
+        Some(mlmodel_inspector::explain::Explanation::Row(e)) => e,
+        other => panic!("no row explanation: {other:?}"),
+    };
+    let python = venv_python();
+    let doc = explain_json(&[
+        model.to_str().unwrap(),
+        "--csv",
+        fixture("rows.csv").to_str().unwrap(),
+        "--row",
+        "0",
+        "--background",
+        background.to_str().unwrap(),
+        "--backend",
+        "local",
+        "--python",
+        python.to_str().unwrap(),
+    ]);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+    assert!(close(doc["base_value"].as_f64().unwrap(), e.base_value));
+    assert!(close(doc["prediction"].as_f64().unwrap(), e.prediction));
+    let cli = doc["features"].as_array().unwrap();
+    assert_eq!(cli.len(), 10);
+    for (c, f) in cli.iter().zip(&e.features) {
+        assert_eq!(
+            c["name"].as_str().unwrap(),
+            f.name,
+            "the same order, by importance"
+        );
+        assert!(
+            close(c["contribution"].as_f64().unwrap(), f.contribution),
+            "{}",
+            f.name
+        );
+    }
+    // What the user reads: the row's values beside the names, the signed contributions, the
+    // additivity line.
+    let first = &e.features[0];
+    let value = first.value.as_f64().unwrap();
+    assert!(shows(
+        &h,
+        &format!(
+            "{} = {}",
+            first.name,
+            mlmodel_inspector::text::short_number(value)
+        )
+    ));
+    assert!(shows(
+        &h,
+        &mlmodel_inspector::ui::explain_view::signed(first.contribution)
+    ));
+    assert!(shows(&h, "✔ Contributions add up to f(x) − E[f]"));
+    assert!(shows(
+        &h,
+        "exact over all 1024 coalitions, against 20 background rows"
+    ));
+}
+
+/// The first run's result, for a failed assertion's message.
+fn first_result(h: &Harness<'static, InspectorApp>) -> String {
+    let history = &h.state().loaded.as_ref().unwrap().panels.predict.history;
+    format!("{:?}", history.first().map(|r| &r.result))
 }
