@@ -787,6 +787,17 @@ fn truth_label(text: &str, names: Option<&ClassNames>) -> Option<String> {
     Some(t.to_string())
 }
 
+/// The class index a true label names: its place among the class names (the model's own, or
+/// a labels file's), or the integer it is; `None` when it names no class.
+pub fn class_index(label: &str, card: &ModelCard, labels: Option<&ClassNames>) -> Option<usize> {
+    let t = label.trim();
+    [card.classes.as_ref(), labels]
+        .into_iter()
+        .flatten()
+        .find_map(|names| names.names.iter().position(|n| n == t))
+        .or_else(|| integer(t).and_then(|i| usize::try_from(i).ok()))
+}
+
 /// An integer written as such or as a whole float (`2`, `2.0`).
 fn integer(text: &str) -> Option<i64> {
     text.parse::<i64>().ok().or_else(|| {

@@ -22,6 +22,8 @@ pub enum Background {
     Rows(usize),
     /// Every row of this table (at most [`super::MAX_BACKGROUND`]).
     File(PathBuf),
+    /// The first N rows of this table (at most [`super::MAX_BACKGROUND`]).
+    Head(PathBuf, usize),
 }
 
 /// What to explain.
@@ -132,7 +134,7 @@ pub fn run(
     }
     let wanted = match &spec.background {
         Background::Rows(n) => (spec.row + 1).max(*n),
-        Background::File(_) => spec.row + 1,
+        Background::File(_) | Background::Head(..) => spec.row + 1,
     };
     let rows = plan.sent_rows(wanted.min(super::MAX_ROWS))?;
     let Some((row_id, x)) = rows.get(spec.row).cloned() else {
@@ -149,6 +151,10 @@ pub fn run(
             Background::File(file) => {
                 let bg = plan_columns(card, file, choice, &columns)?;
                 (file, bg.sent_rows(super::MAX_BACKGROUND)?)
+            }
+            Background::Head(file, n) => {
+                let bg = plan_columns(card, file, choice, &columns)?;
+                (file, bg.sent_rows((*n).min(super::MAX_BACKGROUND))?)
             }
         };
     // Every row as MLflow checks it: one it would refuse is named before anything is sent

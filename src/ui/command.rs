@@ -44,6 +44,15 @@ pub enum Command {
     EvalExport,
     /// Evaluate tab: make this image the Test tab's input and show it there.
     EvalOpenImage(PathBuf),
+    /// Evaluate tab: open this item (an image's path under the folder, or `line N` of the
+    /// table) on the Test tab, predict it and explain the answer: the model's choice, or
+    /// (`Some`) the item's true label.
+    EvalExplain {
+        /// The item.
+        id: String,
+        /// Its true label, to explain that class instead of the model's choice.
+        label: Option<String>,
+    },
     /// Evaluate tab: make a row of the evaluated table (`line N`) the Test tab's input, as the
     /// run sent it (read on a worker).
     EvalOpenRow(String),

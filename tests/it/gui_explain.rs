@@ -130,6 +130,11 @@ fn the_overlay_of_the_quadrant_model_is_strongest_top_left_with_explains_numbers
     assert_eq!(explanations(&h).len(), 2);
     assert!(shows(&h, "2: class 1"));
     assert!(shows(&h, "The score of class 1"));
+    // The two classes side by side.
+    h.get_by_label("side by side").click();
+    h.run_steps(3);
+    assert!(shows(&h, "Run 1, explanation 1") && shows(&h, "Run 1, explanation 2"));
+    assert_eq!(h.query_all_by_label_contains("Occlusion map.").count(), 2);
 }
 
 /// Cancel stops an explanation that would take minutes (a 20-pixel window every 2 pixels over
@@ -265,4 +270,58 @@ fn the_diabetes_waterfall_is_explains_numbers_through_mlflows_scoring_server() {
 fn first_result(h: &Harness<'static, InspectorApp>) -> String {
     let history = &h.state().loaded.as_ref().unwrap().panels.predict.history;
     format!("{:?}", history.first().map(|r| &r.result))
+}
+
+/// A mistake of the Evaluate tab explained for its true class: the image opens on the Test
+/// tab, is predicted through the Test tab's backend and explained at once, for the class the
+/// model should have chosen.
+#[test]
+fn explain_from_an_evaluate_mistake_opens_it_on_the_test_tab_for_its_true_class() {
+    let mut h = app_with(
+        Some(crate::common::model("onnx_colour_classifier")),
+        settings(),
+    );
+    tab(&mut h, "Evaluate");
+    drop_path(&mut h, &repo("tests/fixtures/eval/images"));
+    h.get_by_label("▶ Evaluate").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "Most confident mistakes"));
+    let report = match &h.state().loaded.as_ref().unwrap().panels.eval.result {
+        Some(Ok(done)) => done.report.clone(),
+        _ => panic!("no report"),
+    };
+    let mistake = report.mistakes.first().expect("a mistake").clone();
+    assert_eq!(mistake.label, "china");
+    h.query_all_by_label("the true class")
+        .next()
+        .expect("the mistake's button")
+        .click();
+    h.step();
+    settle(&mut h);
+    // On the Test tab: the mistake's image predicted, and explained for china.
+    assert_eq!(
+        h.state().settings.tab,
+        mlmodel_inspector::ui::settings::Tab::Test
+    );
+    assert!(shows(&h, "Answer — run 1"));
+    let run_origin = {
+        let predict = &h.state().loaded.as_ref().unwrap().panels.predict;
+        predict.shown_run().and_then(|r| r.origin.clone())
+    };
+    match run_origin {
+        Some(mlmodel_inspector::ui::predict_panel::ExplainInput::Image { path, .. }) => {
+            assert!(path.ends_with(&mistake.id), "{path:?} for {}", mistake.id)
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = image_explanation(&h);
+    assert_eq!(
+        e.target,
+        mlmodel_inspector::explain::Target::Score {
+            class: 0,
+            name: Some("china".into())
+        }
+    );
+    assert!(shows(&h, "The score of class china (0)"));
 }

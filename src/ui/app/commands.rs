@@ -67,6 +67,7 @@ impl InspectorApp {
                 self.commands.push(Command::AddImages(vec![path]));
             }
             Command::EvalOpenRow(id) => self.eval_open_row(ctx, id),
+            Command::EvalExplain { id, label } => self.eval_explain(ctx, id, label),
             Command::CompareOpen(path) => self.compare_open(ctx, path),
             Command::PickCompareFolder => self.pick(ctx, Purpose::CompareFolder),
             Command::CompareClose => {

@@ -331,9 +331,53 @@ impl InspectorApp {
                 }
                 loaded.panels.predict.shown = None;
                 self.settings.tab = Tab::Test;
-                self.commands.push(Command::Prepare);
+                // Opened to be explained: predicted at once (explained when it answers).
+                if loaded.panels.predict.explain_next.is_some() {
+                    self.commands.push(Command::Predict);
+                } else {
+                    self.commands.push(Command::Prepare);
+                }
             }
             Err(e) => loaded.panels.eval.opening_row = Some(Err(e)),
+        }
+    }
+
+    /// Opens an evaluated item on the Test tab to explain it: predicted through the Test tab's
+    /// backend and explained as soon as it answers, for the model's choice or (`label`) the
+    /// item's true class. A row is explained against the evaluated table's first rows unless
+    /// a background table was chosen.
+    pub(super) fn eval_explain(&mut self, ctx: &egui::Context, id: String, label: Option<String>) {
+        let Some(loaded) = &mut self.loaded else {
+            return;
+        };
+        let Some(Ok(done)) = &loaded.panels.eval.result else {
+            return;
+        };
+        let images = done.images.clone();
+        let dataset = done.plan.as_ref().map(|p| p.dataset_path().to_path_buf());
+        let class = label.as_deref().and_then(|l| {
+            crate::eval::class_index(l, &loaded.card, loaded.panels.predict.labels.as_ref())
+        });
+        let predict = &mut loaded.panels.predict;
+        predict.explain_next = Some(class);
+        match images {
+            Some(root) => {
+                // That image alone is the input, then Predict (in this order: the open's own
+                // command would come after Predict).
+                self.settings.tab = Tab::Test;
+                loaded.panels.test.images.clear();
+                loaded.panels.predict.shown = None;
+                self.commands.push(Command::AddImages(vec![root.join(&id)]));
+                self.commands.push(Command::Predict);
+            }
+            None => {
+                if predict.explain.background.trim().is_empty()
+                    && let Some(dataset) = dataset
+                {
+                    predict.explain.background = dataset.display().to_string();
+                }
+                self.eval_open_row(ctx, id);
+            }
         }
     }
 

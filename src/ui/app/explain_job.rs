@@ -83,7 +83,7 @@ impl InspectorApp {
                     }
                     crate::explain::table::Background::Rows(own)
                 } else {
-                    crate::explain::table::Background::File(PathBuf::from(typed))
+                    crate::explain::table::Background::Head(PathBuf::from(typed), own)
                 };
                 let spec = crate::explain::table::TableSpec {
                     data: file.clone().unwrap_or_default(),
@@ -173,8 +173,9 @@ impl InspectorApp {
             Ok(explanation) => {
                 run.explanations.push(explanation);
                 let newest = run.explanations.len() - 1;
-                predict.explain.shown.retain(|(n, _)| *n != number);
-                predict.explain.shown.push((number, newest));
+                let before = predict.explain.shown_of(number, newest);
+                predict.explain.shown.retain(|(n, _, _)| *n != number);
+                predict.explain.shown.push((number, newest, before));
             }
             Err(message) => predict.explain.error = Some((number, message)),
         }

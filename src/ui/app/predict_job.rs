@@ -58,6 +58,7 @@ impl InspectorApp {
             started: std::time::Instant::now(),
             backend: label.clone(),
             fetch: loaded.remote.as_ref().map(|_| loaded.fetch.clone()),
+            explain_after: predict.explain_next.take(),
         });
         predict.error = None;
         let answered_by = choice.clone();

@@ -75,6 +75,7 @@ impl InspectorApp {
                                 if prepared.verdict.is_ok() {
                                     self.commands.push(Command::Send(prepared.request.clone()));
                                 } else {
+                                    loaded.panels.predict.explain_next = None;
                                     loaded.panels.predict.error =
                                         Some(refused_text(&prepared.verdict, "this request"));
                                 }
@@ -96,6 +97,7 @@ impl InspectorApp {
                             test.prepared = None;
                             // Predict was pressed: its pane says why nothing was sent.
                             if std::mem::take(&mut loaded.panels.predict.predict_after_prepare) {
+                                loaded.panels.predict.explain_next = None;
                                 loaded.panels.predict.error = Some(format!(
                                     "Not sent: the request cannot be built: {e} (the input half, on the left, shows where)."
                                 ));
@@ -192,7 +194,7 @@ impl InspectorApp {
                     if predict.running.as_ref().map(|r| r.generation) != Some(generation) {
                         continue;
                     }
-                    predict.running = None;
+                    let explain_after = predict.running.take().and_then(|r| r.explain_after);
                     predict.server = server;
                     predict.label_candidates = candidates;
                     if predict.labels.is_none()
@@ -203,8 +205,15 @@ impl InspectorApp {
                     predict.full_message = false;
                     // A new answer: Explain starts from its top class.
                     predict.explain.class = None;
+                    let answered = run.result.is_ok();
                     predict.history.push(*run);
                     predict.shown = Some(predict.history.len() - 1);
+                    // Opened from an Evaluate item to be explained: explained now.
+                    if let (Some(class), true) = (explain_after, answered) {
+                        predict.explain.class = class;
+                        self.commands
+                            .push(Command::Explain(predict.history.len() - 1));
+                    }
                 }
                 TaskResult::Explained {
                     generation,

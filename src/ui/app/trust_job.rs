@@ -195,7 +195,10 @@ impl InspectorApp {
         let not_run =
             "Not run: the model's code was not trusted. ONNX models can run in-process instead.";
         match question.action {
-            TrustAction::Predict(..) => loaded.panels.predict.error = Some(not_run.into()),
+            TrustAction::Predict(..) => {
+                loaded.panels.predict.error = Some(not_run.into());
+                loaded.panels.predict.explain_next = None;
+            }
             TrustAction::Eval => loaded.panels.eval.result = Some(Err(not_run.into())),
             TrustAction::Explain(index) => {
                 let predict = &mut loaded.panels.predict;

@@ -86,26 +86,34 @@ pub(super) fn items_ui(
                 }
                 ui.end_row();
                 for item in items.iter().take(500) {
-                    match images {
-                        Some(root) => {
-                            if ui
-                                .link(&item.id)
-                                .on_hover_text("Open this image on the Test tab")
-                                .clicked()
-                            {
-                                commands.push(Command::EvalOpenImage(root.join(&item.id)));
-                            }
+                    ui.horizontal(|ui| {
+                        let (hover, open) = match images {
+                            Some(root) => (
+                                "Open this image on the Test tab",
+                                Command::EvalOpenImage(root.join(&item.id)),
+                            ),
+                            None => (
+                                "Open this row on the Test tab, as it was sent",
+                                Command::EvalOpenRow(item.id.clone()),
+                            ),
+                        };
+                        if ui.link(&item.id).on_hover_text(hover).clicked() {
+                            commands.push(open);
                         }
-                        None => {
-                            if ui
-                                .link(&item.id)
-                                .on_hover_text("Open this row on the Test tab, as it was sent")
+                        if item.error.is_none()
+                            && ui
+                                .small_button("🔍")
+                                .on_hover_text(
+                                    "Explain: open it on the Test tab, predict it and explain the model's choice",
+                                )
                                 .clicked()
-                            {
-                                commands.push(Command::EvalOpenRow(item.id.clone()));
-                            }
+                        {
+                            commands.push(Command::EvalExplain {
+                                id: item.id.clone(),
+                                label: None,
+                            });
                         }
-                    }
+                    });
                     ui.label(item.label.as_deref().unwrap_or(""));
                     ui.label(item.prediction.as_deref().unwrap_or(""));
                     ui.label(item.score.map(|s| format!("{s:.4}")).unwrap_or_default());

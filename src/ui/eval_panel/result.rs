@@ -218,10 +218,13 @@ pub(super) fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Com
                 (_, Some(e)) => format!(" (off by {})", crate::eval::number_text(e)),
                 _ => String::new(),
             };
-            ui.label(format!(
-                "{}: {} predicted {}{tail}",
-                m.id, m.label, m.prediction
-            ));
+            ui.horizontal_wrapped(|ui| {
+                ui.label(format!(
+                    "{}: {} predicted {}{tail}",
+                    m.id, m.label, m.prediction
+                ));
+                explain_buttons_ui(ui, &m.id, Some(&m.label), r.regression.is_none(), commands);
+            });
         }
     }
     if !r.failures.is_empty() {
@@ -275,5 +278,40 @@ pub(super) fn result_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Com
     if sort != view.sort {
         view.sort = sort;
         view.order = sort.map(|(column, ascending)| sorted(&done.items, column, ascending));
+    }
+}
+
+/// Explain for an item: the model's choice, and (for a classifier, when the item has a true
+/// label) the true class. Each opens the item on the Test tab, predicts and explains it.
+pub(super) fn explain_buttons_ui(
+    ui: &mut Ui,
+    id: &str,
+    label: Option<&str>,
+    classes: bool,
+    commands: &mut Vec<Command>,
+) {
+    if ui
+        .small_button("🔍 Explain")
+        .on_hover_text("Open it on the Test tab, predict it and explain the model's choice")
+        .clicked()
+    {
+        commands.push(Command::EvalExplain {
+            id: id.to_string(),
+            label: None,
+        });
+    }
+    if classes
+        && let Some(label) = label
+        && ui
+            .small_button("the true class")
+            .on_hover_text(format!(
+                "Open it on the Test tab, predict it and explain the score of {label}, its true class"
+            ))
+            .clicked()
+    {
+        commands.push(Command::EvalExplain {
+            id: id.to_string(),
+            label: Some(label.to_string()),
+        });
     }
 }

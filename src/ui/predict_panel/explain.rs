@@ -193,15 +193,17 @@ fn table_settings_ui(
         if ui.button("Choose…").clicked() {
             commands.push(Command::PickExplainBackground);
         }
-        if explain.background.trim().is_empty() {
-            if explain.background_rows == 0 {
-                explain.background_rows = 50;
-            }
-            let label = ui.label("first");
-            ui.add(egui::DragValue::new(&mut explain.background_rows).range(1..=crate::explain::MAX_BACKGROUND))
-                .labelled_by(label.id);
-            ui.label("rows");
+        if explain.background_rows == 0 {
+            explain.background_rows = 50;
         }
+        let label = ui.label("first");
+        ui.add(
+            egui::DragValue::new(&mut explain.background_rows)
+                .range(1..=crate::explain::MAX_BACKGROUND),
+        )
+        .labelled_by(label.id)
+        .on_hover_text("Background rows: each coalition is valued over all of them (more is steadier and slower)");
+        ui.label("rows");
     });
 }
 
@@ -259,38 +261,80 @@ fn explanations_ui(ui: &mut Ui, state: &mut PredictState, settings: &mut Setting
     let Some(chosen) = explain.shown_of(run.number, count) else {
         return;
     };
+    let beside = explain.beside_of(run.number, count, chosen);
     if count > 1 {
         ui.horizontal_wrapped(|ui| {
             ui.label("Explanations:");
             for (i, e) in run.explanations.iter().enumerate() {
                 let text = format!("{}: {}", i + 1, short_target(e));
-                if ui.selectable_label(i == chosen, text).clicked() {
-                    explain.shown.retain(|(n, _)| *n != run.number);
-                    explain.shown.push((run.number, i));
+                if ui.selectable_label(i == chosen, text).clicked() && i != chosen {
+                    explain.show(run.number, i, chosen);
                 }
             }
+            ui.checkbox(&mut explain.side_by_side, "side by side")
+                .on_hover_text("The one chosen beside the one chosen before it");
         });
     }
-    let Some(e) = run.explanations.get(chosen) else {
+    match beside.filter(|_| explain.side_by_side) {
+        Some(other) => {
+            let opacity = &mut settings.explain.opacity;
+            ui.columns(2, |columns| {
+                for (column, i) in columns.iter_mut().zip([other, chosen]) {
+                    one_ui(column, explain, opacity, run, i);
+                }
+            });
+        }
+        None => one_ui(ui, explain, &mut settings.explain.opacity, run, chosen),
+    }
+}
+
+/// Explanation `i` of `run`, drawn to the width it is given.
+pub(super) fn one_ui(
+    ui: &mut Ui,
+    explain: &mut ExplainState,
+    opacity: &mut f32,
+    run: &Run,
+    i: usize,
+) {
+    let Some(e) = run.explanations.get(i) else {
         return;
     };
+    let key = (run.number, i);
+    ui.label(RichText::new(format!("Run {}, explanation {}", run.number, i + 1)).weak());
     match &**e {
         Explanation::Image(image) => {
-            let key = (run.number, chosen);
             let texture = texture_for(ui, &mut explain.textures, key, image);
-            crate::ui::explain_view::image_explanation_ui(
-                ui,
-                key,
-                image,
-                &texture,
-                &mut settings.explain.opacity,
-                360.0,
-            );
+            crate::ui::explain_view::image_explanation_ui(ui, key, image, &texture, opacity, 360.0);
         }
-        Explanation::Row(row) => {
-            crate::ui::explain_view::table_explanation_ui(ui, (run.number, chosen), row);
-        }
+        Explanation::Row(row) => crate::ui::explain_view::table_explanation_ui(ui, key, row),
     }
+}
+
+/// Two ticked runs' explanations side by side (each run's chosen one), under their
+/// comparison.
+pub(super) fn compare_explanations_ui(
+    ui: &mut Ui,
+    state: &mut PredictState,
+    settings: &mut Settings,
+    (a, b): (usize, usize),
+) {
+    let PredictState {
+        history, explain, ..
+    } = state;
+    let (Some(a), Some(b)) = (history.get(a), history.get(b)) else {
+        return;
+    };
+    let chosen = |run: &Run| explain.shown_of(run.number, run.explanations.len());
+    let (Some(ia), Some(ib)) = (chosen(a), chosen(b)) else {
+        return;
+    };
+    ui.label(RichText::new("Their explanations").strong());
+    let opacity = &mut settings.explain.opacity;
+    ui.columns(2, |columns| {
+        for (column, (run, i)) in columns.iter_mut().zip([(a, ia), (b, ib)]) {
+            one_ui(column, explain, opacity, run, i);
+        }
+    });
 }
 
 /// What an explanation explained, in a word or two ("class 3", "the value").

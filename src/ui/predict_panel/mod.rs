@@ -46,6 +46,8 @@ pub struct Running {
     pub backend: String,
     /// For a model from a tracking server: the download of its files.
     pub fetch: Option<Arc<crate::source::Progress>>,
+    /// Explain the answer when it comes, with this class (`None`: the model's choice).
+    pub explain_after: Option<Option<usize>>,
 }
 
 /// One run of this session.
@@ -134,8 +136,11 @@ pub struct ExplainState {
     pub running: Option<ExplainRunning>,
     /// Why the last explanation could not be made, and of which run (its number).
     pub error: Option<(usize, String)>,
-    /// Which explanation of each run is drawn, by run number (the newest when not chosen).
-    pub shown: Vec<(usize, usize)>,
+    /// Which explanation of each run is drawn, by run number (the newest when not chosen),
+    /// and the one chosen before it.
+    pub shown: Vec<(usize, usize, Option<usize>)>,
+    /// Draw the chosen explanation beside the one chosen before it.
+    pub side_by_side: bool,
     /// The images as the model saw them, uploaded, by (run number, explanation).
     pub textures: Vec<((usize, usize), egui::TextureHandle)>,
     /// A table's row to explain (0-based).
@@ -154,9 +159,28 @@ impl ExplainState {
         let chosen = self
             .shown
             .iter()
-            .find(|(n, _)| *n == number)
-            .map(|(_, i)| *i);
+            .find(|(n, _, _)| *n == number)
+            .map(|(_, i, _)| *i);
         chosen.filter(|i| *i < count).or(count.checked_sub(1))
+    }
+
+    /// The explanation of run `number` drawn beside `chosen`: the one chosen before it, else
+    /// the newest other one.
+    pub fn beside_of(&self, number: usize, count: usize, chosen: usize) -> Option<usize> {
+        let before = self
+            .shown
+            .iter()
+            .find(|(n, _, _)| *n == number)
+            .and_then(|(_, _, b)| *b);
+        before
+            .filter(|b| *b < count && *b != chosen)
+            .or_else(|| (0..count).rev().find(|i| *i != chosen))
+    }
+
+    /// Shows explanation `i` of run `number`, `before` having been shown until now.
+    pub fn show(&mut self, number: usize, i: usize, before: usize) {
+        self.shown.retain(|(n, _, _)| *n != number);
+        self.shown.push((number, i, Some(before)));
     }
 }
 
@@ -260,6 +284,9 @@ pub struct PredictState {
     pub compare: Vec<usize>,
     /// Explaining an answer.
     pub explain: ExplainState,
+    /// Explain the next answer as soon as it comes, with this class (`None`: the model's
+    /// choice): set when an Evaluate item is opened to be explained.
+    pub explain_next: Option<Option<usize>>,
 }
 
 impl PredictState {
@@ -374,9 +401,10 @@ pub fn predict_ui(
         );
     }
     if let [a, b] = state.compare[..]
-        && let (Some(a), Some(b)) = (state.history.get(a), state.history.get(b))
+        && let (Some(ra), Some(rb)) = (state.history.get(a), state.history.get(b))
     {
-        compare_ui(ui, a, b);
+        compare_ui(ui, ra, rb);
+        explain::compare_explanations_ui(ui, state, settings, (a, b));
     }
     if !state.history.is_empty() {
         history_ui(ui, state, commands);
