@@ -473,13 +473,13 @@ fn an_image_for_a_table_model_is_refused_clearly() {
 
 /// MLflow's scoring server started by hand for `model` on a free port, as a user's running
 /// endpoint; stopped when dropped.
-struct Serving {
+pub(crate) struct Serving {
     child: std::process::Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Serving {
-    fn start(model: &std::path::Path) -> Self {
+    pub(crate) fn start(model: &std::path::Path) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()

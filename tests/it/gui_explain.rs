@@ -181,6 +181,27 @@ fn cancel_stops_an_explanation_and_the_window_stays_usable() {
     assert!(!h.get_by_label("🔍 Explain…").accesskit_node().is_disabled());
     predict(&mut h);
     assert!(shows(&h, "Answer — run 2"));
+    // Closing the model while it explains stops the explanation (it does not go on holding
+    // the model's runner for the 19,882 images).
+    h.get_by_label("🔍 Explain…").click();
+    h.run_steps(3);
+    assert!(
+        h.state()
+            .is_running(mlmodel_inspector::ui::tasks::TaskName::Explain)
+    );
+    h.get_by_label("Close").click();
+    let start = std::time::Instant::now();
+    while h
+        .state()
+        .is_running(mlmodel_inspector::ui::tasks::TaskName::Explain)
+    {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "the explanation went on after Close"
+        );
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// A row of the diabetes table through MLflow's scoring server: the waterfall holds
@@ -324,4 +345,46 @@ fn explain_from_an_evaluate_mistake_opens_it_on_the_test_tab_for_its_true_class(
         }
     );
     assert!(shows(&h, "The score of class china (0)"));
+}
+
+/// Through a running endpoint (MLflow's scoring server started by hand, reached by its URL):
+/// the window's map is `explain --backend URL`'s, at the default grid for an endpoint.
+#[test]
+fn an_image_is_explained_through_an_endpoint_url_as_the_command_line_does() {
+    let model = fixture("quadrant_onnx");
+    let serving = crate::explain::Serving::start(&model);
+    let mut settings = settings();
+    settings.endpoint_url = serving.url.clone();
+    let mut h = app_with(Some(model.clone()), settings);
+    tab(&mut h, "Test");
+    h.state_mut()
+        .loaded
+        .as_mut()
+        .unwrap()
+        .panels
+        .predict
+        .backend = mlmodel_inspector::session::BackendKind::Url;
+    drop_path(&mut h, &fixture("noise_64.png"));
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 1"), "{}", first_result(&h));
+    click_explain(&mut h);
+    let e = image_explanation(&h);
+    let doc = explain_json(&[
+        model.to_str().unwrap(),
+        "--image",
+        fixture("noise_64.png").to_str().unwrap(),
+        "--backend",
+        &serving.url,
+    ]);
+    assert_eq!(
+        e.rows_predicted, 65,
+        "8 positions a side through an endpoint"
+    );
+    let cli: Vec<Vec<f64>> = serde_json::from_value(doc["grid"].clone()).unwrap();
+    assert_eq!(cli.len(), e.grid.len());
+    for (a, b) in cli.iter().flatten().zip(e.grid.iter().flatten()) {
+        assert!((a - b).abs() <= 1e-9, "{a} against {b}");
+    }
+    let (r, c, _) = e.strongest().unwrap();
+    assert!(r < 4 && c < 4, "strongest at {r}, {c}");
 }

@@ -106,6 +106,27 @@ impl Loaded {
     }
 }
 
+impl Drop for Loaded {
+    /// A model closed (or replaced) stops the work still running for it: its predict, its
+    /// evaluation and its explanation end at their next request instead of holding the
+    /// runner (and their task's name) for minutes.
+    fn drop(&mut self) {
+        let flags = [
+            self.panels.predict.running.as_ref().map(|r| &r.cancel),
+            self.panels
+                .predict
+                .explain
+                .running
+                .as_ref()
+                .map(|r| &r.cancel),
+            self.panels.eval.running.as_ref().map(|r| &r.cancel),
+        ];
+        for flag in flags.into_iter().flatten() {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// The MLmodel Inspector app.
 pub struct InspectorApp {
     /// What is saved between runs.
