@@ -241,6 +241,14 @@ pub enum Command {
         /// Print one JSON document: n, failed, metrics, confusion_matrix, per_class, mistakes.
         #[arg(long)]
         json: bool,
+        /// Where the rows are predicted: `local` (here, through --backend) or `spark` (a
+        /// PySpark job with MLflow's spark_udf on --master, written beside --out, with the
+        /// Python of --python; the metrics are computed here from its output).
+        #[arg(long, value_enum, default_value_t = crate::cli::eval::Engine::Local)]
+        engine: crate::cli::eval::Engine,
+        /// The Spark master for --engine spark: `local[*]`, `local[2]`, or a cluster's URL.
+        #[arg(long, value_name = "URL", default_value = "local[*]")]
+        master: String,
         #[command(flatten)]
         image_args: ImageArgs,
         #[command(flatten)]

@@ -25,6 +25,21 @@ pub struct EvalArgs {
     pub trust_model: bool,
     pub out: Option<PathBuf>,
     pub json: bool,
+    /// Where the rows are predicted.
+    pub engine: Engine,
+    /// The Spark master (`--engine spark`).
+    pub master: String,
+    /// `spark_udf`'s env_manager (`--engine spark`): local, or virtualenv.
+    pub env_manager: super::args::EnvManagerArg,
+}
+
+/// `--engine`: where the rows are predicted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// Here, through the chosen backend.
+    Local,
+    /// On a Spark master, with MLflow's spark_udf.
+    Spark,
 }
 
 /// Set by the first Ctrl+C: the run stops after the batch in flight and reports.
@@ -48,6 +63,9 @@ pub(super) fn catch_interrupt() {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    if args.engine == Engine::Spark {
+        return eval_spark(args);
+    }
     let (card, remote, choice) = super::open_to_run(
         &args.model,
         args.tracking_uri.as_deref(),
@@ -122,27 +140,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         eprintln!("note: environment differs: {mismatch}");
     }
     runner.stop_server();
-    // The predictions file takes its place only when it was written whole.
-    let write_failed = match (writer, write_error) {
-        (_, Some(e)) => {
-            eprintln!("error: the predictions file stopped being written: {e}");
-            if let Some(path) = &args.out {
-                crate::eval::out::discard_partial(path);
-            }
-            true
-        }
-        (Some(w), None) => match w.finish() {
-            Ok(_) => false,
-            Err(e) => {
-                eprintln!("error: the predictions file could not be written: {e}");
-                if let Some(path) = &args.out {
-                    crate::eval::out::discard_partial(path);
-                }
-                true
-            }
-        },
-        (None, None) => false,
-    };
+    let write_failed = close_predictions(&args, writer, write_error);
     let report = match result {
         Ok(r) => r,
         Err(e @ EvalError::Backend(_)) => {
@@ -151,6 +149,178 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    finish(
+        &args,
+        plan.total,
+        &report,
+        write_failed,
+        &choice.label(),
+        Vec::new(),
+    )
+}
+
+/// `eval --engine spark`: the table predicted by a PySpark job on `--master` (written beside
+/// `--out`, or in a temporary folder removed afterwards), the metrics computed here from its
+/// output as `eval` computes them.
+fn eval_spark(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    use crate::eval::spark::{SparkOptions, check_setup};
+    // Spark's workers load the model and run its code, as MLflow's scoring server does.
+    let (card, remote, _) = super::open_to_run(
+        &args.model,
+        args.tracking_uri.as_deref(),
+        "local",
+        args.trust_model,
+    )?;
+    if remote.is_some() {
+        anyhow::bail!(
+            "--engine spark runs a model folder: download the model first (mlflow artifacts download -u {}) and give its folder",
+            args.model.display()
+        );
+    }
+    let python = match &args.settings.python {
+        Some(p) => p.clone(),
+        None => crate::predict::python::find(None)
+            .map(|c| c.path)
+            .context("no Python found for the Spark job: give --python")?,
+    };
+    let versions = check_setup(&python)?;
+    let env_manager = match args.env_manager {
+        super::args::EnvManagerArg::Virtualenv => "virtualenv",
+        super::args::EnvManagerArg::Uv => "uv",
+        super::args::EnvManagerArg::Local => "local",
+    };
+    let plan = crate::eval::prepare(
+        &card,
+        &args.dataset,
+        &args.options,
+        &crate::predict::BackendChoice::Local,
+    )?;
+    eprintln!(
+        "eval: {} on Spark ({}, pyspark and mlflow {versions})",
+        crate::text::printable(&plan.summary),
+        args.master
+    );
+    for note in &plan.notes {
+        eprintln!("note: {}", crate::text::printable(note));
+    }
+    // The job and Spark's output beside the predictions file, or in a folder of their own.
+    let (work, temporary) = match &args.out {
+        Some(out) => (out.with_extension("spark"), None),
+        None => {
+            let dir = std::env::temp_dir()
+                .join(format!("mlmodel-inspector-spark-{}", std::process::id()));
+            (dir.clone(), Some(dir))
+        }
+    };
+    let mut writer = match &args.out {
+        Some(path) => {
+            let dataset = plan.dataset_path().to_path_buf();
+            crate::eval::out::check_not_an_input(path, &[dataset.as_path(), card.root.as_path()])?;
+            Some(crate::eval::out::PredictionsWriter::create(path)?)
+        }
+        None => None,
+    };
+    let options = SparkOptions {
+        master: args.master.clone(),
+        python,
+        env_manager: env_manager.into(),
+        work: work.clone(),
+    };
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .context("the progress bar's template")?,
+    );
+    bar.set_message(format!("the Spark job on {}", args.master));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    catch_interrupt();
+    let progress = EvalProgress::default();
+    let mut write_error = None;
+    let result = crate::eval::spark::run(
+        &plan,
+        &card,
+        &options,
+        &progress,
+        &INTERRUPTED,
+        &mut |item| {
+            if let Some(w) = writer.as_mut()
+                && write_error.is_none()
+                && let Err(e) = w.write(item)
+            {
+                write_error = Some(e);
+            }
+        },
+    );
+    bar.finish_and_clear();
+    if let Some(dir) = &temporary {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let write_failed = close_predictions(&args, writer, write_error);
+    let (report, spark) = match result {
+        Ok(r) => r,
+        Err(e @ (EvalError::Backend(_) | EvalError::Engine(_))) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if temporary.is_none() {
+        eprintln!("note: the Spark job and its output: {}", work.display());
+    }
+    let extra = vec![
+        ("engine", serde_json::Value::from("spark")),
+        ("master", spark.master.clone().into()),
+        ("application_id", spark.application_id.clone().into()),
+        ("spark_version", spark.spark_version.clone().into()),
+        ("spark_rows", spark.rows.into()),
+    ];
+    finish(
+        &args,
+        plan.total,
+        &report,
+        write_failed,
+        &format!("Spark {} on {}", spark.spark_version, spark.master),
+        extra,
+    )
+}
+
+/// Finishes the predictions file: it takes its place only when it was written whole (a
+/// partial one is removed). True when it failed.
+fn close_predictions(
+    args: &EvalArgs,
+    writer: Option<crate::eval::out::PredictionsWriter<std::fs::File>>,
+    write_error: Option<crate::eval::out::OutError>,
+) -> bool {
+    let failed = match (writer, write_error) {
+        (_, Some(e)) => {
+            eprintln!("error: the predictions file stopped being written: {e}");
+            true
+        }
+        (Some(w), None) => match w.finish() {
+            Ok(_) => false,
+            Err(e) => {
+                eprintln!("error: the predictions file could not be written: {e}");
+                true
+            }
+        },
+        (None, None) => false,
+    };
+    if failed && let Some(path) = &args.out {
+        crate::eval::out::discard_partial(path);
+    }
+    failed
+}
+
+/// Prints the report (text, or JSON with `extra` fields) and says how the run ended.
+fn finish(
+    args: &EvalArgs,
+    total: usize,
+    report: &Report,
+    write_failed: bool,
+    backend: &str,
+    extra: Vec<(&str, serde_json::Value)>,
+) -> anyhow::Result<ExitCode> {
     for note in &report.runtime_notes {
         eprintln!("note: {}", crate::text::printable(note));
     }
@@ -158,14 +328,14 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         eprintln!(
             "error: {why}\nnote: the run stopped after {} of {} items; the metrics are of those",
             report.n + report.failed,
-            plan.total
+            total
         );
     }
     if report.cancelled {
         eprintln!(
             "note: stopped after {} of {} items; the metrics are of those",
             report.n + report.failed,
-            plan.total
+            total
         );
     }
     if let Some(names) = &report.names {
@@ -174,12 +344,15 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         let mut doc = report.to_json();
         if let Some(obj) = doc.as_object_mut() {
-            obj.insert("backend".into(), choice.label().into());
+            obj.insert("backend".into(), backend.into());
             obj.insert("elapsed_s".into(), report.elapsed.as_secs_f64().into());
+            for (key, value) in extra {
+                obj.insert(key.into(), value);
+            }
         }
         print_out(serde_json::to_string_pretty(&doc).context("cannot write the report")?)?;
     } else {
-        super::print_text(&report_text(&report))?;
+        super::print_text(&report_text(report))?;
     }
     Ok(
         if report.n == 0 || write_failed || report.stopped.is_some() {

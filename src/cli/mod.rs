@@ -184,6 +184,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             concurrency,
             out,
             json,
+            engine,
+            master,
             image_args,
             backend,
         } => {
@@ -221,6 +223,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 trust_model: backend.trust_model,
                 out,
                 json,
+                engine,
+                master,
+                env_manager: backend.env_manager,
             })
         }
         Command::Explain {

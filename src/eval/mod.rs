@@ -15,6 +15,7 @@ pub mod dataset;
 pub mod metrics;
 pub mod out;
 mod run;
+pub mod spark;
 
 pub use run::{RETRIES, run};
 
@@ -102,12 +103,20 @@ pub enum EvalError {
     /// The backend cannot run the model at all (it would fail every item the same way).
     #[error("{0}")]
     Backend(PredictError),
+    /// What an engine needs is missing here (Java, pyspark), or its files cannot be written:
+    /// said with how to get it.
+    #[error("{0}")]
+    Setup(String),
+    /// The engine ran and failed (a Spark stage, in Spark's words), or its output does not
+    /// add up.
+    #[error("{0}")]
+    Engine(String),
 }
 
 impl EvalError {
     /// Whether the fault is the arguments' or the dataset's (exit 2) rather than the backend's.
     pub fn is_usage(&self) -> bool {
-        !matches!(self, EvalError::Backend(_))
+        !matches!(self, EvalError::Backend(_) | EvalError::Engine(_))
     }
 }
 

@@ -92,7 +92,72 @@ impl Answered {
     }
 }
 
-impl Tally<'_> {
+impl<'a> Tally<'a> {
+    /// Nothing tallied yet.
+    fn new(plan: &'a Plan, progress: &'a EvalProgress) -> Self {
+        Tally {
+            plan,
+            task: plan.task,
+            names: plan.names.clone(),
+            names_looked: plan.names.is_some(),
+            classification: Classification::default(),
+            regression: Regression::default(),
+            mistakes: Vec::new(),
+            failures: Vec::new(),
+            n: 0,
+            labelled: 0,
+            failed: 0,
+            seen: 0,
+            progress,
+            down_streak: (None, 0),
+            stopped: None,
+            answered: Answered::default(),
+        }
+    }
+
+    /// The report of what was tallied.
+    fn report(mut self, cancelled: bool, started: Instant) -> Report {
+        let tally = &mut self;
+        let plan = tally.plan;
+        let stopped = tally.stopped.take();
+        let cancelled = cancelled && stopped.is_none();
+        let order: Vec<String> = tally
+            .names
+            .as_ref()
+            .map(|n| n.names.clone())
+            .unwrap_or_default();
+        let (classification, regression) = match (plan.labelled, tally.task) {
+            (false, _) | (_, None) => (None, None),
+            (true, Some(Task::Classification)) => (Some(tally.classification.report(&order)), None),
+            (true, Some(Task::Regression)) => (None, Some(tally.regression.report())),
+        };
+        Report {
+            task: tally.task,
+            n: tally.n,
+            labelled: tally.labelled,
+            failed: tally.failed,
+            retries: tally.progress.retries.load(Ordering::Relaxed),
+            cancelled,
+            stopped,
+            runtime: tally.answered.runtime.take(),
+            runtime_notes: tally
+                .answered
+                .notes
+                .drain(..)
+                .chain(tally.answered.changes.drain(..))
+                .collect(),
+            classification,
+            regression,
+            mistakes: std::mem::take(&mut tally.mistakes)
+                .into_iter()
+                .map(|(_, _, m)| m)
+                .collect(),
+            failures: std::mem::take(&mut tally.failures),
+            names: tally.names.take(),
+            elapsed: started.elapsed(),
+        }
+    }
+
     /// Counts a request that found the endpoint down; after [`STOP_AFTER`] in a row of the
     /// same kind, the run stops (what was done is kept and reported).
     fn endpoint_down(&mut self, how: Down, message: &str) -> Result<(), EvalError> {
@@ -582,19 +647,102 @@ impl Sender<'_> {
         outcome: &crate::predict::Outcome,
         count: usize,
     ) -> Result<Vec<Predicted>, Failure> {
-        tally.answered.saw(outcome);
-        let value = match &outcome.reply {
-            Reply::Predictions { value, .. } => value,
-            Reply::Rejected(r) => return Err(Failure::Item(r.to_string())),
-        };
-        let sections = crate::predict::answer::sections(value);
-        if tally.names.is_none() && !tally.names_looked {
-            // A labels file beside the model that fits the answer, as the Test tab finds it.
-            tally.names_looked = true;
-            tally.names = crate::session::read_outcome(outcome, self.card, None, true).labels;
-        }
-        read_rows(&sections, count, &mut tally.task, tally.names.as_ref()).map_err(Failure::Item)
+        read_answer(self.card, tally, outcome, count).map_err(Failure::Item)
     }
+}
+
+/// An answer as one prediction per item (the class names looked up at the first one: a
+/// labels file beside the model that fits the answer, as the Test tab finds it).
+fn read_answer(
+    card: &ModelCard,
+    tally: &mut Tally<'_>,
+    outcome: &crate::predict::Outcome,
+    count: usize,
+) -> Result<Vec<Predicted>, String> {
+    tally.answered.saw(outcome);
+    let value = match &outcome.reply {
+        Reply::Predictions { value, .. } => value,
+        Reply::Rejected(r) => return Err(r.to_string()),
+    };
+    let sections = crate::predict::answer::sections(value);
+    if tally.names.is_none() && !tally.names_looked {
+        tally.names_looked = true;
+        tally.names = crate::session::read_outcome(outcome, card, None, true).labels;
+    }
+    read_rows(&sections, count, &mut tally.task, tally.names.as_ref())
+}
+
+/// Answers made elsewhere (a Spark job's output, a batch endpoint's file): per item its id,
+/// its label and its answer as MLflow's scoring server would give that row's prediction
+/// (a number, a string, a list of scores; `None`: no prediction), tallied as [`run`] tallies
+/// a backend's answers, a chunk at a time read as `{"predictions": [...]}`: the same
+/// classes, names, metrics and mistakes.
+pub fn tally_answers(
+    plan: &Plan,
+    card: &ModelCard,
+    answers: &mut dyn Iterator<Item = Result<(String, Option<String>, Option<Value>), EvalError>>,
+    progress: &EvalProgress,
+    cancel: &AtomicBool,
+    on_item: &mut dyn FnMut(&ItemResult),
+) -> Result<Report, EvalError> {
+    /// Items read as one answer.
+    const CHUNK: usize = 1024;
+    let started = Instant::now();
+    let mut tally = Tally::new(plan, progress);
+    let mut cancelled = false;
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            cancelled = true;
+            break;
+        }
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for answer in answers.take(CHUNK) {
+            chunk.push(answer?);
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let (answered, missing): (Vec<_>, Vec<_>) = chunk.into_iter().partition(|a| a.2.is_some());
+        for (id, label, _) in missing {
+            tally.fail(
+                &Pending { id, label },
+                "no prediction for this item".into(),
+                on_item,
+            );
+        }
+        if answered.is_empty() {
+            continue;
+        }
+        let (items, values): (Vec<Pending>, Vec<Value>) = answered
+            .into_iter()
+            .map(|(id, label, value)| (Pending { id, label }, value.unwrap_or(Value::Null)))
+            .unzip();
+        let outcome = crate::predict::Outcome {
+            reply: Reply::Predictions {
+                value: Value::Array(values),
+                wrapped: true,
+                raw: String::new(),
+                non_finite: false,
+            },
+            latency: Duration::ZERO,
+            startup: Duration::ZERO,
+            runtime: None,
+            note: None,
+        };
+        match read_answer(card, &mut tally, &outcome, items.len()) {
+            Ok(rows) => {
+                for (item, row) in items.iter().zip(rows) {
+                    tally.predicted(item, row, on_item);
+                }
+            }
+            Err(message) => {
+                for item in &items {
+                    tally.fail(item, message.clone(), on_item);
+                }
+            }
+        }
+    }
+    Ok(tally.report(cancelled, started))
 }
 
 enum Failure {
@@ -639,24 +787,7 @@ pub fn run(
 ) -> Result<Report, EvalError> {
     let started = Instant::now();
     progress.total.store(plan.total, Ordering::Relaxed);
-    let mut tally = Tally {
-        plan,
-        task: plan.task,
-        names: plan.names.clone(),
-        names_looked: plan.names.is_some(),
-        classification: Classification::default(),
-        regression: Regression::default(),
-        mistakes: Vec::new(),
-        failures: Vec::new(),
-        n: 0,
-        labelled: 0,
-        failed: 0,
-        seen: 0,
-        progress,
-        down_streak: (None, 0),
-        stopped: None,
-        answered: Answered::default(),
-    };
+    let mut tally = Tally::new(plan, progress);
     let (shape, mut producer) = match &plan.data {
         Data::Images {
             folder,
@@ -732,40 +863,7 @@ pub fn run(
         Err(EvalError::Backend(PredictError::Cancelled)) => true,
         Err(e) => return Err(e),
     };
-    let stopped = tally.stopped.take();
-    let cancelled = cancelled && stopped.is_none();
-    let order: Vec<String> = tally
-        .names
-        .as_ref()
-        .map(|n| n.names.clone())
-        .unwrap_or_default();
-    let (classification, regression) = match (plan.labelled, tally.task) {
-        (false, _) | (_, None) => (None, None),
-        (true, Some(Task::Classification)) => (Some(tally.classification.report(&order)), None),
-        (true, Some(Task::Regression)) => (None, Some(tally.regression.report())),
-    };
-    Ok(Report {
-        task: tally.task,
-        n: tally.n,
-        labelled: tally.labelled,
-        failed: tally.failed,
-        retries: progress.retries.load(Ordering::Relaxed),
-        cancelled,
-        stopped,
-        runtime: tally.answered.runtime.take(),
-        runtime_notes: tally
-            .answered
-            .notes
-            .drain(..)
-            .chain(tally.answered.changes.drain(..))
-            .collect(),
-        classification,
-        regression,
-        mistakes: tally.mistakes.into_iter().map(|(_, _, m)| m).collect(),
-        failures: tally.failures,
-        names: tally.names,
-        elapsed: started.elapsed(),
-    })
+    Ok(tally.report(cancelled, started))
 }
 
 /// An endpoint's run: `concurrency` workers, each with its own connection, send the batches

@@ -31,6 +31,7 @@ mod hostile_runs;
 mod image_input;
 mod predict;
 mod scan;
+mod spark;
 mod tracking;
 mod validation;
 #[cfg(feature = "gui")]

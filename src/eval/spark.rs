@@ -1,0 +1,467 @@
+//! `eval --engine spark`: the table evaluated on a Spark master (`local[*]`, or a cluster's
+//! URL) with MLflow's own `mlflow.pyfunc.spark_udf`, the distributed engine people already run
+//! MLflow models on. A small PySpark job is written beside the predictions (the user can read
+//! and rerun it): it reads the dataset, casts the signature's columns to its types, applies the
+//! model to a `struct` of them with the `result_type` the signature's output asks for, and
+//! writes each row's line, label and prediction. The job runs with the chosen Python (with
+//! `PYSPARK_PYTHON` and `PYSPARK_DRIVER_PYTHON` set to it, or Spark's workers would take the
+//! system's); its output is read back and tallied by `eval`'s own code
+//! ([`super::run::tally_answers`]), with Spark's row count as a cross-check, so the numbers are
+//! `eval`'s.
+
+use std::io::Read as _;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::dataset::{TableKind, TableReader};
+use super::{Data, EvalError, EvalProgress, ItemResult, Plan, Report};
+use crate::model::ModelCard;
+use crate::model::signature::{ColType, DataType, Spec};
+
+/// The job's text: a fixed script that reads its settings from `job.json` beside it.
+const JOB: &str = include_str!("spark_job.py");
+
+/// How the Spark job runs.
+#[derive(Debug, Clone)]
+pub struct SparkOptions {
+    /// The Spark master: `local[*]`, `local[2]`, `spark://host:7077`, ...
+    pub master: String,
+    /// The Python with pyspark and mlflow (the driver's and the workers').
+    pub python: PathBuf,
+    /// `spark_udf`'s `env_manager`: `local` (the workers' Python as it is) or `virtualenv`.
+    pub env_manager: String,
+    /// The folder for the job, its settings, Spark's output and its log.
+    pub work: PathBuf,
+}
+
+/// What Spark said of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparkRun {
+    /// The master it ran on, as Spark names it.
+    pub master: String,
+    /// Spark's application id (`local-1733490000000`, `app-2026...`).
+    pub application_id: String,
+    /// Spark's version.
+    pub spark_version: String,
+    /// Rows Spark wrote.
+    pub rows: u64,
+    /// The job written for it.
+    pub job: PathBuf,
+}
+
+/// Spark's type for a signature column, or why the column cannot go through the job.
+fn spark_type(name: &str, ty: &ColType) -> Result<Option<&'static str>, String> {
+    Ok(match ty {
+        ColType::Scalar(DataType::Boolean) => Some("boolean"),
+        ColType::Scalar(DataType::Integer) => Some("int"),
+        ColType::Scalar(DataType::Long) => Some("long"),
+        ColType::Scalar(DataType::Float) => Some("float"),
+        ColType::Scalar(DataType::Double) => Some("double"),
+        ColType::Scalar(DataType::String) => Some("string"),
+        // No signature type: the column goes as read (text).
+        ColType::Any => None,
+        other => {
+            return Err(format!(
+                "column {name} is {}: the Spark engine sends numbers, strings and booleans",
+                other.label()
+            ));
+        }
+    })
+}
+
+/// `spark_udf`'s `result_type` for the model's output: `long`, `double`, `string` or
+/// `boolean` for one value a row, `array<double>` (or `array<long>`) for a vector of scores.
+/// Without it Spark guesses, and an int64 answer comes back as an array.
+pub fn result_type(card: &ModelCard) -> Result<&'static str, String> {
+    let Some(outputs) = card.signature.valid().and_then(|s| s.outputs.as_ref()) else {
+        return Ok("double");
+    };
+    let [spec] = outputs.specs.as_slice() else {
+        return Err(format!(
+            "the model has {} outputs: the Spark engine reads models with one",
+            outputs.specs.len()
+        ));
+    };
+    let scalar = |t: &ColType| match t {
+        ColType::Scalar(DataType::Integer | DataType::Long) => Some("long"),
+        ColType::Scalar(DataType::Float | DataType::Double) => Some("double"),
+        ColType::Scalar(DataType::String) => Some("string"),
+        ColType::Scalar(DataType::Boolean) => Some("boolean"),
+        _ => None,
+    };
+    let found = match spec {
+        Spec::Column(c) => scalar(&c.ty),
+        Spec::Tensor(t) => {
+            let integer = t.dtype.starts_with("int") || t.dtype.starts_with("uint");
+            let float = t.dtype.starts_with("float");
+            let text = t.dtype == "str" || t.dtype == "object";
+            let per_row: i64 = t.shape.iter().skip(1).product();
+            match (per_row, integer, float, text) {
+                (1, true, _, _) => Some("long"),
+                (1, _, true, _) => Some("double"),
+                (1, _, _, true) => Some("string"),
+                (n, true, _, _) if n > 1 => Some("array<long>"),
+                (n, _, true, _) if n > 1 => Some("array<double>"),
+                _ => None,
+            }
+        }
+    };
+    found.ok_or_else(|| {
+        format!(
+            "the model's output ({}) is not one Spark can return as a value or a vector",
+            spec.type_label()
+        )
+    })
+}
+
+/// Checks that `java` runs (pyspark 4 needs Java 17 or newer) and that `python` imports
+/// pyspark and mlflow, before anything is written: the message says what is missing and how
+/// to get it.
+pub fn check_setup(python: &Path) -> Result<String, EvalError> {
+    let java = std::env::var_os("JAVA_HOME")
+        .map(|home| PathBuf::from(home).join("bin").join("java"))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("java"));
+    let version = Command::new(&java)
+        .arg("-version")
+        .stdin(Stdio::null())
+        .output();
+    let no_java = || {
+        EvalError::Setup(
+            "no Java found (JAVA_HOME unset or without bin/java, and no java on PATH): Spark runs on the JVM, and pyspark 4 needs Java 17 or newer; install it (Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless) or set JAVA_HOME".into(),
+        )
+    };
+    match version {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stderr).into_owned();
+            if let Some(major) = java_major(&text)
+                && major < 17
+            {
+                return Err(EvalError::Setup(format!(
+                    "{} is Java {major}: pyspark 4 needs Java 17 or newer (set JAVA_HOME to one)",
+                    java.display()
+                )));
+            }
+        }
+        _ => return Err(no_java()),
+    }
+    let probe = Command::new(python)
+        .args([
+            "-c",
+            "import pyspark, mlflow; print(pyspark.__version__, mlflow.__version__)",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| EvalError::Setup(format!("{}: {e}", python.display())))?;
+    if !probe.status.success() {
+        let err = String::from_utf8_lossy(&probe.stderr);
+        let missing = if err.contains("No module named 'pyspark'") {
+            "pyspark"
+        } else if err.contains("No module named 'mlflow'") {
+            "mlflow"
+        } else {
+            return Err(EvalError::Setup(format!(
+                "{} cannot import pyspark and mlflow: {}",
+                python.display(),
+                crate::text::elide(err.trim(), 600)
+            )));
+        };
+        return Err(EvalError::Setup(format!(
+            "{} has no {missing}: install it there ({} -m pip install {missing}) or choose another Python with --python",
+            python.display(),
+            python.display()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&probe.stdout).trim().to_string())
+}
+
+/// The major version in `java -version`'s words (`openjdk version "17.0.15"`, `"1.8.0_392"`).
+fn java_major(text: &str) -> Option<u32> {
+    let quoted = text.split('"').nth(1)?;
+    let mut parts = quoted.split(['.', '_', '-', '+']);
+    let first: u32 = parts.next()?.parse().ok()?;
+    if first == 1 {
+        parts.next()?.parse().ok()
+    } else {
+        Some(first)
+    }
+}
+
+/// The job's settings for `plan` (a table): written as `job.json` beside the job.
+fn settings(
+    plan: &Plan,
+    card: &ModelCard,
+    options: &SparkOptions,
+) -> Result<(Value, &'static str), EvalError> {
+    let Data::Table {
+        path,
+        kind,
+        label,
+        send,
+        ..
+    } = &plan.data
+    else {
+        return Err(EvalError::Mismatch(
+            "the Spark engine evaluates tables (--csv or --jsonl); an image folder runs here"
+                .into(),
+        ));
+    };
+    let header = TableReader::open(path, *kind)?.columns;
+    let label = label.and_then(|i| header.get(i).cloned());
+    let mut columns = Vec::new();
+    for (name, _, ty) in send {
+        let cast = spark_type(name, ty).map_err(EvalError::Mismatch)?;
+        columns.push(json!([name, cast]));
+    }
+    let result = result_type(card).map_err(EvalError::Mismatch)?;
+    let dataset = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+    let model = std::path::absolute(&card.root).unwrap_or_else(|_| card.root.clone());
+    Ok((
+        json!({
+            "master": options.master,
+            "model": model,
+            "dataset": dataset,
+            "format": match kind { TableKind::Csv => "csv", TableKind::JsonLines => "json" },
+            // Line numbers as eval names items: a CSV's header is line 1.
+            "first_line": match kind { TableKind::Csv => 2, TableKind::JsonLines => 1 },
+            "label": label,
+            "columns": columns,
+            "result_type": result,
+            "env_manager": options.env_manager,
+            "predictions": options.work.join("predictions"),
+            "summary": options.work.join("summary.json"),
+        }),
+        result,
+    ))
+}
+
+/// Runs `plan` on Spark: writes the job into `options.work`, runs it with `options.python`
+/// (stopped when `cancel` is set), reads Spark's predictions back and tallies them with
+/// `eval`'s code. Each item goes to `on_item` as it is read.
+pub fn run(
+    plan: &Plan,
+    card: &ModelCard,
+    options: &SparkOptions,
+    progress: &EvalProgress,
+    cancel: &AtomicBool,
+    on_item: &mut dyn FnMut(&ItemResult),
+) -> Result<(Report, SparkRun), EvalError> {
+    let started = std::time::Instant::now();
+    let (config, result_type) = settings(plan, card, options)?;
+    let work = &options.work;
+    // The job runs in its folder: the Python by its whole path (not resolved: a venv's
+    // python is a link that must stay the venv's).
+    let python = std::path::absolute(&options.python).unwrap_or_else(|_| options.python.clone());
+    let io = |what: &Path, e: std::io::Error| EvalError::Setup(format!("{}: {e}", what.display()));
+    std::fs::create_dir_all(work).map_err(|e| io(work, e))?;
+    let job = work.join("job.py");
+    let config_path = work.join("job.json");
+    std::fs::write(&job, JOB).map_err(|e| io(&job, e))?;
+    let text = serde_json::to_string_pretty(&config).unwrap_or_default();
+    std::fs::write(&config_path, text).map_err(|e| io(&config_path, e))?;
+    let log_path = work.join("spark.log");
+    let log = std::fs::File::create(&log_path).map_err(|e| io(&log_path, e))?;
+    let log_err = log.try_clone().map_err(|e| io(&log_path, e))?;
+    // The Python's own folder first on PATH, as an activated venv has it (MLflow runs tools
+    // by name).
+    let path = match python.parent() {
+        Some(bin) => format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+        None => std::env::var("PATH").unwrap_or_default(),
+    };
+    progress.total.store(plan.total, Ordering::Relaxed);
+    let mut child = Command::new(&python)
+        .arg(&job)
+        .arg(&config_path)
+        .current_dir(work)
+        .env("PYSPARK_PYTHON", &python)
+        .env("PYSPARK_DRIVER_PYTHON", &python)
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| io(&python, e))?;
+    let status = loop {
+        if cancel.load(Ordering::Relaxed) {
+            // The job and the JVM it started (one process group).
+            stop_group(child.id());
+            let _ = child.wait();
+            return Err(EvalError::Backend(crate::predict::PredictError::Cancelled));
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => return Err(io(&python, e)),
+        }
+    };
+    if !status.success() {
+        return Err(EvalError::Engine(format!(
+            "the Spark job failed ({status}): {}\n(the whole log: {})",
+            failure_words(&log_path),
+            log_path.display()
+        )));
+    }
+    let summary: Value = std::fs::read_to_string(work.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    let spark = SparkRun {
+        master: summary["master"]
+            .as_str()
+            .unwrap_or(&options.master)
+            .to_string(),
+        application_id: summary["application_id"].as_str().unwrap_or("").to_string(),
+        spark_version: summary["spark_version"].as_str().unwrap_or("").to_string(),
+        rows: summary["rows"].as_u64().unwrap_or(0),
+        job,
+    };
+    let mut answers = Answers::open(&work.join("predictions"), result_type)?;
+    let mut report =
+        super::run::tally_answers(plan, card, &mut answers, progress, cancel, on_item)?;
+    // The whole run, the job's included.
+    report.elapsed = started.elapsed();
+    // Spark's count, eval's count and the rows read back agree, or the numbers are not
+    // eval's.
+    let read = answers.read;
+    if !report.cancelled && (read as u64 != spark.rows || read != plan.total) {
+        return Err(EvalError::Engine(format!(
+            "Spark wrote {} rows and {read} were read back, but {} has {} rows as eval reads it",
+            spark.rows,
+            plan.dataset_path().display(),
+            plan.total
+        )));
+    }
+    Ok((report, spark))
+}
+
+/// Stops a process group (the job and the JVM it started).
+fn stop_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory is shared.
+        unsafe {
+            libc::kill(-pid, libc::SIGTERM);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        // SAFETY: as above.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// What a failed job's log says, in Spark's words: its error lines (an analysis error, an
+/// exception's first line, a Python error), or the log's last lines.
+fn failure_words(log: &Path) -> String {
+    let mut text = String::new();
+    if let Ok(f) = std::fs::File::open(log) {
+        // The end of the log: its error is there.
+        let _ = f.take(4 << 20).read_to_string(&mut text);
+    }
+    let wanted = |l: &str| {
+        let l = l.trim_start();
+        l.starts_with("pyspark.errors")
+            || l.starts_with("py4j.protocol.Py4JJavaError")
+            || l.contains("Exception:")
+            || l.starts_with("Caused by:")
+            || l.starts_with("SystemExit")
+            || l.starts_with("mlflow.exceptions")
+            || l.starts_with("error:")
+    };
+    let picked: Vec<&str> = text.lines().filter(|l| wanted(l)).take(6).collect();
+    let lines: Vec<&str> = if picked.is_empty() {
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(8)..].to_vec()
+    } else {
+        picked
+    };
+    crate::text::elide(&lines.join("\n"), 2000)
+}
+
+/// Spark's predictions read back: its part files in order, a row at a time, each prediction
+/// as MLflow's scoring server would have answered it.
+struct Answers {
+    parts: std::vec::IntoIter<PathBuf>,
+    reader: Option<csv::Reader<std::fs::File>>,
+    result_type: &'static str,
+    /// Rows read so far.
+    read: usize,
+}
+
+impl Answers {
+    fn open(folder: &Path, result_type: &'static str) -> Result<Self, EvalError> {
+        let mut parts: Vec<PathBuf> = std::fs::read_dir(folder)
+            .map_err(|e| EvalError::Engine(format!("{}: {e}", folder.display())))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("part-") && n.ends_with(".csv"))
+            })
+            .collect();
+        parts.sort();
+        Ok(Self {
+            parts: parts.into_iter(),
+            reader: None,
+            result_type,
+            read: 0,
+        })
+    }
+
+    /// A prediction's text as the value MLflow's answer would hold.
+    fn value(&self, text: &str) -> Option<Value> {
+        if text.is_empty() {
+            return None;
+        }
+        match self.result_type {
+            "long" => text.parse::<i64>().ok().map(Value::from),
+            "double" => text
+                .parse::<f64>()
+                .ok()
+                .map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "boolean" => text.parse::<bool>().ok().map(Value::Bool),
+            t if t.starts_with("array") => serde_json::from_str(text).ok(),
+            _ => Some(Value::String(text.to_string())),
+        }
+    }
+}
+
+impl Iterator for Answers {
+    type Item = Result<(String, Option<String>, Option<Value>), EvalError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.reader.is_none() {
+                let part = self.parts.next()?;
+                match csv::ReaderBuilder::new().has_headers(true).from_path(&part) {
+                    Ok(r) => self.reader = Some(r),
+                    Err(e) => {
+                        return Some(Err(EvalError::Engine(format!("{}: {e}", part.display()))));
+                    }
+                }
+            }
+            let reader = self.reader.as_mut()?;
+            let mut record = csv::StringRecord::new();
+            match reader.read_record(&mut record) {
+                Ok(true) => {
+                    self.read += 1;
+                    let line = record.get(0).unwrap_or("").to_string();
+                    let label = record.get(1).filter(|l| !l.is_empty()).map(str::to_string);
+                    let value = self.value(record.get(2).unwrap_or(""));
+                    return Some(Ok((format!("line {line}"), label, value)));
+                }
+                Ok(false) => self.reader = None,
+                Err(e) => return Some(Err(EvalError::Engine(format!("Spark's predictions: {e}")))),
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+"""Written by mlmodel-inspector for `eval --engine spark`: the model applied to a table on Spark
+with MLflow's own spark_udf, each row's line, label and prediction written as CSV.
+
+Its settings are in job.json beside it. To run it again (the Python with pyspark and mlflow):
+
+    PYSPARK_PYTHON=PY PYSPARK_DRIVER_PYTHON=PY PY job.py job.json
+"""
+
+import json
+import sys
+
+import mlflow.pyfunc
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import LongType, StructField, StructType
+
+
+def main(settings_path):
+    with open(settings_path) as fh:
+        c = json.load(fh)
+    spark = (
+        SparkSession.builder.master(c["master"])
+        .appName("mlmodel-inspector eval")
+        .getOrCreate()
+    )
+    summary = {
+        "application_id": spark.sparkContext.applicationId,
+        "spark_version": spark.version,
+        "master": spark.sparkContext.master,
+    }
+    # Every cell as text, as the file has it; the signature's columns are cast below.
+    if c["format"] == "csv":
+        df = (
+            spark.read.option("header", True)
+            .option("inferSchema", False)
+            .option("escape", '"')
+            .option("multiLine", True)
+            .csv(c["dataset"])
+        )
+    else:
+        df = spark.read.json(c["dataset"])
+    wanted = [name for name, _ in c["columns"]] + ([c["label"]] if c["label"] else [])
+    missing = [name for name in wanted if name not in df.columns]
+    if missing:
+        raise SystemExit("error: columns missing from the dataset: " + ", ".join(missing))
+    # Rows numbered in file order, as eval names its items (line N).
+    numbered = spark.createDataFrame(
+        df.rdd.zipWithIndex().map(lambda pair: tuple(pair[0]) + (pair[1],)),
+        StructType(df.schema.fields + [StructField("__index", LongType(), False)]),
+    )
+    columns = [
+        F.col(name).cast(cast).alias(name) if cast else F.col(name)
+        for name, cast in c["columns"]
+    ]
+    predict = mlflow.pyfunc.spark_udf(
+        spark,
+        c["model"],
+        env_manager=c["env_manager"],
+        result_type=c["result_type"],
+    )
+    prediction = predict(F.struct(*columns))
+    if c["result_type"].startswith("array"):
+        prediction = F.to_json(prediction)
+    label = (
+        F.col(c["label"]).cast("string")
+        if c["label"]
+        else F.lit(None).cast("string")
+    )
+    out = numbered.select(
+        (F.col("__index") + c["first_line"]).alias("line"),
+        label.alias("label"),
+        prediction.alias("prediction"),
+    )
+    out.write.mode("overwrite").option("header", True).option("escape", '"').csv(
+        c["predictions"]
+    )
+    # Spark's own count of what it wrote: the cross-check of eval's.
+    summary["rows"] = spark.read.option("header", True).csv(c["predictions"]).count()
+    with open(c["summary"], "w") as fh:
+        json.dump(summary, fh)
+    spark.stop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
