@@ -237,12 +237,14 @@ fn eval_spark(args: EvalArgs) -> anyhow::Result<ExitCode> {
     catch_interrupt();
     let progress = EvalProgress::default();
     let mut write_error = None;
+    let master = args.master.clone();
     let result = crate::eval::spark::run(
         &plan,
         &card,
         &options,
         &progress,
         &INTERRUPTED,
+        &mut |status| bar.set_message(format!("Spark on {master}: {status}")),
         &mut |item| {
             if let Some(w) = writer.as_mut()
                 && write_error.is_none()
@@ -259,6 +261,12 @@ fn eval_spark(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let write_failed = close_predictions(&args, writer, write_error);
     let (report, spark) = match result {
         Ok(r) => r,
+        Err(EvalError::Backend(crate::predict::PredictError::Cancelled)) => {
+            eprintln!(
+                "error: stopped: the Spark job was cancelled before it finished (it and its JVM are stopped); Spark's predictions come only at its end, so there is nothing to report"
+            );
+            return Ok(ExitCode::from(1));
+        }
         Err(e @ (EvalError::Backend(_) | EvalError::Engine(_))) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(1));

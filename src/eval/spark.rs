@@ -235,20 +235,24 @@ fn settings(
             "env_manager": options.env_manager,
             "predictions": options.work.join("predictions"),
             "summary": options.work.join("summary.json"),
+            "status": options.work.join("status.json"),
         }),
         result,
     ))
 }
 
 /// Runs `plan` on Spark: writes the job into `options.work`, runs it with `options.python`
-/// (stopped when `cancel` is set), reads Spark's predictions back and tallies them with
-/// `eval`'s code. Each item goes to `on_item` as it is read.
+/// (stopped, with the JVM it started, when `cancel` is set), reads Spark's predictions back and
+/// tallies them with `eval`'s code. Spark's progress goes to `on_status` in a line ("stage 3
+/// (csv at job.py:97): 1 of 2 tasks") as its status tracker reports it; each item to
+/// `on_item` as it is read.
 pub fn run(
     plan: &Plan,
     card: &ModelCard,
     options: &SparkOptions,
     progress: &EvalProgress,
     cancel: &AtomicBool,
+    on_status: &mut dyn FnMut(&str),
     on_item: &mut dyn FnMut(&ItemResult),
 ) -> Result<(Report, SparkRun), EvalError> {
     let started = std::time::Instant::now();
@@ -300,7 +304,12 @@ pub fn run(
         }
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) => std::thread::sleep(Duration::from_millis(200)),
+            Ok(None) => {
+                if let Some(line) = status_line(&work.join("status.json")) {
+                    on_status(&line);
+                }
+                std::thread::sleep(Duration::from_millis(200))
+            }
             Err(e) => return Err(io(&python, e)),
         }
     };
@@ -344,6 +353,33 @@ pub fn run(
     Ok((report, spark))
 }
 
+/// Spark's active stages in a line, from the status the job writes: "stage 3 (csv at
+/// job.py:97): 1 of 2 tasks"; `None` before the first or while no stage runs.
+fn status_line(path: &Path) -> Option<String> {
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(64 << 10)
+        .read_to_string(&mut text)
+        .ok()?;
+    let status: Value = serde_json::from_str(&text).ok()?;
+    let stages: Vec<String> = status["stages"]
+        .as_array()?
+        .iter()
+        .take(4)
+        .map(|s| {
+            format!(
+                "stage {} ({}): {} of {} tasks",
+                s["stage"].as_u64().unwrap_or(0),
+                crate::text::elide(s["name"].as_str().unwrap_or(""), 40),
+                s["done"].as_u64().unwrap_or(0),
+                s["tasks"].as_u64().unwrap_or(0)
+            )
+        })
+        .collect();
+    (!stages.is_empty()).then(|| stages.join("; "))
+}
+
 /// Stops a process group (the job and the JVM it started).
 fn stop_group(pid: u32) {
     if let Ok(pid) = i32::try_from(pid) {
@@ -359,32 +395,51 @@ fn stop_group(pid: u32) {
     }
 }
 
-/// What a failed job's log says, in Spark's words: its error lines (an analysis error, an
-/// exception's first line, a Python error), or the log's last lines.
+/// What a failed job's log says, in Spark's words: its errors' messages, each once (an
+/// exception's message without its class, a Python error whole, the job's own `error:`), or
+/// the log's last lines when none is found.
 fn failure_words(log: &Path) -> String {
     let mut text = String::new();
     if let Ok(f) = std::fs::File::open(log) {
-        // The end of the log: its error is there.
         let _ = f.take(4 << 20).read_to_string(&mut text);
     }
-    let wanted = |l: &str| {
-        let l = l.trim_start();
-        l.starts_with("pyspark.errors")
-            || l.starts_with("py4j.protocol.Py4JJavaError")
-            || l.contains("Exception:")
-            || l.starts_with("Caused by:")
-            || l.starts_with("SystemExit")
-            || l.starts_with("mlflow.exceptions")
-            || l.starts_with("error:")
-    };
-    let picked: Vec<&str> = text.lines().filter(|l| wanted(l)).take(6).collect();
-    let lines: Vec<&str> = if picked.is_empty() {
+    let mut found: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let l = line.trim();
+        // Spark's JSON log records repeat what the plain lines say.
+        if l.starts_with('{') {
+            continue;
+        }
+        let message = if let Some(i) = l.find("Exception: ") {
+            l.get(i + "Exception: ".len()..).unwrap_or(l).to_string()
+        } else if l.starts_with("error:") {
+            l.trim_start_matches("error:").trim().to_string()
+        } else {
+            match l.split_once(": ") {
+                Some((kind, _))
+                    if !kind.contains(' ')
+                        && (kind.ends_with("Error") || kind.ends_with("Exit")) =>
+                {
+                    l.to_string()
+                }
+                _ => continue,
+            }
+        };
+        if !message.is_empty() && !found.contains(&message) {
+            found.push(message);
+            if found.len() == 3 {
+                break;
+            }
+        }
+    }
+    if found.is_empty() {
         let all: Vec<&str> = text.lines().collect();
-        all[all.len().saturating_sub(8)..].to_vec()
-    } else {
-        picked
-    };
-    crate::text::elide(&lines.join("\n"), 2000)
+        found = all[all.len().saturating_sub(8)..]
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+    }
+    crate::text::elide(&found.join("\n"), 2000)
 }
 
 /// Spark's predictions read back: its part files in order, a row at a time, each prediction

@@ -7,12 +7,37 @@ Its settings are in job.json beside it. To run it again (the Python with pyspark
 """
 
 import json
+import os
 import sys
+import threading
 
 import mlflow.pyfunc
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import LongType, StructField, StructType
+
+
+def watch(sc, path, stop):
+    """Writes the active stages and their tasks to `path` twice a second (Spark's status
+    tracker), for the progress line of `eval`."""
+    tracker = sc.statusTracker()
+    while not stop.wait(0.5):
+        stages = []
+        for sid in sorted(tracker.getActiveStageIds()):
+            info = tracker.getStageInfo(sid)
+            if info is not None:
+                stages.append(
+                    {
+                        "stage": sid,
+                        "name": info.name,
+                        "done": info.numCompletedTasks,
+                        "tasks": info.numTasks,
+                    }
+                )
+        tmp = path + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump({"stages": stages}, fh)
+        os.replace(tmp, path)
 
 
 def main(settings_path):
@@ -23,6 +48,10 @@ def main(settings_path):
         .appName("mlmodel-inspector eval")
         .getOrCreate()
     )
+    stop = threading.Event()
+    threading.Thread(
+        target=watch, args=(spark.sparkContext, c["status"], stop), daemon=True
+    ).start()
     summary = {
         "application_id": spark.sparkContext.applicationId,
         "spark_version": spark.version,
@@ -48,6 +77,11 @@ def main(settings_path):
         df.rdd.zipWithIndex().map(lambda pair: tuple(pair[0]) + (pair[1],)),
         StructType(df.schema.fields + [StructField("__index", LongType(), False)]),
     )
+    # Spread over every core or executor (a small file is one partition); written back in
+    # line order below.
+    numbered = numbered.repartition(
+        max(spark.sparkContext.defaultParallelism, df.rdd.getNumPartitions())
+    )
     columns = [
         F.col(name).cast(cast).alias(name) if cast else F.col(name)
         for name, cast in c["columns"]
@@ -71,13 +105,14 @@ def main(settings_path):
         label.alias("label"),
         prediction.alias("prediction"),
     )
-    out.write.mode("overwrite").option("header", True).option("escape", '"').csv(
+    out.orderBy("line").write.mode("overwrite").option("header", True).option("escape", '"').csv(
         c["predictions"]
     )
     # Spark's own count of what it wrote: the cross-check of eval's.
     summary["rows"] = spark.read.option("header", True).csv(c["predictions"]).count()
     with open(c["summary"], "w") as fh:
         json.dump(summary, fh)
+    stop.set()
     spark.stop()
 
 

@@ -123,3 +123,202 @@ fn the_diabetes_regression_on_spark_gives_the_numbers_of_the_local_backend() {
     );
     assert_eq!(local["task"], "regression");
 }
+
+/// `eval --engine spark` with these arguments (iris's model and --label species unless the
+/// table says otherwise), with `env` set: exit code and stderr.
+fn spark_eval(table: &Path, out: &Path, python: &Path, env: &[(&str, &str)]) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"));
+    command
+        .arg("eval")
+        .arg(model("sklearn_iris_class_names"))
+        .arg("--csv")
+        .arg(table)
+        .args([
+            "--label", "species", "--engine", "spark", "--master", "local[2]",
+        ])
+        .arg("--out")
+        .arg(out)
+        .arg("--python")
+        .arg(python);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// What is missing is said before anything runs, with how to get it (exit 2): Java (JAVA_HOME
+/// and PATH pointing at nothing), pyspark in the chosen Python (a bare venv), the columns the
+/// signature asks for (listed; no job written). A row Spark cannot cast stops its stage, and
+/// Spark's own words say why (exit 1).
+#[test]
+fn spark_says_what_is_missing_and_why_a_stage_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let iris = repo("tests/fixtures/eval/iris.csv");
+    let out = dir.path().join("preds.csv");
+    // No Java.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (code, err) = spark_eval(
+        &iris,
+        &out,
+        &venv_python(),
+        &[
+            ("PATH", empty.to_str().unwrap()),
+            ("JAVA_HOME", "/nonexistent"),
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no Java found"), "{err}");
+    assert!(err.contains("pyspark 4 needs Java 17 or newer"), "{err}");
+    // No pyspark in the chosen Python.
+    let bare = dir.path().join("bare");
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let bare_python = bare.join("bin").join("python");
+    let (code, err) = spark_eval(&iris, &out, &bare_python, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{} has no pyspark: install it there",
+            bare_python.display()
+        )),
+        "{err}"
+    );
+    // A column of the signature missing from the table.
+    let short = dir.path().join("short.csv");
+    let text = std::fs::read_to_string(&iris).unwrap();
+    let cut: String = text
+        .lines()
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            format!("{},{},{},{}\n", cells[0], cells[1], cells[2], cells[4])
+        })
+        .collect();
+    std::fs::write(&short, cut).unwrap();
+    let (code, err) = spark_eval(&short, &out, &venv_python(), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("petal_width"), "{err}");
+    assert!(
+        !dir.path().join("preds.spark").exists(),
+        "no job was written"
+    );
+    // iris.csv's row with 'wide' for a sepal width: Spark's cast fails its stage.
+    let (code, err) = spark_eval(&iris, &out, &venv_python(), &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("the Spark job failed"), "{err}");
+    assert!(
+        err.contains("[CAST_INVALID_INPUT] The value 'wide' of the type \"STRING\" cannot be cast to \"DOUBLE\""),
+        "{err}"
+    );
+}
+
+/// Ctrl+C stops the job and the JVM it started, and says that nothing is reported.
+#[test]
+fn ctrl_c_stops_the_spark_job_and_its_jvm() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(repo("tests/fixtures/eval/diabetes.csv")).unwrap();
+    let mut lines = source.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let mut text = format!("{header}\n");
+    for i in 0..20_000 {
+        text.push_str(rows[i % rows.len()]);
+        text.push('\n');
+    }
+    let table = dir.path().join("big.csv");
+    std::fs::write(&table, text).unwrap();
+    let out = dir.path().join("preds.csv");
+    let child = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("eval")
+        .arg(model("sklearn_diabetes"))
+        .arg("--csv")
+        .arg(&table)
+        .args([
+            "--label", "target", "--engine", "spark", "--master", "local[2]",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .arg("--python")
+        .arg(venv_python())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Until Spark reports a stage.
+    let status = dir.path().join("preds.spark").join("status.json");
+    let started = std::time::Instant::now();
+    while !status.exists() {
+        assert!(
+            started.elapsed().as_secs() < 180,
+            "Spark never reported a stage"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The JVM is running in the job's group.
+    let group = job_group(dir.path());
+    assert!(
+        in_group(group).iter().any(|(_, comm)| comm == "java"),
+        "the JVM runs in the job's group: {:?}",
+        in_group(group)
+    );
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("the Spark job was cancelled"), "{err}");
+    // No process of the job is left: the job runs in a process group of its own (its id the
+    // job's first process's), the JVM in it. (A killed process takes a moment to go; one
+    // that has gone but is not yet reaped does not count.)
+    let living = || in_group(group);
+    let stopped = std::time::Instant::now();
+    while !living().is_empty() && stopped.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(living().is_empty(), "left running: {:?}", living());
+}
+
+/// The process group of the Spark job under `dir` (the pid of its Python, which leads it).
+fn job_group(dir: &Path) -> u32 {
+    let job = dir.join("preds.spark").join("job.py");
+    let found = Command::new("pgrep")
+        .arg("-o")
+        .arg("-f")
+        .arg(job.to_str().unwrap())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&found.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no job process for {}", job.display()))
+}
+
+/// The living processes of process group `group` (pid, command), zombies left out.
+fn in_group(group: u32) -> Vec<(String, String)> {
+    let out = Command::new("ps")
+        .args(["-e", "-o", "pgid=,pid=,stat=,comm="])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            match f.as_slice() {
+                [pgid, pid, stat, comm, ..]
+                    if *pgid == group.to_string() && !stat.starts_with('Z') =>
+                {
+                    Some((pid.to_string(), comm.to_string()))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
