@@ -85,6 +85,8 @@ echo "== Scan oracle: picklescan's globals and fickling's imports of every fixtu
 echo "== Explain reference: shap's exact Shapley values for the diabetes rows"
 "$python" tests/fixtures/explain/make_explain.py --check
 "$python" tests/fixtures/explain/occlusion_reference.py --check
+echo "== Azure batch reference: mlflow.pyfunc's predictions in an Azure ML batch endpoint's predictions.csv"
+"$python" tests/fixtures/eval/azure/make_predictions.py --check
 
 echo "== cargo test"
 cargo test --lib --bins --tests --locked

@@ -207,7 +207,7 @@ pub enum Command {
         tracking_uri: Option<String>,
         /// A folder of images: one subfolder per class, named after it (integer names are class
         /// indices); a folder of images without subfolders gives predictions without metrics.
-        #[arg(long, value_name = "DIR", required_unless_present_any = ["csv", "jsonl"], conflicts_with_all = ["csv", "jsonl"])]
+        #[arg(long, value_name = "DIR", required_unless_present_any = ["csv", "jsonl", "labels_from"], conflicts_with_all = ["csv", "jsonl", "labels_from"])]
         images: Option<PathBuf>,
         /// A CSV file with a header row; its columns are matched to the signature by name.
         #[arg(long, value_name = "FILE", conflicts_with = "jsonl")]
@@ -241,6 +241,16 @@ pub enum Command {
         /// Print one JSON document: n, failed, metrics, confusion_matrix, per_class, mistakes.
         #[arg(long)]
         json: bool,
+        /// Score predictions made elsewhere instead of predicting: an Azure ML batch
+        /// endpoint's predictions.csv (a line per row or image, `['file', prediction]`), the
+        /// output folder of --engine spark, or a CSV of id (or input, file, line) and
+        /// prediction; matched to --labels-from's items by row id or file name.
+        #[arg(long, value_name = "FILE", requires = "labels_from")]
+        predictions: Option<PathBuf>,
+        /// The labelled dataset the --predictions are scored against: an image folder, or a
+        /// CSV or JSON-lines table with --label.
+        #[arg(long, value_name = "DATASET", requires = "predictions", conflicts_with_all = ["csv", "jsonl"])]
+        labels_from: Option<PathBuf>,
         /// Where the rows are predicted: `local` (here, through --backend) or `spark` (a
         /// PySpark job with MLflow's spark_udf on --master, written beside --out, with the
         /// Python of --python; the metrics are computed here from its output).

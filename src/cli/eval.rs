@@ -31,6 +31,8 @@ pub struct EvalArgs {
     pub master: String,
     /// `spark_udf`'s env_manager (`--engine spark`): local, or virtualenv.
     pub env_manager: super::args::EnvManagerArg,
+    /// Predictions made elsewhere, scored against the dataset instead of predicting.
+    pub predictions: Option<PathBuf>,
 }
 
 /// `--engine`: where the rows are predicted.
@@ -63,6 +65,9 @@ pub(super) fn catch_interrupt() {
 }
 
 pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    if let Some(file) = args.predictions.clone() {
+        return eval_predictions(args, &file);
+    }
     if args.engine == Engine::Spark {
         return eval_spark(args);
     }
@@ -289,6 +294,80 @@ fn eval_spark(args: EvalArgs) -> anyhow::Result<ExitCode> {
         &report,
         write_failed,
         &format!("Spark {} on {}", spark.spark_version, spark.master),
+        extra,
+    )
+}
+
+/// `eval --predictions FILE --labels-from DATASET`: predictions made elsewhere scored against
+/// the dataset's labels, as `eval` scores its own (nothing is predicted; the model gives the
+/// class names and the columns).
+fn eval_predictions(args: EvalArgs, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let crate::session::Opened { card, .. } =
+        crate::session::open(&args.model, args.tracking_uri.as_deref())?;
+    let plan = crate::eval::prepare(
+        &card,
+        &args.dataset,
+        &args.options,
+        &crate::predict::BackendChoice::Local,
+    )?;
+    let predictions = crate::eval::elsewhere::read(file)?;
+    eprintln!(
+        "eval: {} predictions from {} ({}), against {}",
+        predictions.count,
+        file.display(),
+        predictions.format,
+        crate::text::printable(&plan.summary)
+    );
+    let mut writer = match &args.out {
+        Some(path) => {
+            let dataset = plan.dataset_path().to_path_buf();
+            crate::eval::out::check_not_an_input(path, &[dataset.as_path(), file])?;
+            Some(crate::eval::out::PredictionsWriter::create(path)?)
+        }
+        None => None,
+    };
+    let progress = EvalProgress::default();
+    let mut write_error = None;
+    let (report, (unmatched, left)) = crate::eval::elsewhere::score(
+        &plan,
+        &card,
+        predictions,
+        &progress,
+        &AtomicBool::new(false),
+        &mut |item| {
+            if let Some(w) = writer.as_mut()
+                && write_error.is_none()
+                && let Err(e) = w.write(item)
+            {
+                write_error = Some(e);
+            }
+        },
+    )?;
+    let write_failed = close_predictions(&args, writer, write_error);
+    if report.failed > 0 {
+        eprintln!(
+            "note: {} of the dataset's items have no prediction or cannot be scored (listed under failures)",
+            report.failed
+        );
+    }
+    if left > 0 {
+        eprintln!(
+            "note: {left} predictions match no item of the dataset: {}{}",
+            unmatched.join(", "),
+            if left > unmatched.len() { ", …" } else { "" }
+        );
+    }
+    let extra = vec![
+        ("predictions", file.display().to_string().into()),
+        ("unmatched_predictions", left.into()),
+        ("unmatched_examples", unmatched.clone().into()),
+    ];
+    finish(
+        &args,
+        plan.total,
+        &report,
+        write_failed,
+        "predictions made elsewhere",
         extra,
     )
 }

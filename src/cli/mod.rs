@@ -186,6 +186,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             engine,
             master,
+            predictions,
+            labels_from,
             image_args,
             backend,
         } => {
@@ -194,6 +196,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let table = csv
                 .map(|f| (f, TableKind::Csv))
                 .or(jsonl.map(|f| (f, TableKind::JsonLines)));
+            let table = table.or_else(|| {
+                labels_from
+                    .as_ref()
+                    .filter(|p| !p.is_dir())
+                    .map(|f| (f.clone(), TableKind::of(f)))
+            });
+            let images = images.or_else(|| labels_from.filter(|p| p.is_dir()));
             let dataset = match (images, table) {
                 (Some(dir), _) => crate::eval::DatasetSpec::Images(dir),
                 (None, Some((file, kind))) => crate::eval::DatasetSpec::Table {
@@ -226,6 +235,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 engine,
                 master,
                 env_manager: backend.env_manager,
+                predictions,
             })
         }
         Command::Explain {

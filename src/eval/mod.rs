@@ -12,6 +12,7 @@
 
 mod batches;
 pub mod dataset;
+pub mod elsewhere;
 pub mod metrics;
 pub mod out;
 mod run;

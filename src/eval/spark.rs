@@ -442,6 +442,20 @@ fn failure_words(log: &Path) -> String {
     crate::text::elide(&found.join("\n"), 2000)
 }
 
+/// The CSV part files Spark wrote into `folder`, in order.
+pub fn part_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(folder)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("part-") && n.ends_with(".csv"))
+        })
+        .collect();
+    parts.sort();
+    Ok(parts)
+}
+
 /// Spark's predictions read back: its part files in order, a row at a time, each prediction
 /// as MLflow's scoring server would have answered it.
 struct Answers {
@@ -454,16 +468,8 @@ struct Answers {
 
 impl Answers {
     fn open(folder: &Path, result_type: &'static str) -> Result<Self, EvalError> {
-        let mut parts: Vec<PathBuf> = std::fs::read_dir(folder)
-            .map_err(|e| EvalError::Engine(format!("{}: {e}", folder.display())))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("part-") && n.ends_with(".csv"))
-            })
-            .collect();
-        parts.sort();
+        let parts = part_files(folder)
+            .map_err(|e| EvalError::Engine(format!("{}: {e}", folder.display())))?;
         Ok(Self {
             parts: parts.into_iter(),
             reader: None,

@@ -891,3 +891,71 @@ fn memory_stays_flat_as_the_dataset_grows() {
         peaks[0] / 1024
     );
 }
+
+/// Predictions made elsewhere (issue 45), scored against the labelled table: an Azure ML batch
+/// endpoint's predictions.csv for the diabetes table (tests/fixtures/eval/azure/
+/// make_predictions.py writes it in the documented form, a Python literal `['diabetes.csv',
+/// prediction]` a line, from mlflow.pyfunc's predictions) gives scikit-learn's numbers and
+/// each item's prediction as the recorded reference; with lines missing and another file's
+/// lines added, the items without a prediction fail and the strays are listed; a CSV of id and
+/// prediction scores the same.
+#[test]
+fn predictions_made_elsewhere_are_scored_as_eval_scores_its_own() {
+    let want = &reference()["diabetes_csv"];
+    let model = crate::common::model("sklearn_diabetes");
+    let table = crate::common::repo("tests/fixtures/eval/diabetes.csv");
+    let azure = crate::common::repo("tests/fixtures/eval/azure/predictions.csv");
+    let scored = |file: &std::path::Path| {
+        eval_cli(&[
+            model.as_os_str(),
+            "--predictions".as_ref(),
+            file.as_os_str(),
+            "--labels-from".as_ref(),
+            table.as_os_str(),
+            "--label".as_ref(),
+            "target".as_ref(),
+        ])
+    };
+    let (code, doc, rows, stderr) = scored(&azure);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("142 predictions from") && stderr.contains("Azure ML batch endpoint"),
+        "{stderr}"
+    );
+    assert_matches("diabetes_csv", &doc, &rows, want);
+    assert_eq!(doc["unmatched_predictions"], 0);
+    // Ten lines missing, three of another file added.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&azure).unwrap();
+    let mut lines: Vec<&str> = text.lines().skip(10).collect();
+    let extra = "['other.csv', 1.0]";
+    lines.extend([extra, extra, extra]);
+    let partial = dir.path().join("predictions.csv");
+    std::fs::write(&partial, lines.join("\n")).unwrap();
+    let (code, doc, _, stderr) = scored(&partial);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(doc["failed"], 10, "{doc}");
+    assert_eq!(doc["n"], 132);
+    assert_eq!(doc["unmatched_predictions"], 3);
+    assert!(
+        stderr.contains("3 predictions match no item of the dataset: other.csv (3)"),
+        "{stderr}"
+    );
+    // The shift by ten lines: the last ten rows have no line naming them.
+    assert_eq!(doc["failures"][0]["input"], "line 134", "{doc}");
+    assert_eq!(doc["failures"][0]["error"], "no prediction for this item");
+    // A CSV of id and prediction.
+    let csv: String = std::iter::once("id,prediction".to_string())
+        .chain(text.lines().enumerate().map(|(k, l)| {
+            let value = l.trim_end_matches(']').rsplit(", ").next().unwrap();
+            format!("line {},{value}", k + 2)
+        }))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ids = dir.path().join("ids.csv");
+    std::fs::write(&ids, csv).unwrap();
+    let (code, doc, rows, stderr) = scored(&ids);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("a CSV of id and prediction"), "{stderr}");
+    assert_matches("diabetes_csv", &doc, &rows, want);
+}

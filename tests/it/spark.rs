@@ -86,6 +86,24 @@ fn same_numbers_both_ways(model_dir: &Path, table: &Path, label: &str) -> (Value
     // The predictions file has every item, as --backend local writes it.
     let rows = |p: &Path| csv::Reader::from_path(p).unwrap().records().count();
     assert_eq!(rows(&spark_out), rows(&local_out));
+    // Spark's output folder, scored again as predictions made elsewhere: the same numbers.
+    let rescored_out = dir.path().join("rescored.csv");
+    let folder = work.join("predictions");
+    let (code, rescored, err) = eval_json(
+        &[
+            model_dir,
+            "--predictions",
+            folder.to_str().unwrap(),
+            "--labels-from",
+            table,
+            "--label",
+            label,
+        ],
+        &rescored_out,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Spark's output"), "{err}");
+    assert_eq!(numbers(&rescored), numbers(&local), "{err}");
     (local, spark)
 }
 
