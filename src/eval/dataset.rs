@@ -392,7 +392,10 @@ fn open(path: &Path) -> Result<File, DatasetError> {
 
 /// Reads one line of at most [`MAX_LINE_BYTES`] into `buf` (without its end); `Ok(None)` at
 /// the end, `Ok(Some(false))` for a line too long (skipped to its end).
-fn read_line(reader: &mut BufReader<File>, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+pub(super) fn read_line(
+    reader: &mut BufReader<File>,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<bool>> {
     buf.clear();
     let n = reader
         .by_ref()

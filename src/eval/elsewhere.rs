@@ -7,18 +7,18 @@
 //! prediction fail, and predictions that match no item are listed.
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, Read as _};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use serde_json::Value;
 
-use super::dataset::TableReader;
-use super::{Data, EvalError, EvalProgress, ItemResult, Plan, Report};
+use super::dataset::{Cell, TableKind, TableReader};
+use super::{AnsweredItem, Data, EvalError, EvalProgress, ItemResult, Plan, Report};
 use crate::model::ModelCard;
 
-/// The longest line read from a predictions file.
-const MAX_LINE: usize = 16 << 20;
+/// The most text of ids and predictions held while they wait for their items: a file past it
+/// is refused (score it in parts) rather than held whole.
+pub const MAX_HELD: u64 = 1 << 30;
 
 /// The predictions read from a file, by what names their item.
 #[derive(Debug, Default)]
@@ -32,6 +32,8 @@ pub struct Predictions {
     pub format: &'static str,
     /// Predictions read.
     pub count: usize,
+    /// The text held so far (ids and predictions), against [`MAX_HELD`].
+    held: u64,
 }
 
 /// The value a prediction's text stands for: a number, a list (JSON or a Python literal), or
@@ -122,7 +124,8 @@ fn file_name(s: &str) -> String {
 
 /// Reads the predictions at `path`: a folder of Spark part files, an Azure batch endpoint's
 /// literal lines, or a CSV whose header names an id column (`input`, `id`, `file`, `line`,
-/// `row`) and `prediction` (without a header: id, then prediction).
+/// `row`) and `prediction`. Lines and records are capped as a dataset's are
+/// ([`super::dataset::MAX_LINE_BYTES`]), and the whole at [`MAX_HELD`].
 pub fn read(path: &Path) -> Result<Predictions, EvalError> {
     let fail = |e: String| EvalError::Mismatch(format!("{}: {e}", path.display()));
     let mut out = Predictions::default();
@@ -141,78 +144,70 @@ pub fn read(path: &Path) -> Result<Predictions, EvalError> {
     }
     let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
     let mut reader = std::io::BufReader::new(file);
-    let mut first = String::new();
-    (&mut reader)
-        .take(MAX_LINE as u64)
-        .read_line(&mut first)
-        .map_err(|e| fail(e.to_string()))?;
-    let literal_lines = matches!(first.trim_start().chars().next(), Some('[' | '('));
-    if !literal_lines {
-        out.format = "a CSV of id and prediction";
-        return read_csv(path, &mut out).map(|()| out);
-    }
-    out.format = "an Azure ML batch endpoint's predictions.csv (file, prediction)";
-    let mut line_number = 1usize;
-    let mut line = first;
+    let mut line = Vec::new();
+    let mut line_number = 0usize;
     loop {
-        let t = line.trim();
-        if !t.is_empty() {
-            match literal(t, 0) {
-                Some((Value::Array(items), rest))
-                    if rest.trim().trim_end_matches(',').is_empty() =>
-                {
-                    match items.as_slice() {
-                        [Value::String(file), prediction] => {
-                            out.by_file
-                                .entry(file_name(file))
-                                .or_default()
-                                .push(prediction.clone());
-                            out.count += 1;
-                        }
-                        _ => {
-                            return Err(fail(format!(
-                                "line {line_number} is not [file, prediction]: {}",
-                                crate::text::elide(t, 120)
-                            )));
-                        }
-                    }
+        line_number += 1;
+        let Some(whole) =
+            super::dataset::read_line(&mut reader, &mut line).map_err(|e| fail(e.to_string()))?
+        else {
+            break;
+        };
+        if !whole {
+            return Err(fail(format!(
+                "line {line_number} is longer than {} bytes",
+                super::dataset::MAX_LINE_BYTES
+            )));
+        }
+        let text = String::from_utf8_lossy(&line);
+        let t = text.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if out.format.is_empty() {
+            if !matches!(t.chars().next(), Some('[' | '(')) {
+                out.format = "a CSV of id and prediction";
+                read_csv(path, &mut out)?;
+                return Ok(out);
+            }
+            out.format = "an Azure ML batch endpoint's predictions.csv (file, prediction)";
+        }
+        let parsed = literal(t, 0).filter(|(_, rest)| rest.trim().trim_end_matches(',').is_empty());
+        match parsed.map(|(v, _)| v) {
+            Some(Value::Array(items)) => match <[Value; 2]>::try_from(items) {
+                Ok([Value::String(file), prediction]) => {
+                    out.hold(t.len() as u64).map_err(fail)?;
+                    out.by_file
+                        .entry(file_name(&file))
+                        .or_default()
+                        .push(prediction);
+                    out.count += 1;
                 }
                 _ => {
                     return Err(fail(format!(
-                        "line {line_number} is not a Python literal [file, prediction]: {}",
+                        "line {line_number} is not [file, prediction]: {}",
                         crate::text::elide(t, 120)
                     )));
                 }
+            },
+            _ => {
+                return Err(fail(format!(
+                    "line {line_number} is not a Python literal [file, prediction]: {}",
+                    crate::text::elide(t, 120)
+                )));
             }
-        }
-        line.clear();
-        line_number += 1;
-        let n = (&mut reader)
-            .take(MAX_LINE as u64)
-            .read_line(&mut line)
-            .map_err(|e| fail(e.to_string()))?;
-        if n == 0 {
-            break;
         }
     }
     Ok(out)
 }
 
-/// Reads a CSV of id and prediction into `out.by_id` (a `line` column's numbers become
-/// `line N`).
+/// Reads a CSV of id and prediction (a header naming them) into `out.by_id`, through
+/// [`TableReader`]; a `line` column's numbers become `line N`.
 fn read_csv(path: &Path, out: &mut Predictions) -> Result<(), EvalError> {
     let fail = |e: String| EvalError::Mismatch(format!("{}: {e}", path.display()));
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| fail(e.to_string()))?;
-    let mut records = reader.records();
-    let Some(first) = records.next() else {
-        return Ok(());
-    };
-    let first = first.map_err(|e| fail(e.to_string()))?;
-    let names: Vec<String> = first
+    let mut table = TableReader::open(path, TableKind::Csv)?;
+    let names: Vec<String> = table
+        .columns
         .iter()
         .map(|c| c.trim().to_ascii_lowercase())
         .collect();
@@ -220,62 +215,69 @@ fn read_csv(path: &Path, out: &mut Predictions) -> Result<(), EvalError> {
         .iter()
         .position(|n| ["input", "id", "file", "line", "row"].contains(&n.as_str()));
     let prediction_col = names.iter().position(|n| n == "prediction");
-    let (id_col, prediction_col, lines, header) = match (id_col, prediction_col) {
-        (Some(i), Some(p)) => (i, p, names.get(i).is_some_and(|n| n == "line"), true),
-        _ => (0, 1, false, false),
+    let (Some(id_col), Some(prediction_col)) = (id_col, prediction_col) else {
+        return Err(fail(format!(
+            "its header ({}) names no id column (input, id, file, line or row) and prediction column",
+            crate::text::elide(&table.columns.join(", "), 200)
+        )));
     };
-    let mut take = |record: &csv::StringRecord| {
-        let (Some(id), Some(prediction)) = (record.get(id_col), record.get(prediction_col)) else {
-            return;
+    let lines = names.get(id_col).is_some_and(|n| n == "line");
+    while let Some(row) = table.next_row() {
+        let row = row.map_err(|(id, problem)| fail(format!("{id}: {problem}")))?;
+        let cell = |i: usize| row.cells.get(i).and_then(Cell::label_text);
+        let (Some(id), Some(prediction)) = (cell(id_col), cell(prediction_col)) else {
+            continue;
         };
-        if prediction.trim().is_empty() {
-            return;
-        }
-        let id = if lines {
-            format!("line {}", id.trim())
-        } else {
-            id.trim().to_string()
-        };
-        out.by_id.insert(id, value_of(prediction));
+        out.hold((id.len() + prediction.len()) as u64)
+            .map_err(fail)?;
+        let id = if lines { format!("line {id}") } else { id };
+        out.by_id.insert(id, value_of(&prediction));
         out.count += 1;
-    };
-    if !header {
-        take(&first);
-    }
-    for record in records {
-        let record = record.map_err(|e| fail(e.to_string()))?;
-        take(&record);
     }
     Ok(())
 }
 
 impl Predictions {
-    /// The prediction for item `id` (the `ordinal`-th item of a table in `file`), taken out.
-    fn take(&mut self, id: &str, file: &str, ordinal: usize) -> Result<Option<Value>, String> {
+    /// Counts `bytes` more held, refusing past [`MAX_HELD`].
+    fn hold(&mut self, bytes: u64) -> Result<(), String> {
+        self.held += bytes;
+        if self.held > MAX_HELD {
+            return Err(format!(
+                "more than {} MiB of predictions to hold while matching them: score the file in parts",
+                MAX_HELD >> 20
+            ));
+        }
+        Ok(())
+    }
+
+    /// The prediction for item `id` (the `ordinal`-th item of a table in `file`), taken out,
+    /// or why there is none.
+    fn take(&mut self, id: &str, file: &str, ordinal: usize) -> Result<Value, String> {
+        let none = || "no prediction for this item".to_string();
         if let Some(v) = self.by_id.remove(id) {
-            return Ok(Some(v));
+            return Ok(v);
         }
         let name = file_name(id);
         if !file.is_empty() {
             // A table's rows: the k-th line naming its file.
-            return Ok(self
+            return self
                 .by_file
                 .get_mut(file)
-                .and_then(|values| values.get_mut(ordinal).map(std::mem::take)));
+                .and_then(|values| values.get_mut(ordinal).map(std::mem::take))
+                .ok_or_else(none);
         }
         if let Some(v) = self.by_id.remove(&name) {
-            return Ok(Some(v));
+            return Ok(v);
         }
         match self.by_file.get_mut(&name).map(|v| v.as_mut_slice()) {
-            Some([one]) => Ok(Some(std::mem::take(one))),
-            Some([]) | None => Ok(None),
+            Some([one]) => Ok(std::mem::take(one)),
+            Some([]) | None => Err(none()),
             Some(many) => Err(format!(
                 "{} predictions name {name}: which is this item's cannot be told",
                 many.len()
             )),
         }
     }
-
     /// What was not matched to any item: a few ids and how many in all.
     fn unmatched(&self) -> (Vec<String>, usize) {
         let mut ids: Vec<String> = self.by_id.keys().cloned().collect();
@@ -298,7 +300,7 @@ impl Predictions {
 }
 
 /// One item as the tally takes it: its id, its label, its prediction (none: it fails).
-type Answer = Result<(String, Option<String>, Option<Value>), EvalError>;
+type Answer = Result<AnsweredItem, EvalError>;
 
 /// Scores `predictions` against `plan`'s labelled items: each item's prediction found by its
 /// id or file name (none: the item fails, "no prediction for this item"), tallied by `eval`'s
@@ -317,10 +319,8 @@ pub fn score(
                 let predictions = &mut predictions;
                 Box::new((0..folder.len()).filter_map(move |i| {
                     let item = folder.item(i)?;
-                    Some(Ok(match predictions.take(&item.id, "", 0) {
-                        Ok(v) => (item.id, item.label, v),
-                        Err(_) => (item.id, item.label, None),
-                    }))
+                    let answer = predictions.take(&item.id, "", 0);
+                    Some(Ok((item.id, item.label, answer)))
                 }))
             }
             Data::Table {
@@ -339,12 +339,16 @@ pub fn score(
                         Ok(row) => {
                             let label_text = label
                                 .and_then(|i| row.cells.get(i))
-                                .and_then(super::dataset::Cell::label_text);
-                            let v = predictions.take(&row.id, &file, k).ok().flatten();
-                            Ok((row.id, label_text, v))
+                                .and_then(Cell::label_text);
+                            let answer = predictions.take(&row.id, &file, k);
+                            Ok((row.id, label_text, answer))
                         }
-                        // A row that cannot be read has no label to score: it fails.
-                        Err((id, _)) => Ok((id, None, None)),
+                        // A row that cannot be read has no label to score: it fails, saying
+                        // why (its prediction is used up).
+                        Err((id, problem)) => {
+                            let _ = predictions.take(&id, &file, k);
+                            Ok((id, None, Err(problem)))
+                        }
                     })
                 }))
             }

@@ -18,7 +18,7 @@ pub mod out;
 mod run;
 pub mod spark;
 
-pub use run::{RETRIES, run};
+pub use run::{AnsweredItem, RETRIES, run};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;

@@ -672,15 +672,17 @@ fn read_answer(
     read_rows(&sections, count, &mut tally.task, tally.names.as_ref())
 }
 
-/// Answers made elsewhere (a Spark job's output, a batch endpoint's file): per item its id,
-/// its label and its answer as MLflow's scoring server would give that row's prediction
-/// (a number, a string, a list of scores; `None`: no prediction), tallied as [`run`] tallies
+/// One item answered elsewhere: its id, its label, and its answer as MLflow's scoring server
+/// would give that row's prediction (a number, a string, a list of scores), or why it has none.
+pub type AnsweredItem = (String, Option<String>, Result<Value, String>);
+
+/// Answers made elsewhere (a Spark job's output, a batch endpoint's file), tallied as [`run`] tallies
 /// a backend's answers, a chunk at a time read as `{"predictions": [...]}`: the same
 /// classes, names, metrics and mistakes.
 pub fn tally_answers(
     plan: &Plan,
     card: &ModelCard,
-    answers: &mut dyn Iterator<Item = Result<(String, Option<String>, Option<Value>), EvalError>>,
+    answers: &mut dyn Iterator<Item = Result<AnsweredItem, EvalError>>,
     progress: &EvalProgress,
     cancel: &AtomicBool,
     on_item: &mut dyn FnMut(&ItemResult),
@@ -702,21 +704,20 @@ pub fn tally_answers(
         if chunk.is_empty() {
             break;
         }
-        let (answered, missing): (Vec<_>, Vec<_>) = chunk.into_iter().partition(|a| a.2.is_some());
-        for (id, label, _) in missing {
-            tally.fail(
-                &Pending { id, label },
-                "no prediction for this item".into(),
-                on_item,
-            );
+        let mut items = Vec::with_capacity(chunk.len());
+        let mut values = Vec::with_capacity(chunk.len());
+        for (id, label, answer) in chunk {
+            match answer {
+                Ok(value) => {
+                    items.push(Pending { id, label });
+                    values.push(value);
+                }
+                Err(why) => tally.fail(&Pending { id, label }, why, on_item),
+            }
         }
-        if answered.is_empty() {
+        if items.is_empty() {
             continue;
         }
-        let (items, values): (Vec<Pending>, Vec<Value>) = answered
-            .into_iter()
-            .map(|(id, label, value)| (Pending { id, label }, value.unwrap_or(Value::Null)))
-            .unzip();
         let outcome = crate::predict::Outcome {
             reply: Reply::Predictions {
                 value: Value::Array(values),

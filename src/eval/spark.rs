@@ -399,10 +399,16 @@ fn stop_group(pid: u32) {
 /// exception's message without its class, a Python error whole, the job's own `error:`), or
 /// the log's last lines when none is found.
 fn failure_words(log: &Path) -> String {
-    let mut text = String::new();
-    if let Ok(f) = std::fs::File::open(log) {
-        let _ = f.take(4 << 20).read_to_string(&mut text);
+    // The log's last 4 MiB: a failed job's error is at its end.
+    const TAIL: u64 = 4 << 20;
+    let mut bytes = Vec::new();
+    if let Ok(mut f) = std::fs::File::open(log) {
+        use std::io::Seek as _;
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let _ = f.seek(std::io::SeekFrom::Start(len.saturating_sub(TAIL)));
+        let _ = f.take(TAIL).read_to_end(&mut bytes);
     }
+    let text = String::from_utf8_lossy(&bytes);
     let mut found: Vec<String> = Vec::new();
     for line in text.lines() {
         let l = line.trim();
@@ -456,11 +462,12 @@ pub fn part_files(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(parts)
 }
 
-/// Spark's predictions read back: its part files in order, a row at a time, each prediction
-/// as MLflow's scoring server would have answered it.
+/// Spark's predictions read back: its part files in order, a row at a time through
+/// [`TableReader`] (records capped as any table's), each prediction as MLflow's scoring server
+/// would have answered it.
 struct Answers {
     parts: std::vec::IntoIter<PathBuf>,
-    reader: Option<csv::Reader<std::fs::File>>,
+    reader: Option<TableReader>,
     result_type: &'static str,
     /// Rows read so far.
     read: usize,
@@ -478,12 +485,10 @@ impl Answers {
         })
     }
 
-    /// A prediction's text as the value MLflow's answer would hold.
-    fn value(&self, text: &str) -> Option<Value> {
-        if text.is_empty() {
-            return None;
-        }
-        match self.result_type {
+    /// A prediction's text as the value MLflow's answer would hold, or why there is none.
+    fn value(&self, text: &str) -> Result<Value, String> {
+        let value = match self.result_type {
+            _ if text.is_empty() => None,
             "long" => text.parse::<i64>().ok().map(Value::from),
             "double" => text
                 .parse::<f64>()
@@ -492,36 +497,52 @@ impl Answers {
             "boolean" => text.parse::<bool>().ok().map(Value::Bool),
             t if t.starts_with("array") => serde_json::from_str(text).ok(),
             _ => Some(Value::String(text.to_string())),
-        }
+        };
+        value.ok_or_else(|| {
+            format!(
+                "Spark gave no {} prediction for this row ({:?})",
+                self.result_type,
+                crate::text::elide(text, 40)
+            )
+        })
     }
 }
 
 impl Iterator for Answers {
-    type Item = Result<(String, Option<String>, Option<Value>), EvalError>;
+    type Item = Result<super::AnsweredItem, EvalError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if self.reader.is_none() {
                 let part = self.parts.next()?;
-                match csv::ReaderBuilder::new().has_headers(true).from_path(&part) {
+                match TableReader::open(&part, TableKind::Csv) {
                     Ok(r) => self.reader = Some(r),
-                    Err(e) => {
-                        return Some(Err(EvalError::Engine(format!("{}: {e}", part.display()))));
-                    }
+                    Err(e) => return Some(Err(EvalError::Engine(e.to_string()))),
                 }
             }
             let reader = self.reader.as_mut()?;
-            let mut record = csv::StringRecord::new();
-            match reader.read_record(&mut record) {
-                Ok(true) => {
+            match reader.next_row() {
+                Some(Ok(row)) => {
                     self.read += 1;
-                    let line = record.get(0).unwrap_or("").to_string();
-                    let label = record.get(1).filter(|l| !l.is_empty()).map(str::to_string);
-                    let value = self.value(record.get(2).unwrap_or(""));
-                    return Some(Ok((format!("line {line}"), label, value)));
+                    let cell = |i: usize| {
+                        row.cells
+                            .get(i)
+                            .and_then(super::dataset::Cell::label_text)
+                            .unwrap_or_default()
+                    };
+                    let label = Some(cell(1)).filter(|l| !l.is_empty());
+                    return Some(Ok((
+                        format!("line {}", cell(0)),
+                        label,
+                        self.value(&cell(2)),
+                    )));
                 }
-                Ok(false) => self.reader = None,
-                Err(e) => return Some(Err(EvalError::Engine(format!("Spark's predictions: {e}")))),
+                Some(Err((id, problem))) => {
+                    return Some(Err(EvalError::Engine(format!(
+                        "Spark's predictions, {id}: {problem}"
+                    ))));
+                }
+                None => self.reader = None,
             }
         }
     }

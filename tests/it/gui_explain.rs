@@ -52,6 +52,16 @@ fn explain_json(args: &[&str]) -> Value {
     crate::common::cli_json(&all)
 }
 
+/// The window's map is `explain --json`'s: the same cells within 1e-9.
+fn same_grid(doc: &Value, e: &mlmodel_inspector::explain::occlusion::ImageExplanation) {
+    let cli: Vec<Vec<f64>> = serde_json::from_value(doc["grid"].clone()).unwrap();
+    assert_eq!(cli.len(), e.grid.len());
+    assert_eq!(cli.first().map(Vec::len), e.grid.first().map(Vec::len));
+    for (a, b) in cli.iter().flatten().zip(e.grid.iter().flatten()) {
+        assert!((a - b).abs() <= 1e-9, "{a} against {b}");
+    }
+}
+
 fn click_explain(h: &mut Harness<'static, InspectorApp>) {
     h.get_by_label("🔍 Explain…").click();
     h.step();
@@ -105,11 +115,7 @@ fn the_overlay_of_the_quadrant_model_is_strongest_top_left_with_explains_numbers
         doc["rows_predicted"].as_u64().unwrap() as usize,
         e.rows_predicted
     );
-    let cli: Vec<Vec<f64>> = serde_json::from_value(doc["grid"].clone()).unwrap();
-    assert_eq!(cli.len(), e.grid.len());
-    for (a, b) in cli.iter().flatten().zip(e.grid.iter().flatten()) {
-        assert!((a - b).abs() <= 1e-9, "{a} against {b}");
-    }
+    same_grid(&doc, &e);
     // Hovering a cell shows its drop in words: row 1, column 3 (4-pixel cells of a 64-pixel
     // image drawn `rect` wide).
     let rect = h.get_by_label_contains("Occlusion map.").rect();
@@ -380,11 +386,7 @@ fn an_image_is_explained_through_an_endpoint_url_as_the_command_line_does() {
         e.rows_predicted, 65,
         "8 positions a side through an endpoint"
     );
-    let cli: Vec<Vec<f64>> = serde_json::from_value(doc["grid"].clone()).unwrap();
-    assert_eq!(cli.len(), e.grid.len());
-    for (a, b) in cli.iter().flatten().zip(e.grid.iter().flatten()) {
-        assert!((a - b).abs() <= 1e-9, "{a} against {b}");
-    }
+    same_grid(&doc, &e);
     let (r, c, _) = e.strongest().unwrap();
     assert!(r < 4 && c < 4, "strongest at {r}, {c}");
 }

@@ -523,3 +523,46 @@ fn images_are_decoded_within_one_bound_across_workers() {
     assert_eq!(doc["n"], 2, "{}", r.stderr);
     assert!(r.peak < 700 * MIB, "peak {} MiB", r.peak / MIB);
 }
+
+/// A predictions file to score (`eval --predictions`) that claims one endless line: a
+/// 100 MiB Azure-style literal line, and a CSV whose one cell is 100 MiB. Each is refused by
+/// its line's or record's cap (16 MiB, as any dataset's), within 80 MiB, naming the file.
+#[test]
+fn a_predictions_file_of_one_endless_line_is_refused_within_80_mb() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let model = crate::common::model("sklearn_diabetes");
+    let table = crate::common::repo("tests/fixtures/eval/diabetes.csv");
+    for (name, head) in [
+        ("literal.csv", "['diabetes.csv', '"),
+        ("ids.csv", "id,prediction\nline 2,"),
+    ] {
+        let path = dir.path().join(name);
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        f.write_all(head.as_bytes()).unwrap();
+        let chunk = vec![b'7'; 1 << 20];
+        for _ in 0..100 {
+            f.write_all(&chunk).unwrap();
+        }
+        f.write_all(b"\n").unwrap();
+        drop(f);
+        let r = run(&[
+            os("eval"),
+            os(&model),
+            os("--predictions"),
+            os(&path),
+            os("--labels-from"),
+            os(&table),
+            os("--label"),
+            os("target"),
+        ]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(name), "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("longer than 16777216 bytes"),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(r.peak < 80 * MIB, "{name}: peak {} MiB", r.peak / MIB);
+    }
+}
