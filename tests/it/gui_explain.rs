@@ -390,3 +390,31 @@ fn an_image_is_explained_through_an_endpoint_url_as_the_command_line_does() {
     let (r, c, _) = e.strongest().unwrap();
     assert!(r < 4 && c < 4, "strongest at {r}, {c}");
 }
+
+/// A row of the table form (the input example's rows) explained through MLflow's scoring
+/// server against a chosen background: named by its place in the form ("row 0 of the table"),
+/// not by a line of the file written for it.
+#[test]
+fn a_row_of_the_table_form_is_named_by_its_place_in_the_form() {
+    let model = crate::common::model("sklearn_diabetes");
+    let mut settings = settings();
+    crate::gui::trust(&mut settings, &model);
+    let mut h = app_with(Some(model), settings);
+    tab(&mut h, "Test");
+    predict(&mut h);
+    assert!(shows(&h, "Answer — run 1"), "{}", first_result(&h));
+    assert!(shows(&h, "explains the answer for row 0 of the table"));
+    let field = h.get_by_role_and_label(Role::TextInput, "Background table");
+    field.focus();
+    field.type_text(repo("tests/fixtures/eval/diabetes.csv").to_str().unwrap());
+    h.run_steps(2);
+    click_explain(&mut h);
+    match explanations(&h).pop() {
+        Some(mlmodel_inspector::explain::Explanation::Row(e)) => {
+            assert_eq!(e.row_id, "row 0 of the table");
+            assert_eq!(e.background_rows, 50);
+        }
+        other => panic!("no row explanation: {other:?}"),
+    }
+    assert!(shows(&h, "The predicted value for row 0 of the table"));
+}

@@ -242,10 +242,18 @@ impl Spec {
                     }
                     None => None,
                 };
+                let form = folder.is_some();
                 let result = crate::explain::table::run(
                     card, runner, choice, settings, &spec, progress, cancel,
                 )
-                .map(Explanation::Row)
+                .map(|mut e| {
+                    // The form's row by its place in the form, not by a line of the file
+                    // written for it.
+                    if form {
+                        e.row_id = format!("row {} of the table", spec.row);
+                    }
+                    Explanation::Row(e)
+                })
                 .map_err(|e| words(e, "rows"));
                 if let Some(folder) = folder {
                     let _ = std::fs::remove_dir_all(folder);
