@@ -207,14 +207,19 @@ pub enum Command {
         tracking_uri: Option<String>,
         /// A folder of images: one subfolder per class, named after it (integer names are class
         /// indices); a folder of images without subfolders gives predictions without metrics.
-        #[arg(long, value_name = "DIR", required_unless_present_any = ["csv", "jsonl", "labels_from"], conflicts_with_all = ["csv", "jsonl", "labels_from"])]
+        #[arg(long, value_name = "DIR", required_unless_present_any = ["csv", "jsonl", "parquet", "labels_from"], conflicts_with_all = ["csv", "jsonl", "parquet", "labels_from"])]
         images: Option<PathBuf>,
         /// A CSV file with a header row; its columns are matched to the signature by name.
-        #[arg(long, value_name = "FILE", conflicts_with = "jsonl")]
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["jsonl", "parquet"])]
         csv: Option<PathBuf>,
         /// A JSON-lines file, one object a row; its keys are matched to the signature by name.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "parquet")]
         jsonl: Option<PathBuf>,
+        /// A Parquet table, a file or a folder of part files (`key=value` subfolders are
+        /// columns), read by Spark: with --engine spark. Its columns are matched to the
+        /// signature by name; items are named by file and row (`part-0.parquet row 12`).
+        #[arg(long, value_name = "DIR", conflicts_with = "labels_from")]
+        parquet: Option<PathBuf>,
         /// The table's column holding the labels (without it: predictions only).
         #[arg(long, value_name = "COL", conflicts_with = "images")]
         label: Option<String>,
@@ -249,7 +254,7 @@ pub enum Command {
         predictions: Option<PathBuf>,
         /// The labelled dataset the --predictions are scored against: an image folder, or a
         /// CSV or JSON-lines table with --label.
-        #[arg(long, value_name = "DATASET", requires = "predictions", conflicts_with_all = ["csv", "jsonl"])]
+        #[arg(long, value_name = "DATASET", requires = "predictions", conflicts_with_all = ["csv", "jsonl", "parquet"])]
         labels_from: Option<PathBuf>,
         /// Where the rows are predicted: `local` (here, through --backend) or `spark` (a
         /// PySpark job with MLflow's spark_udf on --master, written beside --out, with the

@@ -71,6 +71,12 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if args.engine == Engine::Spark {
         return eval_spark(args);
     }
+    if let DatasetSpec::Parquet { path, .. } = &args.dataset {
+        anyhow::bail!(
+            "{}: Parquet is read by Spark: add --engine spark (--master local[*] runs it on this machine), or give the table as --csv or --jsonl",
+            path.display()
+        );
+    }
     let (card, remote, choice) = super::open_to_run(
         &args.model,
         args.tracking_uri.as_deref(),
@@ -89,10 +95,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut writer = match &args.out {
         Some(path) => {
             // Before anything is opened for writing: the file is none of the run's inputs.
-            let dataset = match &args.dataset {
-                DatasetSpec::Images(folder) => folder.as_path(),
-                DatasetSpec::Table { file, .. } => file.as_path(),
-            };
+            let dataset = plan.dataset_path();
             crate::eval::out::check_not_an_input(path, &[dataset, card.root.as_path()])?;
             Some(crate::eval::out::PredictionsWriter::create(path)?)
         }
@@ -167,7 +170,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
 /// `eval --engine spark`: the table predicted by a PySpark job on `--master` (written beside
 /// `--out`, or in a temporary folder removed afterwards), the metrics computed here from its
 /// output as `eval` computes them.
-fn eval_spark(args: EvalArgs) -> anyhow::Result<ExitCode> {
+fn eval_spark(mut args: EvalArgs) -> anyhow::Result<ExitCode> {
     use crate::eval::spark::{SparkOptions, check_setup};
     // Spark's workers load the model and run its code, as MLflow's scoring server does.
     let (card, remote, _) = super::open_to_run(
@@ -176,11 +179,20 @@ fn eval_spark(args: EvalArgs) -> anyhow::Result<ExitCode> {
         "local",
         args.trust_model,
     )?;
-    if remote.is_some() {
-        anyhow::bail!(
-            "--engine spark runs a model folder: download the model first (mlflow artifacts download -u {}) and give its folder",
-            args.model.display()
+    // A model on a tracking server: every file fetched into the cache, whose folder Spark
+    // loads (spark_udf ships it to a cluster's executors itself).
+    if let Some(mut remote) = remote
+        && remote.lacks(None)
+    {
+        eprintln!(
+            "eval: fetching {} ({}) from {} for Spark",
+            remote.uri,
+            crate::text::human_size(remote.missing_bytes()),
+            remote.tracking.base
         );
+        remote
+            .fetch(None, &crate::source::Progress::default())
+            .with_context(|| format!("cannot fetch {}", remote.uri))?;
     }
     let python = match &args.settings.python {
         Some(p) => p.clone(),
@@ -189,6 +201,9 @@ fn eval_spark(args: EvalArgs) -> anyhow::Result<ExitCode> {
             .context("no Python found for the Spark job: give --python")?,
     };
     let versions = check_setup(&python)?;
+    if let DatasetSpec::Parquet { path, label, .. } = &args.dataset {
+        args.dataset = crate::eval::spark::describe_parquet(&python, path, label.clone())?;
+    }
     let env_manager = match args.env_manager {
         super::args::EnvManagerArg::Virtualenv => "virtualenv",
         super::args::EnvManagerArg::Uv => "uv",

@@ -177,6 +177,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             images,
             csv,
             jsonl,
+            parquet,
             label,
             labels,
             task,
@@ -203,16 +204,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .map(|f| (f.clone(), TableKind::of(f)))
             });
             let images = images.or_else(|| labels_from.filter(|p| p.is_dir()));
-            let dataset = match (images, table) {
-                (Some(dir), _) => crate::eval::DatasetSpec::Images(dir),
-                (None, Some((file, kind))) => crate::eval::DatasetSpec::Table {
+            let dataset = match (images, table, parquet) {
+                (Some(dir), _, _) => crate::eval::DatasetSpec::Images(dir),
+                (None, Some((file, kind)), _) => crate::eval::DatasetSpec::Table {
                     file,
                     label,
                     kind: Some(kind),
                 },
-                (None, None) => {
-                    anyhow::bail!("give the dataset: --images DIR, --csv FILE or --jsonl FILE")
-                }
+                // Described by the Spark engine's Python before the plan is made.
+                (None, None, Some(path)) => crate::eval::DatasetSpec::Parquet {
+                    path,
+                    label,
+                    columns: Vec::new(),
+                    rows: 0,
+                },
+                (None, None, None) => anyhow::bail!(
+                    "give the dataset: --images DIR, --csv FILE, --jsonl FILE or --parquet DIR"
+                ),
             };
             let options = crate::eval::EvalOptions {
                 batch: batch.map(|b| b as usize),

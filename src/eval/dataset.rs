@@ -246,6 +246,9 @@ pub enum TableKind {
     Csv,
     /// One JSON object a line.
     JsonLines,
+    /// Apache Parquet (a file, or a folder of part files): read by Spark (`eval --engine
+    /// spark`), described by pyarrow ([`super::spark::describe_parquet`]); not read here.
+    Parquet,
 }
 
 impl TableKind {
@@ -430,6 +433,10 @@ pub(super) fn read_line(
 impl TableReader {
     /// Opens a table and reads its columns.
     pub fn open(path: &Path, kind: TableKind) -> Result<Self, DatasetError> {
+        // Before opening: a Parquet dataset is often a folder.
+        if kind == TableKind::Parquet {
+            return Err(parquet_here(path));
+        }
         let file = open(path)?;
         let err = |problem: String| DatasetError::Read {
             path: path.to_path_buf(),
@@ -480,6 +487,7 @@ impl TableReader {
                     },
                 })
             }
+            TableKind::Parquet => Err(parquet_here(path)),
             TableKind::JsonLines => {
                 let mut reader = BufReader::new(file);
                 let mut buf = Vec::new();
@@ -635,6 +643,14 @@ impl TableReader {
                 }
             }
         }
+    }
+}
+
+/// Why a Parquet dataset is not read here.
+fn parquet_here(path: &Path) -> DatasetError {
+    DatasetError::Read {
+        path: path.to_path_buf(),
+        problem: "Parquet is read by Spark: evaluate it with --engine spark, or give the table as CSV or JSON lines".into(),
     }
 }
 

@@ -72,6 +72,19 @@ pub enum DatasetSpec {
         /// says ([`TableKind::of`]).
         kind: Option<TableKind>,
     },
+    /// A Parquet table (a file, or a folder of part files as Spark writes them), evaluated on
+    /// Spark: its columns and row count as [`spark::describe_parquet`] read them from its
+    /// footers (nothing here reads its rows).
+    Parquet {
+        /// The file or folder.
+        path: PathBuf,
+        /// The column holding the labels (`None`: predictions only, no metrics).
+        label: Option<String>,
+        /// Its columns (partition columns of a `key=value` folder included).
+        columns: Vec<String>,
+        /// Its rows.
+        rows: usize,
+    },
 }
 
 /// How an evaluation runs.
@@ -163,6 +176,8 @@ enum Data {
         path: PathBuf,
         kind: TableKind,
         label: Option<usize>,
+        /// The file's columns, in its order.
+        columns: Vec<String>,
         /// Sent columns.
         send: Vec<SentColumn>,
         /// How the rows are sent.
@@ -484,11 +499,28 @@ pub fn prepare(
                 fixed,
             )
         }
-        DatasetSpec::Table { file, label, kind } => {
-            let kind = kind.unwrap_or_else(|| TableKind::of(file));
-            let table = TableReader::open(file, kind)?;
-            let columns = table.columns.clone();
-            drop(table);
+        DatasetSpec::Table { .. } | DatasetSpec::Parquet { .. } => {
+            let (file, label, kind, columns, total) = match spec {
+                DatasetSpec::Parquet {
+                    path,
+                    label,
+                    columns,
+                    rows,
+                } => (path, label, TableKind::Parquet, columns.clone(), *rows),
+                DatasetSpec::Table { file, label, kind } => {
+                    let kind = kind.unwrap_or_else(|| TableKind::of(file));
+                    let columns = TableReader::open(file, kind)?.columns;
+                    // Counted once the columns match (a table that does not fit is refused
+                    // without reading it through).
+                    (file, label, kind, columns, 0)
+                }
+                DatasetSpec::Images(dir) => {
+                    return Err(EvalError::Mismatch(format!(
+                        "{}: an image folder is not a table",
+                        dir.display()
+                    )));
+                }
+            };
 
             let label_index = match label {
                 None => None,
@@ -502,7 +534,10 @@ pub fn prepare(
             };
             let (send, form) = match_columns(card, file, &columns, label_index, &mut notes)?;
             repeated_columns(&columns, label_index, &send, &mut notes);
-            let total = dataset::count_rows(file, kind)?;
+            let total = match kind {
+                TableKind::Parquet => total,
+                _ => dataset::count_rows(file, kind)?,
+            };
             if total == 0 {
                 return Err(EvalError::Dataset(dataset::DatasetError::Empty {
                     path: file.clone(),
@@ -525,6 +560,7 @@ pub fn prepare(
                     path: file.clone(),
                     kind,
                     label: label_index,
+                    columns,
                     send,
                     form,
                 },

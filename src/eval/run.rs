@@ -816,6 +816,7 @@ pub fn run(
             label,
             send,
             form,
+            ..
         } => (
             Shape::Rows {
                 columns: send.iter().map(|(n, _, _)| n.clone()).collect(),

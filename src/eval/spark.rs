@@ -3,7 +3,8 @@
 //! MLflow models on. A small PySpark job is written beside the predictions (the user can read
 //! and rerun it): it reads the dataset, casts the signature's columns to its types, applies the
 //! model to a `struct` of them with the `result_type` the signature's output asks for, and
-//! writes each row's line, label and prediction. The job runs with the chosen Python (with
+//! writes each row's line (a Parquet row's file and row), label and prediction. A Parquet
+//! table is described first by pyarrow ([`describe_parquet`]). The job runs with the chosen Python (with
 //! `PYSPARK_PYTHON` and `PYSPARK_DRIVER_PYTHON` set to it, or Spark's workers would take the
 //! system's); its output is read back and tallied by `eval`'s own code
 //! ([`super::run::tally_answers`]), with Spark's row count as a cross-check, so the numbers are
@@ -180,6 +181,112 @@ pub fn check_setup(python: &Path) -> Result<String, EvalError> {
     Ok(String::from_utf8_lossy(&probe.stdout).trim().to_string())
 }
 
+/// What the Parquet probe prints at most (its columns' names): past it the table is refused.
+const MAX_PROBE_BYTES: u64 = 16 << 20;
+
+/// The probe: a Parquet file or folder's columns and row count from its footers, with pyarrow
+/// (which MLflow and spark_udf need anyway), files and partition folders found as Spark finds
+/// them (`key=value` folders are columns; names starting with `_` or `.` are not data).
+const PARQUET_PROBE: &str = r#"
+import json, sys
+try:
+    import pyarrow.dataset as ds
+except ImportError as e:
+    print(json.dumps({"error": "this Python cannot import pyarrow (%s): install it there (pip install pyarrow)" % e}))
+    sys.exit(0)
+try:
+    d = ds.dataset(sys.argv[1], format="parquet", partitioning="hive")
+    if not d.files:
+        print(json.dumps({"error": "no Parquet files in it"}))
+    else:
+        print(json.dumps({"columns": d.schema.names, "rows": d.count_rows(), "files": len(d.files)}))
+except Exception as e:
+    print(json.dumps({"error": "%s: %s" % (type(e).__name__, e)}))
+"#;
+
+/// Describes a Parquet table (a file, or a folder of part files) for `eval --engine spark`:
+/// its columns and row count, read from its footers by `python`'s pyarrow, so the plan can
+/// match its columns to the signature before the job starts. Whatever pyarrow cannot read is
+/// refused naming the path (exit 2).
+pub fn describe_parquet(
+    python: &Path,
+    path: &Path,
+    label: Option<String>,
+) -> Result<super::DatasetSpec, EvalError> {
+    let fail = |problem: String| {
+        EvalError::Dataset(super::dataset::DatasetError::Read {
+            path: path.to_path_buf(),
+            problem,
+        })
+    };
+    if !path.exists() {
+        return Err(fail("no such file or folder".into()));
+    }
+    let mut child = Command::new(python)
+        .arg("-c")
+        .arg(PARQUET_PROBE)
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| EvalError::Setup(format!("{}: {e}", python.display())))?;
+    let mut text = String::new();
+    let read = child
+        .stdout
+        .take()
+        .map(|out| out.take(MAX_PROBE_BYTES + 1).read_to_string(&mut text));
+    let _ = child.kill();
+    let _ = child.wait();
+    if let Some(Err(e)) = read {
+        return Err(fail(format!(
+            "its description by {}: {e}",
+            python.display()
+        )));
+    }
+    if text.len() as u64 > MAX_PROBE_BYTES {
+        return Err(fail(format!(
+            "its columns' names take more than {} MiB",
+            MAX_PROBE_BYTES >> 20
+        )));
+    }
+    let doc: Value = serde_json::from_str(text.trim()).map_err(|_| {
+        fail(format!(
+            "{} could not describe it as Parquet{}",
+            python.display(),
+            if text.trim().is_empty() {
+                String::new()
+            } else {
+                format!(": {}", crate::text::elide(text.trim(), 300))
+            }
+        ))
+    })?;
+    if let Some(error) = doc["error"].as_str() {
+        return Err(fail(format!(
+            "not a Parquet table pyarrow can read: {}",
+            crate::text::elide(error, 600)
+        )));
+    }
+    let columns: Vec<String> = doc["columns"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let rows = doc["rows"]
+        .as_u64()
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| fail("pyarrow gave no row count".into()))?;
+    Ok(super::DatasetSpec::Parquet {
+        path: path.to_path_buf(),
+        label,
+        columns,
+        rows,
+    })
+}
+
 /// The major version in `java -version`'s words (`openjdk version "17.0.15"`, `"1.8.0_392"`).
 fn java_major(text: &str) -> Option<u32> {
     let quoted = text.split('"').nth(1)?;
@@ -202,16 +309,16 @@ fn settings(
         path,
         kind,
         label,
+        columns: header,
         send,
         ..
     } = &plan.data
     else {
         return Err(EvalError::Mismatch(
-            "the Spark engine evaluates tables (--csv or --jsonl); an image folder runs here"
+            "the Spark engine evaluates tables (--csv, --jsonl or --parquet); an image folder runs here"
                 .into(),
         ));
     };
-    let header = TableReader::open(path, *kind)?.columns;
     let label = label.and_then(|i| header.get(i).cloned());
     let mut columns = Vec::new();
     for (name, _, ty) in send {
@@ -220,15 +327,29 @@ fn settings(
     }
     let result = result_type(card).map_err(EvalError::Mismatch)?;
     let dataset = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+    // Parquet rows are named by their file's path under this folder (the file's own folder
+    // for a single file).
+    let root = if dataset.is_dir() {
+        dataset.clone()
+    } else {
+        dataset
+            .parent()
+            .map_or_else(|| dataset.clone(), Path::to_path_buf)
+    };
     let model = std::path::absolute(&card.root).unwrap_or_else(|_| card.root.clone());
     Ok((
         json!({
             "master": options.master,
             "model": model,
             "dataset": dataset,
-            "format": match kind { TableKind::Csv => "csv", TableKind::JsonLines => "json" },
+            "format": match kind {
+                TableKind::Csv => "csv",
+                TableKind::JsonLines => "json",
+                TableKind::Parquet => "parquet",
+            },
             // Line numbers as eval names items: a CSV's header is line 1.
-            "first_line": match kind { TableKind::Csv => 2, TableKind::JsonLines => 1 },
+            "first_line": match kind { TableKind::Csv => 2, _ => 1 },
+            "root": root,
             "label": label,
             "columns": columns,
             "result_type": result,
@@ -412,8 +533,9 @@ fn failure_words(log: &Path) -> String {
     let mut found: Vec<String> = Vec::new();
     for line in text.lines() {
         let l = line.trim();
-        // Spark's JSON log records repeat what the plain lines say.
-        if l.starts_with('{') {
+        // Spark's JSON log records repeat what the plain lines say (one may follow a console
+        // progress bar on its line).
+        if l.starts_with('{') || l.contains("{\"ts\": ") {
             continue;
         }
         let message = if let Some(i) = l.find("Exception: ") {
@@ -471,6 +593,8 @@ struct Answers {
     result_type: &'static str,
     /// Rows read so far.
     read: usize,
+    /// Whether the part being read names its rows by id (Parquet) rather than line.
+    ids: bool,
 }
 
 impl Answers {
@@ -482,6 +606,7 @@ impl Answers {
             reader: None,
             result_type,
             read: 0,
+            ids: false,
         })
     }
 
@@ -516,7 +641,12 @@ impl Iterator for Answers {
             if self.reader.is_none() {
                 let part = self.parts.next()?;
                 match TableReader::open(&part, TableKind::Csv) {
-                    Ok(r) => self.reader = Some(r),
+                    Ok(r) => {
+                        // `line` (numbers) for a CSV or JSON-lines dataset, `id` (a Parquet
+                        // file's path and row) for Parquet.
+                        self.ids = r.columns.first().is_some_and(|c| c == "id");
+                        self.reader = Some(r);
+                    }
                     Err(e) => return Some(Err(EvalError::Engine(e.to_string()))),
                 }
             }
@@ -531,11 +661,12 @@ impl Iterator for Answers {
                             .unwrap_or_default()
                     };
                     let label = Some(cell(1)).filter(|l| !l.is_empty());
-                    return Some(Ok((
-                        format!("line {}", cell(0)),
-                        label,
-                        self.value(&cell(2)),
-                    )));
+                    let id = if self.ids {
+                        cell(0)
+                    } else {
+                        format!("line {}", cell(0))
+                    };
+                    return Some(Ok((id, label, self.value(&cell(2)))));
                 }
                 Some(Err((id, problem))) => {
                     return Some(Err(EvalError::Engine(format!(

@@ -1,5 +1,6 @@
 """Written by mlmodel-inspector for `eval --engine spark`: the model applied to a table on Spark
-with MLflow's own spark_udf, each row's line, label and prediction written as CSV.
+with MLflow's own spark_udf, each row's line (or a Parquet row's file and row), label and
+prediction written as CSV.
 
 Its settings are in job.json beside it. To run it again (the Python with pyspark and mlflow):
 
@@ -46,6 +47,8 @@ def main(settings_path):
     spark = (
         SparkSession.builder.master(c["master"])
         .appName("mlmodel-inspector eval")
+        # eval shows the progress (from the status tracker below); the log stays readable.
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
     stop = threading.Event()
@@ -66,17 +69,34 @@ def main(settings_path):
             .option("multiLine", True)
             .csv(c["dataset"])
         )
-    else:
+    elif c["format"] == "json":
         df = spark.read.json(c["dataset"])
+    else:
+        df = spark.read.parquet(c["dataset"])
     wanted = [name for name, _ in c["columns"]] + ([c["label"]] if c["label"] else [])
     missing = [name for name in wanted if name not in df.columns]
     if missing:
         raise SystemExit("error: columns missing from the dataset: " + ", ".join(missing))
-    # Rows numbered in file order, as eval names its items (line N).
-    numbered = spark.createDataFrame(
-        df.rdd.zipWithIndex().map(lambda pair: tuple(pair[0]) + (pair[1],)),
-        StructType(df.schema.fields + [StructField("__index", LongType(), False)]),
-    )
+    if c["format"] == "parquet":
+        # A Parquet row is named by its file (its path under the dataset's folder) and its
+        # row in that file, from Spark's own file metadata: `part-0.parquet row 12`.
+        path = F.url_decode(F.regexp_replace(F.col("_metadata.file_path"), "\\+", "%2B"))
+        prefix = "file:" + c["root"].rstrip("/") + "/"
+        relative = F.when(
+            F.col("__path").startswith(prefix), F.expr("substring(__path, %d)" % (len(prefix) + 1))
+        ).otherwise(F.col("__path"))
+        numbered = df.select("*", path.alias("__path"), F.col("_metadata.row_index").alias("__row"))
+        numbered = numbered.withColumn("__file", relative).drop("__path")
+        first = F.concat(F.col("__file"), F.lit(" row "), F.col("__row").cast("string")).alias("id")
+        order = ["__file", "__row"]
+    else:
+        # Rows numbered in file order, as eval names its items (line N).
+        numbered = spark.createDataFrame(
+            df.rdd.zipWithIndex().map(lambda pair: tuple(pair[0]) + (pair[1],)),
+            StructType(df.schema.fields + [StructField("__index", LongType(), False)]),
+        )
+        first = (F.col("__index") + c["first_line"]).alias("line")
+        order = ["line"]
     # Spread over every core or executor (a small file is one partition); written back in
     # line order below.
     numbered = numbered.repartition(
@@ -101,11 +121,13 @@ def main(settings_path):
         else F.lit(None).cast("string")
     )
     out = numbered.select(
-        (F.col("__index") + c["first_line"]).alias("line"),
+        first,
         label.alias("label"),
         prediction.alias("prediction"),
+        *[name for name in order if name != "line"],
     )
-    out.orderBy("line").write.mode("overwrite").option("header", True).option("escape", '"').csv(
+    out = out.orderBy(*order).drop(*[name for name in order if name != "line"])
+    out.write.mode("overwrite").option("header", True).option("escape", '"').csv(
         c["predictions"]
     )
     # Spark's own count of what it wrote: the cross-check of eval's.

@@ -340,3 +340,131 @@ fn in_group(group: u32) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A Parquet folder as Spark and pandas write them (two part files under `key=value`
+/// folders, a `_SUCCESS` marker), written by pyarrow from iris's 149 good rows: on Spark it
+/// gives the numbers `eval --csv` gives for the same rows through MLflow's scoring server,
+/// its items named by file and row (`split=b/part-1.parquet row 1` is the CSV's line 78), the
+/// partition column noted as not sent. Without --engine spark, and for a file that is not
+/// Parquet, it is refused naming the path (exit 2).
+#[test]
+fn a_parquet_folder_on_spark_gives_the_numbers_of_its_rows_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("iris.csv");
+    let parquet = dir.path().join("iris.parquet");
+    let written = Command::new(venv_python())
+        .arg("-c")
+        .arg(
+            r#"
+import os, sys
+import pandas as pd, pyarrow as pa, pyarrow.parquet as pq
+df = pd.read_csv(sys.argv[1])
+df = df[df.sepal_width != "wide"].astype({"sepal_width": float})
+df.to_csv(sys.argv[2], index=False)
+for key, part, rows in [("a", 0, df.iloc[:75]), ("b", 1, df.iloc[75:])]:
+    os.makedirs(os.path.join(sys.argv[3], "split=" + key))
+    pq.write_table(pa.Table.from_pandas(rows, preserve_index=False),
+                   os.path.join(sys.argv[3], "split=" + key, "part-%d.parquet" % part))
+open(os.path.join(sys.argv[3], "_SUCCESS"), "w").close()
+"#,
+        )
+        .arg(repo("tests/fixtures/eval/iris.csv"))
+        .arg(&csv)
+        .arg(&parquet)
+        .status()
+        .unwrap();
+    assert!(written.success());
+    let iris = model("sklearn_iris_class_names");
+    let iris = iris.to_str().unwrap();
+    let (code, local, err) = eval_json(
+        &[
+            iris,
+            "--csv",
+            csv.to_str().unwrap(),
+            "--label",
+            "species",
+            "--backend",
+            "local",
+        ],
+        &dir.path().join("local.csv"),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (code, spark, err) = eval_json(
+        &[
+            iris,
+            "--parquet",
+            parquet.to_str().unwrap(),
+            "--label",
+            "species",
+            "--engine",
+            "spark",
+            "--master",
+            "local[2]",
+        ],
+        &dir.path().join("spark.csv"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("149 rows of iris.parquet") && err.contains("not sent: split"),
+        "{err}"
+    );
+    assert_eq!(spark["spark_rows"], 149);
+    // The CSV's line N is the (N-2)th good row: the first 75 in part-0, the rest in part-1.
+    let mut expected = numbers(&local);
+    for mistake in expected["mistakes"].as_array_mut().unwrap() {
+        let line: usize = mistake["id"].as_str().unwrap()[5..].parse().unwrap();
+        let row = line - 2;
+        mistake["id"] = if row < 75 {
+            format!("split=a/part-0.parquet row {row}")
+        } else {
+            format!("split=b/part-1.parquet row {}", row - 75)
+        }
+        .into();
+    }
+    assert!(
+        expected["mistakes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "split=b/part-1.parquet row 1"),
+        "{expected}"
+    );
+    assert_eq!(numbers(&spark), expected, "{err}");
+
+    // Here, it is refused with what to do.
+    let (code, _, err) = eval_json(
+        &[
+            iris,
+            "--parquet",
+            parquet.to_str().unwrap(),
+            "--label",
+            "species",
+        ],
+        &dir.path().join("here.csv"),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("Parquet is read by Spark: add --engine spark"),
+        "{err}"
+    );
+    // A CSV given as Parquet: pyarrow's words, naming the file; no job written.
+    let (code, _, err) = eval_json(
+        &[
+            iris,
+            "--parquet",
+            csv.to_str().unwrap(),
+            "--label",
+            "species",
+            "--engine",
+            "spark",
+        ],
+        &dir.path().join("notparquet.csv"),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!("{}: not a Parquet table", csv.display()))
+            && err.contains("magic bytes"),
+        "{err}"
+    );
+    assert!(!dir.path().join("notparquet.spark").exists());
+}
