@@ -5,7 +5,7 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -252,8 +252,8 @@ pub enum TableKind {
 }
 
 impl TableKind {
-    /// The form a file's name says: `.jsonl`, `.ndjson` and `.json` are JSON lines, anything
-    /// else CSV.
+    /// The form a file's name says: `.jsonl`, `.ndjson` and `.json` are JSON lines,
+    /// `.parquet` and `.pq` Parquet, anything else CSV.
     pub fn of(path: &Path) -> Self {
         match path
             .extension()
@@ -262,6 +262,7 @@ impl TableKind {
             .as_deref()
         {
             Some("jsonl" | "ndjson" | "json") => Self::JsonLines,
+            Some("parquet" | "pq") => Self::Parquet,
             _ => Self::Csv,
         }
     }
@@ -437,11 +438,19 @@ impl TableReader {
         if kind == TableKind::Parquet {
             return Err(parquet_here(path));
         }
-        let file = open(path)?;
+        let mut file = open(path)?;
         let err = |problem: String| DatasetError::Read {
             path: path.to_path_buf(),
             problem,
         };
+        // A Parquet file given as a CSV or JSON lines (by its flag, or a name that does not
+        // say): said as such, not as a CSV of one odd column.
+        let mut magic = [0u8; 4];
+        if file.read_exact(&mut magic).is_ok() && &magic == b"PAR1" {
+            return Err(parquet_here(path));
+        }
+        file.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| err(e.to_string()))?;
         match kind {
             TableKind::Csv => {
                 let count = std::sync::Arc::new(RecordCount::default());
@@ -650,7 +659,7 @@ impl TableReader {
 fn parquet_here(path: &Path) -> DatasetError {
     DatasetError::Read {
         path: path.to_path_buf(),
-        problem: "Parquet is read by Spark: evaluate it with --engine spark, or give the table as CSV or JSON lines".into(),
+        problem: "a Parquet table, read by Spark: evaluate it with `mlmodel-inspector eval MODEL --parquet PATH --engine spark`, or save it as CSV or JSON lines".into(),
     }
 }
 
@@ -746,5 +755,36 @@ mod tests {
         assert_eq!(quoted.cells[1], Cell::Text("y\nz".into()));
         assert_eq!(t.next_row().unwrap().unwrap().id, "line 6");
         assert!(t.next_row().is_none());
+    }
+
+    #[test]
+    fn a_parquet_file_is_named_as_such_whatever_it_is_called() {
+        let dir = tempfile::tempdir().unwrap();
+        // Parquet's magic at both ends, as every Parquet file has it.
+        let bytes = b"PAR1\x15\x04\x15\x10PAR1";
+        for (name, kind) in [
+            ("t.csv", TableKind::Csv),
+            ("t.jsonl", TableKind::JsonLines),
+            ("t.parquet", TableKind::of(Path::new("t.parquet"))),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let e = TableReader::open(&path, kind).err().unwrap().to_string();
+            assert!(
+                e.starts_with(&format!(
+                    "{}: a Parquet table, read by Spark",
+                    path.display()
+                )),
+                "{e}"
+            );
+        }
+        assert_eq!(TableKind::of(Path::new("a/b.PQ")), TableKind::Parquet);
+        // A CSV that merely starts with the letters is read as one.
+        let path = dir.path().join("p.csv");
+        std::fs::write(&path, "PARK,x\n1,2\n").unwrap();
+        assert_eq!(
+            TableReader::open(&path, TableKind::Csv).unwrap().columns,
+            ["PARK", "x"]
+        );
     }
 }

@@ -467,4 +467,26 @@ open(os.path.join(sys.argv[3], "_SUCCESS"), "w").close()
         "{err}"
     );
     assert!(!dir.path().join("notparquet.spark").exists());
+    // A part given as a CSV: named as Parquet, with the command that reads it.
+    let part = parquet.join("split=a/part-0.parquet");
+    let (code, _, err) = eval_json(
+        &[
+            iris,
+            "--csv",
+            part.to_str().unwrap(),
+            "--label",
+            "species",
+            "--backend",
+            "local",
+        ],
+        &dir.path().join("ascsv.csv"),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: a Parquet table, read by Spark: evaluate it with `mlmodel-inspector eval MODEL --parquet PATH --engine spark`",
+            part.display()
+        )),
+        "{err}"
+    );
 }
