@@ -2891,6 +2891,41 @@ fn the_evaluate_tab_lists_the_cells_of_a_matrix_too_large_to_draw() {
     assert!(shows(&h, "line 2"), "its row");
 }
 
+/// A Parquet file dropped on the Evaluate tab (as people keep tables in a lake): named as
+/// Parquet, with the command that evaluates it on Spark, and the tab stays usable (a CSV
+/// dropped next is planned).
+#[test]
+fn the_evaluate_tab_names_a_parquet_file_and_the_command_that_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("iris.parquet");
+    std::fs::write(&parquet, b"PAR1\x15\x04\x15\x10PAR1").unwrap();
+    let mut h = evaluate_through(
+        "onnx_sklearn_zipmap",
+        Settings::default(),
+        mlmodel_inspector::ui::predict_panel::BackendKind::Onnx,
+    );
+    drop_path(&mut h, &parquet);
+    settle(&mut h);
+    let said = format!(
+        "{}: a Parquet table, read by Spark: evaluate it with `mlmodel-inspector eval MODEL --parquet PATH --engine spark`, or save it as CSV or JSON lines",
+        parquet.display()
+    );
+    assert!(
+        h.query_all_by_label_contains(&said).next().is_some(),
+        "{said}"
+    );
+    let csv = dir.path().join("iris.csv");
+    std::fs::write(&csv, "a,b,c,d,label\n5.1,3.5,1.4,0.2,0\n").unwrap();
+    drop_path(&mut h, &csv);
+    settle(&mut h);
+    assert!(h.query_all_by_label_contains(&said).next().is_none());
+    assert!(
+        h.query_all_by_label_contains("1 rows of iris.csv")
+            .next()
+            .is_some()
+    );
+}
+
 /// The bundled example (classes building and landscape, from the labels file beside it) on a
 /// folder whose classes are china and flower: the plan says that none matches before anything
 /// runs, and Evaluate asks first; Cancel runs nothing, "Evaluate anyway" runs.
