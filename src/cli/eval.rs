@@ -275,7 +275,10 @@ fn eval_spark(mut args: EvalArgs) -> anyhow::Result<ExitCode> {
         },
     );
     bar.finish_and_clear();
-    if let Some(dir) = &temporary {
+    // A failed job's folder stays: the message points at its log.
+    if let Some(dir) = &temporary
+        && !matches!(result, Err(EvalError::Engine(_)))
+    {
         let _ = std::fs::remove_dir_all(dir);
     }
     let write_failed = close_predictions(&args, writer, write_error);

@@ -75,6 +75,22 @@ fn spark_type(name: &str, ty: &ColType) -> Result<Option<&'static str>, String> 
     })
 }
 
+/// Spark's type whose pandas column has this numpy dtype, as MLflow's tensor enforcement
+/// wants it; `None` (sent as read) for a dtype Spark has no type for (unsigned integers).
+fn tensor_type(dtype: &str) -> Option<&'static str> {
+    Some(match dtype {
+        "float32" => "float",
+        "float64" => "double",
+        "int8" => "tinyint",
+        "int16" => "smallint",
+        "int32" => "int",
+        "int64" => "long",
+        "bool" => "boolean",
+        "str" | "object" => "string",
+        _ => return None,
+    })
+}
+
 /// `spark_udf`'s `result_type` for the model's output: `long`, `double`, `string` or
 /// `boolean` for one value a row, `array<double>` (or `array<long>`) for a vector of scores.
 /// Without it Spark guesses, and an int64 answer comes back as an array.
@@ -311,7 +327,7 @@ fn settings(
         label,
         columns: header,
         send,
-        ..
+        form,
     } = &plan.data
     else {
         return Err(EvalError::Mismatch(
@@ -320,9 +336,28 @@ fn settings(
         ));
     };
     let label = label.and_then(|i| header.get(i).cloned());
+    // A tensor signature's columns are cast to the tensor's dtype: MLflow's enforcement of a
+    // tensor spec wants that dtype exactly (the CSV's text is not float32).
+    let tensors: Vec<&crate::model::signature::TensorSpec> = card
+        .signature
+        .valid()
+        .and_then(|s| s.inputs.as_ref())
+        .map(|s| s.tensors())
+        .unwrap_or_default();
+    let tensor_of = |name: &str| match form {
+        super::TableForm::Matrix(_) => tensors.first().copied(),
+        super::TableForm::Tensors => tensors
+            .iter()
+            .find(|t| t.name.as_deref() == Some(name))
+            .copied(),
+        super::TableForm::Frame => None,
+    };
     let mut columns = Vec::new();
     for (name, _, ty) in send {
-        let cast = spark_type(name, ty).map_err(EvalError::Mismatch)?;
+        let cast = match tensor_of(name) {
+            Some(t) => tensor_type(&t.dtype),
+            None => spark_type(name, ty).map_err(EvalError::Mismatch)?,
+        };
         columns.push(json!([name, cast]));
     }
     let result = result_type(card).map_err(EvalError::Mismatch)?;
@@ -530,8 +565,9 @@ fn failure_words(log: &Path) -> String {
         let _ = f.take(TAIL).read_to_end(&mut bytes);
     }
     let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
     let mut found: Vec<String> = Vec::new();
-    for line in text.lines() {
+    for (at, line) in lines.iter().enumerate() {
         let l = line.trim();
         // Spark's JSON log records repeat what the plain lines say (one may follow a console
         // progress bar on its line).
@@ -539,7 +575,29 @@ fn failure_words(log: &Path) -> String {
             continue;
         }
         let message = if let Some(i) = l.find("Exception: ") {
-            l.get(i + "Exception: ".len()..).unwrap_or(l).to_string()
+            let first = l.get(i + "Exception: ".len()..).unwrap_or(l);
+            // Spark's wrapper of a Python worker's error: the error itself follows.
+            if first.contains("An exception was thrown from the Python worker") {
+                continue;
+            }
+            // A message of several lines (MLflow's shows the data it refused) ends where
+            // Spark's SQLSTATE, a stack frame or a traceback begins.
+            let mut message = first.to_string();
+            for next in lines.iter().skip(at + 1).take(12) {
+                let n = next.trim_start();
+                if n.is_empty()
+                    || n.starts_with("SQLSTATE")
+                    || n.starts_with("at ")
+                    || n.starts_with("Traceback")
+                    || n.starts_with("File \"")
+                    || n.contains("Exception: ")
+                {
+                    break;
+                }
+                message.push('\n');
+                message.push_str(next.trim_end());
+            }
+            message
         } else if l.starts_with("error:") {
             l.trim_start_matches("error:").trim().to_string()
         } else {
@@ -676,5 +734,27 @@ impl Iterator for Answers {
                 None => self.reader = None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The end of a real log (a tensor model given a CSV's text on pyspark 4.3 and MLflow
+    /// 3.17): MLflow's message of several lines whole, once, without Spark's wrapper.
+    #[test]
+    fn a_failed_jobs_message_is_mlflows_whole_and_said_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("spark.log");
+        let refused = "mlflow.exceptions.MlflowException: Failed to enforce schema of data '     a    b    c    d\n0  6.2  2.9  4.3  1.3\n1  5.1  3.5  1.4  0.2' with schema '[Tensor('float32', (-1, 4))]'. Error: dtype of input object does not match expected dtype float32\n SQLSTATE: 38000\n\tat org.apache.spark.api.python.BasePythonRunner$ReaderIterator.handlePythonException(PythonRunner.scala:1097)\n";
+        let text = format!(
+            "26/12/06 16:01:02 WARN TaskSetManager: Lost task 0.0 in stage 3.0: org.apache.spark.api.python.PythonException: [PYTHON_EXCEPTION] An exception was thrown from the Python worker: Traceback (most recent call last):\n  File \"/x/worker.py\", line 1, in main\n{refused}\nTraceback (most recent call last):\n  File \"/tmp/job.py\", line 142, in <module>\npyspark.errors.exceptions.captured.PythonException: An exception was thrown from the Python worker:\n{refused}"
+        );
+        std::fs::write(&log, text).unwrap();
+        assert_eq!(
+            failure_words(&log),
+            "Failed to enforce schema of data '     a    b    c    d\n0  6.2  2.9  4.3  1.3\n1  5.1  3.5  1.4  0.2' with schema '[Tensor('float32', (-1, 4))]'. Error: dtype of input object does not match expected dtype float32"
+        );
     }
 }

@@ -51,7 +51,8 @@ fn numbers(doc: &Value) -> Value {
 fn same_numbers_both_ways(model_dir: &Path, table: &Path, label: &str) -> (Value, Value) {
     let dir = tempfile::tempdir().unwrap();
     let (model_dir, table) = (model_dir.to_str().unwrap(), table.to_str().unwrap());
-    let common = ["--csv", table, "--label", label];
+    // Every model here is one of ours (a pickled pyfunc's scan finds cloudpickle).
+    let common = ["--csv", table, "--label", label, "--trust-model"];
     let local_out = dir.path().join("local.csv");
     let mut args = vec![model_dir];
     args.extend_from_slice(&common);
@@ -140,6 +141,35 @@ fn the_diabetes_regression_on_spark_gives_the_numbers_of_the_local_backend() {
         "target",
     );
     assert_eq!(local["task"], "regression");
+}
+
+/// A model with a tensor signature (`float32 [-1, 4]` in and out, a pyfunc whose scores are
+/// its inputs): the CSV's columns are cast to float32 for MLflow's tensor enforcement (the
+/// CSV's text was refused: "dtype of input object does not match expected dtype float32"), and
+/// iris's 149 rows (species as class indices) give the numbers, scores included, of MLflow's
+/// scoring server.
+#[test]
+fn a_tensor_model_on_spark_gives_the_numbers_of_the_local_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::fs::read_to_string(repo("tests/fixtures/eval/iris.csv")).unwrap();
+    let mut text = String::from("sepal_length,sepal_width,petal_length,petal_width,label\n");
+    for line in source.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        if cells[..4].iter().any(|c| c.parse::<f64>().is_err()) {
+            continue;
+        }
+        let class = ["setosa", "versicolor", "virginica"]
+            .iter()
+            .position(|s| *s == cells[4])
+            .unwrap();
+        text.push_str(&format!("{},{class}\n", cells[..4].join(",")));
+    }
+    let table = dir.path().join("iris_indices.csv");
+    std::fs::write(&table, text).unwrap();
+    let (local, _) = same_numbers_both_ways(&model("pyfunc_tensor_unnamed"), &table, "label");
+    assert_eq!(local["n"], 149);
+    assert_eq!(local["task"], "classification");
+    assert!(local["mistakes"][0]["score"].as_f64().is_some(), "{local}");
 }
 
 /// `eval --engine spark` with these arguments (iris's model and --label species unless the
