@@ -74,6 +74,14 @@ impl Shape<'_> {
                         None,
                         BodyFormat::Mlflow,
                     ),
+                    TableForm::Positional => crate::input::request::body(
+                        &Inputs::Frame {
+                            columns: Vec::new(),
+                            rows: part.to_vec(),
+                        },
+                        None,
+                        BodyFormat::Mlflow,
+                    ),
                     TableForm::Matrix(None) => serde_json::json!({ "inputs": matrix() }),
                     TableForm::Matrix(Some(name)) => {
                         serde_json::json!({ "inputs": { name.as_str(): matrix() } })

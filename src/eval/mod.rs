@@ -342,6 +342,10 @@ enum TableForm {
     Matrix(Option<String>),
     /// `{"inputs": {"name": [...], ...}}`: each sent column a named 1-D tensor.
     Tensors,
+    /// `dataframe_split` without column names, the sent columns in the signature's order: a
+    /// signature whose columns are named by integers (a frame with pandas' default columns,
+    /// as MLflow records a numpy input example), which only a frame without names gives.
+    Positional,
 }
 
 fn names_text(names: &[String]) -> String {
@@ -742,6 +746,43 @@ fn match_columns(
         return Ok((all_but_label(), TableForm::Frame));
     }
     let all: Vec<String> = specs.iter().filter_map(|s| s.name.clone()).collect();
+    // Columns named 0, 1, ... (integers in the signature): the table's columns of those names,
+    // else its columns besides the label in order, sent as a frame without names.
+    if specs
+        .iter()
+        .all(|s| s.name_json.as_ref().is_some_and(Value::is_number))
+    {
+        let typed = |send: Vec<(String, usize)>| -> Vec<SentColumn> {
+            send.into_iter()
+                .zip(specs.iter())
+                .map(|((n, i), s)| (n, i, s.ty.clone()))
+                .collect()
+        };
+        if all.iter().all(|n| columns.contains(n)) {
+            let send = by_name(file, columns, label, &all, &all, notes)?;
+            return Ok((typed(send), TableForm::Positional));
+        }
+        let rest: Vec<(String, usize)> = all_but_label()
+            .into_iter()
+            .map(|(n, i, _)| (n, i))
+            .collect();
+        if rest.len() != specs.len() {
+            return Err(EvalError::Mismatch(format!(
+                "{}: the model's {} columns are named by position ({}); the table has {} columns besides the label: {}",
+                file.display(),
+                specs.len(),
+                names_text(&all),
+                rest.len(),
+                names_text(&rest.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>())
+            )));
+        }
+        notes.push(format!(
+            "the model's columns are named by position ({}): the table's {} are sent in their order, as a frame without column names",
+            names_text(&all),
+            names_text(&rest.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>())
+        ));
+        return Ok((typed(rest), TableForm::Positional));
+    }
     let required: Vec<String> = specs
         .iter()
         .filter(|s| s.is_required())

@@ -350,7 +350,7 @@ fn settings(
             .iter()
             .find(|t| t.name.as_deref() == Some(name))
             .copied(),
-        super::TableForm::Frame => None,
+        super::TableForm::Frame | super::TableForm::Positional => None,
     };
     let mut columns = Vec::new();
     for (name, _, ty) in send {
@@ -388,6 +388,9 @@ fn settings(
             "label": label,
             "columns": columns,
             "result_type": result,
+            // Columns named by integers: passed to the UDF one by one, so that MLflow names
+            // them from the signature (a struct's fields are names Spark gives as text).
+            "positional": matches!(form, super::TableForm::Positional),
             "env_manager": options.env_manager,
             "predictions": options.work.join("predictions"),
             "summary": options.work.join("summary.json"),

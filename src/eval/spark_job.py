@@ -112,7 +112,9 @@ def main(settings_path):
         env_manager=c["env_manager"],
         result_type=c["result_type"],
     )
-    prediction = predict(F.struct(*columns))
+    # Columns the signature names by integers go one by one: spark_udf then names them from
+    # the signature (0, 1, ...), as a struct's field names cannot be.
+    prediction = predict(*columns) if c.get("positional") else predict(F.struct(*columns))
     if c["result_type"].startswith("array"):
         prediction = F.to_json(prediction)
     label = (

@@ -143,16 +143,11 @@ fn the_diabetes_regression_on_spark_gives_the_numbers_of_the_local_backend() {
     assert_eq!(local["task"], "regression");
 }
 
-/// A model with a tensor signature (`float32 [-1, 4]` in and out, a pyfunc whose scores are
-/// its inputs): the CSV's columns are cast to float32 for MLflow's tensor enforcement (the
-/// CSV's text was refused: "dtype of input object does not match expected dtype float32"), and
-/// iris's 149 rows (species as class indices) give the numbers, scores included, of MLflow's
-/// scoring server.
-#[test]
-fn a_tensor_model_on_spark_gives_the_numbers_of_the_local_backend() {
-    let dir = tempfile::tempdir().unwrap();
+/// Iris's 149 good rows with these four column names and the species as class indices
+/// (`label`), written in `dir`.
+fn iris_indices(dir: &Path, header: &str) -> std::path::PathBuf {
     let source = std::fs::read_to_string(repo("tests/fixtures/eval/iris.csv")).unwrap();
-    let mut text = String::from("sepal_length,sepal_width,petal_length,petal_width,label\n");
+    let mut text = format!("{header},label\n");
     for line in source.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
         if cells[..4].iter().any(|c| c.parse::<f64>().is_err()) {
@@ -164,8 +159,42 @@ fn a_tensor_model_on_spark_gives_the_numbers_of_the_local_backend() {
             .unwrap();
         text.push_str(&format!("{},{class}\n", cells[..4].join(",")));
     }
-    let table = dir.path().join("iris_indices.csv");
+    let table = dir.join("iris_indices.csv");
     std::fs::write(&table, text).unwrap();
+    table
+}
+
+/// A scikit-learn model fitted on a frame with pandas' default columns (MLflow records its
+/// signature's columns as the integers 0 to 3, as `mlflow.sklearn.save_model` does with a
+/// numpy input example): a table's four columns are sent by position, as a frame without
+/// names through MLflow's scoring server and one by one to spark_udf, which names them from
+/// the signature; both give iris's numbers. Named columns were refused by MLflow: "Model is
+/// missing inputs [0, 1, 2, 3]".
+#[test]
+fn a_model_with_integer_column_names_takes_a_tables_columns_by_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = iris_indices(dir.path(), "a,b,c,d");
+    let (local, spark) = same_numbers_both_ways(&model("sklearn_values_example"), &table, "label");
+    assert_eq!(
+        (local["n"].as_u64(), local["failed"].as_u64()),
+        (Some(149), Some(0))
+    );
+    assert!((local["metrics"]["accuracy"].as_f64().unwrap() - 0.9732).abs() < 1e-4);
+    assert_eq!(spark["n"], 149);
+}
+
+/// A model with a tensor signature (`float32 [-1, 4]` in and out, a pyfunc whose scores are
+/// its inputs): the CSV's columns are cast to float32 for MLflow's tensor enforcement (the
+/// CSV's text was refused: "dtype of input object does not match expected dtype float32"), and
+/// iris's 149 rows (species as class indices) give the numbers, scores included, of MLflow's
+/// scoring server.
+#[test]
+fn a_tensor_model_on_spark_gives_the_numbers_of_the_local_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = iris_indices(
+        dir.path(),
+        "sepal_length,sepal_width,petal_length,petal_width",
+    );
     let (local, _) = same_numbers_both_ways(&model("pyfunc_tensor_unnamed"), &table, "label");
     assert_eq!(local["n"], 149);
     assert_eq!(local["task"], "classification");
