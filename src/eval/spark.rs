@@ -98,18 +98,31 @@ pub fn result_type(card: &ModelCard) -> Result<&'static str, String> {
     let Some(outputs) = card.signature.valid().and_then(|s| s.outputs.as_ref()) else {
         return Ok("double");
     };
-    let [spec] = outputs.specs.as_slice() else {
-        return Err(format!(
-            "the model has {} outputs: the Spark engine reads models with one",
-            outputs.specs.len()
-        ));
-    };
     let scalar = |t: &ColType| match t {
         ColType::Scalar(DataType::Integer | DataType::Long) => Some("long"),
         ColType::Scalar(DataType::Float | DataType::Double) => Some("double"),
         ColType::Scalar(DataType::String) => Some("string"),
         ColType::Scalar(DataType::Boolean) => Some("boolean"),
         _ => None,
+    };
+    let [spec] = outputs.specs.as_slice() else {
+        // Columns of single values: eval reads an answer's first column, and spark_udf
+        // returns the leftmost column of the result type, so the first column's type gives
+        // the first column.
+        let first = outputs.specs.first().and_then(|s| match s {
+            Spec::Column(c) => scalar(&c.ty),
+            Spec::Tensor(_) => None,
+        });
+        let all_scalar = outputs.specs.iter().all(|s| match s {
+            Spec::Column(c) => scalar(&c.ty).is_some(),
+            Spec::Tensor(_) => false,
+        });
+        return first.filter(|_| all_scalar).ok_or_else(|| {
+            format!(
+                "the model has {} outputs, not all single values: the Spark engine reads one value or one vector a row",
+                outputs.specs.len()
+            )
+        });
     };
     let found = match spec {
         Spec::Column(c) => scalar(&c.ty),

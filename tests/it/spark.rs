@@ -183,6 +183,26 @@ fn a_model_with_integer_column_names_takes_a_tables_columns_by_position() {
     assert_eq!(spark["n"], 149);
 }
 
+/// A model answering two columns (`total` double, `label` string; a pyfunc with params, run
+/// with their defaults): eval reads an answer's first column, and spark_udf, given the first
+/// column's type, returns the leftmost column of it: the same regression both ways (it was
+/// refused: "the model has 2 outputs").
+#[test]
+fn a_model_of_several_output_columns_is_read_by_its_first_on_spark() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("x,y,label\n");
+    for i in 0..40 {
+        let (x, y) = (f64::from(i) * 0.25, f64::from(i % 7) * 0.5);
+        text.push_str(&format!("{x},{y},{}\n", x + y + f64::from(i % 3) * 0.1));
+    }
+    let table = dir.path().join("xy.csv");
+    std::fs::write(&table, text).unwrap();
+    let (local, _) = same_numbers_both_ways(&model("pyfunc_scaler"), &table, "label");
+    assert_eq!(local["task"], "regression");
+    assert_eq!(local["n"], 40);
+    assert!(local["metrics"]["mae"].as_f64().unwrap() > 0.0, "{local}");
+}
+
 /// A model with a tensor signature (`float32 [-1, 4]` in and out, a pyfunc whose scores are
 /// its inputs): the CSV's columns are cast to float32 for MLflow's tensor enforcement (the
 /// CSV's text was refused: "dtype of input object does not match expected dtype float32"), and
