@@ -181,18 +181,8 @@ fn eval_spark(mut args: EvalArgs) -> anyhow::Result<ExitCode> {
     )?;
     // A model on a tracking server: every file fetched into the cache, whose folder Spark
     // loads (spark_udf ships it to a cluster's executors itself).
-    if let Some(mut remote) = remote
-        && remote.lacks(None)
-    {
-        eprintln!(
-            "eval: fetching {} ({}) from {} for Spark",
-            remote.uri,
-            crate::text::human_size(remote.missing_bytes()),
-            remote.tracking.base
-        );
-        remote
-            .fetch(None, &crate::source::Progress::default())
-            .with_context(|| format!("cannot fetch {}", remote.uri))?;
+    if let Some(mut remote) = remote {
+        super::fetch_all(&mut remote, "eval on Spark")?;
     }
     let python = match &args.settings.python {
         Some(p) => p.clone(),

@@ -335,6 +335,51 @@ fn open_to_run(
     Ok((card, remote, choice))
 }
 
+/// Fetches every file a remote model still lacks (`why`: what for, in the line said first),
+/// with a progress bar of bytes on stderr; Ctrl+C stops it.
+fn fetch_all(remote: &mut crate::source::RemoteModel, why: &str) -> anyhow::Result<()> {
+    use std::sync::atomic::Ordering;
+    if !remote.lacks(None) {
+        return Ok(());
+    }
+    let missing = remote.missing_bytes();
+    eprintln!(
+        "{why}: fetching {} ({}) from {}",
+        remote.uri,
+        crate::text::human_size(missing),
+        remote.tracking.base
+    );
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(missing),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:32} {bytes}/{total_bytes} · {bytes_per_sec} · ETA {eta}",
+        )
+        .context("the progress bar's template")?,
+    );
+    eval::catch_interrupt();
+    let progress = crate::source::Progress::default();
+    let result = std::thread::scope(|scope| {
+        let fetching = scope.spawn(|| remote.fetch(None, &progress));
+        while !fetching.is_finished() {
+            bar.set_position(progress.done.load(Ordering::Relaxed));
+            if eval::INTERRUPTED.load(Ordering::Relaxed) {
+                progress.cancel.store(true, Ordering::Relaxed);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        fetching.join()
+    });
+    bar.finish_and_clear();
+    match result {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(anyhow::Error::new(e).context(format!("cannot fetch {}", remote.uri))),
+        Err(_) => anyhow::bail!("fetching {} stopped unexpectedly", remote.uri),
+    }
+}
+
 /// Writes `text` and a newline to stdout; a closed pipe (`| head`) is not an error.
 /// Writes to stdout through `write` (buffered); a closed pipe ends quietly.
 fn write_out(

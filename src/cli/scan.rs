@@ -17,8 +17,7 @@ pub fn scan(
     let crate::session::Opened { card, mut remote } = crate::session::open(model, tracking_uri)?;
     if let Some(r) = remote.as_mut() {
         // Every file is read, so every file is fetched.
-        r.fetch(None, &crate::source::Progress::default())
-            .context("cannot fetch the model's files to scan them")?;
+        super::fetch_all(r, "scan")?;
     }
     let report = crate::scan::scan_model(&card, &std::sync::atomic::AtomicBool::new(false));
     if json {

@@ -839,7 +839,7 @@ fn a_registered_model_is_evaluated_on_spark_from_its_fetched_folder() {
     let (code, out, err) = cli(server, "cache-spark-heavy", &args);
     assert_eq!(code, 0, "{err}");
     assert!(
-        err.contains("eval: fetching models:/iris-heavy/1 (2.1 MB)"),
+        err.contains("eval on Spark: fetching models:/iris-heavy/1 (2.1 MB)"),
         "{err}"
     );
     assert!(!reopen(&cache, "models:/iris-heavy/1").lacks(None));
