@@ -434,10 +434,6 @@ pub(super) fn read_line(
 impl TableReader {
     /// Opens a table and reads its columns.
     pub fn open(path: &Path, kind: TableKind) -> Result<Self, DatasetError> {
-        // Before opening: a Parquet dataset is often a folder.
-        if kind == TableKind::Parquet {
-            return Err(parquet_here(path));
-        }
         let mut file = open(path)?;
         let err = |problem: String| DatasetError::Read {
             path: path.to_path_buf(),
@@ -452,6 +448,9 @@ impl TableReader {
         file.seek(std::io::SeekFrom::Start(0))
             .map_err(|e| err(e.to_string()))?;
         match kind {
+            // Said of a file, and of a folder (as a Parquet dataset often is: it opens, and
+            // reads nothing).
+            TableKind::Parquet => Err(parquet_here(path)),
             TableKind::Csv => {
                 let count = std::sync::Arc::new(RecordCount::default());
                 let mut file = BufReader::with_capacity(1 << 16, file);
@@ -496,7 +495,6 @@ impl TableReader {
                     },
                 })
             }
-            TableKind::Parquet => Err(parquet_here(path)),
             TableKind::JsonLines => {
                 let mut reader = BufReader::new(file);
                 let mut buf = Vec::new();
