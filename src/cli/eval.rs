@@ -170,8 +170,8 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
 /// `eval --engine spark`: the table predicted by a PySpark job on `--master` (written beside
 /// `--out`, or in a temporary folder removed afterwards), the metrics computed here from its
 /// output as `eval` computes them.
-fn eval_spark(mut args: EvalArgs) -> anyhow::Result<ExitCode> {
-    use crate::eval::spark::{SparkOptions, check_setup};
+fn eval_spark(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    use crate::eval::spark::SparkOptions;
     // Spark's workers load the model and run its code, as MLflow's scoring server does.
     let (card, remote, _) = super::open_to_run(
         &args.model,
@@ -184,27 +184,14 @@ fn eval_spark(mut args: EvalArgs) -> anyhow::Result<ExitCode> {
     if let Some(mut remote) = remote {
         super::fetch_all(&mut remote, "eval on Spark")?;
     }
-    let python = match &args.settings.python {
-        Some(p) => p.clone(),
-        None => crate::predict::python::find(None)
-            .map(|c| c.path)
-            .context("no Python found for the Spark job: give --python")?,
-    };
-    let versions = check_setup(&python)?;
-    if let DatasetSpec::Parquet { path, label, .. } = &args.dataset {
-        args.dataset = crate::eval::spark::describe_parquet(&python, path, label.clone())?;
-    }
+    let python = crate::eval::spark::python(args.settings.python.as_deref())?;
     let env_manager = match args.env_manager {
         super::args::EnvManagerArg::Virtualenv => "virtualenv",
         super::args::EnvManagerArg::Uv => "uv",
         super::args::EnvManagerArg::Local => "local",
     };
-    let plan = crate::eval::prepare(
-        &card,
-        &args.dataset,
-        &args.options,
-        &crate::predict::BackendChoice::Local,
-    )?;
+    let (plan, versions) =
+        crate::eval::spark::prepare(&card, &args.dataset, &args.options, &python)?;
     eprintln!(
         "eval: {} on Spark ({}, pyspark and mlflow {versions})",
         crate::text::printable(&plan.summary),
@@ -217,8 +204,7 @@ fn eval_spark(mut args: EvalArgs) -> anyhow::Result<ExitCode> {
     let (work, temporary) = match &args.out {
         Some(out) => (out.with_extension("spark"), None),
         None => {
-            let dir = std::env::temp_dir()
-                .join(format!("mlmodel-inspector-spark-{}", std::process::id()));
+            let dir = crate::eval::spark::temporary_work();
             (dir.clone(), Some(dir))
         }
     };

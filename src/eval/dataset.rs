@@ -653,6 +653,47 @@ impl TableReader {
     }
 }
 
+/// Whether `path` is a Parquet table: a file by its name (`.parquet`, `.pq`) or its magic
+/// (`PAR1`), or a folder holding `.parquet` files, directly or in `key=value` partition
+/// folders (looked at to a depth of three, the first 2,000 entries of each folder).
+pub fn is_parquet(path: &Path) -> bool {
+    fn folder_has(dir: &Path, depth: usize) -> bool {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        for entry in entries.take(2000).flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(['.', '_']) {
+                continue;
+            }
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => {
+                    if depth < 3 && name.contains('=') && folder_has(&path, depth + 1) {
+                        return true;
+                    }
+                }
+                Ok(_) => {
+                    if TableKind::of(&path) == TableKind::Parquet {
+                        return true;
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        false
+    }
+    if path.is_dir() {
+        return folder_has(path, 0);
+    }
+    if TableKind::of(path) == TableKind::Parquet {
+        return true;
+    }
+    let mut magic = [0u8; 4];
+    open(path).is_ok_and(|mut f| f.read_exact(&mut magic).is_ok() && &magic == b"PAR1")
+}
+
 /// Why a Parquet dataset is not read here.
 fn parquet_here(path: &Path) -> DatasetError {
     DatasetError::Read {
@@ -784,5 +825,33 @@ mod tests {
             TableReader::open(&path, TableKind::Csv).unwrap().columns,
             ["PARK", "x"]
         );
+        assert!(!is_parquet(&path));
+        assert!(is_parquet(&dir.path().join("t.csv")), "by its magic");
+    }
+
+    #[test]
+    fn a_folder_is_parquet_by_its_part_files_in_partition_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // An image folder, a folder of CSV parts, an empty one: not Parquet.
+        std::fs::create_dir_all(root.join("images/cat")).unwrap();
+        std::fs::write(root.join("images/cat/1.jpg"), b"x").unwrap();
+        std::fs::create_dir_all(root.join("csv")).unwrap();
+        std::fs::write(root.join("csv/part-0.csv"), b"a\n1\n").unwrap();
+        std::fs::create_dir_all(root.join("empty")).unwrap();
+        for folder in ["images", "csv", "empty"] {
+            assert!(!is_parquet(&root.join(folder)), "{folder}");
+        }
+        // Part files two partition levels down (hidden and `_` files skipped).
+        let deep = root.join("lake/year=2026/split=b");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(root.join("lake/_SUCCESS"), b"").unwrap();
+        std::fs::write(deep.join("part-00000.snappy.parquet"), b"PAR1").unwrap();
+        assert!(is_parquet(&root.join("lake")));
+        // A plain subfolder (not `key=value`) is not a partition: an image class, say.
+        let plain = root.join("plain/cat");
+        std::fs::create_dir_all(&plain).unwrap();
+        std::fs::write(plain.join("x.parquet"), b"PAR1").unwrap();
+        assert!(!is_parquet(&root.join("plain")));
     }
 }

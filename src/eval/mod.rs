@@ -213,6 +213,12 @@ impl Plan {
             return None;
         };
         Some((|| {
+            if *kind == TableKind::Parquet {
+                return Err(EvalError::Mismatch(format!(
+                    "{id} of {}: a Parquet row opens only where Parquet is read (Spark); to open or explain it here, evaluate the table as CSV or JSON lines",
+                    path.display()
+                )));
+            }
             let mut table = TableReader::open(path, *kind)?;
             while let Some(row) = table.next_row() {
                 match row {

@@ -202,12 +202,73 @@ pub fn check_setup(python: &Path) -> Result<String, EvalError> {
             )));
         };
         return Err(EvalError::Setup(format!(
-            "{} has no {missing}: install it there ({} -m pip install {missing}) or choose another Python with --python",
+            "{} has no {missing}: install it there ({} -m pip install {missing}) or choose another Python (--python; in the window: ⚙ Settings on the Test tab, Python with mlflow)",
             python.display(),
             python.display()
         )));
     }
     Ok(String::from_utf8_lossy(&probe.stdout).trim().to_string())
+}
+
+/// The Python a Spark job runs with: the one chosen (`--python`, the Settings' Python), else
+/// the first found as the local backend finds one.
+pub fn python(chosen: Option<&Path>) -> Result<PathBuf, EvalError> {
+    match chosen {
+        Some(p) => Ok(p.to_path_buf()),
+        None => crate::predict::python::find(None)
+            .map(|c| c.path)
+            .ok_or_else(|| {
+                EvalError::Setup(
+                    "no Python found for the Spark job: give one that has pyspark and mlflow (--python; in the window: ⚙ Settings on the Test tab, Python with mlflow)".into(),
+                )
+            }),
+    }
+}
+
+/// Readies a dataset for a Spark run, as both front ends do before the job is written: the
+/// setup checked ([`check_setup`]), a Parquet table described ([`describe_parquet`]), and the
+/// plan made as for the local backend (the columns matched to the signature, missing ones
+/// listed). Returns the plan and the versions of pyspark and mlflow, in words.
+pub fn prepare(
+    card: &ModelCard,
+    dataset: &super::DatasetSpec,
+    options: &super::EvalOptions,
+    python: &Path,
+) -> Result<(Plan, String), EvalError> {
+    let versions = check_setup(python)?;
+    let described;
+    let dataset = match dataset {
+        // Described here unless the caller did (its columns known).
+        super::DatasetSpec::Parquet {
+            path,
+            label,
+            columns,
+            ..
+        } if columns.is_empty() => {
+            described = describe_parquet(python, path, label.clone())?;
+            &described
+        }
+        other => other,
+    };
+    let plan = super::prepare(
+        card,
+        dataset,
+        options,
+        &crate::predict::BackendChoice::Local,
+    )?;
+    Ok((plan, versions))
+}
+
+/// A folder of its own for one Spark job (its settings, Spark's output and log) under the
+/// system's temporary folder, where no `--out` says where to keep it.
+pub fn temporary_work() -> PathBuf {
+    use std::sync::atomic::AtomicU64;
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let n = RUNS.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!(
+        "mlmodel-inspector-spark-{}-{n}",
+        std::process::id()
+    ))
 }
 
 /// What the Parquet probe prints at most (its columns' names): past it the table is refused.

@@ -32,11 +32,19 @@ pub enum Command {
     PickEvalFolder,
     /// Evaluate tab: choose a CSV or JSON-lines table (native dialog, on a worker).
     PickEvalTable,
+    /// Evaluate tab, on Spark: choose a Parquet folder (native dialog, on a worker).
+    PickEvalParquet,
     /// Evaluate tab: use this dataset (read and matched to the model on a worker).
     EvalDataset(PathBuf),
     /// Evaluate tab: read the labels from this column of the table (`None`: none).
     EvalLabel(Option<String>),
-    /// Evaluate tab: run the evaluation through the Test tab's backend, on a worker.
+    /// Evaluate tab: predict here, on Spark, or score a file of predictions made elsewhere
+    /// (saved; the dataset is read again for it).
+    EvalEngine(crate::ui::settings::EvalEngine),
+    /// Evaluate tab: choose a file of predictions made elsewhere (native dialog, on a worker).
+    PickEvalPredictions,
+    /// Evaluate tab: run the evaluation where the tab says (the Test tab's backend, Spark, or
+    /// a file of predictions), on a worker.
     EvalRun,
     /// Evaluate tab: stop the run (the items done are kept).
     EvalCancel,

@@ -26,8 +26,12 @@ pub enum Purpose {
     EvalFolder,
     /// A CSV or JSON-lines table to evaluate on.
     EvalTable,
+    /// A Parquet folder to evaluate on (on Spark).
+    EvalParquet,
     /// Where to export an evaluation's predictions (CSV).
     EvalExport,
+    /// A file of predictions made elsewhere, to score.
+    EvalPredictions,
     /// Model B's folder, to compare with the open model.
     CompareFolder,
     /// A background table for explaining a row.
@@ -44,7 +48,11 @@ impl Purpose {
             Purpose::BinaryCell(..) => "Choose a file for this binary cell",
             Purpose::SaveRequest => "Save request",
             Purpose::EvalFolder => "Choose a folder of images (a subfolder per class)",
-            Purpose::EvalTable => "Choose a CSV or JSON-lines table",
+            Purpose::EvalTable => "Choose a CSV or JSON-lines table (Parquet on Spark)",
+            Purpose::EvalParquet => "Choose a Parquet folder (part files; key=value folders)",
+            Purpose::EvalPredictions => {
+                "Choose predictions made elsewhere (predictions.csv, a CSV of id and prediction)"
+            }
             Purpose::EvalExport => "Export the predictions as CSV",
             Purpose::CompareFolder => "Choose model B's folder, to compare with the open model",
             Purpose::ExplainBackground => {
@@ -58,7 +66,9 @@ impl Purpose {
             Purpose::Images => &crate::input::image::IMAGE_EXTENSIONS,
             Purpose::DataFiles => &["npy", "csv"],
             Purpose::Labels => &["txt", "csv", "labels"],
-            Purpose::EvalTable | Purpose::ExplainBackground => &["csv", "jsonl", "ndjson", "json"],
+            Purpose::EvalTable => &["csv", "jsonl", "ndjson", "json", "parquet", "pq"],
+            Purpose::ExplainBackground => &["csv", "jsonl", "ndjson", "json"],
+            Purpose::EvalPredictions => &["csv", "txt"],
             _ => &[],
         }
     }
@@ -98,9 +108,10 @@ pub fn native(purpose: Purpose) -> NativeAnswer {
         dialog = dialog.add_filter("Files", exts);
     }
     let picked: Vec<PathBuf> = match purpose {
-        Purpose::ModelFolder | Purpose::EvalFolder | Purpose::CompareFolder => {
-            dialog.pick_folder().into_iter().collect()
-        }
+        Purpose::ModelFolder
+        | Purpose::EvalFolder
+        | Purpose::EvalParquet
+        | Purpose::CompareFolder => dialog.pick_folder().into_iter().collect(),
         Purpose::SaveRequest => dialog
             .set_file_name("request.json")
             .save_file()
@@ -145,9 +156,10 @@ impl Browser {
     /// folders in a window of `screen` size.
     pub fn open(purpose: Purpose, start: &Path, screen: egui::Vec2) -> Self {
         let mut dialog = match purpose {
-            Purpose::ModelFolder | Purpose::EvalFolder | Purpose::CompareFolder => {
-                egui_file::FileDialog::select_folder()
-            }
+            Purpose::ModelFolder
+            | Purpose::EvalFolder
+            | Purpose::EvalParquet
+            | Purpose::CompareFolder => egui_file::FileDialog::select_folder(),
             Purpose::SaveRequest => {
                 egui_file::FileDialog::save_file().default_filename("request.json")
             }

@@ -140,6 +140,40 @@ pub struct Settings {
     pub predict_share: f32,
     /// How the Test tab explains an answer.
     pub explain: ExplainSettings,
+    /// Where the Evaluate tab's predictions are made.
+    pub eval: EvalSettings,
+}
+
+/// Where the Evaluate tab's predictions come from (the command line's `eval --engine local`,
+/// `--engine spark`, and `--predictions FILE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum EvalEngine {
+    /// Here, through the Test tab's backend.
+    #[default]
+    Here,
+    /// On a Spark master, with MLflow's spark_udf.
+    Spark,
+    /// Nowhere: a file of predictions made elsewhere is scored.
+    Elsewhere,
+}
+
+/// The Evaluate tab's saved choices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EvalSettings {
+    /// Where predictions are made.
+    pub engine: EvalEngine,
+    /// The Spark master (`--master`): `local[*]`, `spark://host:7077`, ...
+    pub spark_master: String,
+}
+
+impl Default for EvalSettings {
+    fn default() -> Self {
+        Self {
+            engine: EvalEngine::Here,
+            spark_master: "local[*]".into(),
+        }
+    }
 }
 
 /// How the Test tab explains an answer: an image's occlusion window and its drawing (the

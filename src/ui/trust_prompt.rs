@@ -23,6 +23,8 @@ pub enum TrustAction {
     Predict(Arc<crate::input::request::Request>, Option<String>),
     /// The Evaluate tab's run.
     Eval,
+    /// The Evaluate tab's run on Spark (its workers load the model).
+    EvalOnSpark,
     /// Explaining this run of the history (an index into it).
     Explain(usize),
     /// A Compare tab action, to A and B.
@@ -90,18 +92,16 @@ fn import_ui(ui: &mut Ui, line: &ImportLine) {
 }
 
 /// What the scan says of one model.
-fn model_ui(ui: &mut Ui, model: &AskedModel) {
+fn model_ui(ui: &mut Ui, model: &AskedModel, action: &TrustAction) {
     let root = &model.root;
     let who = model.name.map(|n| format!("{n}: ")).unwrap_or_default();
-    ui.add(
-        egui::Label::new(
-            RichText::new(format!(
-                "{who}MLflow's scoring server for {root} loads the model."
-            ))
-            .strong(),
-        )
-        .wrap(),
-    );
+    let loads = match action {
+        TrustAction::EvalOnSpark => {
+            format!("{who}Spark's workers (MLflow's spark_udf) load the model of {root}.")
+        }
+        _ => format!("{who}MLflow's scoring server for {root} loads the model."),
+    };
+    ui.add(egui::Label::new(RichText::new(loads).strong()).wrap());
     if !model.changed.is_empty() {
         ui.add(
             egui::Label::new(
@@ -303,7 +303,7 @@ pub fn trust_prompt_ui(
             .auto_shrink([false, true])
             .show(ui, |ui| {
                 for model in &question.models {
-                    model_ui(ui, model);
+                    model_ui(ui, model, &question.action);
                     ui.add_space(6.0);
                 }
             });

@@ -892,6 +892,21 @@ fn memory_stays_flat_as_the_dataset_grows() {
     );
 }
 
+/// `azure` (a batch endpoint's predictions.csv) with its first ten lines missing and three
+/// lines of another file added, written into `dir`.
+pub(crate) fn partial_predictions(
+    azure: &std::path::Path,
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(azure).unwrap();
+    let mut lines: Vec<&str> = text.lines().skip(10).collect();
+    let extra = "['other.csv', 1.0]";
+    lines.extend([extra, extra, extra]);
+    let partial = dir.join("predictions.csv");
+    std::fs::write(&partial, lines.join("\n")).unwrap();
+    partial
+}
+
 /// Predictions made elsewhere (issue 45), scored against the labelled table: an Azure ML batch
 /// endpoint's predictions.csv for the diabetes table (tests/fixtures/eval/azure/
 /// make_predictions.py writes it in the documented form, a Python literal `['diabetes.csv',
@@ -924,14 +939,9 @@ fn predictions_made_elsewhere_are_scored_as_eval_scores_its_own() {
     );
     assert_matches("diabetes_csv", &doc, &rows, want);
     assert_eq!(doc["unmatched_predictions"], 0);
-    // Ten lines missing, three of another file added.
     let dir = tempfile::tempdir().unwrap();
+    let partial = partial_predictions(&azure, dir.path());
     let text = std::fs::read_to_string(&azure).unwrap();
-    let mut lines: Vec<&str> = text.lines().skip(10).collect();
-    let extra = "['other.csv', 1.0]";
-    lines.extend([extra, extra, extra]);
-    let partial = dir.path().join("predictions.csv");
-    std::fs::write(&partial, lines.join("\n")).unwrap();
     let (code, doc, _, stderr) = scored(&partial);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(doc["failed"], 10, "{doc}");

@@ -1980,7 +1980,10 @@ fn per_class_cell(
 /// The Evaluate tab's accuracy, macro F1 and per-class table, read from their places (each
 /// number in its class's row and its column), equal to `want` to the 4 places shown: the
 /// command line's `eval --json` or scikit-learn's numbers.
-fn shows_classification_numbers(h: &Harness<'static, InspectorApp>, want: &serde_json::Value) {
+pub(crate) fn shows_classification_numbers(
+    h: &Harness<'static, InspectorApp>,
+    want: &serde_json::Value,
+) {
     let metric = |k: &str| want["metrics"][k].as_f64().unwrap();
     assert!(
         h.query_all_by_label(&format!("accuracy {:.4}", metric("accuracy")))
@@ -2020,7 +2023,8 @@ fn shows_classification_numbers(h: &Harness<'static, InspectorApp>, want: &serde
 /// Clicks the Evaluate tab's item `id` (a table row): the Test tab shows, with the row's
 /// request in the JSON editor; returns its text and value.
 fn open_row(h: &mut Harness<'static, InspectorApp>, id: &str) -> (String, serde_json::Value) {
-    h.get_by_label(id).click();
+    // By accesskit: the list may be below the window's fold.
+    h.get_by_label(id).click_accesskit();
     h.step();
     settle(h);
     assert_eq!(
@@ -2054,7 +2058,7 @@ fn grid_column_names(h: &Harness<'static, InspectorApp>) -> Vec<String> {
 }
 
 /// The eval fixtures' reference numbers (scikit-learn's and MLflow's, by eval_reference.py).
-fn eval_reference() -> serde_json::Value {
+pub(crate) fn eval_reference() -> serde_json::Value {
     let text =
         std::fs::read_to_string(crate::common::repo("tests/fixtures/eval/reference.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -2891,11 +2895,11 @@ fn the_evaluate_tab_lists_the_cells_of_a_matrix_too_large_to_draw() {
     assert!(shows(&h, "line 2"), "its row");
 }
 
-/// A Parquet file dropped on the Evaluate tab (as people keep tables in a lake): named as
-/// Parquet, with the command that evaluates it on Spark, and the tab stays usable (a CSV
-/// dropped next is planned).
+/// A Parquet file dropped on the Evaluate tab (as people keep tables in a lake) while it
+/// predicts here: named as Parquet, with the choice that reads it (Spark), and the tab stays
+/// usable (a CSV dropped next is planned).
 #[test]
-fn the_evaluate_tab_names_a_parquet_file_and_the_command_that_reads_it() {
+fn the_evaluate_tab_names_a_parquet_file_and_the_choice_that_reads_it() {
     let dir = tempfile::tempdir().unwrap();
     let parquet = dir.path().join("iris.parquet");
     std::fs::write(&parquet, b"PAR1\x15\x04\x15\x10PAR1").unwrap();
@@ -2907,7 +2911,7 @@ fn the_evaluate_tab_names_a_parquet_file_and_the_command_that_reads_it() {
     drop_path(&mut h, &parquet);
     settle(&mut h);
     let said = format!(
-        "{}: a Parquet table, read by Spark: evaluate it with `mlmodel-inspector eval MODEL --parquet PATH --engine spark`, or save it as CSV or JSON lines",
+        "{}: a Parquet table, read by Spark: choose “on Spark” below, or save it as CSV or JSON lines",
         parquet.display()
     );
     assert!(

@@ -23,6 +23,8 @@ mod gui_new_user;
 #[cfg(feature = "gui")]
 mod gui_scan;
 #[cfg(feature = "gui")]
+mod gui_spark;
+#[cfg(feature = "gui")]
 mod gui_trust;
 mod hostile;
 mod hostile_memory;

@@ -420,17 +420,12 @@ fn in_group(group: u32) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A Parquet folder as Spark and pandas write them (two part files under `key=value`
-/// folders, a `_SUCCESS` marker), written by pyarrow from iris's 149 good rows: on Spark it
-/// gives the numbers `eval --csv` gives for the same rows through MLflow's scoring server,
-/// its items named by file and row (`split=b/part-1.parquet row 1` is the CSV's line 78), the
-/// partition column noted as not sent. Without --engine spark, and for a file that is not
-/// Parquet, it is refused naming the path (exit 2).
-#[test]
-fn a_parquet_folder_on_spark_gives_the_numbers_of_its_rows_as_csv() {
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("iris.csv");
-    let parquet = dir.path().join("iris.parquet");
+/// tests/fixtures/eval/iris.csv without its bad row, written into `dir` as `iris.csv` and as
+/// a Parquet folder `iris.parquet` the way Spark and pandas write one: two part files under
+/// `split=a` and `split=b` (rows 0-74 and the rest) and `_SUCCESS`.
+pub(crate) fn iris_parquet(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let csv = dir.join("iris.csv");
+    let parquet = dir.join("iris.parquet");
     let written = Command::new(venv_python())
         .arg("-c")
         .arg(
@@ -453,6 +448,19 @@ open(os.path.join(sys.argv[3], "_SUCCESS"), "w").close()
         .status()
         .unwrap();
     assert!(written.success());
+    (csv, parquet)
+}
+
+/// A Parquet folder as Spark and pandas write them (two part files under `key=value`
+/// folders, a `_SUCCESS` marker), written by pyarrow from iris's 149 good rows: on Spark it
+/// gives the numbers `eval --csv` gives for the same rows through MLflow's scoring server,
+/// its items named by file and row (`split=b/part-1.parquet row 1` is the CSV's line 78), the
+/// partition column noted as not sent. Without --engine spark, and for a file that is not
+/// Parquet, it is refused naming the path (exit 2).
+#[test]
+fn a_parquet_folder_on_spark_gives_the_numbers_of_its_rows_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, parquet) = iris_parquet(dir.path());
     let iris = model("sklearn_iris_class_names");
     let iris = iris.to_str().unwrap();
     let (code, local, err) = eval_json(

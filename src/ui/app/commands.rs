@@ -53,9 +53,30 @@ impl InspectorApp {
             Command::SetTab(tab) => self.settings.tab = tab,
             Command::PickEvalFolder => self.pick(ctx, Purpose::EvalFolder),
             Command::PickEvalTable => self.pick(ctx, Purpose::EvalTable),
+            Command::PickEvalParquet => self.pick(ctx, Purpose::EvalParquet),
             Command::EvalDataset(path) => self.eval_dataset(ctx, path),
             Command::EvalLabel(label) => self.eval_label(ctx, label),
             Command::EvalRun => self.eval_run(ctx),
+            Command::EvalEngine(engine) => {
+                if self.settings.eval.engine != engine {
+                    self.settings.eval.engine = engine;
+                    // The dataset read again for it (a Parquet table is read only on Spark).
+                    let guess = match &mut self.loaded {
+                        Some(loaded) if !loaded.panels.eval.path.trim().is_empty() => {
+                            loaded.panels.eval.confirm_unmatched = false;
+                            if matches!(loaded.panels.eval.result, Some(Err(_))) {
+                                loaded.panels.eval.result = None;
+                            }
+                            Some(loaded.panels.eval.label.is_none())
+                        }
+                        _ => None,
+                    };
+                    if let Some(guess) = guess {
+                        self.prepare_eval(ctx, guess);
+                    }
+                }
+            }
+            Command::PickEvalPredictions => self.pick(ctx, Purpose::EvalPredictions),
             Command::EvalExport => self.pick(ctx, Purpose::EvalExport),
             Command::EvalOpenImage(path) => {
                 self.settings.tab = Tab::Test;

@@ -5,6 +5,7 @@
 use super::*;
 use crate::eval::{DatasetSpec, EvalOptions, EvalProgress};
 use crate::ui::eval_panel::{EvalRunning, Evaluated, Planned};
+use crate::ui::settings::EvalEngine;
 
 /// Column names taken for the label when a table is first chosen.
 const LABEL_GUESSES: [&str; 8] = [
@@ -21,6 +22,10 @@ impl InspectorApp {
         view.path = path.display().to_string();
         view.label = None;
         view.confirm_unmatched = false;
+        // Why the last run failed was of another dataset.
+        if matches!(view.result, Some(Err(_))) {
+            view.result = None;
+        }
         view.selected = None;
         view.cell_items.clear();
         self.prepare_eval(ctx, true);
@@ -37,7 +42,7 @@ impl InspectorApp {
 
     /// Reads the dataset and matches it to the model on a worker; `guess` picks a label
     /// column by its name when the table has a usual one.
-    fn prepare_eval(&mut self, ctx: &egui::Context, guess: bool) {
+    pub(super) fn prepare_eval(&mut self, ctx: &egui::Context, guess: bool) {
         let Some(loaded) = &mut self.loaded else {
             return;
         };
@@ -54,9 +59,50 @@ impl InspectorApp {
         // Images become tensors as on the Test tab.
         let image = loaded.panels.test.image.clone();
         let generation = self.generation;
+        let engine = self.settings.eval.engine;
+        let python = self.settings.backend.python.clone();
         view.preparing = true;
         let spawned = self.tasks.spawn(TaskName::EvalPrepare, ctx, move || {
             let result = (|| {
+                let options = EvalOptions {
+                    labels,
+                    image,
+                    ..EvalOptions::default()
+                };
+                if crate::eval::dataset::is_parquet(&path) {
+                    if engine != EvalEngine::Spark {
+                        return Err(format!(
+                            "{}: a Parquet table, read by Spark: choose “on Spark” below, or save it as CSV or JSON lines",
+                            path.display()
+                        ));
+                    }
+                    // Its columns from its footers, by the Spark job's Python (which must
+                    // have pyspark and mlflow, checked first).
+                    let python = crate::eval::spark::python(python.as_deref())
+                        .map_err(|e| e.to_string())?;
+                    crate::eval::spark::check_setup(&python).map_err(|e| e.to_string())?;
+                    let mut spec = crate::eval::spark::describe_parquet(&python, &path, None)
+                        .map_err(|e| e.to_string())?;
+                    let columns = match &mut spec {
+                        DatasetSpec::Parquet {
+                            columns,
+                            label: chosen,
+                            ..
+                        } => {
+                            *chosen = label.or_else(|| guess.then(|| guess_label(columns)).flatten());
+                            columns.clone()
+                        }
+                        _ => Vec::new(),
+                    };
+                    let plan = crate::eval::prepare(
+                        &card,
+                        &spec,
+                        &options,
+                        &crate::predict::BackendChoice::Local,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    return Ok((Arc::new(plan), columns));
+                }
                 let (spec, columns) = if path.is_dir() {
                     (DatasetSpec::Images(path.clone()), Vec::new())
                 } else {
@@ -66,18 +112,7 @@ impl InspectorApp {
                     )
                     .map_err(|e| e.to_string())?;
                     let columns = table.columns.clone();
-                    let label = label.or_else(|| {
-                        guess
-                            .then(|| {
-                                columns
-                                    .iter()
-                                    .find(|c| {
-                                        LABEL_GUESSES.contains(&c.to_ascii_lowercase().as_str())
-                                    })
-                                    .cloned()
-                            })
-                            .flatten()
-                    });
+                    let label = label.or_else(|| guess.then(|| guess_label(&columns)).flatten());
                     (
                         DatasetSpec::Table {
                             file: path.clone(),
@@ -87,13 +122,25 @@ impl InspectorApp {
                         columns,
                     )
                 };
-                let options = EvalOptions {
-                    labels,
-                    image,
-                    ..EvalOptions::default()
+                let plan = match engine {
+                    // Java, pyspark and mlflow checked now, not when Evaluate is pressed.
+                    EvalEngine::Spark => {
+                        let python = crate::eval::spark::python(python.as_deref())
+                            .map_err(|e| e.to_string())?;
+                        crate::eval::spark::prepare(&card, &spec, &options, &python)
+                            .map_err(|e| e.to_string())?
+                            .0
+                    }
+                    EvalEngine::Here => crate::eval::prepare(&card, &spec, &options, &choice)
+                        .map_err(|e| e.to_string())?,
+                    EvalEngine::Elsewhere => crate::eval::prepare(
+                        &card,
+                        &spec,
+                        &options,
+                        &crate::predict::BackendChoice::Local,
+                    )
+                    .map_err(|e| e.to_string())?,
                 };
-                let plan = crate::eval::prepare(&card, &spec, &options, &choice)
-                    .map_err(|e| e.to_string())?;
                 Ok((Arc::new(plan), columns))
             })();
             TaskResult::EvalPrepared {
@@ -155,9 +202,19 @@ impl InspectorApp {
         if view.running.is_some() || self.tasks.is_running(TaskName::Eval) {
             return;
         }
-        if backend == BackendKind::Local
-            && !self.open_model_cleared(ctx, crate::ui::trust_prompt::TrustAction::Eval)
-        {
+        let engine = self.settings.eval.engine;
+        // The local server and Spark's workers run the model's code: asked first.
+        let runs_code = match engine {
+            EvalEngine::Here => backend == BackendKind::Local,
+            EvalEngine::Spark => true,
+            EvalEngine::Elsewhere => false,
+        };
+        let action = if engine == EvalEngine::Spark {
+            crate::ui::trust_prompt::TrustAction::EvalOnSpark
+        } else {
+            crate::ui::trust_prompt::TrustAction::Eval
+        };
+        if runs_code && !self.open_model_cleared(ctx, action) {
             return;
         }
         let Some(loaded) = &mut self.loaded else {
@@ -168,7 +225,22 @@ impl InspectorApp {
             return;
         };
         let choice = backend.choice(&self.settings.endpoint_url);
-        let label = choice.label();
+        let master = match self.settings.eval.spark_master.trim() {
+            "" => "local[*]".to_string(),
+            m => m.to_string(),
+        };
+        let predictions = PathBuf::from(view.predictions.trim());
+        let label = match engine {
+            EvalEngine::Here => choice.label(),
+            EvalEngine::Spark => format!("Spark on {master}"),
+            EvalEngine::Elsewhere => format!(
+                "predictions made elsewhere ({})",
+                predictions.file_name().map_or_else(
+                    || predictions.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
+            ),
+        };
         let plan = planned.plan.clone();
         let images = planned
             .columns
@@ -180,6 +252,7 @@ impl InspectorApp {
         let progress = Arc::new(EvalProgress::default());
         progress.total.store(plan.total, Ordering::Relaxed);
         let cancel = Arc::new(AtomicBool::new(false));
+        let status = Arc::new(std::sync::Mutex::new(String::new()));
         view.running = Some(EvalRunning {
             progress: progress.clone(),
             cancel: cancel.clone(),
@@ -187,6 +260,8 @@ impl InspectorApp {
             backend: label,
             images,
             plan: plan.clone(),
+            engine,
+            status: status.clone(),
         });
         view.result = None;
         view.selected = None;
@@ -199,23 +274,41 @@ impl InspectorApp {
         let generation = self.generation;
         self.tasks.spawn(TaskName::Eval, ctx, move || {
             let mut items = Vec::new();
-            let result = match runner.lock() {
-                Ok(mut runner) => crate::eval::run(
-                    &plan,
-                    &card,
-                    &mut runner,
-                    &choice,
-                    &settings,
-                    &progress,
-                    &cancel,
-                    &mut |item| {
-                        if items.len() < crate::ui::eval_panel::ITEMS_KEPT {
-                            items.push(item.clone());
-                        }
-                    },
-                )
-                .map_err(|e| e.to_string()),
-                Err(_) => Err("an earlier run failed badly; close and open the model again".into()),
+            let mut keep = |item: &crate::eval::ItemResult| {
+                if items.len() < crate::ui::eval_panel::ITEMS_KEPT {
+                    items.push(item.clone());
+                }
+            };
+            let result = match engine {
+                EvalEngine::Here => match runner.lock() {
+                    Ok(mut runner) => crate::eval::run(
+                        &plan,
+                        &card,
+                        &mut runner,
+                        &choice,
+                        &settings,
+                        &progress,
+                        &cancel,
+                        &mut keep,
+                    )
+                    .map_err(|e| e.to_string()),
+                    Err(_) => {
+                        Err("an earlier run failed badly; close and open the model again".into())
+                    }
+                },
+                EvalEngine::Spark => {
+                    let options = SparkJob {
+                        master,
+                        python: settings.python.clone(),
+                        env_manager: settings.env_manager.flag(),
+                    };
+                    spark_run(
+                        &plan, &card, &runner, &options, &progress, &cancel, &status, &mut keep,
+                    )
+                }
+                EvalEngine::Elsewhere => {
+                    score_elsewhere(&plan, &card, &predictions, &progress, &cancel, &mut keep)
+                }
             };
             TaskResult::Evaluated {
                 generation,
@@ -418,6 +511,110 @@ impl InspectorApp {
             }
         }));
     }
+}
+
+/// How the window runs a Spark job: the tab's master, the backend settings' Python and
+/// environment manager.
+struct SparkJob {
+    master: String,
+    python: Option<PathBuf>,
+    env_manager: &'static str,
+}
+
+/// Runs `plan` on Spark (on the Evaluate worker): a remote model's files fetched first (Spark
+/// loads the folder), the job in a folder of its own (removed after, kept when the job failed:
+/// the message names its log), Spark's progress in `status`. The report names Spark's version
+/// and application as what answered.
+#[allow(clippy::too_many_arguments)]
+fn spark_run(
+    plan: &crate::eval::Plan,
+    card: &crate::model::ModelCard,
+    runner: &std::sync::Mutex<crate::predict::Runner>,
+    job: &SparkJob,
+    progress: &EvalProgress,
+    cancel: &AtomicBool,
+    status: &std::sync::Mutex<String>,
+    on_item: &mut dyn FnMut(&crate::eval::ItemResult),
+) -> Result<crate::eval::Report, String> {
+    use crate::eval::EvalError;
+    let set_status = |s: &str| {
+        if let Ok(mut line) = status.lock() {
+            *line = s.to_string();
+        }
+    };
+    if let Ok(mut runner) = runner.lock() {
+        set_status("fetching the model's files from the tracking server");
+        runner.fetch_all(cancel).map_err(|e| e.to_string())?;
+    }
+    set_status("starting");
+    let python = crate::eval::spark::python(job.python.as_deref()).map_err(|e| e.to_string())?;
+    let work = crate::eval::spark::temporary_work();
+    let options = crate::eval::spark::SparkOptions {
+        master: job.master.clone(),
+        python,
+        env_manager: job.env_manager.into(),
+        work: work.clone(),
+    };
+    let result = crate::eval::spark::run(
+        plan,
+        card,
+        &options,
+        progress,
+        cancel,
+        &mut |line| set_status(line),
+        on_item,
+    );
+    if !matches!(result, Err(EvalError::Engine(_))) {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    match result {
+        Ok((mut report, spark)) => {
+            report.runtime = Some(format!(
+                "Spark {} ({} rows, application {})",
+                spark.spark_version, spark.rows, spark.application_id
+            ));
+            Ok(report)
+        }
+        Err(EvalError::Backend(crate::predict::PredictError::Cancelled)) => Err(
+            "Cancelled: the Spark job and its JVM were stopped. Spark's predictions come only at the job's end, so there is nothing to report.".into(),
+        ),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Scores a file of predictions made elsewhere against `plan`'s labels (on the Evaluate
+/// worker), as `eval --predictions` does; predictions that match no item are said in the
+/// report's notes.
+fn score_elsewhere(
+    plan: &crate::eval::Plan,
+    card: &crate::model::ModelCard,
+    file: &std::path::Path,
+    progress: &EvalProgress,
+    cancel: &AtomicBool,
+    on_item: &mut dyn FnMut(&crate::eval::ItemResult),
+) -> Result<crate::eval::Report, String> {
+    let predictions = crate::eval::elsewhere::read(file).map_err(|e| e.to_string())?;
+    let format = predictions.format;
+    let (mut report, (unmatched, left)) =
+        crate::eval::elsewhere::score(plan, card, predictions, progress, cancel, on_item)
+            .map_err(|e| e.to_string())?;
+    report.runtime = Some(format.to_string());
+    if left > 0 {
+        report.runtime_notes.push(format!(
+            "{left} predictions match no item of the dataset: {}{}",
+            unmatched.join(", "),
+            if left > unmatched.len() { ", …" } else { "" }
+        ));
+    }
+    Ok(report)
+}
+
+/// The column taken for the label when a table is first chosen: one of a usual name.
+fn guess_label(columns: &[String]) -> Option<String> {
+    columns
+        .iter()
+        .find(|c| LABEL_GUESSES.contains(&c.to_ascii_lowercase().as_str()))
+        .cloned()
 }
 
 /// The label column the plan read (the guessed one), by elimination: the one column of the

@@ -383,7 +383,13 @@ impl InspectorApp {
                         .backend
                         .choice(&self.settings.endpoint_url)
                         .label();
-                    crate::ui::eval_panel::eval_ui(ui, &mut panels.eval, &backend, commands)
+                    crate::ui::eval_panel::eval_ui(
+                        ui,
+                        &mut panels.eval,
+                        &mut self.settings.eval,
+                        &backend,
+                        commands,
+                    )
                 }
             }
         });

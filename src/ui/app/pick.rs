@@ -40,10 +40,15 @@ impl InspectorApp {
             Purpose::Images => self.commands.push(Command::AddImages(paths)),
             Purpose::DataFiles => self.commands.push(Command::AddDataFiles(paths)),
             Purpose::Labels => self.commands.push(Command::UseLabels(Some(first))),
-            Purpose::EvalFolder | Purpose::EvalTable => {
+            Purpose::EvalFolder | Purpose::EvalTable | Purpose::EvalParquet => {
                 self.commands.push(Command::EvalDataset(first));
             }
             Purpose::EvalExport => self.eval_export(ctx, first),
+            Purpose::EvalPredictions => {
+                if let Some(loaded) = &mut self.loaded {
+                    loaded.panels.eval.predictions = first.display().to_string();
+                }
+            }
             Purpose::ExplainBackground => {
                 if let Some(loaded) = &mut self.loaded {
                     loaded.panels.predict.explain.background = first.display().to_string();

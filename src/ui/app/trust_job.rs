@@ -158,7 +158,7 @@ impl InspectorApp {
     fn resume(&mut self, ctx: &egui::Context, action: TrustAction) {
         match action {
             TrustAction::Predict(body, input) => self.send(ctx, body, input),
-            TrustAction::Eval => self.eval_run(ctx),
+            TrustAction::Eval | TrustAction::EvalOnSpark => self.eval_run(ctx),
             TrustAction::Explain(index) => self.explain(ctx, index),
             TrustAction::Compare(crate::ui::compare_panel::CompareAction::Send) => {
                 self.commands.push(Command::CompareSend)
@@ -199,7 +199,9 @@ impl InspectorApp {
                 loaded.panels.predict.error = Some(not_run.into());
                 loaded.panels.predict.explain_next = None;
             }
-            TrustAction::Eval => loaded.panels.eval.result = Some(Err(not_run.into())),
+            TrustAction::Eval | TrustAction::EvalOnSpark => {
+                loaded.panels.eval.result = Some(Err(not_run.into()))
+            }
             TrustAction::Explain(index) => {
                 let predict = &mut loaded.panels.predict;
                 if let Some(run) = predict.history.get(index) {

@@ -22,6 +22,7 @@ mod plots;
 mod result;
 
 use crate::eval::{EvalProgress, ItemResult, Plan, Report};
+use crate::ui::settings::{EvalEngine, EvalSettings};
 pub use items::thumbnail_caption;
 use result::result_ui;
 
@@ -50,6 +51,11 @@ pub struct EvalRunning {
     pub images: Option<std::path::PathBuf>,
     /// The plan it runs (a table's rows are read again from it when one is opened).
     pub plan: Arc<Plan>,
+    /// Where the predictions are made.
+    pub engine: EvalEngine,
+    /// Spark's progress in a line ("stage 3 (csv at job.py:97): 1 of 2 tasks"), written by
+    /// the worker while the job runs.
+    pub status: Arc<std::sync::Mutex<String>>,
 }
 
 /// A finished run.
@@ -92,6 +98,9 @@ pub fn number_pairs(items: &[ItemResult]) -> Vec<(f64, f64)> {
 pub struct EvalView {
     /// The dataset's path as typed or chosen.
     pub path: String,
+    /// The file of predictions made elsewhere, as typed or chosen (scored when the engine is
+    /// [`EvalEngine::Elsewhere`]).
+    pub predictions: String,
     /// The table's label column.
     pub label: Option<String>,
     /// The dataset matched to the model, or why it cannot be evaluated.
@@ -145,32 +154,48 @@ impl EvalView {
     }
 }
 
-/// Draws the tab.
-pub fn eval_ui(ui: &mut Ui, view: &mut EvalView, backend: &str, commands: &mut Vec<Command>) {
+/// Draws the tab; `settings` are its saved choices (where predictions are made).
+pub fn eval_ui(
+    ui: &mut Ui,
+    view: &mut EvalView,
+    settings: &mut EvalSettings,
+    backend: &str,
+    commands: &mut Vec<Command>,
+) {
     egui::ScrollArea::vertical()
         .id_salt("eval_scroll")
         .auto_shrink(false)
         .show(ui, |ui| {
             ui.set_max_width(ui.available_width());
-            dataset_ui(ui, view, commands);
+            dataset_ui(ui, view, settings.engine, commands);
             ui.add_space(8.0);
-            run_ui(ui, view, backend, commands);
+            engine_ui(ui, view, settings, backend, commands);
+            ui.add_space(4.0);
+            run_ui(ui, view, settings.engine, commands);
             ui.add_space(8.0);
             result_ui(ui, view, commands);
         });
 }
 
-fn dataset_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
+fn dataset_ui(ui: &mut Ui, view: &mut EvalView, engine: EvalEngine, commands: &mut Vec<Command>) {
     ui.heading("Dataset");
     ui.label(
-        RichText::new(
+        RichText::new(if engine == EvalEngine::Spark {
+            "A CSV or JSON-lines table, or a Parquet file or folder, with a label column. Drop \
+             it on this tab, or:"
+        } else {
             "A folder of images with one subfolder per class (integer names are class indices), \
-             or a CSV or JSON-lines table with a label column. Drop it on this tab, or:",
-        )
+             or a CSV or JSON-lines table with a label column. Drop it on this tab, or:"
+        })
         .weak(),
     );
     ui.horizontal_wrapped(|ui| {
-        if ui.button("Choose image folder…").clicked() {
+        // On Spark a folder is a Parquet table's; here, a folder of images.
+        if engine == EvalEngine::Spark {
+            if ui.button("Choose Parquet folder…").clicked() {
+                commands.push(Command::PickEvalParquet);
+            }
+        } else if ui.button("Choose image folder…").clicked() {
             commands.push(Command::PickEvalFolder);
         }
         if ui.button("Choose table…").clicked() {
@@ -245,15 +270,90 @@ fn dataset_ui(ui: &mut Ui, view: &mut EvalView, commands: &mut Vec<Command>) {
     }
 }
 
-fn run_ui(ui: &mut Ui, view: &mut EvalView, backend: &str, commands: &mut Vec<Command>) {
-    let ready = matches!(view.planned, Some(Ok(_))) && !view.preparing;
+/// Where the predictions come from: here through the Test tab's backend, a Spark master,
+/// or a file of predictions made elsewhere (the command line's `--engine` and
+/// `--predictions`).
+fn engine_ui(
+    ui: &mut Ui,
+    view: &mut EvalView,
+    settings: &mut EvalSettings,
+    backend: &str,
+    commands: &mut Vec<Command>,
+) {
+    let idle = view.running.is_none();
+    ui.add_enabled_ui(idle, |ui| {
+        ui.label(RichText::new("Predictions").strong());
+        let mut engine = settings.engine;
+        ui.radio_value(
+            &mut engine,
+            EvalEngine::Here,
+            format!("Here, through {backend}, the Test tab's choice"),
+        );
+        ui.horizontal_wrapped(|ui| {
+            ui.radio_value(&mut engine, EvalEngine::Spark, "On Spark, master")
+                .on_hover_text(
+                    "MLflow's spark_udf on a Spark master, with the Python of the Test tab's \
+                     settings (it needs pyspark, mlflow and Java 17): local[*] runs it on this \
+                     machine",
+                );
+            let master = ui.add_enabled(
+                engine == EvalEngine::Spark,
+                egui::TextEdit::singleline(&mut settings.spark_master)
+                    .hint_text("local[*]")
+                    .desired_width(ui.available_width().clamp(120.0, 260.0)),
+            );
+            master.on_hover_text("local[*], local[2], spark://host:7077, yarn, …");
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.radio_value(
+                &mut engine,
+                EvalEngine::Elsewhere,
+                "Made elsewhere, scored here:",
+            )
+            .on_hover_text(
+                "A batch endpoint's predictions.csv, a Spark job's output folder, or any CSV of \
+                 id and prediction, matched to the dataset's items by row, path or file name",
+            );
+            let enabled = engine == EvalEngine::Elsewhere;
+            if ui
+                .add_enabled(enabled, egui::Button::new("Choose file…"))
+                .clicked()
+            {
+                commands.push(Command::PickEvalPredictions);
+            }
+            ui.add_enabled(
+                enabled,
+                egui::TextEdit::singleline(&mut view.predictions)
+                    .hint_text("/data/predictions.csv")
+                    .desired_width(ui.available_width().clamp(120.0, 420.0)),
+            );
+        });
+        if engine != settings.engine {
+            commands.push(Command::EvalEngine(engine));
+        }
+    });
+}
+
+fn run_ui(ui: &mut Ui, view: &mut EvalView, engine: EvalEngine, commands: &mut Vec<Command>) {
+    let scoring = engine == EvalEngine::Elsewhere;
+    let ready = matches!(view.planned, Some(Ok(_)))
+        && !view.preparing
+        && !(scoring && view.predictions.trim().is_empty());
     let nothing_matches = matches!(&view.planned, Some(Ok(p)) if p.plan.nothing_matches);
     match &view.running {
         None => {
             ui.horizontal_wrapped(|ui| {
+                let why = if matches!(view.planned, Some(Ok(_))) {
+                    "Choose the predictions file first"
+                } else {
+                    "Choose a dataset first"
+                };
                 if ui
-                    .add_enabled(ready, egui::Button::new("▶ Evaluate"))
-                    .on_disabled_hover_text("Choose a dataset first")
+                    .add_enabled(
+                        ready,
+                        egui::Button::new(if scoring { "▶ Score" } else { "▶ Evaluate" }),
+                    )
+                    .on_disabled_hover_text(why)
                     .clicked()
                 {
                     if nothing_matches {
@@ -262,13 +362,42 @@ fn run_ui(ui: &mut Ui, view: &mut EvalView, backend: &str, commands: &mut Vec<Co
                         commands.push(Command::EvalRun);
                     }
                 }
-                ui.label(
-                    RichText::new(format!("through {backend} (the Test tab's choice)")).weak(),
-                );
             });
             if view.confirm_unmatched && nothing_matches && ready {
                 confirm_unmatched_ui(ui, view, commands);
             }
+        }
+        Some(running)
+            if running.engine == EvalEngine::Spark
+                && running.progress.done.load(Ordering::Relaxed) == 0 =>
+        {
+            // The job runs; its predictions are read back only at its end.
+            let status = running.status.lock().map(|s| s.clone()).unwrap_or_default();
+            ui.horizontal_wrapped(|ui| {
+                ui.spinner();
+                ui.add(
+                    egui::Label::new(format!(
+                        "{}: {} · {}",
+                        running.backend,
+                        if status.is_empty() {
+                            "starting"
+                        } else {
+                            &status
+                        },
+                        crate::text::duration(running.started.elapsed())
+                    ))
+                    .wrap(),
+                );
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Stop the Spark job and its JVM (nothing is reported)")
+                    .clicked()
+                {
+                    commands.push(Command::EvalCancel);
+                }
+            });
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(200));
         }
         Some(running) => {
             let total = running.progress.total.load(Ordering::Relaxed).max(1);

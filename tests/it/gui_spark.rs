@@ -1,0 +1,190 @@
+//! The Evaluate tab past this machine (issue 45 in the window): the same choices as
+//! `eval --engine spark` and `eval --predictions`, through the same library calls. A Parquet
+//! folder evaluated by a real PySpark job on `local[2]` gives the command line's numbers; a
+//! batch endpoint's predictions.csv is scored with them; a Python without pyspark is said
+//! before anything runs.
+
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use mlmodel_inspector::ui::InspectorApp;
+use mlmodel_inspector::ui::settings::{EvalEngine, Settings};
+
+use crate::gui::{app_with, drop_path, settle, shows, shows_classification_numbers, tab, trust};
+
+/// A Parquet folder (two part files under `split=` folders) dropped while the tab predicts
+/// here is named as Parquet; "On Spark" reads it again (its columns and rows from its
+/// footers), the label column guessed; Evaluate runs the Spark job with its progress and a
+/// Cancel shown, and the window gives the numbers the command line gives for the same rows as
+/// CSV through MLflow's scoring server, naming Spark as what answered and the rows by file.
+#[test]
+fn a_parquet_folder_is_evaluated_on_spark_with_the_command_lines_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, parquet) = crate::spark::iris_parquet(dir.path());
+    let model = crate::common::model("sklearn_iris_class_names");
+    let mut settings = Settings::default();
+    settings.backend.python = Some(crate::common::venv_python());
+    settings.eval.spark_master = "local[2]".into();
+    trust(&mut settings, &model);
+    let mut h = app_with(Some(model.clone()), settings);
+    tab(&mut h, "Evaluate");
+    drop_path(&mut h, &parquet);
+    settle(&mut h);
+    assert!(
+        shows(
+            &h,
+            "a Parquet table, read by Spark: choose “on Spark” below"
+        ),
+        "named as Parquet while predicting here"
+    );
+    h.get_by_label("On Spark, master").click();
+    h.step();
+    settle(&mut h);
+    assert!(
+        shows(&h, "149 rows of iris.parquet, labels in \"species\""),
+        "its rows and label column from its footers"
+    );
+    assert_eq!(
+        h.state().settings.eval.engine,
+        EvalEngine::Spark,
+        "the choice is saved"
+    );
+    h.get_by_label("▶ Evaluate").click();
+    // The job's line while it runs: Spark, its master, a Cancel.
+    let mut seen = false;
+    for _ in 0..200 {
+        h.step();
+        if shows(&h, "Spark on local[2]: ") && h.query_by_label("Cancel").is_some() {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(seen, "the Spark job's progress and Cancel are shown");
+    settle(&mut h);
+    assert!(shows(&h, "149 predicted, 0 failed"), "every row answered");
+    assert!(
+        shows(&h, "through Spark on local[2], answered by Spark 4."),
+        "Spark named as what answered"
+    );
+    let (code, doc, _, stderr) = crate::eval::eval_cli(&[
+        model.as_os_str(),
+        "--csv".as_ref(),
+        csv.as_os_str(),
+        "--label".as_ref(),
+        "species".as_ref(),
+        "--backend".as_ref(),
+        "local".as_ref(),
+        "--trust-model".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    shows_classification_numbers(&h, &doc);
+    // Its items named by file and row, as the command line names them.
+    assert!(
+        shows(&h, "split=a/part-0.parquet row ") || shows(&h, "split=b/part-1.parquet row "),
+        "the mistakes named by their file and row"
+    );
+}
+
+/// An Azure ML batch endpoint's predictions.csv (tests/fixtures/eval/azure) scored against
+/// the diabetes table: Score waits for a predictions file, then the window gives the numbers
+/// `eval --predictions` gives; with ten lines missing and three of another file, ten items
+/// fail and the strays are said.
+#[test]
+fn predictions_made_elsewhere_are_scored_with_the_command_lines_numbers() {
+    let model = crate::common::model("sklearn_diabetes");
+    let table = crate::common::repo("tests/fixtures/eval/diabetes.csv");
+    let azure = crate::common::repo("tests/fixtures/eval/azure/predictions.csv");
+    let mut h = app_with(Some(model.clone()), Settings::default());
+    tab(&mut h, "Evaluate");
+    drop_path(&mut h, &table);
+    settle(&mut h);
+    h.get_by_label("Made elsewhere, scored here:").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "142 rows of diabetes.csv, labels in \"target\""));
+    let score = h.get_by_label("▶ Score");
+    assert!(
+        score.accesskit_node().is_disabled(),
+        "nothing to score before a predictions file is chosen"
+    );
+    set_predictions(&mut h, &azure);
+    h.run_steps(2);
+    h.get_by_label("▶ Score").click();
+    h.step();
+    settle(&mut h);
+    let (code, doc, _, stderr) = crate::eval::eval_cli(&[
+        model.as_os_str(),
+        "--predictions".as_ref(),
+        azure.as_os_str(),
+        "--labels-from".as_ref(),
+        table.as_os_str(),
+        "--label".as_ref(),
+        "target".as_ref(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(shows(&h, "142 predicted, 0 failed"));
+    assert!(shows(&h, "answered by an Azure ML batch endpoint"));
+    for (name, key) in [("MAE", "mae"), ("RMSE", "rmse"), ("R²", "r2")] {
+        let v = doc["metrics"][key].as_f64().unwrap();
+        assert!(shows(&h, &format!("{name} {v:.4}")), "{name} {v:.4}");
+    }
+    // Ten lines missing, three of another file added.
+    let dir = tempfile::tempdir().unwrap();
+    let partial = crate::eval::partial_predictions(&azure, dir.path());
+    set_predictions(&mut h, &partial);
+    h.get_by_label("▶ Score").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "132 predicted, 10 failed"));
+    assert!(shows(
+        &h,
+        "3 predictions match no item of the dataset: other.csv (3)"
+    ));
+}
+
+/// On Spark with a Python that has no pyspark: said under the dataset when Spark is chosen,
+/// naming that Python and the command that installs it, before anything runs (Evaluate stays
+/// off); back to predicting here, the table is planned again.
+#[test]
+fn a_python_without_pyspark_is_said_when_spark_is_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let venv = dir.path().join("bare");
+    let made = std::process::Command::new(crate::common::venv_python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let python = venv.join("bin").join("python");
+    let mut settings = Settings::default();
+    settings.backend.python = Some(python.clone());
+    let mut h = app_with(
+        Some(crate::common::model("sklearn_iris_class_names")),
+        settings,
+    );
+    tab(&mut h, "Evaluate");
+    drop_path(&mut h, &crate::common::repo("tests/fixtures/eval/iris.csv"));
+    settle(&mut h);
+    assert!(shows(&h, "rows of iris.csv"));
+    h.get_by_label("On Spark, master").click();
+    h.step();
+    settle(&mut h);
+    let said = format!(
+        "{} has no pyspark: install it there ({} -m pip install pyspark)",
+        python.display(),
+        python.display()
+    );
+    assert!(shows(&h, &said), "{said}");
+    assert!(h.get_by_label("▶ Evaluate").accesskit_node().is_disabled());
+    h.get_by_label_contains("Here, through").click();
+    h.step();
+    settle(&mut h);
+    assert!(!shows(&h, &said));
+    assert!(shows(&h, "rows of iris.csv"));
+}
+
+/// The predictions file as chosen (the dialog's answer, or the path typed in the field).
+fn set_predictions(h: &mut egui_kittest::Harness<'static, InspectorApp>, file: &std::path::Path) {
+    if let Some(loaded) = h.state_mut().loaded.as_mut() {
+        loaded.panels.eval.predictions = file.display().to_string();
+    }
+}
