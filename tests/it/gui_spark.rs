@@ -12,9 +12,10 @@ use crate::gui::{app_with, drop_path, settle, shows, shows_classification_number
 
 /// A Parquet folder (two part files under `split=` folders) dropped while the tab predicts
 /// here is named as Parquet; "On Spark" reads it again (its columns and rows from its
-/// footers), the label column guessed; Evaluate runs the Spark job with its progress and a
-/// Cancel shown, and the window gives the numbers the command line gives for the same rows as
-/// CSV through MLflow's scoring server, naming Spark as what answered and the rows by file.
+/// footers), the label column guessed; Evaluate runs the Spark job with its line and a
+/// Cancel, which stops the job and its JVM; run again, the window gives the numbers the
+/// command line gives for the same rows as CSV through MLflow's scoring server, naming Spark
+/// as what answered and the rows by file.
 #[test]
 fn a_parquet_folder_is_evaluated_on_spark_with_the_command_lines_numbers() {
     let dir = tempfile::tempdir().unwrap();
@@ -47,18 +48,30 @@ fn a_parquet_folder_is_evaluated_on_spark_with_the_command_lines_numbers() {
         EvalEngine::Spark,
         "the choice is saved"
     );
+    // Cancel while the job runs: it and its JVM stop, its folder goes, and the window says
+    // that nothing is reported.
     h.get_by_label("▶ Evaluate").click();
-    // The job's line while it runs: Spark, its master, a Cancel.
-    let mut seen = false;
-    for _ in 0..200 {
-        h.step();
-        if shows(&h, "Spark on local[2]: ") && h.query_by_label("Cancel").is_some() {
-            seen = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    let (work, group) = spark_job_started(&mut h);
+    h.get_by_label("Cancel").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(
+        &h,
+        "Cancelled: the Spark job and its JVM were stopped."
+    ));
+    let stopped = std::time::Instant::now();
+    while !crate::spark::in_group(group).is_empty() && stopped.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    assert!(seen, "the Spark job's progress and Cancel are shown");
+    assert!(
+        crate::spark::in_group(group).is_empty(),
+        "left running: {:?}",
+        crate::spark::in_group(group)
+    );
+    assert!(!work.exists(), "{} is left", work.display());
+    // Then the whole run.
+    h.get_by_label("▶ Evaluate").click();
+    h.step();
     settle(&mut h);
     assert!(shows(&h, "149 predicted, 0 failed"), "every row answered");
     assert!(
@@ -186,5 +199,42 @@ fn a_python_without_pyspark_is_said_when_spark_is_chosen() {
 fn set_predictions(h: &mut egui_kittest::Harness<'static, InspectorApp>, file: &std::path::Path) {
     if let Some(loaded) = h.state_mut().loaded.as_mut() {
         loaded.panels.eval.predictions = file.display().to_string();
+    }
+}
+
+/// Steps the window until the Spark job it started has a JVM running (the job's line and a
+/// Cancel shown meanwhile): the job's folder and process group.
+fn spark_job_started(
+    h: &mut egui_kittest::Harness<'static, InspectorApp>,
+) -> (std::path::PathBuf, u32) {
+    let prefix = format!("mlmodel-inspector-spark-{}-", std::process::id());
+    let started = std::time::Instant::now();
+    loop {
+        assert!(started.elapsed().as_secs() < 180, "Spark never started");
+        h.step();
+        let work = std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+                    && p.join("status.json").exists()
+            });
+        if let Some(work) = work {
+            assert!(
+                shows(h, "Spark on local[2]: ") && h.query_by_label("Cancel").is_some(),
+                "the Spark job's line and Cancel are shown"
+            );
+            let group = crate::spark::job_group_of(&work.join("job.py"));
+            assert!(
+                crate::spark::in_group(group)
+                    .iter()
+                    .any(|(_, comm)| comm == "java"),
+                "the JVM runs in the job's group"
+            );
+            return (work, group);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }

@@ -385,7 +385,12 @@ fn ctrl_c_stops_the_spark_job_and_its_jvm() {
 
 /// The process group of the Spark job under `dir` (the pid of its Python, which leads it).
 fn job_group(dir: &Path) -> u32 {
-    let job = dir.join("preds.spark").join("job.py");
+    job_group_of(&dir.join("preds.spark").join("job.py"))
+}
+
+/// The process group of the Spark job `job` (its `job.py`): the pid of its Python, which
+/// leads it.
+pub(crate) fn job_group_of(job: &Path) -> u32 {
     let found = Command::new("pgrep")
         .arg("-o")
         .arg("-f")
@@ -399,7 +404,7 @@ fn job_group(dir: &Path) -> u32 {
 }
 
 /// The living processes of process group `group` (pid, command), zombies left out.
-fn in_group(group: u32) -> Vec<(String, String)> {
+pub(crate) fn in_group(group: u32) -> Vec<(String, String)> {
     let out = Command::new("ps")
         .args(["-e", "-o", "pgid=,pid=,stat=,comm="])
         .output()
