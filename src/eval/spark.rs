@@ -210,6 +210,9 @@ pub fn check_setup(python: &Path) -> Result<String, EvalError> {
     Ok(String::from_utf8_lossy(&probe.stdout).trim().to_string())
 }
 
+/// Why an image folder is not evaluated on Spark.
+const IMAGES_HERE: &str = "a folder of images: the Spark engine evaluates tables (CSV, JSON lines or Parquet); evaluate images here (--engine local, or Here on the Evaluate tab)";
+
 /// The Python a Spark job runs with: the one chosen (`--python`, the Settings' Python), else
 /// the first found as the local backend finds one.
 pub fn python(chosen: Option<&Path>) -> Result<PathBuf, EvalError> {
@@ -235,6 +238,12 @@ pub fn prepare(
     options: &super::EvalOptions,
     python: &Path,
 ) -> Result<(Plan, String), EvalError> {
+    if let super::DatasetSpec::Images(folder) = dataset {
+        return Err(EvalError::Mismatch(format!(
+            "{}: {IMAGES_HERE}",
+            folder.display()
+        )));
+    }
     let versions = check_setup(python)?;
     let described;
     let dataset = match dataset {
@@ -404,10 +413,7 @@ fn settings(
         form,
     } = &plan.data
     else {
-        return Err(EvalError::Mismatch(
-            "the Spark engine evaluates tables (--csv, --jsonl or --parquet); an image folder runs here"
-                .into(),
-        ));
+        return Err(EvalError::Mismatch(IMAGES_HERE.into()));
     };
     let label = label.and_then(|i| header.get(i).cloned());
     // A tensor signature's columns are cast to the tensor's dtype: MLflow's enforcement of a

@@ -156,7 +156,8 @@ fn predictions_made_elsewhere_are_scored_with_the_command_lines_numbers() {
 
 /// On Spark with a Python that has no pyspark: said under the dataset when Spark is chosen,
 /// naming that Python and the command that installs it, before anything runs (Evaluate stays
-/// off); back to predicting here, the table is planned again.
+/// off); an image folder is said to be evaluated here; back to predicting here, the table is
+/// planned again.
 #[test]
 fn a_python_without_pyspark_is_said_when_spark_is_chosen() {
     let dir = tempfile::tempdir().unwrap();
@@ -188,6 +189,16 @@ fn a_python_without_pyspark_is_said_when_spark_is_chosen() {
     );
     assert!(shows(&h, &said), "{said}");
     assert!(h.get_by_label("▶ Evaluate").accesskit_node().is_disabled());
+    // An image folder on Spark: said at once, whatever the Python.
+    drop_path(&mut h, &crate::common::repo("tests/fixtures/eval/images"));
+    settle(&mut h);
+    assert!(shows(
+        &h,
+        "a folder of images: the Spark engine evaluates tables (CSV, JSON lines or Parquet); evaluate images here"
+    ));
+    drop_path(&mut h, &crate::common::repo("tests/fixtures/eval/iris.csv"));
+    settle(&mut h);
+    assert!(shows(&h, &said), "{said}");
     h.get_by_label_contains("Here, through").click();
     h.step();
     settle(&mut h);

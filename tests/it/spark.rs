@@ -249,13 +249,34 @@ fn spark_eval(table: &Path, out: &Path, python: &Path, env: &[(&str, &str)]) -> 
 
 /// What is missing is said before anything runs, with how to get it (exit 2): Java (JAVA_HOME
 /// and PATH pointing at nothing), pyspark in the chosen Python (a bare venv), the columns the
-/// signature asks for (listed; no job written). A row Spark cannot cast stops its stage, and
-/// Spark's own words say why (exit 1).
+/// signature asks for (listed; no job written), a table (an image folder is evaluated here).
+/// A row Spark cannot cast stops its stage, and Spark's own words say why (exit 1).
 #[test]
 fn spark_says_what_is_missing_and_why_a_stage_failed() {
     let dir = tempfile::tempdir().unwrap();
     let iris = repo("tests/fixtures/eval/iris.csv");
     let out = dir.path().join("preds.csv");
+    // An image folder, refused before anything is checked or written.
+    let images = repo("tests/fixtures/eval/images");
+    let output = Command::new(env!("CARGO_BIN_EXE_mlmodel-inspector"))
+        .arg("eval")
+        .arg(model("onnx_colour_classifier"))
+        .arg("--images")
+        .arg(&images)
+        .args(["--engine", "spark", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}: a folder of images: the Spark engine evaluates tables (CSV, JSON lines or Parquet)",
+            images.display()
+        )),
+        "{err}"
+    );
+    assert!(!out.exists() && !dir.path().join("preds.spark").exists());
     // No Java.
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
