@@ -263,6 +263,17 @@ impl Plan {
         })())
     }
 
+    /// Whether the dataset is a Parquet table (read only by Spark).
+    pub fn is_parquet(&self) -> bool {
+        matches!(
+            self.data,
+            Data::Table {
+                kind: TableKind::Parquet,
+                ..
+            }
+        )
+    }
+
     /// The table's label column (its index in the file), when the dataset is a labelled
     /// table.
     pub fn label_column(&self) -> Option<usize> {

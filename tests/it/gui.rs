@@ -2237,7 +2237,7 @@ fn the_evaluate_tab_gives_iris_numbers_and_a_cells_rows_through_the_local_server
 }
 
 /// A folder dropped with Shift held, as the platform layer hands it over.
-fn shift_drop(harness: &mut Harness<'static, InspectorApp>, path: &Path) {
+pub(crate) fn shift_drop(harness: &mut Harness<'static, InspectorApp>, path: &Path) {
     harness
         .input_mut()
         .events

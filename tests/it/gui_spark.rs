@@ -8,14 +8,17 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use mlmodel_inspector::ui::InspectorApp;
 use mlmodel_inspector::ui::settings::{EvalEngine, Settings};
 
-use crate::gui::{app_with, drop_path, settle, shows, shows_classification_numbers, tab, trust};
+use crate::gui::{
+    app_with, drop_path, settle, shift_drop, shows, shows_classification_numbers, tab, trust,
+};
 
 /// A Parquet folder (two part files under `split=` folders) dropped while the tab predicts
 /// here is named as Parquet; "On Spark" reads it again (its columns and rows from its
 /// footers), the label column guessed; Evaluate runs the Spark job with its line and a
 /// Cancel, which stops the job and its JVM; run again, the window gives the numbers the
 /// command line gives for the same rows as CSV through MLflow's scoring server, naming Spark
-/// as what answered and the rows by file.
+/// as what answered and the rows by file. The Compare tab says it cannot run it through A
+/// and B.
 #[test]
 fn a_parquet_folder_is_evaluated_on_spark_with_the_command_lines_numbers() {
     let dir = tempfile::tempdir().unwrap();
@@ -95,6 +98,19 @@ fn a_parquet_folder_is_evaluated_on_spark_with_the_command_lines_numbers() {
         shows(&h, "split=a/part-0.parquet row ") || shows(&h, "split=b/part-1.parquet row "),
         "the mistakes named by their file and row"
     );
+    // The Compare tab cannot run it through A and B here: said, naming it.
+    shift_drop(&mut h, &model);
+    h.get_by_label("▶ Run both over the Evaluate tab's dataset")
+        .click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(
+        &h,
+        &format!(
+            "{}: a Parquet table, which only Spark reads here",
+            parquet.display()
+        )
+    ));
 }
 
 /// An Azure ML batch endpoint's predictions.csv (tests/fixtures/eval/azure) scored against

@@ -412,6 +412,17 @@ impl InspectorApp {
         {
             return;
         }
+        // A Parquet table is read only by Spark, which runs one model: said before any
+        // question.
+        if let Some(Ok(planned)) = &loaded.panels.eval.planned
+            && planned.plan.is_parquet()
+        {
+            let path = loaded.panels.eval.path.trim().to_string();
+            loaded.panels.compare.dataset = Some(Err(format!(
+                "{path}: a Parquet table, which only Spark reads here (one model at a time, on the Evaluate tab): compare A and B on it as CSV or JSON lines"
+            )));
+            return;
+        }
         if self.untrusted(backend_a, CompareAction::Dataset, true) {
             return;
         }
