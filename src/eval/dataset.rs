@@ -655,13 +655,17 @@ impl TableReader {
 
 /// Whether `path` is a Parquet table: a file by its name (`.parquet`, `.pq`) or its magic
 /// (`PAR1`), or a folder holding `.parquet` files, directly or in `key=value` partition
-/// folders (looked at to a depth of three, the first 2,000 entries of each folder).
+/// folders (looked at to a depth of three, and at most 10,000 entries in all).
 pub fn is_parquet(path: &Path) -> bool {
-    fn folder_has(dir: &Path, depth: usize) -> bool {
+    fn folder_has(dir: &Path, depth: usize, budget: &mut usize) -> bool {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return false;
         };
-        for entry in entries.take(2000).flatten() {
+        for entry in entries.flatten() {
+            if *budget == 0 {
+                return false;
+            }
+            *budget -= 1;
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if name.starts_with(['.', '_']) {
@@ -670,7 +674,7 @@ pub fn is_parquet(path: &Path) -> bool {
             let path = entry.path();
             match entry.file_type() {
                 Ok(t) if t.is_dir() => {
-                    if depth < 3 && name.contains('=') && folder_has(&path, depth + 1) {
+                    if depth < 3 && name.contains('=') && folder_has(&path, depth + 1, budget) {
                         return true;
                     }
                 }
@@ -685,7 +689,7 @@ pub fn is_parquet(path: &Path) -> bool {
         false
     }
     if path.is_dir() {
-        return folder_has(path, 0);
+        return folder_has(path, 0, &mut 10_000);
     }
     if TableKind::of(path) == TableKind::Parquet {
         return true;
