@@ -192,6 +192,18 @@ fn a_python_without_pyspark_is_said_when_spark_is_chosen() {
         settings,
     );
     tab(&mut h, "Evaluate");
+    // On Spark a folder is a Parquet table's, not images': the button and the path's hint
+    // say so (the hint shows while no path is given).
+    assert!(shows(&h, "Choose image folder…"));
+    assert_eq!(path_hint(&h), "/data/photos or /data/rows.csv");
+    h.get_by_label("On Spark, master").click();
+    h.step();
+    settle(&mut h);
+    assert!(shows(&h, "Choose Parquet folder…") && !shows(&h, "Choose image folder…"));
+    assert_eq!(path_hint(&h), "/data/rows.csv or /data/lake (Parquet)");
+    h.get_by_label_contains("Here, through").click();
+    h.step();
+    settle(&mut h);
     drop_path(&mut h, &crate::common::repo("tests/fixtures/eval/iris.csv"));
     settle(&mut h);
     assert!(shows(&h, "rows of iris.csv"));
@@ -220,6 +232,13 @@ fn a_python_without_pyspark_is_said_when_spark_is_chosen() {
     settle(&mut h);
     assert!(!shows(&h, &said));
     assert!(shows(&h, "rows of iris.csv"));
+}
+
+/// The hint the Evaluate tab's dataset path shows while empty.
+fn path_hint(h: &egui_kittest::Harness<'static, InspectorApp>) -> String {
+    h.query_all_by_label("Path:")
+        .find_map(|n| n.accesskit_node().placeholder().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// The predictions file as chosen (the dialog's answer, or the path typed in the field).

@@ -205,7 +205,11 @@ fn dataset_ui(ui: &mut Ui, view: &mut EvalView, engine: EvalEngine, commands: &m
         let edit = ui
             .add(
                 egui::TextEdit::singleline(&mut view.path)
-                    .hint_text("/data/photos or /data/rows.csv")
+                    .hint_text(if engine == EvalEngine::Spark {
+                        "/data/rows.csv or /data/lake (Parquet)"
+                    } else {
+                        "/data/photos or /data/rows.csv"
+                    })
                     .desired_width(ui.available_width().clamp(120.0, 520.0)),
             )
             .labelled_by(label.id);
